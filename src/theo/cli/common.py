@@ -1,0 +1,62 @@
+"""Helpers shared by the command modules: config loading, store opening, error reporting."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from sqlalchemy import Engine
+
+from theo.config import TheoConfig, load_config
+from theo.errors import TheoError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+console = Console()
+err_console = Console(stderr=True)
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="TOML config file (default: $THEO_CONFIG or built-in defaults)",
+                 envvar="THEO_CONFIG", show_default=False),
+]
+
+
+def friendly_errors(func: F) -> F:
+    """Turn a :class:`TheoError` into a one-paragraph message and exit code 2, never a traceback."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except TheoError as exc:
+            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+            raise typer.Exit(code=2) from None
+        except KeyboardInterrupt:
+            err_console.print("interrupted")
+            raise typer.Exit(code=130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def get_config(path: Path | None) -> TheoConfig:
+    return load_config(path)
+
+
+def open_store(config: TheoConfig, *, migrate: bool = True) -> Engine:
+    """Open the configured store, migrating it to the latest schema first (idempotent)."""
+    from theo.storage.db import make_engine, upgrade
+
+    engine = make_engine(config.database_url(), echo=config.database.echo, pool_size=config.database.pool_size)
+    if migrate:
+        upgrade(engine)
+    return engine
+
+
+def is_terminal() -> bool:
+    return sys.stdout.isatty()

@@ -1,0 +1,54 @@
+"""The ``theo`` command: every sub-command module registers itself here."""
+
+from __future__ import annotations
+
+import typer
+
+from theo import __version__
+from theo.cli import (
+    archive_cmd,
+    backtest_cmd,
+    calendar_cmd,
+    config_cmd,
+    corr_cmd,
+    data_cmd,
+    db_cmd,
+    indicators_cmd,
+    orders_cmd,
+    report_cmd,
+    run_cmd,
+    scan_cmd,
+)
+
+app = typer.Typer(
+    name="theo",
+    help="Theo: algorithmic trading for U.S. markets (backtest, paper and live on one engine).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+for module in (config_cmd, calendar_cmd, db_cmd, data_cmd, archive_cmd, indicators_cmd, corr_cmd, scan_cmd,
+               orders_cmd, report_cmd, run_cmd, backtest_cmd):
+    module.register(app)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"theo {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    """Theo: algorithmic trading for U.S. markets."""
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

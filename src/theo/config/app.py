@@ -1,0 +1,56 @@
+"""Application, database and logging sections."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+
+from theo.config.base import Section
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
+class AppConfig(Section):
+    """Where Theo keeps its files and which mode it runs in."""
+
+    name: str = "theo"
+    data_dir: Path = Field(default=Path("var"), description="SQLite file, logs, archive, broker state")
+    mode: Literal["backtest", "paper", "live"] = "paper"
+
+
+class DatabaseConfig(Section):
+    """The store. Empty ``url`` means SQLite at ``<data_dir>/theo.db``.
+
+    The password never lives in a file: set ``THEO__DATABASE__PASSWORD`` in the environment; it is
+    inserted into the URL at connect time and masked everywhere else.
+    """
+
+    url: str = ""
+    password: SecretStr | None = None
+    echo: bool = False
+    pool_size: int = Field(default=5, ge=1, le=100)
+    timescale_compress_after_days: int = Field(default=7, ge=1)
+    timescale_retention_days: int = Field(default=730, ge=1, description="2 years queryable (17a-4)")
+
+    @field_validator("url")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite", "postgresql")):
+            raise ValueError(f"unsupported database URL {value!r}; use sqlite:///PATH or postgresql://...")
+        if value and "@" in value.split("//", 1)[-1].split("/", 1)[0]:
+            userinfo = value.split("//", 1)[-1].split("@", 1)[0]
+            if ":" in userinfo:
+                raise ValueError("the URL holds a password; put it in THEO__DATABASE__PASSWORD instead")
+        return value
+
+
+class LoggingConfig(Section):
+    """structlog output: readable on a terminal, JSON lines otherwise; rotated files under data_dir."""
+
+    level: LogLevel = "INFO"
+    format: Literal["auto", "json", "console"] = "auto"
+    file: Path | None = Field(default=None, description="log file; relative paths are under data_dir")
+    max_bytes: int = Field(default=10_000_000, ge=10_000)
+    backup_count: int = Field(default=5, ge=0)

@@ -1,0 +1,40 @@
+"""The root of Theo's configuration: one file composed of the components' typed sections."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from theo.config.app import AppConfig, DatabaseConfig, LoggingConfig
+from theo.config.base import Section
+from theo.config.market import MarketConfig
+from theo.engine.config import EngineConfig
+from theo.execution.config import ExecutionConfig
+from theo.marketdata.config import MarketDataConfig
+from theo.risk.config import RiskConfig
+from theo.scanner.config import ScannerConfig
+from theo.strategy.config import StrategyConfig
+
+
+class TheoConfig(Section):
+    """Everything Theo can be told. Every section has U.S.-market defaults, so an empty file is valid."""
+
+    app: AppConfig = AppConfig()
+    database: DatabaseConfig = DatabaseConfig()
+    logging: LoggingConfig = LoggingConfig()
+    market: MarketConfig = MarketConfig()
+    marketdata: MarketDataConfig = MarketDataConfig()
+    strategies: list[StrategyConfig] = Field(default_factory=list)
+    scanner: ScannerConfig = ScannerConfig()
+    execution: ExecutionConfig = ExecutionConfig()
+    risk: RiskConfig = RiskConfig()
+    engine: EngineConfig = EngineConfig()
+
+    def database_url(self) -> str:
+        """The SQLAlchemy URL with the secret password inserted (never log the result)."""
+        url = self.database.url or f"sqlite:///{self.app.data_dir / 'theo.db'}"
+        pw = self.database.password
+        if pw is not None and url.startswith("postgresql") and "@" in url:
+            scheme, rest = url.split("//", 1)
+            userinfo, host = rest.split("@", 1)
+            url = f"{scheme}//{userinfo}:{pw.get_secret_value()}@{host}"
+        return url

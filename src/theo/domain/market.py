@@ -1,0 +1,85 @@
+"""Market data records: trade ticks, quotes and bars.
+
+Market-data prices are floats (``ARCHITECTURE.md`` §5: indicator and correlation math is float/NumPy);
+they become ``Decimal`` on the tick grid when they reach an order or a fill. Every timestamp is UTC and
+timezone-aware; constructors refuse naive datetimes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from theo.domain.enums import SessionKind
+
+
+def ensure_utc(ts: datetime, what: str = "timestamp") -> datetime:
+    """Return ``ts`` in UTC; refuse a naive datetime (its timezone would be a guess)."""
+    if ts.tzinfo is None or ts.utcoffset() is None:
+        raise ValueError(f"{what} {ts.isoformat()} has no timezone; give an explicit UTC offset")
+    return ts.astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    """One trade print.
+
+    ``ts`` is the exchange timestamp, ``received`` the local arrival time (for latency monitoring),
+    ``source`` the feed that delivered it (for fail-over audits). ``condition`` is the venue's sale
+    condition code when the feed provides one.
+    """
+
+    symbol: str
+    ts: datetime
+    price: float
+    size: float
+    source: str = ""
+    exchange: str = ""
+    condition: str = ""
+    received: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """Best bid and offer at ``ts``."""
+
+    symbol: str
+    ts: datetime
+    bid: float
+    bid_size: float
+    ask: float
+    ask_size: float
+    source: str = ""
+    received: datetime | None = None
+
+    @property
+    def mid(self) -> float:
+        return (self.bid + self.ask) / 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    """OHLCV bar labelled by its start; it covers ``[start, end)``.
+
+    ``timeframe`` is a label such as ``"1m"``, ``"5m"``, ``"1h"`` or ``"1d"``. ``session`` says whether it
+    is a pre-market, regular or post-market bar (they are never mixed). ``tick_count == 0`` marks a bar
+    closed by the clock with no trades (its OHLC repeat the previous close).
+    """
+
+    symbol: str
+    timeframe: str
+    start: datetime
+    end: datetime
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float
+    tick_count: int = 0
+    session: SessionKind = SessionKind.REGULAR
+    source: str = ""
+    flags: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def empty(self) -> bool:
+        return self.tick_count == 0 and "no_ticks" in self.flags

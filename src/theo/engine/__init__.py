@@ -1,0 +1,1 @@
+"""The engine: mode, feed and broker selection."""

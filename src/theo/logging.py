@@ -1,0 +1,75 @@
+"""structlog set-up: readable lines on a terminal, JSON lines otherwise, optional rotated file."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import sys
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from theo.config.app import LoggingConfig
+
+_SECRET_WORDS = ("password", "token", "secret", "api_key")
+
+
+def _mask_secrets(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
+    """Never log a secret, whatever a caller passes."""
+    for key in list(event):
+        if any(w in key.lower() for w in _SECRET_WORDS):
+            event[key] = "***"
+    return event
+
+
+def configure_logging(config: LoggingConfig | None = None, *, data_dir: Path | None = None,
+                      stream: Any = None) -> None:
+    """Configure structlog and the stdlib root logger once per process (idempotent)."""
+    config = config or LoggingConfig()
+    stream = stream or sys.stderr
+    use_json = config.format == "json" or (config.format == "auto" and not stream.isatty())
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _mask_secrets,
+    ]
+    renderer: Any = (
+        structlog.processors.JSONRenderer() if use_json else structlog.dev.ConsoleRenderer(colors=stream.isatty())
+    )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared,
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+    )
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, "_theo", False):
+            root.removeHandler(handler)
+    handlers: list[logging.Handler] = [logging.StreamHandler(stream)]
+    if config.file is not None:
+        path = config.file if config.file.is_absolute() else (data_dir or Path(".")) / config.file
+        path.parent.mkdir(parents=True, exist_ok=True)
+        file_handler = logging.handlers.RotatingFileHandler(
+            path, maxBytes=config.max_bytes, backupCount=config.backup_count, encoding="utf-8"
+        )
+        file_handler.setFormatter(
+            structlog.stdlib.ProcessorFormatter(
+                foreign_pre_chain=shared,
+                processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                            structlog.processors.JSONRenderer()],
+            )
+        )
+        handlers.append(file_handler)
+    for handler in handlers:
+        handler._theo = True  # type: ignore[attr-defined]
+        if handler.formatter is None:
+            handler.setFormatter(formatter)
+        root.addHandler(handler)
+    root.setLevel(config.level)
+    structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=False,
+    )

@@ -1,0 +1,1 @@
+"""Market data: feeds, quality gate, latency, bar aggregation, futures and archive."""

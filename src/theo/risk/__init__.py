@@ -1,0 +1,1 @@
+"""Pre-trade risk, compliance and the trade manager."""

@@ -1,0 +1,3 @@
+"""Engine run tables."""
+
+from __future__ import annotations

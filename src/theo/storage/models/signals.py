@@ -1,0 +1,3 @@
+"""Signal and indicator tables."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Trade, risk-decision and trading-state tables."""
+
+from __future__ import annotations
