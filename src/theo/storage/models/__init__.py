@@ -1,6 +1,6 @@
 """All tables of Theo's schema; importing this package registers every model on ``Base.metadata``."""
 
-from theo.storage.models import engine, marketdata, orders, signals, trades
+from theo.storage.models import engine, futures, indicators, marketdata, orders, signals, trades
 from theo.storage.models.base import Base
 from theo.storage.models.core import (
     AuditLogRow,
@@ -20,6 +20,8 @@ __all__ = [
     "SettingRow",
     "TickRow",
     "engine",
+    "futures",
+    "indicators",
     "marketdata",
     "orders",
     "signals",

@@ -1,3 +1,3 @@
-"""Market-data tables: roll events, archive manifest, feed events."""
+"""Feed tables: feed events (stale/resumed)."""
 
 from __future__ import annotations

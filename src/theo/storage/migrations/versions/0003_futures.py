@@ -1,13 +1,13 @@
-"""Market-data tables (roll events, archive manifest).
+"""Futures roll events and the cold-archive manifest.
 
-Revision ID: 0002_marketdata
-Revises: 0001_core
+Revision ID: 0003_futures
+Revises: 0002_feeds
 """
 
 from __future__ import annotations
 
-revision = "0002_marketdata"
-down_revision = "0001_core"
+revision = "0003_futures"
+down_revision = "0002_feeds"
 branch_labels = None
 depends_on = None
 

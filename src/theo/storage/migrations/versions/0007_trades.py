@@ -1,13 +1,13 @@
-"""Trade, risk and trading-state tables.
+"""Trades, risk decisions, trading state.
 
-Revision ID: 0005_trades
-Revises: 0004_orders
+Revision ID: 0007_trades
+Revises: 0006_orders
 """
 
 from __future__ import annotations
 
-revision = "0005_trades"
-down_revision = "0004_orders"
+revision = "0007_trades"
+down_revision = "0006_orders"
 branch_labels = None
 depends_on = None
 

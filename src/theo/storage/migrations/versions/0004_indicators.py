@@ -1,13 +1,13 @@
-"""Engine run tables.
+"""Indicator values.
 
-Revision ID: 0006_engine
-Revises: 0005_trades
+Revision ID: 0004_indicators
+Revises: 0003_futures
 """
 
 from __future__ import annotations
 
-revision = "0006_engine"
-down_revision = "0005_trades"
+revision = "0004_indicators"
+down_revision = "0003_futures"
 branch_labels = None
 depends_on = None
 

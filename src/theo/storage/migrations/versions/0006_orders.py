@@ -1,13 +1,13 @@
-"""Signal and indicator tables.
+"""Orders, order events, fills, broker ids, positions, locks.
 
-Revision ID: 0003_signals
-Revises: 0002_marketdata
+Revision ID: 0006_orders
+Revises: 0005_signals
 """
 
 from __future__ import annotations
 
-revision = "0003_signals"
-down_revision = "0002_marketdata"
+revision = "0006_orders"
+down_revision = "0005_signals"
 branch_labels = None
 depends_on = None
 

@@ -1,13 +1,13 @@
-"""Order, event, fill and broker-id tables.
+"""Engine runs.
 
-Revision ID: 0004_orders
-Revises: 0003_signals
+Revision ID: 0008_engine
+Revises: 0007_trades
 """
 
 from __future__ import annotations
 
-revision = "0004_orders"
-down_revision = "0003_signals"
+revision = "0008_engine"
+down_revision = "0007_trades"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,3 @@
+"""Futures roll events and the cold-archive manifest."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Indicator values per symbol, timeframe and bar."""
+
+from __future__ import annotations
