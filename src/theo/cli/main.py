@@ -13,6 +13,7 @@ from theo.cli import (
     corr_cmd,
     data_cmd,
     db_cmd,
+    futures_cmd,
     indicators_cmd,
     orders_cmd,
     report_cmd,
@@ -28,7 +29,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (config_cmd, calendar_cmd, db_cmd, data_cmd, archive_cmd, indicators_cmd, corr_cmd, scan_cmd,
+for module in (config_cmd, calendar_cmd, db_cmd, data_cmd, archive_cmd, futures_cmd, indicators_cmd, corr_cmd, scan_cmd,
                orders_cmd, report_cmd, run_cmd, backtest_cmd):
     module.register(app)
 
