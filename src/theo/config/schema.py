@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from theo.archive.config import ArchiveConfig
 from theo.config.app import AppConfig, DatabaseConfig, LoggingConfig
 from theo.config.base import Section
 from theo.config.market import MarketConfig
@@ -23,6 +24,7 @@ class TheoConfig(Section):
     logging: LoggingConfig = LoggingConfig()
     market: MarketConfig = MarketConfig()
     marketdata: MarketDataConfig = MarketDataConfig()
+    archive: ArchiveConfig = ArchiveConfig()
     strategies: list[StrategyConfig] = Field(default_factory=list)
     scanner: ScannerConfig = ScannerConfig()
     execution: ExecutionConfig = ExecutionConfig()
