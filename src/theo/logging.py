@@ -15,12 +15,26 @@ from theo.config.app import LoggingConfig
 _SECRET_WORDS = ("password", "token", "secret", "api_key")
 
 
+def _is_secret(key: str) -> bool:
+    return any(w in key.lower() for w in _SECRET_WORDS)
+
+
+def _masked(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: "***" if isinstance(k, str) and _is_secret(k) else _masked(v) for k, v in value.items()}
+    return value
+
+
 def _mask_secrets(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
-    """Never log a secret, whatever a caller passes."""
+    """Never log a secret, whatever a caller passes: mask values by key name, nested dicts included."""
     for key in list(event):
-        if any(w in key.lower() for w in _SECRET_WORDS):
-            event[key] = "***"
+        event[key] = "***" if _is_secret(key) else _masked(event[key])
     return event
+
+
+def get_logger(name: str) -> Any:
+    """A structlog logger bound to ``name`` (use module ``__name__``)."""
+    return structlog.get_logger(name)
 
 
 def configure_logging(config: LoggingConfig | None = None, *, data_dir: Path | None = None,

@@ -17,7 +17,8 @@ class InMemoryBus(MessageBus):
 
     A handler that raises does not stop delivery to the other handlers: the error is logged with the
     topic and counted in :attr:`handler_errors`, unless ``raise_errors`` is set (tests, backtests), in
-    which case it propagates after the queue is drained of that message.
+    which case the first error is re-raised once the queue is empty (every queued message is still
+    delivered first, so one failure does not reorder the others).
     """
 
     def __init__(self, *, raise_errors: bool = False) -> None:

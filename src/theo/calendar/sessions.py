@@ -2,14 +2,16 @@
 
 ``exchange_calendars`` models the regular session only; pre-market (04:00 ET) and post-market (20:00 ET,
 17:00 on early-close days: market-rules.md §4.1) come from :class:`~theo.config.market.MarketConfig` on top
-of it. The CME equity-futures session (MES, ES) is derived from the same NYSE holiday table: it opens at
-18:00 ET on the previous evening, pauses 17:00–18:00 ET, and on NYSE holidays and early-close days halts
-at 13:00 ET (market-rules.md §5.1).
+of it; half days close at the library's time (13:00 ET today, 14:00 ET before 1993). The CME
+equity-futures session (MES, ES) is derived from the same NYSE holiday table: it opens at 18:00 ET on the
+previous evening, pauses 17:00–18:00 ET, halts at 13:00 ET on NYSE holidays (except New Year's Day, Good
+Friday and Christmas, when it is closed) and at 13:15 ET on NYSE half days (market-rules.md §5.1).
 """
 
 from __future__ import annotations
 
-from bisect import bisect_right
+import warnings
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -18,6 +20,7 @@ from zoneinfo import ZoneInfo
 from theo.config.market import MarketConfig
 from theo.domain.enums import SessionKind
 from theo.domain.instruments import CME_EQUITY_CALENDAR, NYSE_CALENDAR
+from theo.domain.market import ensure_utc
 from theo.errors import CalendarError
 
 ET = ZoneInfo("America/New_York")
@@ -45,6 +48,7 @@ class SessionTimes:
     early_close: bool
 
     def kind(self, ts: datetime) -> SessionKind:
+        """Which part of this day ``ts`` (UTC-aware) falls in."""
         if self.open <= ts < self.close:
             return SessionKind.REGULAR
         if self.pre_open <= ts < self.open:
@@ -54,30 +58,43 @@ class SessionTimes:
         return SessionKind.CLOSED
 
     def describe(self) -> list[tuple[str, datetime, datetime]]:
+        """The (name, start, end) windows of the day: pre-market, regular, post-market."""
         return [("pre-market", self.pre_open, self.open), ("regular", self.open, self.close),
                 ("post-market", self.close, self.post_close)]
 
 
-def _cme_holiday_halts(nyse_days: list[date]) -> set[date]:
-    """Weekday NYSE holidays on which CME equity futures trade with a 13:00 ET halt.
+#: NYSE holidays (library names, observed dates included) on which CME equity futures do not trade at all.
+CME_FULL_CLOSURES = frozenset({"New Year's Day", "Good Friday", "Christmas"})
 
-    CME closes fully on New Year's Day, Good Friday and Christmas; on the other NYSE holidays (MLK,
-    Presidents, Memorial, Juneteenth, Independence, Labor, Thanksgiving) it trades a shortened day.
+
+def _cme_holiday_halts(nyse_days: list[date], names: dict[date, str]) -> set[date]:
+    """Weekday NYSE closures on which CME equity futures trade with a 13:00 ET halt.
+
+    CME closes fully on New Year's Day, Good Friday and Christmas (observed days included); on the other
+    NYSE holidays, ad-hoc closures and configured extra holidays it trades a shortened day.
     """
-    from dateutil.easter import easter
-
     sessions = set(nyse_days)
     out: set[date] = set()
     d = nyse_days[0]
     while d <= nyse_days[-1]:
-        if d.weekday() < 5 and d not in sessions:
-            full_close = (d.month, d.day) in ((1, 1), (12, 25)) or d == easter(d.year) - timedelta(days=2)
-            observed_xmas_ny = (d.month == 12 and d.day in (24, 26)) or (d.month == 1 and d.day == 2) or (
-                d.month == 12 and d.day == 31)
-            if not full_close and not observed_xmas_ny:
-                out.add(d)
+        if d.weekday() < 5 and d not in sessions and names.get(d) not in CME_FULL_CLOSURES:
+            out.add(d)
         d += timedelta(days=1)
     return out
+
+
+def _holiday_names(xnys: object, extra: set[date]) -> dict[date, str]:
+    """Names of NYSE closures: the library's holiday rules, its ad-hoc list and the configured extras."""
+    names: dict[date, str] = {}
+    regular = xnys.regular_holidays.holidays(  # type: ignore[attr-defined]
+        f"{FIRST_YEAR}-01-01", f"{LAST_YEAR}-12-31", return_name=True)
+    for ts, name in regular.items():
+        names[ts.date()] = str(name)
+    for ts in xnys.adhoc_holidays:  # type: ignore[attr-defined]
+        names.setdefault(ts.date(), "ad-hoc closure")
+    for d in extra:
+        names.setdefault(d, "extra holiday (config market.extra_holidays)")
+    return names
 
 
 def _et(day: date, t: time) -> datetime:
@@ -95,43 +112,52 @@ class MarketCalendar:
             raise CalendarError(f"unknown calendar {name!r}; known: {NYSE_CALENDAR}, {CME_EQUITY_CALENDAR}")
         self.name = name
         self.market = market or MarketConfig()
+        self._zone = ZoneInfo(self.market.timezone)
         import exchange_calendars as xcals
 
-        xnys = xcals.get_calendar("XNYS", start=f"{FIRST_YEAR}-01-01", end=f"{LAST_YEAR}-12-31")
+        with warnings.catch_warnings():
+            # exchange_calendars 4.x trips a pandas deprecation warning of its own on construction.
+            warnings.simplefilter("ignore")
+            xnys = xcals.get_calendar("XNYS", start=f"{FIRST_YEAR}-01-01", end=f"{LAST_YEAR}-12-31")
         extra = set(self.market.extra_holidays)
         days: list[date] = []
-        early: set[date] = set()
-        regular_close: dict[date, datetime] = {}
-        for label, row in xnys.schedule.iterrows():
+        early_close: dict[date, time] = {}
+        schedule = xnys.schedule
+        closes_et = schedule["close"].dt.tz_convert(ET.key)
+        for label, close in zip(schedule.index, closes_et, strict=True):
             d = label.date()
             if d in extra:
                 continue
             days.append(d)
-            close = row["close"].to_pydatetime()
-            regular_close[d] = close
-            if close.astimezone(ET).time() < time(16, 0):
-                early.add(d)
+            close_et = time(close.hour, close.minute)
+            # The library's close, not a fixed 13:00: half days closed at 14:00 ET before 1993.
+            if close_et < time(16, 0):
+                early_close[d] = close_et
+        self._names = _holiday_names(xnys, extra)
         self._holiday_halts: set[date] = set()
         if name == CME_EQUITY_CALENDAR:
-            self._holiday_halts = _cme_holiday_halts(days)
+            self._holiday_halts = _cme_holiday_halts(days, self._names)
             days = sorted(set(days) | self._holiday_halts)
-        self._nyse_days = days
-        self._early = early
+        self._early_close = early_close
         self._sessions: list[SessionTimes] = [self._build(d) for d in days]
         self._opens = [s.pre_open for s in self._sessions]
         self._index = {s.day: i for i, s in enumerate(self._sessions)}
+        self._days = [s.day for s in self._sessions]
+
+    def _wall(self, day: date, t: time) -> datetime:
+        return datetime.combine(day, t, tzinfo=self._zone).astimezone(UTC)
 
     def _build(self, d: date) -> SessionTimes:
         m = self.market
-        early = d in self._early
+        early = d in self._early_close
         if self.name == NYSE_CALENDAR:
-            close_t = m.early_close_time if early else m.close_time
-            post_t = EARLY_CLOSE_POST_END if early else m.post_market_end
-            return SessionTimes(d, _et(d, m.pre_market_start), _et(d, m.open_time), _et(d, close_t),
-                                _et(d, post_t), early)
+            close = _et(d, self._early_close[d]) if early else self._wall(d, m.close_time)
+            post = _et(d, EARLY_CLOSE_POST_END) if early else self._wall(d, m.post_market_end)
+            return SessionTimes(d, self._wall(d, m.pre_market_start), self._wall(d, m.open_time), close,
+                                max(post, close), early)
         # CME equity futures: the trading day ``d`` starts 18:00 ET on the previous calendar day
         # (Sunday evening for Monday) and ends 17:00 ET; 13:00 ET on NYSE holidays it trades through,
-        # 13:15 ET on NYSE early-close days.
+        # 13:15 ET on NYSE early-close days (market-rules.md §5.1).
         start = _et(d - timedelta(days=1), CME_OPEN)
         if d in self._holiday_halts:
             end = _et(d, CME_HOLIDAY_HALT)
@@ -151,12 +177,39 @@ class MarketCalendar:
         return d in self._index
 
     def is_early_close(self, d: date) -> bool:
-        return d in self._early and d in self._index
+        """A session that ends early: an NYSE half day, or for CME a holiday halt or half day."""
+        s = self.session(d)
+        return s is not None and s.early_close
 
     def is_holiday(self, d: date) -> bool:
         """A weekday on which the exchange is closed."""
         self._check(d)
         return d.weekday() < 5 and d not in self._index
+
+    def holiday_name(self, d: date) -> str | None:
+        """Why the exchange is closed on weekday ``d`` (``None`` when it is open or a weekend)."""
+        if not self.is_holiday(d):
+            return None
+        return self._names.get(d, "unscheduled closure")
+
+    def holidays(self, year: int) -> list[tuple[date, str]]:
+        """Weekday closures of ``year`` with their names, in date order."""
+        self._check(date(year, 1, 1))
+        d, out = date(year, 1, 1), []
+        while d.year == year:
+            name = self.holiday_name(d)
+            if name is not None:
+                out.append((d, name))
+            d += timedelta(days=1)
+        return out
+
+    def early_closes(self, year: int) -> list[SessionTimes]:
+        """Sessions of ``year`` that end early (for CME also the NYSE-holiday halts)."""
+        return [s for s in self.sessions_in_range(date(year, 1, 1), date(year, 12, 31)) if s.early_close]
+
+    def nyse_holiday_name(self, d: date) -> str | None:
+        """The NYSE holiday behind a CME holiday halt (or an NYSE closure), if any."""
+        return self._names.get(d)
 
     def session(self, d: date) -> SessionTimes | None:
         self._check(d)
@@ -166,7 +219,7 @@ class MarketCalendar:
     def sessions_in_range(self, start: date, end: date) -> list[SessionTimes]:
         self._check(start)
         self._check(end)
-        return [s for s in self._sessions if start <= s.day <= end]
+        return self._sessions[bisect_left(self._days, start):bisect_right(self._days, end)]
 
     def next_session(self, d: date) -> date:
         """The first session strictly after ``d``."""
@@ -194,6 +247,13 @@ class MarketCalendar:
     # -- instants ------------------------------------------------------------------------------------------
     def session_at(self, ts: datetime) -> SessionTimes | None:
         """The session whose extended hours contain ``ts`` (UTC-aware), or ``None`` when closed."""
+        if ts.tzinfo is not UTC:  # fast path: the feeds already deliver UTC
+            try:
+                ts = ensure_utc(ts)
+            except ValueError as exc:
+                raise CalendarError(str(exc)) from None
+        if not FIRST_YEAR <= ts.year <= LAST_YEAR:
+            self._check(ts.date())
         i = bisect_right(self._opens, ts) - 1
         if i < 0:
             return None

@@ -10,6 +10,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from sqlalchemy import Engine
 
 from theo.config import TheoConfig, load_config
@@ -35,7 +36,9 @@ def friendly_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except TheoError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+            # Escape: messages quote TOML like "[market]", which Rich would take for markup.
+            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, markup=True,
+                              soft_wrap=True)
             raise typer.Exit(code=2) from None
         except KeyboardInterrupt:
             err_console.print("interrupted")
@@ -54,7 +57,7 @@ def open_store(config: TheoConfig, *, migrate: bool = True) -> Engine:
 
     engine = make_engine(config.database_url(), echo=config.database.echo, pool_size=config.database.pool_size)
     if migrate:
-        upgrade(engine)
+        upgrade(engine, database=config.database)
     return engine
 
 

@@ -1,9 +1,149 @@
-"""`theo corr` commands."""
+"""`theo corr matrix` and `theo corr rolling`: correlations of bar series from files or the store."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
 import typer
+from rich.table import Table
+
+from theo.cli.common import ConfigOption, console, err_console, friendly_errors, get_config, open_store
+from theo.errors import ConfigError
+
+corr_app = typer.Typer(help="Rolling Pearson/Spearman/Kendall correlation of bar series.", no_args_is_help=True)
+
+FilesOpt = Annotated[list[str] | None, typer.Option("--file", "-f", help="SYM=PATH of a bar file; repeat it.")]
+SymbolsOpt = Annotated[str | None, typer.Option("--symbols", "-s", help="Comma-separated symbols, e.g. SPY,QQQ.")]
+TimeframeOpt = Annotated[str | None, typer.Option("--timeframe", "-t", help="Bar timeframe, e.g. 1m, 15m, 1d.")]
+MethodOpt = Annotated[str, typer.Option("--method", "-m", help="pearson, spearman or kendall.")]
+WindowOpt = Annotated[int, typer.Option("--window", "-w", help="Points per window.")]
+MinOpt = Annotated[int | None, typer.Option("--min-points", help="Fewer common points give no value "
+                                            "(default: min(30, window)).")]
+OnOpt = Annotated[str, typer.Option("--on", help="returns (log returns) or prices.")]
+FormatOpt = Annotated[str, typer.Option("--format", help="table, csv or json.")]
+
+
+def _series(files: list[str] | None, symbols: str | None, timeframe: str | None,
+            config: Path | None) -> dict[str, Any]:
+    """Load each symbol's bars (files first, else the store); all must share one timeframe."""
+    from theo.indicators.source import bars_from_file, bars_from_store
+
+    wanted = [s.strip().upper() for s in symbols.split(",") if s.strip()] if symbols else []
+    loaded: dict[str, Any] = {}
+    for item in files or []:
+        if "=" not in item:
+            raise ConfigError(f"--file {item!r}: write it as SYM=PATH, e.g. SPY=data/SPY_15min.csv.gz")
+        sym, path = item.split("=", 1)
+        loaded[sym.strip().upper()] = bars_from_file(path.strip(), sym.strip().upper(), timeframe)
+    missing = [s for s in wanted if s not in loaded]
+    if missing:
+        if timeframe is None:
+            raise ConfigError(f"reading {', '.join(missing)} from the store needs --timeframe")
+        engine = open_store(get_config(config))
+        for sym in missing:
+            loaded[sym] = bars_from_store(engine, sym, timeframe)
+    order = wanted or list(loaded)
+    tfs = {loaded[s].bars.timeframe for s in order}
+    if len(tfs) > 1:
+        raise ConfigError(f"the series have different timeframes ({', '.join(sorted(tfs))}); "
+                          "correlate bars of one timeframe (pass --timeframe)")
+    for s in order:
+        for line in loaded[s].rejected[:5]:
+            err_console.print(f"rejected row {line}", highlight=False)
+        if len(loaded[s].rejected) > 5:
+            err_console.print(f"... {len(loaded[s].rejected) - 5} more rejected rows of {s}", highlight=False)
+    return {s: loaded[s] for s in order}
+
+
+def _fmt(v: float) -> str:
+    return "" if not np.isfinite(v) else f"{v:.4f}"
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
+    app.add_typer(corr_app, name="corr")
+
+    @corr_app.command("matrix")
+    @friendly_errors
+    def matrix(files: FilesOpt = None, symbols: SymbolsOpt = None, timeframe: TimeframeOpt = None,
+               method: MethodOpt = "pearson", window: WindowOpt = 100, min_points: MinOpt = None,
+               on: OnOpt = "returns", fmt: FormatOpt = "table",
+               max_staleness: Annotated[int, typer.Option("--max-staleness", help="Bars a pair's last common "
+                                                          "bar may lag the newest bar before it is stale.")] = 5,
+               config: ConfigOption = None) -> None:
+        """Correlation matrix of N symbols over their last --window common points."""
+        from theo.correlation import correlation_matrix, timeframe_delta
+
+        data = _series(files, symbols, timeframe, config)
+        if len(data) < 2:
+            raise ConfigError("a correlation matrix needs at least two symbols (--symbols or --file)")
+        tf = next(iter(data.values())).bars.timeframe
+        stale_us = int(max_staleness * timeframe_delta(tf).total_seconds() * 1_000_000)
+        m = correlation_matrix({s: (lb.bars.start_us, lb.bars.close) for s, lb in data.items()}, method,
+                               window, on, min_points, stale_us)
+        syms = list(m.symbols)
+        if fmt == "json":
+            console.print_json(json.dumps({
+                "symbols": syms, "method": method, "window": window, "on": on, "timeframe": tf,
+                "values": [[None if not np.isfinite(v) else float(v) for v in row] for row in m.values],
+                "n_points": m.n_points.tolist(), "status": m.status.tolist()}))
+        elif fmt == "csv":
+            typer.echo("symbol," + ",".join(syms))
+            for s, row in zip(syms, m.values, strict=True):
+                typer.echo(s + "," + ",".join("" if not np.isfinite(v) else repr(float(v)) for v in row))
+        elif fmt == "table":
+            t = Table(title=f"{method} correlation of {on}, {tf}, last {window} common points")
+            t.add_column("")
+            for s in syms:
+                t.add_column(s, justify="right")
+            for i, s in enumerate(syms):
+                t.add_row(s, *(_fmt(v) if m.status[i, j] == "ok" else str(m.status[i, j]).replace("_", " ")
+                               for j, v in enumerate(m.values[i])))
+            console.print(t)
+        else:
+            raise ConfigError(f"--format {fmt!r} is unknown; use table, csv or json")
+
+    @corr_app.command("rolling")
+    @friendly_errors
+    def rolling(files: FilesOpt = None, symbols: SymbolsOpt = None, timeframe: TimeframeOpt = None,
+                method: MethodOpt = "pearson", window: WindowOpt = 100, min_points: MinOpt = None,
+                on: OnOpt = "returns", fmt: FormatOpt = "table",
+                out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the whole series as CSV.")]
+                = None,
+                tail: Annotated[int, typer.Option("--tail", help="Rows to print (table format).")] = 20,
+                config: ConfigOption = None) -> None:
+        """Rolling correlation series of one pair, stamped at each common bar start."""
+        import pandas as pd
+
+        from theo.correlation import rolling_pair
+
+        data = _series(files, symbols, timeframe, config)
+        if len(data) != 2:
+            raise ConfigError(f"rolling correlation needs exactly two symbols, got {len(data)}: "
+                              f"{', '.join(data) or 'none'}")
+        (sa, a), (sb, b) = data.items()
+        mp = min(30, window) if min_points is None else min_points
+        ts, r = rolling_pair(a.bars.start_us, a.bars.close, b.bars.start_us, b.bars.close, window=window,
+                             method=method, min_points=mp, on=on)
+        stamps = pd.to_datetime(ts, unit="us", utc=True).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+        frame = pd.DataFrame({"ts": stamps, f"{method}_{sa}_{sb}": r})
+        if out is not None:
+            frame.to_csv(out, index=False, na_rep="")
+            console.print(f"wrote {len(frame)} rows to {out}", highlight=False)
+        elif fmt == "csv":
+            typer.echo(frame.to_csv(index=False, na_rep=""), nl=False)
+        elif fmt == "json":
+            console.print_json(json.dumps([{"ts": t, "value": None if not np.isfinite(v) else float(v)}
+                                           for t, v in zip(stamps, r, strict=True)]))
+        elif fmt == "table":
+            t = Table(title=f"{method} {sa}/{sb} {on}, window {window} (last {tail} of {len(frame)})")
+            t.add_column("ts")
+            t.add_column("value", justify="right")
+            for row in frame.tail(tail).itertuples(index=False):
+                t.add_row(str(row[0]), _fmt(row[1]) or "not enough data")
+            console.print(t)
+        else:
+            raise ConfigError(f"--format {fmt!r} is unknown; use table, csv or json")

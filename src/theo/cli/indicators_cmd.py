@@ -1,9 +1,134 @@
-"""`theo indicators` commands."""
+"""`theo indicators`: compute indicator values for a bar file or stored bars, show, export or store them."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
 import typer
+from rich.table import Table
+
+from theo.cli.common import ConfigOption, console, err_console, friendly_errors, get_config, open_store
+from theo.errors import ConfigError
+
+SPEC_DEFAULT = "atr:14,donchian:20,fractal:2,swing:2:2,pivot:classic"
+
+
+def compute_columns(bars: Any, indicators: list[Any]) -> dict[str, Any]:
+    """Flat column name -> array (batch forms); fractal/swing columns get their point's bar start too."""
+    from theo.indicators import batch as vec
+    from theo.indicators.fractals import Fractals
+    from theo.indicators.registry import flat_name
+    from theo.indicators.swings import Swings
+
+    out: dict[str, Any] = {}
+    for ind in indicators:
+        for output, arr in ind.batch(bars).items():
+            out[flat_name(ind, output)] = arr
+        if isinstance(ind, Fractals | Swings):
+            f = vec.fractals(bars.high, bars.low, ind.left, ind.right)
+            out[f"{ind.name}_high_ts"] = np.where(f.high_index >= 0, bars.start_us[np.maximum(f.high_index, 0)], -1)
+            out[f"{ind.name}_low_ts"] = np.where(f.low_index >= 0, bars.start_us[np.maximum(f.low_index, 0)], -1)
+    return out
+
+
+def _frame(bars: Any, columns: dict[str, Any]) -> Any:
+    import pandas as pd
+
+    ts = pd.to_datetime(bars.start_us, unit="us", utc=True)
+    data: dict[str, Any] = {"ts": ts.strftime("%Y-%m-%dT%H:%M:%S%z").str.replace(r"(\d\d)$", r":\1", regex=True),
+                            "open": bars.open, "high": bars.high, "low": bars.low, "close": bars.close}
+    for name, arr in columns.items():
+        if name.endswith("_ts"):
+            stamps = pd.to_datetime(np.where(arr >= 0, arr, 0), unit="us", utc=True).strftime("%Y-%m-%dT%H:%M:%S")
+            data[name] = np.where(arr >= 0, stamps + "+00:00", "")
+        else:
+            data[name] = arr
+    return pd.DataFrame(data)
+
+
+def _cell(v: Any) -> str:
+    if isinstance(v, float | np.floating):
+        return "" if np.isnan(v) else f"{float(v):.6g}"
+    return str(v)[:19].replace("T", " ")
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
+
+    @app.command("indicators")
+    @friendly_errors
+    def indicators(
+        file: Annotated[Path | None, typer.Option("--file", "-f", help="Bar file (CSV/CSV.gz/Parquet).")] = None,
+        symbol: Annotated[str | None, typer.Option("--symbol", "-s", help="Symbol (stored bars, or the file's).")]
+        = None,
+        timeframe: Annotated[str | None, typer.Option("--timeframe", "-t", help="Bar timeframe, e.g. 15m, 1h, 1d.")]
+        = None,
+        spec: Annotated[str, typer.Option("--indicators", "-i", help="Comma-separated list, e.g. "
+                                          "atr:14,donchian:20,fractal:2,swing:5:5,pivot:classic.")] = SPEC_DEFAULT,
+        out: Annotated[Path | None, typer.Option("--out", "-o", help="Write every bar's values to this CSV.")]
+        = None,
+        save: Annotated[bool, typer.Option("--save", help="Also store the values in indicator_values.")] = False,
+        tail: Annotated[int, typer.Option("--tail", help="Bars to print when --out is not given.")] = 4,
+        since: Annotated[datetime | None, typer.Option("--since", help="Stored bars from this UTC date/time.")]
+        = None,
+        all_sessions: Annotated[bool, typer.Option("--all-sessions", help="Pivots from all bars, not only "
+                                                   "regular-session ones.")] = False,
+        calendar: Annotated[str, typer.Option("--calendar", help="Session calendar for pivots: XNYS or "
+                                              "CME_EQUITY.")] = "XNYS",
+        raw: Annotated[bool, typer.Option("--raw", help="Do not apply a file's split_factor column.")] = False,
+        config: ConfigOption = None,
+    ) -> None:
+        """Compute indicator values per bar and print, export (--out) or store (--save) them."""
+        from theo.calendar import get_calendar
+        from theo.indicators.pivots import Pivots
+        from theo.indicators.registry import parse_spec
+        from theo.indicators.source import bars_from_file, bars_from_store
+        from theo.indicators.store import IndicatorWriter
+
+        if file is None and symbol is None:
+            raise ConfigError("give --file BARS.csv, or --symbol S --timeframe TF to read stored bars")
+        cal = get_calendar(calendar)
+        inds = parse_spec(spec, cal)
+        if all_sessions:
+            for ind in inds:
+                if isinstance(ind, Pivots):
+                    ind.regular_only = False
+        engine = None
+        if file is not None:
+            loaded = bars_from_file(file, symbol, timeframe, adjust_splits=not raw)
+        else:
+            if symbol is None or timeframe is None:
+                raise ConfigError("reading stored bars needs both --symbol and --timeframe")
+            engine = open_store(get_config(config))
+            since_utc = since.replace(tzinfo=UTC) if since is not None and since.tzinfo is None else since
+            loaded = bars_from_store(engine, symbol, timeframe, since_utc)
+        for line in loaded.rejected[:20]:
+            err_console.print(f"rejected row {line}", highlight=False)
+        if len(loaded.rejected) > 20:
+            err_console.print(f"... and {len(loaded.rejected) - 20} more rejected rows", highlight=False)
+        bars = loaded.bars
+        columns = compute_columns(bars, inds)
+        frame = _frame(bars, columns)
+        if out is not None:
+            frame.to_csv(out, index=False, na_rep="")
+            console.print(f"wrote {len(frame)} rows × {len(columns)} indicator columns to {out}", highlight=False)
+        else:
+            shown = frame.tail(tail)
+            table = Table(title=f"{bars.symbol} {bars.timeframe} ({loaded.source}), last {len(shown)} bars")
+            table.add_column("output", no_wrap=True)
+            for ts in shown["ts"]:
+                table.add_column(str(ts)[:16].replace("T", " "), justify="right")
+            for col in shown.columns[1:]:
+                table.add_row(str(col), *(_cell(v) for v in shown[col]))
+            console.print(table)
+        if save:
+            if engine is None:
+                engine = open_store(get_config(config))
+            writer = IndicatorWriter(engine)
+            by_output = {(ind.name, o): arr for ind in inds for o, arr in ind.batch(bars).items()}
+            writer.add_columns(bars.symbol, bars.timeframe, bars.start_us, by_output)
+            writer.flush()
+            console.print(f"stored {writer.written} values in indicator_values", highlight=False)

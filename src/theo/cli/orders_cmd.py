@@ -1,9 +1,98 @@
-"""`theo orders` commands."""
+"""`theo orders` and `theo positions`: what the journal and the broker know about orders and positions."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Annotated
+
 import typer
+from rich.table import Table
+
+from theo.cli.common import ConfigOption, console, friendly_errors, get_config, open_store
+
+
+def _num(value: Decimal | None) -> str:
+    if value is None:
+        return ""
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+@friendly_errors
+def orders_command(
+    config: ConfigOption = None,
+    open_only: Annotated[bool, typer.Option("--open", help="Only orders still open (working, pending, unknown).")]
+    = False,
+) -> None:
+    """List orders with their state and fills."""
+    from theo.execution.journal import OrderJournal
+
+    cfg = get_config(config)
+    orders = OrderJournal(open_store(cfg)).load_orders(open_only=open_only)
+    if not orders:
+        console.print("no open orders" if open_only else "no orders in the journal")
+        return
+    table = Table(title=f"{'open ' if open_only else ''}orders ({len(orders)})")
+    for col in ("client order id", "symbol", "side", "qty", "type", "limit", "stop", "tif", "status", "filled",
+                "avg price", "fills", "tag", "reason"):
+        table.add_column(col, overflow="fold")
+    for o in orders:
+        r = o.request
+        stop = r.stop_price
+        trail = f"trail {_num(r.trail_amount)}" if r.trail_amount else f"trail {_num(r.trail_percent)}%" \
+            if r.trail_percent else _num(stop)
+        fills = ", ".join(f"{_num(f.quantity)}@{_num(f.price)}" for f in o.fills)
+        table.add_row(o.client_order_id, r.symbol, r.side.value, _num(r.quantity), r.order_type.value,
+                      _num(r.limit_price), trail, r.tif.value, o.status.value, _num(o.filled_qty),
+                      _num(o.avg_fill_price), fills, r.tag, o.reason)
+    console.print(table)
+
+
+@friendly_errors
+def positions_command(config: ConfigOption = None) -> None:
+    """Show positions as the broker and the journal see them, and any difference."""
+    from theo.execution.journal import OrderJournal
+
+    cfg = get_config(config)
+    journal = OrderJournal(open_store(cfg)).positions()
+    broker: dict[str, Decimal] | None = None
+    note = ""
+    if cfg.execution.broker == "simulated":
+        from theo.execution.simulated.state import load_state, state_path
+
+        path = state_path(cfg.app.data_dir, cfg.execution.sim.state_file)
+        if path.exists():
+            st = load_state(path, cfg.execution.sim.initial_cash)
+            broker = {k: p.quantity for k, p in st.positions.items() if p.quantity != 0}
+        else:
+            broker = {}
+            note = f"(no simulated broker state at {path} yet)"
+    else:
+        note = "(the IBKR adapter is not part of this release: broker positions are shown by `theo run` only)"
+    table = Table(title="positions")
+    for col in ("symbol", "journal", "broker", "difference"):
+        table.add_column(col)
+    diffs = 0
+    for sym in sorted(set(journal) | set(broker or {})):
+        j = journal.get(sym, Decimal(0))
+        if broker is None:
+            table.add_row(sym, _num(j), "?", "")
+            continue
+        b = broker.get(sym, Decimal(0))
+        diffs += j != b
+        table.add_row(sym, _num(j), _num(b), "" if j == b else f"[bold red]{_num(j - b)}[/]")
+    if table.row_count:
+        console.print(table)
+    else:
+        console.print("no positions")
+    if note:
+        console.print(note)
+    if broker is not None:
+        console.print("journal and broker agree" if not diffs else
+                      f"[bold red]{diffs} position(s) differ[/]: the engine reconciles on start (`theo run`)")
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
+    app.command("orders")(orders_command)
+    app.command("positions")(positions_command)

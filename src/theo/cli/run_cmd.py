@@ -1,9 +1,103 @@
-"""`theo run` commands."""
+"""`theo run` (the engine in paper mode, live status) and `theo status` (state of a run from the DB)."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.live import Live
+from rich.table import Table
+
+from theo.cli.common import ConfigOption, console, friendly_errors, get_config, is_terminal, open_store
+from theo.errors import ConfigError
+
+
+def run(config: ConfigOption = None,
+        replay: Annotated[list[Path] | None, typer.Option(
+            "--replay", help="replay these tick/bar files instead of the synthetic market (repeat)",
+            show_default=False)] = None,
+        speed: Annotated[float | None, typer.Option(
+            "--speed", help="simulated seconds per wall second (default from [engine] speed)", min=0.001,
+            show_default=False)] = None,
+        unlimited: Annotated[bool, typer.Option("--unlimited", help="as fast as possible (no pacing)")] = False,
+        duration: Annotated[float | None, typer.Option(
+            "--duration", help="stop after this many wall seconds", min=0, show_default=False)] = None,
+        ) -> None:
+    """Run the engine in paper mode (synthetic market or --replay); Ctrl-C stops, a restart resumes."""
+    from theo.engine.config import DataFile
+    from theo.engine.live import PaperRun
+    from theo.engine.status import live_view, status_fields
+    from theo.logging import configure_logging, get_logger
+
+    cfg = get_config(config)
+    if unlimited and speed is not None:
+        raise ConfigError("--speed and --unlimited exclude each other; pick one")
+    if not cfg.strategies:
+        raise ConfigError("the config has no [[strategies]]; see config/theo.example.toml")
+    configure_logging(cfg.logging, data_dir=cfg.app.data_dir)
+    log = get_logger("theo.run")
+    db = open_store(cfg)
+    files = [DataFile(path=p) for p in replay] if replay else None
+    pace = None if unlimited else (speed if speed is not None else cfg.engine.speed)
+    paper = PaperRun(cfg, db, files, pace, duration)
+
+    async def main() -> str:
+        paper.install_signal_handlers()
+        if is_terminal():
+            with Live(console=console, refresh_per_second=4, transient=False) as screen:
+                return await paper.run(lambda r: screen.update(live_view(r)))
+        return await paper.run(lambda r: log.info("engine.status", **status_fields(r)))
+
+    status = asyncio.run(main())
+    c = paper.counters()
+    console.print(f"run {paper.state.run_id} {status}: {c['items']:,} items, {c['signals']} signals, "
+                  f"{c['orders']} orders, {c['trades']} trades ({c['open_trades']} open), realized P&L "
+                  f"{c['realized_pnl']} USD")
+
+
+def status(config: ConfigOption = None,
+           run_id: Annotated[int | None, typer.Option("--run", help="run id (default: latest)",
+                                                      show_default=False)] = None,
+           as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False) -> None:
+    """Print the state of the latest (or --run) engine run from the database."""
+    from theo.engine.status import describe
+
+    cfg = get_config(config)
+    info = describe(open_store(cfg), run_id)
+    if info is None:
+        console.print("no engine run recorded yet; start one with `theo run`")
+        raise typer.Exit(code=1)
+    if as_json:
+        console.print_json(json.dumps(info, default=str))
+        return
+    table = Table(title=f"theo run #{info['run']} ({info['mode']}, {info['feed']})", show_header=False)
+    table.add_column("field")
+    table.add_column("value")
+    c = info["counters"]
+    for key, value in (("status", info["status"]), ("pid", info["pid"]), ("started", info["started"]),
+                       ("stopped", info["stopped"] or "-"), ("heartbeat", info["heartbeat"]),
+                       ("simulated time", c.get("sim_now") or "-"), ("items", f"{c.get('items', 0):,}"),
+                       ("signals", c.get("signals", 0)), ("orders", c.get("orders", 0)),
+                       ("closed trades", info["closed_trades"]), ("realized P&L", f"{info['realized_pnl']} USD"),
+                       ("last prices", ", ".join(f"{k} {v:.2f}" for k, v in c.get("last_price", {}).items()))):
+        table.add_row(key, str(value))
+    console.print(table)
+    if info["open_trades"]:
+        t = Table(title="open trades")
+        for col in ("id", "symbol", "side", "quantity", "entry_price", "entry_ts"):
+            t.add_column(col)
+        for tr in info["open_trades"]:
+            t.add_row(*(str(tr.get(col, "")) for col in ("id", "symbol", "side", "quantity", "entry_price",
+                                                          "entry_ts")))
+        console.print(t)
+    if info["working_orders"]:
+        console.print(f"working orders: {', '.join(o['id'] for o in info['working_orders'])}")
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
+    app.command("run")(friendly_errors(run))
+    app.command("status")(friendly_errors(status))

@@ -7,6 +7,7 @@ value given and what is expected.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -50,34 +51,78 @@ def _apply_env(data: dict[str, Any], env: Mapping[str, str]) -> list[str]:
     return applied
 
 
-def _reject_file_secrets(data: Any, source: str, path: tuple[str, ...] = ()) -> None:
+def _file_secrets(data: Any, path: tuple[str, ...] = ()) -> list[str]:
+    """Every secret key found in file data, each with the environment variable to use instead."""
+    problems: list[str] = []
     if isinstance(data, dict):
         for key, value in data.items():
             if key in SECRET_KEYS:
                 env = ENV_PREFIX + "__".join((*path, key)).upper()
-                raise ConfigError(
-                    f"{source}: key '{'.'.join((*path, key))}' is a secret and may not be stored in a file; "
+                problems.append(
+                    f"  - {'.'.join((*path, key))}: a secret may not be stored in a file; "
                     f"remove it and set the environment variable {env} instead"
                 )
-            _reject_file_secrets(value, source, (*path, key))
+            else:
+                problems.extend(_file_secrets(value, (*path, key)))
     elif isinstance(data, list):
         for i, item in enumerate(data):
-            _reject_file_secrets(item, source, (*path, str(i)))
+            problems.extend(_file_secrets(item, (*path, str(i))))
+    return problems
 
 
-def _describe(errors: ValidationError, data: Mapping[str, Any], source: str) -> str:
-    lines = [f"{source}: invalid configuration"]
-    for err in errors.errors():
-        loc = ".".join(str(p) for p in err["loc"])
-        if err["type"] == "extra_forbidden":
-            lines.append(f"  - {loc}: unknown key (value {err['input']!r}); check the spelling or remove it")
-            continue
-        value = err.get("input")
-        shown = "***" if any(str(p) in SECRET_KEYS for p in err["loc"]) else repr(value)
+_TYPE_NAMES = {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "a list",
+               dict: "a table"}
+
+
+def _shown(value: Any, secret: bool) -> str:
+    if secret:
+        return "***"
+    if isinstance(value, dict):
+        return "a table"
+    return repr(value)
+
+
+def _describe_one(err: Mapping[str, Any]) -> str:
+    loc_parts = [str(p) for p in err["loc"]]
+    loc = ".".join(loc_parts)
+    value = err.get("input")
+    kind = err["type"]
+    if kind == "extra_forbidden":
         if isinstance(value, dict):
-            shown = "a section"
-        lines.append(f"  - {loc} = {shown}: {err['msg']}")
+            return f"  - [{loc}]: unknown section; check the spelling or remove it"
+        return f"  - {loc}: unknown key (value {_shown(value, False)}); check the spelling or remove it"
+    if kind == "model_type" or (kind == "dict_type" and not isinstance(value, dict)):
+        got = _TYPE_NAMES.get(type(value), type(value).__name__)
+        return (f"  - {loc} = {_shown(value, False)}: expected a [{loc}] table (section) of keys, got {got}; "
+                f"write it as a [{loc}] section")
+    secret = any(p in SECRET_KEYS for p in loc_parts)
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    if not loc_parts:  # a check across sections (e.g. a scanner naming a strategy)
+        return f"  - {msg}"
+    return f"  - {loc} = {_shown(value, secret)}: {msg}"
+
+
+def _describe(errors: ValidationError, source: str) -> str:
+    lines = [f"{source}: invalid configuration ({errors.error_count()} problem(s))"]
+    lines.extend(_describe_one(err) for err in errors.errors())
     return "\n".join(lines)
+
+
+def _toml_error(source: str, text: str, exc: tomllib.TOMLDecodeError) -> ConfigError:
+    """Name the line (and show it) of a TOML syntax error."""
+    # Python 3.11 has the position only in the message: "Illegal character (at line 2, column 14)".
+    found = re.search(r"\s*\(at line (\d+), column (\d+)\)", str(exc))
+    if found is None:
+        return ConfigError(f"{source}: not valid TOML: {exc}")
+    reason = str(exc)[: found.start()] or "syntax error"
+    line_no, col = int(found.group(1)), int(found.group(2))
+    lines = text.splitlines()
+    shown = lines[line_no - 1] if 0 < line_no <= len(lines) else ""
+    where = f"line {line_no}, column {col}"
+    return ConfigError(
+        f"{source}: not valid TOML at {where}: {reason}\n  {line_no} | {shown}\n"
+        "  fix the syntax (strings need closing quotes, tables look like [section], keys like key = value)"
+    )
 
 
 def load_config(path: Path | str | None = None, env: Mapping[str, str] | None = None) -> TheoConfig:
@@ -90,19 +135,23 @@ def load_config(path: Path | str | None = None, env: Mapping[str, str] | None = 
         if not p.is_file():
             raise ConfigError(f"{source}: config file not found; pass an existing TOML file or none")
         try:
-            data = tomllib.loads(p.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{source}: not valid TOML: {exc}") from None
+            text = p.read_text(encoding="utf-8")
         except UnicodeDecodeError:
-            raise ConfigError(f"{source}: not a UTF-8 text file") from None
-        _reject_file_secrets(data, source)
+            raise ConfigError(f"{source}: not a UTF-8 text file; save the config as UTF-8 TOML") from None
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise _toml_error(source, text, exc) from None
+        secrets = _file_secrets(data)
+        if secrets:
+            raise ConfigError("\n".join([f"{source}: secrets found in the file", *secrets]))
     applied = _apply_env(data, env)
     if applied:
         source += f" (+ environment {', '.join(applied)})"
     try:
         return TheoConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc, data, source)) from None
+        raise ConfigError(_describe(exc, source)) from None
 
 
 def masked_dump(config: TheoConfig) -> dict[str, Any]:

@@ -11,6 +11,9 @@ from pydantic import Field, field_validator, model_validator
 from theo.config.base import Section
 
 ET = ZoneInfo("America/New_York")
+UTC = ZoneInfo("UTC")
+#: Calendar names understood by ``theo.calendar`` (same strings as ``theo.domain.instruments``).
+KNOWN_CALENDARS = ("XNYS", "CME_EQUITY")
 
 
 class OptionCategorySplit(Section):
@@ -35,13 +38,17 @@ class MarketConfig(Section):
     :meth:`open_utc`)."""
 
     capital: Decimal = Field(default=Decimal("100000"), gt=0, description="account capital in USD")
-    timezone: str = "America/New_York"
+    timezone: str = Field(default="America/New_York", description="zone of the wall-clock times below")
     open_time: time = time(9, 30)
     close_time: time = time(16, 0)
     pre_market_start: time = time(4, 0)
     post_market_end: time = time(20, 0)
-    early_close_time: time = time(13, 0)
-    calendar: str = Field(default="XNYS", description="exchange calendar of the session dates")
+    early_close_time: time = Field(
+        default=time(13, 0),
+        description="the NYSE half-day close (market-rules.md §4.1); the calendar takes each day's actual "
+                    "early close from the exchange calendar library, which is 13:00 ET since 1993",
+    )
+    calendar: str = Field(default="XNYS", description="exchange calendar of the session dates: XNYS or CME_EQUITY")
     extra_holidays: list[date] = Field(default_factory=list, description="ad-hoc closures (full days)")
     option_category_split: OptionCategorySplit = OptionCategorySplit()
 
@@ -52,6 +59,13 @@ class MarketConfig(Section):
             ZoneInfo(value)
         except Exception as exc:
             raise ValueError(f"unknown timezone {value!r}; use an IANA name such as America/New_York") from exc
+        return value
+
+    @field_validator("calendar")
+    @classmethod
+    def _known_calendar(cls, value: str) -> str:
+        if value not in KNOWN_CALENDARS:
+            raise ValueError(f"unknown calendar {value!r}; expected one of {', '.join(KNOWN_CALENDARS)}")
         return value
 
     @model_validator(mode="after")
@@ -65,7 +79,12 @@ class MarketConfig(Section):
 
     def open_utc(self, day: date) -> datetime:
         """The regular open of ``day`` as a UTC instant (DST handled by the zone)."""
-        return datetime.combine(day, self.open_time, tzinfo=ET).astimezone(ZoneInfo("UTC"))
+        return self.to_utc(day, self.open_time)
 
     def close_utc(self, day: date) -> datetime:
-        return datetime.combine(day, self.close_time, tzinfo=ET).astimezone(ZoneInfo("UTC"))
+        """The regular close of ``day`` as a UTC instant."""
+        return self.to_utc(day, self.close_time)
+
+    def to_utc(self, day: date, wall: time) -> datetime:
+        """The wall-clock time ``wall`` of ``day`` in :attr:`timezone` as a UTC instant."""
+        return datetime.combine(day, wall, tzinfo=ZoneInfo(self.timezone)).astimezone(UTC)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from theo.archive.config import ArchiveConfig
 from theo.config.app import AppConfig, DatabaseConfig, LoggingConfig
@@ -12,7 +12,7 @@ from theo.engine.config import EngineConfig
 from theo.execution.config import ExecutionConfig
 from theo.marketdata.config import MarketDataConfig
 from theo.risk.config import RiskConfig
-from theo.scanner.config import ScannerConfig
+from theo.scanner.config import ScannerConfig, check_bindings
 from theo.strategy.config import StrategyConfig
 
 
@@ -30,6 +30,12 @@ class TheoConfig(Section):
     execution: ExecutionConfig = ExecutionConfig()
     risk: RiskConfig = RiskConfig()
     engine: EngineConfig = EngineConfig()
+
+    @model_validator(mode="after")
+    def _scanners_bound(self) -> TheoConfig:
+        # Scanners name strategies and their symbols: only the root sees both sections.
+        check_bindings(self.scanner, self.strategies)
+        return self
 
     def database_url(self) -> str:
         """The SQLAlchemy URL with the secret password inserted (never log the result)."""

@@ -20,6 +20,14 @@ def ensure_utc(ts: datetime, what: str = "timestamp") -> datetime:
     return ts.astimezone(UTC)
 
 
+def _utc_field(record: object, name: str, what: str) -> None:
+    """Validate a timestamp field of a frozen record in place (cheap when it is already UTC)."""
+    ts = getattr(record, name)
+    if ts is None or ts.tzinfo is UTC:
+        return
+    object.__setattr__(record, name, ensure_utc(ts, f"{what}.{name}"))
+
+
 @dataclass(frozen=True, slots=True)
 class Tick:
     """One trade print.
@@ -38,6 +46,10 @@ class Tick:
     condition: str = ""
     received: datetime | None = None
 
+    def __post_init__(self) -> None:
+        _utc_field(self, "ts", f"Tick {self.symbol}")
+        _utc_field(self, "received", f"Tick {self.symbol}")
+
 
 @dataclass(frozen=True, slots=True)
 class Quote:
@@ -51,6 +63,10 @@ class Quote:
     ask_size: float
     source: str = ""
     received: datetime | None = None
+
+    def __post_init__(self) -> None:
+        _utc_field(self, "ts", f"Quote {self.symbol}")
+        _utc_field(self, "received", f"Quote {self.symbol}")
 
     @property
     def mid(self) -> float:
@@ -79,6 +95,13 @@ class Bar:
     session: SessionKind = SessionKind.REGULAR
     source: str = ""
     flags: frozenset[str] = field(default_factory=frozenset)
+
+    def __post_init__(self) -> None:
+        _utc_field(self, "start", f"Bar {self.symbol} {self.timeframe}")
+        _utc_field(self, "end", f"Bar {self.symbol} {self.timeframe}")
+        if self.end <= self.start:
+            raise ValueError(f"Bar {self.symbol} {self.timeframe}: end {self.end.isoformat()} must be after start "
+                             f"{self.start.isoformat()}")
 
     @property
     def empty(self) -> bool:

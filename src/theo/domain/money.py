@@ -27,9 +27,15 @@ def is_on_tick(price: Decimal, tick_size: Decimal) -> bool:
 
 
 def round_to_tick(price: Decimal, tick_size: Decimal, rounding: str = ROUND_HALF_EVEN) -> Decimal:
-    """Round ``price`` to the nearest multiple of ``tick_size`` (banker's rounding by default)."""
+    """Round ``price`` to the nearest multiple of ``tick_size`` (banker's rounding by default).
+
+    The result carries the tick's exponent (``100.00`` for a 0.01 tick), never ``normalize()``'s
+    scientific form such as ``1E+2``.
+    """
+    if tick_size <= 0:
+        raise ValueError(f"tick_size={tick_size} must be > 0")
     steps = (price / tick_size).quantize(Decimal(1), rounding=rounding)
-    return (steps * tick_size).normalize() if steps else ZERO
+    return steps * tick_size
 
 
 def cents(amount: Decimal) -> Decimal:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
@@ -13,6 +13,10 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from theo.errors import StorageError
+from theo.storage.postgres import TimescaleOptions
+
+if TYPE_CHECKING:
+    from theo.config.app import DatabaseConfig
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
@@ -60,21 +64,34 @@ def transaction(engine: Engine) -> Iterator[Session]:
         yield session
 
 
-def alembic_config(engine: Engine) -> Any:
+def alembic_config(engine: Engine, timescale: TimescaleOptions | None = None) -> Any:
+    """Alembic config bound to ``engine``; ``timescale`` carries the TimescaleDB policy intervals."""
     from alembic.config import Config
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.attributes["engine"] = engine
+    if timescale is not None:
+        cfg.attributes["timescale"] = timescale
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Apply migrations up to ``revision``; raise :class:`StorageError` when the store is unreachable."""
+def timescale_options(database: DatabaseConfig) -> TimescaleOptions:
+    """TimescaleDB policy intervals from the ``[database]`` section."""
+    return TimescaleOptions(compress_after_days=database.timescale_compress_after_days,
+                            retention_days=database.timescale_retention_days)
+
+
+def upgrade(engine: Engine, revision: str = "head", *, database: DatabaseConfig | None = None) -> None:
+    """Apply migrations up to ``revision``; raise :class:`StorageError` when the store is unreachable.
+
+    ``database`` supplies the TimescaleDB compression and retention intervals (defaults otherwise).
+    """
     from alembic import command
 
     try:
-        command.upgrade(alembic_config(engine), revision)
+        ts = timescale_options(database) if database is not None else None
+        command.upgrade(alembic_config(engine, ts), revision)
     except OperationalError as exc:
         raise StorageError(f"cannot migrate {mask_url(str(engine.url))}: {exc.orig}") from None
 

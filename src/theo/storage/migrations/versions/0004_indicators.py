@@ -6,6 +6,11 @@ Revises: 0003_futures
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+from alembic import op
+
+from theo.storage.types import UTCDateTime
+
 revision = "0004_indicators"
 down_revision = "0003_futures"
 branch_labels = None
@@ -13,8 +18,17 @@ depends_on = None
 
 
 def upgrade() -> None:
-    """Tables of this revision are added by the component that owns them."""
+    op.create_table(
+        "indicator_values",
+        sa.Column("symbol", sa.String(length=32), nullable=False),
+        sa.Column("timeframe", sa.String(length=8), nullable=False),
+        sa.Column("ts", UTCDateTime(), nullable=False),
+        sa.Column("name", sa.String(length=48), nullable=False),
+        sa.Column("output", sa.String(length=16), nullable=False),
+        sa.Column("value", sa.Float(), nullable=True),
+        sa.PrimaryKeyConstraint("symbol", "timeframe", "ts", "name", "output", name=op.f("pk_indicator_values")),
+    )
 
 
 def downgrade() -> None:
-    """Nothing to undo yet."""
+    op.drop_table("indicator_values")

@@ -1,0 +1,216 @@
+"""``theo run``: the engine in paper mode on the synthetic market or a file replay, paced by the wall clock.
+
+Restart and recovery are one path: the feed is deterministic (seeded synthetic market, or files), so on
+start the engine replays it at full speed up to the last checkpoint of the previous run with the same
+config, which rebuilds strategies, positions and working orders exactly; journal rows are upserted by key,
+so nothing is written twice. Then it continues in (scaled) real time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import signal
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Engine as DbEngine
+
+from theo.clock import SimulatedClock
+from theo.config import TheoConfig
+from theo.domain.market import Bar, Tick
+from theo.engine.config import DataFile
+from theo.engine.kernel import Engine, Mode, build_engine
+from theo.engine.records import Journal
+from theo.engine.runs import RunStore, wall_now
+from theo.engine.series import from_us, to_us
+from theo.engine.stream import StreamDriver
+from theo.logging import get_logger
+
+log = get_logger("theo.engine.live")
+Item = tuple[str, int, float, float, float, float, float]
+
+
+def config_digest(config: TheoConfig) -> str:
+    """Fingerprint of what decides the run's events (strategies, engine, market data, market)."""
+    parts = [config.model_dump_json(include={"strategies", "engine", "marketdata", "market"})]
+    return hashlib.sha256("".join(parts).encode()).hexdigest()
+
+
+def synthetic_items(config: TheoConfig) -> Iterator[Item]:
+    """Ticks of the seeded synthetic market from ``engine.synthetic_start`` on, as engine items."""
+    from theo.marketdata.feeds.synthetic import SyntheticMarket
+
+    market = SyntheticMarket(config.marketdata.synthetic, SimulatedClock(config.engine.synthetic_start))
+    market.connect()
+    for ev in market.events():
+        if isinstance(ev, Tick):
+            yield (ev.symbol, to_us(ev.ts), ev.price, ev.price, ev.price, ev.price, ev.size)
+
+
+def replay_items(files: list[DataFile]) -> Iterator[Item]:
+    """Ticks or bars of files in time order, through the replay feed (suspicious prints are skipped)."""
+    from theo.engine.data import symbol_of
+    from theo.marketdata.feeds.replay import ReplayFeed
+
+    feed = ReplayFeed([(f.path, f.symbol or symbol_of(f.path)) for f in files])
+    for ev in feed.events():
+        if isinstance(ev, Tick):
+            yield (ev.symbol, to_us(ev.ts), ev.price, ev.price, ev.price, ev.price, ev.size)
+        elif isinstance(ev, Bar):
+            yield (ev.symbol, to_us(ev.start), ev.open, ev.high, ev.low, ev.close, ev.volume)
+
+
+@dataclass
+class RunState:
+    """What the status display shows."""
+
+    run_id: int = 0
+    sim_now: datetime | None = None
+    items: int = 0
+    last_price: dict[str, float] = field(default_factory=dict)
+    resumed_to: datetime | None = None
+    finished: bool = False
+
+
+class PaperRun:
+    """One ``theo run``: engine + driver + persistence + pacing."""
+
+    def __init__(self, config: TheoConfig, db: DbEngine, replay: list[DataFile] | None = None,
+                 speed: float | None = None, duration: float | None = None) -> None:
+        self.config = config
+        self.replay = replay if replay is not None else list(config.engine.replay)
+        self.feed_name = "replay" if self.replay or config.marketdata.feed == "replay" else "synthetic"
+        self.speed = speed
+        self.duration = duration
+        self.store = RunStore(db)
+        self.journal = Journal(listener=self.store.on_record)
+        self.engine: Engine = build_engine(config, Mode.PAPER, journal=self.journal)
+        self.driver = StreamDriver(self.engine)
+        self.state = RunState()
+        self.stop = asyncio.Event()
+
+    # --------------------------------------------------------------------------------------- snapshots
+    def counters(self) -> dict[str, Any]:
+        j = self.journal
+        closed = [t for t in j.trades if t.closed]
+        realized = sum((t.gross_pnl() - t.charges for t in closed), Decimal(0))
+        return {"items": self.state.items, "signals": len(j.signals), "orders": len(j.orders),
+                "trades": len(j.trades), "open_trades": len(j.trades) - len(closed), "realized_pnl": str(realized),
+                "sim_now": self.state.sim_now.isoformat() if self.state.sim_now else None,
+                "last_price": {k: v for k, v in sorted(self.state.last_price.items())}}
+
+    def checkpoint(self) -> dict[str, Any]:
+        positions = []
+        working = []
+        for (strategy, symbol), book in sorted(self.engine.books.items()):
+            if book.position is not None:
+                p = book.position
+                positions.append({"id": p.id, "strategy": strategy, "symbol": symbol, "side": p.side.value,
+                                  "quantity": str(p.quantity), "entry_price": str(p.entry_price)})
+            working += [{"id": o.id, "symbol": symbol, "side": o.side.value, "purpose": o.purpose}
+                        for o in book.pending]
+        return {"sim_now_us": to_us(self.state.sim_now) if self.state.sim_now else None, "positions": positions,
+                "working_orders": working, "feed": self.feed_name}
+
+    def flush(self, status: str = "running", stopped: datetime | None = None) -> None:
+        self.store.flush(wall_now(), self.counters(), self.checkpoint(), status, stopped)
+
+    # ------------------------------------------------------------------------------------------- loop
+    def _items(self) -> Iterator[Item]:
+        return replay_items(self.replay) if self.feed_name == "replay" else synthetic_items(self.config)
+
+    def _feed(self, item: Item) -> None:
+        self.driver.on_item(*item)
+        self.state.items += 1
+        self.state.last_price[item[0]] = item[5]
+        self.state.sim_now = from_us(item[1])
+
+    async def run(self, on_status: Callable[[PaperRun], None] | None = None) -> str:
+        """Run until stopped, the duration ends or the data ends; return the final status."""
+        cfg = self.config.engine
+        resume = self.store.start(Mode.PAPER.value, self.feed_name, config_digest(self.config), wall_now(),
+                                  stale_after=max(3 * cfg.heartbeat_seconds, 15.0))
+        self.state.run_id = self.store.run_id
+        resume_us = resume.get("sim_now_us")
+        log.info("run.started", run=self.store.run_id, feed=self.feed_name, resume_to=resume_us and
+                 from_us(resume_us).isoformat(), speed=self.speed)
+        items = self._items()
+        t_start = time.monotonic()
+        status = "stopped"
+        pending: Item | None = None
+        for item in items:  # catch up to the checkpoint at full speed
+            if resume_us is None or item[1] > resume_us:
+                pending = item
+                break
+            self._feed(item)
+        if resume_us is not None:
+            self.state.resumed_to = from_us(resume_us)
+            self._verify(resume)
+        self.flush()
+        wall0, sim0 = time.monotonic(), (pending[1] if pending else 0)
+        last_beat = last_status = time.monotonic()
+        try:
+            while pending is not None and not self.stop.is_set():
+                if self.speed is not None:
+                    delay = wall0 + (pending[1] - sim0) / 1e6 / self.speed - time.monotonic()
+                    if delay > 0:
+                        try:
+                            await asyncio.wait_for(self.stop.wait(), timeout=min(delay, cfg.status_interval))
+                            break
+                        except TimeoutError:
+                            pass
+                        if time.monotonic() < wall0 + (pending[1] - sim0) / 1e6 / self.speed:
+                            last_status = self._tick_status(on_status, last_status)
+                            if self._expired(t_start):
+                                break
+                            continue
+                self._feed(pending)
+                pending = next(items, None)
+                now = time.monotonic()
+                if now - last_beat >= cfg.heartbeat_seconds:
+                    self.flush()
+                    last_beat = now
+                last_status = self._tick_status(on_status, last_status)
+                if self._expired(t_start):
+                    break
+                if self.speed is None and self.state.items % 5000 == 0:
+                    await asyncio.sleep(0)  # let signal handlers run during an unlimited replay
+            if pending is None:
+                self.driver.finish()
+                self.state.finished = True
+                status = "completed"
+        finally:
+            self.flush(status, wall_now())
+            log.info("run.stopped", run=self.store.run_id, status=status, **{
+                k: v for k, v in self.counters().items() if k != "last_price"})
+        if on_status is not None:
+            on_status(self)
+        return status
+
+    def _expired(self, t_start: float) -> bool:
+        return self.duration is not None and time.monotonic() - t_start >= self.duration
+
+    def _tick_status(self, on_status: Callable[[PaperRun], None] | None, last: float) -> float:
+        now = time.monotonic()
+        if on_status is not None and now - last >= self.config.engine.status_interval:
+            on_status(self)
+            return now
+        return last
+
+    def _verify(self, resume: dict[str, Any]) -> None:
+        mine = {p["id"] for p in self.checkpoint()["positions"]}
+        theirs = {p["id"] for p in resume.get("positions", [])}
+        if mine == theirs:
+            log.info("run.resumed", positions=len(mine), working=len(resume.get("working_orders", [])))
+        else:
+            log.warning("run.resume_mismatch", rebuilt=sorted(mine), checkpoint=sorted(theirs))
+
+    def install_signal_handlers(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self.stop.set)

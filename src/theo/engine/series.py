@@ -1,0 +1,60 @@
+"""Columnar market data as the engine's fast path sees it: one NumPy array per field."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+from numpy.typing import NDArray
+
+from theo.domain.market import Bar
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+F64 = NDArray[np.float64]
+I64 = NDArray[np.int64]
+
+
+def from_us(us: int) -> datetime:
+    """UTC datetime of integer microseconds since the epoch (exact, no float rounding)."""
+    return EPOCH + timedelta(microseconds=int(us))
+
+
+def to_us(ts: datetime) -> int:
+    """Integer microseconds since the epoch of an aware datetime."""
+    delta = ts - EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+@dataclass(frozen=True)
+class BarSeries:
+    """Bars of one symbol and timeframe, oldest first; ``start_us``/``end_us`` bound each bar [start, end)."""
+
+    symbol: str
+    timeframe: str
+    start_us: I64
+    end_us: I64
+    open: F64
+    high: F64
+    low: F64
+    close: F64
+    volume: F64
+
+    def __len__(self) -> int:
+        return int(self.start_us.shape[0])
+
+    def bar(self, i: int) -> Bar:
+        """The ``i``-th bar as a domain :class:`Bar` (what the streaming path publishes)."""
+        return Bar(symbol=self.symbol, timeframe=self.timeframe, start=from_us(int(self.start_us[i])),
+                   end=from_us(int(self.end_us[i])), open=float(self.open[i]), high=float(self.high[i]),
+                   low=float(self.low[i]), close=float(self.close[i]), volume=float(self.volume[i]),
+                   source="engine")
+
+    def slice(self, lo: int, hi: int) -> BarSeries:
+        return BarSeries(self.symbol, self.timeframe, self.start_us[lo:hi], self.end_us[lo:hi], self.open[lo:hi],
+                         self.high[lo:hi], self.low[lo:hi], self.close[lo:hi], self.volume[lo:hi])
+
+    @staticmethod
+    def from_ticks(symbol: str, ts_us: I64, price: F64, size: F64) -> BarSeries:
+        """Ticks as zero-length bars (open = high = low = close = price): the tick-level execution series."""
+        return BarSeries(symbol, "tick", ts_us, ts_us, price, price, price, price, size)

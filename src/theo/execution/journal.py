@@ -1,0 +1,236 @@
+"""The order journal: intents before they are sent, every event, every fill (de-duplicated by exec id).
+
+The ``orders`` row is the current state of an order; ``order_events`` and ``fills`` are append-only. A fill and
+the order state it leads to are written in one transaction, so the journal never holds one without the other.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from theo.domain.enums import Allocation, OrderStatus, OrderType, ProductType, Routing, Side, TimeInForce
+from theo.domain.money import ZERO
+from theo.execution.events import Charges, Execution
+from theo.execution.orders import OPEN_STATUSES, Order, OrderRequest
+from theo.storage.db import transaction
+from theo.storage.models.orders import BrokerOrderIdRow, FillRow, OrderEventRow, OrderRow
+
+
+def _request_fields(req: OrderRequest) -> dict[str, Any]:
+    return {"symbol": req.symbol, "side": req.side.value, "quantity": req.quantity,
+            "order_type": req.order_type.value, "limit_price": req.limit_price, "stop_price": req.stop_price,
+            "trail_amount": req.trail_amount, "trail_percent": req.trail_percent, "tif": req.tif.value,
+            "routing": req.routing.value, "allocation": req.allocation.value,
+            "product_type": req.product_type.value, "outside_rth": req.outside_rth,
+            "reduce_only": req.reduce_only, "tag": req.tag, "strategy": req.strategy, "signal_id": req.signal_id}
+
+
+def _norm(value: Decimal | None) -> Decimal | None:
+    """Numeric columns come back with trailing zeros (SQLite, PostgreSQL): give back a tidy Decimal."""
+    if value is None:
+        return None
+    d = Decimal(value)
+    return d.quantize(Decimal(1)) if d == d.to_integral_value() else d.normalize()
+
+
+def _row_to_order(row: OrderRow, fills: list[Execution]) -> Order:
+    req = OrderRequest(symbol=row.symbol, side=Side(row.side), quantity=_norm(row.quantity) or ZERO,
+                       order_type=OrderType(row.order_type), limit_price=_norm(row.limit_price),
+                       stop_price=_norm(row.stop_price), trail_amount=_norm(row.trail_amount),
+                       trail_percent=_norm(row.trail_percent), tif=TimeInForce(row.tif),
+                       routing=Routing(row.routing), allocation=Allocation(row.allocation),
+                       product_type=ProductType(row.product_type), outside_rth=row.outside_rth,
+                       strategy=row.strategy, signal_id=row.signal_id, reduce_only=row.reduce_only, tag=row.tag)
+    order = Order(client_order_id=row.client_order_id, request=req, status=OrderStatus(row.status),
+                  parent_id=row.parent_id, oco_group=row.oco_group, created_at=row.created_at,
+                  updated_at=row.updated_at, reason=row.reason)
+    for f in fills:
+        order.add_fill(f)
+    return order
+
+
+def _fill_to_execution(row: FillRow) -> Execution:
+    charges = Charges(commission=_norm(row.commission) or ZERO, exchange_fee=_norm(row.exchange_fee) or ZERO,
+                      clearing_fee=_norm(row.clearing_fee) or ZERO, sec_fee=_norm(row.sec_fee) or ZERO,
+                      finra_taf=_norm(row.finra_taf) or ZERO, cat_fee=_norm(row.cat_fee) or ZERO,
+                      orf=_norm(row.orf) or ZERO, occ_fee=_norm(row.occ_fee) or ZERO,
+                      nfa_fee=_norm(row.nfa_fee) or ZERO, other_fee=_norm(row.other_fee) or ZERO,
+                      source="broker" if row.charges_source == "broker" else "model",
+                      schedule_version=row.fee_schedule_version)
+    return Execution(exec_id=row.exec_id, client_order_id=row.client_order_id, symbol=row.symbol,
+                     side=Side(row.side), quantity=_norm(row.quantity) or ZERO, price=_norm(row.price) or ZERO,
+                     ts=row.ts, charges=charges)
+
+
+class OrderJournal:
+    """Durable record of orders, their events and fills in the store (SQLite or PostgreSQL)."""
+
+    def __init__(self, engine: Engine, *, broker: str = "", account: str = "") -> None:
+        self.engine = engine
+        self.broker = broker
+        self.account = account
+
+    # -- writes ------------------------------------------------------------------------------------------
+    def record_intent(self, order: Order, ts: datetime, *, source: str = "engine", actor: str = "") -> None:
+        """Persist a new order (status CREATED or REJECTED) before anything is sent."""
+        with transaction(self.engine) as s:
+            s.add(OrderRow(client_order_id=order.client_order_id, **_request_fields(order.request),
+                           account=self.account, broker=self.broker, parent_id=order.parent_id,
+                           oco_group=order.oco_group, received_at=order.created_at or ts, status=order.status.value,
+                           filled_qty=order.filled_qty, avg_fill_price=order.avg_fill_price, reason=order.reason,
+                           actor=actor, created_at=order.created_at or ts, updated_at=ts))
+            s.flush()
+            self._event(s, order.client_order_id, ts, "intent", None, order.status,
+                        {"reason": order.reason} if order.reason else {}, source, actor)
+
+    def record_status(self, order: Order, kind: str, status_from: OrderStatus | None, ts: datetime, *,
+                      payload: dict[str, Any] | None = None, source: str = "broker", actor: str = "") -> None:
+        """Write the order's current state and the event that led to it."""
+        with transaction(self.engine) as s:
+            row = s.get(OrderRow, order.client_order_id)
+            if row is None:
+                raise KeyError(order.client_order_id)
+            self._update(row, order, ts)
+            if order.status is OrderStatus.SUBMITTED and row.entered_at is None:
+                row.entered_at = ts
+            if order.status is OrderStatus.CANCELLED and row.cancelled_at is None:
+                row.cancelled_at = ts
+            self._event(s, order.client_order_id, ts, kind, status_from, order.status, payload or {}, source, actor)
+
+    def record_modification(self, order: Order, ts: datetime, payload: dict[str, Any], *, source: str = "broker",
+                            actor: str = "") -> None:
+        """Write a changed quantity or price of ``order.request`` with its event."""
+        with transaction(self.engine) as s:
+            row = s.get(OrderRow, order.client_order_id)
+            if row is None:
+                raise KeyError(order.client_order_id)
+            req = order.request
+            row.quantity, row.limit_price, row.stop_price = req.quantity, req.limit_price, req.stop_price
+            self._update(row, order, ts)
+            self._event(s, order.client_order_id, ts, "modified", order.status, order.status, payload, source, actor)
+
+    def record_event(self, client_order_id: str, kind: str, ts: datetime, payload: dict[str, Any] | None = None, *,
+                     source: str = "engine", actor: str = "") -> None:
+        """Append an event that changes no state (a request, a denial, a note)."""
+        with transaction(self.engine) as s:
+            self._event(s, client_order_id, ts, kind, None, None, payload or {}, source, actor)
+
+    def record_fill(self, order: Order, execution: Execution, status_from: OrderStatus, received_at: datetime) -> bool:
+        """Insert ``execution`` and the order's new state in one transaction; ``False`` if already journaled."""
+        with transaction(self.engine) as s:
+            if s.scalar(select(FillRow.id).where(FillRow.exec_id == execution.exec_id)) is not None:
+                return False
+            c = execution.charges
+            s.add(FillRow(exec_id=execution.exec_id, client_order_id=execution.client_order_id, broker=self.broker,
+                          symbol=execution.symbol, side=execution.side.value, quantity=execution.quantity,
+                          price=execution.price, ts=execution.ts, received_at=received_at,
+                          **{f: getattr(c, f) for f in Charges.FIELDS}, total_charges=c.total,
+                          charges_source=c.source, fee_schedule_version=c.schedule_version))
+            row = s.get(OrderRow, order.client_order_id)
+            if row is None:
+                raise KeyError(order.client_order_id)
+            self._update(row, order, received_at)
+            self._event(s, order.client_order_id, received_at, "fill", status_from, order.status,
+                        execution.as_dict(), "broker", "")
+        return True
+
+    def map_broker_id(self, client_order_id: str, broker: str, broker_order_id: str, perm_id: str,
+                      ts: datetime) -> None:
+        """Remember a broker's ids for our order (idempotent)."""
+        if not broker_order_id:
+            return
+        with transaction(self.engine) as s:
+            exists = s.scalar(select(BrokerOrderIdRow.id).where(BrokerOrderIdRow.broker == broker,
+                                                                 BrokerOrderIdRow.broker_order_id == broker_order_id))
+            if exists is None:
+                s.add(BrokerOrderIdRow(client_order_id=client_order_id, broker=broker,
+                                       broker_order_id=broker_order_id, perm_id=perm_id or None, created_at=ts))
+
+    @staticmethod
+    def _update(row: OrderRow, order: Order, ts: datetime) -> None:
+        row.status = order.status.value
+        row.filled_qty = order.filled_qty
+        row.avg_fill_price = order.avg_fill_price
+        row.reason = order.reason
+        row.updated_at = ts
+
+    @staticmethod
+    def _event(s: Session, cid: str, ts: datetime, kind: str, status_from: OrderStatus | None,
+               status_to: OrderStatus | None, payload: dict[str, Any], source: str, actor: str) -> None:
+        s.add(OrderEventRow(client_order_id=cid, ts=ts, kind=kind,
+                            status_from=status_from.value if status_from else None,
+                            status_to=status_to.value if status_to else None, payload=payload, source=source,
+                            actor=actor))
+
+    # -- reads -------------------------------------------------------------------------------------------
+    def load_order(self, client_order_id: str) -> Order | None:
+        with transaction(self.engine) as s:
+            row = s.get(OrderRow, client_order_id)
+            if row is None:
+                return None
+            fills = s.scalars(select(FillRow).where(FillRow.client_order_id == client_order_id)
+                              .order_by(FillRow.id)).all()
+            return _row_to_order(row, [_fill_to_execution(f) for f in fills])
+
+    def load_orders(self, *, open_only: bool = False, symbol: str | None = None) -> list[Order]:
+        """Orders oldest first, each with its fills."""
+        with transaction(self.engine) as s:
+            q = select(OrderRow).order_by(OrderRow.created_at, OrderRow.client_order_id)
+            if open_only:
+                q = q.where(OrderRow.status.in_([st.value for st in OPEN_STATUSES]))
+            if symbol:
+                q = q.where(OrderRow.symbol == symbol)
+            rows = s.scalars(q).all()
+            ids = [r.client_order_id for r in rows]
+            by_order: dict[str, list[Execution]] = defaultdict(list)
+            for chunk in range(0, len(ids), 500):
+                for f in s.scalars(select(FillRow).where(FillRow.client_order_id.in_(ids[chunk:chunk + 500]))
+                                   .order_by(FillRow.id)):
+                    by_order[f.client_order_id].append(_fill_to_execution(f))
+            return [_row_to_order(r, by_order.get(r.client_order_id, [])) for r in rows]
+
+    def fills(self, client_order_id: str | None = None) -> list[Execution]:
+        with transaction(self.engine) as s:
+            q = select(FillRow).order_by(FillRow.id)
+            if client_order_id is not None:
+                q = q.where(FillRow.client_order_id == client_order_id)
+            return [_fill_to_execution(f) for f in s.scalars(q)]
+
+    def exec_ids(self) -> set[str]:
+        with transaction(self.engine) as s:
+            return set(s.scalars(select(FillRow.exec_id)))
+
+    def positions(self) -> dict[str, Decimal]:
+        """Signed net quantity per symbol, summed from the fills (zero positions left out)."""
+        with transaction(self.engine) as s:
+            rows = s.execute(select(FillRow.symbol, FillRow.side, func.sum(FillRow.quantity))
+                             .group_by(FillRow.symbol, FillRow.side)).all()
+        out: dict[str, Decimal] = defaultdict(lambda: ZERO)
+        for symbol, side, qty in rows:
+            out[symbol] += Side(side).sign * Decimal(qty)
+        return {k: _norm(v) or ZERO for k, v in sorted(out.items()) if v != 0}
+
+    def events(self, client_order_id: str) -> list[dict[str, Any]]:
+        with transaction(self.engine) as s:
+            rows = s.scalars(select(OrderEventRow).where(OrderEventRow.client_order_id == client_order_id)
+                             .order_by(OrderEventRow.id)).all()
+            return [{"ts": r.ts, "kind": r.kind, "status_from": r.status_from, "status_to": r.status_to,
+                     "payload": r.payload, "source": r.source, "actor": r.actor} for r in rows]
+
+    def broker_ids(self, client_order_id: str) -> list[tuple[str, str, str | None]]:
+        with transaction(self.engine) as s:
+            rows = s.execute(select(BrokerOrderIdRow.broker, BrokerOrderIdRow.broker_order_id,
+                                    BrokerOrderIdRow.perm_id)
+                             .where(BrokerOrderIdRow.client_order_id == client_order_id)).all()
+            return [(b, o, p) for b, o, p in rows]
+
+    def ids_with_prefix(self, prefix: str) -> list[str]:
+        with transaction(self.engine) as s:
+            return list(s.scalars(select(OrderRow.client_order_id)
+                                  .where(OrderRow.client_order_id.like(f"{prefix}%"))))

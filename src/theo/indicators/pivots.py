@@ -1,0 +1,107 @@
+"""Pivot points (classic, Fibonacci, Camarilla, Woodie) from the previous session's high, low and close.
+
+Formulas (H, L, C of the previous session; R = H - L):
+
+* classic:   PP = (H+L+C)/3, R1 = 2PP-L, S1 = 2PP-H, R2 = PP+R, S2 = PP-R, R3 = H+2(PP-L), S3 = L-2(H-PP)
+* fibonacci: PP = (H+L+C)/3, R1/S1 = PP±0.382R, R2/S2 = PP±0.618R, R3/S3 = PP±R
+* camarilla: PP = (H+L+C)/3, R1/S1 = C±1.1R/12, R2/S2 = C±1.1R/6, R3/S3 = C±1.1R/4
+* woodie:    PP = (H+L+2C)/4, then R1..S3 as classic
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from theo.calendar import MarketCalendar, get_calendar
+from theo.domain.enums import SessionKind
+from theo.domain.market import Bar
+from theo.errors import ConfigError
+from theo.indicators import batch as vec
+from theo.indicators.base import BarArrays, FloatArray, Indicator
+from theo.indicators.sessions import is_daily, session_key, session_keys
+
+
+@dataclass(frozen=True, slots=True)
+class PivotValue:
+    pp: float
+    r1: float
+    r2: float
+    r3: float
+    s1: float
+    s2: float
+    s3: float
+
+
+class Pivots(Indicator[PivotValue]):
+    """Pivot levels valid for the current session, computed from the previous one.
+
+    Intraday bars are grouped into sessions by ``theo.indicators.sessions`` (calendar session, else the ET
+    date); only regular-session bars build a session's H/L/C unless ``regular_only`` is false. Daily bars
+    use the previous bar. A session without counted bars is skipped: the levels of the latest earlier
+    session stay in force.
+    """
+
+    outputs = ("pp", "r1", "r2", "r3", "s1", "s2", "s3")
+
+    def __init__(self, method: str = "classic", calendar: MarketCalendar | str | None = None,
+                 regular_only: bool = True) -> None:
+        super().__init__()
+        if method not in vec.PIVOT_METHODS:
+            raise ConfigError(f"unknown pivot method {method!r}; use one of {', '.join(vec.PIVOT_METHODS)}")
+        self.method = method
+        self.calendar = get_calendar(calendar) if isinstance(calendar, str) else calendar
+        self.regular_only = regular_only
+        self.name = f"pivot_{method}"
+        self._reset()
+
+    def _reset(self) -> None:
+        self._key: int | None = None
+        self._i = -1
+        self._hlc: tuple[float, float, float] | None = None
+        self._value: PivotValue | None = None
+
+    def _update(self, bar: Bar) -> None:
+        self._i += 1
+        key = self._i if is_daily(bar.timeframe) else session_key(bar.start, self.calendar)
+        if key != self._key:
+            if self._hlc is not None:
+                self._value = levels(*self._hlc, self.method)
+            self._key, self._hlc = key, None
+        if self.regular_only and bar.session is not SessionKind.REGULAR:
+            return
+        if self._hlc is None:
+            self._hlc = (bar.high, bar.low, bar.close)
+        else:
+            h, lo, _ = self._hlc
+            self._hlc = (max(h, bar.high), min(lo, bar.low), bar.close)
+
+    @property
+    def value(self) -> PivotValue | None:
+        return self._value
+
+    @property
+    def ready(self) -> bool:
+        return self._value is not None
+
+    def values(self) -> dict[str, float | None]:
+        v = self._value
+        if v is None:
+            return dict.fromkeys(self.outputs)
+        return {"pp": v.pp, "r1": v.r1, "r2": v.r2, "r3": v.r3, "s1": v.s1, "s2": v.s2, "s3": v.s3}
+
+    def batch(self, bars: BarArrays) -> dict[str, FloatArray]:
+        n = len(bars)
+        keys = np.arange(n, dtype=np.int64) if is_daily(bars.timeframe) else session_keys(bars.start_us,
+                                                                                          self.calendar)
+        counted = bars.regular if self.regular_only else np.ones(n, dtype=np.bool_)
+        hlc = vec.previous_session_hlc(keys, bars.high, bars.low, bars.close, counted)
+        p = vec.pivots(hlc.high, hlc.low, hlc.close, self.method)
+        return dict(zip(self.outputs, p, strict=True))
+
+
+def levels(high: float, low: float, close: float, method: str = "classic") -> PivotValue:
+    """Pivot levels of one session (same arithmetic as the batch form)."""
+    arr = vec.pivots(np.array([high]), np.array([low]), np.array([close]), method)
+    return PivotValue(*(float(a[0]) for a in arr))

@@ -1,0 +1,84 @@
+"""Swing highs and lows (SH/SL): the one definition used by strategies, storage, notifications and charts.
+
+A swing high is a bar whose high is strictly above the highs of the ``left`` bars before it and not below
+the highs of the ``right`` bars after it (a swing low mirrors this with lows); the current SH/SL is the
+latest such point, known from the close of the ``right``-th bar after it. This is the fractal rule with
+its own, usually larger, strength: ``swing:5:5`` means 5 bars each side. ``high_changed``/``low_changed``
+are true on the one bar where a new swing point got confirmed, so a notifier fires once per change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from theo.domain.market import Bar
+from theo.indicators import batch as vec
+from theo.indicators.base import BarArrays, FloatArray, Indicator
+from theo.indicators.fractals import PointTracker
+
+
+@dataclass(frozen=True, slots=True)
+class SwingValue:
+    """Current SH/SL with the start of the bar each one sits on (``None`` until one exists)."""
+
+    high: float | None
+    high_ts: datetime | None
+    low: float | None
+    low_ts: datetime | None
+    high_changed: bool = False
+    low_changed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SwingEvent(SwingValue):
+    """A :class:`SwingValue` published on ``indicators.swing.<SYM>`` when SH or SL changed.
+
+    ``ts`` is the start of the confirming bar, ``indicator`` the swing indicator's name (``swing_5_5``).
+    """
+
+    symbol: str = ""
+    timeframe: str = ""
+    indicator: str = ""
+    ts: datetime | None = None
+
+
+class Swings(Indicator[SwingValue]):
+    """SH/SL with ``left``/``right`` confirmation bars (default 2/2)."""
+
+    outputs = ("high", "low")
+
+    def __init__(self, left: int = 2, right: int = 2) -> None:
+        super().__init__()
+        self.left, self.right = left, right
+        self.name = f"swing_{left}_{right}"
+        self._t = PointTracker(left, right)
+
+    def _reset(self) -> None:
+        self._t = PointTracker(self.left, self.right)
+
+    def _update(self, bar: Bar) -> None:
+        self._t.update(bar)
+
+    @property
+    def changed(self) -> bool:
+        """True when SH or SL changed on the last bar."""
+        return self._t.new_high or self._t.new_low
+
+    @property
+    def value(self) -> SwingValue | None:
+        t = self._t
+        if t.high is None and t.low is None:
+            return None
+        return SwingValue(t.high, t.high_ts, t.low, t.low_ts, t.new_high, t.new_low)
+
+    @property
+    def ready(self) -> bool:
+        return self._t.high is not None or self._t.low is not None
+
+    def values(self) -> dict[str, float | None]:
+        return {"high": self._t.high, "low": self._t.low}
+
+    def batch(self, bars: BarArrays) -> dict[str, FloatArray]:
+        s = vec.swings(bars.high, bars.low, self.left, self.right)
+        return {"high": s.high, "low": s.low}

@@ -1,0 +1,1 @@
+"""Reports of a run: performance metrics, the deals report, equity/drawdown charts and the output folder."""

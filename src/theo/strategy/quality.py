@@ -1,0 +1,158 @@
+"""Strategy-level data-quality gates that work on closed bars alone (plan §3.1).
+
+The feed's own gate (``theo.marketdata.gate``) rejects bad ticks; these gates decide whether a strategy
+may *act* on the bars it has:
+
+* gap — more than ``max_gap_bars`` bars missing inside one session before the latest bar;
+* stale — a symbol's last bar ended more than ``stale_after_seconds`` before the evaluation time;
+* outlier — the latest intraday log return is more than ``zscore_limit`` standard deviations from the
+  mean of the previous ``zscore_window`` returns;
+* settlement — the close is more than ``max_settlement_deviation_pct`` away from the previous session's
+  last close (the settlement proxy known from bars);
+* market hours — the bar lies outside the allowed part of the session (calendar of the settings).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from theo.calendar import get_calendar
+from theo.calendar.sessions import ET, MarketCalendar
+from theo.domain.enums import SessionKind
+from theo.domain.market import Bar
+from theo.strategy.correlation_config import QualitySettings
+
+_UNITS = {"m": 60, "h": 3600, "d": 86400}
+
+
+def timeframe_delta(timeframe: str) -> timedelta:
+    """``"5m"`` → 5 minutes; ``"1h"``, ``"1d"`` likewise. Raise ``ValueError`` on anything else."""
+    unit = timeframe[-1:]
+    if unit not in _UNITS or not timeframe[:-1].isdigit() or int(timeframe[:-1]) < 1:
+        raise ValueError(f"timeframe {timeframe!r} is not N followed by m, h or d (e.g. 5m, 1h, 1d)")
+    return timedelta(seconds=int(timeframe[:-1]) * _UNITS[unit])
+
+
+@dataclass(frozen=True, slots=True)
+class QualityReport:
+    """The failed gates at one evaluation, as ``gate:symbol:detail`` strings (empty when all passed)."""
+
+    failures: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    def describe(self) -> str:
+        return "ok" if self.ok else "; ".join(self.failures)
+
+
+class SymbolQuality:
+    """Quality state of one symbol's bar series; feed every closed bar to :meth:`update`."""
+
+    def __init__(self, symbol: str, settings: QualitySettings, interval: timedelta) -> None:
+        self.symbol = symbol
+        self.settings = settings
+        self.interval = interval
+        self.last: Bar | None = None
+        self.gap = 0
+        self.zscore: float | None = None
+        self.previous_close: float | None = None
+        self._returns: deque[float] = deque(maxlen=settings.zscore_window)
+        self._day: date | None = None
+        self._day_close: float | None = None
+
+    def reset(self) -> None:
+        self.__init__(self.symbol, self.settings, self.interval)  # type: ignore[misc]
+
+    def update(self, bar: Bar) -> None:
+        day = bar.start.astimezone(ET).date()
+        prev = self.last
+        self.gap = 0
+        self.zscore = None
+        if prev is not None and day == self._day and self.interval < timedelta(days=1):
+            self.gap = max(0, round((bar.start - prev.end) / self.interval))
+        if day != self._day:
+            # A new session: the last close of the previous one is the settlement proxy.
+            if self._day_close is not None:
+                self.previous_close = self._day_close
+        elif prev is not None and prev.close > 0 and bar.close > 0:
+            r = math.log(bar.close / prev.close)
+            self.zscore = _zscore(r, self._returns)
+            self._returns.append(r)
+        self._day = day
+        self._day_close = bar.close
+        self.last = bar
+
+
+def _zscore(r: float, history: deque[float]) -> float | None:
+    """z of ``r`` against ``history``; ``None`` until 5 returns exist or when they do not vary."""
+    n = len(history)
+    if n < 5:
+        return None
+    mean = sum(history) / n
+    var = sum((x - mean) ** 2 for x in history) / (n - 1)
+    if var <= 0.0:
+        return None
+    return (r - mean) / math.sqrt(var)
+
+
+class QualityGate:
+    """The gates for a set of symbols evaluated together."""
+
+    def __init__(self, symbols: tuple[str, ...], settings: QualitySettings, interval: timedelta) -> None:
+        self.settings = settings
+        self.symbols = {s: SymbolQuality(s, settings, interval) for s in symbols}
+        self._calendar: MarketCalendar | None = None
+
+    @property
+    def calendar(self) -> MarketCalendar:
+        if self._calendar is None:
+            self._calendar = get_calendar(self.settings.calendar)
+        return self._calendar
+
+    def reset(self) -> None:
+        for q in self.symbols.values():
+            q.reset()
+
+    def update(self, bar: Bar) -> None:
+        self.symbols[bar.symbol].update(bar)
+
+    def check(self, at: datetime, present: set[str]) -> QualityReport:
+        """Evaluate every gate at ``at`` (the end of the bar set); ``present`` are the symbols whose bar
+        for this set arrived."""
+        s = self.settings
+        failures: list[str] = []
+        for symbol, q in self.symbols.items():
+            bar = q.last
+            if bar is None:
+                failures.append(f"stale:{symbol}:no data")
+                continue
+            age = (at - bar.end).total_seconds()
+            if s.stale_after_seconds and age > s.stale_after_seconds:
+                failures.append(f"stale:{symbol}:{int(age)}s")
+            if symbol not in present:
+                continue  # the checks below are about this set's bar
+            if q.gap > s.max_gap_bars:
+                failures.append(f"gap:{symbol}:{q.gap} bars missing")
+            if q.zscore is not None and abs(q.zscore) > s.zscore_limit:
+                failures.append(f"outlier:{symbol}:z={q.zscore:.1f}")
+            dev = _deviation_pct(bar.close, q.previous_close)
+            if s.max_settlement_deviation_pct is not None and dev is not None and dev > s.max_settlement_deviation_pct:
+                failures.append(f"settlement:{symbol}:{dev:.1f}% from previous close {q.previous_close}")
+            if s.market_hours != "any":
+                kind = self.calendar.session_kind(bar.start)
+                allowed = {SessionKind.REGULAR} if s.market_hours == "regular" else {
+                    SessionKind.REGULAR, SessionKind.PRE, SessionKind.POST}
+                if kind not in allowed:
+                    failures.append(f"hours:{symbol}:{kind.value}")
+        return QualityReport(tuple(failures))
+
+
+def _deviation_pct(close: float, reference: float | None) -> float | None:
+    if reference is None or reference <= 0:
+        return None
+    return abs(close / reference - 1.0) * 100.0

@@ -1,0 +1,117 @@
+"""SIGKILL the archive at many points of its protocol: nothing is lost, nothing duplicated.
+
+Each run is a forked child process (fork keeps the start-up cost of importing pyarrow and SQLAlchemy out
+of the 28 runs). A child either pauses at its N-th durable step and is SIGKILLed there by the parent, or
+is SIGKILLed after a random short delay, wherever it happens to be.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import random
+import signal
+import time
+from datetime import date, datetime
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from tests.unit.archive.seed import db_ticks, insert_ticks, make_ticks
+from theo.archive import Archiver, et_midnight, verify_archive
+from theo.archive.files import read_rows
+from theo.storage.db import make_engine
+
+CUTOFF = et_midnight(date(2013, 10, 20))  # every seeded day is archived: 8 days x 3 symbols = 24 files
+# Step positions inside one child run: 1 = recovery done; then per file: 2 file written, 3 manifest row,
+# 4 manifest.jsonl, 5 verified, 6 rows deleted (transaction still open), 7 purged, 8.. the next file.
+PAUSE_POINTS = [2, 3, 4, 5, 6, 7, 1, 8, 2, 3, 4, 5, 6, 7, 3, 6, 2, 5, 4, 7, 9, 11]
+FORK = multiprocessing.get_context("fork")
+
+
+def _child(url: str, directory: Path, cutoff: datetime, pause_at: int, out: Connection) -> None:
+    count = 0
+
+    def hook(step: str) -> None:
+        nonlocal count
+        count += 1
+        out.send(f"STEP {count} {step}")
+        if count == pause_at:
+            out.send("PAUSED")
+            time.sleep(600)  # the parent SIGKILLs us here
+
+    Archiver(make_engine(url), directory, on_step=hook).run(cutoff)
+    out.send("DONE")
+
+
+def _spawn(engine: Engine, directory: Path, pause_at: int) -> tuple[multiprocessing.process.BaseProcess, Connection]:
+    engine.dispose()  # no pooled SQLite connection crosses the fork
+    receive, send = FORK.Pipe(duplex=False)
+    proc = FORK.Process(target=_child, args=(str(engine.url), directory, CUTOFF, pause_at, send), daemon=True)
+    proc.start()
+    send.close()
+    return proc, receive
+
+
+def _kill_when_paused(engine: Engine, directory: Path, pause_at: int) -> str:
+    """Run a child until it pauses (SIGKILL it, return the step) or finishes (return DONE)."""
+    proc, messages = _spawn(engine, directory, pause_at)
+    last = ""
+    while True:
+        assert messages.poll(60), "child neither paused nor finished within 60 s"
+        try:
+            msg = messages.recv()
+        except EOFError:
+            proc.join(10)
+            raise AssertionError(f"child died on its own (exit code {proc.exitcode}) after {last!r}") from None
+        if msg == "PAUSED":
+            assert proc.pid is not None
+            proc.kill()  # SIGKILL
+            proc.join(10)
+            assert proc.exitcode == -signal.SIGKILL
+            return last
+        if msg == "DONE":
+            proc.join(10)
+            assert proc.exitcode == 0
+            return "DONE"
+        last = msg
+
+
+def _archived(archiver: Archiver) -> list[tuple[object, ...]]:
+    return [r for e in archiver.entries() for r in read_rows(archiver.file_path(e))]
+
+
+def test_sigkill_at_any_step_loses_and_duplicates_nothing(sqlite_engine: Engine, tmp_path: Path) -> None:
+    original = make_ticks(4800, days=8, symbols=("SPY", "IBM", "QQQ"))
+    insert_ticks(sqlite_engine, original)
+    directory = tmp_path / "archive"
+    checker = Archiver(sqlite_engine, directory)
+    killed_at: list[str] = []
+    rng = random.Random(20131007)
+    kills = [("pause", p) for p in PAUSE_POINTS]
+    for i in range(6):  # random-delay kills spread between the step kills
+        kills.insert(4 * i + 3, ("delay", 0))
+    for how, point in kills:
+        if how == "pause":
+            killed_at.append(_kill_when_paused(sqlite_engine, directory, point))
+        else:
+            proc, _ = _spawn(sqlite_engine, directory, 0)
+            time.sleep(rng.uniform(0.01, 0.12))
+            proc.kill()
+            proc.join(10)
+            killed_at.append(f"after a random delay (exit code {proc.exitcode})")
+        # After every kill: every original tick is in the database or in a file the manifest recorded.
+        assert set(db_ticks(sqlite_engine)) | set(_archived(checker)) == set(original), killed_at[-1]
+    kinds = {k.split()[-1] for k in killed_at if k.startswith("STEP")}
+    assert {"file-written", "manifest-written", "jsonl-written", "verified", "purge:deleted", "purged"} <= kinds
+    assert len([k for k in killed_at if k.startswith("STEP")]) == len(PAUSE_POINTS)  # none finished early
+    assert _kill_when_paused(sqlite_engine, directory, 0) == "DONE"
+    archived = _archived(checker)
+    assert db_ticks(sqlite_engine) == []
+    assert len(archived) == len(original)
+    assert sorted(archived) == sorted(original)
+    assert verify_archive(checker).ok
+    assert {e.state for e in checker.entries()} == {"purged"}
+    assert not list(directory.rglob("*.tmp"))
+    on_disk = {p.relative_to(directory).as_posix() for p in directory.rglob("*.parquet")}
+    assert on_disk == {e.path for e in checker.entries()}

@@ -1,0 +1,79 @@
+"""`theo scan`, `theo scan signals` and `theo scan cleanup` end to end on the real eqker week."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from tests.conftest import shared_file
+from tests.integration.scanner.test_eqker_week import CONFIG, FILES
+from theo.cli.main import app
+
+runner = CliRunner()
+
+
+def _config(tmp_path: Path, body: str | None = None) -> Path:
+    path = tmp_path / "theo.toml"
+    path.write_text(body if body is not None else CONFIG.format(data_dir=tmp_path), encoding="utf-8")
+    return path
+
+
+def _data_args() -> list[str]:
+    args: list[str] = []
+    for symbol, rel in FILES.items():
+        args += ["--data", f"{symbol}={shared_file(rel)}"]
+    return args
+
+
+def test_scan_prints_stores_lists_and_cleans_up(tmp_path: Path) -> None:
+    cfg = _config(tmp_path)
+    first = runner.invoke(app, ["scan", "--config", str(cfg), *_data_args(), "--format", "json"])
+    assert first.exit_code == 0, first.output
+    printed = json.loads(first.stdout)
+    assert len(printed) >= 3
+    assert {p["strategy"] for p in printed} == {"spy_vol"}
+    assert all("SPY.sh" in p["inputs"] and "VIX.corr" in p["inputs"] for p in printed)
+    assert f"{len(printed)} stored" in first.stderr
+
+    second = runner.invoke(app, ["scan", "--config", str(cfg), *_data_args(), "--format", "csv"])
+    assert second.exit_code == 0, second.output
+    assert second.stdout.splitlines()[0].startswith("created_at,strategy,scanner,symbol,side")
+    assert len(second.stdout.splitlines()) == len(printed) + 1
+    assert "0 stored" in second.stderr and f"{len(printed)} duplicates suppressed" in second.stderr
+
+    listed = runner.invoke(app, ["scan", "signals", "--config", str(cfg), "--active", "--format", "json"])
+    assert listed.exit_code == 0, listed.output
+    assert [p["created_at"] for p in json.loads(listed.stdout)] == [p["created_at"] for p in printed]
+
+    cleaned = runner.invoke(app, ["scan", "cleanup", "--config", str(cfg), "--now", "2019-02-16T00:00:00+00:00"])
+    assert cleaned.exit_code == 0 and f"{len(printed)} expired signals cancelled" in cleaned.stdout
+    active = runner.invoke(app, ["scan", "signals", "--config", str(cfg), "--active", "--format", "json"])
+    assert json.loads(active.stdout) == []
+    every = runner.invoke(app, ["scan", "signals", "--config", str(cfg), "--strategy", "spy_vol", "--format", "json"])
+    assert {(p["status"], p["active"]) for p in json.loads(every.stdout)} == {("CANCELLED", False)}
+    table = runner.invoke(app, ["scan", "signals", "--config", str(cfg)], env={"COLUMNS": "200"})
+    assert table.exit_code == 0 and f"{len(printed)} stored signals" in table.stdout
+
+
+def test_from_to_limit_the_run(tmp_path: Path) -> None:
+    cfg = _config(tmp_path)
+    out = runner.invoke(app, ["scan", "-c", str(cfg), *_data_args(), "--no-store", "--from", "2019-02-13",
+                              "--to", "2019-02-13", "--format", "json"])
+    assert out.exit_code == 0, out.output
+    days = {p["created_at"][:10] for p in json.loads(out.stdout)}
+    assert days <= {"2019-02-13"}
+
+
+def test_user_mistakes_are_one_line_errors(tmp_path: Path) -> None:
+    cfg = _config(tmp_path)
+    missing = runner.invoke(app, ["scan", "-c", str(cfg), "--data", f"SPY={shared_file(FILES['SPY'])}"])
+    assert missing.exit_code == 2 and "no data for symbol" in missing.stderr and "Traceback" not in missing.output
+    bad = runner.invoke(app, ["scan", "-c", str(cfg), "--data", "SPY"])
+    assert bad.exit_code == 2 and "expected SYMBOL=PATH" in bad.stderr
+    fmt = runner.invoke(app, ["scan", "-c", str(cfg), *_data_args(), "--format", "xml"])
+    assert fmt.exit_code == 2 and "--format 'xml'" in fmt.stderr
+    rule = _config(tmp_path, CONFIG.format(data_dir=tmp_path).replace('"abs(corr) >= 0.6"', '"abs(corr) >= "'))
+    bad_rule = runner.invoke(app, ["scan", "-c", str(rule), *_data_args()])
+    assert bad_rule.exit_code == 2 and "ends too early" in bad_rule.stderr and "^" in bad_rule.stderr

@@ -1,0 +1,35 @@
+"""The signals table's CHECK/UNIQUE constraints and the store on PostgreSQL 15."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+
+from tests.unit.signals.test_store import VIOLATIONS, _raw, check_constraints, record
+from theo.signals.store import SignalStore
+
+
+@pytest.mark.parametrize(("kw", "name"), VIOLATIONS)
+def test_database_checks_hold_on_postgresql(pg_engine: Engine, kw: dict[str, Any], name: str) -> None:
+    check_constraints(pg_engine, kw, name)
+
+
+def test_unique_user_strategy_symbol_created_at_on_postgresql(pg_engine: Engine) -> None:
+    _raw(pg_engine)
+    with pytest.raises(IntegrityError, match="uq_signals_user_id_strategy_id_symbol_created_at"):
+        _raw(pg_engine, side="SELL", stop_loss=Decimal(101), take_profit=Decimal(98))
+
+
+def test_store_round_trip_and_cleanup_on_postgresql(pg_engine: Engine) -> None:
+    store = SignalStore(pg_engine)  # the tables were emptied: the store recreates the default user
+    assert store.add(record()) is not None
+    assert store.add(record()) is None
+    [got] = store.list()
+    assert got.record.entry_price == Decimal("270.16") and got.record.inputs["bad"] is None
+    assert got.record.expires_at is not None
+    assert store.cleanup_expired(got.record.expires_at) == 1
+    assert store.list(active=True) == []

@@ -1,0 +1,99 @@
+"""Test rig for the execution component: a store, a simulated clock and broker, the order service."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+import theo.config  # noqa: F401  (imports the config tree before execution.config)
+from theo.bus.memory import InMemoryBus
+from theo.clock import SimulatedClock
+from theo.domain.enums import InstrumentKind, SessionKind
+from theo.domain.instruments import Instrument, equity
+from theo.domain.market import Bar
+from theo.execution.config import ExecutionConfig
+from theo.execution.events import BrokerEvent
+from theo.execution.journal import OrderJournal
+from theo.execution.orders import OrderRequest
+from theo.execution.service import OrderService
+from theo.execution.simulated.broker import SimulatedBroker
+from theo.storage.db import make_engine, upgrade
+
+#: 2019-02-11 09:30 ET (EST, UTC-5).
+T0 = datetime(2019, 2, 11, 14, 30, tzinfo=UTC)
+INSTRUMENTS: dict[str, Instrument] = {"SPY": equity("SPY", kind=InstrumentKind.ETF), "AAPL": equity("AAPL")}
+D = Decimal
+
+_TEMPLATE: dict[str, Path] = {}
+
+
+def migrated_sqlite(path: Path) -> Engine:
+    """A migrated SQLite store at ``path``; copies one migrated template (migrating takes a while)."""
+    template = _TEMPLATE.get("db")
+    if template is None or not template.exists():
+        template = path.parent / f"template-{path.stem}.db"
+        eng = make_engine(f"sqlite:///{template}")
+        upgrade(eng)
+        eng.dispose()
+        _TEMPLATE["db"] = template
+    shutil.copyfile(template, path)
+    return make_engine(f"sqlite:///{path}")
+
+
+def bar(start: datetime, o: float, h: float, lo: float, c: float, v: float = 100_000, symbol: str = "SPY",
+        session: SessionKind = SessionKind.REGULAR) -> Bar:
+    return Bar(symbol, "1m", start, start + timedelta(minutes=1), o, h, lo, c, v, 10, session, "test")
+
+
+def minute(i: int, base: datetime = T0) -> datetime:
+    return base + timedelta(minutes=i)
+
+
+@dataclass
+class Rig:
+    engine: Engine
+    clock: SimulatedClock
+    broker: SimulatedBroker
+    journal: OrderJournal
+    service: OrderService
+    bus: InMemoryBus
+    published: list[tuple[str, Any]] = field(default_factory=list)
+    events: list[BrokerEvent] = field(default_factory=list)
+
+    def feed(self, b: Bar) -> None:
+        """Deliver a closed bar as the engine does: the clock is at the bar's end."""
+        if self.clock.now() < b.end:
+            self.clock.advance_to(b.end)
+        self.broker.on_bar(b)
+
+
+def make_rig(tmp_path: Path, *, engine: Engine | None = None, config: ExecutionConfig | None = None,
+             instruments: dict[str, Instrument] | None = None, state_file: str | None = "sim.json",
+             start: datetime = T0, pre_trade: Callable[..., None] | None = None, start_service: bool = True) -> Rig:
+    engine = engine or migrated_sqlite(tmp_path / "theo.db")
+    clock = SimulatedClock(start)
+    inst = instruments or INSTRUMENTS
+    broker = SimulatedBroker(config or ExecutionConfig(), clock, inst,
+                             tmp_path / state_file if state_file else None)
+    journal = OrderJournal(engine, broker=broker.name, account="SIM")
+    bus = InMemoryBus(raise_errors=True)
+    svc = OrderService(broker, journal, clock, inst, bus, pre_trade)
+    rig = Rig(engine, clock, broker, journal, svc, bus)
+    bus.subscribe("orders.>", lambda topic, msg: rig.published.append((topic, msg.status)))
+    broker.subscribe(rig.events.append)
+    if start_service:
+        svc.start()
+    return rig
+
+
+def req(side: str = "BUY", qty: int = 100, kind: str = "MARKET", symbol: str = "SPY", **kw: Any) -> OrderRequest:
+    from theo.domain.enums import OrderType, Side
+
+    return OrderRequest(symbol=symbol, side=Side(side), quantity=Decimal(qty), order_type=OrderType(kind), **kw)

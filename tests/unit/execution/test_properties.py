@@ -1,0 +1,146 @@
+"""Property tests over random order flows against the simulated broker (Hypothesis).
+
+Invariants: a position equals the sum of its fills (journal and broker agree); an OCO group never has two
+filled members; no order both fills and is cancelled; every journaled status change is in the state
+machine; replaying the broker's events (twice) changes nothing.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections import defaultdict
+from decimal import Decimal as D
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from theo.domain.enums import OrderStatus as S
+from theo.domain.enums import TimeInForce
+from theo.errors import OrderError
+from theo.execution.config import ExecutionConfig, SimulatedBrokerConfig
+from theo.execution.state_machine import TRANSITIONS
+
+from .helpers import T0, bar, make_rig, minute, req
+
+#: SQLite files in memory-backed storage when there is one: each example builds a store.
+FAST_TMP = "/dev/shm" if Path("/dev/shm").is_dir() else None
+TIFS = [TimeInForce.DAY, TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK]
+KINDS = ["MARKET", "LIMIT", "STOP", "STOP_LIMIT", "TRAILING_STOP"]
+
+price = st.integers(min_value=9_800, max_value=10_200).map(lambda c: D(c) / 100)
+order_op = st.tuples(st.just("order"), st.sampled_from(KINDS), st.sampled_from(["BUY", "SELL"]),
+                     st.integers(1, 30).map(lambda n: n * 10), price, st.sampled_from(TIFS))
+oco_op = st.tuples(st.just("oco"), st.integers(1, 20).map(lambda n: n * 10), price, price)
+bracket_op = st.tuples(st.just("bracket"), st.sampled_from(["BUY", "SELL"]), st.integers(1, 20).map(lambda n: n * 10),
+                       price)
+cancel_op = st.tuples(st.just("cancel"), st.integers(0, 50))
+modify_op = st.tuples(st.just("modify"), st.integers(0, 50), st.integers(1, 40).map(lambda n: n * 10))
+bar_op = st.tuples(st.just("bar"), price, st.integers(0, 80), st.integers(0, 80), st.integers(-50, 50),
+                   st.sampled_from([500.0, 2_000.0, 100_000.0]))
+ops = st.lists(st.one_of(order_op, oco_op, bracket_op, cancel_op, modify_op, bar_op, bar_op, bar_op),
+               min_size=1, max_size=40)
+
+
+def _request(kind: str, side: str, qty: int, px: D, tif: TimeInForce) -> Any:
+    if tif in (TimeInForce.IOC, TimeInForce.FOK) and kind not in ("MARKET", "LIMIT"):
+        tif = TimeInForce.GTC
+    extra: dict[str, Any] = {}
+    if kind in ("LIMIT", "STOP_LIMIT"):
+        extra["limit_price"] = px
+    if kind in ("STOP", "STOP_LIMIT"):
+        extra["stop_price"] = px
+    if kind == "TRAILING_STOP":
+        extra["trail_amount"] = D("0.25")
+    return req(side, qty, kind, tif=tif, **extra)
+
+
+def _run(tmp: Path, flow: list[tuple[Any, ...]], participation: float | None) -> Any:
+    cfg = ExecutionConfig(sim=SimulatedBrokerConfig(participation=participation, slippage_ticks=1))
+    rig = make_rig(tmp, config=cfg, state_file=None)
+    svc = rig.service
+    created: list[str] = []
+    t = 0
+    for op in flow:
+        kind = op[0]
+        try:
+            if kind == "order":
+                created.append(svc.create_order(_request(*op[1:])).client_order_id)
+            elif kind == "oco":
+                _, qty, a, b = op
+                lo, hi = min(a, b), max(a, b) + D("0.01")
+                orders = svc.create_oco_order([req("SELL", qty, "LIMIT", limit_price=hi, tif=TimeInForce.GTC),
+                                               req("SELL", qty, "STOP", stop_price=lo, tif=TimeInForce.GTC)])
+                created += [o.client_order_id for o in orders]
+            elif kind == "bracket":
+                _, side, qty, px = op
+                sl, tp = (px - 1, px + 1) if side == "BUY" else (px + 1, px - 1)
+                br = svc.create_bracket_order(req(side, qty, "LIMIT", limit_price=px, tif=TimeInForce.GTC), sl, tp)
+                created += [br.entry.client_order_id, br.stop.client_order_id, br.target.client_order_id]
+            elif kind == "cancel" and created:
+                svc.cancel_order(created[op[1] % len(created)])
+            elif kind == "modify" and created:
+                svc.modify_order(created[op[1] % len(created)], quantity=D(op[2]))
+            elif kind == "bar":
+                _, o, up, down, close, vol = op
+                h, lo = o + D(up) / 100, o - D(down) / 100
+                c = min(max(o + D(close) / 100, lo), h)
+                rig.feed(bar(minute(t), float(o), float(h), float(lo), float(c), v=vol))
+                t += 1
+        except OrderError:
+            pass  # a modify of a finished order, a quantity below the filled one: refused, nothing changes
+    return rig
+
+
+@settings(max_examples=35, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(flow=ops, participation=st.sampled_from([None, 0.05]))
+def test_order_flow_invariants(flow: list[tuple[Any, ...]], participation: float | None) -> None:
+    with tempfile.TemporaryDirectory(dir=FAST_TMP) as tmp:
+        rig = _run(Path(tmp), flow, participation)
+        journal, broker = rig.journal, rig.broker
+        orders = journal.load_orders()
+        fills = journal.fills()
+
+        # position == sum of fills, and the broker agrees
+        expected: dict[str, D] = defaultdict(D)
+        for f in fills:
+            expected[f.symbol] += f.side.sign * f.quantity
+        assert journal.positions() == {k: v for k, v in expected.items() if v}
+        assert journal.positions() == {k: p.quantity for k, p in broker.positions().items()}
+        assert len(fills) == len(broker.executions())
+        for o in orders:
+            assert o.filled_qty == sum((f.quantity for f in o.fills), D(0))
+            assert o.filled_qty <= o.quantity
+
+        # an OCO group never has two filled members
+        filled_by_group: dict[str, int] = defaultdict(int)
+        for o in orders:
+            if o.oco_group and o.filled_qty > 0:
+                filled_by_group[o.oco_group] += 1
+        assert all(n == 1 for n in filled_by_group.values())
+
+        for o in orders:
+            events = journal.events(o.client_order_id)
+            reached = {e["status_to"] for e in events}
+            # no order both fills and cancels (or expires, or is rejected)
+            assert not ("FILLED" in reached and reached & {"CANCELLED", "EXPIRED", "REJECTED"})
+            terminal_seen = False
+            for e in events:
+                if e["kind"] == "fill":
+                    assert not terminal_seen, f"fill after the end of {o.client_order_id}"
+                if e["status_from"] and e["status_to"] and e["kind"] != "modified":
+                    a, b = S(e["status_from"]), S(e["status_to"])
+                    assert b in TRANSITIONS[a] or (a is b and e["kind"] != "fill"), (o.client_order_id, a, b)
+                if e["status_to"] in ("FILLED", "CANCELLED", "EXPIRED", "REJECTED"):
+                    terminal_seen = True
+
+        # replaying every broker event twice changes nothing
+        snapshot = ([journal.events(o.client_order_id) for o in orders], journal.fills())
+        for event in list(rig.events) * 2:
+            rig.service.on_broker_event(event)
+        assert ([journal.events(o.client_order_id) for o in orders], journal.fills()) == snapshot
+        assert T0 <= rig.clock.now()
+        event(f"fills: {min(len(fills), 5)}")
+        event(f"statuses: {sorted({o.status.value for o in orders})}"[:60])
+        rig.engine.dispose()

@@ -1,0 +1,235 @@
+"""The order service: journal first, idempotent ids, risk denial, modify/cancel, brackets, OCO, recovery."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
+
+from theo.domain.enums import OrderStatus as S
+from theo.domain.enums import TimeInForce
+from theo.errors import BrokerError, OrderError, OrderValidationError, RiskDenied
+from theo.execution.orders import Order, OrderRequest
+
+from .helpers import T0, bar, make_rig, minute, req
+
+
+def test_intent_is_journaled_before_it_is_sent(tmp_path: Path) -> None:
+    rig = make_rig(tmp_path)
+    seen: list[str | None] = []
+    real_submit = rig.broker.submit
+
+    def spy(order: Order) -> None:
+        row = rig.journal.load_order(order.client_order_id)
+        seen.append(row.status.value if row else None)
+        real_submit(order)
+
+    rig.broker.submit = spy  # type: ignore[method-assign]
+    order = rig.service.create_order(req("BUY", 10))
+    assert seen == ["SUBMITTED"]
+    kinds = [(e["kind"], e["status_to"]) for e in rig.journal.events(order.client_order_id)]
+    assert kinds == [("intent", "CREATED"), ("submit", "SUBMITTED"), ("accepted", "ACCEPTED")]
+    assert rig.journal.broker_ids(order.client_order_id) == [("sim", "1", None)]
+
+
+def test_client_order_ids_are_deterministic_and_unique(tmp_path: Path) -> None:
+    rig = make_rig(tmp_path)
+    a = rig.service.create_order(req("BUY", 10))
+    b = rig.service.create_order(req("BUY", 10, strategy="corr"))
+    c = rig.service.create_order(req("BUY", 10))
+    assert (a.client_order_id, b.client_order_id, c.client_order_id) == (
+        "man-20190211-0001", "corr-20190211-0001", "man-20190211-0002")
+    s1 = rig.service.create_order(req("BUY", 10, strategy="corr", signal_id=42, tag="entry"))
+    s2 = rig.service.create_order(req("BUY", 10, strategy="corr", signal_id=42, tag="entry"))
+    assert s1.client_order_id == "corr-s42-entry" and s2 is s1  # same signal, same leg: never a second order
+    assert len(rig.broker.state.orders) == 4
+
+
+def test_sequence_continues_after_a_restart(tmp_path: Path) -> None:
+    rig = make_rig(tmp_path)
+    rig.service.create_order(req("BUY", 10))
+    rig.service.stop()
+    again = make_rig(tmp_path, engine=rig.engine)
+    assert again.service.create_order(req("BUY", 10)).client_order_id == "man-20190211-0002"
+
+
+def test_risk_denial_rejects_locally_journals_and_sends_nothing(tmp_path: Path) -> None:
+    def deny(request: OrderRequest, existing: Order | None) -> None:
+        raise RiskDenied("max_positions", "3 trades open, the limit is 3")
+
+    rig = make_rig(tmp_path, pre_trade=deny)
+    order = rig.service.create_order(req("BUY", 10))
+    assert order.status is S.REJECTED and "max_positions" in order.reason
+    assert rig.broker.state.orders == {}
+    assert rig.journal.load_order(order.client_order_id).status is S.REJECTED  # type: ignore[union-attr]
+    assert rig.published == [("orders.rejected", S.REJECTED)]
+
+
+def test_validation_error_journals_nothing(tmp_path: Path) -> None:
+    rig = make_rig(tmp_path)
+    with pytest.raises(OrderValidationError, match="tick size"):
+        rig.service.create_order(req("BUY", 10, "LIMIT", limit_price=D("271.005")))
+    assert rig.journal.load_orders() == []
+
+
+def test_modify_price_and_quantity(tmp_path: Path) -> None:
+    rig = make_rig(tmp_path)
+    order = rig.service.create_order(req("BUY", 10, "LIMIT", limit_price=D("270.00")))
+    rig.service.modify_order(order.client_order_id, quantity=D(20), limit_price=D("271.10"))
+    assert (order.quantity, order.request.limit_price) == (D(20), D("271.10"))
+    stored = rig.journal.load_order(order.client_order_id)
+    assert stored is not None and stored.request.limit_price == D("271.10") and stored.quantity == D(20)
+    rig.feed(bar(T0, 271.19, 271.34, 271.07, 271.34))
+    assert order.avg_fill_price == D("271.10") and order.filled_qty == D(20)
+    with pytest.raises(OrderError, match="only a working order can be modified"):
+        rig.service.modify_order(order.client_order_id, limit_price=D("270.00"))
+
+
+def test_modify_denied_by_risk_is_journaled(tmp_path: Path) -> None:
+    calls: list[Order | None] = []
+
+    def check(request: OrderRequest, existing: Order | None) -> None:
+        calls.append(existing)
+        if request.quantity > 50:
+            raise RiskDenied("size", "too big")
+
+    rig = make_rig(tmp_path, pre_trade=check)
+    order = rig.service.create_order(req("BUY", 10, "LIMIT", limit_price=D("270.00")))
+    with pytest.raises(RiskDenied):
+        rig.service.modify_order(order.client_order_id, quantity=D(100))
+    assert calls == [None, order] and order.quantity == D(10)
+    assert rig.journal.events(order.client_order_id)[-1]["kind"] == "modify_denied"
+
+
+def test_cancel_and_cancel_again(tmp_path: Path) -> None:
+    rig = make_rig(tmp_path)
+    order = rig.service.create_order(req("BUY", 10, "LIMIT", limit_price=D("270.00")))
+    rig.service.cancel_order(order.client_order_id, source="user", actor="alice")
+    assert order.status is S.CANCELLED
+    events = rig.journal.events(order.client_order_id)
+    assert [e["status_to"] for e in events][-2:] == ["PENDING_CANCEL", "CANCELLED"]
+    assert events[-2]["actor"] == "alice" and events[-2]["source"] == "user"
+    assert rig.service.cancel_order(order.client_order_id).status is S.CANCELLED  # no-op
+    with pytest.raises(OrderError, match="no order 'nope'"):
+        rig.service.cancel_order("nope")
+
+
+def test_bracket_exits_are_sent_when_the_entry_fills_sized_to_the_fill(tmp_path: Path) -> None:
+    from theo.execution.config import ExecutionConfig, SimulatedBrokerConfig
+
+    rig = make_rig(tmp_path, config=ExecutionConfig(sim=SimulatedBrokerConfig(participation=0.1)))
+    br = rig.service.create_bracket_order(req("BUY", 150, "LIMIT", limit_price=D("271.20"), tif=TimeInForce.DAY),
+                                          stop_loss=D("270.50"), take_profit=D("272.00"))
+    assert (br.entry.status, br.stop.status, br.target.status) == (S.ACCEPTED, S.CREATED, S.CREATED)
+    assert br.stop.oco_group == br.target.oco_group and br.stop.parent_id == br.entry.client_order_id
+    rig.feed(bar(T0, 271.19, 271.34, 271.07, 271.34, v=1_000))  # 100 of 150 at the 271.19 open
+    assert br.entry.filled_qty == D(100) and br.stop.status is S.CREATED
+    rig.service.cancel_order(br.entry.client_order_id)  # the rest is not wanted
+    assert br.entry.status is S.CANCELLED
+    assert (br.stop.status, br.stop.quantity) == (S.ACCEPTED, D(100))
+    assert br.target.quantity == D(100) and br.stop.request.reduce_only
+    rig.feed(bar(minute(1), 271.5, 272.10, 271.4, 272.0, v=10_000))  # target 272.00 traded through
+    assert (br.target.status, br.stop.status) == (S.FILLED, S.CANCELLED)
+    assert rig.service.positions() == {}
+
+
+def test_bracket_entry_without_fill_drops_its_exits(tmp_path: Path) -> None:
+    rig = make_rig(tmp_path)
+    br = rig.service.create_bracket_order(req("BUY", 10, "LIMIT", limit_price=D("270.00")), D("269.00"), D("271.00"))
+    rig.service.cancel_order(br.entry.client_order_id)
+    assert (br.stop.status, br.target.status) == (S.CANCELLED, S.CANCELLED)
+    assert rig.broker.state.orders.keys() == {br.entry.client_order_id}
+
+
+def test_bracket_sides_are_checked(tmp_path: Path) -> None:
+    rig = make_rig(tmp_path)
+    with pytest.raises(OrderValidationError, match="stop_loss=272.00 must be below"):
+        rig.service.create_bracket_order(req("BUY", 10, "LIMIT", limit_price=D("271.00")), D("272.00"), D("273.00"))
+
+
+def test_bracket_exit_can_be_moved_before_it_is_sent(tmp_path: Path) -> None:
+    rig = make_rig(tmp_path)
+    br = rig.service.create_bracket_order(req("BUY", 10, "LIMIT", limit_price=D("270.00")), D("269.00"), D("271.00"))
+    rig.service.modify_order(br.stop.client_order_id, stop_price=D("269.50"))
+    assert rig.journal.load_order(br.stop.client_order_id).request.stop_price == D("269.50")  # type: ignore[union-attr]
+
+
+def test_failed_submit_leaves_order_unknown_and_broker_is_asked_not_resent(tmp_path: Path) -> None:
+    rig = make_rig(tmp_path)
+    real_submit = rig.broker.submit
+    calls = []
+
+    def flaky(order: Order) -> None:
+        calls.append(order.client_order_id)
+        real_submit(order)  # the broker got it ...
+        raise BrokerError("timeout waiting for the answer")  # ... but we never heard back
+
+    rig.broker.submit = flaky  # type: ignore[method-assign]
+    order = rig.service.create_order(req("BUY", 10))
+    # the accepted event came before the timeout, so the order is already known to be working
+    assert order.status is S.ACCEPTED
+    lost = rig.service.create_order(req("BUY", 5, symbol="AAPL"))
+    assert lost.status is S.ACCEPTED
+
+    def dead(order: Order) -> None:
+        calls.append(order.client_order_id)
+        raise BrokerError("connection reset")
+
+    rig.broker.submit = dead  # type: ignore[method-assign]
+    gone = rig.service.create_order(req("BUY", 7))
+    assert gone.status is S.UNKNOWN
+    assert ("orders.unknown", S.UNKNOWN) in rig.published
+    resolved = rig.service.get_order_status(gone.client_order_id)
+    assert resolved.status is S.REJECTED and "not sent again" in resolved.reason
+    assert calls.count(gone.client_order_id) == 1
+
+
+def test_replaying_broker_events_changes_nothing(tmp_path: Path) -> None:
+    rig = make_rig(tmp_path)
+    a = rig.service.create_order(req("BUY", 100))
+    b = rig.service.create_order(req("BUY", 10, "LIMIT", limit_price=D("270.00")))
+    rig.feed(bar(T0, 271.19, 271.34, 271.07, 271.34))
+    rig.service.cancel_order(b.client_order_id)
+    before = ([rig.journal.events(o.client_order_id) for o in (a, b)], rig.journal.fills(), rig.journal.positions())
+    for event in list(rig.events) * 2:
+        rig.service.on_broker_event(event)
+    after = ([rig.journal.events(o.client_order_id) for o in (a, b)], rig.journal.fills(), rig.journal.positions())
+    assert after == before
+    assert (a.status, b.status) == (S.FILLED, S.CANCELLED)
+
+
+def test_reconcile_recovers_events_the_journal_missed(tmp_path: Path) -> None:
+    rig = make_rig(tmp_path)
+    order = rig.service.create_order(req("BUY", 100, tif=TimeInForce.GTC))
+    other = rig.service.create_order(req("BUY", 10, "LIMIT", limit_price=D("270.00"), tif=TimeInForce.GTC))
+    rig.broker._handlers.clear()  # the engine dies: events are no longer heard
+    rig.feed(bar(T0, 271.19, 271.34, 271.07, 271.34))
+    rig.broker.cancel(other.client_order_id)
+    assert rig.journal.positions() == {}
+    again = make_rig(tmp_path, engine=rig.engine, start_service=False)  # restart: same store and broker file
+    report = again.service.start()
+    assert report.fills_added == ["SIM-00000001"]
+    assert again.journal.positions() == {"SPY": D(100)} == {k: p.quantity for k, p in again.broker.positions().items()}
+    assert again.journal.load_order(order.client_order_id).status is S.FILLED  # type: ignore[union-attr]
+    assert again.journal.load_order(other.client_order_id).status is S.CANCELLED  # type: ignore[union-attr]
+    assert report.clean and "1 fill(s) added" in report.summary()
+
+
+def test_reconcile_drops_intents_never_sent(tmp_path: Path) -> None:
+    rig = make_rig(tmp_path)
+    rig.broker.submit = lambda order: (_ for _ in ()).throw(SystemExit)  # type: ignore[method-assign,assignment]
+    with pytest.raises(SystemExit):
+        rig.service.create_order(req("BUY", 10))
+    # The process 'died' after SUBMITTED was journaled and before the broker heard of it.
+    again = make_rig(tmp_path, engine=rig.engine)
+    order = again.journal.load_orders()[0]
+    assert order.status is S.REJECTED and "never received" in order.reason
+    assert again.broker.state.orders == {}
+
+
+def test_bus_topics(tmp_path: Path) -> None:
+    rig = make_rig(tmp_path)
+    rig.service.create_order(req("BUY", 10))
+    rig.feed(bar(T0, 271.19, 271.34, 271.07, 271.34))
+    assert rig.published == [("orders.accepted", S.ACCEPTED), ("orders.filled", S.FILLED)]

@@ -1,0 +1,246 @@
+"""Fill rules of the simulated broker, DAY expiry, GTC persistence and its on-disk state."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
+
+from theo.domain.enums import OrderStatus as S
+from theo.domain.enums import SessionKind, TimeInForce
+from theo.errors import BrokerError
+from theo.execution.config import ExecutionConfig, SimulatedBrokerConfig
+from theo.execution.simulated.broker import SimulatedBroker
+from theo.execution.simulated.state import load_state
+
+from .helpers import INSTRUMENTS, T0, bar, make_rig, minute, req
+
+
+def _cfg(**sim: object) -> ExecutionConfig:
+    return ExecutionConfig(sim=SimulatedBrokerConfig(**sim))  # type: ignore[arg-type]
+
+
+def test_market_fills_at_next_bar_open_with_slippage(tmp_path: Path) -> None:
+    rig = make_rig(tmp_path, config=_cfg(slippage_ticks=2))
+    buy = rig.service.create_order(req("BUY", 100))
+    sell = rig.service.create_order(req("SELL", 50, symbol="AAPL"))
+    rig.feed(bar(T0, 271.19, 271.34, 271.07, 271.34))
+    rig.feed(bar(T0, 100.00, 100.5, 99.5, 100.2, symbol="AAPL"))
+    assert buy.status is S.FILLED and buy.avg_fill_price == D("271.21")  # open + 2 x 0.01
+    assert sell.fills[0].price == D("99.98")  # open - 2 x 0.01
+    assert buy.fills[0].ts == minute(1)  # known when the bar closed
+
+
+def test_order_never_trades_on_a_bar_that_began_before_it(tmp_path: Path) -> None:
+    rig = make_rig(tmp_path)
+    rig.clock.advance_to(T0 + timedelta(seconds=30))
+    order = rig.service.create_order(req("BUY", 10))
+    rig.feed(bar(T0, 271.19, 271.34, 271.07, 271.34))
+    assert order.status is S.ACCEPTED
+    rig.feed(bar(minute(1), 271.32, 271.32, 271.22, 271.24))
+    assert order.avg_fill_price == D("271.32")
+
+
+@pytest.mark.parametrize(("mode", "low", "expected"), [
+    ("through", 271.00, None),  # touching the limit is not enough
+    ("touch", 271.00, "271.00"),
+    ("through", 270.99, "271.00"),  # traded through: filled at the limit
+])
+def test_limit_fills_when_traded_through(tmp_path: Path, mode: str, low: float, expected: str | None) -> None:
+    rig = make_rig(tmp_path, config=_cfg(limit_fill=mode))
+    order = rig.service.create_order(req("BUY", 10, "LIMIT", limit_price=D("271.00")))
+    rig.feed(bar(T0, 271.19, 271.34, low, 271.2))
+    assert order.avg_fill_price == (D(expected) if expected else None)
+
+
+def test_limit_fills_at_a_better_open(tmp_path: Path) -> None:
+    rig = make_rig(tmp_path)
+    order = rig.service.create_order(req("SELL", 10, "LIMIT", limit_price=D("271.00")))
+    rig.feed(bar(T0, 271.19, 271.34, 271.07, 271.34))
+    assert order.avg_fill_price == D("271.19")
+
+
+def test_stop_triggers_at_stop_or_at_a_gapped_open(tmp_path: Path) -> None:
+    rig = make_rig(tmp_path, config=_cfg(slippage_ticks=1))
+    at_stop = rig.service.create_order(req("BUY", 10, "STOP", stop_price=D("271.30")))
+    gapped = rig.service.create_order(req("SELL", 10, "STOP", stop_price=D("271.30"), symbol="AAPL"))
+    rig.feed(bar(T0, 271.19, 271.34, 271.07, 271.34))
+    rig.feed(bar(T0, 271.10, 271.20, 271.00, 271.05, symbol="AAPL"))
+    assert at_stop.avg_fill_price == D("271.31")  # stop 271.30 + 1 tick
+    assert gapped.avg_fill_price == D("271.09")  # opened below the stop: open 271.10 - 1 tick
+
+
+def test_stop_limit_gapping_past_its_limit_then_works_as_a_limit(tmp_path: Path) -> None:
+    rig = make_rig(tmp_path)
+    order = rig.service.create_order(req("SELL", 10, "STOP_LIMIT", stop_price=D("271.00"),
+                                         limit_price=D("270.95")))
+    rig.feed(bar(T0, 270.90, 270.94, 270.80, 270.92))  # triggered at 270.90, below the 270.95 limit
+    assert order.status is S.ACCEPTED
+    rig.feed(bar(minute(1), 270.92, 271.00, 270.90, 270.99))  # trades through 270.95
+    assert order.avg_fill_price == D("270.95")
+
+
+def test_stop_limit_fills_at_trigger_inside_its_limit(tmp_path: Path) -> None:
+    rig = make_rig(tmp_path)
+    order = rig.service.create_order(req("BUY", 10, "STOP_LIMIT", stop_price=D("271.30"), limit_price=D("271.40")))
+    rig.feed(bar(T0, 271.19, 271.34, 271.07, 271.34))
+    assert order.avg_fill_price == D("271.30")
+
+
+def test_trailing_stop_follows_the_price(tmp_path: Path) -> None:
+    rig = make_rig(tmp_path)
+    rig.feed(bar(T0, 271.0, 271.0, 271.0, 271.00))  # last price 271.00, nothing working yet
+    order = rig.service.create_order(req("SELL", 10, "TRAILING_STOP", trail_amount=D("0.50")))
+    assert rig.broker.order_status(order.client_order_id).stop_price == D("270.50")  # type: ignore[union-attr]
+    rig.feed(bar(minute(1), 271.0, 271.8, 270.9, 271.7))  # no trigger at 270.50; the high lifts the stop
+    assert rig.broker.order_status(order.client_order_id).stop_price == D("271.30")  # type: ignore[union-attr]
+    rig.feed(bar(minute(2), 271.5, 271.6, 271.2, 271.3))
+    assert order.avg_fill_price == D("271.30")
+
+
+def test_trailing_percent_rounds_the_stop_away_from_the_market(tmp_path: Path) -> None:
+    rig = make_rig(tmp_path)
+    rig.feed(bar(T0, 200.37, 200.37, 200.37, 200.37))
+    order = rig.service.create_order(req("SELL", 10, "TRAILING_STOP", trail_percent=D("1")))
+    # 200.37 x 0.99 = 198.3663 -> 198.36 (down, for a sell stop)
+    assert rig.broker.order_status(order.client_order_id).stop_price == D("198.36")  # type: ignore[union-attr]
+
+
+def test_ioc_fills_what_it_can_and_cancels_the_rest(tmp_path: Path) -> None:
+    rig = make_rig(tmp_path, config=_cfg(participation=0.01))
+    ioc = rig.service.create_order(req("BUY", 100, tif=TimeInForce.IOC))
+    fok = rig.service.create_order(req("BUY", 100, symbol="AAPL", tif=TimeInForce.FOK))
+    rig.feed(bar(T0, 271.19, 271.34, 271.07, 271.34, v=5_000))  # 1 % of 5,000 = 50 shares
+    rig.feed(bar(T0, 100.0, 100.1, 99.9, 100.0, v=5_000, symbol="AAPL"))
+    assert (ioc.status, ioc.filled_qty) == (S.CANCELLED, D(50))
+    assert (fok.status, fok.filled_qty, fok.fills) == (S.CANCELLED, D(0), [])
+
+
+def test_ioc_limit_not_marketable_at_the_open_is_cancelled(tmp_path: Path) -> None:
+    rig = make_rig(tmp_path)
+    order = rig.service.create_order(req("BUY", 10, "LIMIT", limit_price=D("271.10"), tif=TimeInForce.IOC))
+    rig.feed(bar(T0, 271.19, 271.34, 271.00, 271.34))  # low goes through, but IOC only sees the open
+    assert order.status is S.CANCELLED and order.filled_qty == 0
+
+
+def test_partial_fills_by_volume_participation(tmp_path: Path) -> None:
+    rig = make_rig(tmp_path, config=_cfg(participation=0.1))
+    order = rig.service.create_order(req("BUY", 250, tif=TimeInForce.GTC))
+    rig.feed(bar(T0, 271.19, 271.34, 271.07, 271.34, v=1_000))
+    assert (order.status, order.filled_qty) == (S.PARTIALLY_FILLED, D(100))
+    rig.feed(bar(minute(1), 271.32, 271.32, 271.22, 271.24, v=1_000))
+    rig.feed(bar(minute(2), 271.23, 271.33, 271.04, 271.05, v=1_000))
+    assert order.status is S.FILLED
+    assert [f.quantity for f in order.fills] == [D(100), D(100), D(50)]
+    # VWAP: (100 x 271.19 + 100 x 271.32 + 50 x 271.23) / 250 = 271.25
+    assert order.avg_fill_price == D("271.25")
+    # one order, one minimum: 0.005 x 250 = 1.25 over three fills
+    assert sum(f.charges.commission for f in order.fills) == D("1.25")
+    assert ("orders.partially_filled", S.PARTIALLY_FILLED) in rig.published
+
+
+def test_day_order_expires_at_the_early_close(tmp_path: Path) -> None:
+    start = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)  # Fri after Thanksgiving, 10:00 ET; close 13:00 ET
+    rig = make_rig(tmp_path, start=start)
+    day = rig.service.create_order(req("BUY", 10, "LIMIT", limit_price=D("100.00")))
+    gtc = rig.service.create_order(req("BUY", 10, "LIMIT", limit_price=D("100.00"), tif=TimeInForce.GTC))
+    rig.broker.on_time(datetime(2026, 11, 27, 17, 59, 59, tzinfo=UTC))
+    assert day.status is S.ACCEPTED
+    rig.broker.on_time(datetime(2026, 11, 27, 18, 0, tzinfo=UTC))  # 13:00 ET
+    assert day.status is S.EXPIRED and "2026-11-27 13:00 ET" in day.reason
+    assert gtc.status is S.ACCEPTED
+
+
+def test_day_order_expires_at_the_regular_close_and_outside_rth_at_post_close(tmp_path: Path) -> None:
+    start = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
+    rig = make_rig(tmp_path, start=start)
+    day = rig.service.create_order(req("BUY", 10, "LIMIT", limit_price=D("100.00")))
+    ext = rig.service.create_order(req("BUY", 10, "LIMIT", limit_price=D("100.00"), outside_rth=True))
+    rig.broker.on_time(datetime(2026, 11, 24, 21, 0, tzinfo=UTC))  # 16:00 EST
+    assert (day.status, ext.status) == (S.EXPIRED, S.ACCEPTED)
+    rig.broker.on_time(datetime(2026, 11, 25, 1, 0, tzinfo=UTC))  # 20:00 EST
+    assert ext.status is S.EXPIRED
+
+
+def test_day_order_entered_after_the_close_works_the_next_session(tmp_path: Path) -> None:
+    rig = make_rig(tmp_path, start=datetime(2026, 11, 25, 23, 0, tzinfo=UTC))  # Wed 18:00 ET; Thu is a holiday
+    order = rig.service.create_order(req("BUY", 10, "LIMIT", limit_price=D("100.00")))
+    assert rig.broker.state.orders[order.client_order_id].expires_at == datetime(2026, 11, 27, 18, 0, tzinfo=UTC)
+
+
+def test_regular_hours_orders_skip_extended_hours_bars(tmp_path: Path) -> None:
+    rig = make_rig(tmp_path, start=T0 - timedelta(hours=2))
+    rth = rig.service.create_order(req("BUY", 10, "LIMIT", limit_price=D("272.00")))
+    ext = rig.service.create_order(req("BUY", 10, "LIMIT", limit_price=D("272.00"), outside_rth=True))
+    rig.feed(bar(T0 - timedelta(hours=1), 271.5, 271.6, 271.4, 271.5, session=SessionKind.PRE))
+    assert (rth.status, ext.status) == (S.ACCEPTED, S.FILLED)
+
+
+def test_oco_first_fill_cancels_the_other_and_late_members(tmp_path: Path) -> None:
+    rig = make_rig(tmp_path)
+    a, b = rig.service.create_oco_order([req("SELL", 10, "LIMIT", limit_price=D("271.30")),
+                                         req("SELL", 10, "STOP", stop_price=D("270.00"))])
+    rig.feed(bar(T0, 271.19, 271.34, 271.07, 271.34))
+    assert (a.status, b.status) == (S.FILLED, S.CANCELLED)
+    assert "OCO" in b.reason
+
+
+def test_gtc_order_survives_a_restart(tmp_path: Path) -> None:
+    rig = make_rig(tmp_path)
+    order = rig.service.create_order(req("BUY", 10, "LIMIT", limit_price=D("270.00"), tif=TimeInForce.GTC))
+    rig.service.stop()
+    again = SimulatedBroker(ExecutionConfig(), rig.clock, INSTRUMENTS, tmp_path / "sim.json")
+    assert [o.client_order_id for o in again.open_orders()] == [order.client_order_id]
+    assert again.open_orders()[0].limit_price == D("270.00")
+    fills = []
+    again.subscribe(fills.append)
+    rig.clock.advance_to(minute(1) + timedelta(days=1))
+    again.on_bar(bar(T0 + timedelta(days=1), 270.5, 270.5, 269.5, 270.0))
+    assert fills[0].execution.price == D("270.00")
+
+
+def test_a_bar_seen_twice_is_worked_once(tmp_path: Path) -> None:
+    rig = make_rig(tmp_path, config=_cfg(participation=0.1))
+    order = rig.service.create_order(req("BUY", 250, tif=TimeInForce.GTC))
+    b = bar(T0, 271.19, 271.34, 271.07, 271.34, v=1_000)
+    rig.feed(b)
+    rig.feed(b)
+    assert order.filled_qty == D(100)
+
+
+def test_state_is_written_atomically_and_a_torn_file_is_reported(tmp_path: Path) -> None:
+    rig = make_rig(tmp_path)
+    rig.service.create_order(req("BUY", 10))
+    files = sorted(p.name for p in tmp_path.iterdir() if "sim" in p.name)
+    assert files == ["sim.json"]  # no temp file left behind
+    data = json.loads((tmp_path / "sim.json").read_text())
+    assert data["version"] == 1 and len(data["orders"]) == 1
+    (tmp_path / "bad.json").write_text('{"version": 1, "cash": "1"')
+    with pytest.raises(BrokerError, match="bad.json is unreadable"):
+        load_state(tmp_path / "bad.json", D(0))
+
+
+def test_nothing_working_means_no_work_and_no_write(tmp_path: Path) -> None:
+    rig = make_rig(tmp_path)
+    rig.feed(bar(T0, 271.19, 271.34, 271.07, 271.34))
+    assert not (tmp_path / "sim.json").exists()
+    assert rig.broker.state.last_seen == {}
+
+
+def test_account_values_and_positions(tmp_path: Path) -> None:
+    rig = make_rig(tmp_path)
+    rig.service.create_order(req("BUY", 100))
+    rig.feed(bar(T0, 271.19, 271.34, 271.07, 271.34))
+    rig.service.create_order(req("SELL", 40))
+    rig.feed(bar(minute(1), 271.50, 271.60, 271.40, 271.45))
+    pos = rig.broker.positions()["SPY"]
+    assert (pos.quantity, pos.avg_cost) == (D(60), D("271.19"))
+    acct = rig.broker.account_values()
+    # buy: 1.00 commission + 0.01 CAT; sell 40: 1.00 + TAF 0.0066 -> 0.01 + CAT 0.00288 -> 0.01
+    assert acct.total_charges == D("2.03")
+    assert acct.realized_pnl == D("12.40")  # 40 x (271.50 - 271.19)
+    assert acct.cash == D(100_000) - D("27119.00") + D("10860.00") - D("2.03")
+    assert acct.equity == acct.cash + 60 * D("271.45")

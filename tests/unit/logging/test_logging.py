@@ -1,0 +1,105 @@
+"""structlog set-up: JSON lines off a terminal, secrets masked by key, rotation keeps backups."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import structlog
+
+from theo.config.app import LoggingConfig
+from theo.logging import configure_logging, get_logger
+
+
+class FakeTTY(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.fixture(autouse=True)
+def _restore_root_logger() -> Iterator[None]:
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for h in list(root.handlers):
+        if h not in handlers:
+            root.removeHandler(h)
+            h.close()
+    root.setLevel(level)
+    structlog.reset_defaults()
+
+
+def test_json_lines_when_not_a_terminal() -> None:
+    stream = io.StringIO()
+    configure_logging(LoggingConfig(), stream=stream)
+    get_logger("theo.test").info("order.accepted", order_id=7, symbol="SPY")
+    record = json.loads(stream.getvalue().strip().splitlines()[-1])
+    assert record["event"] == "order.accepted"
+    assert record["order_id"] == 7
+    assert record["level"] == "info"
+    assert record["timestamp"].endswith("Z")
+
+
+def test_readable_lines_on_a_terminal() -> None:
+    stream = FakeTTY()
+    configure_logging(LoggingConfig(), stream=stream)
+    get_logger("theo.test").warning("feed.stale", symbol="SPY")
+    line = stream.getvalue().strip().splitlines()[-1]
+    assert "feed.stale" in line
+    assert "symbol" in line
+    assert not line.startswith("{")
+
+
+def test_secrets_are_masked_by_key_even_nested() -> None:
+    stream = io.StringIO()
+    configure_logging(LoggingConfig(format="json"), stream=stream)
+    get_logger("theo.test").info("connect", password="hunter2", api_key="k", config={"bot_token": "t", "a": 1})
+    out = stream.getvalue()
+    assert "hunter2" not in out
+    record = json.loads(out.strip().splitlines()[-1])
+    assert record["password"] == "***"
+    assert record["api_key"] == "***"
+    assert record["config"] == {"bot_token": "***", "a": 1}
+
+
+def test_level_filters_lower_records() -> None:
+    stream = io.StringIO()
+    configure_logging(LoggingConfig(level="WARNING", format="json"), stream=stream)
+    log = get_logger("theo.test")
+    log.info("quiet")
+    log.error("loud")
+    events = [json.loads(x)["event"] for x in stream.getvalue().strip().splitlines()]
+    assert events == ["loud"]
+
+
+def test_stdlib_loggers_go_through_the_same_pipeline() -> None:
+    stream = io.StringIO()
+    configure_logging(LoggingConfig(format="json"), stream=stream)
+    logging.getLogger("alembic").warning("plain %s", "stdlib")
+    record = json.loads(stream.getvalue().strip().splitlines()[-1])
+    assert record["event"] == "plain stdlib"
+
+
+def test_rotation_makes_a_backup_file(tmp_path: Path) -> None:
+    config = LoggingConfig(format="json", file=Path("logs/theo.log"), max_bytes=10_000, backup_count=2)
+    configure_logging(config, data_dir=tmp_path, stream=io.StringIO())
+    log = get_logger("theo.test")
+    for i in range(200):
+        log.info("filler", i=i, pad="x" * 100)
+    path = tmp_path / "logs" / "theo.log"
+    assert path.is_file()
+    assert (tmp_path / "logs" / "theo.log.1").is_file()
+    assert not (tmp_path / "logs" / "theo.log.3").exists()
+    assert json.loads(path.read_text().splitlines()[-1])["event"] == "filler"
+
+
+def test_configure_twice_does_not_duplicate_lines() -> None:
+    stream = io.StringIO()
+    configure_logging(LoggingConfig(format="json"), stream=stream)
+    configure_logging(LoggingConfig(format="json"), stream=stream)
+    get_logger("theo.test").info("once")
+    assert stream.getvalue().count('"once"') == 1

@@ -1,0 +1,139 @@
+"""Scanner gates: days, holidays, session window, pre/post market, schedule, limits, direction, rules."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from theo.domain.enums import Side
+from theo.domain.market import Bar
+from theo.scanner.config import ScanDefinition
+from theo.scanner.run import resample
+from theo.scanner.scanner import Scanner
+from theo.strategy.base import Signal
+
+
+def ny(day: int, h: int, m: int, month: int = 2) -> datetime:
+    return datetime(2019, month, day, h + 5, m, tzinfo=UTC)  # EST: New York = UTC-5
+
+
+def sig(ts: datetime, side: Side = Side.BUY, symbol: str = "SPY", exit_: bool = False, **inputs: Any) -> Signal:
+    return Signal("s", symbol, side, ts, 270.0, "5m", stop_loss=269.0 if side is Side.BUY else 271.0,
+                  take_profit=272.0 if side is Side.BUY else 268.0, exit=exit_, reason="r",
+                  inputs=inputs or {"corr": -0.8})
+
+
+def scanner(**kw: Any) -> Scanner:
+    return Scanner(ScanDefinition.model_validate({"name": "sc", "strategy": "s", **kw}))
+
+
+def test_a_regular_session_signal_becomes_a_record() -> None:
+    s = scanner()
+    record = s.accept(sig(ny(12, 10, 0)))
+    assert record is not None
+    assert record.bar_ts == ny(12, 9, 55) and record.created_at == ny(12, 10, 0)
+    assert record.entry_price == Decimal("270.0000") and record.stop_loss == Decimal("269.0000")
+    assert record.expires_at == ny(12, 16, 0)  # intraday: the session close
+    assert (record.quantity, record.contract_size, record.mode, record.scanner) == (1, 1, "virtual", "sc")
+    assert record.inputs == {"corr": -0.8}
+
+
+@pytest.mark.parametrize(
+    ("kw", "ts", "reason"),
+    [
+        ({"days": ["mon"]}, ny(12, 10, 0), "day"),
+        ({}, ny(18, 10, 0), "holiday"),  # Presidents' Day 2019
+        ({"start_time": "10:30:00"}, ny(12, 10, 0), "window"),
+        ({"end_time": "11:00:00"}, ny(12, 11, 5), "window"),
+        ({"scheduler": "*/15 * * * *"}, ny(12, 10, 5), "schedule"),
+        ({"interval_seconds": 1800}, ny(12, 10, 5), "schedule"),
+        ({"direction": "short"}, ny(12, 10, 0), "direction"),
+        ({"symbols": ["QQQ"]}, ny(12, 10, 0), "symbol"),
+        ({"entry_rules": ["corr <= -0.9"]}, ny(12, 10, 0), "entry_rules"),
+        ({"enabled": False}, ny(12, 10, 0), "disabled"),
+    ],
+)
+def test_refusals_are_counted_by_reason(kw: dict[str, Any], ts: datetime, reason: str) -> None:
+    s = scanner(**kw)
+    assert s.accept(sig(ts)) is None
+    assert s.refused == {reason: 1}
+
+
+def test_pre_and_post_market_need_their_switches() -> None:
+    s = scanner(start_time="04:00:00", pre_market=True)
+    assert s.accept(sig(ny(12, 9, 0))) is not None
+    s2 = scanner(end_time="20:00:00", post_market=True)
+    assert s2.accept(sig(ny(12, 16, 10))) is not None
+    assert scanner().accept(sig(ny(12, 16, 10))) is None
+
+
+def test_pre_market_bar_with_a_window_that_allows_it_but_pre_market_off_is_refused() -> None:
+    s = scanner(start_time="09:30:00")
+    s.d = s.d.model_copy(update={"start_time": datetime.min.time()})  # bypass load validation on purpose
+    assert s.accept(sig(ny(12, 9, 0))) is None
+    assert s.refused == {"extended_hours": 1}
+
+
+def test_schedules_accept_on_time_bars() -> None:
+    assert scanner(scheduler="*/15 9-15 * * mon-fri").accept(sig(ny(12, 10, 15))) is not None
+    assert scanner(interval_seconds=1800).accept(sig(ny(12, 10, 0))) is not None  # 30 min after the open
+
+
+def test_max_signals_per_day() -> None:
+    s = scanner(max_signals=2)
+    accepted = [s.accept(sig(ny(12, 10, m))) for m in (0, 5, 10)]
+    assert [a is not None for a in accepted] == [True, True, False]
+    assert s.refused == {"max_signals": 1}
+    assert s.accept(sig(ny(13, 10, 0))) is not None  # a new day
+
+
+def test_exit_signals_need_an_open_signal_and_follow_direction() -> None:
+    s = scanner(direction="long")
+    assert s.accept(sig(ny(12, 10, 0), Side.SELL, exit_=True)) is None
+    assert s.refused == {"no_open_signal": 1}
+    assert s.accept(sig(ny(12, 10, 0))) is not None
+    exit_record = s.accept(sig(ny(12, 10, 5), Side.SELL, exit_=True))
+    assert exit_record is not None and exit_record.is_exit
+    assert exit_record.stop_loss is None and exit_record.take_profit is None
+
+
+def test_scanner_exit_rules_make_exit_signals() -> None:
+    s = scanner(exit_rules=["close < 269.5"])
+    s.accept(sig(ny(12, 10, 0)))
+    assert s.exits(ny(12, 10, 5), "5m", {"close": 269.8}, "s") == []
+    out = s.exits(ny(12, 10, 10), "5m", {"close": 269.4}, "s")
+    assert [(x.side, x.exit, x.price, x.symbol) for x in out] == [(Side.SELL, True, 269.4, "SPY")]
+    assert "exit rule: close < 269.5" in out[0].reason
+
+
+def test_option_scanner_picks_right_and_strike() -> None:
+    s = scanner(instrument_type="OPTION", option_category="OTM")
+    buy = s.accept(sig(ny(12, 10, 0)))
+    sell = s.accept(sig(ny(12, 10, 5), Side.SELL))
+    assert buy is not None and sell is not None
+    assert (buy.option_right, buy.option_strike) == ("CALL", Decimal("280.00"))
+    assert (sell.option_right, sell.option_strike) == ("PUT", Decimal("260.00"))
+    assert buy.contract_size == 100 and buy.quantity == 100
+    fixed = scanner(instrument_type="OPTION", option_type="PUT", option_category="ITM").accept(sig(ny(12, 10, 0)))
+    assert fixed is not None and (fixed.option_right, fixed.option_strike) == ("PUT", Decimal("280.00"))
+
+
+def test_positional_expiry() -> None:
+    record = scanner(type="positional", expiry="weekly").accept(sig(ny(12, 10, 0)))
+    assert record is not None and record.expires_at == ny(15, 16, 0)
+
+
+def test_resample_aligns_on_the_open_and_keeps_ohlcv() -> None:
+    start = ny(12, 9, 30)
+    one = [Bar("SPY", "1m", start + timedelta(minutes=i), start + timedelta(minutes=i + 1), 100 + i, 101 + i,
+               99 + i, 100.5 + i, 10.0) for i in range(12)]
+    del one[7]  # a missing minute stays missing; its bucket is built from what exists
+    five = resample(one, "5m")
+    assert [b.start for b in five] == [start, start + timedelta(minutes=5), start + timedelta(minutes=10)]
+    first = five[0]
+    assert (first.open, first.high, first.low, first.close, first.volume) == (100, 105, 99, 104.5, 50.0)
+    assert five[1].volume == 40.0 and five[1].end == start + timedelta(minutes=10)
+    assert all(b.timeframe == "5m" for b in five)

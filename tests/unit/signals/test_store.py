@@ -1,0 +1,136 @@
+"""SignalStore on SQLite: persistence with inputs, duplicate suppression, expiry clean-up, and the database's
+own CHECK/UNIQUE constraints (which hold even when validation is bypassed)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from theo.domain.enums import Side, SignalStatus
+from theo.signals.store import SignalStore
+from theo.signals.validation import SignalRecord
+from theo.storage.models.signals import SignalRow, StrategyRow, UserRow
+
+TS = datetime(2019, 2, 12, 15, 0, tzinfo=UTC)
+
+
+def record(**kw: Any) -> SignalRecord:
+    base = SignalRecord(strategy="spy_vix", symbol="SPY", side=Side.BUY, created_at=TS,
+                        bar_ts=TS - timedelta(minutes=5), timeframe="5m", quantity=1, entry_price=Decimal("270.16"),
+                        stop_loss=Decimal("269.5"), take_profit=Decimal("271.48"), expires_at=TS + timedelta(hours=6),
+                        reason="why", inputs={"SPY.close": 270.16, "SPY.sh": 270.1, "corr": -0.81, "bad": float("nan"),
+                                              "SPY.sh_ts": "2019-02-12T14:40:00+00:00"})
+    return replace(base, **kw)
+
+
+def test_round_trip_keeps_every_field_and_the_inputs(sqlite_engine: Engine) -> None:
+    store = SignalStore(sqlite_engine)
+    store.register_strategy("spy_vix", "correlation", {"primary": "SPY"})
+    stored = store.add(record())
+    assert stored is not None and stored.id > 0
+    [got] = store.list()
+    r = got.record
+    assert (r.strategy, r.symbol, r.side, r.created_at, r.bar_ts) == ("spy_vix", "SPY", Side.BUY, TS,
+                                                                     TS - timedelta(minutes=5))
+    assert (r.entry_price, r.stop_loss, r.take_profit) == (Decimal("270.16"), Decimal("269.5"), Decimal("271.48"))
+    assert r.inputs == {"SPY.close": 270.16, "SPY.sh": 270.1, "corr": -0.81, "bad": None,
+                        "SPY.sh_ts": "2019-02-12T14:40:00+00:00"}
+    assert r.status is SignalStatus.PENDING and r.is_active and r.mode == "virtual"
+
+
+def test_duplicates_are_suppressed(sqlite_engine: Engine) -> None:
+    store = SignalStore(sqlite_engine)
+    assert store.add(record()) is not None
+    assert store.add(record(reason="again")) is None  # same strategy, symbol, side, bar
+    assert store.add(record(side=Side.SELL, stop_loss=Decimal(271), take_profit=Decimal(269))) is None  # same instant
+    assert store.add(record(created_at=TS + timedelta(minutes=5), bar_ts=TS)) is not None
+    assert len(store.list()) == 2
+    assert store.duplicates == [record().key, record(side=Side.SELL).key]
+    # Another store over the same database (a second run) sees the stored ones too.
+    again = SignalStore(sqlite_engine)
+    assert again.add_many([record(), record(created_at=TS + timedelta(minutes=5), bar_ts=TS)]) == []
+
+
+def test_cleanup_cancels_only_expired_open_signals(sqlite_engine: Engine) -> None:
+    store = SignalStore(sqlite_engine)
+    store.add_many([
+        record(),
+        record(created_at=TS + timedelta(minutes=5), bar_ts=TS, expires_at=TS + timedelta(days=3)),
+        record(created_at=TS + timedelta(minutes=10), bar_ts=TS + timedelta(minutes=5), status=SignalStatus.EXECUTED),
+        record(created_at=TS + timedelta(minutes=15), bar_ts=TS + timedelta(minutes=10), expires_at=None),
+    ])
+    assert store.cleanup_expired(TS + timedelta(hours=6)) == 1
+    assert store.cleanup_expired(TS + timedelta(hours=6)) == 0
+    rows = {s.record.created_at: s.record for s in store.list()}
+    assert (rows[TS].status, rows[TS].is_active) == (SignalStatus.CANCELLED, False)
+    assert rows[TS + timedelta(minutes=5)].is_active
+    assert rows[TS + timedelta(minutes=10)].status is SignalStatus.EXECUTED
+    assert [s.record.created_at for s in store.list(active=False)] == [TS]
+    assert len(store.list(active=True)) == 3 and store.list(strategy="other") == []
+
+
+def _raw(engine: Engine, **kw: Any) -> None:
+    with engine.begin() as conn:
+        uid = conn.scalar(select(UserRow.id).where(UserRow.name == "default"))
+        if uid is None:
+            uid = conn.execute(insert(UserRow).values(name="default")).inserted_primary_key[0]
+        sid = conn.scalar(select(StrategyRow.id).where(StrategyRow.name == "raw"))
+        if sid is None:
+            sid = conn.execute(insert(StrategyRow).values(name="raw", type="t", config={})).inserted_primary_key[0]
+        row: dict[str, Any] = {
+            "user_id": uid, "strategy_id": sid, "scanner": "", "symbol": "SPY", "exchange": "SMART",
+            "order_type": "LIMIT", "product_type": "MARGIN", "side": "BUY", "is_exit": False, "contract_size": 1,
+            "quantity": 1, "entry_price": Decimal(100), "stop_loss": Decimal(99), "take_profit": Decimal(102),
+            "status": "PENDING", "created_at": TS, "updated_at": TS, "is_active": True, "timeframe": "5m",
+            "bar_ts": TS, "reason": "", "inputs": {}, "mode": "virtual",
+        }
+        row.update(kw)
+        conn.execute(insert(SignalRow).values(**row))
+
+
+VIOLATIONS: list[tuple[dict[str, Any], str]] = [
+    ({"contract_size": 0}, "contract_size_positive"),
+    ({"quantity": 0}, "quantity_positive"),
+    ({"quantity": 150, "contract_size": 100}, "quantity_multiple"),
+    ({"entry_price": Decimal(-1)}, "entry_price_positive"),
+    ({"stop_loss": Decimal(0)}, "stop_loss_positive"),
+    ({"take_profit": Decimal(-2)}, "take_profit_positive"),
+    ({"entry_price": None}, "entry_required"),
+    ({"stop_loss": Decimal(101)}, "stop_side"),
+    ({"take_profit": Decimal(99.5)}, "target_side"),
+    ({"side": "SELL", "stop_loss": Decimal(101)}, "target_side"),
+    ({"side": "SELL", "take_profit": Decimal(98)}, "stop_side"),
+    ({"side": "HOLD", "stop_loss": None, "take_profit": None}, "side_valid"),
+    ({"status": "DONE"}, "status_valid"),
+    ({"exchange": "LSE"}, "exchange_valid"),
+    ({"mode": "paper"}, "mode_valid"),
+]
+
+
+def check_constraints(engine: Engine, kw: dict[str, Any], name: str) -> None:
+    _raw(engine)  # a valid row goes in
+    with pytest.raises(IntegrityError) as info:
+        _raw(engine, created_at=TS + timedelta(minutes=1), **kw)
+    assert f"ck_signals_{name}" in str(info.value)
+
+
+@pytest.mark.parametrize(("kw", "name"), VIOLATIONS)
+def test_database_checks_hold_without_validation(sqlite_engine: Engine, kw: dict[str, Any], name: str) -> None:
+    check_constraints(sqlite_engine, kw, name)
+
+
+def test_database_unique_user_strategy_symbol_created_at(sqlite_engine: Engine) -> None:
+    _raw(sqlite_engine)
+    with pytest.raises(IntegrityError, match="UNIQUE"):
+        _raw(sqlite_engine, side="SELL", stop_loss=Decimal(101), take_profit=Decimal(98))
+
+
+def test_migration_creates_the_default_user(sqlite_engine: Engine) -> None:
+    with sqlite_engine.connect() as conn:
+        assert conn.scalars(select(UserRow.name)).all() == ["default"]
