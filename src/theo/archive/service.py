@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from theo.storage.models.futures import ArchiveFileRow
 from theo.storage.types import from_micros
 
 StepHook = Callable[[str], None]
+_SAFE_SYMBOL = re.compile(r"^[A-Za-z0-9._=-]+$")
 KIND = "ticks"
 
 
@@ -128,10 +130,10 @@ class Archiver:
 
     def _check_rows_match(self, conn: Connection, entry: FileEntry, rows: list[TickTuple]) -> None:
         """Narrow ``rows`` to those still in the database; refuse if any of them changed since archiving."""
+        wanted = set(rows)
         keys = {(r[0], r[1], r[2]) for r in rows}
         present = [r for r in select_rows(conn, entry.symbol, entry.min_ts, entry.max_ts, inclusive=True)
                    if (r[0], r[1], r[2]) in keys]
-        wanted = set(rows)
         changed = [r for r in present if r not in wanted]
         if changed:
             raise StorageError(f"{entry.path}: {len(changed)} database tick(s) differ from the archived copy "
@@ -215,16 +217,11 @@ class Archiver:
 
     def _finish(self, entry: FileEntry) -> int:
         """Take a ``written`` or ``verified`` file to ``purged``; return how many rows left the database."""
+        # Verification: the file re-read from disk has the manifest's SHA-256, row count and row digest,
+        # and that digest was computed from the database rows when the file was written. The purge
+        # transaction compares the rows with the database once more before deleting anything.
         rows = self.trusted_rows(entry)
         if entry.state == "written":
-            with self.engine.connect() as conn:
-                wanted = set(rows)
-                keys = {(r[0], r[1], r[2]) for r in rows}
-                db = [r for r in select_rows(conn, entry.symbol, entry.min_ts, entry.max_ts, inclusive=True)
-                      if (r[0], r[1], r[2]) in keys]
-            if len(db) != len(rows) or content_digest(db) != entry.content_sha256 or not set(db) <= wanted:
-                raise StorageError(f"{entry.path}: the database no longer holds exactly the rows of this file; "
-                                   "nothing deleted, inspect before re-running")
             entry = self._set_state(entry, "verified")
             self._step("verified")
         purge = list(rows)
@@ -250,6 +247,9 @@ class Archiver:
         fresh = [r for r in rows if r not in proven]
         if not fresh:
             return
+        if not _SAFE_SYMBOL.match(symbol):
+            raise StorageError(f"tick symbol {symbol!r} cannot name an archive folder (letters, digits, '.', '_', "
+                               "'-' and '=' only); rename it in the ticks table before archiving")
         digest = content_digest(fresh)
         rel = f"{KIND}/date={day.isoformat()}/symbol={symbol}/part-{digest[:16]}.parquet"
         sha = write_once(self.directory / rel, fresh, self.compression)

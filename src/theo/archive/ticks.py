@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, Table, bindparam, delete, func, select
+from sqlalchemy import BigInteger, Connection, Table, bindparam, delete, func, select, type_coerce
 from sqlalchemy.dialects import postgresql, sqlite
 
 from theo.archive.files import TickTuple
@@ -31,27 +31,45 @@ def symbols_between(conn: Connection, lo: datetime, hi: datetime) -> list[str]:
     return [str(s) for s in conn.execute(q).scalars()]
 
 
+def _raw_micros(conn: Connection) -> bool:
+    """SQLite stores UTC microseconds: reading and binding them as integers skips a datetime per row."""
+    return conn.dialect.name == "sqlite"
+
+
 def select_rows(conn: Connection, symbol: str, lo: datetime, hi: datetime, *,
                 inclusive: bool = False) -> list[TickTuple]:
     """Ticks of ``symbol`` in ``[lo, hi)`` (``[lo, hi]`` when ``inclusive``) in (ts, seq) order."""
     c = TICKS.c
     upper = c.ts <= hi if inclusive else c.ts < hi
-    q = (select(c.symbol, c.ts, c.seq, c.price, c.size, c.exchange, c.condition, c.source, c.received)
+    raw = _raw_micros(conn)
+    ts_col = type_coerce(c.ts, BigInteger()) if raw else c.ts
+    rec_col = type_coerce(c.received, BigInteger()) if raw else c.received
+    q = (select(c.symbol, ts_col, c.seq, c.price, c.size, c.exchange, c.condition, c.source, rec_col)
          .where(c.symbol == symbol, c.ts >= lo, upper).order_by(c.ts, c.seq))
+    if raw:
+        return [(r[0], int(r[1]), int(r[2]), float(r[3]), float(r[4]), r[5] or "", r[6] or "", r[7] or "",
+                 None if r[8] is None else int(r[8])) for r in conn.execute(q)]
     return [(r[0], to_micros(r[1]), int(r[2]), float(r[3]), float(r[4]), r[5] or "", r[6] or "", r[7] or "",
              None if r[8] is None else to_micros(r[8])) for r in conn.execute(q)]
 
 
 def delete_rows(conn: Connection, rows: Sequence[TickTuple]) -> None:
     """Delete exactly these ticks by primary key; raise if any of them was not there."""
-    c = TICKS.c
-    stmt = delete(TICKS).where(c.symbol == bindparam("k_symbol"), c.ts == bindparam("k_ts"),
-                               c.seq == bindparam("k_seq"))
     deleted = 0
-    for i in range(0, len(rows), _BATCH):
-        chunk = [{"k_symbol": r[0], "k_ts": from_micros(r[1]), "k_seq": r[2]} for r in rows[i:i + _BATCH]]
-        result = conn.execute(stmt, chunk)
-        deleted += result.rowcount if result.rowcount is not None and result.rowcount >= 0 else len(chunk)
+    if _raw_micros(conn):
+        # SQLite: the driver's executemany on integer keys, without per-row parameter processing.
+        for i in range(0, len(rows), _BATCH):
+            result = conn.exec_driver_sql("DELETE FROM ticks WHERE symbol = ? AND ts = ? AND seq = ?",
+                                          [(r[0], r[1], r[2]) for r in rows[i:i + _BATCH]])
+            deleted += result.rowcount
+    else:
+        c = TICKS.c
+        stmt = delete(TICKS).where(c.symbol == bindparam("k_symbol"), c.ts == bindparam("k_ts"),
+                                   c.seq == bindparam("k_seq"))
+        for i in range(0, len(rows), _BATCH):
+            chunk = [{"k_symbol": r[0], "k_ts": from_micros(r[1]), "k_seq": r[2]} for r in rows[i:i + _BATCH]]
+            result = conn.execute(stmt, chunk)
+            deleted += result.rowcount if result.rowcount is not None and result.rowcount >= 0 else len(chunk)
     if deleted != len(rows):
         raise StorageError(f"expected to delete {len(rows)} archived ticks but {deleted} matched; nothing deleted")
 

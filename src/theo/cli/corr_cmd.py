@@ -98,7 +98,7 @@ def register(app: typer.Typer) -> None:
             t = Table(title=f"{method} correlation of {on}, {tf}, last {window} common points")
             t.add_column("")
             for s in syms:
-                t.add_column(s, justify="right")
+                t.add_column(s, justify="right", no_wrap=True)
             for i, s in enumerate(syms):
                 t.add_row(s, *(_fmt(v) if m.status[i, j] == "ok" else str(m.status[i, j]).replace("_", " ")
                                for j, v in enumerate(m.values[i])))

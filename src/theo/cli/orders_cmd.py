@@ -44,7 +44,8 @@ def orders_command(
         fills = ", ".join(f"{_num(f.quantity)}@{_num(f.price)}" for f in o.fills)
         table.add_row(o.client_order_id, r.symbol, r.side.value, _num(r.quantity), r.order_type.value,
                       _num(r.limit_price), trail, r.tif.value, o.status.value, _num(o.filled_qty),
-                      _num(o.avg_fill_price), fills, r.tag, o.reason)
+                      _num(o.avg_fill_price.quantize(Decimal("0.0001")) if o.avg_fill_price is not None else None),
+                      fills, r.tag, o.reason)
     console.print(table)
 
 
@@ -65,8 +66,7 @@ def positions_command(config: ConfigOption = None) -> None:
             st = load_state(path, cfg.execution.sim.initial_cash)
             broker = {k: p.quantity for k, p in st.positions.items() if p.quantity != 0}
         else:
-            broker = {}
-            note = f"(no simulated broker state at {path} yet)"
+            note = f"(no simulated broker state at {path} yet: broker positions unknown)"
     else:
         note = "(the IBKR adapter is not part of this release: broker positions are shown by `theo run` only)"
     table = Table(title="positions")

@@ -48,6 +48,21 @@ def spearman_from_ranks(ab: FloatArray | float, aa: FloatArray | float, bb: Floa
         return (ab - m) / np.sqrt((aa - m) * (bb - m))
 
 
+def doubled_ranks(v: FloatArray) -> IntArray:
+    """2 × the average rank (1-based) of each value: ties share the mean of their ranks, kept integral."""
+    n = v.shape[0]
+    order = np.argsort(v, kind="stable")
+    s = v[order]
+    flag = np.empty(n, dtype=np.bool_)
+    flag[:1] = True
+    np.not_equal(s[1:], s[:-1], out=flag[1:])
+    starts = np.flatnonzero(flag)
+    ends = np.append(starts[1:], n)
+    out = np.empty(n, dtype=np.int64)
+    out[order] = (starts + 1 + ends)[np.cumsum(flag) - 1]  # ranks start+1 .. end average to (start+1+end)/2
+    return out
+
+
 def rolling_pearson(x: FloatArray, y: FloatArray, window: int) -> FloatArray:
     """Pearson r over each trailing window (NaN where a side is constant)."""
     n = x.shape[0]

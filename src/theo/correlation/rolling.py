@@ -13,7 +13,6 @@ from collections import deque
 from typing import Literal
 
 import numpy as np
-from scipy.stats import rankdata
 
 from theo.correlation import kernels
 from theo.errors import ConfigError, DataError
@@ -149,8 +148,8 @@ class RollingCorrelation:
         if self.method == "kendall":
             return max(-1.0, min(1.0, float(kernels.tau_b(float(self._s), float(n), float(self._tx),
                                                           float(self._ty)))))
-        a = (rankdata(np.fromiter(self._xs, float)) * 2).astype(np.int64)
-        b = (rankdata(np.fromiter(self._ys, float)) * 2).astype(np.int64)
+        a = kernels.doubled_ranks(np.fromiter(self._xs, float))
+        b = kernels.doubled_ranks(np.fromiter(self._ys, float))
         rho = kernels.spearman_from_ranks(float(a @ b), float(a @ a), float(b @ b), float(n))
         return max(-1.0, min(1.0, float(rho)))
 

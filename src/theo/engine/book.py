@@ -9,12 +9,12 @@ from decimal import Decimal
 
 import numpy as np
 
-from theo.bus.base import MessageBus
+from theo.bus.memory import InMemoryBus
 from theo.domain.enums import OrderStatus, Side
 from theo.domain.money import round_to_tick, to_decimal
 from theo.engine.charges import ChargesModel
 from theo.engine.records import Journal, OrderRecord, TradeRecord
-from theo.engine.series import BarSeries, from_us
+from theo.engine.series import BarSeries, from_us, to_us
 from theo.strategy.base import Signal
 
 _FIRST_WINDOW = 256
@@ -25,7 +25,7 @@ class BookContext:
     """What all books of a run share: fill model, charges, journal, bus and the open notional."""
 
     journal: Journal
-    bus: MessageBus | None
+    bus: InMemoryBus | None
     charges: ChargesModel
     tick_size: Decimal
     slippage_ticks: int
@@ -34,7 +34,7 @@ class BookContext:
     open_notional: Decimal = Decimal(0)
 
     def publish(self, topic: str, message: object) -> None:
-        if self.bus is not None:
+        if self.bus is not None and self.bus.has_subscribers(topic):
             self.bus.publish(topic, message)
 
 
@@ -52,7 +52,9 @@ class SymbolBook:
         self.position: TradeRecord | None = None
         self.pending: list[OrderRecord] = []
         self.best = 0.0  # highest high (long) / lowest low (short) since entry, before the current item
-        self.cursor = 0  # batch path: items before this index are processed
+        self._fill_idx = 0  # batch path: item where the working market orders fill
+        self._exit_idx = 0  # batch path: item where the open position's stop or target trades
+        self._exit_best = 0.0  # batch path: ``best`` just before that item
         self.items = 0  # streaming path: items seen
         self._orders = 0
         self._trades = 0
@@ -92,6 +94,8 @@ class SymbolBook:
         self.ctx.journal.add_order(order)
         self.ctx.publish("orders.accepted", order)
         if purpose in ("entry", "exit-rule"):
+            if not self.pending and self.series is not None:
+                self._fill_idx = int(np.searchsorted(self.series.start_us, to_us(created), side="left"))
             self.pending.append(order)
         return order
 
@@ -189,26 +193,35 @@ class SymbolBook:
 
     # --------------------------------------------------------------------------------------- batch jump
     def advance_to(self, t_us: int) -> None:
-        """Batch path: process every item that starts before ``t_us``, jumping over quiet stretches."""
+        """Batch path: process every item that starts before ``t_us`` where something happens.
+
+        Only two items can matter: the one where working market orders fill, and the one where the open
+        position's stop or target trades (searched once, vectorially, when the position opens).
+        """
         s = self.series
         assert s is not None
-        end = int(np.searchsorted(s.start_us, t_us, side="left"))
-        cur = self.cursor
-        while cur < end:
+        while True:
             if self.pending:
-                self.on_item(cur, int(s.start_us[cur]), float(s.open[cur]), float(s.high[cur]), float(s.low[cur]))
-                cur += 1
+                i = self._fill_idx
+                if i >= len(s) or int(s.start_us[i]) >= t_us:
+                    return
+                self.on_item(i, int(s.start_us[i]), float(s.open[i]), float(s.high[i]), float(s.low[i]))
+                if self.position is not None:
+                    self._plan_exit(i + 1)
             elif self.position is not None:
-                hit = self._find_exit(cur, end)
-                if hit < end:
-                    self.on_item(hit, int(s.start_us[hit]), float(s.open[hit]), float(s.high[hit]),
-                                 float(s.low[hit]))
-                    cur = hit + 1
-                else:
-                    cur = end
+                j = self._exit_idx
+                if j >= len(s) or int(s.start_us[j]) >= t_us:
+                    return
+                self.best = self._exit_best
+                self.on_item(j, int(s.start_us[j]), float(s.open[j]), float(s.high[j]), float(s.low[j]))
             else:
-                cur = end
-        self.cursor = max(cur, self.cursor)
+                return
+
+    def _plan_exit(self, start: int) -> None:
+        s = self.series
+        assert s is not None
+        self._exit_idx = self._find_exit(start, len(s))
+        self._exit_best = self.best
 
     def _find_exit(self, cur: int, end: int) -> int:
         """First item in [cur, end) where the stop or target trades; updates ``best`` up to it."""

@@ -90,7 +90,8 @@ class Engine:
 
     def route(self, idx: int, sig: Signal) -> None:
         """Risk-check a signal and hand it to its book; record what happened."""
-        self.bus.publish("signals.new", sig)
+        if self.bus.has_subscribers("signals.new"):
+            self.bus.publish("signals.new", sig)
         strategy = self.strategies[idx]
         book = self.book(strategy, sig.symbol)
         status, note = book.on_signal(sig)

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
 
 from theo.domain.market import Bar
+
+if TYPE_CHECKING:
+    from theo.strategy.base import Signal
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 F64 = NDArray[np.float64]
@@ -58,3 +63,26 @@ class BarSeries:
     def from_ticks(symbol: str, ts_us: I64, price: F64, size: F64) -> BarSeries:
         """Ticks as zero-length bars (open = high = low = close = price): the tick-level execution series."""
         return BarSeries(symbol, "tick", ts_us, ts_us, price, price, price, price, size)
+
+
+@dataclass(frozen=True)
+class SignalTable:
+    """Signals of one strategy on one symbol as columns, built by a strategy's batch form.
+
+    ``kind``: 0 long entry, 1 short entry, 2 long exit, 3 short exit. Rows are in time order, exits before
+    entries within one bar (the order :meth:`Strategy.on_bar` returns them). ``make(k)`` builds row ``k`` as
+    a :class:`~theo.strategy.base.Signal`; the engine calls it only for signals it acts on or reports.
+    """
+
+    symbol: str
+    ts_us: I64
+    kind: np.ndarray
+    make: Callable[[int], Signal]
+
+
+KIND_RANK = np.array([2, 3, 0, 1], dtype=np.int8)  # exits (2, 3) come before entries (0, 1) within a bar
+
+
+def table_order(bar_idx: np.ndarray, kind: np.ndarray) -> np.ndarray:
+    """Row order of a signal table: by bar, then exits before entries."""
+    return np.lexsort((KIND_RANK[kind], bar_idx))

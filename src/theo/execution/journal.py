@@ -79,15 +79,22 @@ class OrderJournal:
     # -- writes ------------------------------------------------------------------------------------------
     def record_intent(self, order: Order, ts: datetime, *, source: str = "engine", actor: str = "") -> None:
         """Persist a new order (status CREATED or REJECTED) before anything is sent."""
+        self.record_intents([order], ts, source=source, actor=actor)
+
+    def record_intents(self, orders: list[Order], ts: datetime, *, source: str = "engine", actor: str = "") -> None:
+        """Persist orders that belong together (a bracket, an OCO group) in one transaction: all or none."""
         with transaction(self.engine) as s:
-            s.add(OrderRow(client_order_id=order.client_order_id, **_request_fields(order.request),
-                           account=self.account, broker=self.broker, parent_id=order.parent_id,
-                           oco_group=order.oco_group, received_at=order.created_at or ts, status=order.status.value,
-                           filled_qty=order.filled_qty, avg_fill_price=order.avg_fill_price, reason=order.reason,
-                           actor=actor, created_at=order.created_at or ts, updated_at=ts))
+            for order in orders:
+                s.add(OrderRow(client_order_id=order.client_order_id, **_request_fields(order.request),
+                               account=self.account, broker=self.broker, parent_id=order.parent_id,
+                               oco_group=order.oco_group, received_at=order.created_at or ts,
+                               status=order.status.value, filled_qty=order.filled_qty,
+                               avg_fill_price=order.avg_fill_price, reason=order.reason, actor=actor,
+                               created_at=order.created_at or ts, updated_at=ts))
             s.flush()
-            self._event(s, order.client_order_id, ts, "intent", None, order.status,
-                        {"reason": order.reason} if order.reason else {}, source, actor)
+            for order in orders:
+                self._event(s, order.client_order_id, ts, "intent", None, order.status,
+                            {"reason": order.reason} if order.reason else {}, source, actor)
 
     def record_status(self, order: Order, kind: str, status_from: OrderStatus | None, ts: datetime, *,
                       payload: dict[str, Any] | None = None, source: str = "broker", actor: str = "") -> None:

@@ -301,11 +301,11 @@ class OrderService:
                 except RiskDenied as exc:
                     denial = str(exc)
                     break
-        now = self.clock.now()
-        for order in orders:
-            if denial:
+        if denial:
+            for order in orders:
                 order.status, order.reason = OrderStatus.REJECTED, f"risk denied: {denial}"
-            self.journal.record_intent(order, now, source=source, actor=actor)
+        self.journal.record_intents(orders, self.clock.now(), source=source, actor=actor)
+        for order in orders:
             self.orders[order.client_order_id] = order
             if denial:
                 self._publish(order)

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 from scipy.signal import lfilter
 
 from theo.errors import ConfigError
@@ -57,6 +56,25 @@ def atr(high: FloatArray, low: FloatArray, close: FloatArray, period: int = 14) 
     return out
 
 
+def rolling_extreme(x: FloatArray, window: int, op: np.ufunc) -> FloatArray:
+    """``op`` (np.maximum/np.minimum) over each trailing window, by doubling: O(n log w), exact.
+
+    Entries before ``window - 1`` cover fewer bars; callers mask them.
+    """
+    acc = x.copy()
+    span = 1
+    while span * 2 <= window:  # acc[i] = op over x[i-span+1 .. i]
+        nxt = acc.copy()
+        op(acc[span:], acc[:-span], out=nxt[span:])
+        acc, span = nxt, span * 2
+    rest = window - span
+    if rest == 0:
+        return acc
+    out = acc.copy()
+    op(acc[rest:], acc[:-rest], out=out[rest:])  # two overlapping spans cover the window
+    return out
+
+
 class DonchianArrays(NamedTuple):
     upper: FloatArray
     middle: FloatArray
@@ -70,8 +88,8 @@ def donchian(high: FloatArray, low: FloatArray, period: int = 20) -> DonchianArr
     upper = np.full(n, np.nan)
     lower = np.full(n, np.nan)
     if n >= period:
-        upper[period - 1 :] = sliding_window_view(high, period).max(axis=1)
-        lower[period - 1 :] = sliding_window_view(low, period).min(axis=1)
+        upper[period - 1 :] = rolling_extreme(high, period, np.maximum)[period - 1 :]
+        lower[period - 1 :] = rolling_extreme(low, period, np.minimum)[period - 1 :]
     return DonchianArrays(upper, (upper + lower) / 2.0, lower)
 
 
@@ -94,12 +112,12 @@ def _confirmed_points(values: FloatArray, left: int, right: int, upper: bool) ->
         return out
     centre = values[left : n - right]
     ok = np.ones(centre.shape[0], dtype=np.bool_)
-    if left:
-        lw = sliding_window_view(values[: n - right - 1], left)
-        ok &= centre > lw.max(axis=1) if upper else centre < lw.min(axis=1)
-    if right:
-        rw = sliding_window_view(values[left + 1 :], right)
-        ok &= centre >= rw.max(axis=1) if upper else centre <= rw.min(axis=1)
+    for d in range(1, left + 1):  # one comparison per neighbour keeps every pass contiguous
+        other = values[left - d : n - right - d]
+        ok &= (centre > other) if upper else (centre < other)
+    for d in range(1, right + 1):
+        other = values[left + d : n - right + d]
+        ok &= (centre >= other) if upper else (centre <= other)
     out[left : n - right] = ok
     return out
 
@@ -107,7 +125,8 @@ def _confirmed_points(values: FloatArray, left: int, right: int, upper: bool) ->
 def _latest(values: FloatArray, points: BoolArray, right: int) -> tuple[FloatArray, IntArray, BoolArray]:
     n = values.shape[0]
     new = np.zeros(n, dtype=np.bool_)
-    new[right:] = points[: n - right] if right else points
+    if right < n:
+        new[right:] = points[: n - right]
     idx = np.where(new, np.arange(n) - right, -1)
     idx = np.maximum.accumulate(idx) if n else idx
     latest = np.where(idx >= 0, values[np.maximum(idx, 0)], np.nan)

@@ -8,7 +8,6 @@ when bar ``i + right`` closes: only from that bar on does ``value`` show it.
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -35,14 +34,18 @@ class FractalValue:
 class PointTracker:
     """The shared confirmation logic of fractals and swings over a window of ``left + 1 + right`` bars."""
 
-    __slots__ = ("high", "high_ts", "left", "low", "low_ts", "new_high", "new_low", "right", "window")
+    __slots__ = ("_highs", "_lows", "_ts", "high", "high_ts", "left", "low", "low_ts", "new_high", "new_low",
+                 "right", "size")
 
     def __init__(self, left: int, right: int) -> None:
         vec.check_period("left bars", left)
         vec.check_period("right bars", right)
         self.left = left
         self.right = right
-        self.window: deque[tuple[datetime, float, float]] = deque(maxlen=left + right + 1)
+        self.size = left + right + 1
+        self._ts: list[datetime] = []
+        self._highs: list[float] = []
+        self._lows: list[float] = []
         self.high: float | None = None
         self.high_ts: datetime | None = None
         self.low: float | None = None
@@ -51,18 +54,23 @@ class PointTracker:
         self.new_low = False
 
     def update(self, bar: Bar) -> None:
-        w = self.window
-        w.append((bar.start, bar.high, bar.low))
+        hs, ls, ts = self._highs, self._lows, self._ts
+        hs.append(bar.high)
+        ls.append(bar.low)
+        ts.append(bar.start)
         self.new_high = self.new_low = False
-        if len(w) < w.maxlen:  # type: ignore[operator]
+        if len(hs) > self.size:  # short lists: pop(0) is cheaper than deque indexing in the middle
+            hs.pop(0)
+            ls.pop(0)
+            ts.pop(0)
+        elif len(hs) < self.size:
             return
-        items = list(w)
-        ts, h, lo = items[self.left]
-        before, after = items[: self.left], items[self.left + 1 :]
-        if all(h > b[1] for b in before) and all(h >= a[1] for a in after):
-            self.high, self.high_ts, self.new_high = h, ts, True
-        if all(lo < b[2] for b in before) and all(lo <= a[2] for a in after):
-            self.low, self.low_ts, self.new_low = lo, ts, True
+        c = self.left
+        h, lo = hs[c], ls[c]
+        if max(hs[:c]) < h and max(hs[c + 1 :]) <= h:
+            self.high, self.high_ts, self.new_high = h, ts[c], True
+        if min(ls[:c]) > lo and min(ls[c + 1 :]) >= lo:
+            self.low, self.low_ts, self.new_low = lo, ts[c], True
 
 
 class Fractals(Indicator[FractalValue]):

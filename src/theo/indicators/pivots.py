@@ -61,10 +61,14 @@ class Pivots(Indicator[PivotValue]):
         self._i = -1
         self._hlc: tuple[float, float, float] | None = None
         self._value: PivotValue | None = None
+        self._tf = ""
+        self._daily = False
 
     def _update(self, bar: Bar) -> None:
         self._i += 1
-        key = self._i if is_daily(bar.timeframe) else session_key(bar.start, self.calendar)
+        if bar.timeframe != self._tf:
+            self._tf, self._daily = bar.timeframe, is_daily(bar.timeframe)
+        key = self._i if self._daily else session_key(bar.start, self.calendar)
         if key != self._key:
             if self._hlc is not None:
                 self._value = levels(*self._hlc, self.method)

@@ -68,7 +68,7 @@ class FeedResumed:
 
 
 class _SymbolGate:
-    __slots__ = ("keys", "last_price", "last_seen", "last_ts_us", "source", "stale_since", "z")
+    __slots__ = ("keys", "last_price", "last_seen", "last_ts_us", "order", "source", "stale_since", "z")
 
     def __init__(self, window: int) -> None:
         self.last_ts_us = -(1 << 62)
@@ -79,6 +79,7 @@ class _SymbolGate:
         self.z = RollingZ(window)
         # recent print keys -> per-source delivery counts, pruned by time
         self.keys: dict[tuple[int, float, float, str, str], Counter[str]] = {}
+        self.order: deque[tuple[int, float, float, str, str]] = deque()
 
 
 class QualityGate:
@@ -137,11 +138,14 @@ class QualityGate:
             seen[tick.source] = mine
         else:
             st.keys[key] = Counter({tick.source: 1})
+            st.order.append(key)
         if ts_us > st.last_ts_us:
             st.last_ts_us = ts_us
-            if len(st.keys) > 4096:
-                cut = ts_us - self._dup_window_us
-                st.keys = {k: v for k, v in st.keys.items() if k[0] >= cut}
+            # forget print keys older than the window, oldest first (O(1) amortised, no pauses)
+            cut = ts_us - self._dup_window_us
+            order = st.order
+            while order and order[0][0] < cut:
+                st.keys.pop(order.popleft(), None)
         if st.last_price == st.last_price:  # not NaN
             z = st.z.push(math.log(p / st.last_price))
             if z is not None and abs(z) > self.config.zscore_threshold:

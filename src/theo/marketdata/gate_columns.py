@@ -51,8 +51,8 @@ def check_columns_impl(ts_us: npt.NDArray[np.int64], price: npt.NDArray[np.float
         reasons[out] = OUTSIDE_SESSION
         open_ &= ~out
     # Out of order against the newest earlier tick that passed the rules above.
-    prior = np.where(open_, ts_us, np.iinfo(np.int64).min)
-    newest_before = np.r_[np.iinfo(np.int64).min, np.maximum.accumulate(prior)[:-1]]
+    prior = np.where(open_, ts_us, np.iinfo(np.int64).min // 2)
+    newest_before = np.r_[np.iinfo(np.int64).min // 2, np.maximum.accumulate(prior)[:-1]]
     late = open_ & (ts_us < newest_before - tol_us)
     reasons[late] = OUT_OF_ORDER
     keep = open_ & ~late

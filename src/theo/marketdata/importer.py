@@ -45,7 +45,7 @@ def import_file(engine: Engine, path: str | Path, symbol: str, tz: str | None = 
     if not sym:
         raise ImportFileError(f"{p}: --symbol is empty; give the instrument symbol, e.g. --symbol SPY")
     result = read_market_file(p, sym, tz=tz, timeframe=timeframe)
-    source = str(p)
+    source = str(p.resolve())  # one quarantine key per file, whatever the working directory
     rejections = list(result.rejections)
     summary = ImportSummary(p, sym, result.kind, result.timeframe)
     if result.ticks is not None:

@@ -115,11 +115,12 @@ def load_bars(data: Mapping[str, Path], needs: set[tuple[str, str]]) -> tuple[di
 
 
 def build_strategy(cfg: Any, extra_rules: Sequence[Any] = ()) -> Strategy:
-    """The strategy object of one strategy configuration."""
+    """The strategy object of one strategy configuration; scanner rules add indicators to a correlation one."""
     if isinstance(cfg, CorrelationStrategyConfig):
         return CorrelationStrategy(cfg, extra_rules)
-    raise ConfigError(f"strategy {cfg.name!r}: type {cfg.type!r} cannot be scanned by `theo scan` "
-                      "(only 'correlation' strategies produce scanner signals)")
+    from theo.strategy.registry import build_strategy as build_other
+
+    return build_other(cfg)
 
 
 def run_scan(config: TheoConfig, data: Mapping[str, Path], *, start: datetime | None = None,

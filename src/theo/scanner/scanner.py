@@ -112,7 +112,8 @@ class Scanner:
         if gate is not None:
             return gate
         if signal.exit:
-            return None if signal.symbol in self._open else "no_open_signal"
+            # An exit closes the opposite side: a SELL exit closes an open BUY, and vice versa.
+            return None if self._open.get(signal.symbol) is signal.side.opposite else "no_open_signal"
         if self._per_day[self._day(start)] >= d.max_signals:
             return "max_signals"
         merged: dict[str, float | None] = dict(values or {})

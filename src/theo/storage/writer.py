@@ -21,13 +21,13 @@ from theo.domain.market import Bar
 from theo.errors import DataError
 from theo.marketdata.files import BarColumns, TickColumns
 from theo.storage.models.core import BarRow, TickRow
+from theo.storage.pgcopy import PG_EPOCH_US, tick_payload
 from theo.storage.types import from_micros, to_micros
 
 BATCH = 200_000
 TICK_COLUMNS = ("symbol", "ts", "seq", "price", "size", "exchange", "condition", "source")
-#: Binary COPY sends timestamptz as int64 microseconds since 2000-01-01 UTC (PostgreSQL's own epoch);
-#: writing the integers directly spares building a million datetime objects.
-PG_EPOCH_US = 946_684_800_000_000
+#: Row-by-row fallback: timestamptz sent as int8 (microseconds since 2000-01-01 UTC, the binary wire
+#: form), which spares building a million datetime objects.
 COPY_TYPES = ["text", "int8", "int4", "float8", "float8", "text", "text", "text"]
 
 
@@ -129,10 +129,16 @@ def _pg_ticks(engine: Engine, cols: TickColumns, source: str, seq: np.ndarray, b
                     cur.execute("CREATE TEMP TABLE IF NOT EXISTS ticks_stage "
                                 "(LIKE ticks INCLUDING DEFAULTS) ON COMMIT DELETE ROWS")
                     target = "ticks_stage"
+                payload = tick_payload(cols.symbol, cols.ts_us[lo:hi], seq[lo:hi], cols.price[lo:hi],
+                                       cols.size[lo:hi], cols.exchange[lo:hi], cols.condition[lo:hi], source)
                 with cur.copy(f"COPY {target} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
-                    copy.set_types(COPY_TYPES)
-                    for row in _tick_rows(cols, source, lo, hi, seq, pg=True):
-                        copy.write_row(row)
+                    if payload is not None:
+                        for chunk in payload:
+                            copy.write(chunk)
+                    else:  # non-ASCII text: let psycopg encode row by row
+                        copy.set_types(COPY_TYPES)
+                        for row in _tick_rows(cols, source, lo, hi, seq, pg=True):
+                            copy.write_row(row)
                 if overlap:
                     cur.execute(f"INSERT INTO ticks ({names}) SELECT {names} FROM ticks_stage "
                                 "ON CONFLICT DO NOTHING")

@@ -59,6 +59,8 @@ class QualitySettings(Section):
     zscore_limit: float = Field(default=8.0, gt=0, description="|z| of the last return above this is an outlier")
     max_settlement_deviation_pct: float | None = Field(default=15.0, gt=0)
     market_hours: Literal["regular", "extended", "any"] = "regular"
+    reject_flags: list[str] = Field(default_factory=lambda: ["outlier", "suspicious"],
+                                    description="a bar carrying any of these feed/aggregator flags fails")
     calendar: Literal["XNYS", "CME_EQUITY"] = "XNYS"
 
 

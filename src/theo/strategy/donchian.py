@@ -9,7 +9,7 @@ Rules (every value uses bars up to and including the current one, never later on
 
 "Crosses" means the condition holds on this bar and did not on the one before, so a breakout gives one
 signal, not one per bar. The strategy has two equal forms: :meth:`on_bar` (streaming, used by ``theo run``)
-and :meth:`batch_signals` (NumPy over a whole series, used by ``theo backtest``); a test proves they agree.
+and :meth:`signal_tables` (NumPy over a whole series, used by ``theo backtest``); a test proves they agree.
 """
 
 from __future__ import annotations
@@ -22,9 +22,14 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from theo.domain.enums import Side
 from theo.domain.market import Bar
-from theo.engine.series import F64, BarSeries, from_us
+from theo.engine.series import F64, BarSeries, SignalTable, from_us, table_order
 from theo.strategy.base import Signal, Strategy
 from theo.strategy.donchian_config import DonchianBreakoutConfig
+
+#: kind -> (side, exit?, reason); kinds 0/1 are entries, 2/3 exits (see SignalTable)
+KINDS = ((Side.BUY, False, "close above entry-channel high"), (Side.SELL, False, "close below entry-channel low"),
+         (Side.SELL, True, "close below exit-channel low"), (Side.BUY, True, "close above exit-channel high"))
+EMIT_ORDER = (2, 3, 0, 1)
 
 
 def protective_levels(side: Side, close: float, stop_pct: float | None,
@@ -56,7 +61,7 @@ class _State:
     def __init__(self) -> None:
         self.highs: list[float] = []
         self.lows: list[float] = []
-        self.prev = [False, False, False, False]  # long entry, short entry, long exit, short exit
+        self.prev = [False, False, False, False]
 
 
 class DonchianBreakout(Strategy):
@@ -74,16 +79,26 @@ class DonchianBreakout(Strategy):
     def reset(self) -> None:
         self._state.clear()
 
+    def _allowed(self, kind: int) -> bool:
+        return kind >= 2 or (self.config.allow_long if kind == 0 else self.config.allow_short)
+
+    def _make(self, symbol: str, ts: datetime, close: float, kind: int, upper: float, lower: float) -> Signal:
+        cfg = self.config
+        side, is_exit, why = KINDS[kind]
+        stop, target = (None, None) if is_exit else protective_levels(side, close, cfg.stop_loss_pct,
+                                                                      cfg.take_profit_pct)
+        return Signal(cfg.name, symbol, side, ts, close, cfg.timeframe, stop_loss=stop, take_profit=target,
+                      exit=is_exit, reason=why, inputs={"close": close, "upper": upper, "lower": lower})
+
     def on_bar(self, bar: Bar) -> Sequence[Signal]:
         cfg = self.config
         st = self._state.setdefault(bar.symbol, _State())
         n, m = cfg.entry_period, cfg.exit_period
         conditions = [False, False, False, False]
-        levels = (float("nan"),) * 4
+        up_n = lo_n = float("nan")
         if len(st.highs) >= n:
             up_n, lo_n = max(st.highs[-n:]), min(st.lows[-n:])
             up_m, lo_m = max(st.highs[-m:]), min(st.lows[-m:])
-            levels = (up_n, lo_n, lo_m, up_m)
             conditions = [bar.close > up_n, bar.close < lo_n, bar.close < lo_m, bar.close > up_m]
         fired = [c and not p for c, p in zip(conditions, st.prev, strict=True)]
         st.prev = conditions
@@ -91,12 +106,13 @@ class DonchianBreakout(Strategy):
         st.lows.append(bar.low)
         if len(st.highs) > 2 * n:  # keep memory bounded; only the last n matter
             del st.highs[:-n], st.lows[:-n]
-        return self._emit(bar.symbol, bar.end, bar.close, fired, levels)
+        return [self._make(bar.symbol, bar.end, bar.close, k, up_n, lo_n) for k in EMIT_ORDER
+                if fired[k] and self._allowed(k)]
 
-    def batch_signals(self, series: Mapping[str, BarSeries]) -> list[Signal]:
-        """All signals of whole series at once; equal to feeding every bar to :meth:`on_bar`."""
+    def signal_tables(self, series: Mapping[str, BarSeries]) -> list[SignalTable]:
+        """Signals of whole series as columns (one table per symbol); equal to feeding every bar to on_bar."""
         cfg = self.config
-        out: list[Signal] = []
+        tables: list[SignalTable] = []
         for symbol in cfg.symbols:
             s = series.get(symbol)
             if s is None or len(s) == 0:
@@ -109,34 +125,24 @@ class DonchianBreakout(Strategy):
             ready = ~np.isnan(up_n)
             conds = [ready & (s.close > up_n), ready & (s.close < lo_n), ready & (s.close < lo_m),
                      ready & (s.close > up_m)]
-            fired_at = [crossings(c) for c in conds]
-            idx = np.unique(np.concatenate(fired_at))
-            flags = [np.isin(idx, f) for f in fired_at]
-            for j, i in enumerate(idx.tolist()):
-                fired = [bool(f[j]) for f in flags]
-                levels = (float(up_n[i]), float(lo_n[i]), float(lo_m[i]), float(up_m[i]))
-                out.extend(self._emit(symbol, from_us(int(s.end_us[i])), float(s.close[i]), fired, levels))
-        out.sort(key=lambda sig: (sig.ts, cfg.symbols.index(sig.symbol)))
-        return out
+            parts = [(crossings(c), k) for k, c in enumerate(conds) if self._allowed(k)]
+            bar_idx = np.concatenate([p for p, _ in parts])
+            kind = np.concatenate([np.full(p.shape[0], k, dtype=np.int8) for p, k in parts])
+            order = table_order(bar_idx, kind)
+            bar_idx, kind = bar_idx[order], kind[order]
 
-    def _emit(self, symbol: str, ts: datetime, close: float, fired: list[bool],
-              levels: tuple[float, float, float, float]) -> list[Signal]:
-        cfg = self.config
-        if not any(fired):
-            return []
-        out: list[Signal] = []
-        # Exits first: a bar that closes a long and opens a short must free the position before re-entering.
-        exits = ((2, Side.SELL, "close below exit-channel low"), (3, Side.BUY, "close above exit-channel high"))
-        entries = ((0, Side.BUY, "close above entry-channel high", cfg.allow_long),
-                   (1, Side.SELL, "close below entry-channel low", cfg.allow_short))
-        inputs = {"close": close, "upper": levels[0], "lower": levels[1]}
-        for k, side, why in exits:
-            if fired[k]:
-                out.append(Signal(cfg.name, symbol, side, ts, close, cfg.timeframe,
-                                  exit=True, reason=why, inputs=inputs))
-        for k, side, why, allowed in entries:
-            if fired[k] and allowed:
-                stop, target = protective_levels(side, close, cfg.stop_loss_pct, cfg.take_profit_pct)
-                out.append(Signal(cfg.name, symbol, side, ts, close, cfg.timeframe,
-                                  stop_loss=stop, take_profit=target, reason=why, inputs=inputs))
-        return out
+            def make(k: int, _s: BarSeries = s, _b: np.ndarray = bar_idx, _k: np.ndarray = kind,
+                     _u: F64 = up_n, _lo: F64 = lo_n) -> Signal:
+                i = int(_b[k])
+                return self._make(_s.symbol, from_us(int(_s.end_us[i])), float(_s.close[i]), int(_k[k]),
+                                  float(_u[i]), float(_lo[i]))
+
+            tables.append(SignalTable(symbol, s.end_us[bar_idx], kind, make))
+        return tables
+
+    def batch_signals(self, series: Mapping[str, BarSeries]) -> list[Signal]:
+        """All signals of whole series as objects, in the order streaming gives them."""
+        out = [(int(t.ts_us[k]), n, t.make(k)) for n, t in enumerate(self.signal_tables(series))
+               for k in range(t.ts_us.shape[0])]
+        out.sort(key=lambda x: (x[0], x[1]))
+        return [sig for _, _, sig in out]

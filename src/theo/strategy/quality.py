@@ -9,7 +9,8 @@ may *act* on the bars it has:
   mean of the previous ``zscore_window`` returns;
 * settlement — the close is more than ``max_settlement_deviation_pct`` away from the previous session's
   last close (the settlement proxy known from bars);
-* market hours — the bar lies outside the allowed part of the session (calendar of the settings).
+* market hours — the bar lies outside the allowed part of the session (calendar of the settings);
+* flagged — the bar carries a flag in ``reject_flags`` (set upstream by the feed's gate or the aggregator).
 """
 
 from __future__ import annotations
@@ -62,11 +63,24 @@ class SymbolQuality:
         self.zscore: float | None = None
         self.previous_close: float | None = None
         self._returns: deque[float] = deque(maxlen=settings.zscore_window)
+        self._sum = 0.0  # running sums of the window: O(1) per bar instead of O(window)
+        self._sumsq = 0.0
         self._day: date | None = None
         self._day_close: float | None = None
 
     def reset(self) -> None:
         self.__init__(self.symbol, self.settings, self.interval)  # type: ignore[misc]
+
+    def _z(self, r: float) -> float | None:
+        """z of ``r`` against the window; ``None`` until 5 returns exist or when they do not vary."""
+        n = len(self._returns)
+        if n < 5:
+            return None
+        mean = self._sum / n
+        var = (self._sumsq - n * mean * mean) / (n - 1)
+        if var <= 1e-18:
+            return None
+        return (r - mean) / math.sqrt(var)
 
     def update(self, bar: Bar) -> None:
         day = bar.start.astimezone(ET).date()
@@ -81,23 +95,17 @@ class SymbolQuality:
                 self.previous_close = self._day_close
         elif prev is not None and prev.close > 0 and bar.close > 0:
             r = math.log(bar.close / prev.close)
-            self.zscore = _zscore(r, self._returns)
+            self.zscore = self._z(r)
+            if len(self._returns) == self._returns.maxlen:
+                old = self._returns[0]
+                self._sum -= old
+                self._sumsq -= old * old
             self._returns.append(r)
+            self._sum += r
+            self._sumsq += r * r
         self._day = day
         self._day_close = bar.close
         self.last = bar
-
-
-def _zscore(r: float, history: deque[float]) -> float | None:
-    """z of ``r`` against ``history``; ``None`` until 5 returns exist or when they do not vary."""
-    n = len(history)
-    if n < 5:
-        return None
-    mean = sum(history) / n
-    var = sum((x - mean) ** 2 for x in history) / (n - 1)
-    if var <= 0.0:
-        return None
-    return (r - mean) / math.sqrt(var)
 
 
 class QualityGate:
@@ -136,6 +144,9 @@ class QualityGate:
                 failures.append(f"stale:{symbol}:{int(age)}s")
             if symbol not in present:
                 continue  # the checks below are about this set's bar
+            flagged = sorted(bar.flags.intersection(s.reject_flags))
+            if flagged:
+                failures.append(f"flagged:{symbol}:{','.join(flagged)}")
             if q.gap > s.max_gap_bars:
                 failures.append(f"gap:{symbol}:{q.gap} bars missing")
             if q.zscore is not None and abs(q.zscore) > s.zscore_limit:

@@ -18,10 +18,14 @@ import numpy as np
 
 from theo.domain.enums import Side
 from theo.domain.market import Bar
-from theo.engine.series import F64, BarSeries, from_us
+from theo.engine.series import F64, BarSeries, SignalTable, from_us, table_order
 from theo.strategy.base import Signal, Strategy
-from theo.strategy.donchian import crossings, protective_levels
+from theo.strategy.donchian import EMIT_ORDER, crossings, protective_levels
 from theo.strategy.zscore_config import ZScoreReversionConfig
+
+
+#: kind -> (side, exit?); kinds 0/1 are entries, 2/3 exits (see SignalTable)
+KINDS = ((Side.BUY, False), (Side.SELL, False), (Side.SELL, True), (Side.BUY, True))
 
 
 def rolling_zscore(close: F64, lookback: int) -> F64:
@@ -84,6 +88,19 @@ class ZScoreReversion(Strategy):
             return [False, False, False, False]
         return [z < -c.entry_z, z > c.entry_z, z > -c.exit_z, z < c.exit_z]
 
+    def _allowed(self, kind: int) -> bool:
+        return kind >= 2 or (self.config.allow_long if kind == 0 else self.config.allow_short)
+
+    def _make(self, symbol: str, ts: datetime, close: float, z: float, kind: int) -> Signal:
+        cfg = self.config
+        side, is_exit = KINDS[kind]
+        why = (f"z below -{cfg.entry_z}", f"z above {cfg.entry_z}", f"z back above -{cfg.exit_z}",
+               f"z back below {cfg.exit_z}")[kind]
+        stop, target = (None, None) if is_exit else protective_levels(side, close, cfg.stop_loss_pct,
+                                                                      cfg.take_profit_pct)
+        return Signal(cfg.name, symbol, side, ts, close, cfg.timeframe, stop_loss=stop, take_profit=target,
+                      exit=is_exit, reason=why, inputs={"close": close, "z": z})
+
     def on_bar(self, bar: Bar) -> Sequence[Signal]:
         closes = self._closes.setdefault(bar.symbol, [])
         closes.append(bar.close)
@@ -94,45 +111,37 @@ class ZScoreReversion(Strategy):
         prev = self._prev.get(bar.symbol, [False] * 4)
         self._prev[bar.symbol] = conds
         fired = [c and not p for c, p in zip(conds, prev, strict=True)]
-        return self._emit(bar.symbol, bar.end, bar.close, z, fired)
+        return [self._make(bar.symbol, bar.end, bar.close, z, k) for k in EMIT_ORDER if fired[k] and self._allowed(k)]
 
-    def batch_signals(self, series: Mapping[str, BarSeries]) -> list[Signal]:
-        """All signals of whole series at once; equal to feeding every bar to :meth:`on_bar`."""
+    def signal_tables(self, series: Mapping[str, BarSeries]) -> list[SignalTable]:
+        """Signals of whole series as columns (one table per symbol); equal to feeding every bar to on_bar."""
         cfg = self.config
-        out: list[Signal] = []
+        tables: list[SignalTable] = []
         for symbol in cfg.symbols:
             s = series.get(symbol)
             if s is None or len(s) == 0:
                 continue
             z = rolling_zscore(s.close, cfg.lookback)
             ok = ~np.isnan(z)
-            conds = [ok & (z < -cfg.entry_z), ok & (z > cfg.entry_z), ok & (z > -cfg.exit_z),
-                     ok & (z < cfg.exit_z)]
-            fired_at = [crossings(c) for c in conds]
-            idx = np.unique(np.concatenate(fired_at))
-            flags = [np.isin(idx, f) for f in fired_at]
-            for j, i in enumerate(idx.tolist()):
-                fired = [bool(f[j]) for f in flags]
-                out.extend(self._emit(symbol, from_us(int(s.end_us[i])), float(s.close[i]), float(z[i]), fired))
-        out.sort(key=lambda sig: (sig.ts, cfg.symbols.index(sig.symbol)))
-        return out
+            conds = [ok & (z < -cfg.entry_z), ok & (z > cfg.entry_z), ok & (z > -cfg.exit_z), ok & (z < cfg.exit_z)]
+            parts = [(crossings(c), k) for k, c in enumerate(conds) if self._allowed(k)]
+            bar_idx = np.concatenate([p for p, _ in parts])
+            kind = np.concatenate([np.full(p.shape[0], k, dtype=np.int8) for p, k in parts])
+            order = table_order(bar_idx, kind)
+            bar_idx, kind = bar_idx[order], kind[order]
 
-    def _emit(self, symbol: str, ts: datetime, close: float, z: float, fired: list[bool]) -> list[Signal]:
-        cfg = self.config
-        if not any(fired):
-            return []
-        out: list[Signal] = []
-        inputs = {"close": close, "z": z}
-        if fired[2]:
-            out.append(Signal(cfg.name, symbol, Side.SELL, ts, close, cfg.timeframe, exit=True,
-                              reason=f"z back above -{cfg.exit_z}", inputs=inputs))
-        if fired[3]:
-            out.append(Signal(cfg.name, symbol, Side.BUY, ts, close, cfg.timeframe, exit=True,
-                              reason=f"z back below {cfg.exit_z}", inputs=inputs))
-        for k, side, why, allowed in ((0, Side.BUY, f"z below -{cfg.entry_z}", cfg.allow_long),
-                                      (1, Side.SELL, f"z above {cfg.entry_z}", cfg.allow_short)):
-            if fired[k] and allowed:
-                stop, target = protective_levels(side, close, cfg.stop_loss_pct, cfg.take_profit_pct)
-                out.append(Signal(cfg.name, symbol, side, ts, close, cfg.timeframe, stop_loss=stop,
-                                  take_profit=target, reason=why, inputs=inputs))
-        return out
+            def make(k: int, _s: BarSeries = s, _b: np.ndarray = bar_idx, _k: np.ndarray = kind,
+                     _z: F64 = z) -> Signal:
+                i = int(_b[k])
+                return self._make(_s.symbol, from_us(int(_s.end_us[i])), float(_s.close[i]), float(_z[i]),
+                                  int(_k[k]))
+
+            tables.append(SignalTable(symbol, s.end_us[bar_idx], kind, make))
+        return tables
+
+    def batch_signals(self, series: Mapping[str, BarSeries]) -> list[Signal]:
+        """All signals of whole series as objects, in the order streaming gives them."""
+        out = [(int(t.ts_us[k]), n, t.make(k)) for n, t in enumerate(self.signal_tables(series))
+               for k in range(t.ts_us.shape[0])]
+        out.sort(key=lambda x: (x[0], x[1]))
+        return [sig for _, _, sig in out]

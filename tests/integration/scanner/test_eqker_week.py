@@ -90,7 +90,8 @@ def test_the_week_fires_a_few_signals_without_duplicates(result: ScanResult) -> 
     assert {r.side for r in records} == {Side.BUY, Side.SELL}
     keys = [r.key for r in records]
     assert len(keys) == len(set(keys))
-    assert result.duplicates == 0 and result.rejected == []
+    assert result.duplicates == 0
+    assert result.rejected == []
     assert all(r.scanner == "spy_week" and r.expires_at is not None for r in records)
     # Positional weekly: everything expires at Friday 2019-02-15 16:00 New York.
     assert {r.expires_at.isoformat() for r in records if r.expires_at} == {"2019-02-15T21:00:00+00:00"}
@@ -117,8 +118,10 @@ def test_recorded_inputs_satisfy_the_rules(result: ScanResult) -> None:
         assert _f(r, "QQQ.corr") >= THRESHOLD
         assert abs(_f(r, "corr")) >= 0.6
         assert r.inputs["quality"] == "ok"
-        assert r.entry_price is not None and float(r.entry_price) == pytest.approx(close)
-        assert r.stop_loss is not None and r.take_profit is not None
+        assert r.entry_price is not None
+        assert float(r.entry_price) == pytest.approx(close)
+        assert r.stop_loss is not None
+        assert r.take_profit is not None
         assert (r.stop_loss < r.entry_price < r.take_profit) if buy else (r.stop_loss > r.entry_price > r.take_profit)
 
 
@@ -135,9 +138,11 @@ def test_inputs_match_an_independent_recomputation(result: ScanResult, bars5: di
                 values = five[col].to_numpy()
                 left, right = values[pos - 2:pos], values[pos + 1:pos + 3]
                 if kind == "sh":
-                    assert (values[pos] > left).all() and (values[pos] >= right).all()
+                    assert (values[pos] > left).all()
+                    assert (values[pos] >= right).all()
                 else:
-                    assert (values[pos] < left).all() and (values[pos] <= right).all()
+                    assert (values[pos] < left).all()
+                    assert (values[pos] <= right).all()
         spy = bars5["SPY"]["close"]
         for sym in ("VIX", "VXXB", "QQQ"):
             joined = pd.concat([spy, bars5[sym]["close"]], axis=1, join="inner").loc[:r.bar_ts]
@@ -165,7 +170,8 @@ def _store_twice(engine: Any, config: TheoConfig, data: dict[str, Path]) -> None
     first = run_scan(config, data, store=SignalStore(engine))
     assert first.stored == len(first.records) > 0
     second = run_scan(config, data, store=SignalStore(engine))
-    assert second.stored == 0 and second.duplicates == len(first.records)
+    assert second.stored == 0
+    assert second.duplicates == len(first.records)
     stored = SignalStore(engine).list(strategy="spy_vol")
     assert [s.record.key for s in stored] == [r.key for r in first.records]
     for s, r in zip(stored, first.records, strict=True):

@@ -41,20 +41,23 @@ def test_scan_prints_stores_lists_and_cleans_up(tmp_path: Path) -> None:
     assert second.exit_code == 0, second.output
     assert second.stdout.splitlines()[0].startswith("created_at,strategy,scanner,symbol,side")
     assert len(second.stdout.splitlines()) == len(printed) + 1
-    assert "0 stored" in second.stderr and f"{len(printed)} duplicates suppressed" in second.stderr
+    assert "0 stored" in second.stderr
+    assert f"{len(printed)} duplicates suppressed" in second.stderr
 
     listed = runner.invoke(app, ["scan", "signals", "--config", str(cfg), "--active", "--format", "json"])
     assert listed.exit_code == 0, listed.output
     assert [p["created_at"] for p in json.loads(listed.stdout)] == [p["created_at"] for p in printed]
 
     cleaned = runner.invoke(app, ["scan", "cleanup", "--config", str(cfg), "--now", "2019-02-16T00:00:00+00:00"])
-    assert cleaned.exit_code == 0 and f"{len(printed)} expired signals cancelled" in cleaned.stdout
+    assert cleaned.exit_code == 0
+    assert f"{len(printed)} expired signals cancelled" in cleaned.stdout
     active = runner.invoke(app, ["scan", "signals", "--config", str(cfg), "--active", "--format", "json"])
     assert json.loads(active.stdout) == []
     every = runner.invoke(app, ["scan", "signals", "--config", str(cfg), "--strategy", "spy_vol", "--format", "json"])
     assert {(p["status"], p["active"]) for p in json.loads(every.stdout)} == {("CANCELLED", False)}
     table = runner.invoke(app, ["scan", "signals", "--config", str(cfg)], env={"COLUMNS": "200"})
-    assert table.exit_code == 0 and f"{len(printed)} stored signals" in table.stdout
+    assert table.exit_code == 0
+    assert f"{len(printed)} stored signals" in table.stdout
 
 
 def test_from_to_limit_the_run(tmp_path: Path) -> None:
@@ -69,11 +72,17 @@ def test_from_to_limit_the_run(tmp_path: Path) -> None:
 def test_user_mistakes_are_one_line_errors(tmp_path: Path) -> None:
     cfg = _config(tmp_path)
     missing = runner.invoke(app, ["scan", "-c", str(cfg), "--data", f"SPY={shared_file(FILES['SPY'])}"])
-    assert missing.exit_code == 2 and "no data for symbol" in missing.stderr and "Traceback" not in missing.output
+    assert missing.exit_code == 2
+    assert "no data for symbol" in missing.stderr
+    assert "Traceback" not in missing.output
     bad = runner.invoke(app, ["scan", "-c", str(cfg), "--data", "SPY"])
-    assert bad.exit_code == 2 and "expected SYMBOL=PATH" in bad.stderr
+    assert bad.exit_code == 2
+    assert "expected SYMBOL=PATH" in bad.stderr
     fmt = runner.invoke(app, ["scan", "-c", str(cfg), *_data_args(), "--format", "xml"])
-    assert fmt.exit_code == 2 and "--format 'xml'" in fmt.stderr
+    assert fmt.exit_code == 2
+    assert "--format 'xml'" in fmt.stderr
     rule = _config(tmp_path, CONFIG.format(data_dir=tmp_path).replace('"abs(corr) >= 0.6"', '"abs(corr) >= "'))
     bad_rule = runner.invoke(app, ["scan", "-c", str(rule), *_data_args()])
-    assert bad_rule.exit_code == 2 and "ends too early" in bad_rule.stderr and "^" in bad_rule.stderr
+    assert bad_rule.exit_code == 2
+    assert "ends too early" in bad_rule.stderr
+    assert "^" in bad_rule.stderr

@@ -170,12 +170,12 @@ def test_rows_changed_after_writing_are_never_deleted(seeded: tuple[Engine, list
         conn.execute(update(TickRow).where(TickRow.symbol == entry.symbol, TickRow.ts == entry.min_ts)
                      .values(price=1.0))
     before = len(db_ticks(engine))
-    with pytest.raises(StorageError, match="no longer holds exactly the rows"):
+    with pytest.raises(StorageError, match="differ from the archived copy"):
         Archiver(engine, tmp_path / "archive").run(CUTOFF)
     assert len(db_ticks(engine)) == before
     with engine.connect() as conn:
         state = conn.execute(select(ArchiveFileRow.state).where(ArchiveFileRow.path == entry.path)).scalar()
-    assert state == "written"
+    assert state == "verified"  # the file is sound; the changed rows stay
 
 
 def test_a_second_run_at_the_same_time_is_refused(seeded: tuple[Engine, list], tmp_path: Path) -> None:
@@ -194,3 +194,12 @@ def test_timestamps_round_trip_to_the_microsecond(sqlite_engine: Engine, tmp_pat
     (e,) = archiver.entries()
     assert e.min_ts == e.max_ts == from_micros(row[1]) == ts
     assert read_rows(archiver.file_path(e)) == [row]
+
+
+def test_a_symbol_that_cannot_name_a_folder_is_refused(sqlite_engine: Engine, tmp_path: Path) -> None:
+    ts = to_micros(datetime(2013, 10, 7, 13, 30, tzinfo=UTC))
+    insert_ticks(sqlite_engine, [("../X", ts, 0, 1.0, 1.0, "", "", "", None)])
+    with pytest.raises(StorageError, match="cannot name an archive folder"):
+        Archiver(sqlite_engine, tmp_path / "a").run(CUTOFF)
+    assert len(db_ticks(sqlite_engine)) == 1
+    assert not (tmp_path / "X").exists()

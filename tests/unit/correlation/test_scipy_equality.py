@@ -58,7 +58,8 @@ def test_batch_and_streaming_equal_scipy_on_every_window(method: str, window: in
     for bar in bars:
         if pair.on_bar(bar):
             stream.append(np.nan if pair.corr.value is None else pair.corr.value)
-    assert len(stream) == 1948 and np.isnan(stream[0])  # the first common bar only seeds the returns
+    assert len(stream) == 1948
+    assert np.isnan(stream[0])
     np.testing.assert_allclose(stream[1:], expected, rtol=0, atol=1e-9, equal_nan=True)
     assert pair.unpaired == {"SPY": 2, "QQQ": 0}  # two SPY minutes have no QQQ bar
 
@@ -66,7 +67,7 @@ def test_batch_and_streaming_equal_scipy_on_every_window(method: str, window: in
 def test_prices_mode_equals_scipy_on_close_prices() -> None:
     a = arrays_from_frame(read_frame(SPY), "SPY", "1m")
     b = arrays_from_frame(read_frame(QQQ), "QQQ", "1m")
-    ts, r = rolling_pair(a.start_us, a.close, b.start_us, b.close, window=100, method="pearson",
+    _ts, r = rolling_pair(a.start_us, a.close, b.start_us, b.close, window=100, method="pearson",
                          min_points=100, on="prices")
     ref = read_frame(SPY)[["start", "close"]].merge(read_frame(QQQ)[["start", "close"]], on="start")
     expected = _scipy_rolling(ref["close_x"].to_numpy(), ref["close_y"].to_numpy(), 100, "pearson", 100)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -38,7 +40,9 @@ def migrated_sqlite(path: Path) -> Engine:
     """A migrated SQLite store at ``path``; copies one migrated template (migrating takes a while)."""
     template = _TEMPLATE.get("db")
     if template is None or not template.exists():
-        template = path.parent / f"template-{path.stem}.db"
+        fast = Path("/dev/shm") if Path("/dev/shm").is_dir() else Path(tempfile.gettempdir())
+        template = fast / f"theo-execution-template-{os.getpid()}.db"
+        template.unlink(missing_ok=True)
         eng = make_engine(f"sqlite:///{template}")
         upgrade(eng)
         eng.dispose()

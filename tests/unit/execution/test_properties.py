@@ -13,7 +13,7 @@ from decimal import Decimal as D
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
 
 from theo.domain.enums import OrderStatus as S
@@ -93,7 +93,8 @@ def _run(tmp: Path, flow: list[tuple[Any, ...]], participation: float | None) ->
     return rig
 
 
-@settings(max_examples=35, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=35, deadline=None, suppress_health_check=[HealthCheck.too_slow],
+          phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink])
 @given(flow=ops, participation=st.sampled_from([None, 0.05]))
 def test_order_flow_invariants(flow: list[tuple[Any, ...]], participation: float | None) -> None:
     with tempfile.TemporaryDirectory(dir=FAST_TMP) as tmp:
@@ -137,8 +138,8 @@ def test_order_flow_invariants(flow: list[tuple[Any, ...]], participation: float
 
         # replaying every broker event twice changes nothing
         snapshot = ([journal.events(o.client_order_id) for o in orders], journal.fills())
-        for event in list(rig.events) * 2:
-            rig.service.on_broker_event(event)
+        for broker_event in list(rig.events) * 2:
+            rig.service.on_broker_event(broker_event)
         assert ([journal.events(o.client_order_id) for o in orders], journal.fills()) == snapshot
         assert T0 <= rig.clock.now()
         event(f"fills: {min(len(fills), 5)}")

@@ -26,7 +26,8 @@ def test_batch_atr_equals_talib_on_real_spy_bars(rel: str, tf: str, period: int)
     ours = vec.atr(h, lo, c, period)
     ref = talib.ATR(h, lo, c, timeperiod=period)
     assert (np.isnan(ours) == np.isnan(ref)).all()
-    assert np.isnan(ours[:period]).all() and not np.isnan(ours[period:]).any()
+    assert np.isnan(ours[:period]).all()
+    assert not np.isnan(ours[period:]).any()
     np.testing.assert_allclose(ours[period:], ref[period:], rtol=0, atol=1e-9)
 
 
@@ -51,13 +52,16 @@ def test_atr_is_not_ready_until_period_plus_one_bars() -> None:
     bars = to_bars(a)
     for bar in bars[:3]:
         ind.update(bar)
-        assert not ind.ready and ind.value is None and ind.values() == {"value": None}
+        assert not ind.ready
+        assert ind.value is None
+        assert ind.values() == {"value": None}
     ind.update(bars[3])
     # TR of bars 1..3 by hand: max(H-L, |H-Cprev|, |L-Cprev|)
     tr1 = max(270.64 - 268.96, abs(270.64 - 268.77), abs(268.96 - 268.77))  # 1.87
     tr2 = max(272.16 - 270.5447, abs(272.16 - 270.47), abs(270.5447 - 270.47))  # 1.69
     tr3 = max(273.56 - 271.95, abs(273.56 - 271.61), abs(271.95 - 271.61))  # 1.95
-    assert ind.ready and ind.value == pytest.approx((tr1 + tr2 + tr3) / 3, abs=1e-12)
+    assert ind.ready
+    assert ind.value == pytest.approx((tr1 + tr2 + tr3) / 3, abs=1e-12)
     assert ind.value == pytest.approx((1.87 + 1.69 + 1.95) / 3, abs=1e-9)
 
 

@@ -26,10 +26,16 @@ def test_a_fractal_high_is_stamped_on_the_bar_r_bars_after_it() -> None:
     highs = [10, 11, 15, 12, 11, 13, 14]
     a = synthetic(highs)
     vals = _run(Fractals(2, 2), highs)
-    assert vals[2] is None and vals[3] is None  # bar 2 is the peak but unconfirmed until bar 4 closes
+    assert vals[2] is None
+    assert vals[3] is None
     v = vals[4]
-    assert v is not None and v.high == 15 and v.high_ts == a.start(2) and v.new_high
-    assert vals[5] is not None and vals[5].high == 15 and not vals[5].new_high
+    assert v is not None
+    assert v.high == 15
+    assert v.high_ts == a.start(2)
+    assert v.new_high
+    assert vals[5] is not None
+    assert vals[5].high == 15
+    assert not vals[5].new_high
 
 
 def test_equal_highs_make_one_fractal_on_the_first_bar_of_the_flat_top() -> None:
@@ -37,10 +43,12 @@ def test_equal_highs_make_one_fractal_on_the_first_bar_of_the_flat_top() -> None
     a = synthetic(highs)
     f = vec.fractals(a.high, a.low, 2, 2)
     assert list(np.flatnonzero(f.new_high)) == [4]  # bar 2 confirmed at bar 4; bar 3 is not strict on its left
-    assert f.high_index[4] == 2 and f.high[-1] == 15
+    assert f.high_index[4] == 2
+    assert f.high[-1] == 15
     # A higher bar within R bars after kills the candidate.
     f2 = vec.fractals(*(np.array(x, float) for x in ([10, 11, 15, 12, 16, 11, 10], [0] * 7)), 2, 2)
-    assert f2.high_index[4] == -1 and f2.high_index[6] == 4
+    assert f2.high_index[4] == -1
+    assert f2.high_index[6] == 4
 
 
 def test_fractal_lows_mirror_highs_and_left_right_are_configurable() -> None:
@@ -49,7 +57,10 @@ def test_fractal_lows_mirror_highs_and_left_right_are_configurable() -> None:
     vals = _run(Fractals(3, 1), highs, lows)
     assert vals[3] is None
     v = vals[4]
-    assert v is not None and v.low == 5 and v.new_low and v.high is None
+    assert v is not None
+    assert v.low == 5
+    assert v.new_low
+    assert v.high is None
     assert Fractals(3, 1).name == "fractal_3_1"
 
 
@@ -58,7 +69,8 @@ def test_swing_change_flags_are_true_once_per_new_point() -> None:
     vals = _run(Swings(2, 2), highs)
     changed = [i for i, v in enumerate(vals) if v is not None and v.high_changed]
     assert changed == [4, 8]
-    assert vals[8] is not None and vals[8].high == 17
+    assert vals[8] is not None
+    assert vals[8].high == 17
 
 
 def test_indicator_set_publishes_each_swing_change_exactly_once() -> None:
@@ -79,11 +91,20 @@ def test_indicator_set_publishes_each_swing_change_exactly_once() -> None:
     assert [(e.ts, e.high_changed, e.low_changed) for e in events] == [
         (bars[4].start, True, False), (bars[6].start, False, True), (bars[8].start, True, False),
         (bars[11].start, False, True)]
-    assert events[2].high == 17 and events[2].high_ts == bars[6].start
-    assert events[3].low == 5 and events[3].indicator == "swing_2_2" and events[3].timeframe == "1m"
+    assert events[2].high == 17
+    assert events[2].high_ts == bars[6].start
+    assert events[3].low == 5
+    assert events[3].indicator == "swing_2_2"
+    assert events[3].timeframe == "1m"
 
 
 def test_indicator_set_refuses_a_bar_of_another_series() -> None:
     iset = IndicatorSet("SPY", "1m", parse_spec("atr:3"))
     with pytest.raises(DataError, match="got a bar of TEST 1m"):
         iset.update(to_bars(synthetic([1.0, 2.0]))[0])
+
+
+def test_a_series_shorter_than_the_confirmation_window_has_no_points() -> None:
+    f = vec.fractals(np.array([1.0, 2.0]), np.array([0.0, 1.0]), 1, 3)
+    assert np.isnan(f.high).all()
+    assert (f.high_index == -1).all()

@@ -30,12 +30,16 @@ def test_donchian_3_on_real_daily_bars_matches_hand_values() -> None:
     for bar in _daily_bars()[:6]:
         d.update(bar)
         seen.append(d.value)
-    assert seen[0] is None and seen[1] is None
-    assert seen[2] is not None and (seen[2].upper, seen[2].lower) == (272.16, 267.40)
+    assert seen[0] is None
+    assert seen[1] is None
+    assert seen[2] is not None
+    assert (seen[2].upper, seen[2].lower) == (272.16, 267.40)
     assert seen[2].middle == pytest.approx(269.78, abs=1e-12)
-    assert seen[3] is not None and (seen[3].upper, seen[3].lower) == (273.56, 268.96)
+    assert seen[3] is not None
+    assert (seen[3].upper, seen[3].lower) == (273.56, 268.96)
     assert seen[3].middle == pytest.approx(271.26, abs=1e-12)
-    assert seen[5] is not None and (seen[5].upper, seen[5].lower) == (275.25, 271.95)
+    assert seen[5] is not None
+    assert (seen[5].upper, seen[5].lower) == (275.25, 271.95)
     assert seen[5].middle == pytest.approx(273.60, abs=1e-12)
 
 
@@ -50,7 +54,8 @@ def test_daily_pivots_come_from_the_previous_bar_for_every_method() -> None:
     ind = {m: Pivots(m) for m in ("classic", "fibonacci", "camarilla", "woodie")}
     for p in ind.values():
         p.update(bars[0])
-        assert p.value is None and not p.ready
+        assert p.value is None
+        assert not p.ready
         p.update(bars[1])
     # From 2018-01-02: H=268.81 L=267.40 C=268.77; PP=(H+L+C)/3=804.98/3
     _close(ind["classic"].value, (268.326667, 269.253333, 269.736667, 270.663333,

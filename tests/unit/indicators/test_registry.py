@@ -42,7 +42,10 @@ def test_values_are_flat_and_empty_until_ready() -> None:
     iset.update(bars[1])
     iset.update(bars[2])
     v = iset.values()
-    assert v["donchian_2_upper"] == 12.0 and v["donchian_2_lower"] == 10.0 and v["atr_2"] is not None
+    assert v["donchian_2_upper"] == 12.0
+    assert v["donchian_2_lower"] == 10.0
+    assert v["atr_2"] is not None
     assert ("donchian_2", "middle", 11.0) in iset.records()
     iset.reset()
-    assert iset.values()["atr_2"] is None and iset.last_bar is None
+    assert iset.values()["atr_2"] is None
+    assert iset.last_bar is None

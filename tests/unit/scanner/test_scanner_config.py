@@ -54,13 +54,15 @@ quantity = 200
     assert (s.expiry, s.type, s.mode, s.direction) == ("monthly", "positional", "live", "long")
     assert s.weekdays == frozenset({1, 3, 5})
     assert (s.start_time, s.end_time) == (time(8, 0), time(17, 30))
-    assert s.effective_contract_size == 100 and s.effective_quantity == 200
+    assert s.effective_contract_size == 100
+    assert s.effective_quantity == 200
 
 
 def test_defaults_are_the_regular_session(tmp_path: Path) -> None:
     s = _load(tmp_path, STRATEGY + '[[scanner.scanners]]\nname = "a"\nstrategy = "spy_vix"\n').scanner.scanners[0]
     assert (s.start_time, s.end_time) == (time(9, 30), time(16, 0))
-    assert s.weekdays == frozenset(range(1, 8)) and s.instrument_type == "ETF"
+    assert s.weekdays == frozenset(range(1, 8))
+    assert s.instrument_type == "ETF"
     assert s.effective_quantity == 1
 
 

@@ -34,8 +34,10 @@ def test_a_regular_session_signal_becomes_a_record() -> None:
     s = scanner()
     record = s.accept(sig(ny(12, 10, 0)))
     assert record is not None
-    assert record.bar_ts == ny(12, 9, 55) and record.created_at == ny(12, 10, 0)
-    assert record.entry_price == Decimal("270.0000") and record.stop_loss == Decimal("269.0000")
+    assert record.bar_ts == ny(12, 9, 55)
+    assert record.created_at == ny(12, 10, 0)
+    assert record.entry_price == Decimal("270.0000")
+    assert record.stop_loss == Decimal("269.0000")
     assert record.expires_at == ny(12, 16, 0)  # intraday: the session close
     assert (record.quantity, record.contract_size, record.mode, record.scanner) == (1, 1, "virtual", "sc")
     assert record.inputs == {"corr": -0.8}
@@ -95,9 +97,12 @@ def test_exit_signals_need_an_open_signal_and_follow_direction() -> None:
     assert s.accept(sig(ny(12, 10, 0), Side.SELL, exit_=True)) is None
     assert s.refused == {"no_open_signal": 1}
     assert s.accept(sig(ny(12, 10, 0))) is not None
+    assert s.accept(sig(ny(12, 10, 5), Side.BUY, exit_=True)) is None  # a BUY exit would close a short
     exit_record = s.accept(sig(ny(12, 10, 5), Side.SELL, exit_=True))
-    assert exit_record is not None and exit_record.is_exit
-    assert exit_record.stop_loss is None and exit_record.take_profit is None
+    assert exit_record is not None
+    assert exit_record.is_exit
+    assert exit_record.stop_loss is None
+    assert exit_record.take_profit is None
 
 
 def test_scanner_exit_rules_make_exit_signals() -> None:
@@ -113,17 +118,21 @@ def test_option_scanner_picks_right_and_strike() -> None:
     s = scanner(instrument_type="OPTION", option_category="OTM")
     buy = s.accept(sig(ny(12, 10, 0)))
     sell = s.accept(sig(ny(12, 10, 5), Side.SELL))
-    assert buy is not None and sell is not None
+    assert buy is not None
+    assert sell is not None
     assert (buy.option_right, buy.option_strike) == ("CALL", Decimal("280.00"))
     assert (sell.option_right, sell.option_strike) == ("PUT", Decimal("260.00"))
-    assert buy.contract_size == 100 and buy.quantity == 100
+    assert buy.contract_size == 100
+    assert buy.quantity == 100
     fixed = scanner(instrument_type="OPTION", option_type="PUT", option_category="ITM").accept(sig(ny(12, 10, 0)))
-    assert fixed is not None and (fixed.option_right, fixed.option_strike) == ("PUT", Decimal("280.00"))
+    assert fixed is not None
+    assert (fixed.option_right, fixed.option_strike) == ("PUT", Decimal("280.00"))
 
 
 def test_positional_expiry() -> None:
     record = scanner(type="positional", expiry="weekly").accept(sig(ny(12, 10, 0)))
-    assert record is not None and record.expires_at == ny(15, 16, 0)
+    assert record is not None
+    assert record.expires_at == ny(15, 16, 0)
 
 
 def test_resample_aligns_on_the_open_and_keeps_ohlcv() -> None:
@@ -135,5 +144,6 @@ def test_resample_aligns_on_the_open_and_keeps_ohlcv() -> None:
     assert [b.start for b in five] == [start, start + timedelta(minutes=5), start + timedelta(minutes=10)]
     first = five[0]
     assert (first.open, first.high, first.low, first.close, first.volume) == (100, 105, 99, 104.5, 50.0)
-    assert five[1].volume == 40.0 and five[1].end == start + timedelta(minutes=10)
+    assert five[1].volume == 40.0
+    assert five[1].end == start + timedelta(minutes=10)
     assert all(b.timeframe == "5m" for b in five)

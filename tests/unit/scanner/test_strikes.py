@@ -77,7 +77,10 @@ def test_categories_have_the_right_moneyness(price: Decimal, right: OptionRight)
 
     itm_k, ditm_k = select_strike(price, right, "ITM"), select_strike(price, right, "DITM")
     otm_k, dotm_k = select_strike(price, right, "OTM"), select_strike(price, right, "DOTM")
-    assert itm(itm_k) and itm(ditm_k) and otm(otm_k) and otm(dotm_k)
+    assert itm(itm_k)
+    assert itm(ditm_k)
+    assert otm(otm_k)
+    assert otm(dotm_k)
     assert abs(ditm_k - price) > abs(itm_k - price)
     assert abs(ditm_k - price) >= price / 10  # default deep split: 10 % of the underlying
     assert abs(dotm_k - price) >= price / 10

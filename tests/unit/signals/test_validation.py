@@ -43,7 +43,7 @@ def test_a_valid_record_passes() -> None:
         ({"order_type": OrderType.LIMIT, "entry_price": None}, "entry_price is required for LIMIT orders"),
         ({"order_type": OrderType.STOP_LIMIT, "entry_price": None}, "required for STOP_LIMIT"),
         ({"stop_loss": Decimal(100)}, "stop_loss 100 must be below entry_price 100 for BUY"),
-        ({"take_profit": Decimal(99.5)}, "take_profit 99.5 must be above entry_price 100 for BUY"),
+        ({"take_profit": Decimal("99.5")}, "take_profit 99.5 must be above entry_price 100 for BUY"),
         ({"side": Side.SELL}, "stop_loss 99 must be above entry_price 100 for SELL"),
         ({"side": Side.SELL, "stop_loss": Decimal(101)}, "take_profit 102 must be below entry_price 100 for SELL"),
         ({"mode": "paper"}, "mode 'paper' must be one of live, virtual"),

@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from theo.domain.enums import Side
 from theo.domain.market import Bar
 from theo.strategy.base import Signal
@@ -48,10 +51,13 @@ def test_buy_when_primary_breaks_sh_and_correlated_breaks_sl() -> None:
     first = signals[0]
     assert first.ts == T0 + 13 * MIN  # the end of bar 12: known only when it closed
     assert first.price == 104
-    assert first.inputs["SPY.sh"] == 103.1 and first.inputs["SPY.close"] == 104
-    assert first.inputs["VIX.sl"] == 96.9 and first.inputs["VIX.close"] == 96
+    assert first.inputs["SPY.sh"] == 103.1
+    assert first.inputs["SPY.close"] == 104
+    assert first.inputs["VIX.sl"] == 96.9
+    assert first.inputs["VIX.close"] == 96
     assert first.inputs["SPY.sh_ts"] == (T0 + 3 * MIN).isoformat()
-    assert first.inputs["VIX.corr"] is not None and first.inputs["VIX.corr"] <= -0.9  # type: ignore[operator]
+    assert first.inputs["VIX.corr"] is not None
+    assert first.inputs["VIX.corr"] <= -0.9
     assert first.inputs["quality"] == "ok"
     # Stop at the primary's SL, target 2R away.
     assert first.stop_loss == 98.9
@@ -66,7 +72,8 @@ def test_sell_is_the_mirror_image() -> None:
     s = signals[0]
     assert s.inputs["SPY.close"] < s.inputs["SPY.sl"]  # type: ignore[operator]
     assert s.inputs["VIX.close"] > s.inputs["VIX.sh"]  # type: ignore[operator]
-    assert s.stop_loss is not None and s.stop_loss > s.price
+    assert s.stop_loss is not None
+    assert s.stop_loss > s.price
 
 
 def test_no_signal_when_the_correlation_sign_is_wrong() -> None:
@@ -143,7 +150,8 @@ def test_atr_stop_uses_the_indicator() -> None:
     signals = run(CorrelationStrategy(config(stop="atr", atr_period=3, stop_atr_multiple=1.0)),
                   bars("SPY", SPY), bars("VIX", VIX))
     s = signals[0]
-    assert s.stop_loss is not None and 102 < s.stop_loss < 104
+    assert s.stop_loss is not None
+    assert 102 < s.stop_loss < 104
 
 
 def test_correlation_passes() -> None:
@@ -152,3 +160,35 @@ def test_correlation_passes() -> None:
     assert correlation_passes(0.7, "positive", 0.7)
     assert correlation_passes(-0.75, "abs", 0.7)
     assert not correlation_passes(None, "abs", 0.0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.floats(min_value=-0.02, max_value=0.02, allow_nan=False), min_size=20, max_size=80),
+       st.lists(st.floats(min_value=-0.02, max_value=0.02, allow_nan=False), min_size=20, max_size=80),
+       st.sampled_from(["all", "any"]))
+def test_every_signal_satisfies_the_rules_on_random_walks(a: list[float], b: list[float], require: str) -> None:
+    n = min(len(a), len(b))
+    spy = [100.0]
+    for r in a[:n]:
+        spy.append(spy[-1] * (1 + r))
+    vix = [20.0]
+    for i, r in enumerate(b[:n]):
+        vix.append(vix[-1] * (1 - a[i] + r / 2))  # mostly the mirror of SPY, plus noise
+    qqq = [50.0 * (s / 100.0) ** 1.1 for s in spy]
+    cfg = config(correlated=["VIX", {"symbol": "QQQ", "sign": "positive", "confirm": "same"}], require=require,
+                 correlation={"window": 10, "min_points": 5, "on": "returns", "threshold": 0.3},
+                 quality={"zscore_limit": 1000.0, "max_settlement_deviation_pct": None})
+    strategy = CorrelationStrategy(cfg)
+    signals = run(strategy, bars("SPY", spy), bars("VIX", vix), bars("QQQ", qqq))
+    assert len({s.key for s in signals}) == len(signals)
+    for s in signals:
+        nan = float("nan")  # a missing value compares False, as in the strategy
+        f = {k: (v if isinstance(v, float) else nan) for k, v in s.inputs.items()}
+        buy = s.side is Side.BUY
+        assert f["SPY.close"] > f["SPY.sh"] if buy else f["SPY.close"] < f["SPY.sl"]
+        vix_ok = (f["VIX.close"] < f["VIX.sl"] if buy else f["VIX.close"] > f["VIX.sh"]) and f["VIX.corr"] <= -0.3
+        qqq_ok = (f["QQQ.close"] > f["QQQ.sh"] if buy else f["QQQ.close"] < f["QQQ.sl"]) and f["QQQ.corr"] >= 0.3
+        assert (vix_ok and qqq_ok) if require == "all" else (vix_ok or qqq_ok)
+        assert s.inputs["quality"] == "ok"
+    strategy.reset()
+    assert run(strategy, bars("SPY", spy), bars("VIX", vix), bars("QQQ", qqq)) == signals

@@ -70,8 +70,10 @@ def test_zscore_outlier_fails() -> None:
     feed(g, "SPY", closes)
     feed(g, "VIX", [16 + 0.01 * (i % 2) for i in range(21)])
     failures = g.check(T0 + 21 * MIN, {"SPY", "VIX"}).failures
-    assert len(failures) == 1 and failures[0].startswith("outlier:SPY:z=")
-    assert g.symbols["SPY"].zscore is not None and g.symbols["SPY"].zscore > 5
+    assert len(failures) == 1
+    assert failures[0].startswith("outlier:SPY:z=")
+    assert g.symbols["SPY"].zscore is not None
+    assert g.symbols["SPY"].zscore > 5
 
 
 def test_settlement_deviation_from_previous_close_fails() -> None:
@@ -102,3 +104,10 @@ def test_timeframe_delta() -> None:
     for bad in ("5", "m", "0m", "5x", "-5m"):
         with pytest.raises(ValueError, match="timeframe"):
             timeframe_delta(bad)
+
+
+def test_flagged_bars_fail() -> None:
+    g = gate()
+    g.update(Bar("SPY", "1m", T0, T0 + MIN, 100, 100, 100, 100, 0.0, flags=frozenset({"outlier", "late"})))
+    feed(g, "VIX", [16])
+    assert g.check(T0 + MIN, {"SPY", "VIX"}).failures == ("flagged:SPY:outlier",)

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import asyncio
+import gzip
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from theo.domain.market import Bar, Tick
+from theo.errors import FeedError
+from theo.marketdata.feeds.database import DatabaseReplayFeed
+from theo.marketdata.feeds.replay import ReplayFeed
+from theo.marketdata.rejection import Rejection
+
+
+def _write(path: Path, rows: list[str], header: str = "ts,price,size,exchange,condition,suspicious") -> Path:
+    with gzip.open(path, "wt") as f:
+        f.write(header + "\n" + "\n".join(rows) + "\n")
+    return path
+
+
+@pytest.fixture
+def two_files(tmp_path: Path) -> list[tuple[Path, str]]:
+    a = _write(tmp_path / "AAA_trades_tick.csv.gz", [
+        "2013-10-07T09:30:00.100-04:00,10.00,100,P,1,0",
+        "2013-10-07T09:30:00.300-04:00,10.01,100,P,1,1",
+        "2013-10-07T09:30:00.500-04:00,10.02,100,P,1,0"])
+    b = _write(tmp_path / "BBB_trades_tick.csv.gz", [
+        "2013-10-07T09:30:00.100-04:00,20.00,5,Q,1,0",
+        "2013-10-07T09:30:00.400-04:00,20.10,5,Q,1,0"])
+    return [(a, "aaa"), (b, "bbb")]
+
+
+def test_files_are_merged_in_time_order_with_their_source_and_suspicious_prints_are_reported(
+        two_files: list[tuple[Path, str]]) -> None:
+    rejected: list[Rejection] = []
+    feed = ReplayFeed(two_files, source="file-replay", on_reject=rejected.append)
+    events = list(feed.events())
+    assert [(e.symbol, e.price) for e in events if isinstance(e, Tick)] == [
+        ("AAA", 10.0), ("BBB", 20.0), ("BBB", 20.1), ("AAA", 10.02)]
+    assert {e.source for e in events if isinstance(e, Tick)} == {"file-replay"}
+    assert [r.reason for r in rejected] == ["suspicious"]
+    assert "line 3" in rejected[0].detail
+    h = feed.health()
+    assert h.connected and h.events == 4 and h.subscribed == frozenset({"AAA", "BBB"})
+
+
+def test_unsubscribed_symbols_are_skipped(two_files: list[tuple[Path, str]]) -> None:
+    feed = ReplayFeed(two_files)
+    feed.connect()
+    feed.unsubscribe(["AAA"])
+    assert {e.symbol for e in feed.events() if isinstance(e, Tick)} == {"BBB"}
+
+
+def test_bar_files_replay_as_bars_at_their_end(tmp_path: Path) -> None:
+    p = _write(tmp_path / "X_1min.csv.gz", ["2013-10-07T09:30:00-04:00,1,2,0.5,1.5,100",
+                                            "2013-10-07T09:31:00-04:00,1.5,2,1,1.8,50"],
+               header="ts,open,high,low,close,volume")
+    bars = list(ReplayFeed([(p, "X")]).events())
+    assert all(isinstance(b, Bar) for b in bars) and len(bars) == 2
+
+
+def test_paced_run_delivers_everything_and_refuses_a_bad_speed(two_files: list[tuple[Path, str]]) -> None:
+    got: list[object] = []
+    asyncio.run(ReplayFeed(two_files, speed=1000.0).run(got.append, asyncio.Event()))
+    assert len(got) == 4
+    with pytest.raises(FeedError, match="speed"):
+        ReplayFeed(two_files, speed=0)
+
+
+def test_database_replay_streams_stored_ticks_in_time_order(sqlite_engine, two_files) -> None:  # type: ignore[no-untyped-def]
+    from theo.marketdata.files import read_market_file
+    from theo.storage.writer import write_ticks
+
+    for path, sym in two_files:
+        cols = read_market_file(path, sym.upper()).ticks
+        assert cols is not None
+        write_ticks(sqlite_engine, cols, "import")
+    feed = DatabaseReplayFeed(sqlite_engine, ["AAA", "BBB"], datetime(2013, 10, 7, tzinfo=UTC),
+                              datetime(2013, 10, 8, tzinfo=UTC))
+    ticks = [e for e in feed.events() if isinstance(e, Tick)]
+    assert [t.ts for t in ticks] == sorted(t.ts for t in ticks)
+    assert len(ticks) == 5 and {t.source for t in ticks} == {"db-replay"}
+    with pytest.raises(FeedError, match="kind"):
+        DatabaseReplayFeed(sqlite_engine, ["AAA"], datetime(2013, 10, 7, tzinfo=UTC),
+                           datetime(2013, 10, 8, tzinfo=UTC), kind="quotes")  # type: ignore[arg-type]
