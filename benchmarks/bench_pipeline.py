@@ -31,8 +31,8 @@ def run() -> Section | None:
     from theo.bus import InMemoryBus
     from theo.calendar import get_calendar
     from theo.clock import SimulatedClock
-    from theo.marketdata.config import GateConfig
     from theo.marketdata.conditions import ConditionFilter
+    from theo.marketdata.config import GateConfig
     from theo.marketdata.feeds.replay import fast_ticks
     from theo.marketdata.files import read_market_file
     from theo.marketdata.gate import QualityGate

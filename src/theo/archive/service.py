@@ -132,8 +132,8 @@ class Archiver:
         """Narrow ``rows`` to those still in the database; refuse if any of them changed since archiving."""
         wanted = set(rows)
         keys = {(r[0], r[1], r[2]) for r in rows}
-        present = [r for r in select_rows(conn, entry.symbol, entry.min_ts, entry.max_ts, inclusive=True)
-                   if (r[0], r[1], r[2]) in keys]
+        present = [r for r in select_rows(conn, entry.symbol, entry.min_ts, entry.max_ts, inclusive=True,
+                                          for_update=True) if (r[0], r[1], r[2]) in keys]
         changed = [r for r in present if r not in wanted]
         if changed:
             raise StorageError(f"{entry.path}: {len(changed)} database tick(s) differ from the archived copy "
@@ -237,14 +237,16 @@ class Archiver:
         proven: set[TickTuple] = set()
         for entry in self.entries(states=("verified", "purged"), symbol=symbol, day=day):
             proven.update(self.trusted_rows(entry))
-        already = [r for r in rows if r in proven]
-        if already:
+        if any(r in proven for r in rows):
             # Restored or re-imported ticks that a verified file already holds: delete, do not re-archive.
             with transaction(self.engine) as s:
+                current = select_rows(s.connection(), symbol, lo, hi, for_update=True)
+                already = [r for r in current if r in proven]
                 delete_rows(s.connection(), already)
             report.rows_purged += len(already)
             self._step("purged-already-archived")
-        fresh = [r for r in rows if r not in proven]
+            rows = [r for r in rows if r not in proven]
+        fresh = rows
         if not fresh:
             return
         if not _SAFE_SYMBOL.match(symbol):

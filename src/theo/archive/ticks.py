@@ -37,8 +37,12 @@ def _raw_micros(conn: Connection) -> bool:
 
 
 def select_rows(conn: Connection, symbol: str, lo: datetime, hi: datetime, *,
-                inclusive: bool = False) -> list[TickTuple]:
-    """Ticks of ``symbol`` in ``[lo, hi)`` (``[lo, hi]`` when ``inclusive``) in (ts, seq) order."""
+                inclusive: bool = False, for_update: bool = False) -> list[TickTuple]:
+    """Ticks of ``symbol`` in ``[lo, hi)`` (``[lo, hi]`` when ``inclusive``) in (ts, seq) order.
+
+    ``for_update`` locks the rows until the transaction ends (PostgreSQL; SQLite has one writer anyway),
+    so rows compared with an archive file cannot change before they are deleted.
+    """
     c = TICKS.c
     upper = c.ts <= hi if inclusive else c.ts < hi
     raw = _raw_micros(conn)
@@ -46,6 +50,8 @@ def select_rows(conn: Connection, symbol: str, lo: datetime, hi: datetime, *,
     rec_col = type_coerce(c.received, BigInteger()) if raw else c.received
     q = (select(c.symbol, ts_col, c.seq, c.price, c.size, c.exchange, c.condition, c.source, rec_col)
          .where(c.symbol == symbol, c.ts >= lo, upper).order_by(c.ts, c.seq))
+    if for_update:
+        q = q.with_for_update()
     if raw:
         return [(r[0], int(r[1]), int(r[2]), float(r[3]), float(r[4]), r[5] or "", r[6] or "", r[7] or "",
                  None if r[8] is None else int(r[8])) for r in conn.execute(q)]

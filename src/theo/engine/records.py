@@ -91,6 +91,17 @@ class Journal:
     orders: list[OrderRecord] = field(default_factory=list)
     trades: list[TradeRecord] = field(default_factory=list)
     listener: Listener | None = None
+    #: batch path: builds the full, ordered signal list on demand (most signals are never materialised)
+    signal_source: Callable[[], list[SignalRecord]] | None = None
+    signal_total: int = -1
+
+    def all_signals(self) -> list[SignalRecord]:
+        """Every signal of the run in the order it was handled."""
+        return self.signal_source() if self.signal_source is not None else self.signals
+
+    @property
+    def signal_count(self) -> int:
+        return self.signal_total if self.signal_total >= 0 else len(self.signals)
 
     def add_signal(self, record: SignalRecord) -> None:
         self.signals.append(record)

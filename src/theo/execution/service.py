@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -235,16 +236,17 @@ class OrderService:
                                        event.perm_id, self.clock.now())
             order.broker_order_id = event.broker_order_id or order.broker_order_id
             if order.status in (OrderStatus.SUBMITTED, OrderStatus.UNKNOWN):
-                self._set_status(order, OrderStatus.ACCEPTED, "accepted", {"broker_order_id": event.broker_order_id})
+                self._set_status(order, OrderStatus.ACCEPTED, "accepted", {"broker_order_id": event.broker_order_id,
+                                                                           "broker_ts": event.ts.isoformat()})
         elif isinstance(event, OrderFilled | OrderPartiallyFilled):
             if event.execution is not None:
                 self.apply_fill(order, event.execution)
         elif isinstance(event, OrderRejected):
-            self._finish(order, OrderStatus.REJECTED, "rejected", event.reason)
+            self._finish(order, OrderStatus.REJECTED, "rejected", event.reason, event.ts)
         elif isinstance(event, OrderCancelled):
-            self._finish(order, OrderStatus.CANCELLED, "cancelled", event.reason)
+            self._finish(order, OrderStatus.CANCELLED, "cancelled", event.reason, event.ts)
         elif isinstance(event, OrderExpired):
-            self._finish(order, OrderStatus.EXPIRED, "expired", event.reason)
+            self._finish(order, OrderStatus.EXPIRED, "expired", event.reason, event.ts)
         elif isinstance(event, OrderModified):
             self._apply_modification(order, event.quantity, event.limit_price, event.stop_price, "broker")
 
@@ -336,8 +338,12 @@ class OrderService:
         self._publish(order)
         return True
 
-    def _finish(self, order: Order, to: OrderStatus, kind: str, reason: str) -> None:
-        if self._set_status(order, to, kind, {"reason": reason}, reason=reason or order.reason):
+    def _finish(self, order: Order, to: OrderStatus, kind: str, reason: str, broker_ts: datetime | None = None) -> None:
+        """A final status from the broker; ``broker_ts`` (when it happened there) is kept with the event."""
+        payload: dict[str, Any] = {"reason": reason}
+        if broker_ts is not None:
+            payload["broker_ts"] = broker_ts.isoformat()
+        if self._set_status(order, to, kind, payload, reason=reason or order.reason):
             self._release_children(order)
 
     def _apply_modification(self, order: Order, quantity: Decimal | None, limit_price: Decimal | None,

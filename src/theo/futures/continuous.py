@@ -24,7 +24,7 @@ import numpy as np
 
 from theo.calendar import get_calendar
 from theo.domain.enums import SessionKind
-from theo.domain.instruments import CME_EQUITY_CALENDAR
+from theo.domain.instruments import CME_EQUITY_CALENDAR, Instrument
 from theo.domain.market import Bar, ensure_utc
 from theo.errors import DataError
 from theo.futures.bars import ContractBars, FloatArray, IntArray
@@ -143,6 +143,10 @@ class ContinuousSeries:
         us = to_micros(ensure_utc(ts, "ts"))
         k = sum(1 for r in self.rolls if us > to_micros(r.ts))
         return self.contracts[k]
+
+    def instrument_at(self, ts: datetime) -> Instrument:
+        """The tradable instrument for an order placed at ``ts`` (a signal on the series trades this)."""
+        return self.contract_at(ts).instrument()
 
     def contract_of_bar(self, i: int) -> Contract:
         """The contract whose (adjusted) prices bar ``i`` carries."""

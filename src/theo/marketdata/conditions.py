@@ -25,7 +25,8 @@ class ConditionFilter:
 
     __slots__ = ("exclude_suspicious", "ohlc_conditions")
 
-    def __init__(self, ohlc_conditions: Iterable[str] = ("", "1", "20000001"), *, exclude_suspicious: bool = True) -> None:
+    def __init__(self, ohlc_conditions: Iterable[str] = ("", "1", "20000001"), *,
+                 exclude_suspicious: bool = True) -> None:
         self.ohlc_conditions = frozenset(ohlc_conditions)
         self.exclude_suspicious = exclude_suspicious
 

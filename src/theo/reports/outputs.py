@@ -111,7 +111,7 @@ def build_report(result: BacktestResult) -> Report:
     metrics = compute_metrics(result.config.market.capital, curve, j.trades, j.orders)
     metrics["path"] = result.path
     metrics["items"] = result.data.items
-    metrics["signals"] = len(j.signals)
+    metrics["signals"] = j.signal_count
     metrics["orders"] = len(j.orders)
     return Report(metrics, curve)
 
@@ -126,7 +126,7 @@ def write_outputs(result: BacktestResult, folder: Path, title: str = "Theo backt
     last_close = {s: float(v.close[-1]) for s, v in result.data.series.items() if len(v)}
     _write_csv(folder / "deals.csv", deals_rows(result.journal.trades, last_close), DEAL_FIELDS)
     _write_csv(folder / "orders.csv", _orders_rows(result.journal.orders), ORDER_FIELDS)
-    _write_csv(folder / "signals.csv", _signals_rows(result.journal.signals), SIGNAL_FIELDS)
+    _write_csv(folder / "signals.csv", _signals_rows(result.journal.all_signals()), SIGNAL_FIELDS)
     if report.curve.ts_us.size:
         write_png(report.curve, folder / "equity.png", title)
         write_html(report.curve, folder / "equity.html", title)

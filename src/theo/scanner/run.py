@@ -109,8 +109,8 @@ def load_bars(data: Mapping[str, Path], needs: set[tuple[str, str]]) -> tuple[di
         elif timeframe_delta(tf) > timeframe_delta(have) and not timeframe_delta(tf) % timeframe_delta(have):
             series[(symbol, tf)] = resample(bars, tf)
         else:
-            raise ConfigError(f"{symbol}: file bars are {have}; the strategy needs {tf}, which is not a whole "
-                              f"multiple of {have}")
+            raise ConfigError(f"{symbol}: {data[symbol]} holds {have} bars; the strategy needs {tf} bars, which "
+                              f"cannot be built from them; pass bars of {tf} or of a shorter timeframe dividing it")
     return series, rejections
 
 
@@ -162,14 +162,20 @@ def run_scan(config: TheoConfig, data: Mapping[str, Path], *, start: datetime | 
             return
         values = getattr(strategy, "values", None)
         bound = scanners.get(strategy.name, [])
-        try:
-            records = [r for s in bound if (r := s.accept(signal, values)) is not None] if bound else \
-                [default_record(signal, config.scanner.user, calendar)]
-            for record in records:
-                validate_record(record)
-        except OrderValidationError as exc:
-            result.rejected.append((signal, str(exc)))
-            return
+        records: list[SignalRecord] = []
+        for s in bound:
+            try:
+                record = s.accept(signal, values)
+            except OrderValidationError as exc:
+                result.rejected.append((signal, str(exc)))
+                continue
+            if record is not None:
+                records.append(record)
+        if not bound:
+            try:
+                records.append(validate_record(default_record(signal, config.scanner.user, calendar)))
+            except OrderValidationError as exc:
+                result.rejected.append((signal, str(exc)))
         for record in records:
             if record.key in seen:
                 result.duplicates += 1

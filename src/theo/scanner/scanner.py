@@ -22,7 +22,7 @@ from theo.scanner.config import ScanDefinition
 from theo.scanner.expiry import expiry_for
 from theo.scanner.schedule import parse_cron
 from theo.scanner.strikes import select_strike
-from theo.signals.validation import SignalRecord
+from theo.signals.validation import SignalRecord, validate_record
 from theo.strategy.base import InputValue, Signal
 from theo.strategy.quality import timeframe_delta
 from theo.strategy.rules import parse_rules
@@ -86,18 +86,22 @@ class Scanner:
         return self.d.direction == "both" or (self.d.direction == "long") == long_side
 
     def accept(self, signal: Signal, values: Mapping[str, float | None] | None = None) -> SignalRecord | None:
-        """The record for ``signal`` when every gate passes, else ``None`` (the reason is counted)."""
+        """The record for ``signal`` when every gate passes, else ``None`` (the reason is counted).
+
+        Raise :class:`~theo.errors.OrderValidationError` when the record breaks plan §4's rules.
+        """
         reason = self._refusal(signal, values)
         if reason is not None:
             self.refused[reason] += 1
             return None
-        start = signal.ts - timeframe_delta(signal.timeframe) if signal.timeframe else signal.ts
+        # Validate before counting: a record that breaks plan §4 must not use up the day's signals.
+        record = validate_record(self.record(signal))
         if signal.exit:
             self._open.pop(signal.symbol, None)
         else:
-            self._per_day[self._day(start)] += 1
+            self._per_day[self._day(record.bar_ts)] += 1
             self._open[signal.symbol] = signal.side
-        return self.record(signal)
+        return record
 
     def _refusal(self, signal: Signal, values: Mapping[str, float | None] | None) -> str | None:
         d = self.d

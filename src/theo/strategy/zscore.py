@@ -23,7 +23,6 @@ from theo.strategy.base import Signal, Strategy
 from theo.strategy.donchian import EMIT_ORDER, crossings, protective_levels
 from theo.strategy.zscore_config import ZScoreReversionConfig
 
-
 #: kind -> (side, exit?); kinds 0/1 are entries, 2/3 exits (see SignalTable)
 KINDS = ((Side.BUY, False), (Side.SELL, False), (Side.SELL, True), (Side.BUY, True))
 

@@ -44,3 +44,7 @@ def test_archive_restore_and_recovery_on_postgres(pg_engine: Engine, tmp_path: P
     assert again.rows_inserted == len(archived)
     assert restore(archiver, date(2013, 10, 7), date(2013, 10, 8)).rows_inserted == 0
     assert sorted(db_ticks(pg_engine)) == sorted(original)
+    rerun = archiver.run(cutoff)  # restored rows are proven by the files: deleted, no new file
+    assert rerun.files_written == 0
+    assert rerun.rows_purged == len(archived)
+    assert sorted(db_ticks(pg_engine) + archived) == sorted(original)

@@ -6,8 +6,8 @@ from datetime import datetime
 from pathlib import Path
 
 from theo.bars.batch import BarArrays
-from theo.domain.enums import SessionKind
 from theo.calendar import ET
+from theo.domain.enums import SessionKind
 from theo.marketdata.files import read_market_file
 from theo.storage.types import to_micros
 

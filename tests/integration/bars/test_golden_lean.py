@@ -9,21 +9,21 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
+from tests.conftest import shared_file
+from tests.integration.bars.golden import match_rate
 from theo.bars.aggregator import BarAggregator
 from theo.bars.batch import BarArrays, aggregate_ticks
 from theo.calendar import get_calendar
 from theo.clock import SimulatedClock
 from theo.domain.enums import SessionKind
 from theo.domain.market import Bar, Tick
-from theo.marketdata.config import GateConfig
 from theo.marketdata.conditions import ConditionFilter
+from theo.marketdata.config import GateConfig
 from theo.marketdata.feeds.replay import ReplayFeed, fast_ticks
 from theo.marketdata.files import read_market_file
 from theo.marketdata.gate import QualityGate
 from theo.marketdata.rejection import Rejection
 from theo.storage.types import to_micros
-from tests.conftest import shared_file
-from tests.integration.bars.golden import match_rate
 
 CAL = get_calendar()
 REPLAY_GATE = GateConfig(max_clock_skew_seconds=None)  # history has no wall clock to compare with
@@ -50,7 +50,8 @@ def test_ibm_ticks_streamed_through_gate_and_aggregator_match_the_provider_minut
     feed = ReplayFeed([(ticks, "IBM")], on_reject=rejected.append)
     n = 0
     for ev in feed.events():
-        assert isinstance(ev, Tick) and ev.source == "replay"
+        assert isinstance(ev, Tick)
+        assert ev.source == "replay"
         n += 1
         ok = gate.check(ev)
         if ok is not None:

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import Engine
 
+from tests.conftest import shared_file
 from theo.bars.aggregator import BarAggregator
 from theo.bars.sql import aggregate_sql
 from theo.calendar import get_calendar
@@ -16,7 +17,6 @@ from theo.marketdata.feeds.replay import fast_ticks
 from theo.marketdata.files import TickColumns, read_market_file
 from theo.storage.types import to_micros
 from theo.storage.writer import write_ticks
-from tests.conftest import shared_file
 
 CAL = get_calendar()
 DAY = CAL.session(date(2013, 10, 9))

@@ -16,7 +16,7 @@ from tests.conftest import shared_file
 def fingerprint(r: BacktestResult) -> dict[str, Any]:
     j = r.journal
     return {
-        "signals": [(s.signal, s.status, s.note) for s in j.signals],
+        "signals": [(s.signal, s.status, s.note) for s in j.all_signals()],
         "orders": sorted((o.id, o.created, o.side, o.quantity, o.purpose, o.status, o.filled, o.fill_price,
                           o.charges, o.fill_index) for o in j.orders),
         "trades": sorted((t.id, t.side, t.entry_ts, t.entry_price, t.exit_ts, t.exit_price, t.exit_reason,

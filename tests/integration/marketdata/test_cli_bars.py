@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from tests.conftest import shared_file
 from theo.cli.main import app
 from theo.domain.enums import SessionKind
 from theo.domain.market import Bar
-from tests.conftest import shared_file
 
 
 @pytest.fixture
@@ -43,13 +43,15 @@ def test_bars_aggregates_stored_ticks_then_reads_stored_bars(runner: CliRunner, 
 
     out = tmp_path / "bars.json"
     res = runner.invoke(app, [*args, "--format", "json", "--out", str(out)], catch_exceptions=False)
-    assert res.exit_code == 0 and out.is_file()
+    assert res.exit_code == 0
+    assert out.is_file()
     assert json.loads(out.read_text()) == [
         {**r, **{k: float(r[k]) for k in ("open", "high", "low", "close", "volume")},
          "tick_count": int(r["tick_count"])} for r in rows]
 
     table = runner.invoke(app, args, catch_exceptions=False)
-    assert table.exit_code == 0 and "IBM 30m bars" in table.stdout
+    assert table.exit_code == 0
+    assert "IBM 30m bars" in table.stdout
 
     # once bars of that timeframe are stored, they are read as they are
     from theo.cli.common import get_config, open_store
@@ -59,8 +61,9 @@ def test_bars_aggregates_stored_ticks_then_reads_stored_bars(runner: CliRunner, 
     write_bars(engine, aggregate_rows(rows), "recorder")
     engine.dispose()
     again = runner.invoke(app, [*args, "--format", "csv"], catch_exceptions=False)
-    assert again.exit_code == 0 and "aggregating" not in again.stderr
-    assert list(csv.DictReader(io.StringIO(again.stdout)))[0]["close"] == rows[0]["close"]
+    assert again.exit_code == 0
+    assert "aggregating" not in again.stderr
+    assert next(iter(csv.DictReader(io.StringIO(again.stdout))))["close"] == rows[0]["close"]
 
 
 def aggregate_rows(rows: list[dict[str, str]]) -> list[Bar]:
@@ -73,8 +76,11 @@ def aggregate_rows(rows: list[dict[str, str]]) -> list[Bar]:
 def test_bad_options_get_a_clear_message_not_a_traceback(runner: CliRunner) -> None:
     res = runner.invoke(app, ["data", "bars", "--symbol", "SPY", "--timeframe", "7x", "--from", "2013-10-08",
                               "--to", "2013-10-08"])
-    assert res.exit_code == 2 and "timeframe" in res.stderr
+    assert res.exit_code == 2
+    assert "timeframe" in res.stderr
     res = runner.invoke(app, ["data", "bars", "--symbol", "SPY", "--from", "2013-10-08T09:30", "--to", "2013-10-09"])
-    assert res.exit_code == 2 and "no UTC offset" in res.stderr
+    assert res.exit_code == 2
+    assert "no UTC offset" in res.stderr
     res = runner.invoke(app, ["data", "bars", "--symbol", "SPY", "--from", "2013-10-08", "--to", "2013-10-08"])
-    assert res.exit_code == 1 and "no bars and no ticks" in res.stderr
+    assert res.exit_code == 1
+    assert "no bars and no ticks" in res.stderr

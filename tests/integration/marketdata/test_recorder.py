@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import Engine, func, select
 
+from tests.unit.bars.helpers import et
 from theo.bars.aggregator import BarAggregator
 from theo.bus import InMemoryBus
 from theo.calendar import get_calendar
@@ -17,7 +18,6 @@ from theo.marketdata.gate import QualityGate
 from theo.marketdata.recorder import Recorder
 from theo.storage.models.core import BarRow, QuarantineRow, TickRow
 from theo.storage.models.marketdata import FeedEventRow
-from tests.unit.bars.helpers import et
 
 
 def _count(engine: Engine, model: type) -> int:
@@ -56,4 +56,5 @@ def test_pipeline_from_synthetic_feed_to_the_store(sqlite_engine: Engine) -> Non
     with sqlite_engine.connect() as conn:
         reason = conn.execute(select(QuarantineRow.reason)).scalar_one()
         kinds = set(conn.execute(select(FeedEventRow.kind)).scalars())
-    assert reason == "clock_skew" and kinds == {"stale"}
+    assert reason == "clock_skew"
+    assert kinds == {"stale"}

@@ -4,11 +4,11 @@ from datetime import date
 
 import pytest
 
+from tests.unit.bars.helpers import et
 from theo.bars.timeframes import MINUTE_US, next_segment, parse_timeframe, segment_at, session_segments
 from theo.calendar import ET, get_calendar
 from theo.domain.enums import SessionKind
 from theo.storage.types import from_micros, to_micros
-from tests.unit.bars.helpers import et
 
 
 @pytest.mark.parametrize(("label", "minutes"), [("1m", 1), ("5m", 5), ("90m", 90), ("1h", 60), ("2h", 120),
@@ -68,5 +68,5 @@ def test_cme_futures_have_one_segment_from_1800_the_evening_before() -> None:
     assert len(segs) == 1
     assert from_micros(segs[0].start_us) == et(2013, 10, 7, 18, 0)
     assert from_micros(segs[0].end_us) == et(2013, 10, 8, 17, 0)
-    a, b = segs[0].bucket(to_micros(et(2013, 10, 7, 18, 40)), 30 * MINUTE_US)
+    a, _b = segs[0].bucket(to_micros(et(2013, 10, 7, 18, 40)), 30 * MINUTE_US)
     assert from_micros(a) == et(2013, 10, 7, 18, 30)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from decimal import Decimal as D
+from decimal import Decimal
 
 import pytest
 
@@ -12,6 +12,8 @@ from theo.domain.enums import InstrumentKind, OptionRight, Side
 from theo.domain.instruments import CME_EQUITY_CALENDAR, Instrument, equity
 from theo.execution.commissions import CommissionModel
 from theo.execution.config import CommissionConfig, SecFeeRate
+
+D = Decimal
 
 TS = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 STOCK = equity("XYZ")
@@ -108,4 +110,5 @@ def test_mes_per_contract_per_side() -> None:
     assert charges.exchange_fee == D("0.70")  # 2 x 0.35 (configured CME fee)
     assert charges.nfa_fee == D("0.04")  # 2 x 0.02
     assert charges.total == D("1.24")  # 0.62 per contract per side (market-rules.md §7.4)
-    assert charges.sec_fee == 0 and charges.finra_taf == 0
+    assert charges.sec_fee == 0
+    assert charges.finra_taf == 0

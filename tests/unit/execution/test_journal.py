@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal as D
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -17,6 +17,8 @@ from theo.storage.db import transaction
 from theo.storage.models.orders import BrokerOrderIdRow
 
 from .helpers import T0, migrated_sqlite, req
+
+D = Decimal
 
 
 def _ex(exec_id: str, cid: str, side: Side, qty: int, price: str) -> Execution:
@@ -40,8 +42,11 @@ def test_fills_are_deduplicated_and_positions_sum_them(tmp_path: Path) -> None:
     journal.record_fill(sell, ex2, S.ACCEPTED, T0)
     assert journal.positions() == {"SPY": D(70)}
     stored = journal.load_order("b-1")
-    assert stored is not None and stored.status is S.FILLED and stored.avg_fill_price == D("271.19")
-    assert stored.fills[0].charges.total == D("1.01") and stored.fills[0].charges.schedule_version == "v1"
+    assert stored is not None
+    assert stored.status is S.FILLED
+    assert stored.avg_fill_price == D("271.19")
+    assert stored.fills[0].charges.total == D("1.01")
+    assert stored.fills[0].charges.schedule_version == "v1"
     assert [o.client_order_id for o in journal.load_orders(open_only=True)] == ["s-1"]
     assert [e["kind"] for e in journal.events("b-1")] == ["intent", "fill"]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal as D
+from decimal import Decimal
 
 import pytest
 
@@ -11,6 +11,8 @@ from theo.domain.enums import InstrumentKind, OrderType, Side, TimeInForce
 from theo.domain.instruments import Instrument, equity, index
 from theo.errors import OrderValidationError
 from theo.execution.orders import OrderRequest, validate_request
+
+D = Decimal
 
 SPY = equity("SPY")
 MES = Instrument("MESZ6", InstrumentKind.FUTURE, tick_size=D("0.25"), multiplier=D(5), expiry=date(2026, 12, 18))

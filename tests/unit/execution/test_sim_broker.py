@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal as D
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -18,6 +18,8 @@ from theo.execution.simulated.state import load_state
 
 from .helpers import INSTRUMENTS, T0, bar, make_rig, minute, req
 
+D = Decimal
+
 
 def _cfg(**sim: object) -> ExecutionConfig:
     return ExecutionConfig(sim=SimulatedBrokerConfig(**sim))  # type: ignore[arg-type]
@@ -29,7 +31,8 @@ def test_market_fills_at_next_bar_open_with_slippage(tmp_path: Path) -> None:
     sell = rig.service.create_order(req("SELL", 50, symbol="AAPL"))
     rig.feed(bar(T0, 271.19, 271.34, 271.07, 271.34))
     rig.feed(bar(T0, 100.00, 100.5, 99.5, 100.2, symbol="AAPL"))
-    assert buy.status is S.FILLED and buy.avg_fill_price == D("271.21")  # open + 2 x 0.01
+    assert buy.status is S.FILLED
+    assert buy.avg_fill_price == D("271.21")
     assert sell.fills[0].price == D("99.98")  # open - 2 x 0.01
     assert buy.fills[0].ts == minute(1)  # known when the bar closed
 
@@ -123,7 +126,8 @@ def test_ioc_limit_not_marketable_at_the_open_is_cancelled(tmp_path: Path) -> No
     rig = make_rig(tmp_path)
     order = rig.service.create_order(req("BUY", 10, "LIMIT", limit_price=D("271.10"), tif=TimeInForce.IOC))
     rig.feed(bar(T0, 271.19, 271.34, 271.00, 271.34))  # low goes through, but IOC only sees the open
-    assert order.status is S.CANCELLED and order.filled_qty == 0
+    assert order.status is S.CANCELLED
+    assert order.filled_qty == 0
 
 
 def test_partial_fills_by_volume_participation(tmp_path: Path) -> None:
@@ -150,7 +154,8 @@ def test_day_order_expires_at_the_early_close(tmp_path: Path) -> None:
     rig.broker.on_time(datetime(2026, 11, 27, 17, 59, 59, tzinfo=UTC))
     assert day.status is S.ACCEPTED
     rig.broker.on_time(datetime(2026, 11, 27, 18, 0, tzinfo=UTC))  # 13:00 ET
-    assert day.status is S.EXPIRED and "2026-11-27 13:00 ET" in day.reason
+    assert day.status is S.EXPIRED
+    assert "2026-11-27 13:00 ET" in day.reason
     assert gtc.status is S.ACCEPTED
 
 
@@ -217,9 +222,10 @@ def test_state_is_written_atomically_and_a_torn_file_is_reported(tmp_path: Path)
     files = sorted(p.name for p in tmp_path.iterdir() if "sim" in p.name)
     assert files == ["sim.json"]  # no temp file left behind
     data = json.loads((tmp_path / "sim.json").read_text())
-    assert data["version"] == 1 and len(data["orders"]) == 1
+    assert data["version"] == 1
+    assert len(data["orders"]) == 1
     (tmp_path / "bad.json").write_text('{"version": 1, "cash": "1"')
-    with pytest.raises(BrokerError, match="bad.json is unreadable"):
+    with pytest.raises(BrokerError, match=r"bad\.json is unreadable"):
         load_state(tmp_path / "bad.json", D(0))
 
 

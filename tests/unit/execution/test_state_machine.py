@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from decimal import Decimal
 
 import pytest
@@ -61,7 +62,7 @@ def test_no_transition_outside_the_state_machine(targets: list[S]) -> None:
             with pytest.raises(IllegalTransition):
                 transition(order, to)
             assert order.status is before
-    for a, b in zip(history, history[1:], strict=False):
+    for a, b in itertools.pairwise(history):
         assert b in TRANSITIONS[a]
     # once terminal, always terminal: nothing follows a terminal state
     for i, status in enumerate(history):

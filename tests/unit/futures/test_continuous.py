@@ -103,6 +103,9 @@ def test_actual_contract_for_orders_after_the_roll(chain: list[ContractBars]) ->
     after = series.contract_at(roll_ts + timedelta(minutes=1))
     assert after == Contract(2014, 3, "ES")
     assert after.instrument().expiry == date(2014, 3, 21)
+    inst = series.instrument_at(roll_ts + timedelta(minutes=1))
+    assert inst.symbol == "ESH14"
+    assert inst.multiplier == 50
     bars = series.bars("1m")
     assert bars[-1].symbol == "ES_CONT"
     assert "contract=ESH14" in bars[-1].flags

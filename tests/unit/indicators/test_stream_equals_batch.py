@@ -85,7 +85,7 @@ def bar_series(draw: st.DrawFn, max_size: int = 120) -> BarArrays:
     return BarArrays("GEN", "1m", start, cl, hi, lo, cl, np.ones(n), np.array(regular, dtype=bool))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(bar_series())
 def test_streaming_equals_batch_on_generated_series(a: BarArrays) -> None:
     check_agreement(a, _all(), timedelta(minutes=1))
@@ -96,7 +96,7 @@ def _slice(a: BarArrays, k: int) -> BarArrays:
                      a.volume[:k], a.regular[:k])
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(bar_series(), st.data())
 def test_no_value_changes_when_later_bars_are_appended(a: BarArrays, data: st.DataObject) -> None:
     k = data.draw(st.integers(1, len(a)))

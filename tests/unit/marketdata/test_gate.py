@@ -6,6 +6,7 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
+from tests.unit.bars.helpers import et
 from theo.bus import InMemoryBus
 from theo.calendar import get_calendar
 from theo.clock import SimulatedClock
@@ -14,7 +15,6 @@ from theo.marketdata.config import GateConfig
 from theo.marketdata.gate import FeedResumed, FeedStale, QualityGate
 from theo.marketdata.rejection import Rejection
 from theo.storage.types import to_micros
-from tests.unit.bars.helpers import et
 
 CAL = get_calendar()
 T0 = et(2013, 10, 7, 10, 0)
@@ -47,7 +47,8 @@ def test_bad_prices_and_sizes_are_rejected_with_a_readable_reason(price: float, 
 def test_clock_skew_and_outside_session_are_rejected() -> None:
     gate, out, _, _ = _gate(max_clock_skew_seconds=60)
     assert gate.check(_t(120)) is None
-    assert out[-1].reason == "clock_skew" and "+120.000s" in out[-1].detail
+    assert out[-1].reason == "clock_skew"
+    assert "+120.000s" in out[-1].detail
     gate2, out2, _, _ = _gate(max_clock_skew_seconds=None)
     assert gate2.check(Tick("SPY", et(2013, 10, 5, 12, 0), 100.0, 1.0, "x")) is None  # a Saturday
     assert out2[-1].reason == "outside_session"
@@ -92,12 +93,14 @@ def test_settlement_far_from_the_last_trade_is_flagged() -> None:
     gate.check(_t(0, 100.0))
     assert gate.check_settlement("SPY", 100.4, T0) is None
     flag = gate.check_settlement("SPY", 101.0, T0)
-    assert flag is not None and flag.reason == "settlement_mismatch" and "1.00%" in flag.detail
+    assert flag is not None
+    assert flag.reason == "settlement_mismatch"
+    assert "1.00%" in flag.detail
     assert gate.flags["settlement_mismatch"] == 1
 
 
 def test_gap_publishes_stale_then_resumed_only_while_the_market_is_open() -> None:
-    gate, _, clock, events = _gate(stale_after_seconds=30)
+    gate, _, _clock, events = _gate(stale_after_seconds=30)
     gate.check(_t(0))
     gate.on_time(T0 + timedelta(seconds=29))
     assert events == []
@@ -105,11 +108,14 @@ def test_gap_publishes_stale_then_resumed_only_while_the_market_is_open() -> Non
     gate.on_time(T0 + timedelta(seconds=50))  # published once
     assert [t for t, _ in events] == ["feed.stale"]
     stale = events[0][1]
-    assert isinstance(stale, FeedStale) and stale.since == T0 and stale.source == "ibkr"
+    assert isinstance(stale, FeedStale)
+    assert stale.since == T0
+    assert stale.source == "ibkr"
     gate.check(_t(60))
     assert [t for t, _ in events] == ["feed.stale", "feed.resumed"]
     resumed = events[1][1]
-    assert isinstance(resumed, FeedResumed) and resumed.at == T0 + timedelta(seconds=60)
+    assert isinstance(resumed, FeedResumed)
+    assert resumed.at == T0 + timedelta(seconds=60)
     # after the close nothing is stale: the market is shut
     gate2, _, _, events2 = _gate(stale_after_seconds=30)
     gate2.check(Tick("SPY", et(2013, 10, 7, 15, 59, 50), 100.0, 1.0, "ibkr"))

@@ -43,7 +43,9 @@ def test_files_are_merged_in_time_order_with_their_source_and_suspicious_prints_
     assert [r.reason for r in rejected] == ["suspicious"]
     assert "line 3" in rejected[0].detail
     h = feed.health()
-    assert h.connected and h.events == 4 and h.subscribed == frozenset({"AAA", "BBB"})
+    assert h.connected
+    assert h.events == 4
+    assert h.subscribed == frozenset({"AAA", "BBB"})
 
 
 def test_unsubscribed_symbols_are_skipped(two_files: list[tuple[Path, str]]) -> None:
@@ -58,7 +60,8 @@ def test_bar_files_replay_as_bars_at_their_end(tmp_path: Path) -> None:
                                             "2013-10-07T09:31:00-04:00,1.5,2,1,1.8,50"],
                header="ts,open,high,low,close,volume")
     bars = list(ReplayFeed([(p, "X")]).events())
-    assert all(isinstance(b, Bar) for b in bars) and len(bars) == 2
+    assert all(isinstance(b, Bar) for b in bars)
+    assert len(bars) == 2
 
 
 def test_paced_run_delivers_everything_and_refuses_a_bad_speed(two_files: list[tuple[Path, str]]) -> None:
@@ -81,7 +84,8 @@ def test_database_replay_streams_stored_ticks_in_time_order(sqlite_engine, two_f
                               datetime(2013, 10, 8, tzinfo=UTC))
     ticks = [e for e in feed.events() if isinstance(e, Tick)]
     assert [t.ts for t in ticks] == sorted(t.ts for t in ticks)
-    assert len(ticks) == 5 and {t.source for t in ticks} == {"db-replay"}
+    assert len(ticks) == 5
+    assert {t.source for t in ticks} == {"db-replay"}
     with pytest.raises(FeedError, match="kind"):
         DatabaseReplayFeed(sqlite_engine, ["AAA"], datetime(2013, 10, 7, tzinfo=UTC),
                            datetime(2013, 10, 8, tzinfo=UTC), kind="quotes")  # type: ignore[arg-type]

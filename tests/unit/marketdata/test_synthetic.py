@@ -48,7 +48,8 @@ def test_same_seed_same_prints_and_prices_sit_on_the_tick_grid() -> None:
                           correlation=[[1, 0.9], [0.9, 1]], seed=5)
     one = list(SyntheticMarket(cfg).events_between(WEEK[0], WEEK[0] + timedelta(hours=16)))
     two = list(SyntheticMarket(cfg).events_between(WEEK[0], WEEK[0] + timedelta(hours=16)))
-    assert one == two and len(one) > 5_000
+    assert one == two
+    assert len(one) > 5_000
     es = np.array([t.price for t in one if t.symbol == "ES"])
     assert np.allclose(np.round(es / 0.25) * 0.25, es)
     assert all(t.source == "synthetic" and t.received is not None and t.received > t.ts for t in one[:100])

@@ -10,6 +10,7 @@ import pytest
 
 from theo.domain.enums import Side
 from theo.domain.market import Bar
+from theo.errors import OrderValidationError
 from theo.scanner.config import ScanDefinition
 from theo.scanner.run import resample
 from theo.scanner.scanner import Scanner
@@ -147,3 +148,11 @@ def test_resample_aligns_on_the_open_and_keeps_ohlcv() -> None:
     assert five[1].volume == 40.0
     assert five[1].end == start + timedelta(minutes=10)
     assert all(b.timeframe == "5m" for b in five)
+
+
+def test_a_record_breaking_plan_rules_is_rejected_and_not_counted() -> None:
+    s = scanner(max_signals=1)
+    bad = Signal("s", "SPY", Side.BUY, ny(12, 10, 0), 270.0, "5m", stop_loss=271.0, reason="r")
+    with pytest.raises(OrderValidationError, match=r"stop_loss 271\.0000 must be below entry_price 270\.0000"):
+        s.accept(bad)
+    assert s.accept(sig(ny(12, 10, 5))) is not None  # the day's single signal was not used up

@@ -1,0 +1,86 @@
+"""Engine speed: the Donchian breakout through the full backtest engine on 2 × 500,000 one-minute bars,
+a 1,000,000-tick backtest with the open position managed on every tick, and peak memory."""
+
+from __future__ import annotations
+
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from benchmarks.common import ROOT, Result, Section, best_of
+from benchmarks.engine_data import bar_market, tick_market
+from theo.config import TheoConfig
+from theo.engine.backtest import run_backtest
+
+BARS_PER_SYMBOL = 500_000
+TICKS = 1_000_000
+
+DONCHIAN = {"type": "donchian_breakout", "name": "donchian", "symbols": ["AAA", "BBB"], "timeframe": "1m",
+            "entry_period": 60, "exit_period": 30, "quantity": "100", "stop_loss_pct": 1.0, "trail_pct": 0.5}
+TICK_STRATEGY = {"type": "donchian_breakout", "name": "donchian-ticks", "symbols": ["AAA"], "timeframe": "1m",
+                 "entry_period": 30, "exit_period": 15, "quantity": "100", "trail_pct": 0.2,
+                 "take_profit_pct": 0.5}
+
+CHILD = """
+import resource, sys
+sys.path.insert(0, {root!r})
+from benchmarks.engine_data import bar_market
+from benchmarks.bench_engine import DONCHIAN
+from theo.config import TheoConfig
+from theo.engine.backtest import run_backtest
+from theo.reports.outputs import build_report
+data = bar_market({n})
+result = run_backtest(TheoConfig.model_validate({{"strategies": [DONCHIAN]}}), data)
+build_report(result)
+print(len(result.journal.trades))
+"""
+
+
+def _child_peak_mb() -> tuple[float, str]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    out = subprocess.run([sys.executable, "-c", CHILD.format(root=str(ROOT), n=BARS_PER_SYMBOL)],
+                         capture_output=True, text=True, check=True)
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(peak, before) / 1024, out.stdout.strip()
+
+
+def run() -> Section:
+    section = Section("Engine: backtest speed and memory", "make bench BENCH=engine")
+    bars = bar_market(BARS_PER_SYMBOL)
+    cfg = TheoConfig.model_validate({"strategies": [DONCHIAN]})
+    n_bars = bars.items
+    seconds, result = best_of(lambda: run_backtest(cfg, bars), repeat=3)
+    trades = len(result.journal.trades)
+    rate = n_bars / seconds
+    section.results.append(Result("Donchian breakout, 2 × 500,000 1-minute bars, full engine", rate, "bars/s",
+                                  "≥ 500,000 bars/s", rate >= 500_000,
+                                  f"{trades:,} trades, {result.journal.signal_count:,} signals, best of 3"))
+    from theo.reports.outputs import write_outputs
+
+    t0 = time.perf_counter()
+    out = ROOT / "benchmarks" / "results" / "engine-run"
+    write_outputs(result, Path(out))
+    report_s = time.perf_counter() - t0
+    section.results.append(Result("writing the report of that run (metrics, CSVs, PNG, HTML)", report_s, "s",
+                                  note="not part of the engine figure"))
+    peak, child_trades = _child_peak_mb()
+    section.results.append(Result("peak memory of the 1,000,000-bar run (child process, incl. Python + NumPy)",
+                                  peak, "MB", "< 300 MB", peak < 300, f"{child_trades} trades"))
+    ticks = tick_market(TICKS)
+    tcfg = TheoConfig.model_validate({"strategies": [TICK_STRATEGY]})
+    seconds, tres = best_of(lambda: run_backtest(tcfg, ticks), repeat=3)
+    open_ticks = sum(t.exit_index - t.entry_index + 1 for t in tres.journal.trades if t.closed)
+    rate = ticks.items / seconds
+    section.results.append(Result("tick backtest, 1,000,000 ticks, trailing stop and target on every tick", rate,
+                                  "ticks/s", "≥ 1,000,000 ticks/s", rate >= 1_000_000,
+                                  f"{len(tres.journal.trades):,} trades; a position was open on "
+                                  f"{open_ticks / ticks.items:.0%} of ticks"))
+    section.notes += [
+        "Data: seeded synthetic random walks (benchmarks/engine_data.py), 1-minute bars 2 symbols, ticks 1 symbol.",
+        "Full engine = `theo backtest`'s path (theo.engine.backtest.run_backtest): batch signals, risk check "
+        "(leverage), simulated fills with charges (IBKR fixed), stop/trailing/target management, journal.",
+        "The machine is shared: other jobs running at the same time lower these figures.",
+    ]
+    return section
