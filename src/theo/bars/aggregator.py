@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from theo.bars.accumulators import BarAccumulator, TickAccumulator
 from theo.bars.timeframes import MINUTE_US, Segment, Timeframe, next_segment, parse_timeframe, segment_at
@@ -28,12 +28,18 @@ from theo.domain.enums import SessionKind
 from theo.domain.market import Bar, Tick
 from theo.marketdata.conditions import NO_REGULAR_PRINTS, NO_TICKS, ConditionFilter
 from theo.marketdata.rejection import LATE, OUTSIDE_SESSION, Rejection
-from theo.storage.types import from_micros, to_micros
+from theo.storage.types import to_micros
 
 _FLAGS_NONE: frozenset[str] = frozenset()
 _FLAGS_NRP = frozenset({NO_REGULAR_PRINTS})
 _FLAGS_EMPTY = frozenset({NO_TICKS})
 _NEVER = 1 << 62
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def from_micros(us: int) -> datetime:
+    """UTC datetime of epoch microseconds (local copy: this sits on the bar-closing hot path)."""
+    return _EPOCH + timedelta(microseconds=us)
 
 
 class _SymbolState:

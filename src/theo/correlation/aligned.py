@@ -32,17 +32,19 @@ class AlignedPair:
     * ``status`` is ``stale`` while one series lags the other by more than ``max_staleness`` (default
       five bars), ``not_enough_data`` below ``min_points`` common points, else ``ok``; ``value`` is only
       given when ``ok``.
+    * At most ``max_pending`` bars wait for a partner per symbol; older ones are dropped and counted.
     * Bars of other symbols or timeframes are ignored (``on_bar`` returns False); a repeated or
       out-of-order bar of a paired symbol raises :class:`DataError`.
     """
 
     def __init__(self, a_symbol: str, b_symbol: str, timeframe: str, corr: RollingCorrelation,
-                 max_staleness: timedelta | None = None) -> None:
+                 max_staleness: timedelta | None = None, max_pending: int = 10_000) -> None:
         if a_symbol == b_symbol:
             raise ConfigError(f"a correlation pair needs two different symbols, got {a_symbol!r} twice")
         self.a_symbol, self.b_symbol, self.timeframe = a_symbol, b_symbol, timeframe
         self.corr = corr
         self.max_staleness = max_staleness if max_staleness is not None else 5 * timeframe_delta(timeframe)
+        self.max_pending = max_pending
         self.reset()
 
     def reset(self) -> None:
@@ -74,7 +76,11 @@ class AlignedPair:
             if other_last is not None and other_last > bar.start:
                 self.unpaired[sym] += 1  # the other series already moved past this start
             else:
-                self._pending[sym][bar.start] = bar.close
+                pending = self._pending[sym]
+                pending[bar.start] = bar.close
+                if len(pending) > self.max_pending:  # the other series is silent: bound the memory
+                    del pending[next(iter(pending))]
+                    self.unpaired[sym] += 1
             return False
         a, b = (bar.close, partner) if sym == self.a_symbol else (partner, bar.close)
         self.corr.update(a, b)

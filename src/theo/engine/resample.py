@@ -10,15 +10,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import numpy as np
-import pandas as pd
 
-from theo.calendar import ET
 from theo.domain.market import Bar
-from theo.engine.series import I64, BarSeries, from_us, to_us
+from theo.engine.series import I64, BarSeries, et_days, from_us, to_us
 from theo.errors import ConfigError
 
+ET = ZoneInfo("America/New_York")
 _TF = re.compile(r"^([1-9][0-9]*)(s|m|h|d)$")
 _UNIT_US = {"s": 1_000_000, "m": 60_000_000, "h": 3_600_000_000, "d": 86_400_000_000}
 
@@ -40,16 +40,20 @@ def _daily(tf: str) -> bool:
 def bucket_bounds(start_us: I64, tf: str) -> tuple[I64, I64]:
     """Start and end (µs) of the ``tf`` bucket holding each timestamp."""
     if _daily(tf):
-        idx = pd.DatetimeIndex(pd.to_datetime(start_us, unit="us", utc=True)).tz_convert(ET)
-        days = idx.normalize()
-        lo = days.tz_convert("UTC").as_unit("us").asi8.astype(np.int64)
-        # Add calendar days on the naive date so a DST change does not shift midnight.
-        nxt = (days.tz_localize(None) + pd.Timedelta(days=int(tf[:-1]))).tz_localize(ET)
-        hi = nxt.tz_convert("UTC").as_unit("us").asi8.astype(np.int64)
-        return lo, hi
+        day, bounds = et_days(start_us)
+        n = int(tf[:-1])
+        return bounds[day], bounds[np.minimum(day + n, bounds.shape[0] - 1)] if n == 1 else _days_later(bounds[day], n)
     width = timeframe_us(tf)
     lo = (start_us // width) * width
     return lo, lo + width
+
+
+def _days_later(start: I64, n: int) -> I64:
+    out = np.empty_like(start)
+    for k, v in enumerate(start.tolist()):
+        d = from_us(v).astimezone(ET).date() + timedelta(days=n)
+        out[k] = to_us(datetime(d.year, d.month, d.day, tzinfo=ET))
+    return out
 
 
 def bucket_of(ts_us: int, tf: str) -> tuple[int, int]:

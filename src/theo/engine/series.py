@@ -86,3 +86,22 @@ KIND_RANK = np.array([2, 3, 0, 1], dtype=np.int8)  # exits (2, 3) come before en
 def table_order(bar_idx: np.ndarray, kind: np.ndarray) -> np.ndarray:
     """Row order of a signal table: by bar, then exits before entries."""
     return np.lexsort((KIND_RANK[kind], bar_idx))
+
+
+def et_days(ts_us: I64) -> tuple[I64, I64]:
+    """New York calendar day of each timestamp: (day index from the first day, UTC µs of each day's midnight).
+
+    Day boundaries come from the time zone database one day at a time, so DST changes are exact.
+    """
+    from datetime import date
+    from zoneinfo import ZoneInfo
+
+    et = ZoneInfo("America/New_York")
+    if ts_us.shape[0] == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    first = from_us(int(ts_us.min())).astimezone(et).date()
+    last = from_us(int(ts_us.max())).astimezone(et).date()
+    days = [date.fromordinal(o) for o in range(first.toordinal(), last.toordinal() + 2)]
+    bounds = np.array([to_us(datetime(d.year, d.month, d.day, tzinfo=et)) for d in days], dtype=np.int64)
+    idx = np.searchsorted(bounds, ts_us, side="right") - 1
+    return idx.astype(np.int64), bounds

@@ -142,7 +142,7 @@ def run_script(workdir: Path, crash_after: int | None = None, slow: float = 0.0,
     engine = open_store(workdir)
     config = ExecutionConfig(sim=SimulatedBrokerConfig(participation=0.5, slippage_ticks=1))
     clock = SimulatedClock(T0)
-    original_save = sim_module.save_state
+    original_save = sim_module.save_state  # type: ignore[attr-defined]
     sim_module.save_state = killer.wrap(original_save)  # type: ignore[attr-defined]
     try:
         broker = SimulatedBroker(config, clock, INSTRUMENTS, workdir / "sim.json")

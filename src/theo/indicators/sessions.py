@@ -39,8 +39,7 @@ def session_keys(start_us: IntArray, calendar: MarketCalendar | None = None) -> 
     if start_us.shape[0] == 0:
         return np.zeros(0, dtype=np.int64)
     idx = pd.DatetimeIndex(pd.to_datetime(start_us, unit="us", utc=True)).tz_convert(ET).tz_localize(None)
-    local_days = idx.asi8 // 86_400_000_000_000 if idx.dtype == "datetime64[ns]" else (
-        idx.as_unit("us").asi8 // 86_400_000_000)
+    local_days = idx.as_unit("us").asi8 // 86_400_000_000  # wall-clock microseconds -> local date
     keys = np.asarray(local_days, dtype=np.int64) + _EPOCH_ORDINAL
     if calendar is None:
         return keys

@@ -178,18 +178,26 @@ class QualityGate:
     def on_time(self, now: datetime) -> None:
         """Publish ``feed.stale`` for every symbol silent for ``stale_after_seconds`` while its market is open."""
         for symbol, st in self._state.items():
-            if st.stale_since is not None or st.last_seen is None:
+            if st.stale_since is not None:
                 continue
             cal = self.calendar_for(symbol)
             if not cal.is_open(now, extended=self.config.stale_extended_hours):
                 continue
             session = cal.session_at(now)
-            opened = session.open if session is not None and not self.config.stale_extended_hours else None
-            since = max(st.last_seen, opened) if opened is not None else st.last_seen
+            if session is None:
+                continue
+            opened = session.pre_open if self.config.stale_extended_hours else session.open
+            since = opened if st.last_seen is None else max(st.last_seen, opened)
             if (now - since).total_seconds() >= self.config.stale_after_seconds:
                 st.stale_since = since
                 if self.bus is not None:
                     self.bus.publish("feed.stale", FeedStale(symbol, st.source, since, now))
+
+    def watch(self, symbols: list[str], source: str = "") -> None:
+        """Watch ``symbols`` for gaps before their first tick (a subscription that never delivers)."""
+        for symbol in symbols:
+            st = self._state.setdefault(symbol, _SymbolGate(self.config.zscore_window))
+            st.source = st.source or source
 
     def stale_symbols(self) -> dict[str, datetime]:
         return {s: st.stale_since for s, st in self._state.items() if st.stale_since is not None}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import json
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import matplotlib
 
@@ -18,11 +19,11 @@ import itertools
 
 import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
 
-from theo.calendar import ET
+from theo.engine.series import from_us
 from theo.reports.metrics import EquityCurve
 
+ET = ZoneInfo("America/New_York")
 MAX_POINTS = 2_000
 
 
@@ -41,7 +42,7 @@ def _thin(curve: EquityCurve) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def write_png(curve: EquityCurve, path: Path, title: str) -> None:
     ts, eq, dd = _thin(curve)
-    when = pd.to_datetime(ts, unit="us", utc=True).tz_convert(ET).tz_localize(None)
+    when = [from_us(t).astimezone(ET).replace(tzinfo=None) for t in ts.tolist()]
     fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(10, 6), dpi=100, sharex=True,
                                    gridspec_kw={"height_ratios": [3, 1]})
     ax1.plot(when, eq, color="#1f77b4", linewidth=1.2)
@@ -76,7 +77,7 @@ def write_html(curve: EquityCurve, path: Path, title: str) -> None:
     eq_path = _path(xs, eq, w, h1, 10.0, eq_lo, eq_hi)
     base = 10.0 + h1 + gap
     dd_path = _path(xs, dd, w, h2, base, dd_lo, 0.0) + f" L{w:.1f},{base:.1f} L0.0,{base:.1f} Z"
-    labels = pd.to_datetime(ts, unit="us", utc=True).tz_convert(ET).strftime("%Y-%m-%d %H:%M").tolist()
+    labels = [from_us(t).astimezone(ET).strftime("%Y-%m-%d %H:%M") for t in ts.tolist()]
     data = json.dumps({"t": labels, "e": [round(float(v), 2) for v in eq],
                        "d": [round(float(v) * 100, 3) for v in dd]}, separators=(",", ":"))
     page = f"""<!DOCTYPE html>

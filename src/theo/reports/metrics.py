@@ -8,11 +8,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import numpy as np
-import pandas as pd
 
-from theo.calendar import ET
 from theo.engine.records import OrderRecord, TradeRecord
-from theo.engine.series import F64, I64, BarSeries
+from theo.engine.series import F64, I64, BarSeries, et_days
 
 TRADING_DAYS = 252
 
@@ -58,8 +56,7 @@ def equity_curve(capital: Decimal, series: Mapping[str, BarSeries], orders: Sequ
 
 
 def _daily_last(curve: EquityCurve) -> F64:
-    days = pd.DatetimeIndex(pd.to_datetime(curve.ts_us, unit="us", utc=True)).tz_convert(ET).normalize()
-    codes = days.asi8
+    codes, _ = et_days(curve.ts_us)
     last = np.flatnonzero(np.concatenate((codes[1:] != codes[:-1], [True])))
     return np.asarray(curve.equity[last], dtype=np.float64)
 

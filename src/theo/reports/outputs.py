@@ -16,7 +16,6 @@ from pathlib import Path
 
 from theo.engine.backtest import BacktestResult
 from theo.engine.records import OrderRecord, SignalRecord, TradeRecord
-from theo.reports.charts import write_html, write_png
 from theo.reports.metrics import EquityCurve, compute_metrics, equity_curve
 
 FILES = ("metrics.json", "deals.csv", "orders.csv", "signals.csv", "equity.png", "equity.html")
@@ -128,6 +127,8 @@ def write_outputs(result: BacktestResult, folder: Path, title: str = "Theo backt
     _write_csv(folder / "orders.csv", _orders_rows(result.journal.orders), ORDER_FIELDS)
     _write_csv(folder / "signals.csv", _signals_rows(result.journal.all_signals()), SIGNAL_FIELDS)
     if report.curve.ts_us.size:
+        from theo.reports.charts import write_html, write_png  # matplotlib only when a chart is drawn
+
         write_png(report.curve, folder / "equity.png", title)
         write_html(report.curve, folder / "equity.html", title)
     return report

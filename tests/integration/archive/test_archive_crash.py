@@ -22,21 +22,23 @@ from theo.archive import Archiver, et_midnight, verify_archive
 from theo.archive.files import read_rows
 from theo.storage.db import make_engine
 
-CUTOFF = et_midnight(date(2013, 10, 20))  # every seeded day is archived: 8 days x 3 symbols = 24 files
-# Step positions inside one child run: 1 = recovery done; then per file: 2 file written, 3 manifest row,
-# 4 manifest.jsonl, 5 verified, 6 rows deleted (transaction still open), 7 purged, 8.. the next file.
-PAUSE_POINTS = [2, 3, 4, 5, 6, 7, 1, 8, 2, 3, 4, 5, 6, 7, 3, 6, 2, 5, 4, 7, 9, 11]
+CUTOFF = et_midnight(date(2013, 10, 20))  # every seeded day is archived: 10 days x 3 symbols = 30 files
+STEPS = ("file-written", "manifest-written", "jsonl-written", "verified", "purge:deleted", "purged")
+# Where the step kills land: (step name, occurrence within that child run). "purge:deleted" is inside the
+# purge transaction, before its commit; "recovered" is after the recovery of what the last run left.
+PAUSE_POINTS = [(name, 1) for name in STEPS] + [("recovered", 1)] + [(name, 2) for name in STEPS] + \
+    [("purge:deleted", 1), ("file-written", 1), ("verified", 2), ("manifest-written", 1), ("purged", 3),
+     ("jsonl-written", 1), ("purge:deleted", 3), ("recovered", 1), ("verified", 1)]
 FORK = multiprocessing.get_context("fork")
 
 
-def _child(url: str, directory: Path, cutoff: datetime, pause_at: int, out: Connection) -> None:
-    count = 0
+def _child(url: str, directory: Path, cutoff: datetime, pause_at: tuple[str, int], out: Connection) -> None:
+    seen: dict[str, int] = {}
 
     def hook(step: str) -> None:
-        nonlocal count
-        count += 1
-        out.send(f"STEP {count} {step}")
-        if count == pause_at:
+        seen[step] = seen.get(step, 0) + 1
+        out.send(f"STEP {seen[step]} {step}")
+        if (step, seen[step]) == pause_at:
             out.send("PAUSED")
             time.sleep(600)  # the parent SIGKILLs us here
 
@@ -44,7 +46,7 @@ def _child(url: str, directory: Path, cutoff: datetime, pause_at: int, out: Conn
     out.send("DONE")
 
 
-def _spawn(engine: Engine, directory: Path, pause_at: int) -> tuple[multiprocessing.process.BaseProcess, Connection]:
+def _spawn(engine: Engine, directory: Path, pause_at: tuple[str, int]) -> tuple[multiprocessing.process.BaseProcess, Connection]:
     engine.dispose()  # no pooled SQLite connection crosses the fork
     receive, send = FORK.Pipe(duplex=False)
     proc = FORK.Process(target=_child, args=(str(engine.url), directory, CUTOFF, pause_at, send), daemon=True)
@@ -53,7 +55,7 @@ def _spawn(engine: Engine, directory: Path, pause_at: int) -> tuple[multiprocess
     return proc, receive
 
 
-def _kill_when_paused(engine: Engine, directory: Path, pause_at: int) -> str:
+def _kill_when_paused(engine: Engine, directory: Path, pause_at: tuple[str, int]) -> str:
     """Run a child until it pauses (SIGKILL it, return the step) or finishes (return DONE)."""
     proc, messages = _spawn(engine, directory, pause_at)
     last = ""
@@ -82,30 +84,30 @@ def _archived(archiver: Archiver) -> list[tuple[object, ...]]:
 
 
 def test_sigkill_at_any_step_loses_and_duplicates_nothing(sqlite_engine: Engine, tmp_path: Path) -> None:
-    original = make_ticks(4800, days=8, symbols=("SPY", "IBM", "QQQ"))
+    original = make_ticks(6000, days=10, symbols=("SPY", "IBM", "QQQ"))
     insert_ticks(sqlite_engine, original)
     directory = tmp_path / "archive"
     checker = Archiver(sqlite_engine, directory)
     killed_at: list[str] = []
     rng = random.Random(20131007)
-    kills = [("pause", p) for p in PAUSE_POINTS]
+    kills: list[tuple[str, tuple[str, int]]] = [("pause", p) for p in PAUSE_POINTS]
     for i in range(6):  # random-delay kills spread between the step kills
-        kills.insert(4 * i + 3, ("delay", 0))
+        kills.insert(4 * i + 3, ("delay", ("", 0)))
     for how, point in kills:
         if how == "pause":
             killed_at.append(_kill_when_paused(sqlite_engine, directory, point))
         else:
-            proc, _ = _spawn(sqlite_engine, directory, 0)
-            time.sleep(rng.uniform(0.01, 0.12))
+            proc, _ = _spawn(sqlite_engine, directory, ("", 0))
+            time.sleep(rng.uniform(0.01, 0.08))
             proc.kill()
             proc.join(10)
             killed_at.append(f"after a random delay (exit code {proc.exitcode})")
         # After every kill: every original tick is in the database or in a file the manifest recorded.
         assert set(db_ticks(sqlite_engine)) | set(_archived(checker)) == set(original), killed_at[-1]
     kinds = {k.split()[-1] for k in killed_at if k.startswith("STEP")}
-    assert {"file-written", "manifest-written", "jsonl-written", "verified", "purge:deleted", "purged"} <= kinds
+    assert {*STEPS, "recovered"} <= kinds
     assert len([k for k in killed_at if k.startswith("STEP")]) == len(PAUSE_POINTS)  # none finished early
-    assert _kill_when_paused(sqlite_engine, directory, 0) == "DONE"
+    assert _kill_when_paused(sqlite_engine, directory, ("", 0)) == "DONE"
     archived = _archived(checker)
     assert db_ticks(sqlite_engine) == []
     assert len(archived) == len(original)

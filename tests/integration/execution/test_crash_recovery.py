@@ -76,7 +76,8 @@ def _check(workdir: Path) -> None:
     assert set(state.orders) <= set(orders)
     for cid, order in orders.items():
         kinds = [e["kind"] for e in journal.events(cid)]
-        assert kinds.count("submit") <= 1 and "submit_failed" not in kinds, (cid, kinds)
+        assert kinds.count("submit") <= 1, (cid, kinds)
+        assert "submit_failed" not in kinds, (cid, kinds)
         so = state.orders.get(cid)
         if so is not None:
             assert order.filled_qty == so.filled_qty, cid

@@ -88,6 +88,7 @@ def test_user_mistakes_are_one_line_errors(tmp_path: Path) -> None:
     assert "^" in bad_rule.stderr
     coarse = [a if not a.startswith("SPY=") else f"SPY={shared_file('eqker/SPY_15min_2019-01-04_2019-02-15.csv.gz')}"
               for a in _data_args()]
+    cfg = _config(tmp_path)  # the valid config again
     wrong_tf = runner.invoke(app, ["scan", "-c", str(cfg), *coarse])
     assert wrong_tf.exit_code == 2
     assert "holds 15m bars; the strategy needs 5m bars" in wrong_tf.stderr

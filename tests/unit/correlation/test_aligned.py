@@ -137,3 +137,12 @@ def test_matrix_is_symmetric_with_explicit_statuses() -> None:
     assert m.n_points[0, 3] == 50
     r = rolling_pair(start, series["X"][1], start, series["Y"][1], window=50, method="spearman", min_points=20)
     assert m.values[0, 1] == r[1][-1]
+
+
+def test_waiting_bars_are_bounded_when_the_other_series_is_silent() -> None:
+    p = AlignedPair("A", "B", "1m", RollingCorrelation("pearson", 5, 3, on="prices"), max_pending=3)
+    for m in range(5):
+        p.on_bar(bar("A", m, 1.0 + m))
+    assert p.unpaired == {"A": 2, "B": 0}
+    assert not p.on_bar(bar("B", 0, 1.0))  # minute 0 was dropped: B's bar finds no partner
+    assert p.on_bar(bar("B", 2, 3.0))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
 from tests.unit.indicators.support import arrays_from_frame, read_frame, to_bars
+from theo.domain.enums import SessionKind
+from theo.domain.market import Bar
 from theo.indicators import Donchian, Pivots, PivotValue
 from theo.indicators.pivots import levels
 
@@ -85,3 +87,21 @@ def test_intraday_pivots_use_the_previous_session_of_15_minute_bars() -> None:
         _close(v, expected)
     assert values[52] != values[51]  # and 2019-01-08 gets new ones
     assert levels(253.11, 247.1701, 252.45) == values[26]
+
+
+def test_extended_hours_bars_do_not_build_the_session_range_unless_asked() -> None:
+    # 2019-01-04 ET: a pre-market bar with a spike, then two regular bars; 2019-01-07: one regular bar.
+    rows = [("2019-01-04T13:00:00+00:00", 120.0, 99.0, 100.0, SessionKind.PRE),
+            ("2019-01-04T14:30:00+00:00", 102.0, 98.0, 101.0, SessionKind.REGULAR),
+            ("2019-01-04T15:30:00+00:00", 103.0, 99.5, 100.5, SessionKind.REGULAR),
+            ("2019-01-07T14:30:00+00:00", 101.0, 100.0, 100.5, SessionKind.REGULAR)]
+    bars = [Bar("T", "1m", datetime.fromisoformat(t), datetime.fromisoformat(t) + timedelta(minutes=1),
+                c, h, lo, c, 1.0, 1, kind) for t, h, lo, c, kind in rows]
+    regular, every = Pivots("classic"), Pivots("classic", regular_only=False)
+    for b in bars:
+        regular.update(b)
+        every.update(b)
+    assert regular.value is not None
+    assert regular.value.pp == pytest.approx((103.0 + 98.0 + 100.5) / 3)  # the 120 spike is left out
+    assert every.value is not None
+    assert every.value.pp == pytest.approx((120.0 + 98.0 + 100.5) / 3)

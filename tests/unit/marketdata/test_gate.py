@@ -145,3 +145,15 @@ def test_check_columns_applies_the_same_rules_as_check() -> None:
     assert vec.rejections == one.rejections
     assert set(reasons[~keep].tolist()) == {"bad_price", "bad_size", "out_of_order", "outside_session"}
     assert vec.flags["outlier"] == one.flags["outlier"] >= 1
+
+
+def test_a_watched_symbol_that_never_ticks_goes_stale_after_the_open() -> None:
+    gate, _, _, events = _gate(stale_after_seconds=60)
+    gate.watch(["IBM"], source="ibkr")
+    gate.on_time(et(2013, 10, 7, 9, 30, 30))
+    assert events == []
+    gate.on_time(et(2013, 10, 7, 9, 31, 0))
+    (topic, ev), = events
+    assert topic == "feed.stale"
+    assert isinstance(ev, FeedStale)
+    assert (ev.symbol, ev.source, ev.since) == ("IBM", "ibkr", et(2013, 10, 7, 9, 30))
