@@ -55,6 +55,7 @@ class BrokerOrder:
     avg_fill_price: Decimal | None = None
     perm_id: str = ""
     reason: str = ""
+    revision: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -126,3 +126,4 @@ class OrderModified(BrokerEvent):
     quantity: Decimal | None = None
     limit_price: Decimal | None = None
     stop_price: Decimal | None = None
+    revision: int = 0  # the broker's count of changes to this order: an older revision is stale

@@ -49,7 +49,7 @@ def _row_to_order(row: OrderRow, fills: list[Execution]) -> Order:
                        strategy=row.strategy, signal_id=row.signal_id, reduce_only=row.reduce_only, tag=row.tag)
     order = Order(client_order_id=row.client_order_id, request=req, status=OrderStatus(row.status),
                   parent_id=row.parent_id, oco_group=row.oco_group, created_at=row.created_at,
-                  updated_at=row.updated_at, reason=row.reason)
+                  updated_at=row.updated_at, reason=row.reason, revision=row.revision)
     for f in fills:
         order.add_fill(f)
     return order
@@ -90,6 +90,7 @@ class OrderJournal:
                                oco_group=order.oco_group, received_at=order.created_at or ts,
                                status=order.status.value, filled_qty=order.filled_qty,
                                avg_fill_price=order.avg_fill_price, reason=order.reason, actor=actor,
+                               revision=order.revision,
                                created_at=order.created_at or ts, updated_at=ts))
             s.flush()
             for order in orders:
@@ -119,6 +120,7 @@ class OrderJournal:
                 raise KeyError(order.client_order_id)
             req = order.request
             row.quantity, row.limit_price, row.stop_price = req.quantity, req.limit_price, req.stop_price
+            row.revision = order.revision
             self._update(row, order, ts)
             self._event(s, order.client_order_id, ts, "modified", order.status, order.status, payload, source, actor)
 

@@ -75,6 +75,7 @@ class Order:
     fills: list[Execution] = field(default_factory=list)
     broker_order_id: str = ""
     reason: str = ""
+    revision: int = 0  # last broker modification applied (see OrderModified.revision)
 
     @property
     def symbol(self) -> str:

@@ -120,7 +120,7 @@ def resolve_order(svc: OrderService, order: Order) -> None:
                             bo.limit_price if bo.limit_price != order.request.limit_price else None,
                             bo.stop_price if bo.stop_price != order.request.stop_price and
                             order.request.trail_amount is None and order.request.trail_percent is None else None,
-                            "broker")
+                            "broker", bo.revision)
     for ex in svc.broker.executions():
         if ex.client_order_id == order.client_order_id:
             svc.apply_fill(order, ex)

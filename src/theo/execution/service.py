@@ -248,7 +248,10 @@ class OrderService:
         elif isinstance(event, OrderExpired):
             self._finish(order, OrderStatus.EXPIRED, "expired", event.reason, event.ts)
         elif isinstance(event, OrderModified):
-            self._apply_modification(order, event.quantity, event.limit_price, event.stop_price, "broker")
+            if event.revision and event.revision <= order.revision:
+                return  # already applied, or older than what is applied: a replay
+            self._apply_modification(order, event.quantity, event.limit_price, event.stop_price, "broker",
+                                     event.revision)
 
     def apply_fill(self, order: Order, execution: Execution) -> bool:
         """Add one execution (once) and move the order to PARTIALLY_FILLED or FILLED."""
@@ -347,14 +350,15 @@ class OrderService:
             self._release_children(order)
 
     def _apply_modification(self, order: Order, quantity: Decimal | None, limit_price: Decimal | None,
-                            stop_price: Decimal | None, source: str) -> None:
+                            stop_price: Decimal | None, source: str, revision: int = 0) -> None:
         req = order.request
         new = replace(req, quantity=req.quantity if quantity is None else quantity,
                       limit_price=req.limit_price if limit_price is None else limit_price,
                       stop_price=req.stop_price if stop_price is None else stop_price)
-        if new == req:
+        if new == req and revision <= order.revision:
             return
         order.request = new
+        order.revision = max(order.revision, revision)
         payload = {k: str(v) for k, v in (("quantity", quantity), ("limit_price", limit_price),
                                           ("stop_price", stop_price)) if v is not None}
         self.journal.record_modification(order, self.clock.now(), payload, source=source)

@@ -131,11 +131,10 @@ class DonchianBreakout(Strategy):
             order = table_order(bar_idx, kind)
             bar_idx, kind = bar_idx[order], kind[order]
 
-            def make(k: int, _s: BarSeries = s, _b: np.ndarray = bar_idx, _k: np.ndarray = kind,
-                     _u: F64 = up_n, _lo: F64 = lo_n) -> Signal:
-                i = int(_b[k])
-                return self._make(_s.symbol, from_us(int(_s.end_us[i])), float(_s.close[i]), int(_k[k]),
-                                  float(_u[i]), float(_lo[i]))
+            # Keep only the rows' values: the closure must not pin whole-series arrays in memory.
+            def make(k: int, _sym: str = symbol, _e: np.ndarray = s.end_us[bar_idx], _c: F64 = s.close[bar_idx],
+                     _k: np.ndarray = kind, _u: F64 = up_n[bar_idx], _lo: F64 = lo_n[bar_idx]) -> Signal:
+                return self._make(_sym, from_us(int(_e[k])), float(_c[k]), int(_k[k]), float(_u[k]), float(_lo[k]))
 
             tables.append(SignalTable(symbol, s.end_us[bar_idx], kind, make))
         return tables

@@ -129,11 +129,10 @@ class ZScoreReversion(Strategy):
             order = table_order(bar_idx, kind)
             bar_idx, kind = bar_idx[order], kind[order]
 
-            def make(k: int, _s: BarSeries = s, _b: np.ndarray = bar_idx, _k: np.ndarray = kind,
-                     _z: F64 = z) -> Signal:
-                i = int(_b[k])
-                return self._make(_s.symbol, from_us(int(_s.end_us[i])), float(_s.close[i]), float(_z[i]),
-                                  int(_k[k]))
+            # Keep only the rows' values: the closure must not pin whole-series arrays in memory.
+            def make(k: int, _sym: str = symbol, _e: np.ndarray = s.end_us[bar_idx], _c: F64 = s.close[bar_idx],
+                     _k: np.ndarray = kind, _z: F64 = z[bar_idx]) -> Signal:
+                return self._make(_sym, from_us(int(_e[k])), float(_c[k]), float(_z[k]), int(_k[k]))
 
             tables.append(SignalTable(symbol, s.end_us[bar_idx], kind, make))
         return tables

@@ -46,7 +46,8 @@ def _child(url: str, directory: Path, cutoff: datetime, pause_at: tuple[str, int
     out.send("DONE")
 
 
-def _spawn(engine: Engine, directory: Path, pause_at: tuple[str, int]) -> tuple[multiprocessing.process.BaseProcess, Connection]:
+def _spawn(engine: Engine, directory: Path,
+           pause_at: tuple[str, int]) -> tuple[multiprocessing.process.BaseProcess, Connection]:
     engine.dispose()  # no pooled SQLite connection crosses the fork
     receive, send = FORK.Pipe(duplex=False)
     proc = FORK.Process(target=_child, args=(str(engine.url), directory, CUTOFF, pause_at, send), daemon=True)
@@ -107,6 +108,7 @@ def test_sigkill_at_any_step_loses_and_duplicates_nothing(sqlite_engine: Engine,
     kinds = {k.split()[-1] for k in killed_at if k.startswith("STEP")}
     assert {*STEPS, "recovered"} <= kinds
     assert len([k for k in killed_at if k.startswith("STEP")]) == len(PAUSE_POINTS)  # none finished early
+    print("PURGED BEFORE FINAL", len(checker.entries(states=("purged",))))
     assert _kill_when_paused(sqlite_engine, directory, ("", 0)) == "DONE"
     archived = _archived(checker)
     assert db_ticks(sqlite_engine) == []

@@ -135,8 +135,9 @@ class SimulatedBroker(Broker):
         if stop_price is not None:
             so.stop_price = stop_price
             so.triggered = False
+        so.revision += 1
         self._commit([OrderModified(client_order_id, self.clock.now(), quantity=quantity, limit_price=limit_price,
-                                    stop_price=stop_price)])
+                                    stop_price=stop_price, revision=so.revision)])
 
     def cancel(self, client_order_id: str) -> None:
         so = self._get(client_order_id)
@@ -342,4 +343,5 @@ class SimulatedBroker(Broker):
         return BrokerOrder(client_order_id=so.client_order_id, broker_order_id=so.broker_order_id,
                            symbol=so.symbol, side=so.side, order_type=so.order_type, quantity=so.quantity,
                            filled_qty=so.filled_qty, status=so.status, tif=so.tif, limit_price=so.limit_price,
-                           stop_price=so.stop_price, avg_fill_price=so.avg_fill_price, reason=so.reason)
+                           stop_price=so.stop_price, avg_fill_price=so.avg_fill_price, reason=so.reason,
+                           revision=so.revision)

@@ -58,6 +58,7 @@ class SimOrder:
     first_chance_done: bool = False  # IOC/FOK: the first price after submission was seen
     charges: OrderChargeState = field(default_factory=OrderChargeState)
     reason: str = ""
+    revision: int = 0
 
     @property
     def working(self) -> bool:
@@ -77,7 +78,7 @@ class SimOrder:
                 "status": self.status.value, "filled": str(self.filled_qty), "avg": _s(self.avg_fill_price),
                 "triggered": self.triggered, "trail_ref": _s(self.trail_ref),
                 "first_chance_done": self.first_chance_done, "charges": self.charges.as_list(),
-                "reason": self.reason}
+                "reason": self.reason, "rev": self.revision}
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> SimOrder:
@@ -90,7 +91,7 @@ class SimOrder:
                    status=OrderStatus(d["status"]), filled_qty=Decimal(d["filled"]), avg_fill_price=_d(d["avg"]),
                    triggered=d["triggered"], trail_ref=_d(d["trail_ref"]),
                    first_chance_done=d["first_chance_done"], charges=OrderChargeState.from_list(d["charges"]),
-                   reason=d["reason"])
+                   reason=d["reason"], revision=d["rev"])
 
 
 @dataclass(slots=True)

@@ -53,6 +53,7 @@ class OrderRow(Base):
     avg_fill_price: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
     reason: Mapped[str] = mapped_column(Text, default="")
     actor: Mapped[str] = mapped_column(String(64), default="")
+    revision: Mapped[int] = mapped_column(Integer, default=0)  # broker modifications applied
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

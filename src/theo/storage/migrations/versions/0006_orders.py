@@ -53,6 +53,7 @@ def upgrade() -> None:
         sa.Column("avg_fill_price", MONEY, nullable=True),
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("actor", sa.String(length=64), nullable=False),
+        sa.Column("revision", sa.Integer(), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("updated_at", UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("client_order_id", name=op.f("pk_orders")),
