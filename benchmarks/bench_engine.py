@@ -20,8 +20,7 @@ TICKS = 1_000_000
 DONCHIAN = {"type": "donchian_breakout", "name": "donchian", "symbols": ["AAA", "BBB"], "timeframe": "1m",
             "entry_period": 60, "exit_period": 30, "quantity": "100", "stop_loss_pct": 1.0, "trail_pct": 0.5}
 TICK_STRATEGY = {"type": "donchian_breakout", "name": "donchian-ticks", "symbols": ["AAA"], "timeframe": "1m",
-                 "entry_period": 30, "exit_period": 15, "quantity": "100", "trail_pct": 0.2,
-                 "take_profit_pct": 0.5}
+                 "entry_period": 20, "exit_period": 20, "quantity": "100", "trail_pct": 2.0}
 
 CHILD = """
 import resource, sys

@@ -21,7 +21,7 @@ from theo.domain.market import Bar
 from theo.errors import DataError
 from theo.marketdata.files import BarColumns, TickColumns
 from theo.storage.models.core import BarRow, TickRow
-from theo.storage.pgcopy import PG_EPOCH_US, tick_payload
+from theo.storage.pgcopy import PAYLOAD_COLUMNS, PG_EPOCH_US, tick_payload
 from theo.storage.types import from_micros, to_micros
 
 BATCH = 200_000
@@ -131,11 +131,12 @@ def _pg_ticks(engine: Engine, cols: TickColumns, source: str, seq: np.ndarray, b
                     target = "ticks_stage"
                 payload = tick_payload(cols.symbol, cols.ts_us[lo:hi], seq[lo:hi], cols.price[lo:hi],
                                        cols.size[lo:hi], cols.exchange[lo:hi], cols.condition[lo:hi], source)
-                with cur.copy(f"COPY {target} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
-                    if payload is not None:
-                        for chunk in payload:
-                            copy.write(chunk)
-                    else:  # non-ASCII text: let psycopg encode row by row
+                if payload is not None:
+                    with cur.copy(f"COPY {target} ({', '.join(PAYLOAD_COLUMNS)}) FROM STDIN (FORMAT BINARY)") \
+                            as copy:
+                        copy.write(payload)
+                else:  # non-ASCII text: let psycopg encode row by row
+                    with cur.copy(f"COPY {target} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
                         copy.set_types(COPY_TYPES)
                         for row in _tick_rows(cols, source, lo, hi, seq, pg=True):
                             copy.write_row(row)

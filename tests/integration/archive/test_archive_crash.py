@@ -108,7 +108,6 @@ def test_sigkill_at_any_step_loses_and_duplicates_nothing(sqlite_engine: Engine,
     kinds = {k.split()[-1] for k in killed_at if k.startswith("STEP")}
     assert {*STEPS, "recovered"} <= kinds
     assert len([k for k in killed_at if k.startswith("STEP")]) == len(PAUSE_POINTS)  # none finished early
-    print("PURGED BEFORE FINAL", len(checker.entries(states=("purged",))))
     assert _kill_when_paused(sqlite_engine, directory, ("", 0)) == "DONE"
     archived = _archived(checker)
     assert db_ticks(sqlite_engine) == []

@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import numpy as np
-import pytest
 
 from tests.conftest import shared_file
 from tests.integration.bars.golden import match_rate
@@ -20,7 +19,6 @@ from theo.domain.market import Bar, Tick
 from theo.marketdata.conditions import ConditionFilter
 from theo.marketdata.config import GateConfig
 from theo.marketdata.feeds.replay import ReplayFeed, fast_ticks
-from theo.marketdata.files import read_market_file
 from theo.marketdata.gate import QualityGate
 from theo.marketdata.rejection import Rejection
 from theo.storage.types import to_micros
@@ -66,11 +64,6 @@ def test_ibm_ticks_streamed_through_gate_and_aggregator_match_the_provider_minut
     assert in_bars + len([r for r in rejected if r.stage != "replay"]) == n
     assert all(r.reason for r in rejected)
     assert gate.flags["outlier"] < n * 0.002
-
-
-@pytest.fixture(scope="module")
-def spy_cols():  # type: ignore[no-untyped-def]
-    return read_market_file(shared_file("lean/SPY_trades_tick_2013-10-07_2013-10-11.csv.gz"), "SPY").ticks
 
 
 def test_spy_full_file_through_the_vectorised_gate_and_aggregation_matches_the_provider(spy_cols) -> None:  # type: ignore[no-untyped-def]

@@ -7,14 +7,13 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import Engine
 
-from tests.conftest import shared_file
 from theo.bars.aggregator import BarAggregator
 from theo.bars.sql import aggregate_sql
 from theo.calendar import get_calendar
 from theo.clock import SimulatedClock
 from theo.domain.market import Bar
 from theo.marketdata.feeds.replay import fast_ticks
-from theo.marketdata.files import TickColumns, read_market_file
+from theo.marketdata.files import TickColumns
 from theo.storage.types import to_micros
 from theo.storage.writer import write_ticks
 
@@ -25,11 +24,10 @@ TIMEFRAMES = ["1m", "5m", "30m", "60m"]
 
 
 @pytest.fixture(scope="module")
-def slice_cols() -> TickColumns:
+def slice_cols(spy_cols: TickColumns) -> TickColumns:
     """SPY 2013-10-09 09:00-11:00 ET: the busiest part of a real day, across the pre-market/regular boundary
     (bars must not straddle 09:30). A full day takes a minute on SQLite; the golden test covers full days."""
-    cols = read_market_file(shared_file("lean/SPY_trades_tick_2013-10-07_2013-10-11.csv.gz"), "SPY").ticks
-    assert cols is not None
+    cols = spy_cols
     lo, hi = to_micros(DAY.open - timedelta(minutes=30)), to_micros(DAY.open + timedelta(minutes=90))
     return cols.select((cols.ts_us >= lo) & (cols.ts_us < hi) & ~cols.suspicious)
 

@@ -95,7 +95,7 @@ def _run(tmp: Path, flow: list[tuple[Any, ...]], participation: float | None) ->
     return rig
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow],
+@settings(max_examples=35, deadline=None, suppress_health_check=[HealthCheck.too_slow],
           phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink])
 @given(flow=ops, participation=st.sampled_from([None, 0.05]))
 def test_order_flow_invariants(flow: list[tuple[Any, ...]], participation: float | None) -> None:
