@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from datetime import date, timedelta
@@ -62,11 +63,22 @@ def run() -> Section | None:
     day = cols.select((cols.ts_us >= to_micros(s.pre_open)) & (cols.ts_us < to_micros(s.post_close))
                       & ~cols.suspicious)
     ticks = list(fast_ticks(day, "replay"))
-    def stream_once() -> tuple[list[int], list[int], float]:
+    # The day's 450k preloaded Tick objects are an artefact of the benchmark (live ticks arrive one by one):
+    # move them out of the cyclic GC's reach so its full collections do not time their traversal.
+    gc.collect()
+    gc.freeze()
+    def stream_once() -> tuple[list[int], list[int], float, list[int]]:
         clock = SimulatedClock()
         bus = InMemoryBus()
         published = [0]
-        bus.subscribe("bars.>", lambda _t, _m: published.__setitem__(0, published[0] + 1))
+        arrival = [0]
+        per_bar: list[int] = []
+
+        def on_bar(_t: str, _m: object) -> None:
+            published[0] += 1
+            per_bar.append(time.perf_counter_ns() - arrival[0])
+
+        bus.subscribe("bars.>", on_bar)
         gate = QualityGate(replay_cfg, clock, lambda _s: cal)
         agg = BarAggregator(["1m", *HIGHER], lambda _s: cal, bus, clock, timedelta(seconds=2), conditions=cf,
                             schedule_timers=False)
@@ -76,7 +88,7 @@ def run() -> Section | None:
         t_start = perf()
         for tick in ticks:
             before = published[0]
-            a = perf()
+            a = arrival[0] = perf()
             ok = gate.check(tick)
             if ok is not None:
                 agg.on_tick(ok)
@@ -84,12 +96,13 @@ def run() -> Section | None:
             (closing if published[0] != before else other).append(b - a)
         elapsed = (perf() - t_start) / 1e9
         agg.flush()
-        return closing, other, elapsed
+        return closing, other, elapsed, per_bar
 
     # The machine is shared: a run preempted by the OS shows millisecond outliers that are not ours, so
     # the day is streamed three times and the run with the lowest p99 is reported (best-of, as for speed).
     runs = [stream_once() for _ in range(3)]
-    closing, other, stream_s = min(runs, key=lambda r: float(np.percentile(r[0], 99)))
+    closing, other, stream_s, per_bar = min(runs, key=lambda r: float(np.percentile(r[0], 99)))
+    bar_p50, bar_p99 = np.percentile(np.array(per_bar, dtype=float) / 1000.0, [50, 99])
     lat = np.array(closing, dtype=float) / 1000.0
     p50, p99 = np.percentile(lat, [50, 99])
     per_tick = np.array(other, dtype=float) / 1000.0
@@ -107,12 +120,18 @@ def run() -> Section | None:
                     f"best of 3 runs; load average {load:.1f} during the run"),
         Result("streaming: tick arrival -> bar published, p99", float(p99), "µs", target="< 100 µs",
                met=float(p99) < 100.0),
+        Result("streaming: tick arrival -> each bar published, p50 / p99 over bars", float(bar_p50), "µs",
+               note=f"p99 {bar_p99:.1f} µs over {len(per_bar):,} bars (a tick closing 5 timeframes publishes 5)"),
         Result("streaming: gate + aggregator per tick (no bar closed), p50", float(np.percentile(per_tick, 50)),
                "µs"),
         Result("streaming throughput (gate + aggregator, one day)", len(ticks) / stream_s, "ticks/s",
                note=f"{len(ticks):,} ticks incl. timing overhead"),
         Result("peak RSS", peak_rss_mb(), "MB"),
     ]
+    gc.unfreeze()
+    section.notes.append("The preloaded input (one day of Tick objects) is gc.freeze()d before the streaming runs. "
+                         "The host is shared with other jobs, so p99 carries OS preemption: re-run it on a quiet "
+                         "machine for a clean tail.")
     section.notes.append("Parsing is reported apart from the replay figure, as the issue asks; the streaming "
                          "path builds one Tick object per print and is used live, where ticks arrive one by one.")
     return section

@@ -17,8 +17,9 @@ def minute_bars(symbol: str, n: int, seed: int, start: float = 100.0) -> BarSeri
     close = np.round(start * np.exp(np.cumsum(rng.normal(0.0, 0.0008, n))), 2)
     open_ = np.concatenate(([start], close[:-1]))
     wick = np.round(np.abs(rng.normal(0.0, 0.0004, (2, n))) * close, 2)
-    high = np.maximum(open_, close) + wick[0]
-    low = np.minimum(open_, close) - wick[1]
+    # Round to the cent after the arithmetic so every engine sees the same doubles (97.46, not 97.46000000000001).
+    high = np.round(np.maximum(open_, close) + wick[0], 2)
+    low = np.round(np.minimum(open_, close) - wick[1], 2)
     ts = T0 + np.arange(n, dtype=np.int64) * MIN
     return BarSeries(symbol, "1m", ts, ts + MIN, open_, high, low, close, rng.integers(100, 10_000, n).astype(float))
 

@@ -35,7 +35,7 @@ class Donchian(bt.Strategy):  # type: ignore[misc]
             self.prev[d._name] = conds
             size = self.getposition(d).size
             closing = False
-            if fired[2] and size > 0 or fired[3] and size < 0:
+            if (fired[2] and size > 0) or (fired[3] and size < 0):
                 self.close(data=d)
                 closing = True
             if size == 0 or closing:

@@ -42,7 +42,8 @@ def test_backtest_writes_every_output_on_real_data(tmp_path: Path, config: str) 
     for key in ("total_return", "annual_return", "sharpe", "sortino", "max_drawdown", "max_drawdown_duration_days",
                 "calmar", "win_rate", "profit_factor", "expectancy", "exposure", "trades", "charges"):
         assert key in m
-    assert m["trades"] > 0 and m["charges"] > 0
+    assert m["trades"] > 0
+    assert m["charges"] > 0
 
 
 def test_command_line_overrides_data_and_dates(tmp_path: Path) -> None:
@@ -53,15 +54,19 @@ def test_command_line_overrides_data_and_dates(tmp_path: Path) -> None:
              "2019-02-13", "--out", str(tmp_path))
     assert r.returncode == 0, r.stderr
     deals = (tmp_path / "deals.csv").read_text().splitlines()[1:]
-    assert deals and all(line.split(",")[11][:10] in ("2019-02-12", "2019-02-13") for line in deals)
+    assert deals
+    assert all(line.split(",")[11][:10] in ("2019-02-12", "2019-02-13") for line in deals)
 
 
 def test_bad_input_is_a_message_not_a_traceback(tmp_path: Path) -> None:
     r = theo("backtest", "-c", "config/backtest.example.toml", "--data", str(tmp_path / "nope_1min.csv"),
              "--out", str(tmp_path))
-    assert r.returncode == 2 and "no such file" in r.stderr and "Traceback" not in r.stderr
+    assert r.returncode == 2
+    assert "no such file" in r.stderr
+    assert "Traceback" not in r.stderr
     r = theo("backtest", "-c", "config/backtest.example.toml", "--from", "2019-13-01")
-    assert r.returncode == 2 and "--from '2019-13-01' is not a date" in r.stderr
+    assert r.returncode == 2
+    assert "--from '2019-13-01' is not a date" in r.stderr
 
 
 def test_sweep_ranks_a_grid_and_reports_the_best_run(tmp_path: Path) -> None:
@@ -78,8 +83,8 @@ def test_sweep_ranks_a_grid_and_reports_the_best_run(tmp_path: Path) -> None:
 
 def _config(tmp_path: Path) -> Path:
     text = (REPO / "config" / "theo.example.toml").read_text()
-    text = text.replace('data_dir = "var"', f'data_dir = "{tmp_path / "var"}"').replace("speed = 60", "speed = 600").replace(
-        "# heartbeat_seconds = 5.0", "heartbeat_seconds = 1.0")
+    text = text.replace('data_dir = "var"', f'data_dir = "{tmp_path / "var"}"').replace("speed = 60", "speed = 600")
+    text = text.replace("# heartbeat_seconds = 5.0", "heartbeat_seconds = 1.0")
     path = tmp_path / "theo.toml"
     path.write_text(text)
     return path
@@ -123,7 +128,8 @@ def test_run_trades_the_synthetic_market_and_resumes_after_sigkill_without_dupli
     r = theo("run", "-c", str(cfg), "--duration", "4")
     assert r.returncode == 0, r.stderr
     after = _status(cfg)
-    assert after["status"] == "stopped" and after["run"] == crashed["run"] + 1  # type: ignore[operator]
+    assert after["status"] == "stopped"
+    assert after["run"] == crashed["run"] + 1
     assert after["lineage"] == crashed["lineage"]
     import sqlite3
 

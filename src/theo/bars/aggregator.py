@@ -37,9 +37,17 @@ _NEVER = 1 << 62
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+_DT_CACHE: dict[int, datetime] = {}
+
+
 def from_micros(us: int) -> datetime:
-    """UTC datetime of epoch microseconds (local copy: this sits on the bar-closing hot path)."""
-    return _EPOCH + timedelta(microseconds=us)
+    """UTC datetime of epoch microseconds; a bar's end is the next bar's start, so recent ones are cached."""
+    dt = _DT_CACHE.get(us)
+    if dt is None:
+        if len(_DT_CACHE) > 4096:
+            _DT_CACHE.clear()
+        dt = _DT_CACHE[us] = _EPOCH + timedelta(microseconds=us)
+    return dt
 
 
 class _SymbolState:
@@ -66,6 +74,8 @@ class BarAggregator:
                  conditions: ConditionFilter | None = None, *, schedule_timers: bool = True) -> None:
         parsed = [parse_timeframe(t) for t in timeframes]
         self.timeframes: list[Timeframe] = [t for t in parsed if t.minutes != 1]
+        self._topics: dict[tuple[str, str], str] = {}
+        self._steps = [(t.label, t.step_us or 0, t.daily) for t in self.timeframes]
         self.emit_minute = any(t.minutes == 1 for t in parsed) or not parsed
         self.minute_label = next((t.label for t in parsed if t.minutes == 1), "1m")
         self.calendar_for = calendar_for
@@ -195,19 +205,31 @@ class BarAggregator:
 
     def _roll_up(self, symbol: str, st: _SymbolState, start: int, seg: Segment, o: float, h: float, low: float,
                  c: float, volume: float, count: int, regular: bool) -> None:
-        for tf in self.timeframes:
-            if tf.daily and seg.kind is not SessionKind.REGULAR:
-                continue
-            b_start, b_end = seg.bucket(start, tf.step_us)
-            acc = st.higher.get(tf.label)
+        seg_start, seg_end = seg.start_us, seg.end_us
+        minute_end = start + MINUTE_US
+        if minute_end > seg_end:
+            minute_end = seg_end
+        is_regular = seg.kind is SessionKind.REGULAR
+        higher = st.higher
+        for label, step, daily in self._steps:
+            if daily:
+                if not is_regular:
+                    continue
+                b_start, b_end = seg_start, seg_end
+            else:
+                b_start = seg_start + (start - seg_start) // step * step
+                b_end = b_start + step
+                if b_end > seg_end:
+                    b_end = seg_end
+            acc = higher.get(label)
             if acc is not None and acc.start_us != b_start:
-                self._emit_higher(symbol, st, tf.label, st.higher.pop(tf.label))
+                self._emit_higher(symbol, st, label, higher.pop(label))
                 acc = None
             if acc is None:
-                acc = st.higher[tf.label] = BarAccumulator(b_start, b_end, seg)
+                acc = higher[label] = BarAccumulator(b_start, b_end, seg)
             acc.add(o, h, low, c, volume, count, regular, st.source)
-            if min(start + MINUTE_US, seg.end_us) >= b_end:
-                self._emit_higher(symbol, st, tf.label, st.higher.pop(tf.label))
+            if minute_end >= b_end:
+                self._emit_higher(symbol, st, label, higher.pop(label))
 
     def _emit_higher(self, symbol: str, st: _SymbolState, label: str, acc: BarAccumulator) -> None:
         ohlc, flags = (acc.e, _FLAGS_NONE) if acc.e is not None else (acc.a, _FLAGS_NRP)
@@ -227,7 +249,11 @@ class BarAggregator:
         if self.on_bar is not None:
             self.on_bar(bar)
         if self.bus is not None:
-            self.bus.publish(f"bars.{bar.timeframe}.{bar.symbol}", bar)
+            key = (bar.timeframe, bar.symbol)
+            topic = self._topics.get(key)
+            if topic is None:
+                topic = self._topics[key] = f"bars.{bar.timeframe}.{bar.symbol}"
+            self.bus.publish(topic, bar)
 
     def _quarantine(self, tick: Tick, reason: str, detail: str) -> None:
         self.quarantined[reason] += 1

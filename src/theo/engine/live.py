@@ -33,6 +33,7 @@ from theo.logging import get_logger
 
 log = get_logger("theo.engine.live")
 Item = tuple[str, int, float, float, float, float, float]
+IDLE_GAP_US = 15 * 60 * 1_000_000  # a quiet stretch longer than this is skipped, not waited for
 
 
 def config_digest(config: TheoConfig) -> str:
@@ -170,7 +171,12 @@ class PaperRun:
                                 break
                             continue
                 self._feed(pending)
+                last_ts = pending[1]
                 pending = next(items, None)
+                if pending is not None and pending[1] - last_ts > IDLE_GAP_US:
+                    # Market closed (overnight, weekend): do not sit idle in wall time until it reopens.
+                    log.info("run.skip_closed_market", to=from_us(pending[1]).isoformat())
+                    wall0, sim0 = time.monotonic(), pending[1]
                 now = time.monotonic()
                 if now - last_beat >= cfg.heartbeat_seconds:
                     self.flush()

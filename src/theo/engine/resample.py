@@ -40,9 +40,9 @@ def _daily(tf: str) -> bool:
 def bucket_bounds(start_us: I64, tf: str) -> tuple[I64, I64]:
     """Start and end (µs) of the ``tf`` bucket holding each timestamp."""
     if _daily(tf):
-        day, bounds = et_days(start_us)
+        day, bounds = et_days(start_us)  # bounds has one day past the last, so day + 1 is always inside
         n = int(tf[:-1])
-        return bounds[day], bounds[np.minimum(day + n, bounds.shape[0] - 1)] if n == 1 else _days_later(bounds[day], n)
+        return bounds[day], (bounds[day + 1] if n == 1 else _days_later(bounds[day], n))
     width = timeframe_us(tf)
     lo = (start_us // width) * width
     return lo, lo + width

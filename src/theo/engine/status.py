@@ -69,8 +69,6 @@ def describe(db: Engine, run_id: int | None = None) -> dict[str, Any] | None:
         lineage = state.get("lineage", row.id)
         trades = [json.loads(p) for p in s.scalars(select(EngineJournalRow.payload).where(
             EngineJournalRow.kind == "trade", EngineJournalRow.key.like(f"{lineage}:%")))]
-        signals = s.scalar(select(EngineJournalRow.id).where(EngineJournalRow.kind == "signal").order_by(
-            EngineJournalRow.id.desc()).limit(1))
         status = row.status
         if status == "running":
             stale = datetime.now(UTC) - row.heartbeat > timedelta(seconds=60)
@@ -86,4 +84,4 @@ def describe(db: Engine, run_id: int | None = None) -> dict[str, Any] | None:
                 "stopped": row.stopped.isoformat() if row.stopped else None,
                 "heartbeat": row.heartbeat.isoformat(), "counters": json.loads(row.counters or "{}"),
                 "open_trades": open_trades, "closed_trades": len(closed), "realized_pnl": f"{realized:.2f}",
-                "working_orders": state.get("working_orders", []), "journal_rows": signals or 0}
+                "working_orders": state.get("working_orders", [])}

@@ -9,10 +9,9 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Engine, Table, func, insert, select, update
 
 from theo.domain.enums import Allocation, OrderStatus, OrderType, ProductType, Routing, Side, TimeInForce
 from theo.domain.money import ZERO
@@ -29,6 +28,25 @@ def _request_fields(req: OrderRequest) -> dict[str, Any]:
             "routing": req.routing.value, "allocation": req.allocation.value,
             "product_type": req.product_type.value, "outside_rth": req.outside_rth,
             "reduce_only": req.reduce_only, "tag": req.tag, "strategy": req.strategy, "signal_id": req.signal_id}
+
+
+ORDERS = cast(Table, OrderRow.__table__)
+EVENTS = cast(Table, OrderEventRow.__table__)
+FILLS = cast(Table, FillRow.__table__)
+BROKER_IDS = cast(Table, BrokerOrderIdRow.__table__)
+
+
+def _state(order: Order, ts: datetime) -> dict[str, Any]:
+    return {"status": order.status.value, "filled_qty": order.filled_qty, "avg_fill_price": order.avg_fill_price,
+            "reason": order.reason, "updated_at": ts}
+
+
+def _event(cid: str, ts: datetime, kind: str, status_from: OrderStatus | None, status_to: OrderStatus | None,
+           payload: dict[str, Any], source: str, actor: str) -> dict[str, Any]:
+    return {"client_order_id": cid, "ts": ts, "kind": kind,
+            "status_from": status_from.value if status_from else None,
+            "status_to": status_to.value if status_to else None, "payload": payload, "source": source,
+            "actor": actor}
 
 
 def _norm(value: Decimal | None) -> Decimal | None:
@@ -77,76 +95,70 @@ class OrderJournal:
         self.account = account
 
     # -- writes ------------------------------------------------------------------------------------------
+    # Core statements on one connection per call: the journal is on the hot path of every order.
     def record_intent(self, order: Order, ts: datetime, *, source: str = "engine", actor: str = "") -> None:
         """Persist a new order (status CREATED or REJECTED) before anything is sent."""
         self.record_intents([order], ts, source=source, actor=actor)
 
     def record_intents(self, orders: list[Order], ts: datetime, *, source: str = "engine", actor: str = "") -> None:
         """Persist orders that belong together (a bracket, an OCO group) in one transaction: all or none."""
-        with transaction(self.engine) as s:
-            for order in orders:
-                s.add(OrderRow(client_order_id=order.client_order_id, **_request_fields(order.request),
-                               account=self.account, broker=self.broker, parent_id=order.parent_id,
-                               oco_group=order.oco_group, received_at=order.created_at or ts,
-                               status=order.status.value, filled_qty=order.filled_qty,
-                               avg_fill_price=order.avg_fill_price, reason=order.reason, actor=actor,
-                               revision=order.revision,
-                               created_at=order.created_at or ts, updated_at=ts))
-            s.flush()
-            for order in orders:
-                self._event(s, order.client_order_id, ts, "intent", None, order.status,
-                            {"reason": order.reason} if order.reason else {}, source, actor)
+        rows = [{"client_order_id": o.client_order_id, **_request_fields(o.request), "account": self.account,
+                 "broker": self.broker, "parent_id": o.parent_id, "oco_group": o.oco_group,
+                 "received_at": o.created_at or ts, "entered_at": None, "cancelled_at": None,
+                 "status": o.status.value, "filled_qty": o.filled_qty, "avg_fill_price": o.avg_fill_price,
+                 "reason": o.reason, "actor": actor, "revision": o.revision, "created_at": o.created_at or ts,
+                 "updated_at": ts} for o in orders]
+        with self.engine.begin() as conn:
+            conn.execute(insert(ORDERS), rows)
+            conn.execute(insert(EVENTS), [_event(o.client_order_id, ts, "intent", None, o.status,
+                                                 {"reason": o.reason} if o.reason else {}, source, actor)
+                                          for o in orders])
 
     def record_status(self, order: Order, kind: str, status_from: OrderStatus | None, ts: datetime, *,
                       payload: dict[str, Any] | None = None, source: str = "broker", actor: str = "") -> None:
         """Write the order's current state and the event that led to it."""
-        with transaction(self.engine) as s:
-            row = s.get(OrderRow, order.client_order_id)
-            if row is None:
-                raise KeyError(order.client_order_id)
-            self._update(row, order, ts)
-            if order.status is OrderStatus.SUBMITTED and row.entered_at is None:
-                row.entered_at = ts
-            if order.status is OrderStatus.CANCELLED and row.cancelled_at is None:
-                row.cancelled_at = ts
-            self._event(s, order.client_order_id, ts, kind, status_from, order.status, payload or {}, source, actor)
+        values = _state(order, ts)
+        if order.status is OrderStatus.SUBMITTED:
+            values["entered_at"] = ts
+        if order.status is OrderStatus.CANCELLED:
+            values["cancelled_at"] = ts
+        with self.engine.begin() as conn:
+            self._update(conn, order.client_order_id, values)
+            conn.execute(insert(EVENTS), _event(order.client_order_id, ts, kind, status_from, order.status,
+                                                payload or {}, source, actor))
 
     def record_modification(self, order: Order, ts: datetime, payload: dict[str, Any], *, source: str = "broker",
                             actor: str = "") -> None:
         """Write a changed quantity or price of ``order.request`` with its event."""
-        with transaction(self.engine) as s:
-            row = s.get(OrderRow, order.client_order_id)
-            if row is None:
-                raise KeyError(order.client_order_id)
-            req = order.request
-            row.quantity, row.limit_price, row.stop_price = req.quantity, req.limit_price, req.stop_price
-            row.revision = order.revision
-            self._update(row, order, ts)
-            self._event(s, order.client_order_id, ts, "modified", order.status, order.status, payload, source, actor)
+        req = order.request
+        values = {**_state(order, ts), "quantity": req.quantity, "limit_price": req.limit_price,
+                  "stop_price": req.stop_price, "revision": order.revision}
+        with self.engine.begin() as conn:
+            self._update(conn, order.client_order_id, values)
+            conn.execute(insert(EVENTS), _event(order.client_order_id, ts, "modified", order.status, order.status,
+                                                payload, source, actor))
 
     def record_event(self, client_order_id: str, kind: str, ts: datetime, payload: dict[str, Any] | None = None, *,
                      source: str = "engine", actor: str = "") -> None:
         """Append an event that changes no state (a request, a denial, a note)."""
-        with transaction(self.engine) as s:
-            self._event(s, client_order_id, ts, kind, None, None, payload or {}, source, actor)
+        with self.engine.begin() as conn:
+            conn.execute(insert(EVENTS), _event(client_order_id, ts, kind, None, None, payload or {}, source, actor))
 
     def record_fill(self, order: Order, execution: Execution, status_from: OrderStatus, received_at: datetime) -> bool:
         """Insert ``execution`` and the order's new state in one transaction; ``False`` if already journaled."""
-        with transaction(self.engine) as s:
-            if s.scalar(select(FillRow.id).where(FillRow.exec_id == execution.exec_id)) is not None:
+        c = execution.charges
+        with self.engine.begin() as conn:
+            if conn.execute(select(FILLS.c.id).where(FILLS.c.exec_id == execution.exec_id)).first() is not None:
                 return False
-            c = execution.charges
-            s.add(FillRow(exec_id=execution.exec_id, client_order_id=execution.client_order_id, broker=self.broker,
-                          symbol=execution.symbol, side=execution.side.value, quantity=execution.quantity,
-                          price=execution.price, ts=execution.ts, received_at=received_at,
-                          **{f: getattr(c, f) for f in Charges.FIELDS}, total_charges=c.total,
-                          charges_source=c.source, fee_schedule_version=c.schedule_version))
-            row = s.get(OrderRow, order.client_order_id)
-            if row is None:
-                raise KeyError(order.client_order_id)
-            self._update(row, order, received_at)
-            self._event(s, order.client_order_id, received_at, "fill", status_from, order.status,
-                        execution.as_dict(), "broker", "")
+            conn.execute(insert(FILLS), {
+                "exec_id": execution.exec_id, "client_order_id": execution.client_order_id, "broker": self.broker,
+                "symbol": execution.symbol, "side": execution.side.value, "quantity": execution.quantity,
+                "price": execution.price, "ts": execution.ts, "received_at": received_at,
+                **{f: getattr(c, f) for f in Charges.FIELDS}, "total_charges": c.total, "charges_source": c.source,
+                "fee_schedule_version": c.schedule_version})
+            self._update(conn, order.client_order_id, _state(order, received_at))
+            conn.execute(insert(EVENTS), _event(order.client_order_id, received_at, "fill", status_from,
+                                                order.status, execution.as_dict(), "broker", ""))
         return True
 
     def map_broker_id(self, client_order_id: str, broker: str, broker_order_id: str, perm_id: str,
@@ -154,28 +166,24 @@ class OrderJournal:
         """Remember a broker's ids for our order (idempotent)."""
         if not broker_order_id:
             return
-        with transaction(self.engine) as s:
-            exists = s.scalar(select(BrokerOrderIdRow.id).where(BrokerOrderIdRow.broker == broker,
-                                                                 BrokerOrderIdRow.broker_order_id == broker_order_id))
-            if exists is None:
-                s.add(BrokerOrderIdRow(client_order_id=client_order_id, broker=broker,
-                                       broker_order_id=broker_order_id, perm_id=perm_id or None, created_at=ts))
+        ids = BROKER_IDS
+        with self.engine.begin() as conn:
+            found = conn.execute(select(ids.c.id).where(ids.c.broker == broker,
+                                                        ids.c.broker_order_id == broker_order_id)).first()
+            if found is None:
+                conn.execute(insert(ids), {"client_order_id": client_order_id, "broker": broker,
+                                           "broker_order_id": broker_order_id, "perm_id": perm_id or None,
+                                           "created_at": ts})
 
     @staticmethod
-    def _update(row: OrderRow, order: Order, ts: datetime) -> None:
-        row.status = order.status.value
-        row.filled_qty = order.filled_qty
-        row.avg_fill_price = order.avg_fill_price
-        row.reason = order.reason
-        row.updated_at = ts
-
-    @staticmethod
-    def _event(s: Session, cid: str, ts: datetime, kind: str, status_from: OrderStatus | None,
-               status_to: OrderStatus | None, payload: dict[str, Any], source: str, actor: str) -> None:
-        s.add(OrderEventRow(client_order_id=cid, ts=ts, kind=kind,
-                            status_from=status_from.value if status_from else None,
-                            status_to=status_to.value if status_to else None, payload=payload, source=source,
-                            actor=actor))
+    def _update(conn: Connection, cid: str, values: dict[str, Any]) -> None:
+        stamps = {k: values.pop(k) for k in ("entered_at", "cancelled_at") if k in values}
+        result = conn.execute(update(ORDERS).where(ORDERS.c.client_order_id == cid).values(**values))
+        if result.rowcount != 1:
+            raise KeyError(f"order {cid} is not in the journal")
+        for column, ts in stamps.items():  # set once: the first send, the first cancellation
+            conn.execute(update(ORDERS).where(ORDERS.c.client_order_id == cid, ORDERS.c[column].is_(None))
+                         .values({column: ts}))
 
     # -- reads -------------------------------------------------------------------------------------------
     def load_order(self, client_order_id: str) -> Order | None:

@@ -83,6 +83,11 @@ class OrderService:
         if self.lock is not None:
             self.lock.release()
 
+    def heartbeat(self) -> None:
+        """Keep the single-writer lock (call it more often than ``execution.lock_ttl_seconds``)."""
+        if self.lock is not None:
+            self.lock.heartbeat()
+
     def reconcile(self) -> ReconcileReport:
         """Bring the journal in line with the broker (orders, fills, positions); see :mod:`recovery`."""
         return reconcile(self)
@@ -90,6 +95,7 @@ class OrderService:
     # -- operations (plan §4) -----------------------------------------------------------------------------
     def create_order(self, req: OrderRequest, *, source: str = "engine", actor: str = "") -> Order:
         """Validate, check, journal and send one order; an existing id (same signal and leg) is returned as is."""
+        self._require_started()
         validate_request(req, self.instruments.get(req.symbol))
         cid = self._new_id(req, req.tag or "entry")
         existing = self._lookup(cid)
@@ -104,6 +110,7 @@ class OrderService:
     def create_bracket_order(self, entry: OrderRequest, stop_loss: Decimal, take_profit: Decimal, *,
                              source: str = "engine", actor: str = "") -> Bracket:
         """Entry plus a stop-loss and a take-profit sent when the entry fills, sized to the fill, OCO."""
+        self._require_started()
         inst = self.instruments.get(entry.symbol)
         validate_request(entry, inst)
         assert inst is not None
@@ -137,6 +144,7 @@ class OrderService:
     def create_oco_order(self, reqs: Sequence[OrderRequest], *, source: str = "engine",
                          actor: str = "") -> list[Order]:
         """Orders of which the first to fill cancels the others (the broker enforces it)."""
+        self._require_started()
         if len(reqs) < 2:
             raise OrderValidationError(f"an OCO group needs at least two orders, got {len(reqs)}")
         for req in reqs:
@@ -277,6 +285,11 @@ class OrderService:
         resolve_order(self, order)
 
     # -- internals -----------------------------------------------------------------------------------------
+    def _require_started(self) -> None:
+        if not self.started:
+            raise OrderError("the order service has not reconciled with the broker yet: call start() before "
+                             "placing orders")
+
     def _new_id(self, req: OrderRequest, leg: str) -> str:
         if req.signal_id is not None:
             return ids.for_signal(req.strategy, req.signal_id, leg)

@@ -14,6 +14,7 @@ from theo.indicators.base import Indicator
 from theo.indicators.batch import PIVOT_METHODS
 from theo.indicators.donchian import Donchian
 from theo.indicators.fractals import Fractals
+from theo.indicators.journal import SwingJournal
 from theo.indicators.pivots import Pivots
 from theo.indicators.swings import SwingEvent, Swings
 
@@ -87,15 +88,19 @@ class IndicatorSet:
     """All indicators of one symbol and timeframe, updated together bar by bar.
 
     When a swing indicator's SH or SL changes, a :class:`SwingEvent` is published on
-    ``indicators.swing.<SYM>``: exactly once per change (the flag is true on the confirming bar only).
+    ``indicators.swing.<SYM>`` once per change, never twice: the change must first be claimed in the
+    ``journal`` (see ``theo.indicators.journal``). The default journal lives in memory, so a
+    :meth:`reset` and replay publishes nothing again; pass a ``StoredSwingJournal`` to carry that across
+    restarts. The event's ``high_changed``/``low_changed`` say which side is new.
     """
 
     def __init__(self, symbol: str, timeframe: str, indicators: Sequence[Indicator[Any]],
-                 bus: MessageBus | None = None) -> None:
+                 bus: MessageBus | None = None, journal: SwingJournal | None = None) -> None:
         self.symbol = symbol
         self.timeframe = timeframe
         self.indicators = list(indicators)
         self.bus = bus
+        self.journal = journal if journal is not None else SwingJournal()
         self.last_bar: Bar | None = None
 
     def update(self, bar: Bar) -> None:
@@ -110,11 +115,19 @@ class IndicatorSet:
             return
         for ind in self.indicators:
             if isinstance(ind, Swings) and ind.changed:
-                v = ind.value
-                assert v is not None  # a change implies a point
-                self.bus.publish(f"indicators.swing.{self.symbol}", SwingEvent(
-                    v.high, v.high_ts, v.low, v.low_ts, v.high_changed, v.low_changed,
-                    symbol=self.symbol, timeframe=self.timeframe, indicator=ind.name, ts=bar.start))
+                self._announce(ind, bar)
+
+    def _announce(self, ind: Swings, bar: Bar) -> None:
+        v = ind.value
+        assert v is not None and self.bus is not None  # a change implies a point
+        high = v.high_changed and v.high is not None and v.high_ts is not None and self.journal.claim(
+            self.symbol, self.timeframe, ind.name, "high", v.high_ts, v.high, bar.start)
+        low = v.low_changed and v.low is not None and v.low_ts is not None and self.journal.claim(
+            self.symbol, self.timeframe, ind.name, "low", v.low_ts, v.low, bar.start)
+        if high or low:
+            self.bus.publish(f"indicators.swing.{self.symbol}", SwingEvent(
+                v.high, v.high_ts, v.low, v.low_ts, high, low,
+                symbol=self.symbol, timeframe=self.timeframe, indicator=ind.name, ts=bar.start))
 
     def reset(self) -> None:
         for ind in self.indicators:

@@ -1,12 +1,14 @@
 """Recorder: batched writes of gated ticks, closed bars, quarantined ticks and feed events.
 
-Ticks are buffered and written in batches (``COPY`` on PostgreSQL through the storage writer). Ticks that
-share the newest timestamp are held back until a later timestamp arrives, because the writer numbers
-same-timestamp prints (``seq``) within one call and a group split over two calls would collide.
+Ticks are buffered and written in batches (``COPY`` on PostgreSQL through the storage writer). The writer
+numbers same-timestamp prints (``seq``) within one call, so a timestamp group split over two calls would
+collide on the primary key. Each batch therefore holds back the ticks of the last ``hold`` (the gate's
+out-of-order tolerance): a later tick, even out of order, can only join a group still in the buffer.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -26,11 +28,14 @@ from theo.storage.writer import write_bars, write_ticks
 class Recorder:
     """Persist the market-data stream; call :meth:`flush` at shutdown (and it flushes by size)."""
 
-    def __init__(self, engine: Engine, *, batch: int = 10_000, store_bars: bool = True) -> None:
+    def __init__(self, engine: Engine, *, batch: int = 10_000, store_bars: bool = True,
+                 hold: timedelta = timedelta(seconds=2)) -> None:
         self.engine = engine
+        self.hold = hold
         self.batch = batch
         self.store_bars = store_bars
         self._ticks: dict[tuple[str, str], list[Tick]] = {}
+        self._limit: dict[tuple[str, str], int] = {}
         self._bars: list[Bar] = []
         self._quarantine: list[Rejection] = []
         self._subs: list[Subscription] = []
@@ -49,8 +54,10 @@ class Recorder:
     def on_tick(self, tick: Tick) -> None:
         buf = self._ticks.setdefault((tick.symbol, tick.source), [])
         buf.append(tick)
-        if len(buf) >= self.batch:
+        key = (tick.symbol, tick.source)
+        if len(buf) >= self._limit.get(key, self.batch):
             self._write_ticks(tick.symbol, tick.source, final=False)
+            self._limit[key] = len(self._ticks[key]) + self.batch  # what was held back waits one more batch
 
     def on_bar(self, bar: Bar) -> None:
         if not self.store_bars:
@@ -84,9 +91,10 @@ class Recorder:
     def _write_ticks(self, symbol: str, source: str, *, final: bool) -> None:
         buf = self._ticks.get((symbol, source), [])
         if not final:
-            last = buf[-1].ts
+            buf.sort(key=lambda t: t.ts)  # stable: arrival order kept within a timestamp
+            keep_from = buf[-1].ts - self.hold
             cut = len(buf)
-            while cut > 0 and buf[cut - 1].ts == last:
+            while cut > 0 and buf[cut - 1].ts >= keep_from:
                 cut -= 1
             out, self._ticks[(symbol, source)] = buf[:cut], buf[cut:]
         else:

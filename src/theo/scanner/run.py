@@ -149,6 +149,7 @@ def run_scan(config: TheoConfig, data: Mapping[str, Path], *, start: datetime | 
     events.sort(key=lambda e: e[:4])
     result.bars = len(events)
     seen: set[tuple[str, str, str, datetime]] = set()
+    seen_at: set[tuple[str, str, datetime]] = set()  # the table's UNIQUE (user, strategy, symbol, created_at)
     for strategy in strategies:
         strategy.reset()
         for s in scanners.get(strategy.name, []):
@@ -177,10 +178,12 @@ def run_scan(config: TheoConfig, data: Mapping[str, Path], *, start: datetime | 
             except OrderValidationError as exc:
                 result.rejected.append((signal, str(exc)))
         for record in records:
-            if record.key in seen:
+            at = (record.strategy, record.symbol, record.created_at)
+            if record.key in seen or at in seen_at:
                 result.duplicates += 1
                 continue
             seen.add(record.key)
+            seen_at.add(at)
             result.records.append(record)
 
     for _, _, _, _, bar in events:

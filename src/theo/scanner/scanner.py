@@ -48,7 +48,7 @@ class Scanner:
         self.user = user
         self.refused: Counter[str] = Counter()
         self._per_day: Counter[date] = Counter()
-        self._open: dict[str, Side] = {}
+        self._open: dict[str, tuple[Side, datetime]] = {}  # symbol -> side and time of the open entry
 
     def reset(self) -> None:
         self.refused.clear()
@@ -100,7 +100,7 @@ class Scanner:
             self._open.pop(signal.symbol, None)
         else:
             self._per_day[self._day(record.bar_ts)] += 1
-            self._open[signal.symbol] = signal.side
+            self._open[signal.symbol] = (signal.side, signal.ts)
         return record
 
     def _refusal(self, signal: Signal, values: Mapping[str, float | None] | None) -> str | None:
@@ -117,7 +117,8 @@ class Scanner:
             return gate
         if signal.exit:
             # An exit closes the opposite side: a SELL exit closes an open BUY, and vice versa.
-            return None if self._open.get(signal.symbol) is signal.side.opposite else "no_open_signal"
+            side = self._open.get(signal.symbol, (None, None))[0]
+            return None if side is signal.side.opposite else "no_open_signal"
         if self._per_day[self._day(start)] >= d.max_signals:
             return "max_signals"
         merged: dict[str, float | None] = dict(values or {})
@@ -131,14 +132,19 @@ class Scanner:
         return session.day if session is not None else start.astimezone(ET).date()
 
     def exits(self, ts: datetime, timeframe: str, values: Mapping[str, float | None], strategy: str) -> list[Signal]:
-        """Exit signals for this scanner's open signals whose exit rules hold at ``ts``."""
+        """Exit signals for this scanner's open signals whose exit rules hold at ``ts``.
+
+        An entry taken at ``ts`` itself is not exited at ``ts``: an exit rule must hold on a later bar.
+        """
         if not self.exit_rules or not self._open:
             return []
         fired = [r for r in self.exit_rules if r.evaluate(values)]
         if not fired:
             return []
         out: list[Signal] = []
-        for symbol, side in sorted(self._open.items()):
+        for symbol, (side, opened) in sorted(self._open.items()):
+            if opened >= ts:
+                continue
             price = values.get(f"{symbol}.close", values.get("close"))
             if price is None:
                 continue

@@ -116,14 +116,16 @@ def _pg_ticks(engine: Engine, cols: TickColumns, source: str, seq: np.ndarray, b
     try:
         conn = raw.driver_connection
         assert conn is not None
+        with conn.cursor() as cur:
+            # Checked once for the whole call: batches of one call never collide with each other, since
+            # (ts, seq) is unique within the columns, but a batch boundary may split one timestamp.
+            cur.execute("SELECT 1 FROM ticks WHERE symbol = %s AND ts BETWEEN %s AND %s LIMIT 1",
+                        (cols.symbol, from_micros(int(cols.ts_us.min())), from_micros(int(cols.ts_us.max()))))
+            overlap = cur.fetchone() is not None
         inserted = 0
         for lo in range(0, len(cols), batch):
             hi = min(lo + batch, len(cols))
-            t0, t1 = int(cols.ts_us[lo:hi].min()), int(cols.ts_us[lo:hi].max())
             with conn.cursor() as cur:
-                cur.execute("SELECT 1 FROM ticks WHERE symbol = %s AND ts BETWEEN %s AND %s LIMIT 1",
-                            (cols.symbol, from_micros(t0), from_micros(t1)))
-                overlap = cur.fetchone() is not None
                 target = "ticks"
                 if overlap:
                     cur.execute("CREATE TEMP TABLE IF NOT EXISTS ticks_stage "

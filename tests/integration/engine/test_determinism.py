@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, select
 
+from tests.conftest import shared_file
 from theo.config import TheoConfig
 from theo.engine.backtest import run_backtest
 from theo.engine.config import DataFile
@@ -15,7 +16,6 @@ from theo.engine.data import load_files
 from theo.engine.live import PaperRun
 from theo.reports.outputs import FILES, write_outputs
 from theo.storage.models.engine import EngineJournalRow
-from tests.conftest import shared_file
 
 CONFIG = {"strategies": [
     {"type": "donchian_breakout", "name": "don", "symbols": ["SPY", "QQQ"], "timeframe": "5m", "entry_period": 20,
@@ -36,7 +36,8 @@ def test_two_runs_write_byte_identical_outputs(tmp_path: Path) -> None:
     assert metrics["trades"] > 10
     assert (tmp_path / "a" / "equity.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     html = (tmp_path / "a" / "equity.html").read_text()
-    assert "<svg" in html and "http" not in html.replace("http-equiv", "")
+    assert "<svg" in html
+    assert "http" not in html.replace("http-equiv", "")
 
 
 def test_paper_replay_at_unlimited_speed_gives_the_backtest_deals(sqlite_engine: Engine) -> None:

@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import shared_file
 from theo.config import TheoConfig
 from theo.engine.backtest import BacktestResult, run_backtest
 from theo.engine.config import DataFile
 from theo.engine.data import load_files
-from tests.conftest import shared_file
 
 
 def fingerprint(r: BacktestResult) -> dict[str, Any]:
@@ -66,5 +66,6 @@ def test_batch_equals_streaming_on_trade_ticks_managed_on_every_tick() -> None:
                               "entry_period": 15, "exit_period": 8, "trail_pct": 0.1, "take_profit_pct": 0.3}]}
     fast, slow = both(config, ["lean/IBM_trades_tick_2013-10-07_2013-10-11.csv.gz"], start=date(2013, 10, 7),
                       end=date(2013, 10, 8))
-    assert fast.data.kind == "ticks" and len(fast.journal.trades) > 5
+    assert fast.data.kind == "ticks"
+    assert len(fast.journal.trades) > 5
     assert fingerprint(fast) == fingerprint(slow)

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+from tests.unit.execution.helpers import T0, bar, make_rig, minute, req
 from theo.domain.enums import OrderStatus as S
 from theo.domain.enums import TimeInForce
 from theo.errors import SingleWriterLockError
 from theo.execution.lock import SingleWriterLock
-from tests.unit.execution.helpers import T0, bar, make_rig, minute, req
 
 D = Decimal
 

@@ -68,3 +68,41 @@ def test_non_finite_values_are_stored_as_null(sqlite_engine: Engine, value: floa
     w.flush()
     with transaction(sqlite_engine) as s:
         assert s.scalars(select(IndicatorValueRow.value)).all() == [None]
+
+
+def _restart_publishes_each_change_once(engine: Engine) -> None:
+    from theo.bus import InMemoryBus
+    from theo.indicators.journal import StoredSwingJournal, load_points
+
+    a = arrays_from_frame(read_frame("eqker/SPY_15min_2019-01-04_2019-02-15.csv.gz"), "SPY", "15m")
+    bars = to_bars(a, timedelta(minutes=15))[:200]
+
+    def run(upto: int, journal: object) -> list[tuple[object, ...]]:
+        bus = InMemoryBus(raise_errors=True)
+        got: list[tuple[object, ...]] = []
+        bus.subscribe("indicators.swing.SPY", lambda t, m: got.append(
+            (m.ts, m.high_changed and m.high_ts, m.low_changed and m.low_ts)))
+        iset = IndicatorSet("SPY", "15m", parse_spec("swing:3:3,atr:14"), bus, journal)  # type: ignore[arg-type]
+        for bar in bars[:upto]:
+            iset.update(bar)
+        return got
+
+    reference = run(200, None)  # one uninterrupted run, in-memory journal
+    assert len(reference) > 10
+    before = run(120, StoredSwingJournal(engine))
+    after = run(200, StoredSwingJournal(engine))  # a restart: warm-up replays bars 0..119 first
+    assert before + after == reference
+    assert after and all(ts >= bars[120].start for ts, _, _ in after)
+    assert run(200, StoredSwingJournal(engine)) == []  # a third start has nothing new to say
+    points = load_points(engine, "SPY", "15m", "swing_3_3")
+    assert len(points) == sum(bool(h) + bool(lo) for _, h, lo in reference)
+    assert len({(kind, ts) for _, kind, ts, _, _ in points}) == len(points)
+
+
+def test_a_restart_publishes_each_swing_change_once_on_sqlite(sqlite_engine: Engine) -> None:
+    _restart_publishes_each_change_once(sqlite_engine)
+
+
+@pytest.mark.postgres
+def test_a_restart_publishes_each_swing_change_once_on_postgresql(pg_engine: Engine) -> None:
+    _restart_publishes_each_change_once(pg_engine)

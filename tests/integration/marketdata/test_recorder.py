@@ -58,3 +58,14 @@ def test_pipeline_from_synthetic_feed_to_the_store(sqlite_engine: Engine) -> Non
         kinds = set(conn.execute(select(FeedEventRow.kind)).scalars())
     assert reason == "clock_skew"
     assert kinds == {"stale"}
+
+
+def test_batches_never_split_a_timestamp_group_even_with_late_ticks(sqlite_engine: Engine) -> None:
+    rec = Recorder(sqlite_engine, batch=3, hold=timedelta(seconds=2))
+    t0 = et(2013, 10, 7, 10, 0)
+    stamps = [0, 0, 1, 1, 3, 3, 0.5, 1, 6, 6, 9, 4.5]  # seconds; some arrive out of order within 2 s
+    for s in stamps:
+        rec.on_tick(Tick("SPY", t0 + timedelta(seconds=s), 100.0, 1.0, "feed"))
+    rec.flush()
+    assert rec.written["ticks"] == len(stamps)
+    assert _count(sqlite_engine, TickRow) == len(stamps)

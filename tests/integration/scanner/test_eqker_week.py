@@ -186,3 +186,34 @@ def test_signals_persist_once_on_sqlite(sqlite_engine: Any, config: TheoConfig, 
 
 def test_signals_persist_once_on_postgresql(pg_engine: Any, config: TheoConfig, data: dict[str, Path]) -> None:
     _store_twice(pg_engine, config, data)
+
+
+EXITS = CONFIG.replace('entry_rules = ["abs(corr) >= 0.6"]',
+                       'entry_rules = ["abs(corr) >= 0.6"]\nexit_rules = ["close < sl"]') + \
+    'exit_rules = ["close < sl"]\n'
+
+
+def test_exit_rules_close_earlier_entries_and_every_printed_signal_is_stored(
+        sqlite_engine: Any, data: dict[str, Path], tmp_path: Path) -> None:
+    from theo.signals.store import SignalStore
+
+    path = tmp_path / "theo.toml"
+    path.write_text(EXITS.format(data_dir=tmp_path), encoding="utf-8")
+    config = load_config(path, env={})
+    result = run_scan(config, data, store=SignalStore(sqlite_engine))
+    records = result.records
+    exits = [r for r in records if r.is_exit]
+    assert exits and len(exits) < len(records)
+    # What the run reports is exactly what the table accepted (UNIQUE user, strategy, symbol, created_at).
+    assert result.stored == len(records)
+    assert len({(r.symbol, r.created_at) for r in records}) == len(records)
+    open_side: Side | None = None
+    opened = None
+    for r in records:
+        if r.is_exit:
+            # An exit closes an entry of the other side taken on an earlier bar, never the one of its own bar.
+            assert open_side is r.side.opposite
+            assert opened is not None and r.created_at > opened
+            open_side = None
+        else:
+            open_side, opened = r.side, r.created_at

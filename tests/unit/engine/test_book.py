@@ -7,13 +7,13 @@ from decimal import Decimal
 
 import pytest
 
+from tests.unit.engine.helpers import bars
 from theo.domain.enums import OrderStatus, Side
 from theo.engine.book import BookContext, SymbolBook
 from theo.engine.charges import ChargesModel
 from theo.engine.records import Journal
 from theo.engine.series import BarSeries, from_us
 from theo.strategy.base import Signal
-from tests.unit.engine.helpers import bars
 
 ROWS = [(100, 100.5, 99.5, 100), (100.2, 101, 100, 100.8), (100.8, 102, 100.6, 101.9), (101.9, 102.5, 101, 101.2),
         (101.2, 101.4, 98, 98.5), (98.5, 99, 97, 97.5)]
@@ -52,8 +52,11 @@ def test_market_entry_fills_at_next_open_and_stop_fills_on_the_bar_that_crosses_
     book = SymbolBook(c, "s", "AAA", Decimal(10), None, s)
     run(book, s, {0: signal(s, 0, stop=99.0)})  # type: ignore[operator]
     trade = c.journal.trades[0]
-    assert trade.entry_price == Decimal("100.2") and trade.entry_index == 1
-    assert trade.exit_reason == "stop-loss" and trade.exit_index == 4 and trade.exit_price == Decimal("99.00")
+    assert trade.entry_price == Decimal("100.2")
+    assert trade.entry_index == 1
+    assert trade.exit_reason == "stop-loss"
+    assert trade.exit_index == 4
+    assert trade.exit_price == Decimal("99.00")
     assert trade.gross_pnl() == Decimal("-12.0")
 
 
@@ -82,7 +85,8 @@ def test_trailing_stop_follows_the_best_high_of_previous_bars(run: object) -> No
     # trail 1 % of the 100.2 fill = 1.002; best high before bar 4 is 102.5, so the stop there is 101.498
     run(SymbolBook(c, "s", "AAA", Decimal(10), 1.0, s), s, {0: signal(s, 0)})  # type: ignore[operator]
     t = c.journal.trades[0]
-    assert t.exit_reason == "trailing-stop" and t.exit_index == 4
+    assert t.exit_reason == "trailing-stop"
+    assert t.exit_index == 4
     assert t.exit_price == Decimal("101.2")  # opened below the 101.498 stop: filled at the open
 
 
@@ -110,7 +114,8 @@ def test_entry_refused_above_the_leverage_limit() -> None:
     s = bars("AAA", ROWS)
     book = SymbolBook(ctx(capital="1000", leverage="1"), "s", "AAA", Decimal(11), None, s)
     status, note = book.on_signal(signal(s, 0))
-    assert status == "FAILED" and "would exceed 1000" in note
+    assert status == "FAILED"
+    assert "would exceed 1000" in note
 
 
 @pytest.mark.parametrize(("qty", "price", "expected"), [("100", "25", "1.00"), ("1000", "25", "5.00"),

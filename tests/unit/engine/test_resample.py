@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tests.unit.engine.helpers import walk
 from theo.engine.resample import Roller, bucket_bounds, bucket_of, resample, timeframe_us
 from theo.engine.series import from_us, to_us
 from theo.errors import ConfigError
-from tests.unit.engine.helpers import walk
 
 
 @pytest.mark.parametrize("tf", ["5m", "15m", "1h", "1d"])

@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from tests.unit.engine.helpers import walk
 from theo.engine.resample import resample
 from theo.engine.series import BarSeries
 from theo.strategy.base import Signal, Strategy
@@ -14,7 +15,6 @@ from theo.strategy.config import DonchianBreakoutConfig, ZScoreReversionConfig
 from theo.strategy.donchian import DonchianBreakout
 from theo.strategy.registry import build_strategies, build_strategy
 from theo.strategy.zscore import ZScoreReversion
-from tests.unit.engine.helpers import walk
 
 
 def streamed(strategy: Strategy, series: BarSeries) -> list[Signal]:
@@ -61,7 +61,8 @@ def test_donchian_long_entry_fires_once_on_the_breakout_bar() -> None:
     series = walk(200, 11)
     sigs = donchian(entry_period=10, exit_period=5, allow_short=False).batch_signals({"AAA": series})
     entries = [s for s in sigs if not s.exit]
-    assert entries and all(s.side.value == "BUY" for s in entries)
+    assert entries
+    assert all(s.side.value == "BUY" for s in entries)
     for s in entries:
         i = next(k for k in range(len(series)) if series.bar(k).end == s.ts)
         assert series.close[i] > series.high[i - 10:i].max()
@@ -86,7 +87,7 @@ def test_batch_signals_of_coarser_timeframe_match_streamed_resampled_bars() -> N
 def test_config_errors_name_the_field() -> None:
     with pytest.raises(ValidationError, match="exit_period=30 must not exceed entry_period=20"):
         DonchianBreakoutConfig(name="d", entry_period=20, exit_period=30)
-    with pytest.raises(ValidationError, match="exit_z=2.0 must be below entry_z=1.0"):
+    with pytest.raises(ValidationError, match=r"exit_z=2\.0 must be below entry_z=1\.0"):
         ZScoreReversionConfig(name="z", entry_z=1.0, exit_z=2.0)
 
 

@@ -70,6 +70,12 @@ def test_risk_denial_rejects_locally_journals_and_sends_nothing(tmp_path: Path) 
     assert rig.published == [("orders.rejected", S.REJECTED)]
 
 
+def test_no_order_before_the_service_has_reconciled(tmp_path: Path) -> None:
+    rig = make_rig(tmp_path, start_service=False)
+    with pytest.raises(OrderError, match="call start"):
+        rig.service.create_order(req("BUY", 10))
+
+
 def test_validation_error_journals_nothing(tmp_path: Path) -> None:
     rig = make_rig(tmp_path)
     with pytest.raises(OrderValidationError, match="tick size"):

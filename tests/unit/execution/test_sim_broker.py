@@ -250,3 +250,35 @@ def test_account_values_and_positions(tmp_path: Path) -> None:
     assert acct.realized_pnl == D("12.40")  # 40 x (271.50 - 271.19)
     assert acct.cash == D(100_000) - D("27119.00") + D("10860.00") - D("2.03")
     assert acct.equity == acct.cash + 60 * D("271.45")
+
+
+def test_ticks_fill_stops_and_limits_with_participation(tmp_path: Path) -> None:
+    from theo.domain.market import Tick
+
+    rig = make_rig(tmp_path, config=_cfg(participation=0.5))
+    stop = rig.service.create_order(req("SELL", 100, "STOP", stop_price=D("271.00"), tif=TimeInForce.GTC))
+    limit = rig.service.create_order(req("BUY", 10, "LIMIT", limit_price=D("270.95"), tif=TimeInForce.GTC))
+    for seconds, px, size in ((1, 271.05, 300), (2, 270.99, 120), (3, 270.94, 40), (3, 270.98, 200)):
+        ts = T0 + timedelta(seconds=seconds)
+        rig.clock.advance_to(ts)
+        rig.broker.on_tick(Tick("SPY", ts, px, size))
+    # 270.99 <= 271.00 triggers: 60 of 100 (half of 120), the other 40 at the next ticks (20, then 20)
+    assert [(f.quantity, f.price) for f in stop.fills] == [(D(60), D("270.99")), (D(20), D("270.94")),
+                                                           (D(20), D("270.98"))]
+    assert stop.status is S.FILLED
+    # the 270.94 print goes through 270.95: 10 shares (cap 20) at the tick price, better than the limit
+    assert [(f.quantity, f.price) for f in limit.fills] == [(D(10), D("270.94"))]
+
+
+def test_a_tick_outside_regular_hours_leaves_rth_orders_alone(tmp_path: Path) -> None:
+    from theo.domain.market import Tick
+
+    rig = make_rig(tmp_path, start=T0 - timedelta(hours=2))
+    order = rig.service.create_order(req("BUY", 10))
+    ts = T0 - timedelta(hours=1)  # 08:30 ET, pre-market
+    rig.clock.advance_to(ts)
+    rig.broker.on_tick(Tick("SPY", ts, 271.0, 500))
+    assert order.status is S.ACCEPTED
+    rig.clock.advance_to(T0)
+    rig.broker.on_tick(Tick("SPY", T0, 271.2, 500))
+    assert order.avg_fill_price == D("271.20")

@@ -108,3 +108,36 @@ def test_a_series_shorter_than_the_confirmation_window_has_no_points() -> None:
     f = vec.fractals(np.array([1.0, 2.0]), np.array([0.0, 1.0]), 1, 3)
     assert np.isnan(f.high).all()
     assert (f.high_index == -1).all()
+
+
+def test_a_reset_and_replay_publishes_no_change_twice() -> None:
+    bus = InMemoryBus(raise_errors=True)
+    got: list[SwingEvent] = []
+    bus.subscribe("indicators.swing.>", lambda t, m: got.append(m))
+    highs = [10, 11, 15, 12, 11, 13, 17, 14, 12, 11, 10, 12, 19, 13, 12]
+    lows = [h - 5.0 for h in highs]
+    lows[10] = 1.0  # a swing low at bar 10, confirmed at bar 12
+    bars = to_bars(synthetic(highs, lows))
+    iset = IndicatorSet("TEST", "1m", parse_spec("swing:2:2"), bus)
+    for bar in bars[:10]:
+        iset.update(bar)
+    first = [(e.ts, e.high_changed and e.high, e.low_changed and e.low) for e in got]
+    assert first == [(bars[4].start, 15, False), (bars[6].start, False, 6), (bars[8].start, 17, False)]
+    iset.reset()  # a warm-up replay of bars already processed, then new bars
+    for bar in bars:
+        iset.update(bar)
+    later = [(e.ts, e.high_changed and e.high, e.low_changed and e.low) for e in got[len(first):]]
+    assert later == [(bars[12].start, False, 1.0), (bars[14].start, 19, False)]
+
+
+def test_an_event_flags_only_the_side_that_is_new() -> None:
+    bus = InMemoryBus(raise_errors=True)
+    got: list[SwingEvent] = []
+    bus.subscribe("indicators.swing.>", lambda t, m: got.append(m))
+    # Bar 2 is both a swing high and a swing low (an outside bar): one event, both flags.
+    highs = [10.0, 10.0, 12.0, 10.0, 10.0]
+    lows = [9.0, 9.0, 7.0, 9.0, 9.0]
+    iset = IndicatorSet("TEST", "1m", parse_spec("swing:2:2"), bus)
+    for bar in to_bars(synthetic(highs, lows)):
+        iset.update(bar)
+    assert [(e.high, e.high_changed, e.low, e.low_changed) for e in got] == [(12.0, True, 7.0, True)]

@@ -89,3 +89,22 @@ def test_database_replay_streams_stored_ticks_in_time_order(sqlite_engine, two_f
     with pytest.raises(FeedError, match="kind"):
         DatabaseReplayFeed(sqlite_engine, ["AAA"], datetime(2013, 10, 7, tzinfo=UTC),
                            datetime(2013, 10, 8, tzinfo=UTC), kind="quotes")  # type: ignore[arg-type]
+
+
+def test_database_replay_of_stored_bars_orders_them_by_end(sqlite_engine) -> None:  # type: ignore[no-untyped-def]
+    from tests.unit.bars.helpers import et
+    from theo.domain.enums import SessionKind
+    from theo.storage.writer import write_bars
+
+    bars = [Bar(sym, "5m", et(2013, 10, 7, 9, 30 + 5 * i), et(2013, 10, 7, 9, 35 + 5 * i), 1.0, 2.0, 0.5, 1.5,
+                10.0, 3, SessionKind.REGULAR, "rec", frozenset({"no_regular_prints"}) if i else frozenset())
+            for i in range(3) for sym in ("BBB", "AAA")]
+    write_bars(sqlite_engine, bars, "rec")
+    feed = DatabaseReplayFeed(sqlite_engine, ["aaa", "bbb"], et(2013, 10, 7, 0, 0), et(2013, 10, 8, 0, 0),
+                              kind="bars", timeframe="5m")
+    got = [e for e in feed.events() if isinstance(e, Bar)]
+    assert len(got) == 6
+    assert [b.end for b in got] == sorted(b.end for b in got)
+    assert [b.symbol for b in got[:2]] == ["AAA", "BBB"]
+    assert got[2].flags == frozenset({"no_regular_prints"})
+    assert {b.source for b in got} == {"db-replay"}

@@ -13,6 +13,9 @@ EXAMPLE = Path(__file__).resolve().parents[3] / "config" / "theo.example.toml"
 def test_uncommented_example_blocks_are_valid(tmp_path: Path) -> None:
     text = EXAMPLE.read_text(encoding="utf-8")
     block = text[text.index("# Correlation strategy, every key"):]
+    # The block ends where another component's commented section starts (e.g. ``# [execution]``).
+    other = re.search(r"^# \[(?!\[?(strategies|scanner)\b)", block, re.MULTILINE)
+    block = block[: other.start()] if other else block
     lines = [line[2:] for line in block.splitlines() if re.match(r"^# (\[|[a-z_]+ = |\s+\{)", line)]
     path = tmp_path / "example.toml"
     path.write_text("\n".join(lines), encoding="utf-8")

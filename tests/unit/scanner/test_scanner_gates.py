@@ -156,3 +156,11 @@ def test_a_record_breaking_plan_rules_is_rejected_and_not_counted() -> None:
     with pytest.raises(OrderValidationError, match=r"stop_loss 271\.0000 must be below entry_price 270\.0000"):
         s.accept(bad)
     assert s.accept(sig(ny(12, 10, 5))) is not None  # the day's single signal was not used up
+
+
+def test_an_entry_is_not_exited_on_its_own_bar() -> None:
+    s = scanner(exit_rules=["close < 269.5"])
+    s.accept(sig(ny(12, 10, 0), Side.SELL))
+    assert s.exits(ny(12, 10, 0), "5m", {"close": 269.4}, "s") == []
+    out = s.exits(ny(12, 10, 5), "5m", {"close": 269.4}, "s")
+    assert [(x.side, x.exit, x.ts) for x in out] == [(Side.BUY, True, ny(12, 10, 5))]

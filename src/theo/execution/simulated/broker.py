@@ -15,7 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
-from theo.calendar import ET, get_calendar
+from theo.calendar import ET, MarketCalendar, get_calendar
 from theo.clock import Clock
 from theo.config.market import MarketConfig
 from theo.domain.enums import OrderStatus, OrderType, SessionKind, Side, TimeInForce
@@ -60,6 +60,7 @@ class SimulatedBroker(Broker):
         self.commissions = CommissionModel(config.commissions)
         self._handlers: list[EventHandler] = []
         self._last_px: dict[str, float] = {}
+        self._calendars: dict[str, MarketCalendar] = {}
         self.state = load_state(state_path, config.sim.initial_cash) if state_path else \
             SimState(cash=config.sim.initial_cash)
         self._working: dict[str, list[str]] = {}
@@ -197,7 +198,7 @@ class SimulatedBroker(Broker):
             return
         inst = self.instruments[tick.symbol]
         p = to_tick(Decimal(repr(tick.price)), inst.tick_size)
-        regular = get_calendar(inst.calendar, self.market).session_kind(tick.ts) is SessionKind.REGULAR
+        regular = self._calendar(inst.calendar).session_kind(tick.ts) is SessionKind.REGULAR
         self._on_prices(inst, PriceBar(p, p, p, p, tick.size), tick.ts, tick.ts, regular)
 
     def on_time(self, now: datetime) -> None:
@@ -300,7 +301,7 @@ class SimulatedBroker(Broker):
 
     def _day_expiry(self, inst: Instrument, ts: datetime, outside_rth: bool) -> datetime:
         """Close (post-market close for outside-RTH orders) of the session the order works in."""
-        cal = get_calendar(inst.calendar, self.market)
+        cal = self._calendar(inst.calendar)
         s = cal.session_at(ts)
         if s is not None and ts < (s.post_close if outside_rth else s.close):
             return s.post_close if outside_rth else s.close
@@ -309,6 +310,12 @@ class SimulatedBroker(Broker):
         nxt = cal.session(d if today is not None and ts < today.pre_open else cal.next_session(d))
         assert nxt is not None
         return nxt.post_close if outside_rth else nxt.close
+
+    def _calendar(self, name: str) -> MarketCalendar:
+        cal = self._calendars.get(name)
+        if cal is None:
+            cal = self._calendars[name] = get_calendar(name, self.market)
+        return cal
 
     def _unindex(self, so: SimOrder) -> None:
         ids = self._working.get(so.symbol)
