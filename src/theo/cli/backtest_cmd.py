@@ -53,7 +53,7 @@ def _load(config: TheoConfig, data: list[str] | None, start: str | None, end: st
             symbols += [sym for sym, _ in s.subscriptions if sym not in symbols]
         return load_database(open_store(config), symbols, db, d0, d1)
     files = [parse_data_arg(a) for a in data] if data else list(config.engine.backtest.data)
-    return load_files(files, d0, d1)
+    return load_files(files, d0, d1, config)
 
 
 def _summary(metrics: dict[str, Any], folder: Path) -> Table:

@@ -37,6 +37,13 @@ def _parse_data(items: Sequence[str]) -> dict[str, Path]:
     return data
 
 
+def _option(r: SignalRecord) -> str:
+    """``280.00 CALL 2019-02-15``: strike, right and expiration of an option signal."""
+    if not r.option_right:
+        return ""
+    return " ".join(str(x) for x in (r.option_strike, r.option_right, r.option_expiry) if x is not None)
+
+
 def _day(value: str | None, option: str) -> date | None:
     if value is None:
         return None
@@ -47,7 +54,7 @@ def _day(value: str | None, option: str) -> date | None:
 
 
 def _row(r: SignalRecord, status: str = "", active: bool | None = None) -> dict[str, Any]:
-    option = f"{r.option_strike} {r.option_right}" if r.option_right else ""
+    option = _option(r)
     return {
         "created_at": r.created_at.isoformat(), "strategy": r.strategy, "scanner": r.scanner, "symbol": r.symbol,
         "side": r.side.value, "exit": r.is_exit, "entry_price": r.entry_price, "stop_loss": r.stop_loss,
@@ -75,7 +82,7 @@ def _print(records: Sequence[SignalRecord], fmt: str, title: str) -> None:
         table.add_column(col, overflow="fold")
     for r in records:
         side = r.side.value + (" exit" if r.is_exit else "")
-        option = f"{r.option_strike} {r.option_right}" if r.option_right else ""
+        option = _option(r)
         table.add_row(r.created_at.strftime("%Y-%m-%d %H:%M"), r.scanner or r.strategy, r.symbol, side,
                       _text(r.entry_price), _text(r.stop_loss), _text(r.take_profit), option,
                       r.status.value + ("" if r.is_active else " (inactive)"), r.reason)

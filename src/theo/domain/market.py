@@ -34,7 +34,9 @@ class Tick:
 
     ``ts`` is the exchange timestamp, ``received`` the local arrival time (for latency monitoring),
     ``source`` the feed that delivered it (for fail-over audits). ``condition`` is the venue's sale
-    condition code when the feed provides one.
+    condition code when the feed provides one. ``trade_id`` is the feed's own id of the print (trade id,
+    sequence number, file line) when it has one: the quality gate uses it to tell a message delivered
+    twice from two identical prints.
     """
 
     symbol: str
@@ -45,6 +47,7 @@ class Tick:
     exchange: str = ""
     condition: str = ""
     received: datetime | None = None
+    trade_id: str = ""
 
     def __post_init__(self) -> None:
         _utc_field(self, "ts", f"Tick {self.symbol}")

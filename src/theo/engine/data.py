@@ -12,8 +12,9 @@ import numpy as np
 from sqlalchemy import Engine, select
 
 from theo.calendar import ET
+from theo.config import TheoConfig
 from theo.engine.config import DataFile
-from theo.engine.series import BarSeries, to_us
+from theo.engine.series import BarSeries, from_us, to_us
 from theo.errors import DataError
 
 _SYMBOL = re.compile(r"^([A-Za-z][A-Za-z0-9.]*)_")
@@ -62,8 +63,12 @@ def _window(start: date | None, end: date | None) -> tuple[int, int]:
     return int(lo), int(hi)
 
 
-def load_files(files: Sequence[DataFile], start: date | None = None, end: date | None = None) -> MarketData:
-    """Read every file (ticks or bars, never mixed), keep items whose New York date is in [start, end]."""
+def load_files(files: Sequence[DataFile], start: date | None = None, end: date | None = None,
+               config: TheoConfig | None = None) -> MarketData:
+    """Read every file (ticks or bars, never mixed), keep items whose New York date is in [start, end].
+
+    Trade ticks also pass the quality gate of ``config`` (the rules ``theo run`` applies tick by tick).
+    """
     from theo.marketdata.files import read_market_file
 
     if not files:
@@ -91,6 +96,13 @@ def load_files(files: Sequence[DataFile], start: date | None = None, end: date |
                 notes.append(f"{f.path.name}: {dropped} ticks flagged suspicious by the provider were skipped")
             s = BarSeries.from_ticks(symbol, t.ts_us[keep].astype(np.int64), t.price[keep].astype(np.float64),
                                      t.size[keep].astype(np.float64))
+            if config is not None and len(s):
+                from theo.engine.gate import EngineGate
+
+                s, reasons = EngineGate(config, from_us(int(s.start_us[0]))).filter_series(s)
+                if reasons:
+                    rejected += sum(reasons.values())
+                    notes.append(f"{f.path.name}: the quality gate rejected {reasons}")
             kinds.add("ticks")
         elif result.bars is not None:
             b = result.bars

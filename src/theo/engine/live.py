@@ -24,6 +24,7 @@ from theo.clock import SimulatedClock
 from theo.config import TheoConfig
 from theo.domain.market import Bar, Tick
 from theo.engine.config import DataFile
+from theo.engine.gate import EngineGate
 from theo.engine.kernel import Engine, Mode, build_engine
 from theo.engine.records import Journal
 from theo.engine.runs import RunStore, wall_now
@@ -42,26 +43,28 @@ def config_digest(config: TheoConfig) -> str:
     return hashlib.sha256("".join(parts).encode()).hexdigest()
 
 
-def synthetic_items(config: TheoConfig) -> Iterator[Item]:
-    """Ticks of the seeded synthetic market from ``engine.synthetic_start`` on, as engine items."""
+def synthetic_items(config: TheoConfig, gate: EngineGate) -> Iterator[Item]:
+    """Ticks of the seeded synthetic market from ``engine.synthetic_start`` on, through the quality gate."""
     from theo.marketdata.feeds.synthetic import SyntheticMarket
 
     market = SyntheticMarket(config.marketdata.synthetic, SimulatedClock(config.engine.synthetic_start))
     market.connect()
     for ev in market.events():
-        if isinstance(ev, Tick):
+        if isinstance(ev, Tick) and gate.check(ev) is not None:
             yield (ev.symbol, to_us(ev.ts), ev.price, ev.price, ev.price, ev.price, ev.size)
 
 
-def replay_items(files: list[DataFile]) -> Iterator[Item]:
-    """Ticks or bars of files in time order, through the replay feed (suspicious prints are skipped)."""
+def replay_items(files: list[DataFile], gate: EngineGate) -> Iterator[Item]:
+    """Ticks or bars of files in time order through the replay feed (suspicious prints are skipped) and,
+    for ticks, the quality gate."""
     from theo.engine.data import symbol_of
     from theo.marketdata.feeds.replay import ReplayFeed
 
     feed = ReplayFeed([(f.path, f.symbol or symbol_of(f.path)) for f in files])
     for ev in feed.events():
         if isinstance(ev, Tick):
-            yield (ev.symbol, to_us(ev.ts), ev.price, ev.price, ev.price, ev.price, ev.size)
+            if gate.check(ev) is not None:
+                yield (ev.symbol, to_us(ev.ts), ev.price, ev.price, ev.price, ev.price, ev.size)
         elif isinstance(ev, Bar):
             yield (ev.symbol, to_us(ev.start), ev.open, ev.high, ev.low, ev.close, ev.volume)
 
@@ -94,6 +97,7 @@ class PaperRun:
         self.driver = StreamDriver(self.engine)
         self.state = RunState()
         self.stop = asyncio.Event()
+        self.gate = EngineGate(config, from_us(0))  # the gate clock follows the ticks (no skew rule)
 
     # --------------------------------------------------------------------------------------- snapshots
     def counters(self) -> dict[str, Any]:
@@ -102,6 +106,7 @@ class PaperRun:
         realized = sum((t.gross_pnl() - t.charges for t in closed), Decimal(0))
         return {"items": self.state.items, "signals": len(j.signals), "orders": len(j.orders),
                 "trades": len(j.trades), "open_trades": len(j.trades) - len(closed), "realized_pnl": str(realized),
+                "rejected_ticks": sum(self.gate.rejected.values()),
                 "sim_now": self.state.sim_now.isoformat() if self.state.sim_now else None,
                 "last_price": {k: v for k, v in sorted(self.state.last_price.items())}}
 
@@ -123,7 +128,9 @@ class PaperRun:
 
     # ------------------------------------------------------------------------------------------- loop
     def _items(self) -> Iterator[Item]:
-        return replay_items(self.replay) if self.feed_name == "replay" else synthetic_items(self.config)
+        if self.feed_name == "replay":
+            return replay_items(self.replay, self.gate)
+        return synthetic_items(self.config, self.gate)
 
     def _feed(self, item: Item) -> None:
         self.driver.on_item(*item)

@@ -76,17 +76,19 @@ def reconcile(svc: OrderService) -> ReconcileReport:
         resolve_order(svc, order)
         if order.status is not before:
             report.resolved.append((order.client_order_id, before.value, order.status.value))
+    parents: list[str] = []
     for order in open_orders:
-        if order.status is not OrderStatus.CREATED:
-            continue
-        if order.parent_id is None:
+        if order.parent_id is not None:
+            if order.parent_id not in parents:
+                parents.append(order.parent_id)
+        elif order.status is OrderStatus.CREATED:
             svc._set_status(order, OrderStatus.CANCELLED, "intent_dropped", {}, "engine",
                             reason="intent was not sent before the restart; it is not sent now")
             report.dropped_intents.append(order.client_order_id)
-        else:
-            parent = svc._lookup(order.parent_id)
-            if parent is not None and parent.is_terminal:
-                svc._release_children(parent)
+    for parent_id in parents:  # bracket exits: send, grow or drop them as their entry stands now
+        parent = svc._lookup(parent_id)
+        if parent is not None:
+            svc._release_children(parent)
     mine = {o.client_order_id for o in open_orders}
     for bo in broker.open_orders():
         if bo.client_order_id not in mine and svc._lookup(bo.client_order_id) is None:

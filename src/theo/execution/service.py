@@ -274,8 +274,7 @@ class OrderService:
                         prev.value, order.client_order_id)
         self.journal.record_fill(order, execution, prev, self.clock.now())
         self._publish(order)
-        if order.is_terminal:
-            self._release_children(order)
+        self._release_children(order)
         return True
 
     def resolve(self, order: Order) -> None:
@@ -379,20 +378,35 @@ class OrderService:
             self._set_status(order, OrderStatus.ACCEPTED, "modified", payload)
 
     def _release_children(self, parent: Order) -> None:
-        """Send a finished entry's exits sized to what it filled, or drop them when nothing filled."""
-        children = [o for o in self._children(parent.client_order_id) if o.status is OrderStatus.CREATED]
-        if not children or not parent.is_terminal:
-            return
+        """Keep a bracket's exits in step with its entry (idempotent; also run by recovery).
+
+        The exits go out with the entry's first fill, sized to what it filled, and grow with its later
+        fills, so a filled position is never left without its stop; they are dropped when the entry ends
+        without a fill.
+        """
+        children = self._children(parent.client_order_id)
+        filled = parent.filled_qty
         for child in children:
-            if parent.filled_qty <= 0:
-                self._set_status(child, OrderStatus.CANCELLED, "parent_not_filled", {"parent": parent.client_order_id},
-                                 "engine", reason=f"entry {parent.client_order_id} ended without a fill")
-                continue
-            if child.request.quantity != parent.filled_qty:
-                child.request = replace(child.request, quantity=parent.filled_qty)
-                self.journal.record_modification(child, self.clock.now(), {"quantity": str(parent.filled_qty)},
-                                                 source="engine")
-            self._send(child)
+            if child.status is OrderStatus.CREATED:
+                if filled > 0:
+                    if child.request.quantity != filled:
+                        child.request = replace(child.request, quantity=filled)
+                        self.journal.record_modification(child, self.clock.now(), {"quantity": str(filled)},
+                                                         source="engine")
+                    self._send(child)
+                elif parent.is_terminal:
+                    self._set_status(child, OrderStatus.CANCELLED, "parent_not_filled",
+                                     {"parent": parent.client_order_id}, "engine",
+                                     reason=f"entry {parent.client_order_id} ended without a fill")
+            elif child.status in (OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED) and child.quantity < filled:
+                if any(o.filled_qty > 0 for o in children):
+                    continue  # an exit already traded: the broker has cancelled (or will cancel) the other
+                self.journal.record_event(child.client_order_id, "modify_requested", self.clock.now(),
+                                          {"quantity": str(filled), "why": "entry filled more"})
+                try:
+                    self.broker.modify(child.client_order_id, quantity=filled)
+                except BrokerError as exc:
+                    log.warning("could not grow exit %s to %s: %s", child.client_order_id, filled, exc)
 
     def _children(self, parent_id: str) -> list[Order]:
         out = []

@@ -119,7 +119,8 @@ class IndicatorSet:
 
     def _announce(self, ind: Swings, bar: Bar) -> None:
         v = ind.value
-        assert v is not None and self.bus is not None  # a change implies a point
+        assert v is not None
+        assert self.bus is not None
         high = v.high_changed and v.high is not None and v.high_ts is not None and self.journal.claim(
             self.symbol, self.timeframe, ind.name, "high", v.high_ts, v.high, bar.start)
         low = v.low_changed and v.low is not None and v.low_ts is not None and self.journal.claim(

@@ -54,8 +54,8 @@ def size_from_risk(budget: Decimal, entry: Decimal, stop: Decimal, multiplier: D
     per_unit = abs(entry - stop) * multiplier
     if per_unit <= 0 or budget <= 0:
         return ZERO
-    lots = (budget / per_unit / contract_size).to_integral_value(rounding=ROUND_FLOOR)
-    return lots * contract_size
+    lots = int((budget / per_unit / contract_size).to_integral_value(rounding=ROUND_FLOOR))
+    return Decimal(lots * contract_size)
 
 
 def _adjust_stop(side: Side, entry: Decimal, stop: Decimal, inst: Instrument, lim: Limits) -> tuple[Decimal, str]:
@@ -115,7 +115,7 @@ def plan(signal: Signal, inst: Instrument, lim: Limits, equity: Decimal, open_ri
     per_unit = dist * inst.multiplier
     qty = size_from_risk(budget, entry, stop, inst.multiplier, inst.contract_size)
     if lim.max_position_qty is not None:
-        qty = min(qty, (lim.max_position_qty / inst.contract_size).to_integral_value(ROUND_FLOOR) * inst.contract_size)
+        qty = min(qty, Decimal(int(lim.max_position_qty / inst.contract_size) * inst.contract_size))
     if lim.max_position_value is not None:
         qty = min(qty, size_from_risk(lim.max_position_value, entry, ZERO, inst.multiplier, inst.contract_size))
     # Check 9: total risk % of all open trades with this one; shrink the trade to fit the room left.

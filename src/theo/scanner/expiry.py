@@ -5,6 +5,11 @@
   month (``monthly``), holidays and early closes included (exchange calendar).
 
 A signal made after that close (post-market scanning) expires at the end of that day's post-market.
+
+For option scanners the same ``expiry`` setting also picks the contract's expiration date
+(:func:`option_expiration`): the week's Friday (``weekly``) or the month's third Friday (``monthly``),
+moved back to the previous session when the exchange is closed that day (the third-Friday rule of
+market-rules.md §5.1).
 """
 
 from __future__ import annotations
@@ -18,6 +23,31 @@ from theo.calendar import ET, MarketCalendar
 def _session_day(ts: datetime, calendar: MarketCalendar) -> date:
     s = calendar.session_at(ts)
     return s.day if s is not None else ts.astimezone(ET).date()
+
+
+def third_friday(year: int, month: int) -> date:
+    """The third Friday of a month (market-rules.md §5.1)."""
+    d = date(year, month, 1)
+    return d + timedelta(days=(4 - d.weekday()) % 7 + 14)
+
+
+def option_expiration(ts: datetime, expiry: Literal["weekly", "monthly"], calendar: MarketCalendar) -> date:
+    """The expiration of the nearest weekly or monthly option series that has not expired at ``ts``.
+
+    A Friday on which the exchange is closed (Good Friday) moves the expiration to the session before.
+    """
+    day = _session_day(ts, calendar)
+    for k in range(3):
+        if expiry == "weekly":
+            candidate = day + timedelta(days=(4 - day.weekday()) % 7 + 7 * k)
+        else:
+            year, month = divmod(day.year * 12 + day.month - 1 + k, 12)
+            candidate = third_friday(year, month + 1)
+        while not calendar.is_session(candidate):
+            candidate -= timedelta(days=1)
+        if candidate >= day:
+            return candidate
+    raise AssertionError(f"no {expiry} expiration found after {day}")  # unreachable: k=1 is always later
 
 
 def expiry_for(ts: datetime, expiry: Literal["weekly", "monthly"], kind: Literal["intraday", "positional"],

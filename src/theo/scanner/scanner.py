@@ -19,7 +19,7 @@ from theo.calendar import ET, MarketCalendar, get_calendar
 from theo.config.market import MarketConfig
 from theo.domain.enums import Exchange, OptionRight, OrderType, ProductType, SessionKind, Side
 from theo.scanner.config import ScanDefinition
-from theo.scanner.expiry import expiry_for
+from theo.scanner.expiry import expiry_for, option_expiration
 from theo.scanner.schedule import parse_cron
 from theo.scanner.strikes import select_strike
 from theo.signals.validation import SignalRecord, validate_record
@@ -160,11 +160,13 @@ class Scanner:
         start = signal.ts - timeframe_delta(signal.timeframe) if signal.timeframe else signal.ts
         right: str | None = None
         strike: Decimal | None = None
+        expiration = None
         if d.instrument_type == "OPTION" and d.option_category is not None:
             default = OptionRight.CALL if signal.side is Side.BUY else OptionRight.PUT
             right = d.option_type or default.value
             strike = select_strike(Decimal(repr(signal.price)), right, d.option_category,
                                    self.market.option_category_split)
+            expiration = option_expiration(signal.ts, d.expiry, self.calendar)
         order_type = OrderType(d.order_type)
         return SignalRecord(
             strategy=signal.strategy, symbol=signal.symbol, side=signal.side, created_at=signal.ts,
@@ -174,7 +176,7 @@ class Scanner:
             entry_price=_price(signal.limit_price if signal.limit_price is not None else signal.price),
             stop_loss=None if signal.exit else _price(signal.stop_loss),
             take_profit=None if signal.exit else _price(signal.take_profit),
-            is_exit=signal.exit, option_right=right, option_strike=strike,
+            is_exit=signal.exit, option_right=right, option_strike=strike, option_expiry=expiration,
             expires_at=expiry_for(signal.ts, d.expiry, d.type, self.calendar), reason=signal.reason,
             inputs=dict(signal.inputs), mode=d.mode, scanner=d.name, user=self.user,
         )

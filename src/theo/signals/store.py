@@ -119,7 +119,8 @@ class SignalStore:
             order_type=r.order_type.value, product_type=r.product_type.value, side=r.side.value,
             is_exit=r.is_exit, contract_size=r.contract_size, quantity=r.quantity, entry_price=r.entry_price,
             stop_loss=r.stop_loss, take_profit=r.take_profit, option_right=r.option_right,
-            option_strike=r.option_strike, status=r.status.value, created_at=r.created_at,
+            option_strike=r.option_strike, option_expiry=r.option_expiry, status=r.status.value,
+            created_at=r.created_at,
             updated_at=r.created_at, is_active=r.is_active, timeframe=r.timeframe, bar_ts=r.bar_ts,
             expires_at=r.expires_at, reason=r.reason, inputs=_json_inputs(r.inputs), mode=r.mode,
         )
@@ -160,7 +161,8 @@ def _record(row: SignalRow, strategy: str, user: str) -> SignalRecord:
         exchange=Exchange(row.exchange), order_type=OrderType(row.order_type),
         product_type=ProductType(row.product_type), entry_price=_dec(row.entry_price),
         stop_loss=_dec(row.stop_loss), take_profit=_dec(row.take_profit), is_exit=row.is_exit,
-        option_right=row.option_right, option_strike=_dec(row.option_strike), status=SignalStatus(row.status),
+        option_right=row.option_right, option_strike=_dec(row.option_strike), option_expiry=row.option_expiry,
+        status=SignalStatus(row.status),
         is_active=row.is_active, expires_at=row.expires_at, reason=row.reason, inputs=dict(row.inputs or {}),
         mode=row.mode, scanner=row.scanner, user=user,
     )

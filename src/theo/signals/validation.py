@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
+from theo.calendar import ET
 from theo.domain.enums import Exchange, OrderType, ProductType, Side, SignalStatus
 from theo.errors import OrderValidationError
 from theo.strategy.base import InputValue
@@ -39,6 +40,7 @@ class SignalRecord:
     is_exit: bool = False
     option_right: str | None = None
     option_strike: Decimal | None = None
+    option_expiry: date | None = None
     status: SignalStatus = SignalStatus.PENDING
     is_active: bool = True
     expires_at: datetime | None = None
@@ -85,6 +87,9 @@ def validate_record(r: SignalRecord) -> SignalRecord:
         if r.take_profit is not None and (r.take_profit <= r.entry_price if below else r.take_profit >= r.entry_price):
             where = "above" if below else "below"
             raise fail(f"take_profit {r.take_profit} must be {where} entry_price {r.entry_price} for {r.side.value}")
+    if r.option_expiry is not None and r.option_expiry < r.created_at.astimezone(ET).date():
+        raise fail(f"option_expiry {r.option_expiry} is before the signal's day "
+                   f"{r.created_at.astimezone(ET).date()}; that option series has expired")
     if r.mode not in MODES:
         raise fail(f"mode {r.mode!r} must be one of {', '.join(MODES)}")
     if r.expires_at is not None and r.expires_at < r.created_at:

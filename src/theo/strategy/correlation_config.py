@@ -7,9 +7,10 @@ symbol outside this set (see ``theo.scanner.config``).
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import re
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
 from theo.config.base import Section
 from theo.errors import RuleSyntaxError
@@ -17,6 +18,16 @@ from theo.strategy.rules import Rule, parse_rules
 from theo.strategy.settings import StrategySettings
 
 SYMBOL_PATTERN = r"^[A-Z][A-Z0-9]{0,15}$"
+
+
+def _symbol(value: str) -> str:
+    if not re.match(SYMBOL_PATTERN, value):
+        raise ValueError(f"symbol {value!r} must be 1-16 upper-case letters and digits starting with a letter, "
+                         f"e.g. {value.upper() if re.match(SYMBOL_PATTERN, value.upper()) else 'SPY'}")
+    return value
+
+
+Symbol = Annotated[str, AfterValidator(_symbol)]
 Sign = Literal["negative", "positive", "abs"]
 
 
@@ -28,7 +39,7 @@ class CorrelatedSymbol(Section):
     instead (a positively correlated symbol confirming the primary's breakout).
     """
 
-    symbol: str = Field(pattern=SYMBOL_PATTERN)
+    symbol: Symbol
     sign: Sign | None = None
     confirm: Literal["opposite", "same"] = "opposite"
 
@@ -68,7 +79,7 @@ class CorrelationStrategyConfig(StrategySettings):
     """The correlation strategy: primary vs correlated symbols, SH/SL and correlation gates."""
 
     type: Literal["correlation"] = "correlation"
-    primary: str = Field(default="SPY", pattern=SYMBOL_PATTERN)
+    primary: Symbol = "SPY"
     correlated: list[CorrelatedSymbol] = Field(default_factory=lambda: [CorrelatedSymbol(symbol="VIX")],
                                                min_length=1)
     require: Literal["all", "any"] = "all"

@@ -54,3 +54,38 @@ def test_paper_replay_at_unlimited_speed_gives_the_backtest_deals(sqlite_engine:
                        t.exit_price and str(t.exit_price), t.exit_reason) for t in backtest.journal.trades)
     assert len(expected) > 10
     assert paper == expected
+
+
+def test_paper_replay_journal_on_postgresql_is_idempotent(pg_engine: Engine) -> None:
+    cfg = TheoConfig.model_validate(CONFIG)
+    files = [DataFile(path=shared_file(f)) for f in FILES_IN]
+    first = PaperRun(cfg, pg_engine, replay=files, speed=None)
+    assert asyncio.run(first.run()) == "completed"
+    again = PaperRun(cfg, pg_engine, replay=files, speed=None)  # same config: resumes the lineage, rewrites rows
+    assert asyncio.run(again.run()) == "completed"
+    with pg_engine.connect() as conn:
+        rows = conn.execute(select(EngineJournalRow.kind, EngineJournalRow.key)).all()
+    assert len(rows) == len(set(rows))
+    assert sum(1 for k, _ in rows if k == "trade") == len(first.journal.trades) > 10
+
+
+def test_backtest_reads_bars_from_the_database(sqlite_engine: Engine) -> None:
+    from theo.engine.data import load_database
+    from theo.engine.series import from_us
+    from theo.storage.db import transaction
+    from theo.storage.models.core import BarRow
+
+    data = load_files([DataFile(path=shared_file(FILES_IN[0]))])
+    s = data.series["SPY"]
+    with transaction(sqlite_engine) as session:
+        session.add_all(BarRow(symbol="SPY", timeframe="1m", start=from_us(int(s.start_us[i])),
+                               end=from_us(int(s.end_us[i])), open=float(s.open[i]), high=float(s.high[i]),
+                               low=float(s.low[i]), close=float(s.close[i]), volume=float(s.volume[i]),
+                               tick_count=0, session="REGULAR", source="test", flags="") for i in range(len(s)))
+    db = load_database(sqlite_engine, ["SPY"], "1m")
+    assert (db.series["SPY"].close == s.close).all()
+    assert (db.series["SPY"].start_us == s.start_us).all()
+    cfg = TheoConfig.model_validate({"strategies": [CONFIG["strategies"][0] | {"symbols": ["SPY"]}]})
+    a, b = run_backtest(cfg, data), run_backtest(cfg, db)
+    assert [(t.entry_price, t.exit_price) for t in a.journal.trades] == [
+        (t.entry_price, t.exit_price) for t in b.journal.trades]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -143,3 +144,33 @@ def test_corr_rolling_from_the_store_and_too_few_points(run, tmp_path: Path) -> 
     r = run("corr", "rolling", "--symbols", "SPY", "--timeframe", "15m")
     assert r.exit_code == 2
     assert "exactly two symbols" in r.output
+
+
+def test_corr_matrix_of_imported_bars_equals_scipy_in_every_format(run) -> None:  # type: ignore[no-untyped-def]
+    from scipy.stats import kendalltau
+
+    symbols = ["SPY", "QQQ", "VIX"]
+    files = {"SPY": SPY15, "QQQ": QQQ15, "VIX": VIX15}
+    for s in symbols:  # the user's path: `theo data import`, then `theo corr matrix` on the store
+        r = run("data", "import", str(shared_file(files[s])), "--symbol", s)
+        assert r.exit_code == 0, r.output
+    closes = pd.concat({s: pd.read_csv(shared_file(files[s]), index_col="ts")["close"] for s in symbols},
+                       axis=1, join="inner")
+    rets = np.log(closes.to_numpy(float))
+    rets = np.diff(rets, axis=0)[-100:]
+    expected = np.array([[kendalltau(rets[:, i], rets[:, j]).statistic for j in range(3)] for i in range(3)])
+    base = ("corr", "matrix", "--symbols", "SPY,QQQ,VIX", "--timeframe", "15m", "--method", "kendall",
+            "--window", "100")
+    js = run(*base, "--format", "json")
+    assert js.exit_code == 0, js.output
+    data = json.loads(js.output)
+    assert data["status"] == [["ok"] * 3] * 3
+    np.testing.assert_allclose(np.array(data["values"], dtype=float), expected, atol=1e-9)
+    csv = run(*base, "--format", "csv")
+    assert csv.exit_code == 0, csv.output
+    frame = pd.read_csv(io.StringIO(csv.output), index_col="symbol")
+    assert list(frame.index) == symbols
+    np.testing.assert_allclose(frame.to_numpy(float), expected, atol=1e-9)
+    table = run(*base)  # --format table is the default
+    assert table.exit_code == 0, table.output
+    assert f"│ SPY │  1.0000 │  {expected[0, 1]:.4f} │ {expected[0, 2]:.4f} │" in table.output

@@ -92,7 +92,8 @@ def _restart_publishes_each_change_once(engine: Engine) -> None:
     before = run(120, StoredSwingJournal(engine))
     after = run(200, StoredSwingJournal(engine))  # a restart: warm-up replays bars 0..119 first
     assert before + after == reference
-    assert after and all(ts >= bars[120].start for ts, _, _ in after)
+    assert after
+    assert all(ts >= bars[120].start for ts, _, _ in after)
     assert run(200, StoredSwingJournal(engine)) == []  # a third start has nothing new to say
     points = load_points(engine, "SPY", "15m", "swing_3_3")
     assert len(points) == sum(bool(h) + bool(lo) for _, h, lo in reference)

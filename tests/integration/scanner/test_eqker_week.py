@@ -203,7 +203,8 @@ def test_exit_rules_close_earlier_entries_and_every_printed_signal_is_stored(
     result = run_scan(config, data, store=SignalStore(sqlite_engine))
     records = result.records
     exits = [r for r in records if r.is_exit]
-    assert exits and len(exits) < len(records)
+    assert exits
+    assert len(exits) < len(records)
     # What the run reports is exactly what the table accepted (UNIQUE user, strategy, symbol, created_at).
     assert result.stored == len(records)
     assert len({(r.symbol, r.created_at) for r in records}) == len(records)
@@ -213,7 +214,8 @@ def test_exit_rules_close_earlier_entries_and_every_printed_signal_is_stored(
         if r.is_exit:
             # An exit closes an entry of the other side taken on an earlier bar, never the one of its own bar.
             assert open_side is r.side.opposite
-            assert opened is not None and r.created_at > opened
+            assert opened is not None
+            assert r.created_at > opened
             open_side = None
         else:
             open_side, opened = r.side, r.created_at

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -92,3 +93,20 @@ def test_user_mistakes_are_one_line_errors(tmp_path: Path) -> None:
     wrong_tf = runner.invoke(app, ["scan", "-c", str(cfg), *coarse])
     assert wrong_tf.exit_code == 2
     assert "holds 15m bars; the strategy needs 5m bars" in wrong_tf.stderr
+
+
+def test_an_option_scanner_prints_strike_right_and_expiration(tmp_path: Path) -> None:
+    body = CONFIG.format(data_dir=tmp_path) + 'instrument_type = "OPTION"\noption_category = "OTM"\n'
+    cfg = _config(tmp_path, body.replace('expiry = "weekly"', 'expiry = "monthly"'))
+    out = runner.invoke(app, ["scan", "-c", str(cfg), *_data_args(), "--no-store", "--format", "json"])
+    assert out.exit_code == 0, out.output
+    printed = json.loads(out.stdout)
+    assert printed
+    for p in printed:
+        strike, right, expiration = p["option"].split()
+        # OTM: a call above, a put below the SPY close; $10 strikes above $200 (market-rules.md §6).
+        assert right == ("CALL" if p["side"] == "BUY" else "PUT")
+        assert Decimal(strike) % 10 == 0
+        assert (Decimal(strike) > Decimal(p["entry_price"])) == (right == "CALL")
+        assert expiration == "2019-02-15"  # February 2019's monthly series
+        assert p["quantity"] == 100

@@ -130,26 +130,38 @@ def test_cancel_and_cancel_again(tmp_path: Path) -> None:
         rig.service.cancel_order("nope")
 
 
-def test_bracket_exits_are_sent_when_the_entry_fills_sized_to_the_fill(tmp_path: Path) -> None:
+def test_bracket_exits_go_out_with_the_first_fill_and_grow_with_the_entry(tmp_path: Path) -> None:
     from theo.execution.config import ExecutionConfig, SimulatedBrokerConfig
 
     rig = make_rig(tmp_path, config=ExecutionConfig(sim=SimulatedBrokerConfig(participation=0.1)))
-    br = rig.service.create_bracket_order(req("BUY", 150, "LIMIT", limit_price=D("271.20"), tif=TimeInForce.DAY),
+    br = rig.service.create_bracket_order(req("BUY", 150, "LIMIT", limit_price=D("271.20"), tif=TimeInForce.GTC),
                                           stop_loss=D("270.50"), take_profit=D("272.00"))
     assert (br.entry.status, br.stop.status, br.target.status) == (S.ACCEPTED, S.CREATED, S.CREATED)
     assert br.stop.oco_group == br.target.oco_group
     assert br.stop.parent_id == br.entry.client_order_id
     rig.feed(bar(T0, 271.19, 271.34, 271.07, 271.34, v=1_000))  # 100 of 150 at the 271.19 open
     assert br.entry.filled_qty == D(100)
-    assert br.stop.status is S.CREATED
-    rig.service.cancel_order(br.entry.client_order_id)  # the rest is not wanted
-    assert br.entry.status is S.CANCELLED
-    assert (br.stop.status, br.stop.quantity) == (S.ACCEPTED, D(100))
-    assert br.target.quantity == D(100)
+    assert (br.stop.status, br.stop.quantity, br.target.quantity) == (S.ACCEPTED, D(100), D(100))
     assert br.stop.request.reduce_only
-    rig.feed(bar(minute(1), 271.5, 272.10, 271.4, 272.0, v=10_000))  # target 272.00 traded through
+    rig.feed(bar(minute(1), 271.15, 271.19, 271.10, 271.15, v=1_000))  # the other 50 at 271.15
+    assert br.entry.status is S.FILLED
+    assert (br.stop.quantity, br.target.quantity) == (D(150), D(150))
+    assert rig.broker.order_status(br.stop.client_order_id).quantity == D(150)  # type: ignore[union-attr]
+    rig.feed(bar(minute(2), 271.5, 272.10, 271.4, 272.0, v=10_000))  # target 272.00 traded through
     assert (br.target.status, br.stop.status) == (S.FILLED, S.CANCELLED)
     assert rig.service.positions() == {}
+
+
+def test_bracket_entry_cancelled_after_a_partial_fill_keeps_exits_for_what_filled(tmp_path: Path) -> None:
+    from theo.execution.config import ExecutionConfig, SimulatedBrokerConfig
+
+    rig = make_rig(tmp_path, config=ExecutionConfig(sim=SimulatedBrokerConfig(participation=0.1)))
+    br = rig.service.create_bracket_order(req("BUY", 150, "LIMIT", limit_price=D("271.20"), tif=TimeInForce.GTC),
+                                          stop_loss=D("270.50"), take_profit=D("272.00"))
+    rig.feed(bar(T0, 271.19, 271.34, 271.07, 271.34, v=1_000))
+    rig.service.cancel_order(br.entry.client_order_id)
+    assert (br.entry.status, br.entry.filled_qty) == (S.CANCELLED, D(100))
+    assert (br.stop.status, br.stop.quantity) == (S.ACCEPTED, D(100))
 
 
 def test_bracket_entry_without_fill_drops_its_exits(tmp_path: Path) -> None:
@@ -254,3 +266,22 @@ def test_bus_topics(tmp_path: Path) -> None:
     rig.service.create_order(req("BUY", 10))
     rig.feed(bar(T0, 271.19, 271.34, 271.07, 271.34))
     assert rig.published == [("orders.accepted", S.ACCEPTED), ("orders.filled", S.FILLED)]
+
+
+def test_recovery_sends_bracket_exits_for_a_fill_the_engine_missed(tmp_path: Path) -> None:
+    from theo.execution.config import ExecutionConfig, SimulatedBrokerConfig
+
+    cfg = ExecutionConfig(sim=SimulatedBrokerConfig(participation=0.1))
+    rig = make_rig(tmp_path, config=cfg)
+    br = rig.service.create_bracket_order(req("BUY", 150, "LIMIT", limit_price=D("271.20"), tif=TimeInForce.GTC),
+                                          stop_loss=D("270.50"), take_profit=D("272.00"))
+    rig.broker._handlers.clear()  # the engine dies before it hears of the fill
+    rig.feed(bar(T0, 271.19, 271.34, 271.07, 271.34, v=1_000))
+    again = make_rig(tmp_path, engine=rig.engine, config=cfg, start_service=False)
+    again.clock.advance_to(minute(1))
+    report = again.service.start()
+    assert report.fills_added == ["SIM-00000001"]
+    assert report.clean
+    stop = again.service.get_order_status(br.stop.client_order_id)
+    assert (stop.status, stop.quantity) == (S.ACCEPTED, D(100))
+    assert again.broker.order_status(br.target.client_order_id).quantity == D(100)  # type: ignore[union-attr]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -123,11 +123,18 @@ def test_option_scanner_picks_right_and_strike() -> None:
     assert sell is not None
     assert (buy.option_right, buy.option_strike) == ("CALL", Decimal("280.00"))
     assert (sell.option_right, sell.option_strike) == ("PUT", Decimal("260.00"))
+    assert buy.option_expiry == date(2019, 2, 15)  # weekly: that week's Friday
     assert buy.contract_size == 100
     assert buy.quantity == 100
     fixed = scanner(instrument_type="OPTION", option_type="PUT", option_category="ITM").accept(sig(ny(12, 10, 0)))
     assert fixed is not None
     assert (fixed.option_right, fixed.option_strike) == ("PUT", Decimal("280.00"))
+    monthly = scanner(instrument_type="OPTION", option_category="ATM", expiry="monthly").accept(sig(ny(12, 10, 0)))
+    assert monthly is not None
+    assert monthly.option_expiry == date(2019, 2, 15)  # February 2019's third Friday
+    equity = scanner().accept(sig(ny(12, 10, 0)))
+    assert equity is not None
+    assert equity.option_expiry is None
 
 
 def test_positional_expiry() -> None:

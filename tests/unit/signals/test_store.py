@@ -4,7 +4,7 @@ own CHECK/UNIQUE constraints (which hold even when validation is bypassed)."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -32,7 +32,7 @@ def record(**kw: Any) -> SignalRecord:
 def test_round_trip_keeps_every_field_and_the_inputs(sqlite_engine: Engine) -> None:
     store = SignalStore(sqlite_engine)
     store.register_strategy("spy_vix", "correlation", {"primary": "SPY"})
-    stored = store.add(record())
+    stored = store.add(record(option_right="CALL", option_strike=Decimal("275"), option_expiry=date(2019, 2, 15)))
     assert stored is not None
     assert stored.id > 0
     [got] = store.list()
@@ -42,6 +42,7 @@ def test_round_trip_keeps_every_field_and_the_inputs(sqlite_engine: Engine) -> N
     assert (r.entry_price, r.stop_loss, r.take_profit) == (Decimal("270.16"), Decimal("269.5"), Decimal("271.48"))
     assert r.inputs == {"SPY.close": 270.16, "SPY.sh": 270.1, "corr": -0.81, "bad": None,
                         "SPY.sh_ts": "2019-02-12T14:40:00+00:00"}
+    assert (r.option_right, r.option_strike, r.option_expiry) == ("CALL", Decimal("275"), date(2019, 2, 15))
     assert r.status is SignalStatus.PENDING
     assert r.is_active
     assert r.mode == "virtual"
@@ -120,7 +121,7 @@ VIOLATIONS: list[tuple[dict[str, Any], str]] = [
 def check_constraints(engine: Engine, kw: dict[str, Any], name: str) -> None:
     _raw(engine)  # a valid row goes in
     with pytest.raises(IntegrityError) as info:
-        _raw(engine, created_at=TS + timedelta(minutes=1), **kw)
+        _raw(engine, created_at=TS + timedelta(minutes=1), bar_ts=TS + timedelta(minutes=1), **kw)
     assert f"ck_signals_{name}" in str(info.value)
 
 
@@ -136,6 +137,15 @@ def test_database_unique_user_strategy_symbol_created_at(sqlite_engine: Engine) 
     _raw(sqlite_engine)
     with pytest.raises(IntegrityError, match="UNIQUE"):
         _raw(sqlite_engine, side="SELL", stop_loss=Decimal(101), take_profit=Decimal(98))
+
+
+def test_database_unique_strategy_symbol_side_bar(sqlite_engine: Engine) -> None:
+    _raw(sqlite_engine)
+    with pytest.raises(IntegrityError, match="UNIQUE constraint failed: signals.user_id, signals.strategy_id, "
+                                             "signals.symbol, signals.side, signals.bar_ts"):
+        _raw(sqlite_engine, created_at=TS + timedelta(seconds=1))
+    _raw(sqlite_engine, created_at=TS + timedelta(seconds=2), side="SELL", stop_loss=Decimal(101),
+         take_profit=Decimal(98))  # the other side on the same bar is not a duplicate
 
 
 def test_migration_creates_the_default_user(sqlite_engine: Engine) -> None:

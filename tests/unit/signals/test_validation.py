@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -74,3 +74,9 @@ def test_stop_side_rule_matches_its_definition(entry: Decimal, stop: Decimal, si
     else:
         with pytest.raises(OrderValidationError):
             validate_record(r)
+
+
+def test_an_expired_option_series_is_refused() -> None:
+    r = replace(record(), option_right="CALL", option_strike=Decimal("275"), option_expiry=date(2019, 2, 8))
+    with pytest.raises(OrderValidationError, match=r"option_expiry 2019-02-08 is before the signal's day 2019-02-12"):
+        validate_record(r)

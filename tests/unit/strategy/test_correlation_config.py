@@ -55,7 +55,7 @@ quality = {max_gap_bars = 1, stale_after_seconds = 600}
         ('correlated = ["VIX", "VIX"]', ["VIX", "listed twice"]),
         ('correlated = ["SPY"]', ["SPY", "listed twice"]),
         ("correlated = []", ["correlated", "at least 1"]),
-        ('correlated = ["vix"]', ["correlated.0.symbol", "vix"]),
+        ('correlated = ["vix"]', ["correlated.0.symbol", "symbol 'vix' must be", "e.g. VIX"]),
         ('correlated = ["VIX"]\ncorrelation = {window = 10, min_points = 20}', ["min_points 20 exceeds window 10"]),
         ('correlated = ["VIX"]\ncorrelation = {method = "magic"}', ["correlation.method", "magic"]),
         ('correlated = ["VIX"]\nrequire = "most"', ["require", "most"]),
@@ -67,3 +67,10 @@ def test_invalid_configs_are_refused_at_load(tmp_path: Path, extra: str, fragmen
         _load(tmp_path, BASE + extra + "\n")
     for fragment in fragments:
         assert fragment in str(info.value)
+
+
+def test_a_malformed_primary_symbol_is_explained(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        _load(tmp_path, BASE.replace('"SPY"', '"spy"') + 'correlated = ["VIX"]\n')
+    assert "primary = 'spy': symbol 'spy' must be 1-16 upper-case letters" in str(info.value)
+    assert "e.g. SPY" in str(info.value)

@@ -7,7 +7,7 @@ and PostgreSQL alike.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -15,6 +15,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -95,6 +96,7 @@ class SignalRow(Base):
     take_profit: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
     option_right: Mapped[str | None] = mapped_column(String(4), nullable=True)
     option_strike: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
+    option_expiry: Mapped[date | None] = mapped_column(Date, nullable=True)
     status: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -109,6 +111,8 @@ class SignalRow(Base):
     __table_args__ = (
         *(CheckConstraint(sql, name=name) for name, sql in SIGNAL_CHECKS),
         UniqueConstraint("user_id", "strategy_id", "symbol", "created_at"),
+        # Duplicate suppression (plan §3: same strategy, symbol, side and bar), held even across processes.
+        UniqueConstraint("user_id", "strategy_id", "symbol", "side", "bar_ts"),
         Index("ix_signals_user_id", "user_id"),
         Index("ix_signals_strategy_id", "strategy_id"),
         Index("ix_signals_active_expires", "is_active", "expires_at"),

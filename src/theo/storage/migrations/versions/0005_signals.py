@@ -78,6 +78,7 @@ def upgrade() -> None:
         sa.Column("take_profit", MONEY, nullable=True),
         sa.Column("option_right", sa.String(length=4), nullable=True),
         sa.Column("option_strike", MONEY, nullable=True),
+        sa.Column("option_expiry", sa.Date(), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("updated_at", UTCDateTime(), nullable=False),
@@ -94,6 +95,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_signals")),
         sa.UniqueConstraint("user_id", "strategy_id", "symbol", "created_at",
                             name=op.f("uq_signals_user_id_strategy_id_symbol_created_at")),
+        sa.UniqueConstraint("user_id", "strategy_id", "symbol", "side", "bar_ts",
+                            name=op.f("uq_signals_user_id_strategy_id_symbol_side_bar_ts")),
     )
     op.create_index("ix_signals_user_id", "signals", ["user_id"])
     op.create_index("ix_signals_strategy_id", "signals", ["strategy_id"])

@@ -1,0 +1,68 @@
+"""The append-only record of pre-trade decisions (``risk_decisions``), buffered off the hot path."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine
+
+from theo.execution.orders import OrderRequest
+from theo.storage.db import transaction
+from theo.storage.models.trades import RiskDecisionRow
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    ts: datetime
+    rule: str
+    allowed: bool
+    reason: str
+    request: OrderRequest
+
+
+def request_json(req: OrderRequest) -> dict[str, Any]:
+    return {"symbol": req.symbol, "side": req.side.value, "quantity": str(req.quantity),
+            "order_type": req.order_type.value,
+            "limit_price": None if req.limit_price is None else str(req.limit_price),
+            "stop_price": None if req.stop_price is None else str(req.stop_price), "tag": req.tag,
+            "strategy": req.strategy, "signal_id": req.signal_id, "reduce_only": req.reduce_only}
+
+
+class DecisionLog:
+    """Keeps decisions in memory; denials are written at once, allowed ones in batches (:meth:`flush`)."""
+
+    def __init__(self, store: Engine | None = None, *, account: str = "", batch: int = 200,
+                 keep: int = 1000) -> None:
+        self.store = store
+        self.account = account
+        self.batch = batch
+        self.keep = keep
+        self.recent: list[Decision] = []
+        self._pending: list[Decision] = []
+
+    def add(self, decision: Decision) -> None:
+        self.recent.append(decision)
+        if len(self.recent) > self.keep:
+            del self.recent[: len(self.recent) - self.keep]
+        if self.store is None:
+            return
+        self._pending.append(decision)
+        if not decision.allowed or len(self._pending) >= self.batch:
+            self.flush()
+
+    def flush(self) -> int:
+        """Write the pending decisions in one transaction; return how many."""
+        if self.store is None or not self._pending:
+            return 0
+        rows, self._pending = self._pending, []
+        with transaction(self.store) as s:
+            for d in rows:
+                s.add(RiskDecisionRow(ts=d.ts, account=self.account, strategy=d.request.strategy,
+                                      symbol=d.request.symbol, rule=d.rule, allowed=d.allowed, reason=d.reason,
+                                      request=request_json(d.request)))
+        return len(rows)
+
+    def denials(self) -> list[Decision]:
+        return [d for d in self.recent if not d.allowed]

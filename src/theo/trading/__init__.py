@@ -1,0 +1,1 @@
+"""Trade management: trades, the event-driven trade manager, P&L and trade status (plan §5–§6)."""

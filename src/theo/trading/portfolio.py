@@ -1,0 +1,115 @@
+"""The account as the risk checks see it (:class:`~theo.risk.portfolio.PortfolioView`), kept in memory.
+
+Fed by the trade manager: fills (positions, account P&L), working orders, marks from ticks and bars, and
+its trades. Nothing here touches the database, so a check on the exit path costs microseconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date
+from decimal import Decimal
+
+from theo.calendar import ET
+from theo.clock import Clock
+from theo.domain.enums import Side
+from theo.domain.money import ZERO
+from theo.risk.margin import BrokerRiskValues
+from theo.risk.pdt import DayTradeCounter
+from theo.trading.pnl import FillLedger
+from theo.trading.trades import Trade
+
+
+class TradingPortfolio:
+    """Positions, marks, equity, working orders and trade counts of one account."""
+
+    def __init__(self, capital: Decimal, clock: Clock, day_trades: DayTradeCounter, *,
+                 trades: Callable[[], list[Trade]] | None = None,
+                 broker_values: Callable[[], BrokerRiskValues | None] | None = None,
+                 use_broker_equity: bool = False) -> None:
+        self.capital = capital
+        self.clock = clock
+        self.ledger = FillLedger()
+        self.counter = day_trades
+        self._trades = trades or (lambda: [])
+        self._broker_values = broker_values
+        self.use_broker_equity = use_broker_equity
+        self._marks: dict[str, Decimal] = {}
+        self._mark_f: dict[str, float] = {}
+        self._working: dict[tuple[str, Side], Decimal] = {}
+        self._sod: dict[date, Decimal] = {}
+        self.peak = capital
+
+    # -- feeding ----------------------------------------------------------------------------------------
+    def mark(self, symbol: str, price: float) -> None:
+        """Remember the last price (float in, Decimal out only when asked)."""
+        if self._mark_f.get(symbol) != price:
+            self._mark_f[symbol] = price
+            self._marks.pop(symbol, None)
+
+    def set_working(self, symbol: str, side: Side, delta: Decimal) -> None:
+        key = (symbol, side)
+        self._working[key] = self._working.get(key, ZERO) + delta
+
+    # -- PortfolioView ------------------------------------------------------------------------------------
+    def marks(self) -> Mapping[str, Decimal]:
+        for sym, px in self._mark_f.items():
+            if sym not in self._marks:
+                self._marks[sym] = Decimal(repr(px))
+        return self._marks
+
+    def equity(self) -> Decimal:
+        if self.use_broker_equity:
+            bv = self.broker_values()
+            if bv is not None and bv.net_liquidation is not None:
+                return bv.net_liquidation
+        return self.capital + self.ledger.pnl(self.marks()).net
+
+    def start_of_day_equity(self, day: date) -> Decimal:
+        sod = self._sod.get(day)
+        if sod is None:
+            sod = self._sod[day] = self.equity()
+        return sod
+
+    def roll_day(self, day: date) -> None:
+        """Fix the start-of-day equity of ``day`` (call at the first event of a session)."""
+        self._sod.setdefault(day, self.equity())
+
+    def position(self, symbol: str) -> Decimal:
+        return self.ledger.position(symbol)
+
+    def positions(self) -> Mapping[str, Decimal]:
+        return {s: p.quantity for s, p in self.ledger.positions.items() if p.quantity}
+
+    def working(self, symbol: str, side: Side) -> Decimal:
+        return self._working.get((symbol, side), ZERO)
+
+    def open_trade_count(self, strategy: str | None = None) -> int:
+        return sum(1 for t in self._trades() if t.is_open and (strategy is None or t.strategy == strategy))
+
+    def trades_opened_on(self, day: date, strategy: str | None = None) -> int:
+        n = 0
+        for t in self._trades():
+            when = t.entry_ts or t.created_at
+            if when is not None and when.astimezone(ET).date() == day and \
+                    (strategy is None or t.strategy == strategy):
+                n += 1
+        return n
+
+    def open_risk(self) -> Decimal:
+        return sum((t.risk for t in self._trades() if t.is_open), ZERO)
+
+    def day_pnl(self, day: date) -> Decimal:
+        return self.equity() - self.start_of_day_equity(day)
+
+    def day_trades(self, day: date) -> int:
+        return self.counter.count(day)
+
+    def broker_values(self) -> BrokerRiskValues | None:
+        return self._broker_values() if self._broker_values is not None else None
+
+    def drawdown_pct(self) -> Decimal:
+        """Drawdown from the equity peak, in % (RM-Max-sp of plan §5.5)."""
+        eq = self.equity()
+        self.peak = max(self.peak, eq)
+        return (self.peak - eq) / self.peak * 100 if self.peak > 0 else ZERO

@@ -1,0 +1,119 @@
+"""Persistence of trades, their events and the daily P&L (tables of ``storage/models/trades.py``).
+
+Writes happen after the order has been handed to the broker, never before: the order journal already
+holds the intent, and :meth:`TradeStore.load_trades` with the journal rebuilds a trade after a crash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from theo.domain.enums import Side
+from theo.domain.money import ZERO
+from theo.storage.db import transaction
+from theo.storage.models.trades import PnlDailyRow, TradeEventRow, TradeRow
+from theo.trading.pnl import PnL
+from theo.trading.trades import ExitReason, Trade, TradeStatus
+
+
+def _norm(v: Decimal | None) -> Decimal | None:
+    if v is None:
+        return None
+    d = Decimal(v)
+    return d.quantize(Decimal(1)) if d == d.to_integral_value() else d.normalize()
+
+
+def _fields(t: Trade, now: datetime) -> dict[str, Any]:
+    return {"account": t.account, "strategy": t.strategy, "ss_type": t.ss_type,
+            "ss_signal_type": "Long" if t.side is Side.BUY else "Short", "symbol": t.symbol,
+            "side": t.side.value, "status": t.status.value, "planned_qty": t.planned_qty, "entry_qty": t.entry_qty,
+            "exit_qty": t.exit_qty, "entry_price": t.entry_price, "exit_price": t.exit_price, "stop": t.stop,
+            "initial_stop": t.initial_stop, "target": t.target, "trailing_pct": t.trailing_pct, "risk": t.risk,
+            "realised_pnl": t.realised, "charges": t.charges, "net_pnl": t.realised - t.charges,
+            "exit_reason": t.exit_reason.value if t.exit_reason else "", "comment": t.comment,
+            "entry_order_id": t.entry_order_id, "signal_id": t.signal_id, "entry_ts": t.entry_ts,
+            "exit_ts": t.exit_ts, "updated_at": now}
+
+
+class TradeStore:
+    """Trades and their events in SQLite or PostgreSQL."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def save(self, trade: Trade, now: datetime, kind: str, payload: dict[str, Any] | None = None,
+             actor: str = "engine") -> int:
+        """Insert or update ``trade`` and append one event, in one transaction; return the trade id."""
+        with transaction(self.engine) as s:
+            if trade.id is None:
+                row = TradeRow(created_at=trade.created_at or now, **_fields(trade, now))
+                s.add(row)
+                s.flush()
+                trade.id = row.id
+            else:
+                existing = s.get(TradeRow, trade.id)
+                if existing is None:
+                    raise KeyError(trade.id)
+                for k, v in _fields(trade, now).items():
+                    setattr(existing, k, v)
+            s.add(TradeEventRow(trade_id=trade.id, ts=now, kind=kind, payload=payload or {}, actor=actor))
+        assert trade.id is not None
+        return trade.id
+
+    def save_daily(self, account: str, day: date, rows: Iterable[tuple[str, PnL, int]], equity: Decimal | None,
+                   now: datetime) -> None:
+        """Upsert the day's P&L per strategy (``""`` = the account)."""
+        with transaction(self.engine) as s:
+            for strategy, pnl, count in rows:
+                row = s.get(PnlDailyRow, (account, day, strategy))
+                if row is None:
+                    row = PnlDailyRow(account=account, day=day, strategy=strategy)
+                    s.add(row)
+                row.realised, row.unrealised, row.charges, row.net = pnl.realised, pnl.unrealised, pnl.charges, \
+                    pnl.net
+                row.trades, row.updated_at = count, now
+                row.equity = equity if strategy == "" else None
+
+    def load_trades(self, *, start: datetime | None = None, end: datetime | None = None, strategy: str | None = None,
+                    open_only: bool = False) -> list[Trade]:
+        """Trades by entry time (``start`` <= entry < ``end``), oldest first."""
+        with transaction(self.engine) as s:
+            q = select(TradeRow).order_by(TradeRow.entry_ts, TradeRow.id)
+            if start is not None:
+                q = q.where(TradeRow.entry_ts >= start)
+            if end is not None:
+                q = q.where(TradeRow.entry_ts < end)
+            if strategy:
+                q = q.where(TradeRow.strategy == strategy)
+            if open_only:
+                q = q.where(TradeRow.status != TradeStatus.CLOSED.value)
+            return [_to_trade(r) for r in s.scalars(q)]
+
+    def events(self, trade_id: int) -> list[dict[str, Any]]:
+        with transaction(self.engine) as s:
+            rows = s.scalars(select(TradeEventRow).where(TradeEventRow.trade_id == trade_id)
+                             .order_by(TradeEventRow.id))
+            return [{"ts": r.ts, "kind": r.kind, "payload": r.payload, "actor": r.actor} for r in rows]
+
+
+def _to_trade(r: TradeRow) -> Trade:
+    exit_qty = _norm(r.exit_qty) or ZERO
+    exit_price = _norm(r.exit_price)
+    t = Trade(strategy=r.strategy, symbol=r.symbol, side=Side(r.side), planned_qty=_norm(r.planned_qty) or ZERO,
+              entry_order_id=r.entry_order_id, stop=_norm(r.stop), target=_norm(r.target),
+              trailing_pct=_norm(r.trailing_pct), ss_type=r.ss_type, signal_id=r.signal_id, account=r.account,
+              id=r.id, status=TradeStatus(r.status), entry_qty=_norm(r.entry_qty) or ZERO,
+              entry_price=_norm(r.entry_price), exit_qty=exit_qty,
+              exit_value=(exit_price or ZERO) * exit_qty, realised=_norm(r.realised_pnl) or ZERO,
+              charges=_norm(r.charges) or ZERO, initial_stop=_norm(r.initial_stop),
+              exit_reason=ExitReason(r.exit_reason) if r.exit_reason else None, entry_ts=r.entry_ts,
+              exit_ts=r.exit_ts, created_at=r.created_at)
+    base = t.comment
+    extra = r.comment[len(base):].lstrip("; ") if r.comment.startswith(base) else r.comment
+    t.comments = [c for c in extra.split("; ") if c] if extra else []
+    return t
