@@ -71,13 +71,13 @@ def _streaming(a: Any, n: int) -> tuple[float, float]:
     return n / t, t
 
 
-def _stream_corr(method: str, n: int, x: Any, y: Any) -> float:
+def _stream_corr(method: str, n: int, x: Any, y: Any, window: int = WINDOW) -> float:
     from theo.correlation import RollingCorrelation
 
     xs, ys = x[:n].tolist(), y[:n].tolist()
 
     def run() -> None:
-        rc = RollingCorrelation(method, WINDOW, 30)
+        rc = RollingCorrelation(method, window, 30)
         for u, v in zip(xs, ys, strict=True):
             rc.update(u, v)
 
@@ -118,6 +118,9 @@ def run() -> Section:
     for method, n in (("pearson", 200_000), ("spearman", 50_000), ("kendall", 50_000)):
         section.results.append(Result(f"streaming RollingCorrelation {method}, window {WINDOW}",
                                       _stream_corr(method, n, a.close, b.close), "updates/s"))
+    for method in ("spearman", "kendall"):  # the upper window size
+        section.results.append(Result(f"streaming RollingCorrelation {method}, window 1,000",
+                                      _stream_corr(method, 20_000, a.close, b.close, 1000), "updates/s"))
 
     path = data_file("lean/SPY_1h_1998-01-02_2021-03-31.csv.gz")
     if path is not None:

@@ -53,9 +53,13 @@ def test_command_line_overrides_data_and_dates(tmp_path: Path) -> None:
              str(SHARED_DATA / "eqker/QQQ_1min_2019-02-11_2019-02-15.csv.gz"), "--from", "2019-02-12", "--to",
              "2019-02-13", "--out", str(tmp_path))
     assert r.returncode == 0, r.stderr
-    deals = (tmp_path / "deals.csv").read_text().splitlines()[1:]
+    import csv
+
+    with (tmp_path / "deals.csv").open() as fh:
+        deals = list(csv.DictReader(fh))
     assert deals
-    assert all(line.split(",")[11][:10] in ("2019-02-12", "2019-02-13") for line in deals)
+    assert all(d["entry_date"][:10] in ("2019-02-12", "2019-02-13") for d in deals)
+    assert {d["status"] for d in deals} <= {"Completed", "Running"}
 
 
 def test_bad_input_is_a_message_not_a_traceback(tmp_path: Path) -> None:

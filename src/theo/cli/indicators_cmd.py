@@ -117,7 +117,8 @@ def register(app: typer.Typer) -> None:
             console.print(f"wrote {len(frame)} rows × {len(columns)} indicator columns to {out}", highlight=False)
         else:
             shown = frame.tail(tail)
-            table = Table(title=f"{bars.symbol} {bars.timeframe} ({loaded.source}), last {len(shown)} bars")
+            table = Table(title=f"{bars.symbol} {bars.timeframe} ({loaded.source}), last {len(shown)} bars "
+                                "(columns: bar start, UTC)")
             table.add_column("output", no_wrap=True)
             for ts in shown["ts"]:
                 table.add_column(str(ts)[:16].replace("T", " "), justify="right")

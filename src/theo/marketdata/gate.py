@@ -1,17 +1,20 @@
 """Quality gate: every tick is checked here before anything else sees it (plan §1, §3.1).
 
 Rejected (with a counted, readable reason): non-finite or non-positive price, negative or non-finite
-size, exchange time too far from the clock, time outside the instrument's sessions, the same print
-delivered again by another feed (fail-over overlap) or re-sent with the same arrival stamp, and ticks
-older than the newest one of their symbol by more than the out-of-order tolerance.
+size, exchange time too far from the clock, time outside the instrument's sessions, exact duplicates, and
+ticks older than the newest one of their symbol by more than the out-of-order tolerance.
 
 Flagged but passed: z-score outliers of tick-to-tick log returns over a rolling window, and settlement
 prices that disagree with the last trade. Gap detection: :meth:`QualityGate.on_time` publishes
 ``feed.stale`` when a symbol has had no tick for ``stale_after_seconds`` while its market is open, and
 ``feed.resumed`` on its next tick.
 
-Identical prints from one feed are *not* duplicates: the tape legitimately repeats them (the real SPY file
-has 343,636 prints identical to another at millisecond resolution).
+An *exact duplicate* is a print (symbol, exchange time, price, size, exchange, condition) that was already
+delivered (a) by the same feed with the same ``trade_id`` (a message delivered twice, e.g. re-sent after a
+reconnect), or (b) by another feed, counted as a multiset (fail-over overlap: the n-th copy from a second
+feed matches the n-th from the first). Identical prints from one feed without ids, or with different ids,
+are *not* duplicates: the tape legitimately repeats them (the real SPY file has 343,636 prints identical
+to another at millisecond resolution, and they are real volume).
 """
 
 from __future__ import annotations
@@ -77,9 +80,19 @@ class _SymbolGate:
         self.source = ""
         self.stale_since: datetime | None = None
         self.z = RollingZ(window)
-        # recent print keys -> per-source delivery counts, pruned by time
-        self.keys: dict[tuple[int, float, float, str, str], Counter[str]] = {}
+        # recent print keys -> deliveries (per-source counts and ids), pruned by time
+        self.keys: dict[tuple[int, float, float, str, str], _Deliveries] = {}
         self.order: deque[tuple[int, float, float, str, str]] = deque()
+
+
+class _Deliveries:
+    """Who delivered one print key: copies per source, and the (source, trade id) pairs seen."""
+
+    __slots__ = ("counts", "ids")
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+        self.ids: set[tuple[str, str]] = set()
 
 
 class QualityGate:
@@ -129,16 +142,19 @@ class QualityGate:
                                                     f"tick (tolerance {self._tol_us / 1e6:g}s)")
         key = (ts_us, p, s, tick.exchange, tick.condition)
         seen = st.keys.get(key)
-        if seen is not None:
-            mine = seen[tick.source] + 1
-            if any(n >= mine for src, n in seen.items() if src != tick.source):
-                seen[tick.source] = mine
-                return self._reject(tick, DUPLICATE, f"same print already delivered by another feed "
-                                                     f"({', '.join(sorted(k for k in seen if k != tick.source))})")
-            seen[tick.source] = mine
-        else:
-            st.keys[key] = Counter({tick.source: 1})
+        if seen is None:
+            seen = st.keys[key] = _Deliveries()
             st.order.append(key)
+        elif tick.trade_id and (tick.source, tick.trade_id) in seen.ids:
+            return self._reject(tick, DUPLICATE, f"trade id {tick.trade_id} was already delivered by this feed")
+        mine = seen.counts[tick.source] + 1
+        seen.counts[tick.source] = mine
+        if tick.trade_id:
+            seen.ids.add((tick.source, tick.trade_id))
+        others = [src for src, n in seen.counts.items() if src != tick.source and n >= mine]
+        if others:
+            return self._reject(tick, DUPLICATE, f"same print already delivered by another feed "
+                                                 f"({', '.join(sorted(others))})")
         if ts_us > st.last_ts_us:
             st.last_ts_us = ts_us
             # forget print keys older than the window, oldest first (O(1) amortised, no pauses)
@@ -204,18 +220,24 @@ class QualityGate:
 
     # -- columns -------------------------------------------------------------------------------------------
     def check_columns(self, symbol: str, ts_us: npt.NDArray[np.int64], price: npt.NDArray[np.float64],
-                      size: npt.NDArray[np.float64], now_us: int | None = None
+                      size: npt.NDArray[np.float64], now_us: int | None = None, *,
+                      trade_id: npt.NDArray[np.object_] | None = None,
+                      exchange: npt.NDArray[np.object_] | None = None,
+                      condition: npt.NDArray[np.object_] | None = None,
                       ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.object_]]:
         """Vectorised :meth:`check` for one symbol's columns from one feed: ``(keep_mask, reasons)``.
 
         ``reasons`` holds the reason code of every rejected row ("" where kept); counters are updated.
         The clock-skew rule applies only when ``now_us`` is given (a replay of history has no clock).
+        Duplicates need ``trade_id`` (one feed: only a print delivered twice is a duplicate); give
+        ``exchange`` and ``condition`` too for the same key as :meth:`check`.
         """
         keep, reasons, outliers = check_columns_impl(
             ts_us, price, size, self.calendar_for(symbol), tol_us=self._tol_us,
             skew_us=self._skew_us if now_us is not None else None, now_us=now_us,
             window=self.config.zscore_window, threshold=self.config.zscore_threshold,
-            outside=self.config.reject_outside_sessions)
+            outside=self.config.reject_outside_sessions, trade_id=trade_id, exchange=exchange,
+            condition=condition)
         for reason, n in Counter(reasons[~keep].tolist()).items():
             self.rejections[reason] += n
         self.flags[OUTLIER] += int(outliers.sum())

@@ -7,7 +7,7 @@ import numpy.typing as npt
 
 from theo.bars.timeframes import segments_between
 from theo.calendar import MarketCalendar
-from theo.marketdata.rejection import BAD_PRICE, BAD_SIZE, CLOCK_SKEW, OUT_OF_ORDER, OUTSIDE_SESSION
+from theo.marketdata.rejection import BAD_PRICE, BAD_SIZE, CLOCK_SKEW, DUPLICATE, OUT_OF_ORDER, OUTSIDE_SESSION
 from theo.marketdata.zscore import rolling_z
 from theo.storage.types import from_micros
 
@@ -25,9 +25,26 @@ def _inside_sessions(ts_us: npt.NDArray[np.int64], calendar: MarketCalendar) -> 
     return (idx >= 0) & (ts_us < ends[np.clip(idx, 0, len(ends) - 1)])
 
 
+def _delivered_twice(keep: npt.NDArray[np.bool_], columns: dict[str, npt.NDArray[np.generic]],
+                     trade_id: npt.NDArray[np.object_]) -> npt.NDArray[np.bool_]:
+    """Rows among ``keep`` whose print key and non-empty trade id repeat an earlier row's."""
+    import pandas as pd
+
+    out = np.zeros(len(keep), dtype=bool)
+    idx = np.flatnonzero(keep & (np.asarray(trade_id, dtype=object) != ""))
+    if len(idx) > 1:
+        frame = pd.DataFrame({k: np.asarray(v)[idx] for k, v in columns.items()})
+        frame["trade_id"] = np.asarray(trade_id, dtype=object)[idx]
+        out[idx[frame.duplicated(keep="first").to_numpy()]] = True
+    return out
+
+
 def check_columns_impl(ts_us: npt.NDArray[np.int64], price: npt.NDArray[np.float64],
                        size: npt.NDArray[np.float64], calendar: MarketCalendar, *, tol_us: int,
-                       skew_us: int | None, now_us: int | None, window: int, threshold: float, outside: bool
+                       skew_us: int | None, now_us: int | None, window: int, threshold: float, outside: bool,
+                       trade_id: npt.NDArray[np.object_] | None = None,
+                       exchange: npt.NDArray[np.object_] | None = None,
+                       condition: npt.NDArray[np.object_] | None = None,
                        ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.object_], npt.NDArray[np.bool_]]:
     """Return ``(keep, reasons, outlier_flags)``; rules in the order of ``QualityGate.check``."""
     ts_us = np.asarray(ts_us, dtype=np.int64)
@@ -56,6 +73,16 @@ def check_columns_impl(ts_us: npt.NDArray[np.int64], price: npt.NDArray[np.float
     late = open_ & (ts_us < newest_before - tol_us)
     reasons[late] = OUT_OF_ORDER
     keep = open_ & ~late
+    if trade_id is not None:
+        # One feed's columns: only a print delivered twice (same key and trade id) is a duplicate.
+        cols: dict[str, npt.NDArray[np.generic]] = {"ts": ts_us, "price": price, "size": size}
+        if exchange is not None:
+            cols["exchange"] = exchange
+        if condition is not None:
+            cols["condition"] = condition
+        dup = _delivered_twice(keep, cols, trade_id)
+        reasons[dup] = DUPLICATE
+        keep &= ~dup
     outliers = np.zeros(n, dtype=bool)
     kept = np.flatnonzero(keep)
     if len(kept) > window + 1:

@@ -9,8 +9,9 @@ from __future__ import annotations
 import csv
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -34,34 +35,30 @@ def _num(value: float | int | str) -> float | int | str:
     return value
 
 
-def _iso(ts: object) -> str:
-    return ts.isoformat() if ts is not None else ""  # type: ignore[attr-defined]
+def _iso(ts: datetime | None) -> str:
+    return ts.isoformat() if ts is not None else ""
 
 
-def _dec(v: Decimal | None) -> str:
-    return "" if v is None else f"{v:.2f}" if abs(v.as_tuple().exponent) <= 2 else f"{v.normalize()}"  # type: ignore[arg-type]
+_REASONS = {"stop-loss": "stop_loss", "take-profit": "profit_target", "trailing-stop": "trailing_stop",
+            "exit-rule": "exit_rule"}
 
 
-def deals_rows(trades: Sequence[TradeRecord], last_close: dict[str, float]) -> list[dict[str, str]]:
-    """The deals report (plan §7): one row per trade, open trades marked to the last close."""
+def deals_csv(trades: Sequence[TradeRecord], last_close: Mapping[str, float], ss_types: Mapping[str, str]) -> str:
+    """The deals report (plan §7) through ``theo.reports.deals``; open trades marked to the last close."""
+    from theo.reports.deals import build_deals, render_deals
+    from theo.trading.trades import ExitReason, Trade
+
     rows = []
-    for t in sorted(trades, key=lambda t: (t.entry_ts, t.id)):
-        mark = None if t.closed else Decimal(str(last_close.get(t.symbol, float(t.entry_price))))
-        gross = t.gross_pnl(mark)
-        net = gross - t.charges
-        cost = t.entry_price * t.quantity
-        rows.append({
-            "strategy": t.strategy, "signal_type": "Long" if t.side.sign > 0 else "Short", "symbol": t.symbol,
-            "entry_qty": str(t.quantity), "exit_qty": str(t.quantity) if t.closed else "0",
-            "entry_price": f"{t.entry_price:.2f}", "exit_price": f"{t.exit_price:.2f}" if t.exit_price else "",
-            "pnl": f"{gross:.2f}", "charges": f"{t.charges:.2f}", "net_pnl": f"{net:.2f}",
-            "net_pnl_pct": f"{(net / cost * 100):.3f}" if cost else "0",
-            "entry_date": _iso(t.entry_ts), "exit_date": _iso(t.exit_ts),
-            "status": "Completed" if t.closed else "Running",
-            "comments": t.exit_reason if t.closed else f"open; marked at {mark}",
-            "entry_reason": t.signal_reason,
-        })
-    return rows
+    for n, t in enumerate(sorted(trades, key=lambda t: (t.entry_ts, t.id)), 1):
+        tr = Trade(strategy=t.strategy, symbol=t.symbol, side=t.side, planned_qty=t.quantity, entry_order_id=t.id,
+                   ss_type=ss_types.get(t.strategy, ""), id=n)
+        tr.add_entry_fill(t.quantity, t.entry_price, t.entry_charges, t.entry_ts)
+        if t.exit_price is not None and t.exit_ts is not None:
+            tr.add_exit_fill(t.quantity, t.exit_price, t.exit_charges, t.exit_ts)
+            tr.close(ExitReason(_REASONS.get(t.exit_reason, "exit_rule")), t.exit_ts)
+        rows.append(tr)
+    marks = {s: Decimal(str(v)) for s, v in last_close.items()}
+    return render_deals(build_deals(rows, marks), "csv")
 
 
 def _orders_rows(orders: Sequence[OrderRecord]) -> list[dict[str, str]]:
@@ -96,8 +93,6 @@ def _write_csv(path: Path, rows: list[dict[str, str]], header: Sequence[str]) ->
         w.writerows(rows)
 
 
-DEAL_FIELDS = ("strategy", "signal_type", "symbol", "entry_qty", "exit_qty", "entry_price", "exit_price", "pnl",
-               "charges", "net_pnl", "net_pnl_pct", "entry_date", "exit_date", "status", "comments", "entry_reason")
 ORDER_FIELDS = ("id", "strategy", "symbol", "side", "quantity", "purpose", "created", "status", "filled",
                 "fill_price", "charges", "reason")
 SIGNAL_FIELDS = ("ts", "strategy", "symbol", "side", "exit", "price", "stop_loss", "take_profit", "status", "note",
@@ -123,7 +118,8 @@ def write_outputs(result: BacktestResult, folder: Path, title: str = "Theo backt
     payload = {k: _num(v) for k, v in sorted(report.metrics.items())}
     (folder / "metrics.json").write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     last_close = {s: float(v.close[-1]) for s, v in result.data.series.items() if len(v)}
-    _write_csv(folder / "deals.csv", deals_rows(result.journal.trades, last_close), DEAL_FIELDS)
+    ss_types = {c.name: c.type for c in result.config.strategies}
+    (folder / "deals.csv").write_text(deals_csv(result.journal.trades, last_close, ss_types), encoding="utf-8")
     _write_csv(folder / "orders.csv", _orders_rows(result.journal.orders), ORDER_FIELDS)
     _write_csv(folder / "signals.csv", _signals_rows(result.journal.all_signals()), SIGNAL_FIELDS)
     if report.curve.ts_us.size:

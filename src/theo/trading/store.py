@@ -36,7 +36,8 @@ def _fields(t: Trade, now: datetime) -> dict[str, Any]:
             "initial_stop": t.initial_stop, "target": t.target, "trailing_pct": t.trailing_pct, "risk": t.risk,
             "realised_pnl": t.realised, "charges": t.charges, "net_pnl": t.realised - t.charges,
             "exit_reason": t.exit_reason.value if t.exit_reason else "", "comment": t.comment,
-            "entry_order_id": t.entry_order_id, "signal_id": t.signal_id, "entry_ts": t.entry_ts,
+            "multiplier": t.multiplier, "entry_order_id": t.entry_order_id,
+            "exit_order_ids": ",".join(t.exit_orders), "signal_id": t.signal_id, "entry_ts": t.entry_ts,
             "exit_ts": t.exit_ts, "updated_at": now}
 
 
@@ -105,7 +106,8 @@ def _to_trade(r: TradeRow) -> Trade:
     exit_qty = _norm(r.exit_qty) or ZERO
     exit_price = _norm(r.exit_price)
     t = Trade(strategy=r.strategy, symbol=r.symbol, side=Side(r.side), planned_qty=_norm(r.planned_qty) or ZERO,
-              entry_order_id=r.entry_order_id, stop=_norm(r.stop), target=_norm(r.target),
+              entry_order_id=r.entry_order_id, multiplier=_norm(r.multiplier) or Decimal(1),
+              stop=_norm(r.stop), target=_norm(r.target),
               trailing_pct=_norm(r.trailing_pct), ss_type=r.ss_type, signal_id=r.signal_id, account=r.account,
               id=r.id, status=TradeStatus(r.status), entry_qty=_norm(r.entry_qty) or ZERO,
               entry_price=_norm(r.entry_price), exit_qty=exit_qty,
@@ -113,6 +115,7 @@ def _to_trade(r: TradeRow) -> Trade:
               charges=_norm(r.charges) or ZERO, initial_stop=_norm(r.initial_stop),
               exit_reason=ExitReason(r.exit_reason) if r.exit_reason else None, entry_ts=r.entry_ts,
               exit_ts=r.exit_ts, created_at=r.created_at)
+    t.exit_orders = {cid: t.exit_reason or ExitReason.MANUAL for cid in r.exit_order_ids.split(",") if cid}
     base = t.comment
     extra = r.comment[len(base):].lstrip("; ") if r.comment.startswith(base) else r.comment
     t.comments = [c for c in extra.split("; ") if c] if extra else []

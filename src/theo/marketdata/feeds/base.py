@@ -2,8 +2,13 @@
 
 A feed is connected, subscribed to symbols, and then either iterated in time order (:meth:`Feed.events`,
 backtests and replays driven by a simulated clock) or run in real time (:meth:`Feed.run`, paper and
-live). Every event carries the feed's name in ``source`` so a fail-over can be audited. Live adapters
-reconnect by themselves and count it in :class:`FeedHealth`.
+live). Every event carries the feed's name in ``source`` so a fail-over can be audited.
+
+:meth:`Feed.serve` is the supervised form of ``run``: when the source drops (``FeedError`` or ``OSError``
+such as ``ConnectionError`` from ``connect`` or ``run``) it disconnects, waits with exponential back-off,
+reconnects, re-subscribes the same symbols and runs again, counting reconnects in :class:`FeedHealth`.
+Adapters override ``connect``/``disconnect``/``subscribe``/``unsubscribe``/``run``; a re-sent message after
+a reconnect keeps its ``trade_id`` so the quality gate rejects it as a duplicate.
 """
 
 from __future__ import annotations
@@ -14,7 +19,12 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import structlog
+
 from theo.domain.market import Bar, Quote, Tick
+from theo.errors import FeedError
+
+log = structlog.get_logger(__name__)
 
 MarketEvent = Tick | Bar | Quote
 EventHandler = Callable[[MarketEvent], None]
@@ -87,3 +97,39 @@ class Feed(ABC):
     @abstractmethod
     async def run(self, handler: EventHandler, stop: asyncio.Event) -> None:
         """Deliver events in real time (paced) to ``handler`` until exhausted or ``stop`` is set."""
+
+    async def serve(self, handler: EventHandler, stop: asyncio.Event, *, retry_initial: float = 1.0,
+                    retry_max: float = 60.0, max_reconnects: int | None = None) -> None:
+        """Run until exhausted or ``stop``, reconnecting with back-off whenever the source drops.
+
+        The wait doubles after each failure without events in between (from ``retry_initial`` up to
+        ``retry_max`` seconds) and starts again at ``retry_initial`` once events flow. After
+        ``max_reconnects`` reconnects the last failure is raised as a :class:`FeedError`.
+        """
+        delay = retry_initial
+        events_at_failure = -1
+        while not stop.is_set():
+            try:
+                self.connect()
+                self._error = ""
+                await self.run(handler, stop)
+                return
+            except (FeedError, OSError) as exc:
+                self._error = f"{type(exc).__name__}: {exc}"
+                self.disconnect()
+                if max_reconnects is not None and self._reconnects >= max_reconnects:
+                    raise FeedError(f"feed {self.name} failed {self._reconnects + 1} times, giving up: "
+                                    f"{self._error}") from exc
+                if self._events != events_at_failure:
+                    delay = retry_initial  # events flowed since the last failure: a fresh outage
+                events_at_failure = self._events
+                log.warning("feed disconnected; reconnecting", feed=self.name, error=self._error,
+                            retry_in_s=delay, reconnects=self._reconnects)
+                try:
+                    await asyncio.wait_for(stop.wait(), timeout=delay)
+                    return
+                except TimeoutError:
+                    pass
+                delay = min(delay * 2, retry_max)
+                self._reconnects += 1
+                self.subscribe(sorted(self._subscribed))  # adapters send the subscriptions again on the new session

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from theo.domain.market import Bar, Tick
-from theo.errors import FeedError
+from theo.errors import DataError, FeedError
 from theo.marketdata.feeds.base import EventHandler, Feed, MarketEvent
 from theo.marketdata.feeds.pacing import paced
 from theo.marketdata.files import ReadResult, RowRejection, TickColumns, read_market_file
@@ -37,6 +37,8 @@ class ReplayFeed(Feed):
         self.file_rejections: dict[Path, list[RowRejection]] = {}
         self.rejected: Counter[str] = Counter()
         self._results: list[tuple[str, ReadResult]] = []
+        self._next: dict[int, int] = {}  # per file: the next row to deliver after a reconnect
+        self._reported: dict[int, int] = {}  # per file: the last suspicious row reported
 
     def connect(self) -> None:
         if self._connected:
@@ -44,6 +46,9 @@ class ReplayFeed(Feed):
         self._results = []
         for path, symbol in self.paths:
             result = read_market_file(path, symbol)
+            if result.ticks is None and result.bars is None:
+                # Permanent: a DataError is not retried by ``serve`` (a FeedError would be).
+                raise DataError(f"{path}: quote files are not replayed yet; use a tick or bar file")
             self.file_rejections[path] = result.rejections
             self._results.append((symbol, result))
         if not self._subscribed:
@@ -55,42 +60,64 @@ class ReplayFeed(Feed):
         self.connect()
         return [r.ticks for s, r in self._results if s == symbol.upper() and r.ticks is not None]
 
-    def _file_events(self, symbol: str, result: ReadResult, order: int) -> Iterator[tuple[int, int, int,
-                                                                                           MarketEvent]]:
+    def _file_events(self, symbol: str, result: ReadResult, order: int, start: int
+                     ) -> Iterator[tuple[int, int, int, MarketEvent]]:
+        reported = self._reported.get(order, -1)
         if result.ticks is not None:
             cols = result.ticks
-            for i, tick in enumerate(fast_ticks(cols, self.name)):
+            for i, tick in enumerate(fast_ticks(cols, self.name, start), start):
                 if bool(cols.suspicious[i]):
-                    self.rejected[SUSPICIOUS] += 1
-                    if self.on_reject is not None:
-                        self.on_reject(Rejection(tick, SUSPICIOUS, f"{result.path} line {int(cols.line[i])}: "
-                                                 "the provider flags this print as suspicious", stage="replay"))
+                    if i > reported:  # once per feed, even when a reconnect reads the file again
+                        self._reported[order] = reported = i
+                        self.rejected[SUSPICIOUS] += 1
+                        if self.on_reject is not None:
+                            self.on_reject(Rejection(tick, SUSPICIOUS, f"{result.path} line {int(cols.line[i])}: "
+                                                     "the provider flags this print as suspicious", stage="replay"))
                     continue
                 yield int(cols.ts_us[i]), order, i, tick
         elif result.bars is not None:
-            for i, bar in enumerate(result.bars.to_bars(self.name)):
+            for i, bar in enumerate(result.bars.to_bars(self.name)[start:], start):
                 yield to_micros(bar.end), order, i, bar
-        else:
-            raise FeedError(f"{result.path}: quote files are not replayed yet; use a tick or bar file")
+
+    def _merged(self, resume: bool) -> Iterator[tuple[int, int, int, MarketEvent]]:
+        self.connect()
+        streams = [self._file_events(s, r, k, self._next.get(k, 0) if resume else 0)
+                   for k, (s, r) in enumerate(self._results) if s in self._subscribed]
+        for item in heapq.merge(*streams, key=lambda e: (e[0], e[1], e[2])):
+            self._seen(item[3])
+            yield item
 
     def events(self) -> Iterator[MarketEvent]:
-        self.connect()
-        streams = [self._file_events(s, r, k) for k, (s, r) in enumerate(self._results) if s in self._subscribed]
-        for _, _, _, ev in heapq.merge(*streams, key=lambda e: (e[0], e[1], e[2])):
-            self._seen(ev)
-            yield ev
+        for item in self._merged(resume=False):
+            yield item[3]
 
     async def run(self, handler: EventHandler, stop: asyncio.Event) -> None:
-        await paced(self.events(), handler, stop, self.speed)
+        """Deliver paced events; after a disconnect, a new ``run`` resumes after the last event delivered."""
+        current = (0, 0)  # stream and row of the event ``paced`` is about to deliver (it delivers in order)
+
+        def events() -> Iterator[MarketEvent]:
+            nonlocal current
+            for _, order, i, ev in self._merged(resume=True):
+                current = (order, i)
+                yield ev
+
+        def deliver(ev: MarketEvent) -> None:
+            handler(ev)
+            order, i = current
+            self._next[order] = i + 1  # a stream's events are delivered in row order
+
+        await paced(events(), deliver, stop, self.speed)
 
 
-def fast_ticks(cols: TickColumns, source: str) -> Iterator[Tick]:
-    """``Tick`` objects from columns, lazily (a replay of millions of prints never holds them all)."""
+def fast_ticks(cols: TickColumns, source: str, start: int = 0) -> Iterator[Tick]:
+    """``Tick`` objects from columns (from row ``start``), lazily: a replay of millions never holds them all."""
     epoch = datetime(1970, 1, 1, tzinfo=UTC)
     sym = cols.symbol
-    for t, p, s, e, c in zip(cols.ts_us.tolist(), cols.price.tolist(), cols.size.tolist(), cols.exchange.tolist(),
-                             cols.condition.tolist(), strict=True):
-        yield Tick(sym, epoch + timedelta(microseconds=t), p, s, source, str(e), str(c))
+    # The file line is the print's id within its feed: the gate rejects a line delivered twice.
+    for t, p, s, e, c, n in zip(cols.ts_us[start:].tolist(), cols.price[start:].tolist(), cols.size[start:].tolist(),
+                                cols.exchange[start:].tolist(), cols.condition[start:].tolist(),
+                                cols.line[start:].tolist(), strict=True):
+        yield Tick(sym, epoch + timedelta(microseconds=t), p, s, source, str(e), str(c), None, str(n))
 
 
 def replay_ticks(feed: ReplayFeed) -> Iterator[Tick]:

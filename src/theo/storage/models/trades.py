@@ -47,7 +47,9 @@ class TradeRow(Base):
     net_pnl: Mapped[Decimal] = mapped_column(Money)
     exit_reason: Mapped[str] = mapped_column(String(32), default="")
     comment: Mapped[str] = mapped_column(Text, default="")
+    multiplier: Mapped[Decimal] = mapped_column(Money)
     entry_order_id: Mapped[str] = mapped_column(String(64), unique=True)
+    exit_order_ids: Mapped[str] = mapped_column(Text, default="")  # comma-separated client order ids
     signal_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     entry_ts: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     exit_ts: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)

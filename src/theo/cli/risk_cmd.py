@@ -1,0 +1,116 @@
+"""`theo risk`: show and change the trading state (ACTIVE / REDUCING / HALTED) and pull the kill switch.
+
+These commands write to the store; a running engine adopts the change at its next sweep (default 5 s).
+"""
+
+from __future__ import annotations
+
+import getpass
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from theo.cli.common import ConfigOption, console, friendly_errors, get_config, open_store
+from theo.errors import ConfigError
+
+risk_app = typer.Typer(help="Trading state, kill switch and recent risk decisions.", no_args_is_help=True)
+ReasonOption = Annotated[str, typer.Option("--reason", help="Why (kept in the audit log).")]
+AccountOption = Annotated[str, typer.Option("--account", help="Account id (default: the configured one).")]
+
+
+def _actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+def _set(config: ConfigOption, to: str, reason: str, account: str, *, kill: bool = False,
+         flatten: bool = False) -> None:
+    from theo.risk.state import State, StateChange, current_state, write_state
+
+    if not reason.strip():
+        raise ConfigError("--reason is required and must not be empty: say why, it goes to the audit log")
+    cfg = get_config(config)
+    engine = open_store(cfg)
+    acct = account if account else ""
+    now, (prev, _) = datetime.now(UTC), current_state(engine, acct)
+    write_state(engine, StateChange(now, State(to), prev, reason, _actor(), acct), kill=kill, flatten=flatten)
+    what = f"kill switch requested ({'flatten' if flatten else 'no flatten'}); " if kill else ""
+    console.print(f"{what}trading state {prev.value} -> {to} for account {acct or '(default)'}: {reason}. "
+                  f"A running engine applies it at its next sweep.")
+
+
+@risk_app.command("status")
+@friendly_errors
+def status_command(config: ConfigOption = None, account: AccountOption = "") -> None:
+    """Show the trading state, its recent changes and the latest denials."""
+    from sqlalchemy import select
+
+    from theo.risk.state import current_state
+    from theo.storage.db import transaction
+    from theo.storage.models.trades import RiskDecisionRow
+
+    engine = open_store(get_config(config))
+    state, rows = current_state(engine, account)
+    console.print(f"trading state: [bold]{state.value}[/]")
+    if rows:
+        table = Table(title="recent changes")
+        for col in ("when (UTC)", "from", "to", "by", "reason", "kill"):
+            table.add_column(col, overflow="fold")
+        for r in rows[:10]:
+            kill = ("flatten" if r.flatten else "yes") + ("" if r.handled_at else " (pending)") if r.kill else ""
+            table.add_row(f"{r.ts:%Y-%m-%d %H:%M:%S}", r.previous, r.state, r.actor, r.reason, kill)
+        console.print(table)
+    with transaction(engine) as s:
+        denials = list(s.scalars(select(RiskDecisionRow).where(RiskDecisionRow.allowed.is_(False))
+                                 .order_by(RiskDecisionRow.id.desc()).limit(10)))
+        if denials:
+            table = Table(title="latest denials")
+            for col in ("when (UTC)", "strategy", "symbol", "rule", "reason"):
+                table.add_column(col, overflow="fold")
+            for d in denials:
+                table.add_row(f"{d.ts:%Y-%m-%d %H:%M:%S}", d.strategy, d.symbol, d.rule, d.reason)
+            console.print(table)
+        else:
+            console.print("no denials recorded")
+
+
+@risk_app.command("halt")
+@friendly_errors
+def halt_command(reason: ReasonOption, config: ConfigOption = None, account: AccountOption = "") -> None:
+    """HALT trading: nothing but cancels leaves."""
+    _set(config, "HALTED", reason, account)
+
+
+@risk_app.command("reduce")
+@friendly_errors
+def reduce_command(reason: ReasonOption, config: ConfigOption = None, account: AccountOption = "") -> None:
+    """Move to REDUCING: only orders that reduce exposure leave."""
+    _set(config, "REDUCING", reason, account)
+
+
+@risk_app.command("resume")
+@friendly_errors
+def resume_command(reason: ReasonOption, config: ConfigOption = None, account: AccountOption = "") -> None:
+    """Back to ACTIVE: every order the checks allow may leave."""
+    _set(config, "ACTIVE", reason, account)
+
+
+@risk_app.command("kill")
+@friendly_errors
+def kill_command(
+    config: ConfigOption = None,
+    flatten: Annotated[bool, typer.Option("--flatten", help="Also close every position at market.")] = False,
+    reason: Annotated[str, typer.Option("--reason", help="Why (kept in the audit log).")] = "kill switch",
+    account: AccountOption = "",
+) -> None:
+    """Kill switch: cancel our working orders, optionally flatten, then HALT."""
+    _set(config, "HALTED", reason, account, kill=True, flatten=flatten)
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the root app."""
+    app.add_typer(risk_app, name="risk")
