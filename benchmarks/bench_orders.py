@@ -89,7 +89,7 @@ def _round_trips(bars: list) -> list[Result]:  # type: ignore[type-arg]
             upgrade(engine)
             clock = SimulatedClock(bars[0].start)
             inst = {"SPY": equity("SPY")}
-            broker = SimulatedBroker(ExecutionConfig(), clock, inst, Path(tmp) / "sim.json" if on_disk else None)
+            broker = SimulatedBroker(ExecutionConfig(), clock, inst, Path(tmp) / "sim.db" if on_disk else None)
             svc = OrderService(broker, OrderJournal(engine, broker="sim"), clock, inst)
             svc.start()
 

@@ -145,3 +145,31 @@ def test_run_trades_the_synthetic_market_and_resumes_after_sigkill_without_dupli
     old_trades = {t["id"] for t in first["open_trades"]}  # type: ignore[union-attr]
     trades = {json.loads(p)["id"] for (p,) in db.execute("select payload from engine_journal where kind='trade'")}
     assert old_trades <= trades
+
+
+def test_sigterm_stops_the_run_cleanly(tmp_path: Path) -> None:
+    cfg = _config(tmp_path)
+    env = {**os.environ}
+    env.pop("THEO_CONFIG", None)
+    proc = subprocess.Popen([*THEO, "run", "-c", str(cfg)], cwd=REPO, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not _journal_rows(tmp_path / "var" / "theo.db"):
+        time.sleep(0.5)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=20) == 0
+    info = _status(cfg)
+    assert info["status"] == "stopped"
+    assert info["stopped"]
+
+
+def _journal_rows(db: Path) -> int:
+    import sqlite3
+
+    if not db.exists():
+        return 0
+    try:
+        with sqlite3.connect(db, timeout=1) as conn:
+            return int(conn.execute("select count(*) from engine_runs").fetchone()[0])
+    except sqlite3.OperationalError:
+        return 0

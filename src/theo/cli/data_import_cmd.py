@@ -20,6 +20,7 @@ def register(app: typer.Typer) -> None:
 @friendly_errors
 def import_files(
     files: Annotated[list[Path], typer.Argument(help="CSV, CSV.GZ or Parquet files (ticks, quotes or bars)",
+                                                metavar="FILE",
                                                 show_default=False)],
     symbol: Annotated[str, typer.Option("--symbol", "-s", help="instrument symbol the rows belong to",
                                         show_default=False)],

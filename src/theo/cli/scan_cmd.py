@@ -117,6 +117,8 @@ def scan(
         raise ConfigError("no data given: pass --data SYMBOL=PATH for every symbol the strategies use")
     cfg = get_config(config)
     first, last = _day(from_, "--from"), _day(to, "--to")
+    if first is not None and last is not None and first > last:
+        raise ConfigError(f"--from {first} is after --to {last}; give a --from on or before --to")
     start = datetime.combine(first, datetime.min.time(), tzinfo=ET).astimezone(UTC) if first else None
     end = datetime.combine(last + timedelta(days=1), datetime.min.time(), tzinfo=ET).astimezone(UTC) if last else None
     sink = SignalStore(open_store(cfg), cfg.scanner.user) if store else None
@@ -133,6 +135,8 @@ def scan(
             err_console.print(f"scanner {name} refused: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     for signal, reason in result.rejected:
         err_console.print(f"rejected {signal.symbol} {signal.side.value} at {signal.ts.isoformat()}: {reason}")
+    if result.unused:
+        err_console.print(f"not used by any enabled strategy, so not read: --data {', '.join(result.unused)}")
     for symbol, n in sorted(result.file_rejections.items()):
         if n:
             err_console.print(f"{symbol}: {n} rows of its file were rejected (see `theo data import` to inspect)")

@@ -163,6 +163,9 @@ class SymbolBook:
                 if order.purpose == "exit-rule":
                     if self.position is not None:
                         self._close(order, idx, ts_us, self._price(o, order.side, True))
+                    else:  # nothing left to close: record it, never drop an order silently
+                        order.status = OrderStatus.CANCELLED
+                        self.ctx.journal.order_changed(order)
                 else:
                     self._open(order, idx, ts_us, o)
             self.pending = []

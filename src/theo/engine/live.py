@@ -30,6 +30,7 @@ from theo.engine.records import Journal
 from theo.engine.runs import RunStore, wall_now
 from theo.engine.series import from_us, to_us
 from theo.engine.stream import StreamDriver
+from theo.errors import ConfigError
 from theo.logging import get_logger
 
 log = get_logger("theo.engine.live")
@@ -94,6 +95,13 @@ class PaperRun:
         self.store = RunStore(db)
         self.journal = Journal(listener=self.store.on_record)
         self.engine: Engine = build_engine(config, Mode.PAPER, journal=self.journal)
+        if self.feed_name == "synthetic":
+            offered = [i.symbol.upper() for i in config.marketdata.synthetic.instruments]
+            missing = [s for s in self.engine.symbols if s not in offered]
+            if missing:
+                raise ConfigError(f"the strategies trade {', '.join(missing)} but the synthetic market has only "
+                                  f"{', '.join(offered)}; add them to [[marketdata.synthetic.instruments]] or "
+                                  f"use --replay FILES")
         self.driver = StreamDriver(self.engine)
         self.state = RunState()
         self.stop = asyncio.Event()

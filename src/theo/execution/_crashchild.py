@@ -30,7 +30,7 @@ from theo.execution.journal import OrderJournal
 from theo.execution.lock import SingleWriterLock
 from theo.execution.orders import OrderRequest
 from theo.execution.service import OrderService
-from theo.execution.simulated import broker as sim_module
+from theo.execution.simulated import state as sim_module
 from theo.execution.simulated.broker import SimulatedBroker
 from theo.storage.db import make_engine, upgrade
 
@@ -142,10 +142,10 @@ def run_script(workdir: Path, crash_after: int | None = None, slow: float = 0.0,
     engine = open_store(workdir)
     config = ExecutionConfig(sim=SimulatedBrokerConfig(participation=0.5, slippage_ticks=1))
     clock = SimulatedClock(T0)
-    original_save = sim_module.save_state  # type: ignore[attr-defined]
-    sim_module.save_state = killer.wrap(original_save)  # type: ignore[attr-defined]
+    original_save = sim_module.persist
+    sim_module.persist = killer.wrap(original_save)
     try:
-        broker = SimulatedBroker(config, clock, INSTRUMENTS, workdir / "sim.json")
+        broker = SimulatedBroker(config, clock, INSTRUMENTS, workdir / "sim.db")
         journal = OrderJournal(engine, broker=broker.name, account="SIM")
         for name in JOURNAL_STEPS:
             setattr(journal, name, killer.wrap(getattr(journal, name)))
@@ -161,7 +161,7 @@ def run_script(workdir: Path, crash_after: int | None = None, slow: float = 0.0,
                 time.sleep(slow)
         svc.stop()
     finally:
-        sim_module.save_state = original_save  # type: ignore[attr-defined]
+        sim_module.persist = original_save
         engine.dispose()
     return killer.steps
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from theo.domain.enums import OrderStatus, OrderType, Side, TimeInForce
+from theo.domain.enums import Allocation, OrderStatus, OrderType, ProductType, Routing, Side, TimeInForce
 from theo.domain.money import ZERO
 from theo.execution.events import (
     BrokerEvent,
@@ -56,6 +56,13 @@ class BrokerOrder:
     perm_id: str = ""
     reason: str = ""
     revision: int = 0
+    routing: Routing = Routing.SMART
+    allocation: Allocation = Allocation.FIFO
+    product_type: ProductType = ProductType.MARGIN
+    outside_rth: bool = False
+    oco_group: str | None = None
+    trail_amount: Decimal | None = None
+    trail_percent: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)

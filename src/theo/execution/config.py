@@ -76,7 +76,8 @@ class SimulatedBrokerConfig(Section):
     participation: float | None = Field(default=None, gt=0, le=1,
                                         description="max share of a bar's/tick's volume filled; none = fill all")
     limit_fill: Literal["through", "touch"] = "through"
-    state_file: str = "sim_broker.json"
+    state_file: str = Field(default="sim_broker.db",
+                            description="SQLite file of the paper account, relative to app.data_dir")
     initial_cash: Decimal = Field(default=Decimal("100000"), ge=0)
     margin_multiplier: Decimal = Field(default=Decimal("2"), gt=0, description="Reg T: buying power = equity x 2")
 

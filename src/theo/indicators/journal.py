@@ -20,22 +20,26 @@ from theo.storage.db import transaction
 from theo.storage.models.indicators import SwingPointRow
 
 Kind = Literal["high", "low"]
-PointKey = tuple[str, str, str, str, datetime]
 
 
 class SwingJournal:
-    """Claims kept in memory for the life of the object (survives :meth:`IndicatorSet.reset`)."""
+    """Claims kept in memory for the life of the object (survives :meth:`IndicatorSet.reset`).
+
+    Swing points of one series and kind are confirmed in time order, so remembering the latest claimed
+    point per series is enough: memory stays constant however long the engine runs.
+    """
 
     def __init__(self) -> None:
-        self._seen: set[PointKey] = set()
+        self._latest: dict[tuple[str, str, str, str], datetime] = {}
 
     def claim(self, symbol: str, timeframe: str, indicator: str, kind: Kind, point_ts: datetime,
               value: float, confirmed_ts: datetime) -> bool:
         """Return True the first time this swing point is claimed, False on every later call."""
-        key = (symbol, timeframe, indicator, kind, point_ts)
-        if key in self._seen:
+        series = (symbol, timeframe, indicator, kind)
+        latest = self._latest.get(series)
+        if latest is not None and point_ts <= latest:
             return False
-        self._seen.add(key)
+        self._latest[series] = point_ts
         return True
 
 

@@ -43,6 +43,7 @@ class ScanResult:
     bars: int = 0
     stored: int = 0
     file_rejections: dict[str, int] = field(default_factory=dict)
+    unused: list[str] = field(default_factory=list)  # data symbols no enabled strategy subscribes to
 
 
 def resample(bars: Sequence[Bar], timeframe: str) -> list[Bar]:
@@ -141,6 +142,7 @@ def run_scan(config: TheoConfig, data: Mapping[str, Path], *, start: datetime | 
         raise ConfigError("no enabled strategy to scan; add a [[strategies]] block to the config")
     needs = {sub for s in strategies for sub in s.subscriptions}
     series, result.file_rejections = load_bars(data, needs)
+    result.unused = sorted(set(data) - {symbol for symbol, _ in needs})
     events: list[tuple[datetime, float, int, int, Bar]] = []
     order = {sym: i for i, sym in enumerate(sorted({s for s, _ in needs}))}
     for (symbol, tf), bars in series.items():

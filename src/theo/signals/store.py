@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Engine, and_, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from theo.domain.enums import Exchange, OrderType, ProductType, Side, SignalStatus
@@ -91,17 +92,27 @@ class SignalStore:
         """Validate and store signals in one transaction, skipping duplicates (see module doc)."""
         out: list[StoredSignal] = []
         records = [validate_record(r) for r in records]
-        with transaction(self.engine) as session:
-            uid = self._ensure_user(session)
-            for r in records:
-                sid = self._strategy_ids.get(r.strategy) or self._strategy(session, r.strategy)
-                if self._exists(session, uid, sid, r):
-                    self.duplicates.append(r.key)
-                    continue
-                row = self._row(r, uid, sid)
-                session.add(row)
-                session.flush()
-                out.append(StoredSignal(row.id, r))
+        current: SignalRecord | None = None
+        try:
+            with transaction(self.engine) as session:
+                uid = self._ensure_user(session)
+                for r in records:
+                    current = r
+                    sid = self._strategy_ids.get(r.strategy) or self._strategy(session, r.strategy)
+                    if self._exists(session, uid, sid, r):
+                        self.duplicates.append(r.key)
+                        continue
+                    row = self._row(r, uid, sid)
+                    session.add(row)
+                    session.flush()
+                    out.append(StoredSignal(row.id, r))
+        except IntegrityError as exc:
+            # Validation ran first, so this is a race: another writer stored the same signal meanwhile.
+            what = "signals" if current is None else (
+                f"signal {current.strategy}/{current.symbol} {current.side.value} at {current.created_at.isoformat()}")
+            raise StorageError(f"the database refused {what} ({exc.orig}); nothing of this batch was stored. "
+                               "Another process may have stored it meanwhile: run again, stored signals are "
+                               "skipped as duplicates") from None
         return out
 
     def _exists(self, session: Session, uid: int, sid: int, r: SignalRecord) -> bool:

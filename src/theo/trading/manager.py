@@ -313,6 +313,9 @@ class TradeManager:
         self._order_status[order.client_order_id] = order.status
         self._track_working(order)
         entry = order.client_order_id == t.entry_order_id
+        if entry and order.status is OrderStatus.REJECTED and t.id is None:
+            self._forget(t)  # the entry never left: the trade never existed
+            return
         new = self._book_fills(order, t)
         now = self.clock.now()
         if entry:
@@ -322,7 +325,7 @@ class TradeManager:
                 exits.prepare(t, self.rules)
                 self._index(t)
                 self._arm_time_exit(self._inst(t.symbol).calendar, now)
-            if t.id is None and order.status is not OrderStatus.REJECTED:
+            if t.id is None:
                 self._save(t, "opened", {"entry_order": order.client_order_id, "status": order.status.value})
             elif new:
                 self._save(t, "entry_fill", {"filled": str(t.entry_qty), "price": str(t.entry_price)})

@@ -70,8 +70,12 @@ def account_pnl(trades: Iterable[Trade], marks: Mapping[str, Decimal]) -> PnL:
 @dataclass(slots=True)
 class _Position:
     quantity: Decimal = ZERO
-    avg_cost: Decimal = ZERO
+    cost: Decimal = ZERO  # cost basis of |quantity| (qty x price), kept exact
     multiplier: Decimal = Decimal(1)
+
+    @property
+    def avg_cost(self) -> Decimal:
+        return self.cost / abs(self.quantity) if self.quantity else ZERO
 
 
 class FillLedger:
@@ -90,17 +94,18 @@ class FillLedger:
         signed = side.sign * qty
         realised = ZERO
         if pos.quantity == 0 or (pos.quantity > 0) == (signed > 0):
-            pos.avg_cost = (pos.avg_cost * abs(pos.quantity) + price * qty) / (abs(pos.quantity) + qty)
+            pos.cost += price * qty
             pos.quantity += signed
         else:
-            closed = min(abs(pos.quantity), qty)
+            held = abs(pos.quantity)
+            closed = min(held, qty)
             direction = 1 if pos.quantity > 0 else -1
-            realised = closed * (price - pos.avg_cost) * direction * pos.multiplier
+            removed = pos.cost if closed == held else pos.cost * closed / held
+            realised = (closed * price - removed) * direction * pos.multiplier
+            pos.cost -= removed
             pos.quantity += signed
-            if pos.quantity == 0:
-                pos.avg_cost = ZERO
-            elif (pos.quantity > 0) != (direction > 0):
-                pos.avg_cost = price  # flipped: the remainder opened at this price
+            if pos.quantity and (pos.quantity > 0) != (direction > 0):
+                pos.cost = price * abs(pos.quantity)  # flipped: the remainder opened at this price
         self.realised += realised
         self.charges += charges
         self.daily[ts.astimezone(ET).date()] += PnL(realised, ZERO, charges)
@@ -114,7 +119,7 @@ class FillLedger:
         out = ZERO
         for sym, pos in self.positions.items():
             if pos.quantity and sym in marks:
-                out += pos.quantity * (marks[sym] - pos.avg_cost) * pos.multiplier
+                out += (pos.quantity * marks[sym] - (1 if pos.quantity > 0 else -1) * pos.cost) * pos.multiplier
         return out
 
     def pnl(self, marks: Mapping[str, Decimal]) -> PnL:

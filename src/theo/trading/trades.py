@@ -75,6 +75,8 @@ class Trade:
     entry_price: Decimal | None = None  # average of the entry fills
     exit_qty: Decimal = ZERO
     exit_value: Decimal = ZERO  # sum of qty x price of the exit fills
+    entry_value: Decimal = ZERO  # sum of qty x price of the entry fills
+    cost_open: Decimal = ZERO  # cost basis (qty x price) of the open quantity
     realised: Decimal = ZERO
     charges: Decimal = ZERO
     initial_stop: Decimal | None = None
@@ -98,6 +100,9 @@ class Trade:
     rr_f: float | None = None
 
     def __post_init__(self) -> None:
+        if self.entry_price is not None and not self.entry_value:  # loaded from the store
+            self.entry_value = self.entry_price * self.entry_qty
+            self.cost_open = self.entry_price * self.open_qty
         if self.initial_stop is None:
             self.initial_stop = self.stop
         self.refresh_levels()
@@ -128,7 +133,7 @@ class Trade:
     def unrealised(self, mark: Decimal | None) -> Decimal:
         if mark is None or self.entry_price is None or not self.open_qty:
             return ZERO
-        return (mark - self.entry_price) * self.side.sign * self.open_qty * self.multiplier
+        return (mark * self.open_qty - self.cost_open) * self.side.sign * self.multiplier
 
     def net(self, mark: Decimal | None = None) -> Decimal:
         return self.realised + self.unrealised(mark) - self.charges
@@ -148,7 +153,9 @@ class Trade:
 
     def add_entry_fill(self, qty: Decimal, price: Decimal, charges: Decimal, ts: datetime) -> None:
         total = self.entry_qty + qty
-        self.entry_price = ((self.entry_price or ZERO) * self.entry_qty + price * qty) / total
+        self.entry_value += price * qty
+        self.cost_open += price * qty
+        self.entry_price = self.entry_value / total
         self.entry_qty = total
         self.charges += charges
         self.events.append((ts, ZERO, charges))
@@ -160,7 +167,10 @@ class Trade:
 
     def add_exit_fill(self, qty: Decimal, price: Decimal, charges: Decimal, ts: datetime) -> None:
         assert self.entry_price is not None
-        gain = (price - self.entry_price) * self.side.sign * qty * self.multiplier
+        # Cost basis leaves with the quantity; keeping it exact makes realised + unrealised exact too.
+        removed = self.cost_open if qty >= self.open_qty else self.cost_open * qty / self.open_qty
+        self.cost_open -= removed
+        gain = (price * qty - removed) * self.side.sign * self.multiplier
         self.realised += gain
         self.events.append((ts, gain, charges))
         self.exit_qty += qty

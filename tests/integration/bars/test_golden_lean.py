@@ -4,7 +4,7 @@ provider's own 1-minute bars in at least 99% of regular-session minutes (regular
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
@@ -19,6 +19,7 @@ from theo.domain.market import Bar, Tick
 from theo.marketdata.conditions import ConditionFilter
 from theo.marketdata.config import GateConfig
 from theo.marketdata.feeds.replay import ReplayFeed, fast_ticks
+from theo.marketdata.files import TickColumns
 from theo.marketdata.gate import QualityGate
 from theo.marketdata.rejection import Rejection
 from theo.storage.types import to_micros
@@ -69,7 +70,11 @@ def test_ibm_ticks_streamed_through_gate_and_aggregator_match_the_provider_minut
 def test_spy_full_file_through_the_vectorised_gate_and_aggregation_matches_the_provider(spy_cols) -> None:  # type: ignore[no-untyped-def]
     minutes = shared_file("lean/SPY_1min_2013-10-04_2013-10-11.csv.gz")
     gate = QualityGate(REPLAY_GATE, SimulatedClock(), lambda _s: CAL)
-    keep, reasons = gate.check_columns("SPY", spy_cols.ts_us, spy_cols.price, spy_cols.size)
+    keep, reasons = gate.check_columns("SPY", spy_cols.ts_us, spy_cols.price, spy_cols.size,
+                                       trade_id=_line_ids(spy_cols), exchange=spy_cols.exchange,
+                                       condition=spy_cols.condition)
+    # 343,636 prints repeat another one exactly, but each file line is its own trade: no duplicate
+    assert gate.rejections["duplicate"] == 0
     keep &= ~spy_cols.suspicious
     assert int(spy_cols.suspicious.sum()) == 10
     assert keep.sum() == len(spy_cols) - 10 - int((reasons != "").sum())
@@ -80,6 +85,34 @@ def test_spy_full_file_through_the_vectorised_gate_and_aggregation_matches_the_p
     assert both >= 0.99, f"OHLC+volume match {both:.4f}"
     assert (bars.session == 1).sum() == 1950  # one bar per regular minute
     assert SessionKind.PRE in {b.session for b in bars.to_bars()[:5]}
+
+
+def _line_ids(cols: TickColumns) -> np.ndarray:
+    return cols.line.astype(str).astype(object)
+
+
+def test_spy_prints_re_sent_after_a_reconnect_are_rejected_and_leave_the_kept_ticks_unchanged(spy_cols) -> None:  # type: ignore[no-untyped-def]
+    ids = _line_ids(spy_cols)
+    clean = QualityGate(REPLAY_GATE, SimulatedClock(), lambda _s: CAL)
+    keep_clean, _ = clean.check_columns("SPY", spy_cols.ts_us, spy_cols.price, spy_cols.size, trade_id=ids,
+                                        exchange=spy_cols.exchange, condition=spy_cols.condition)
+    # at 10:00 on 2013-10-08 the feed drops and re-sends its last 300 prints (an adapter replaying its buffer)
+    at = int(np.searchsorted(spy_cols.ts_us, to_micros(datetime(2013, 10, 8, 14, 0, tzinfo=UTC))))
+    resent = np.arange(at - 300, at)
+    span_s = (spy_cols.ts_us[at - 1] - spy_cols.ts_us[at - 300]) / 1e6
+    cols = [np.insert(a, at, a[resent]) for a in (spy_cols.ts_us, spy_cols.price, spy_cols.size,
+                                                  spy_cols.exchange, spy_cols.condition, ids)]
+    gate = QualityGate(REPLAY_GATE, SimulatedClock(), lambda _s: CAL)
+    keep, reasons = gate.check_columns("SPY", cols[0], cols[1], cols[2], trade_id=cols[5], exchange=cols[3],
+                                       condition=cols[4])
+    tol = REPLAY_GATE.out_of_order_tolerance_seconds
+    late = int((spy_cols.ts_us[resent] < spy_cols.ts_us[at - 1] - tol * 1e6).sum())
+    assert span_s > tol and 0 < late < 300  # some re-sent prints are within the tolerance, some beyond
+    assert gate.rejections["duplicate"] == 300 - late
+    assert gate.rejections["out_of_order"] == late + clean.rejections["out_of_order"]
+    assert not keep[at:at + 300].any()
+    # the kept ticks are exactly those of the clean feed, so the bars (and the provider match) are too
+    assert np.array_equal(np.delete(keep, np.arange(at, at + 300)), keep_clean)
 
 
 def test_spy_day_streamed_equals_the_vectorised_path(spy_cols) -> None:  # type: ignore[no-untyped-def]

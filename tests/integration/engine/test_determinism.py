@@ -89,3 +89,24 @@ def test_backtest_reads_bars_from_the_database(sqlite_engine: Engine) -> None:
     a, b = run_backtest(cfg, data), run_backtest(cfg, db)
     assert [(t.entry_price, t.exit_price) for t in a.journal.trades] == [
         (t.entry_price, t.exit_price) for t in b.journal.trades]
+
+
+def test_live_status_and_theo_status_describe_a_finished_run(sqlite_engine: Engine) -> None:
+    from rich.console import Console
+
+    from theo.engine.status import describe, live_view
+
+    cfg = TheoConfig.model_validate(CONFIG)
+    run = PaperRun(cfg, sqlite_engine, replay=[DataFile(path=shared_file(f)) for f in FILES_IN], speed=None)
+    asyncio.run(run.run())
+    console = Console(record=True, width=160)
+    console.print(live_view(run))
+    text = console.export_text()
+    assert "theo run #1" in text
+    assert "QQQ" in text
+    assert "last signals" in text
+    info = describe(sqlite_engine)
+    assert info is not None
+    assert info["status"] == "completed"
+    assert info["closed_trades"] == sum(1 for t in run.journal.trades if t.closed)
+    assert info["counters"]["signals"] == len(run.journal.signals)

@@ -20,7 +20,7 @@ def _setup(tmp_path: Path) -> Path:
     data.mkdir()
     engine = make_engine(f"sqlite:///{data / 'theo.db'}")
     upgrade(engine)
-    rig = make_rig(data, engine=engine, state_file="sim_broker.json")
+    rig = make_rig(data, engine=engine, state_file="sim_broker.db")
     rig.service.create_order(req("BUY", 100))
     rig.service.create_order(req("BUY", 10, "LIMIT", limit_price=D("270.00")))
     rig.feed(bar(T0, 271.19, 271.34, 271.07, 271.34))
@@ -60,9 +60,9 @@ def test_orders_and_positions_commands(tmp_path: Path) -> None:
 
 def test_positions_show_a_difference(tmp_path: Path) -> None:
     config = _setup(tmp_path)
-    (tmp_path / "var" / "sim_broker.json").unlink()
+    (tmp_path / "var" / "sim_broker.db").unlink()
     data = tmp_path / "var"
-    rig = make_rig(data, engine=make_engine(f"sqlite:///{data / 'theo.db'}"), state_file="sim_broker.json")
+    rig = make_rig(data, engine=make_engine(f"sqlite:///{data / 'theo.db'}"), state_file="sim_broker.db")
     rig.service.create_order(req("SELL", 30, symbol="AAPL"))  # a fresh broker state without the SPY fill
     result = CliRunner().invoke(app, ["positions", "-c", str(config)], env={"COLUMNS": "250"})
     assert result.exit_code == 0, result.output

@@ -65,7 +65,7 @@ def _forked(workdir: Path, crash_after: int | None) -> int:
 def _check(workdir: Path) -> None:
     engine = make_engine(f"sqlite:///{workdir / 'theo.db'}")
     journal = OrderJournal(engine)
-    state = load_state(workdir / "sim.json", _crashchild.ExecutionConfig().sim.initial_cash)
+    state = load_state(workdir / "sim.db", _crashchild.ExecutionConfig().sim.initial_cash)
     orders = {o.client_order_id: o for o in journal.load_orders()}
     # no lost fill, no invented fill
     assert {e.exec_id for e in state.executions} == journal.exec_ids()

@@ -68,6 +68,16 @@ def test_from_to_limit_the_run(tmp_path: Path) -> None:
     assert out.exit_code == 0, out.output
     days = {p["created_at"][:10] for p in json.loads(out.stdout)}
     assert days <= {"2019-02-13"}
+    backwards = runner.invoke(app, ["scan", "-c", str(cfg), *_data_args(), "--no-store", "--from", "2019-02-14",
+                                    "--to", "2019-02-13"])
+    assert backwards.exit_code == 2
+    assert "--from 2019-02-14 is after --to 2019-02-13" in backwards.stderr
+    extra = ["--data", f"IWM={shared_file('lean/IWM_1d_2000-05-26_2021-03-31.csv.gz')}"]
+    more = runner.invoke(app, ["scan", "-c", str(cfg), *_data_args(), *extra, "--no-store", "--from", "2019-02-13",
+                               "--to", "2019-02-13", "--format", "json"])
+    assert more.exit_code == 0, more.output
+    assert json.loads(more.stdout) == json.loads(out.stdout)
+    assert "not used by any enabled strategy, so not read: --data IWM" in more.stderr
 
 
 def test_user_mistakes_are_one_line_errors(tmp_path: Path) -> None:

@@ -22,14 +22,10 @@ def test_database_checks_hold_on_postgresql(pg_engine: Engine) -> None:
         check_constraints(pg_engine, kw, name)
 
 
-def test_unique_user_strategy_symbol_created_at_on_postgresql(pg_engine: Engine) -> None:
+def test_unique_keys_on_postgresql(pg_engine: Engine) -> None:
     _raw(pg_engine)
     with pytest.raises(IntegrityError, match="uq_signals_user_id_strategy_id_symbol_created_at"):
         _raw(pg_engine, side="SELL", stop_loss=Decimal(101), take_profit=Decimal(98))
-
-
-def test_unique_strategy_symbol_side_bar_on_postgresql(pg_engine: Engine) -> None:
-    _raw(pg_engine)
     with pytest.raises(IntegrityError, match="uq_signals_user_id_strategy_id_symbol_side_bar_ts"):
         _raw(pg_engine, created_at=TS + timedelta(seconds=1))
 

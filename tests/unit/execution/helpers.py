@@ -79,7 +79,7 @@ class Rig:
 
 
 def make_rig(tmp_path: Path, *, engine: Engine | None = None, config: ExecutionConfig | None = None,
-             instruments: dict[str, Instrument] | None = None, state_file: str | None = "sim.json",
+             instruments: dict[str, Instrument] | None = None, state_file: str | None = "sim.db",
              start: datetime = T0, pre_trade: Callable[..., None] | None = None, start_service: bool = True) -> Rig:
     engine = engine or migrated_sqlite(tmp_path / "theo.db")
     clock = SimulatedClock(start)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from theo.domain.enums import OrderStatus as S
-from theo.domain.enums import SessionKind, TimeInForce
+from theo.domain.enums import Allocation, Routing, SessionKind, TimeInForce
 from theo.errors import BrokerError
 from theo.execution.config import ExecutionConfig, SimulatedBrokerConfig
 from theo.execution.simulated.broker import SimulatedBroker
@@ -197,7 +197,7 @@ def test_gtc_order_survives_a_restart(tmp_path: Path) -> None:
     rig = make_rig(tmp_path)
     order = rig.service.create_order(req("BUY", 10, "LIMIT", limit_price=D("270.00"), tif=TimeInForce.GTC))
     rig.service.stop()
-    again = SimulatedBroker(ExecutionConfig(), rig.clock, INSTRUMENTS, tmp_path / "sim.json")
+    again = SimulatedBroker(ExecutionConfig(), rig.clock, INSTRUMENTS, tmp_path / "sim.db")
     assert [o.client_order_id for o in again.open_orders()] == [order.client_order_id]
     assert again.open_orders()[0].limit_price == D("270.00")
     fills = []
@@ -216,23 +216,56 @@ def test_a_bar_seen_twice_is_worked_once(tmp_path: Path) -> None:
     assert order.filled_qty == D(100)
 
 
-def test_state_is_written_atomically_and_a_torn_file_is_reported(tmp_path: Path) -> None:
+def test_state_file_is_sqlite_and_an_unreadable_file_is_reported(tmp_path: Path) -> None:
     rig = make_rig(tmp_path)
     rig.service.create_order(req("BUY", 10))
-    files = sorted(p.name for p in tmp_path.iterdir() if "sim" in p.name)
-    assert files == ["sim.json"]  # no temp file left behind
-    data = json.loads((tmp_path / "sim.json").read_text())
-    assert data["version"] == 1
-    assert len(data["orders"]) == 1
-    (tmp_path / "bad.json").write_text('{"version": 1, "cash": "1"')
-    with pytest.raises(BrokerError, match=r"bad\.json is unreadable"):
-        load_state(tmp_path / "bad.json", D(0))
+    with sqlite3.connect(tmp_path / "sim.db") as conn:
+        assert conn.execute("SELECT value FROM meta WHERE key = 'version'").fetchone() == ("2",)
+        assert conn.execute("SELECT cid FROM orders").fetchall() == [("man-20190211-0001",)]
+    (tmp_path / "bad.db").write_text('{"version": 1, "cash": "1"')  # an old JSON state, or any other file
+    with pytest.raises(BrokerError, match=r"bad\.db is unreadable .*move it away"):
+        load_state(tmp_path / "bad.db", D(0))
+
+
+def test_a_save_writes_only_what_changed(tmp_path: Path) -> None:
+    """The cost of a change does not grow with the history: old orders and executions are not rewritten."""
+    rig = make_rig(tmp_path)
+    for i in range(20):
+        rig.service.create_order(req("BUY", 10))
+        rig.feed(bar(minute(i), 271.19, 271.34, 271.07, 271.34))
+    rig.service.create_order(req("BUY", 10, "LIMIT", limit_price=D("200.00"), tif=TimeInForce.GTC))
+    writes: list[str] = []
+    rig.broker._store._conn.set_trace_callback(writes.append)  # type: ignore[union-attr]
+    rig.feed(bar(minute(20), 271.19, 271.34, 271.07, 271.34))  # one working order, no fill
+    order_rows = [w for w in writes if "INTO orders" in w]
+    exec_rows = [w for w in writes if "INTO executions" in w]
+    assert len(order_rows) == 1 and "man-20190211-0021" in order_rows[0]
+    assert exec_rows == []
+
+
+def test_state_on_disk_equals_the_state_in_memory(tmp_path: Path) -> None:
+    rig = make_rig(tmp_path, config=_cfg(participation=0.1, slippage_ticks=1))
+    svc = rig.service
+    svc.create_order(req("BUY", 350, tif=TimeInForce.GTC, routing=Routing.ARCA, allocation=Allocation.PRO_RATA))
+    svc.create_order(req("SELL", 30, "TRAILING_STOP", trail_percent=D("0.1"), tif=TimeInForce.GTC))
+    svc.create_oco_order([req("SELL", 20, "LIMIT", limit_price=D("271.40"), tif=TimeInForce.GTC),
+                          req("SELL", 20, "STOP", stop_price=D("270.00"), tif=TimeInForce.GTC)])
+    svc.create_order(req("BUY", 10, "LIMIT", limit_price=D("200.00")))
+    for i, (o, h, lo, c) in enumerate([(271.19, 271.34, 271.07, 271.34), (271.32, 271.45, 271.22, 271.24),
+                                       (271.23, 271.33, 271.04, 271.05)]):
+        rig.feed(bar(minute(i), o, h, lo, c, v=1_000))
+    rig.broker.on_time(minute(60 * 7))  # past the close: the DAY order expires
+    statuses = sorted(o.status.value for o in rig.broker.state.orders.values())
+    assert statuses == ["CANCELLED", "EXPIRED", "FILLED", "FILLED", "PARTIALLY_FILLED"]
+    again = load_state(tmp_path / "sim.db", D(0))
+    assert again.to_json() == rig.broker.state.to_json()
+    assert list(again.orders) == list(rig.broker.state.orders)  # submission order kept
 
 
 def test_nothing_working_means_no_work_and_no_write(tmp_path: Path) -> None:
     rig = make_rig(tmp_path)
     rig.feed(bar(T0, 271.19, 271.34, 271.07, 271.34))
-    assert not (tmp_path / "sim.json").exists()
+    assert not (tmp_path / "sim.db").exists()
     assert rig.broker.state.last_seen == {}
 
 

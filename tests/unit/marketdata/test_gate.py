@@ -74,6 +74,70 @@ def test_the_same_print_from_a_second_feed_is_a_duplicate_but_identical_prints_o
     assert "ibkr" in out[0].detail
 
 
+def test_a_print_delivered_twice_with_the_same_trade_id_is_a_duplicate() -> None:
+    gate, out, _, _ = _gate()
+
+    def t(trade_id: str, source: str = "polygon", price: float = 100.0) -> Tick:
+        return Tick("SPY", T0, price, 100.0, source, "P", "1", None, trade_id)
+
+    assert gate.check(t("71")) is not None
+    assert gate.check(t("72")) is not None  # identical print, another trade: real volume
+    assert gate.check(t("71")) is None  # re-sent after a reconnect
+    assert gate.check(t("71", price=100.01)) is not None  # same id, another print: not an exact duplicate
+    assert gate.check(t("")) is not None  # no id: the tape repeats prints, so it passes
+    assert gate.check(t("71", source="ibkr")) is None  # a second feed's copy of a print polygon delivered
+    assert [r.reason for r in out] == ["duplicate", "duplicate"]
+    assert "trade id 71 was already delivered by this feed" in out[0].detail
+    assert "already delivered by another feed (polygon)" in out[1].detail
+    assert gate.rejections["duplicate"] == 2
+    assert gate.passed == 4
+
+
+def test_a_resent_copy_does_not_count_as_a_new_print_for_the_fail_over_rule() -> None:
+    gate, out, _, _ = _gate()
+    a = Tick("SPY", T0, 100.0, 100.0, "ibkr", "P", "1", None, "1")
+    b = Tick("SPY", T0, 100.0, 100.0, "polygon", "P", "1", None, "x9")
+    assert gate.check(a) is not None
+    assert gate.check(a) is None  # ibkr re-sends it: one print, not two
+    assert gate.check(b) is None  # polygon's copy of that one print
+    assert [r.reason for r in out] == ["duplicate", "duplicate"]
+
+
+def test_check_columns_rejects_the_same_duplicates_as_check() -> None:
+    rng = np.random.default_rng(9)
+    n = 2000
+    ts = np.sort(to_micros(T0) + rng.integers(0, 600_000_000, n) // 1000 * 1000).astype(np.int64)
+    price = np.round(100 + np.cumsum(rng.choice([-0.01, 0.0, 0.01], n)), 2)
+    size = rng.choice([100.0, 200.0], n)
+    exchange = rng.choice(np.array(["P", "Q"], dtype=object), n)
+    condition = np.full(n, "1", dtype=object)
+    trade_id = np.array([str(i) for i in range(n)], dtype=object)
+    trade_id[::7] = ""  # a feed without ids for some prints
+    # a reconnect re-sends 50 prints (same ids), one of them also too late for the out-of-order tolerance
+    src = np.arange(1050, 1100)
+    at = 1100
+    ts, price, size, exchange, condition, trade_id = (
+        np.insert(a, at, a[src]) for a in (ts, price, size, exchange, condition, trade_id))
+    vec, _, _, _ = _gate(max_clock_skew_seconds=None, out_of_order_tolerance_seconds=10)
+    keep, reasons = vec.check_columns("SPY", ts, price, size, trade_id=trade_id, exchange=exchange,
+                                      condition=condition)
+    one, _, _, _ = _gate(max_clock_skew_seconds=None, out_of_order_tolerance_seconds=10)
+    from theo.storage.types import from_micros
+
+    got = [one.check(Tick("SPY", from_micros(int(t)), float(p), float(s), "polygon", e, c, None, i)) is not None
+           for t, p, s, e, c, i in zip(ts, price, size, exchange, condition, trade_id, strict=True)]
+    assert keep.tolist() == got
+    assert vec.rejections == one.rejections
+    resent_with_id = sum(1 for i in src if trade_id[i] != "")
+    assert 0 < vec.rejections["duplicate"] <= resent_with_id
+    assert vec.rejections["out_of_order"] > 0  # the oldest re-sent prints are beyond the tolerance
+    assert set(reasons[at:at + 50].tolist()) <= {"duplicate", "out_of_order", ""}
+    # without ids the columns of one feed have no duplicates at all (identical prints are real trades)
+    plain, _, _, _ = _gate(max_clock_skew_seconds=None, out_of_order_tolerance_seconds=10)
+    keep2, _ = plain.check_columns("SPY", ts, price, size)
+    assert plain.rejections["duplicate"] == 0
+
+
 def test_zscore_outliers_are_flagged_but_pass() -> None:
     gate, out, _, _ = _gate(zscore_window=50, zscore_threshold=6.0)
     rng = np.random.default_rng(0)

@@ -108,3 +108,30 @@ def test_database_replay_of_stored_bars_orders_them_by_end(sqlite_engine) -> Non
     assert [b.symbol for b in got[:2]] == ["AAA", "BBB"]
     assert got[2].flags == frozenset({"no_regular_prints"})
     assert {b.source for b in got} == {"db-replay"}
+
+
+def test_real_speed_times_k_waits_event_time_divided_by_k(two_files: list[tuple[Path, str]],
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from theo.marketdata.feeds import pacing
+
+    now = [1000.0]
+    waits: list[float] = []
+
+    async def fake_wait_for(aw, timeout: float) -> None:  # type: ignore[no-untyped-def]
+        aw.close()
+        waits.append(round(timeout, 9))
+        now[0] += timeout  # the wall clock moves by exactly the wait
+        raise TimeoutError
+
+    monkeypatch.setattr(pacing.asyncio, "wait_for", fake_wait_for)
+
+    async def main() -> list[object]:
+        monkeypatch.setattr(asyncio.get_running_loop(), "time", lambda: now[0])
+        got: list[object] = []
+        await ReplayFeed(two_files, speed=2.0).run(got.append, asyncio.Event())
+        return got
+
+    got = asyncio.run(main())
+    # prints at +0.0 (AAA), +0.0 (BBB), +0.3 (BBB), +0.4 (AAA; 0.2 is suspicious): at 2x, 0.15 s then 0.05 s
+    assert len(got) == 4
+    assert waits == [0.15, 0.05]

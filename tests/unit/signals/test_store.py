@@ -141,8 +141,8 @@ def test_database_unique_user_strategy_symbol_created_at(sqlite_engine: Engine) 
 
 def test_database_unique_strategy_symbol_side_bar(sqlite_engine: Engine) -> None:
     _raw(sqlite_engine)
-    with pytest.raises(IntegrityError, match="UNIQUE constraint failed: signals.user_id, signals.strategy_id, "
-                                             "signals.symbol, signals.side, signals.bar_ts"):
+    with pytest.raises(IntegrityError, match=r"UNIQUE constraint failed: signals\.user_id, signals\.strategy_id, "
+                                             r"signals\.symbol, signals\.side, signals\.bar_ts"):
         _raw(sqlite_engine, created_at=TS + timedelta(seconds=1))
     _raw(sqlite_engine, created_at=TS + timedelta(seconds=2), side="SELL", stop_loss=Decimal(101),
          take_profit=Decimal(98))  # the other side on the same bar is not a duplicate
@@ -151,3 +151,17 @@ def test_database_unique_strategy_symbol_side_bar(sqlite_engine: Engine) -> None
 def test_migration_creates_the_default_user(sqlite_engine: Engine) -> None:
     with sqlite_engine.connect() as conn:
         assert conn.scalars(select(UserRow.name)).all() == ["default"]
+
+
+def test_a_row_stored_by_another_writer_meanwhile_gives_a_readable_error(
+        sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    from theo.errors import StorageError
+
+    store = SignalStore(sqlite_engine)
+    assert store.add(record()) is not None
+    # Simulate the race: the duplicate check runs before the other writer's row is visible.
+    monkeypatch.setattr(SignalStore, "_exists", lambda *a: False)
+    with pytest.raises(StorageError, match=r"the database refused signal spy_vix/SPY BUY at 2019-02-12T15:00:00\+00:00 "
+                                           r"\(UNIQUE constraint failed: .*\); nothing of this batch was stored"):
+        store.add_many([record(created_at=TS + timedelta(minutes=9), bar_ts=TS), record()])
+    assert len(store.list()) == 1

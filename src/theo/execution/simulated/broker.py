@@ -39,7 +39,8 @@ from theo.execution.events import (
 )
 from theo.execution.orders import Order
 from theo.execution.simulated.fills import PriceBar, fill_price, fill_quantity, to_tick, trail_stop
-from theo.execution.simulated.state import Position, SimOrder, SimState, load_state, save_state
+from theo.execution.simulated import state as _state_module
+from theo.execution.simulated.state import Position, SimOrder, SimState, StateStore
 
 log = logging.getLogger(__name__)
 _FIRST_ONLY = (TimeInForce.IOC, TimeInForce.FOK)
@@ -61,8 +62,10 @@ class SimulatedBroker(Broker):
         self._handlers: list[EventHandler] = []
         self._last_px: dict[str, float] = {}
         self._calendars: dict[str, MarketCalendar] = {}
-        self.state = load_state(state_path, config.sim.initial_cash) if state_path else \
+        self._store = StateStore(state_path) if state_path else None
+        self.state = self._store.load(config.sim.initial_cash) if self._store else \
             SimState(cash=config.sim.initial_cash)
+        self._changed: set[str] = set()  # orders changed since the last save
         self._working: dict[str, list[str]] = {}
         for o in self.state.orders.values():
             if o.working:
@@ -75,6 +78,8 @@ class SimulatedBroker(Broker):
 
     def disconnect(self) -> None:
         self.connected = False
+        if self._store is not None:
+            self._store.close()  # reopened by the next save
 
     def subscribe(self, handler: EventHandler) -> None:
         self._handlers.append(handler)
@@ -91,7 +96,9 @@ class SimulatedBroker(Broker):
                       side=req.side, order_type=req.order_type, quantity=req.quantity, tif=req.tif,
                       submitted_at=now, limit_price=req.limit_price, stop_price=req.stop_price,
                       trail_amount=req.trail_amount, trail_percent=req.trail_percent, outside_rth=req.outside_rth,
-                      oco_group=order.oco_group)
+                      oco_group=order.oco_group, routing=req.routing, allocation=req.allocation,
+                      product_type=req.product_type, reduce_only=req.reduce_only)
+        self._changed.add(cid)
         inst = self.instruments.get(req.symbol)
         event: BrokerEvent
         if inst is None or not inst.tradable:
@@ -129,6 +136,7 @@ class SimulatedBroker(Broker):
         if quantity is not None and quantity <= so.filled_qty:
             raise BrokerError(f"simulated broker: order {client_order_id}: quantity {quantity} must exceed the "
                               f"filled {so.filled_qty}")
+        self._changed.add(client_order_id)
         if quantity is not None:
             so.quantity = quantity
         if limit_price is not None:
@@ -228,6 +236,7 @@ class SimulatedBroker(Broker):
 
     def _work(self, so: SimOrder, inst: Instrument, px: PriceBar, ts: datetime, events: list[BrokerEvent]) -> None:
         sim = self.config.sim
+        self._changed.add(so.client_order_id)  # a trailing stop or a stop-limit trigger may move
         first_only = so.tif in _FIRST_ONLY
         price = fill_price(so, px, inst.tick_size, sim.slippage_ticks, sim.limit_fill == "touch")
         qty = ZERO if price is None else fill_quantity(so.remaining, px.volume, sim.participation,
@@ -246,6 +255,7 @@ class SimulatedBroker(Broker):
     def _fill(self, so: SimOrder, inst: Instrument, qty: Decimal, price: Decimal, ts: datetime,
               events: list[BrokerEvent]) -> None:
         st = self.state
+        self._changed.add(so.client_order_id)
         charges, so.charges = self.commissions.charges(inst, so.side, qty, price, ts, so.charges)
         st.exec_seq += 1
         ex = Execution(exec_id=f"SIM-{st.exec_seq:08d}", client_order_id=so.client_order_id, symbol=so.symbol,
@@ -285,6 +295,7 @@ class SimulatedBroker(Broker):
     def _close(self, so: SimOrder, status: OrderStatus, reason: str, ts: datetime, events: list[BrokerEvent]) -> None:
         so.status = status
         so.reason = reason
+        self._changed.add(so.client_order_id)
         self._unindex(so)
         if status is OrderStatus.EXPIRED:
             events.append(OrderExpired(so.client_order_id, ts, reason=reason))
@@ -332,8 +343,9 @@ class SimulatedBroker(Broker):
 
     def _commit(self, events: list[BrokerEvent]) -> None:
         """Persist the state, then tell the subscribers (a crash in between loses no broker fact)."""
-        if self.state_path is not None:
-            save_state(self.state, self.state_path)
+        if self._store is not None:
+            _state_module.persist(self._store, self.state, self._changed)
+        self._changed.clear()  # kept on a failed save: the next save writes them too
         error: Exception | None = None
         for event in events:
             for handler in self._handlers:
@@ -351,4 +363,6 @@ class SimulatedBroker(Broker):
                            symbol=so.symbol, side=so.side, order_type=so.order_type, quantity=so.quantity,
                            filled_qty=so.filled_qty, status=so.status, tif=so.tif, limit_price=so.limit_price,
                            stop_price=so.stop_price, avg_fill_price=so.avg_fill_price, reason=so.reason,
-                           revision=so.revision)
+                           revision=so.revision, routing=so.routing, allocation=so.allocation,
+                           product_type=so.product_type, outside_rth=so.outside_rth, oco_group=so.oco_group,
+                           trail_amount=so.trail_amount, trail_percent=so.trail_percent)

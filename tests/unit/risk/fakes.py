@@ -1,0 +1,86 @@
+"""A hand-set PortfolioView and a check rig for the risk tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from theo.calendar import get_calendar
+from theo.clock import SimulatedClock
+from theo.config.market import MarketConfig
+from theo.domain.enums import OrderType, Side
+from theo.execution.orders import OrderRequest
+from theo.risk.checks import PreTradeChecks
+from theo.risk.config import RiskConfig
+from theo.risk.margin import BrokerRiskValues
+from theo.risk.state import TradingState
+
+D = Decimal
+#: Tue 2019-02-12 10:00 ET.
+NOW = datetime(2019, 2, 12, 15, 0, tzinfo=UTC)
+
+
+@dataclass
+class FakePortfolio:
+    eq: Decimal = D(100_000)
+    sod: Decimal | None = None
+    pos: dict[str, Decimal] = field(default_factory=dict)
+    px: dict[str, Decimal] = field(default_factory=lambda: {"SPY": D(270), "AAPL": D(170)})
+    work: dict[tuple[str, Side], Decimal] = field(default_factory=dict)
+    active: int = 0
+    opened_today: int = 0
+    risk_open: Decimal = D(0)
+    pnl_today: Decimal = D(0)
+    dt_count: int = 0
+    bv: BrokerRiskValues | None = None
+
+    def equity(self) -> Decimal:
+        return self.eq
+
+    def start_of_day_equity(self, day: date) -> Decimal:
+        return self.sod if self.sod is not None else self.eq
+
+    def position(self, symbol: str) -> Decimal:
+        return self.pos.get(symbol, D(0))
+
+    def positions(self) -> dict[str, Decimal]:
+        return dict(self.pos)
+
+    def marks(self) -> dict[str, Decimal]:
+        return self.px
+
+    def working(self, symbol: str, side: Side) -> Decimal:
+        return self.work.get((symbol, side), D(0))
+
+    def open_trade_count(self, strategy: str | None = None) -> int:
+        return self.active
+
+    def trades_opened_on(self, day: date, strategy: str | None = None) -> int:
+        return self.opened_today
+
+    def open_risk(self) -> Decimal:
+        return self.risk_open
+
+    def day_pnl(self, day: date) -> Decimal:
+        return self.pnl_today
+
+    def day_trades(self, day: date) -> int:
+        return self.dt_count
+
+    def broker_values(self) -> BrokerRiskValues | None:
+        return self.bv
+
+
+def make_checks(config: RiskConfig | None = None, pf: FakePortfolio | None = None,
+                now: datetime = NOW) -> tuple[PreTradeChecks, FakePortfolio, TradingState]:
+    clock = SimulatedClock(now)
+    pf = pf or FakePortfolio()
+    cfg = config or RiskConfig()
+    state = TradingState(clock, rate=cfg.rate_limit)
+    checks = PreTradeChecks(cfg, MarketConfig(), state, pf, clock, get_calendar("XNYS"))
+    return checks, pf, state
+
+
+def order(side: str = "BUY", qty: int = 100, symbol: str = "SPY", **kw: object) -> OrderRequest:
+    return OrderRequest(symbol, Side(side), D(qty), OrderType.MARKET, **kw)  # type: ignore[arg-type]

@@ -1,0 +1,182 @@
+"""Each pre-trade check denies with its rule name and a readable reason; closing orders always pass."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from tests.unit.risk.fakes import FakePortfolio, make_checks, order
+from theo.domain.enums import Side
+from theo.errors import RiskDenied
+from theo.risk.config import AccountRisk, LimitOverrides, Limits, RiskConfig
+from theo.risk.margin import BrokerRiskValues
+
+D = Decimal
+
+
+def denied(checks: object, req: object) -> RiskDenied:
+    with pytest.raises(RiskDenied) as info:
+        checks(req)  # type: ignore[operator]
+    return info.value
+
+
+def test_a_small_order_passes_every_check() -> None:
+    checks, _, _ = make_checks()
+    checks(order(qty=100))  # 100 x 270 x 1 % default stop = 270 USD risk, budget 1,000
+    assert checks.decisions.recent[-1].rule == "ALL" and checks.decisions.recent[-1].allowed
+
+
+def test_max_active_trades_and_trades_per_day() -> None:
+    checks, pf, _ = make_checks(pf=FakePortfolio(active=5))
+    exc = denied(checks, order())
+    assert exc.rule == "MAX_ACTIVE_TRADES" and "max_active_trades=5" in exc.reason
+    checks, pf, _ = make_checks(pf=FakePortfolio(opened_today=20))
+    assert denied(checks, order()).rule == "MAX_TRADES_PER_DAY"
+
+
+def test_trade_risk_above_the_budget_is_denied() -> None:
+    checks, _, _ = make_checks()
+    # 400 x 270 x 1 % = 1,080 USD > 1 % of 100,000
+    exc = denied(checks, order(qty=400))
+    assert exc.rule == "TRADE_RISK" and "1080.00" in exc.reason
+
+
+def test_total_risk_counts_the_open_trades() -> None:
+    checks, _, _ = make_checks(pf=FakePortfolio(risk_open=D(4900)))
+    assert denied(checks, order(qty=100)).rule == "TOTAL_RISK"
+
+
+def test_position_and_exposure_limits() -> None:
+    cfg = RiskConfig(account=AccountRisk(limits=Limits(max_position_qty=D(50))))
+    checks, _, _ = make_checks(cfg)
+    assert denied(checks, order(qty=60)).rule == "POSITION_LIMIT"
+    cfg = RiskConfig(account=AccountRisk(limits=Limits(max_gross_exposure_pct=D(50))))
+    checks, _, _ = make_checks(cfg, FakePortfolio(pos={"AAPL": D(250)}))
+    exc = denied(checks, order(qty=100))  # 42,500 + 27,000 > 50,000
+    assert exc.rule == "EXPOSURE_LIMIT" and "69500.00" in exc.reason
+
+
+def test_daily_loss_limit_stops_opening_orders_but_not_closing_ones() -> None:
+    checks, _, _ = make_checks(pf=FakePortfolio(pnl_today=D(-3000), pos={"SPY": D(100)}))
+    assert denied(checks, order("BUY", 10)).rule == "DAILY_LOSS_LIMIT"
+    checks(order("SELL", 100))  # closing
+
+
+def test_legacy_pdt_fourth_day_trade_denied_below_25k_closing_passes() -> None:
+    pf = FakePortfolio(eq=D(20_000), dt_count=3, pos={"SPY": D(10)})
+    checks, _, _ = make_checks(pf=pf)
+    exc = denied(checks, order("BUY", 10))
+    assert exc.rule == "PDT_LIMIT" and "3 day trades" in exc.reason and "25000" in exc.reason
+    checks(order("SELL", 10))  # closing orders always pass
+    pf.dt_count = 2
+    checks(order("BUY", 10))  # a third day trade is still allowed
+    pf.eq, pf.dt_count = D(30_000), 7
+    checks(order("BUY", 10))  # at or above 25,000 the count does not limit
+
+
+def test_legacy_pdt_follows_the_broker_count() -> None:
+    checks, _, _ = make_checks(pf=FakePortfolio(bv=BrokerRiskValues(day_trades_remaining=0)))
+    assert "DayTradesRemaining" in denied(checks, order()).reason
+
+
+def test_intraday_margin_denies_an_opening_order_beyond_the_available_margin() -> None:
+    cfg = RiskConfig(account=AccountRisk(pdt_policy="intraday_margin",
+                                         limits=Limits(account_risk_pct=D(100), max_total_risk_pct=D(100))))
+    pf = FakePortfolio(eq=D(10_000), pos={"AAPL": D(200)})  # 200 x 170 x 25 % = 8,500 used
+    checks, _, _ = make_checks(cfg, pf)
+    exc = denied(checks, order("BUY", 30))  # 30 x 270 x 25 % = 2,025 > 1,500 left
+    assert exc.rule == "INTRADAY_MARGIN" and "2025.00" in exc.reason and "1500.00" in exc.reason
+    checks(order("BUY", 20))  # 1,350 fits
+    checks(order("SELL", 200, symbol="AAPL"))  # closing passes
+    pf.bv = BrokerRiskValues(available_funds=D(1000))
+    assert denied(checks, order("BUY", 20)).rule == "INTRADAY_MARGIN"  # the broker's value wins
+
+
+def test_reg_t_margin_uses_the_house_intraday_rate() -> None:
+    lim = Limits(account_risk_pct=D(100), max_total_risk_pct=D(100), max_gross_exposure_pct=D(1000),
+                 max_net_exposure_pct=D(1000))
+    checks, pf, _ = make_checks(RiskConfig(account=AccountRisk(pdt_policy="none", limits=lim)),
+                                FakePortfolio(eq=D(30_000)))
+    assert denied(checks, order("BUY", 500)).rule == "REG_T_MARGIN"  # 135,000 x 25 % > 30,000
+    checks(order("BUY", 440))  # 118,800 x 25 % = 29,700 fits
+
+
+def test_day_trading_buying_power_is_four_times_the_maintenance_excess() -> None:
+    lim = Limits(account_risk_pct=D(100), max_total_risk_pct=D(100), max_gross_exposure_pct=D(1000),
+                 max_net_exposure_pct=D(1000))
+    pf = FakePortfolio(eq=D(40_000), pos={"AAPL": D(100)})  # maintenance 100 x 170 x 25 % = 4,250
+    checks, _, _ = make_checks(RiskConfig(account=AccountRisk(limits=lim)), pf)
+    # DTBP = 4 x (40,000 - 4,250) = 143,000; 17,000 AAPL + 470 x 270 = 143,900 > 143,000
+    exc = denied(checks, order("BUY", 470))
+    assert exc.rule == "DAY_TRADING_BP" and "143000.00" in exc.reason
+    checks(order("BUY", 460))  # 141,200 fits
+
+
+def test_overnight_buying_power_when_trades_are_held_overnight() -> None:
+    lim = Limits(account_risk_pct=D(100), max_total_risk_pct=D(100), max_gross_exposure_pct=D(1000),
+                 max_net_exposure_pct=D(1000))
+    cfg = RiskConfig.model_validate({"account": {"pdt_policy": "none", "limits": lim.model_dump()},
+                                     "trade": {"time_exit": None}})
+    checks, _, _ = make_checks(cfg, FakePortfolio(eq=D(30_000)))
+    exc = denied(checks, order("BUY", 250))  # 67,500 x 50 % = 33,750 > 30,000
+    assert exc.rule == "OVERNIGHT_BP" and "33750.00" in exc.reason
+    checks(order("BUY", 200))
+
+
+def test_overnight_check_applies_after_the_reg_t_check_time() -> None:
+    lim = Limits(account_risk_pct=D(100), max_total_risk_pct=D(100), max_gross_exposure_pct=D(1000),
+                 max_net_exposure_pct=D(1000))
+    late = datetime(2019, 2, 12, 20, 51, tzinfo=UTC)  # 15:51 ET
+    checks, _, _ = make_checks(RiskConfig(account=AccountRisk(pdt_policy="none", limits=lim)),
+                               FakePortfolio(eq=D(30_000)), now=late)
+    assert denied(checks, order("BUY", 250)).rule == "OVERNIGHT_BP"
+
+
+def test_no_price_is_a_clear_denial() -> None:
+    checks, _, _ = make_checks(pf=FakePortfolio(px={}))
+    exc = denied(checks, order())
+    assert exc.rule == "NO_PRICE" and "LIMIT" in exc.reason
+
+
+def test_order_rate_limit_counts_opening_orders_only() -> None:
+    cfg = RiskConfig.model_validate({"rate_limit": {"max_orders": 2, "per_seconds": 60}})
+    checks, pf, _ = make_checks(cfg, FakePortfolio(pos={"SPY": D(300)}))
+    checks(order("BUY", 1))
+    checks(order("BUY", 1))
+    assert denied(checks, order("BUY", 1)).rule == "ORDER_RATE"
+    checks(order("SELL", 100))  # reducing orders are never throttled
+
+
+def test_per_strategy_and_user_overrides() -> None:
+    cfg = RiskConfig(strategies={"fast": LimitOverrides(max_active_trades=1)},
+                     users={"ann": LimitOverrides(account_risk_pct=D("0.1"))})
+    checks, pf, _ = make_checks(cfg, FakePortfolio(active=1))
+    assert denied(checks, order(strategy="fast")).rule == "MAX_ACTIVE_TRADES"
+    assert cfg.limits_for("fast", "ann").account_risk_pct == D("0.1")
+    assert cfg.limits_for("fast", "ann").max_active_trades == 1
+    assert cfg.limits_for("other").max_active_trades == 5
+
+
+def test_reducing_accounts_for_other_working_exits() -> None:
+    checks, pf, _ = make_checks(pf=FakePortfolio(pos={"SPY": D(100)}, work={("SPY", Side.SELL): D(100)}))
+    assert not checks.reduces(order("SELL", 100))  # with the working sell it would go short
+    pf.work = {}
+    assert checks.reduces(order("SELL", 100))
+    assert not checks.reduces(order("SELL", 101))
+
+
+def test_denials_are_recorded_in_risk_decisions(sqlite_engine: object) -> None:
+    from sqlalchemy import select
+
+    from theo.risk.decisions import DecisionLog
+    from theo.storage.db import transaction
+    from theo.storage.models.trades import RiskDecisionRow
+
+    checks, _, _ = make_checks(pf=FakePortfolio(active=9))
+    checks.decisions = DecisionLog(sqlite_engine)  # type: ignore[arg-type]
+    denied(checks, order())
+    with transaction(sqlite_engine) as s:  # type: ignore[arg-type]
+        rows = list(s.scalars(select(RiskDecisionRow)))
+        assert [(r.rule, r.allowed, r.request["symbol"]) for r in rows] == [("MAX_ACTIVE_TRADES", False, "SPY")]

@@ -1,0 +1,179 @@
+"""The trade manager on ticks: every exit kind, fills sized to what filled, the trade's life in the store."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from tests.unit.execution.helpers import T0
+from tests.unit.trading.rig import make_trading_rig, signal
+from theo.domain.enums import OrderStatus, Side
+from theo.errors import RiskDenied
+from theo.risk.config import RiskConfig
+from theo.risk.state import State
+from theo.trading.store import TradeStore
+from theo.trading.trades import ExitReason, TradeStatus
+
+D = Decimal
+
+
+def sec(n: float) -> datetime:
+    return T0 + timedelta(seconds=n)
+
+
+def cfg(**trade: object) -> RiskConfig:
+    return RiskConfig.model_validate({"trade": trade})
+
+
+def test_stop_exits_on_the_tick_that_crosses_it(tmp_path: Path) -> None:
+    r = make_trading_rig(tmp_path)
+    r.tick(sec(0), 270.0)
+    t = r.manager.open_trade(signal(sec(0), 270.0, stop=269.0, target=273.0))
+    assert t is not None and t.status is TradeStatus.WAITING and t.planned_qty == D(1000)
+    r.tick(sec(1), 270.05)
+    assert t.status is TradeStatus.RUNNING and t.entry_price == D("270.05")
+    r.tick(sec(2), 269.01)
+    assert t.status is TradeStatus.RUNNING
+    r.tick(sec(3), 269.00)
+    assert t.status is TradeStatus.CLOSED and t.exit_reason is ExitReason.STOP_LOSS
+    assert t.exit_price == D("269.00") and t.realised == D("-1050.00")
+    stored = TradeStore(r.rig.engine).load_trades()
+    assert [(x.status, x.exit_reason, x.realised, x.entry_qty) for x in stored] == \
+        [(TradeStatus.CLOSED, ExitReason.STOP_LOSS, D("-1050"), D(1000))]
+    kinds = [e["kind"] for e in TradeStore(r.rig.engine).events(stored[0].id or 0)]
+    assert kinds[0] == "opened" and kinds[-1] == "closed" and "exit_requested" in kinds
+
+
+def test_target_short_trade(tmp_path: Path) -> None:
+    r = make_trading_rig(tmp_path)
+    r.tick(sec(0), 270.0)
+    t = r.manager.open_trade(signal(sec(0), 270.0, Side.SELL, stop=271.0, target=268.0))
+    assert t is not None
+    r.tick(sec(1), 270.0)
+    r.tick(sec(2), 268.5)
+    assert t.status is TradeStatus.RUNNING
+    r.tick(sec(3), 267.99)
+    assert t.exit_reason is ExitReason.PROFIT_TARGET and t.realised == D("2010.00")
+
+
+def test_trailing_stop_follows_the_best_price(tmp_path: Path) -> None:
+    r = make_trading_rig(tmp_path, cfg(trailing_stop_pct="0.5"))
+    r.tick(sec(0), 100.0)
+    t = r.manager.open_trade(signal(sec(0), 100.0, stop=99.0, target=110.0))
+    assert t is not None
+    r.tick(sec(1), 100.0)
+    r.tick(sec(2), 102.0)  # stop -> 101.49 (floor of 102 x 0.995)
+    assert t.stop == D("101.49") and t.status is TradeStatus.RUNNING
+    r.tick(sec(3), 101.8)  # no new high: the stop stays
+    assert t.stop == D("101.49")
+    r.tick(sec(4), 101.49)
+    assert t.exit_reason is ExitReason.TRAILING_STOP and t.exit_price == D("101.49")
+
+
+def test_risk_reduction_sells_half_and_moves_the_stop_to_break_even(tmp_path: Path) -> None:
+    r = make_trading_rig(tmp_path, cfg(rr_trigger_r="1", rr_sell_pct="50"))
+    r.tick(sec(0), 100.0)
+    t = r.manager.open_trade(signal(sec(0), 100.0, stop=99.0, target=103.0))
+    assert t is not None and t.planned_qty == D(1000)
+    r.tick(sec(1), 100.0)
+    r.tick(sec(2), 101.0)  # +1R
+    assert t.exit_qty == D(500) and t.stop == D("100.00") and t.status is TradeStatus.RUNNING
+    assert t.realised == D("500.00") and "risk reduction: sold 500" in t.comment
+    r.tick(sec(3), 100.0)  # break-even stop
+    assert t.status is TradeStatus.CLOSED and t.exit_reason is ExitReason.STOP_LOSS and t.realised == D("500.00")
+
+
+def test_exit_rule_and_manual_close(tmp_path: Path) -> None:
+    r = make_trading_rig(tmp_path)
+    r.tick(sec(0), 100.0)
+    t = r.manager.open_trade(signal(sec(0), 100.0, stop=99.0, target=103.0))
+    r.tick(sec(1), 100.0)
+    assert r.manager.on_signal(signal(sec(1), 100.5, Side.SELL, exit=True)) is None
+    r.tick(sec(2), 100.5)
+    assert t is not None and t.exit_reason is ExitReason.EXIT_RULE
+
+
+def test_time_exit_at_the_configured_time(tmp_path: Path) -> None:
+    start = datetime(2019, 2, 11, 20, 50, tzinfo=UTC)  # 15:50 ET
+    r = make_trading_rig(tmp_path, start=start)
+    r.tick(start, 100.0)
+    t = r.manager.open_trade(signal(start, 100.0, stop=99.0, target=103.0))
+    r.tick(start + timedelta(seconds=1), 100.0)
+    r.tick(start + timedelta(minutes=4, seconds=59), 100.1)
+    assert t is not None and t.status is TradeStatus.RUNNING
+    r.tick(start + timedelta(minutes=5), 100.2)  # 15:55 ET
+    assert t.status is TradeStatus.CLOSED and t.exit_reason is ExitReason.TIME_EXIT
+
+
+def test_partial_entry_then_stop_exits_only_what_filled(tmp_path: Path) -> None:
+    from tests.unit.execution.helpers import make_rig
+    from theo.execution.config import ExecutionConfig, SimulatedBrokerConfig
+    from theo.trading.manager import TradeManager
+
+    rig = make_rig(tmp_path, config=ExecutionConfig(sim=SimulatedBrokerConfig(participation=0.5)), state_file=None)
+    mgr = TradeManager(rig.service, rig.clock, None, RiskConfig(), rig.bus, rig.engine)
+    from tests.unit.trading.rig import TradingRig
+
+    r = TradingRig(rig, mgr)
+    r.tick(sec(0), 100.0)
+    t = mgr.open_trade(signal(sec(0), 100.0, stop=99.0, target=103.0))
+    assert t is not None
+    r.tick(sec(1), 100.0, size=600)  # 300 of 1,000 fill
+    assert t.entry_qty == D(300) and t.status is TradeStatus.RUNNING
+    r.tick(sec(2), 98.9, size=2000)  # stop: the rest of the entry is cancelled, 300 are sold
+    entry = rig.service.orders[t.entry_order_id]
+    assert entry.status is OrderStatus.CANCELLED
+    exit_id = next(iter(t.exit_orders))
+    assert rig.service.orders[exit_id].quantity == D(300)
+    assert t.status is TradeStatus.CLOSED and t.exit_qty == D(300)
+
+
+def test_a_denied_entry_creates_no_trade(tmp_path: Path) -> None:
+    r = make_trading_rig(tmp_path, RiskConfig.model_validate({"account": {"limits": {"max_active_trades": 0}}}))
+    r.tick(sec(0), 100.0)
+    with pytest.raises(RiskDenied) as info:
+        r.manager.open_trade(signal(sec(0), 100.0, stop=99.0))
+    assert info.value.rule == "MAX_ACTIVE_TRADES"
+    assert r.manager.trades() == [] and TradeStore(r.rig.engine).load_trades() == []
+
+
+def test_kill_switch_cancels_flattens_and_halts(tmp_path: Path) -> None:
+    r = make_trading_rig(tmp_path)
+    r.tick(sec(0), 100.0)
+    running = r.manager.open_trade(signal(sec(0), 100.0, stop=99.0, target=103.0))
+    r.tick(sec(1), 100.0)
+    waiting = r.manager.open_trade(signal(sec(1), 50.0, stop=49.0, target=53.0, symbol="AAPL"))
+    assert running is not None and waiting is not None and waiting.status is TradeStatus.WAITING
+    cancelled = r.manager.kill(flatten=True, reason="test", actor="pytest")
+    assert cancelled == 1 and r.manager.state.state is State.HALTED
+    r.tick(sec(2), 100.2)
+    assert running.exit_reason is ExitReason.KILL_SWITCH and running.status is TradeStatus.CLOSED
+    assert waiting.status is TradeStatus.CLOSED and waiting.exit_reason is ExitReason.NOT_FILLED
+    with pytest.raises(RiskDenied):
+        r.manager.open_trade(signal(sec(3), 100.0, stop=99.0))
+
+
+def test_status_per_strategy_and_symbol(tmp_path: Path) -> None:
+    r = make_trading_rig(tmp_path)
+    r.tick(sec(0), 100.0)
+    r.manager.open_trade(signal(sec(0), 100.0, stop=99.0, target=103.0))
+    rows = r.manager.status()
+    assert [(x.strategy, x.symbol, x.last_signal, x.trade_status, x.order_status) for x in rows] == \
+        [("s1", "SPY", "Long", "Waiting", "Placed")]
+    r.tick(sec(1), 100.0)
+    assert r.manager.status()[0].trade_status == "Running" and r.manager.status()[0].order_status == "Success"
+
+
+def test_drawdown_limit_halts_trading(tmp_path: Path) -> None:
+    config = RiskConfig.model_validate({"breakers": {"max_drawdown_pct": "0.5"},
+                                        "account": {"limits": {"daily_loss_limit_pct": None}}})
+    r = make_trading_rig(tmp_path, config)
+    r.tick(sec(0), 100.0)
+    r.manager.open_trade(signal(sec(0), 100.0, stop=99.0, target=103.0))
+    r.tick(sec(1), 100.0)
+    r.tick(sec(2), 98.0)  # gap through the stop: 1,000 x -2 = -2,000 - charges > 0.5 % of 100,000
+    assert r.manager.state.state is State.HALTED
+    assert "RM-Max-sp" in r.manager.state.history[-1].reason
