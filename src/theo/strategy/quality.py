@@ -8,7 +8,8 @@ may *act* on the bars it has:
 * outlier — the latest intraday log return is more than ``zscore_limit`` standard deviations from the
   mean of the previous ``zscore_window`` returns;
 * settlement — the close is more than ``max_settlement_deviation_pct`` away from the previous session's
-  last close (the settlement proxy known from bars);
+  last close (the settlement proxy known from bars; sessions by the settings' calendar, so a CME day
+  starts at 18:00 New York the evening before);
 * market hours — the bar lies outside the allowed part of the session (calendar of the settings);
 * flagged — the bar carries a flag in ``reject_flags`` (set upstream by the feed's gate or the aggregator).
 """
@@ -54,10 +55,12 @@ class QualityReport:
 class SymbolQuality:
     """Quality state of one symbol's bar series; feed every closed bar to :meth:`update`."""
 
-    def __init__(self, symbol: str, settings: QualitySettings, interval: timedelta) -> None:
+    def __init__(self, symbol: str, settings: QualitySettings, interval: timedelta,
+                 calendar: MarketCalendar | None = None) -> None:
         self.symbol = symbol
         self.settings = settings
         self.interval = interval
+        self.calendar = calendar
         self.last: Bar | None = None
         self.gap = 0
         self.zscore: float | None = None
@@ -69,7 +72,12 @@ class SymbolQuality:
         self._day_close: float | None = None
 
     def reset(self) -> None:
-        self.__init__(self.symbol, self.settings, self.interval)  # type: ignore[misc]
+        self.__init__(self.symbol, self.settings, self.interval, self.calendar)  # type: ignore[misc]
+
+    def _session_day(self, start: datetime) -> date:
+        """The trading day of a bar: CME's evening bars belong to the next day's session."""
+        session = self.calendar.session_at(start) if self.calendar is not None else None
+        return session.day if session is not None else start.astimezone(ET).date()
 
     def _z(self, r: float) -> float | None:
         """z of ``r`` against the window; ``None`` until 5 returns exist or when they do not vary."""
@@ -83,7 +91,7 @@ class SymbolQuality:
         return (r - mean) / math.sqrt(var)
 
     def update(self, bar: Bar) -> None:
-        day = bar.start.astimezone(ET).date()
+        day = self._session_day(bar.start)
         prev = self.last
         self.gap = 0
         self.zscore = None
@@ -113,8 +121,8 @@ class QualityGate:
 
     def __init__(self, symbols: tuple[str, ...], settings: QualitySettings, interval: timedelta) -> None:
         self.settings = settings
-        self.symbols = {s: SymbolQuality(s, settings, interval) for s in symbols}
         self._calendar: MarketCalendar | None = None
+        self.symbols = {s: SymbolQuality(s, settings, interval, self.calendar) for s in symbols}
 
     @property
     def calendar(self) -> MarketCalendar:

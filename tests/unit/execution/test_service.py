@@ -285,3 +285,49 @@ def test_recovery_sends_bracket_exits_for_a_fill_the_engine_missed(tmp_path: Pat
     stop = again.service.get_order_status(br.stop.client_order_id)
     assert (stop.status, stop.quantity) == (S.ACCEPTED, D(100))
     assert again.broker.order_status(br.target.client_order_id).quantity == D(100)  # type: ignore[union-attr]
+
+
+def test_modify_the_stop_of_a_working_stop_order(tmp_path: Path) -> None:
+    rig = make_rig(tmp_path)
+    order = rig.service.create_order(req("SELL", 10, "STOP", stop_price=D("270.00"), tif=TimeInForce.GTC))
+    rig.service.modify_order(order.client_order_id, stop_price=D("271.10"))
+    assert order.request.stop_price == D("271.10")
+    at_broker = rig.broker.order_status(order.client_order_id)
+    assert at_broker is not None
+    assert (at_broker.stop_price, at_broker.revision) == (D("271.10"), 1)
+    stored = rig.journal.load_order(order.client_order_id)
+    assert stored is not None
+    assert (stored.request.stop_price, stored.revision) == (D("271.10"), 1)
+    kinds = [e["kind"] for e in rig.journal.events(order.client_order_id)]
+    assert kinds[-2:] == ["modify_requested", "modified"]
+    with pytest.raises(OrderValidationError, match="tick size"):
+        rig.service.modify_order(order.client_order_id, stop_price=D("271.105"))
+    rig.feed(bar(T0, 271.19, 271.34, 271.07, 271.34))  # low 271.07 crosses the new stop
+    assert order.avg_fill_price == D("271.10")
+
+
+def test_every_broker_event_reaches_the_journal_and_the_bus(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from theo.execution.config import ExecutionConfig, SimulatedBrokerConfig
+
+    start = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)  # an early-close day (13:00 ET = 18:00 UTC)
+    rig = make_rig(tmp_path, start=start, config=ExecutionConfig(sim=SimulatedBrokerConfig(participation=0.1)))
+    del rig.broker.instruments["AAPL"]  # the broker does not trade it: it rejects the order
+    rejected = rig.service.create_order(req("BUY", 10, symbol="AAPL"))
+    assert rejected.status is S.REJECTED
+    assert "no such tradable instrument" in rejected.reason
+    big = rig.service.create_order(req("BUY", 150))
+    day = rig.service.create_order(req("BUY", 10, "LIMIT", limit_price=D("100.00")))
+    gone = rig.service.create_order(req("BUY", 10, "LIMIT", limit_price=D("100.00"), tif=TimeInForce.GTC))
+    rig.service.cancel_order(gone.client_order_id)
+    rig.feed(bar(start, 271.19, 271.34, 271.07, 271.34, v=1_000))
+    rig.feed(bar(minute(1, start), 271.32, 271.32, 271.22, 271.24, v=1_000))
+    rig.broker.on_time(datetime(2026, 11, 27, 18, 0, tzinfo=UTC))
+    assert (big.status, day.status) == (S.FILLED, S.EXPIRED)
+    topics = [t for t, _ in rig.published]
+    for topic in ("orders.rejected", "orders.accepted", "orders.partially_filled", "orders.filled",
+                  "orders.cancelled", "orders.expired"):
+        assert topic in topics, topic
+    last = rig.journal.events(rejected.client_order_id)[-1]
+    assert (last["kind"], last["status_to"], last["source"]) == ("rejected", "REJECTED", "broker")

@@ -315,3 +315,72 @@ def test_a_tick_outside_regular_hours_leaves_rth_orders_alone(tmp_path: Path) ->
     rig.clock.advance_to(T0)
     rig.broker.on_tick(Tick("SPY", T0, 271.2, 500))
     assert order.avg_fill_price == D("271.20")
+
+
+def test_trailing_stop_by_percent_follows_the_price_and_fills(tmp_path: Path) -> None:
+    rig = make_rig(tmp_path)
+    rig.feed(bar(T0, 200.0, 200.0, 200.0, 200.0))
+    rig.feed(bar(T0, 100.0, 100.0, 100.0, 100.0, symbol="AAPL"))
+    sell = rig.service.create_order(req("SELL", 10, "TRAILING_STOP", trail_percent=D("1"), tif=TimeInForce.GTC))
+    buy = rig.service.create_order(req("BUY", 10, "TRAILING_STOP", symbol="AAPL", trail_percent=D("2"),
+                                       tif=TimeInForce.GTC))
+    view = rig.broker.order_status
+    assert view(sell.client_order_id).stop_price == D("198.00")  # type: ignore[union-attr]  # 200 x 0.99
+    assert view(buy.client_order_id).stop_price == D("102.00")  # type: ignore[union-attr]  # 100 x 1.02
+    rig.feed(bar(minute(1), 200.0, 202.0, 199.5, 201.5))  # high 202 -> 202 x 0.99 = 199.98
+    rig.feed(bar(minute(1), 100.0, 101.0, 95.0, 96.0, symbol="AAPL"))  # low 95 -> 95 x 1.02 = 96.90
+    assert view(sell.client_order_id).stop_price == D("199.98")  # type: ignore[union-attr]
+    assert view(buy.client_order_id).stop_price == D("96.90")  # type: ignore[union-attr]
+    assert (sell.status, buy.status) == (S.ACCEPTED, S.ACCEPTED)
+    rig.feed(bar(minute(2), 201.0, 201.2, 199.9, 200.1))  # low 199.90 crosses 199.98
+    rig.feed(bar(minute(2), 96.5, 97.3, 96.4, 97.2, symbol="AAPL"))  # high 97.30 crosses 96.90
+    assert sell.avg_fill_price == D("199.98")
+    assert buy.avg_fill_price == D("96.90")
+
+
+def test_ioc_and_fok_on_ticks_see_only_the_first_print(tmp_path: Path) -> None:
+    from theo.domain.market import Tick
+
+    rig = make_rig(tmp_path, config=_cfg(participation=0.5))
+    ioc = rig.service.create_order(req("BUY", 100, tif=TimeInForce.IOC))
+    fok = rig.service.create_order(req("BUY", 100, symbol="AAPL", tif=TimeInForce.FOK))
+    fok_limit = rig.service.create_order(req("BUY", 10, "LIMIT", symbol="AAPL", limit_price=D("99.90"),
+                                             tif=TimeInForce.FOK))
+    ts = T0 + timedelta(seconds=1)
+    rig.clock.advance_to(ts)
+    rig.broker.on_tick(Tick("SPY", ts, 271.05, 60))  # half of 60 = 30 may fill
+    rig.broker.on_tick(Tick("AAPL", ts, 100.00, 300))  # 150 may fill: enough for the FOK market order
+    ts2 = ts + timedelta(seconds=1)
+    rig.clock.advance_to(ts2)
+    rig.broker.on_tick(Tick("AAPL", ts2, 99.80, 300))  # would fill the limit, but FOK only saw the first print
+    rig.broker.on_tick(Tick("SPY", ts2, 271.00, 600))
+    assert (ioc.status, ioc.filled_qty, ioc.avg_fill_price) == (S.CANCELLED, D(30), D("271.05"))
+    assert "IOC" in ioc.reason
+    assert (fok.status, fok.filled_qty, fok.avg_fill_price) == (S.FILLED, D(100), D("100.00"))
+    assert (fok_limit.status, fok_limit.fills) == (S.CANCELLED, [])
+
+
+def test_routing_and_allocation_reach_the_broker_and_survive_a_restart(tmp_path: Path) -> None:
+    from theo.domain.enums import ProductType
+
+    rig = make_rig(tmp_path)
+    order = rig.service.create_order(req("BUY", 10, "LIMIT", limit_price=D("270.00"), tif=TimeInForce.GTC,
+                                         routing=Routing.NASDAQ, allocation=Allocation.LIFO,
+                                         product_type=ProductType.CASH))
+    bracket = rig.service.create_bracket_order(req("BUY", 10, "LIMIT", limit_price=D("271.20"),
+                                                   routing=Routing.ARCA, allocation=Allocation.PRO_RATA),
+                                               D("270.00"), D("272.00"))
+    rig.feed(bar(T0, 271.19, 271.34, 271.07, 271.34))  # the entry fills; its exits go out
+    rig.service.stop()
+    again = SimulatedBroker(ExecutionConfig(), rig.clock, INSTRUMENTS, tmp_path / "sim.db")
+    seen = again.order_status(order.client_order_id)
+    assert seen is not None
+    assert (seen.routing, seen.allocation, seen.product_type) == (Routing.NASDAQ, Allocation.LIFO, ProductType.CASH)
+    for cid in (bracket.entry.client_order_id, bracket.stop.client_order_id, bracket.target.client_order_id):
+        leg = again.order_status(cid)
+        assert leg is not None
+        assert (leg.routing, leg.allocation) == (Routing.ARCA, Allocation.PRO_RATA)
+    stop = again.order_status(bracket.stop.client_order_id)
+    assert stop is not None
+    assert stop.oco_group == bracket.target.oco_group == again.order_status(  # type: ignore[union-attr]
+        bracket.target.client_order_id).oco_group

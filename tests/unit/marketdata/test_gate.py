@@ -136,6 +136,7 @@ def test_check_columns_rejects_the_same_duplicates_as_check() -> None:
     plain, _, _, _ = _gate(max_clock_skew_seconds=None, out_of_order_tolerance_seconds=10)
     keep2, _ = plain.check_columns("SPY", ts, price, size)
     assert plain.rejections["duplicate"] == 0
+    assert keep2[at:at + 50].any()
 
 
 def test_zscore_outliers_are_flagged_but_pass() -> None:

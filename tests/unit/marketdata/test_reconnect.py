@@ -84,7 +84,7 @@ def test_serve_reconnects_with_doubling_back_off_and_sends_the_subscriptions_aga
 
 def test_serve_gives_up_after_max_reconnects_naming_the_error(waits: list[float]) -> None:
     feed = FlakyFeed(refusals=10, drop_after=None)
-    with pytest.raises(FeedError, match="flaky failed 3 times.*connection refused"):
+    with pytest.raises(FeedError, match=r"flaky failed 3 times.*connection refused"):
         asyncio.run(feed.serve(lambda _e: None, asyncio.Event(), max_reconnects=2))
     assert feed.health().reconnects == 2
     assert not feed.health().connected

@@ -120,3 +120,41 @@ def test_run_delivers_in_clock_time_until_stopped() -> None:
     assert len(got) == 50
     assert all(t.received is not None and t.received >= t.ts for t in got)
     assert m.health().events >= 50
+
+
+def _minute_returns(cfg: SyntheticConfig) -> tuple[np.ndarray, np.ndarray]:
+    """1-minute log returns of the first instrument over the week (consecutive minutes only), and its log
+    closes."""
+    (a, _), _ = _closes(SyntheticMarket(cfg))
+    t = np.array(sorted(a))
+    lp = np.log([a[x] for x in t])
+    return np.diff(lp)[np.diff(t) == 60_000_000], lp
+
+
+def test_measured_volatility_and_drift_follow_the_configuration() -> None:
+    inst = [SyntheticInstrument(symbol="AAA", start_price=100.0, annual_vol=0.30, drift=40.0),
+            SyntheticInstrument(symbol="BBB", start_price=50.0)]
+    cfg = SyntheticConfig(instruments=inst, correlation=[[1, 0], [0, 1]], jump_prob=0.0, seasonality=False,
+                          seed=11)
+    r, lp = _minute_returns(cfg)
+    annual = float(np.std(r) * np.sqrt(252 * 390))
+    assert abs(annual - 0.30) <= 0.03, annual
+    # drift 40/year over 5 of 252 days: log return (40 - 0.3²/2) × 5/252 ≈ 0.79 (noise ≈ 0.04)
+    assert abs((lp[-1] - lp[0]) - (40 - 0.045) * 5 / 252) <= 0.12
+
+
+def test_volatility_seasonality_makes_the_open_more_volatile_than_midday() -> None:
+    def ratio(seasonality: bool) -> float:
+        cfg = SyntheticConfig(jump_prob=0.0, seasonality=seasonality, seed=12)
+        (a, _), _ = _closes(SyntheticMarket(cfg))
+        t = np.array(sorted(a))
+        r = np.diff(np.log([a[x] for x in t]))
+        et = [datetime.fromtimestamp(x / 1e6, UTC).astimezone(CAL_ET) for x in t[1:]]
+        hm = np.array([d.hour * 60 + d.minute for d in et])
+        ok = np.diff(t) == 60_000_000
+        opening = r[ok & (hm >= 9 * 60 + 31) & (hm < 10 * 60)]
+        midday = r[ok & (hm >= 12 * 60) & (hm < 13 * 60)]
+        return float(np.std(opening) / np.std(midday))
+
+    assert ratio(True) > 1.6  # the model's U shape: 2.5 × at the edges of the day
+    assert 0.7 < ratio(False) < 1.4

@@ -111,3 +111,21 @@ def test_flagged_bars_fail() -> None:
     g.update(Bar("SPY", "1m", T0, T0 + MIN, 100, 100, 100, 100, 0.0, flags=frozenset({"outlier", "late"})))
     feed(g, "VIX", [16])
     assert g.check(T0 + MIN, {"SPY", "VIX"}).failures == ("flagged:SPY:outlier",)
+
+
+def test_cme_sessions_start_the_evening_before() -> None:
+    # ES on CME_EQUITY: the 2019-02-12 session runs from 18:00 New York on 02-11 to 17:00 on 02-12.
+    g = QualityGate(("ES",), QualitySettings(calendar="CME_EQUITY", max_settlement_deviation_pct=1.0,
+                                             market_hours="any", zscore_limit=1000.0), MIN)
+    day1_close = datetime(2019, 2, 11, 21, 59, tzinfo=UTC)  # 16:59 New York, end of the 02-11 session
+    evening = datetime(2019, 2, 11, 23, 0, tzinfo=UTC)  # 18:00 New York: the 02-12 session opens
+    after_midnight = datetime(2019, 2, 12, 5, 0, tzinfo=UTC)  # 00:00 New York, same 02-12 session
+    g.update(bar("ES", day1_close, 2700.0))
+    g.update(bar("ES", evening, 2701.0))
+    q = g.symbols["ES"]
+    assert q.previous_close == 2700.0  # the new session began at 18:00, not at midnight
+    g.update(bar("ES", after_midnight, 2740.0))
+    assert q.previous_close == 2700.0  # midnight is inside the session: still the 02-11 close
+    assert q.gap > 3  # and the missing night bars are a gap inside the session
+    report = g.check(after_midnight + MIN, {"ES"})
+    assert "settlement:ES:1.5% from previous close 2700.0" in report.failures
