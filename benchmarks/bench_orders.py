@@ -131,14 +131,75 @@ def _crash_cycle() -> list[Result]:
                    note=f"{steps} durable steps (journal writes + broker state writes)")]
 
 
+def _history(n: int):  # type: ignore[no-untyped-def]
+    """A simulated broker (in memory) with ``n`` filled market orders and one working GTC limit."""
+    from theo.domain.enums import OrderType, SessionKind, Side, TimeInForce
+    from theo.domain.market import Bar
+    from theo.execution.orders import Order, OrderRequest
+
+    broker, clock = _broker()
+    t = clock.now()
+    for i in range(n):
+        side = Side.BUY if i % 2 == 0 else Side.SELL
+        broker.submit(Order(f"h-{i}", OrderRequest("SPY", side, Decimal(10), OrderType.MARKET, tif=TimeInForce.GTC)))
+        broker.on_bar(Bar("SPY", "1m", t, t + timedelta(minutes=1), 271.0, 271.1, 270.9, 271.0, 1e5, 0,
+                          SessionKind.REGULAR, "bench"))
+        t += timedelta(minutes=1)
+    broker.submit(Order("working", OrderRequest("SPY", Side.BUY, Decimal(10), OrderType.LIMIT,
+                                                limit_price=Decimal("200.00"), tif=TimeInForce.GTC)))
+    return broker
+
+
+def _old_json_save(state, path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The first release's save, for comparison: the whole state as JSON, temp file + fsync + rename."""
+    import json
+    import os
+
+    tmp = path.with_name(path.name + ".tmp")
+    data = json.dumps(state.to_json(), separators=(",", ":")).encode()
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+
+
+def _state_saves() -> list[Result]:
+    from theo.execution.simulated.state import StateStore, persist, save_state
+
+    out: list[Result] = []
+    for n in (100, 10_000):
+        broker = _history(n)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "sim.db"
+            save_state(broker.state, path)
+            store = StateStore(path)
+            store.load(Decimal(0))
+            reps = 50
+            t, _ = best_of(lambda store=store, st=broker.state, reps=reps: [persist(store, st, ["working"])
+                                                                  for _ in range(reps)], repeat=3)
+            store.close()
+            t_old, _ = best_of(lambda st=broker.state, p=Path(tmp) / "old.json": [_old_json_save(st, p)
+                                                                                  for _ in range(5)], repeat=1)
+        out.append(Result(f"broker state save (SQLite), {n:,} orders in the history", t / reps * 1000, "ms",
+                          note="one changed order + account rows, one fsynced transaction"))
+        out.append(Result(f"whole-file JSON rewrite (first release), {n:,} orders", t_old / 5 * 1000, "ms",
+                          note="for comparison: grows with the history"))
+    return out
+
+
 def run() -> Section | None:
     bars = _bars()
     section = Section(title="Orders and the simulated broker", command="python -m benchmarks orders")
     section.results += _per_bar(bars)
     section.results += _round_trips(bars)
+    section.results += _state_saves()
     section.results += _crash_cycle()
     section.results.append(Result("peak RSS", peak_rss_mb(), "MB"))
     section.notes.append(f"{len(bars)} SPY 1-minute bars; no targets set by the issue.")
-    section.notes.append("The broker state file is rewritten (temp + fsync + rename) after every change; "
-                         "backtests run the broker in memory (state_path=None).")
+    section.notes.append("The paper broker's state is a SQLite file (WAL, synchronous=FULL): each change is one "
+                         "transaction writing only what changed; backtests run the broker in memory "
+                         "(state_path=None).")
     return section

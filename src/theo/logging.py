@@ -32,6 +32,25 @@ def _mask_secrets(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, 
     return event
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Write to whatever ``sys.stderr`` is at emit time (test runners and CLIs swap it per command)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
+#: Libraries whose INFO chatter (alembic's "Context impl SQLiteImpl" on every store open) is noise to a user.
+_QUIET_LIBRARIES = ("alembic",)
+
+
 def get_logger(name: str) -> Any:
     """A structlog logger bound to ``name`` (use module ``__name__``)."""
     return structlog.get_logger(name)
@@ -39,9 +58,13 @@ def get_logger(name: str) -> Any:
 
 def configure_logging(config: LoggingConfig | None = None, *, data_dir: Path | None = None,
                       stream: Any = None) -> None:
-    """Configure structlog and the stdlib root logger once per process (idempotent)."""
+    """Configure structlog and the stdlib root logger (idempotent: a second call replaces the first).
+
+    ``stream`` defaults to the current ``sys.stderr`` so that command output on stdout stays clean.
+    """
     config = config or LoggingConfig()
-    stream = stream or sys.stderr
+    console_handler: logging.Handler = _StderrHandler() if stream is None else logging.StreamHandler(stream)
+    stream = stream if stream is not None else sys.stderr
     use_json = config.format == "json" or (config.format == "auto" and not stream.isatty())
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
@@ -60,7 +83,7 @@ def configure_logging(config: LoggingConfig | None = None, *, data_dir: Path | N
     for handler in list(root.handlers):
         if getattr(handler, "_theo", False):
             root.removeHandler(handler)
-    handlers: list[logging.Handler] = [logging.StreamHandler(stream)]
+    handlers: list[logging.Handler] = [console_handler]
     if config.file is not None:
         path = config.file if config.file.is_absolute() else (data_dir or Path(".")) / config.file
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -81,6 +104,8 @@ def configure_logging(config: LoggingConfig | None = None, *, data_dir: Path | N
             handler.setFormatter(formatter)
         root.addHandler(handler)
     root.setLevel(config.level)
+    for name in _QUIET_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.DEBUG if config.level == "DEBUG" else logging.WARNING)
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),

@@ -48,7 +48,12 @@ def friendly_errors(func: F) -> F:
 
 
 def get_config(path: Path | None) -> TheoConfig:
-    return load_config(path)
+    """Load the configuration and set up logging from its ``[logging]`` section (stderr, so stdout stays clean)."""
+    from theo.logging import configure_logging
+
+    config = load_config(path)
+    configure_logging(config.logging, data_dir=config.app.data_dir)
+    return config
 
 
 def open_store(config: TheoConfig, *, migrate: bool = True) -> Engine:
@@ -57,7 +62,7 @@ def open_store(config: TheoConfig, *, migrate: bool = True) -> Engine:
 
     engine = make_engine(config.database_url(), echo=config.database.echo, pool_size=config.database.pool_size)
     if migrate:
-        upgrade(engine, database=config.database)
+        upgrade(engine, database=config.database, ohlc_conditions=config.marketdata.conditions.ohlc_conditions)
     return engine
 
 

@@ -113,13 +113,18 @@ def register(app: typer.Typer) -> None:
                 on: OnOpt = "returns", fmt: FormatOpt = "table",
                 out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the whole series as CSV.")]
                 = None,
-                tail: Annotated[int, typer.Option("--tail", help="Rows to print (table format).")] = 20,
+                tail: Annotated[int | None, typer.Option("--tail", help="Print only the last N rows (table: "
+                                                         "20 unless given; csv/json: all unless given).")] = None,
                 config: ConfigOption = None) -> None:
         """Rolling correlation series of one pair, stamped at each common bar start."""
         import pandas as pd
 
         from theo.correlation import rolling_pair
 
+        if fmt not in ("table", "csv", "json"):
+            raise ConfigError(f"--format {fmt!r} is unknown; use table, csv or json")
+        if tail is not None and tail < 1:
+            raise ConfigError(f"--tail {tail}: give a number of rows of at least 1")
         data = _series(files, symbols, timeframe, config)
         if len(data) != 2:
             raise ConfigError(f"rolling correlation needs exactly two symbols, got {len(data)}: "
@@ -134,16 +139,17 @@ def register(app: typer.Typer) -> None:
             frame.to_csv(out, index=False, na_rep="")
             console.print(f"wrote {len(frame)} rows to {out}", highlight=False)
         elif fmt == "csv":
-            typer.echo(frame.to_csv(index=False, na_rep=""), nl=False)
+            shown = frame if tail is None else frame.tail(tail)
+            typer.echo(shown.to_csv(index=False, na_rep=""), nl=False)
         elif fmt == "json":
+            shown = frame if tail is None else frame.tail(tail)
             console.print_json(json.dumps([{"ts": t, "value": None if not np.isfinite(v) else float(v)}
-                                           for t, v in zip(stamps, r, strict=True)]))
-        elif fmt == "table":
-            t = Table(title=f"{method} {sa}/{sb} {on}, window {window} (last {tail} of {len(frame)})")
+                                           for t, v in shown.itertuples(index=False)]))
+        else:
+            n = 20 if tail is None else tail
+            t = Table(title=f"{method} {sa}/{sb} {on}, window {window} (last {min(n, len(frame))} of {len(frame)})")
             t.add_column("ts")
             t.add_column("value", justify="right")
-            for row in frame.tail(tail).itertuples(index=False):
+            for row in frame.tail(n).itertuples(index=False):
                 t.add_row(str(row[0]), _fmt(row[1]) or "not enough data")
             console.print(t)
-        else:
-            raise ConfigError(f"--format {fmt!r} is unknown; use table, csv or json")

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from theo.cli.common import ConfigOption, console, err_console, friendly_errors, get_config, open_store
 from theo.errors import ConfigError
+from theo.storage.types import to_micros
 
 SPEC_DEFAULT = "atr:14,donchian:20,fractal:2,swing:2:2,pivot:classic"
 
@@ -72,7 +73,8 @@ def register(app: typer.Typer) -> None:
         = None,
         save: Annotated[bool, typer.Option("--save", help="Also store the values in indicator_values.")] = False,
         tail: Annotated[int, typer.Option("--tail", help="Bars to print when --out is not given.")] = 4,
-        since: Annotated[datetime | None, typer.Option("--since", help="Stored bars from this UTC date/time.")]
+        since: Annotated[datetime | None, typer.Option("--since", help="Show/save values from this UTC date/time "
+                                                       "on (earlier bars still warm the indicators up).")]
         = None,
         all_sessions: Annotated[bool, typer.Option("--all-sessions", help="Pivots from all bars, not only "
                                                    "regular-session ones.")] = False,
@@ -103,8 +105,9 @@ def register(app: typer.Typer) -> None:
             if symbol is None or timeframe is None:
                 raise ConfigError("reading stored bars needs both --symbol and --timeframe")
             engine = open_store(get_config(config))
-            since_utc = since.replace(tzinfo=UTC) if since is not None and since.tzinfo is None else since
-            loaded = bars_from_store(engine, symbol, timeframe, since_utc)
+            # Every stored bar is read so values from --since on have their full warm-up (the same values
+            # as without --since); only the display and --save start at --since.
+            loaded = bars_from_store(engine, symbol, timeframe)
         for line in loaded.rejected[:20]:
             err_console.print(f"rejected row {line}", highlight=False)
         if len(loaded.rejected) > 20:
@@ -112,6 +115,14 @@ def register(app: typer.Typer) -> None:
         bars = loaded.bars
         columns = compute_columns(bars, inds)
         frame = _frame(bars, columns)
+        first = 0
+        if since is not None:
+            since_utc = since.replace(tzinfo=UTC) if since.tzinfo is None else since
+            first = int(np.searchsorted(bars.start_us, to_micros(since_utc)))
+            if first == len(bars):
+                raise ConfigError(f"no bars of {bars.symbol} {bars.timeframe} from --since {since_utc.isoformat()} "
+                                  f"on; the last one starts {bars.start(len(bars) - 1).isoformat()}")
+            frame = frame.iloc[first:]
         if out is not None:
             frame.to_csv(out, index=False, na_rep="")
             console.print(f"wrote {len(frame)} rows × {len(columns)} indicator columns to {out}", highlight=False)
@@ -129,7 +140,7 @@ def register(app: typer.Typer) -> None:
             if engine is None:
                 engine = open_store(get_config(config))
             writer = IndicatorWriter(engine)
-            by_output = {(ind.name, o): arr for ind in inds for o, arr in ind.batch(bars).items()}
-            writer.add_columns(bars.symbol, bars.timeframe, bars.start_us, by_output)
+            by_output = {(ind.name, o): arr[first:] for ind in inds for o, arr in ind.batch(bars).items()}
+            writer.add_columns(bars.symbol, bars.timeframe, bars.start_us[first:], by_output)
             writer.flush()
             console.print(f"stored {writer.written} values in indicator_values", highlight=False)

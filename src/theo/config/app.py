@@ -32,7 +32,8 @@ class DatabaseConfig(Section):
     echo: bool = False
     pool_size: int = Field(default=5, ge=1, le=100)
     timescale_compress_after_days: int = Field(default=7, ge=1)
-    timescale_retention_days: int = Field(default=730, ge=1, description="2 years queryable (17a-4)")
+    #: Opt-in: TimescaleDB counts retention from now, so a default would drop imported historical ticks.
+    timescale_retention_days: int | None = Field(default=None, ge=1, description="drop ticks older than this")
 
     @field_validator("url")
     @classmethod

@@ -44,6 +44,8 @@ class ClientOrderIds:
         if last is None:
             last = 0
             for cid in self._journal.ids_with_prefix(prefix):
+                if not cid.startswith(prefix):  # LIKE is case-blind and treats "_" as a wildcard
+                    continue
                 tail = cid[len(prefix):]
                 if tail.isdigit():
                     last = max(last, int(tail))

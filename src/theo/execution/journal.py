@@ -6,6 +6,7 @@ the order state it leads to are written in one transaction, so the journal never
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from datetime import datetime
 from decimal import Decimal
@@ -34,6 +35,8 @@ ORDERS = cast(Table, OrderRow.__table__)
 EVENTS = cast(Table, OrderEventRow.__table__)
 FILLS = cast(Table, FillRow.__table__)
 BROKER_IDS = cast(Table, BrokerOrderIdRow.__table__)
+
+log = logging.getLogger(__name__)
 
 
 def _state(order: Order, ts: datetime) -> dict[str, Any]:
@@ -163,17 +166,25 @@ class OrderJournal:
 
     def map_broker_id(self, client_order_id: str, broker: str, broker_order_id: str, perm_id: str,
                       ts: datetime) -> None:
-        """Remember a broker's ids for our order (idempotent)."""
+        """Remember a broker's ids for our order (idempotent); a ``perm_id`` learnt later is added to the row.
+
+        IBKR assigns ``permId`` after ``orderId``, so the first event may carry only the order id.
+        """
         if not broker_order_id:
             return
         ids = BROKER_IDS
         with self.engine.begin() as conn:
-            found = conn.execute(select(ids.c.id).where(ids.c.broker == broker,
-                                                        ids.c.broker_order_id == broker_order_id)).first()
+            found = conn.execute(select(ids.c.id, ids.c.client_order_id, ids.c.perm_id)
+                                 .where(ids.c.broker == broker, ids.c.broker_order_id == broker_order_id)).first()
             if found is None:
                 conn.execute(insert(ids), {"client_order_id": client_order_id, "broker": broker,
                                            "broker_order_id": broker_order_id, "perm_id": perm_id or None,
                                            "created_at": ts})
+            elif found.client_order_id != client_order_id:
+                log.error("broker %s order id %s already maps to %s; not mapped to %s", broker, broker_order_id,
+                          found.client_order_id, client_order_id)
+            elif perm_id and found.perm_id is None:
+                conn.execute(update(ids).where(ids.c.id == found.id).values(perm_id=perm_id))
 
     @staticmethod
     def _update(conn: Connection, cid: str, values: dict[str, Any]) -> None:

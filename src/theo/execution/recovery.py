@@ -11,12 +11,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from theo.domain.enums import OrderStatus
 from theo.execution.broker import BrokerOrder
+from theo.execution.events import Execution
 from theo.execution.orders import Order
 
 if TYPE_CHECKING:
@@ -56,7 +58,8 @@ def reconcile(svc: OrderService) -> ReconcileReport:
     for order in open_orders:
         svc.orders[order.client_order_id] = order
     known = journal.exec_ids()
-    for ex in broker.executions():
+    executions = broker.executions()  # asked once: for a real broker it is a round trip
+    for ex in executions:
         if ex.exec_id in known:
             continue
         owner = svc._lookup(ex.client_order_id)
@@ -73,7 +76,7 @@ def reconcile(svc: OrderService) -> ReconcileReport:
         if order.status is OrderStatus.CREATED or not order.is_open:
             continue
         before = order.status
-        resolve_order(svc, order)
+        resolve_order(svc, order, executions)
         if order.status is not before:
             report.resolved.append((order.client_order_id, before.value, order.status.value))
     parents: list[str] = []
@@ -104,8 +107,11 @@ def reconcile(svc: OrderService) -> ReconcileReport:
     return report
 
 
-def resolve_order(svc: OrderService, order: Order) -> None:
-    """Settle one open order from the broker's record; an order the broker lacks is REJECTED, never re-sent."""
+def resolve_order(svc: OrderService, order: Order, executions: Sequence[Execution] | None = None) -> None:
+    """Settle one open order from the broker's record; an order the broker lacks is REJECTED, never re-sent.
+
+    ``executions`` are the broker's executions when the caller already has them (else they are asked for).
+    """
     bo: BrokerOrder | None = svc.broker.order_status(order.client_order_id)
     if bo is None:
         if order.status in (OrderStatus.SUBMITTED, OrderStatus.UNKNOWN):
@@ -123,7 +129,7 @@ def resolve_order(svc: OrderService, order: Order) -> None:
                             bo.stop_price if bo.stop_price != order.request.stop_price and
                             order.request.trail_amount is None and order.request.trail_percent is None else None,
                             "broker", bo.revision)
-    for ex in svc.broker.executions():
+    for ex in svc.broker.executions() if executions is None else executions:
         if ex.client_order_id == order.client_order_id:
             svc.apply_fill(order, ex)
     if bo.status in _FINAL:

@@ -42,6 +42,17 @@ class SwingEvent(SwingValue):
     indicator: str = ""
     ts: datetime | None = None
 
+    @property
+    def key(self) -> str:
+        """Idempotency key of the change, e.g. ``SPY/15m/swing_5_5/high@2019-02-15T15:30:00+00:00``.
+
+        A subscriber on an at-least-once transport (NATS JetStream redelivery) drops an event whose key it
+        has already handled; the key names the swing point(s), not the confirming bar.
+        """
+        parts = [f"high@{self.high_ts.isoformat()}" if self.high_changed and self.high_ts else "",
+                 f"low@{self.low_ts.isoformat()}" if self.low_changed and self.low_ts else ""]
+        return f"{self.symbol}/{self.timeframe}/{self.indicator}/" + "+".join(p for p in parts if p)
+
 
 class Swings(Indicator[SwingValue]):
     """SH/SL with ``left``/``right`` confirmation bars (default 2/2)."""

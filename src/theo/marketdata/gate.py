@@ -47,7 +47,7 @@ from theo.marketdata.rejection import (
     Rejection,
 )
 from theo.marketdata.zscore import RollingZ
-from theo.storage.types import to_micros
+from theo.storage.types import from_micros, to_micros
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,14 +223,15 @@ class QualityGate:
                       size: npt.NDArray[np.float64], now_us: int | None = None, *,
                       trade_id: npt.NDArray[np.object_] | None = None,
                       exchange: npt.NDArray[np.object_] | None = None,
-                      condition: npt.NDArray[np.object_] | None = None,
+                      condition: npt.NDArray[np.object_] | None = None, source: str = "replay",
                       ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.object_]]:
         """Vectorised :meth:`check` for one symbol's columns from one feed: ``(keep_mask, reasons)``.
 
         ``reasons`` holds the reason code of every rejected row ("" where kept); counters are updated.
         The clock-skew rule applies only when ``now_us`` is given (a replay of history has no clock).
         Duplicates need ``trade_id`` (one feed: only a print delivered twice is a duplicate); give
-        ``exchange`` and ``condition`` too for the same key as :meth:`check`.
+        ``exchange`` and ``condition`` too for the same key as :meth:`check`. Each rejected row goes to
+        ``on_reject`` as a :class:`Rejection` from ``source``, as in :meth:`check`.
         """
         keep, reasons, outliers = check_columns_impl(
             ts_us, price, size, self.calendar_for(symbol), tol_us=self._tol_us,
@@ -240,9 +241,32 @@ class QualityGate:
             condition=condition)
         for reason, n in Counter(reasons[~keep].tolist()).items():
             self.rejections[reason] += n
+        if self.on_reject is not None:
+            for i in np.flatnonzero(~keep).tolist():
+                tick = Tick(symbol, from_micros(int(ts_us[i])), float(price[i]), float(size[i]), source,
+                            "" if exchange is None else str(exchange[i]),
+                            "" if condition is None else str(condition[i]), None,
+                            "" if trade_id is None else str(trade_id[i]))
+                self.on_reject(Rejection(tick, str(reasons[i]), f"{symbol} from {source}: "
+                                         f"{self._column_detail(str(reasons[i]), tick, now_us)}"))
         self.flags[OUTLIER] += int(outliers.sum())
         self.passed += int(keep.sum())
         return keep, reasons
+
+    def _column_detail(self, reason: str, tick: Tick, now_us: int | None) -> str:
+        """The readable reason of a row refused by :meth:`check_columns` (the words of :meth:`check`)."""
+        if reason == BAD_PRICE:
+            return f"price {tick.price!r} is not a positive finite number"
+        if reason == BAD_SIZE:
+            return f"size {tick.size!r} is negative or not finite"
+        if reason == CLOCK_SKEW and now_us is not None:
+            return (f"exchange time is {(to_micros(tick.ts) - now_us) / 1e6:+.3f}s from the clock "
+                    f"(limit {(self._skew_us or 0) / 1e6:g}s)")
+        if reason == OUTSIDE_SESSION:
+            return f"{tick.ts.isoformat()} is outside every {self.calendar_for(tick.symbol).name} session"
+        if reason == OUT_OF_ORDER:
+            return f"older than the newest tick by more than the tolerance ({self._tol_us / 1e6:g}s)"
+        return f"trade id {tick.trade_id} was already delivered by this feed"
 
     # -- reporting -----------------------------------------------------------------------------------------
     def _reject(self, tick: Tick, reason: str, detail: str) -> Tick | None:

@@ -31,10 +31,13 @@ def _delivered_twice(keep: npt.NDArray[np.bool_], columns: dict[str, npt.NDArray
     import pandas as pd
 
     out = np.zeros(len(keep), dtype=bool)
-    idx = np.flatnonzero(keep & (np.asarray(trade_id, dtype=object) != ""))
+    ids = np.asarray(trade_id, dtype=object)
+    idx = np.flatnonzero(keep & (ids != ""))
+    # Only rows whose id repeats can be duplicates: hash the one id column first, the whole key after.
+    idx = idx[pd.Series(ids[idx]).duplicated(keep=False).to_numpy()]
     if len(idx) > 1:
         frame = pd.DataFrame({k: np.asarray(v)[idx] for k, v in columns.items()})
-        frame["trade_id"] = np.asarray(trade_id, dtype=object)[idx]
+        frame["trade_id"] = ids[idx]
         out[idx[frame.duplicated(keep="first").to_numpy()]] = True
     return out
 

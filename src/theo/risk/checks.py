@@ -90,8 +90,8 @@ class PreTradeChecks:
         try:
             reducing = self.reduces(request, order)
             self.state.check(reducing)
-            if reducing:
-                self.decisions.add(Decision(now, "REDUCING", True, "reduces exposure", request))
+            if reducing or self.closes_trade(request):
+                self.decisions.add(Decision(now, "CLOSING", True, "reduces exposure or closes a trade", request))
                 return
             if order is not None and request.quantity <= order.request.quantity:
                 self.decisions.add(Decision(now, "MODIFY", True, "no larger than before", request))
@@ -112,6 +112,17 @@ class PreTradeChecks:
         if order is not None and order.is_open:
             pending -= order.remaining  # the order being modified is among the working ones
         return abs(pos) >= max(pending, ZERO) + request.quantity
+
+    def closes_trade(self, request: OrderRequest) -> bool:
+        """True for a reduce-only exit no larger than what the strategy's trades hold on that symbol.
+
+        With several strategies on one symbol the account may be flat while a trade is open: its exit is
+        still a closing order (it passes in ACTIVE; in REDUCING the account-level test above decides).
+        """
+        if not request.reduce_only or request.tag in ("", "entry"):
+            return False
+        held = self.portfolio.trade_open_qty(request.strategy, request.symbol, request.side.opposite)
+        return held >= request.quantity
 
     # -- opening orders ---------------------------------------------------------------------------------------
     def _opening(self, req: OrderRequest, order: Order | None, now: datetime) -> None:

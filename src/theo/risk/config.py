@@ -55,6 +55,7 @@ class LimitOverrides(Section):
     min_stop_ticks: int | None = Field(default=None, ge=1)
     default_target_r: Decimal | None = Field(default=None, gt=0)
     min_reward_risk: Decimal | None = Field(default=None, ge=0)
+    max_trade_qty: Decimal | None = Field(default=None, gt=0)
     max_position_qty: Decimal | None = Field(default=None, gt=0)
     max_position_value: Decimal | None = Field(default=None, gt=0)
     max_gross_exposure_pct: Decimal | None = Field(default=None, gt=0)
@@ -75,8 +76,9 @@ class Limits(Section):
     min_stop_ticks: int = Field(default=2, ge=1, description="nearer stops are pushed out to this distance")
     default_target_r: Decimal = Field(default=Decimal("2"), gt=0, description="target = entry ± R x risk")
     min_reward_risk: Decimal = Field(default=Decimal("1"), ge=0, description="target distance / stop distance")
-    max_position_qty: Decimal | None = Field(default=None, gt=0)
-    max_position_value: Decimal | None = Field(default=None, gt=0)
+    max_trade_qty: Decimal | None = Field(default=None, gt=0, description="largest quantity of one trade")
+    max_position_qty: Decimal | None = Field(default=None, gt=0, description="per symbol, all trades")
+    max_position_value: Decimal | None = Field(default=None, gt=0, description="USD per symbol")
     max_gross_exposure_pct: Decimal = Field(default=Decimal("400"), gt=0)
     max_net_exposure_pct: Decimal = Field(default=Decimal("400"), gt=0)
     daily_loss_limit: Decimal | None = Field(default=None, gt=0, description="USD; opening orders stop below it")
@@ -147,6 +149,11 @@ class RiskConfig(Section):
     breakers: CircuitBreakers = CircuitBreakers()
     rate_limit: RateLimit = RateLimit()
     trade: TradeRules = TradeRules()
+    trade_by_strategy: dict[str, TradeRules] = Field(default_factory=dict,
+                                                     description="a strategy's own exit rules (whole section)")
+
+    def rules_for(self, strategy: str) -> TradeRules:
+        return self.trade_by_strategy.get(strategy, self.trade)
 
     def for_account(self, account: str = "") -> AccountRisk:
         return self.accounts.get(account, self.account)

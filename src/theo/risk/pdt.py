@@ -26,64 +26,67 @@ class DayTradeFill:
     ts: datetime
 
 
+@dataclass(slots=True)
+class _Run:
+    """Direction-change state of one security on one day."""
+
+    pos: Decimal
+    count: int = 0
+    side: Side | None = None
+    opened: bool = False
+
+    def step(self, f: DayTradeFill) -> int:
+        """Apply one execution; return 1 when it ends an opening run (one more day trade), else 0."""
+        added = 0
+        if f.side is not self.side:
+            if self.side is not None and self.opened:
+                added = 1
+            self.side, self.opened = f.side, False
+        signed = f.side.sign * f.quantity
+        closing = min(abs(self.pos), f.quantity) if self.pos * signed < 0 else ZERO
+        if f.quantity > closing:
+            self.opened = True
+        self.pos += signed
+        self.count += added
+        return added
+
+
 def day_trades_of_day(fills: list[DayTradeFill], start_position: Decimal) -> int:
     """Day trades in one security on one day, given the position carried into the day."""
-    pos = start_position
-    count = 0
-    run_side: Side | None = None
-    run_opened = False
+    run = _Run(start_position)
     for f in fills:
-        if f.side is not run_side:
-            if run_side is not None and run_opened:
-                count += 1
-            run_side, run_opened = f.side, False
-        signed = f.side.sign * f.quantity
-        closing = min(abs(pos), f.quantity) if pos * signed < 0 else ZERO
-        if f.quantity > closing:
-            run_opened = True
-        pos += signed
-    return count
+        run.step(f)
+    return run.count
 
 
 class DayTradeCounter:
-    """Rolling count of our own day trades over the last ``window`` business days of ``calendar``."""
+    """Rolling count of our own day trades over the last ``window`` business days of ``calendar``.
+
+    Updated in O(1) per execution; executions of a security must arrive in time order.
+    """
 
     def __init__(self, calendar: MarketCalendar, window: int = 5,
                  initial_positions: dict[str, Decimal] | None = None) -> None:
         self.calendar = calendar
         self.window = window
-        self._fills: dict[str, list[DayTradeFill]] = defaultdict(list)
-        self._initial = dict(initial_positions or {})
-        self._cache: dict[date, dict[date, int]] = {}
+        self._pos: dict[str, Decimal] = dict(initial_positions or {})
+        self._runs: dict[tuple[str, date], _Run] = {}
+        self._per_day: dict[date, int] = defaultdict(int)
 
     def record(self, fill: DayTradeFill) -> None:
-        """Add one execution of a security (not a future); executions arrive in time order."""
-        self._fills[fill.symbol].append(fill)
-        self._cache.clear()
+        """Add one execution of a security (not a future)."""
+        day = fill.ts.astimezone(ET).date()
+        key = (fill.symbol, day)
+        run = self._runs.get(key)
+        if run is None:
+            run = self._runs[key] = _Run(self._pos.get(fill.symbol, ZERO))
+        self._per_day[day] += run.step(fill)
+        self._pos[fill.symbol] = run.pos
 
     def by_day(self) -> dict[date, int]:
         """Day trades per trading day (ET), all securities."""
-        out: dict[date, int] = defaultdict(int)
-        for sym, fills in self._fills.items():
-            pos = self._initial.get(sym, ZERO)
-            day: date | None = None
-            todays: list[DayTradeFill] = []
-            for f in [*fills, None]:
-                d = f.ts.astimezone(ET).date() if f is not None else None
-                if d != day and todays:
-                    assert day is not None
-                    out[day] += day_trades_of_day(todays, pos)
-                    pos += sum((x.side.sign * x.quantity for x in todays), ZERO)
-                    todays = []
-                if f is not None:
-                    day = d
-                    todays.append(f)
-        return dict(out)
+        return {d: n for d, n in sorted(self._per_day.items()) if n}
 
     def count(self, today: date) -> int:
         """Day trades in the ``window`` business days ending with ``today``."""
-        per_day = self._cache.get(today)
-        if per_day is None:
-            per_day = self._cache[today] = self.by_day()
-        days = self.calendar.business_days_back(today, self.window)
-        return sum(per_day.get(d, 0) for d in days)
+        return sum(self._per_day.get(d, 0) for d in self.calendar.business_days_back(today, self.window))

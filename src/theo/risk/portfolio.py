@@ -36,6 +36,9 @@ class PortfolioView(Protocol):
 
     def open_trade_count(self, strategy: str | None = None) -> int: ...
 
+    def trade_open_qty(self, strategy: str, symbol: str, side: Side) -> Decimal:
+        """Open quantity of ``strategy``'s trades on ``symbol`` that were entered on ``side``."""
+
     def trades_opened_on(self, day: date, strategy: str | None = None) -> int: ...
 
     def open_risk(self) -> Decimal:

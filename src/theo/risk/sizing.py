@@ -114,8 +114,9 @@ def plan(signal: Signal, inst: Instrument, lim: Limits, equity: Decimal, open_ri
     budget = equity * lim.account_risk_pct / HUNDRED
     per_unit = dist * inst.multiplier
     qty = size_from_risk(budget, entry, stop, inst.multiplier, inst.contract_size)
-    if lim.max_position_qty is not None:
-        qty = min(qty, Decimal(int(lim.max_position_qty / inst.contract_size) * inst.contract_size))
+    for cap in (lim.max_trade_qty, lim.max_position_qty):
+        if cap is not None:
+            qty = min(qty, Decimal(int(cap / inst.contract_size) * inst.contract_size))
     if lim.max_position_value is not None:
         qty = min(qty, size_from_risk(lim.max_position_value, entry, ZERO, inst.multiplier, inst.contract_size))
     # Check 9: total risk % of all open trades with this one; shrink the trade to fit the room left.

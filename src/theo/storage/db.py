@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,7 +13,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from theo.errors import StorageError
-from theo.storage.postgres import TimescaleOptions
+from theo.storage.postgres import DEFAULT_OHLC_CONDITIONS, TimescaleOptions
 
 if TYPE_CHECKING:
     from theo.config.app import DatabaseConfig
@@ -76,21 +76,24 @@ def alembic_config(engine: Engine, timescale: TimescaleOptions | None = None) ->
     return cfg
 
 
-def timescale_options(database: DatabaseConfig) -> TimescaleOptions:
-    """TimescaleDB policy intervals from the ``[database]`` section."""
+def timescale_options(database: DatabaseConfig, ohlc_conditions: Sequence[str] | None = None) -> TimescaleOptions:
+    """TimescaleDB policy intervals from ``[database]``; OHLC sale conditions from ``[marketdata.conditions]``."""
+    conditions = tuple(ohlc_conditions) if ohlc_conditions is not None else DEFAULT_OHLC_CONDITIONS
     return TimescaleOptions(compress_after_days=database.timescale_compress_after_days,
-                            retention_days=database.timescale_retention_days)
+                            retention_days=database.timescale_retention_days, ohlc_conditions=conditions)
 
 
-def upgrade(engine: Engine, revision: str = "head", *, database: DatabaseConfig | None = None) -> None:
+def upgrade(engine: Engine, revision: str = "head", *, database: DatabaseConfig | None = None,
+            ohlc_conditions: Sequence[str] | None = None) -> None:
     """Apply migrations up to ``revision``; raise :class:`StorageError` when the store is unreachable.
 
-    ``database`` supplies the TimescaleDB compression and retention intervals (defaults otherwise).
+    ``database`` supplies the TimescaleDB compression and retention intervals and ``ohlc_conditions`` the
+    continuous aggregates' condition filter (defaults otherwise).
     """
     from alembic import command
 
     try:
-        ts = timescale_options(database) if database is not None else None
+        ts = timescale_options(database, ohlc_conditions) if database is not None else None
         command.upgrade(alembic_config(engine, ts), revision)
     except OperationalError as exc:
         raise StorageError(f"cannot migrate {mask_url(str(engine.url))}: {exc.orig}") from None

@@ -20,12 +20,13 @@ correlated symbol and ``QQQ.corr`` the correlation of the primary with QQQ. Indi
 positive integer period (``atr(14)``, ``QQQ.donchian_upper(20)``); ``abs``, ``min`` and ``max`` work on
 expressions. The text is tokenised and parsed into an AST; nothing is ever passed to ``eval``.
 
-Evaluation: a name whose value is missing (indicator not ready, no correlation yet) makes the whole rule
-false, and so does a division by zero: a rule never fires on data it does not have.
+Evaluation: a name whose value is missing (indicator not ready, no correlation yet, NaN) makes the whole
+rule false, and so does a division by zero: a rule never fires on data it does not have.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -176,7 +177,7 @@ def _eval(node: Node, values: Mapping[str, float | None]) -> float | bool:
         return node.value
     if isinstance(node, Var):
         value = values.get(node.key)
-        if value is None:
+        if value is None or not math.isfinite(value):  # NaN would make ``not (x > 1)`` true on no data
             raise _Missing(node.key)
         return float(value)
     if isinstance(node, Unary):

@@ -74,7 +74,8 @@ class TradeManager:
         self.state = state or TradingState(clock, store=store, bus=bus, account=account, rate=config.rate_limit)
         cal = self.calendar_for(self.market.calendar)
         self.portfolio = TradingPortfolio(self.market.capital, clock, DayTradeCounter(cal, acct.pdt_window_days),
-                                          trades=lambda: self._all, broker_values=broker_values,
+                                          trades=lambda: self._open.values(), opened_on=self._opened_on,
+                                          broker_values=broker_values,
                                           use_broker_equity=acct.capital_source == "broker")
         self.checks = PreTradeChecks(config, self.market, self.state, self.portfolio, clock, cal,
                                      instruments=self.instruments, account=account,
@@ -82,6 +83,9 @@ class TradeManager:
         if install_checks:
             order_service.pre_trade = self.checks
         self._all: list[Trade] = []
+        self._open: dict[str, Trade] = {}  # by entry order id: every trade not yet closed
+        self._opened: dict[tuple[date, str | None], int] = {}
+        self._closed_on: dict[date, list[Trade]] = {}
         self._by_symbol: dict[str, list[Trade]] = {}
         self._by_order: dict[str, Trade] = {}
         self._binding: Trade | None = None
@@ -116,7 +120,8 @@ class TradeManager:
         inst = self._inst(plan.symbol)
         trade = Trade(strategy=plan.strategy, symbol=plan.symbol, side=plan.side, planned_qty=plan.quantity,
                       entry_order_id="", multiplier=inst.multiplier, stop=plan.stop, target=plan.target,
-                      trailing_pct=self.rules.trailing_stop_pct, risk_per_unit=plan.risk_per_unit,
+                      trailing_pct=self.config.rules_for(plan.strategy).trailing_stop_pct,
+                      risk_per_unit=plan.risk_per_unit,
                       ss_type=plan.ss_type, signal_id=plan.signal_id if plan.signal_id is not None else signal_id,
                       account=self.account, created_at=self.clock.now())
         if plan.stop_note:
@@ -174,7 +179,8 @@ class TradeManager:
         best = high if t.side is Side.BUY else low
         if exits.rr_reached(t, best):
             self._reduce_risk(t)
-        if t.trailing_pct is not None and exits.trail(t, best, self.rules, self._inst(t.symbol).tick_size):
+        if t.trailing_pct is not None and exits.trail(t, best, self.config.rules_for(t.strategy),
+                                                     self._inst(t.symbol).tick_size):
             self._note(t, "stop_moved", {"stop": str(t.stop), "by": "trailing"})
 
     # -- exits --------------------------------------------------------------------------------------------
@@ -217,8 +223,9 @@ class TradeManager:
         """Plan §5.3: at the RR trigger sell the configured share and move the stop (e.g. to break-even)."""
         t.rr_done = True
         t.rr_f = None
-        qty = exits.rr_quantity(t, self.rules, self._inst(t.symbol).contract_size)
-        if self.rules.rr_move_stop == "breakeven" and t.entry_price is not None:
+        rules = self.config.rules_for(t.strategy)
+        qty = exits.rr_quantity(t, rules, self._inst(t.symbol).contract_size)
+        if rules.rr_move_stop == "breakeven" and t.entry_price is not None:
             t.stop = t.entry_price
             t.stop_kind = ExitReason.STOP_LOSS
             t.refresh_levels()
@@ -245,7 +252,7 @@ class TradeManager:
         """Close every open trade (waiting entries are cancelled); return how many were acted on."""
         why = ExitReason(reason)
         n = 0
-        for t in [t for t in self._all if t.is_open]:
+        for t in list(self._open.values()):
             self._exit(t, why, actor=actor)
             n += 1
         return n
@@ -273,7 +280,7 @@ class TradeManager:
             due = self._next_exit[cal_name]
             if due is None or now < due:
                 continue
-            for t in [t for t in self._all if t.is_open and self._inst(t.symbol).calendar == cal_name]:
+            for t in [t for t in self._open.values() if self._inst(t.symbol).calendar == cal_name]:
                 self._exit(t, ExitReason.TIME_EXIT)
             self._next_exit[cal_name] = None
             self._arm_time_exit(cal_name, now)
@@ -322,7 +329,7 @@ class TradeManager:
             for ex in new:
                 t.add_entry_fill(ex.quantity, ex.price, ex.charges.total, ex.ts)
             if new:
-                exits.prepare(t, self.rules)
+                exits.prepare(t, self.config.rules_for(t.strategy))
                 self._index(t)
                 self._arm_time_exit(self._inst(t.symbol).calendar, now)
             if t.id is None:
@@ -402,7 +409,7 @@ class TradeManager:
             self.state.kill_handled(kill)
         self._time_exit(now)
         marks = self.portfolio._mark_f
-        for t in [t for t in self._all if t.status is TradeStatus.RUNNING and t.pending_exit is None]:
+        for t in [t for t in self._open.values() if t.status is TradeStatus.RUNNING and t.pending_exit is None]:
             px = marks.get(t.symbol)
             if px is not None:
                 self._check(t, px, px, px)
@@ -468,10 +475,13 @@ class TradeManager:
             return
         self._by_order[cid] = t
         if entry:
+            new = not t.entry_order_id
             t.entry_order_id = cid
-            if t not in self._all:
+            if new:
                 self._all.append(t)
+                self._open[cid] = t
                 self._index(t)
+                self._count_opened(t, 1)
         else:
             t.exit_orders[cid] = reason
             if order.is_open:
@@ -482,7 +492,17 @@ class TradeManager:
         if t not in lst:
             lst.append(t)
 
+    def _count_opened(self, t: Trade, n: int) -> None:
+        day = (t.created_at or self.clock.now()).astimezone(ET).date()
+        for key in ((day, None), (day, t.strategy)):
+            self._opened[key] = self._opened.get(key, 0) + n
+
+    def _opened_on(self, day: date, strategy: str | None) -> int:
+        return self._opened.get((day, strategy), 0)
+
     def _forget(self, t: Trade) -> None:
+        if self._open.pop(t.entry_order_id, None) is not None:
+            self._count_opened(t, -1)
         if t in self._all:
             self._all.remove(t)
         lst = self._by_symbol.get(t.symbol)
@@ -493,6 +513,9 @@ class TradeManager:
         if t.status is TradeStatus.CLOSED:
             return
         t.close(reason, ts or self.clock.now())
+        self._open.pop(t.entry_order_id, None)
+        if t.exit_ts is not None:
+            self._closed_on.setdefault(t.exit_ts.astimezone(ET).date(), []).append(t)
         lst = self._by_symbol.get(t.symbol)
         if lst and t in lst:
             lst.remove(t)
@@ -520,7 +543,7 @@ class TradeManager:
         assert self.store is not None
         day = now.astimezone(ET).date()
         marks = self.portfolio.marks()
-        today = [t for t in self._all if t.is_open or (t.exit_ts and t.exit_ts.astimezone(ET).date() == day)]
+        today = [*self._open.values(), *self._closed_on.get(day, ())]
         rows = [(s, p, sum(1 for t in today if t.strategy == s)) for s, p in by_strategy(today, marks).items()]
         rows.append(("", account_pnl(today, marks), len(today)))
         self.store.save_daily(self.account, day, rows, self.portfolio.equity(), now)

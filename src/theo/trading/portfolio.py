@@ -6,7 +6,7 @@ its trades. Nothing here touches the database, so a check on the exit path costs
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 
@@ -24,7 +24,8 @@ class TradingPortfolio:
     """Positions, marks, equity, working orders and trade counts of one account."""
 
     def __init__(self, capital: Decimal, clock: Clock, day_trades: DayTradeCounter, *,
-                 trades: Callable[[], list[Trade]] | None = None,
+                 trades: Callable[[], Iterable[Trade]] | None = None,
+                 opened_on: Callable[[date, str | None], int] | None = None,
                  broker_values: Callable[[], BrokerRiskValues | None] | None = None,
                  use_broker_equity: bool = False) -> None:
         self.capital = capital
@@ -32,6 +33,7 @@ class TradingPortfolio:
         self.ledger = FillLedger()
         self.counter = day_trades
         self._trades = trades or (lambda: [])
+        self._opened_on = opened_on
         self._broker_values = broker_values
         self.use_broker_equity = use_broker_equity
         self._marks: dict[str, Decimal] = {}
@@ -87,7 +89,13 @@ class TradingPortfolio:
     def open_trade_count(self, strategy: str | None = None) -> int:
         return sum(1 for t in self._trades() if t.is_open and (strategy is None or t.strategy == strategy))
 
+    def trade_open_qty(self, strategy: str, symbol: str, side: Side) -> Decimal:
+        return sum((t.open_qty for t in self._trades()
+                    if t.is_open and t.strategy == strategy and t.symbol == symbol and t.side is side), ZERO)
+
     def trades_opened_on(self, day: date, strategy: str | None = None) -> int:
+        if self._opened_on is not None:
+            return self._opened_on(day, strategy)
         n = 0
         for t in self._trades():
             when = t.entry_ts or t.created_at

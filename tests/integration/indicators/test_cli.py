@@ -88,6 +88,26 @@ def test_indicators_read_stored_bars_and_save_values(run) -> None:  # type: igno
     assert n == 780
 
 
+def test_since_keeps_the_warm_up_and_never_overwrites_values_with_blanks(run) -> None:  # type: ignore[no-untyped-def]
+    _store_bars(run.url, SPY15, "SPY")
+    assert run("indicators", "-s", "SPY", "-t", "15m", "-i", "atr:14", "--save").exit_code == 0
+    engine = make_engine(run.url)
+
+    def stored() -> dict[object, float | None]:
+        with transaction(engine) as s:
+            return dict(s.execute(select(IndicatorValueRow.ts, IndicatorValueRow.value)
+                                  .where(IndicatorValueRow.name == "atr_14")).all())
+
+    before = stored()
+    r = run("indicators", "-s", "SPY", "-t", "15m", "-i", "atr:14", "--since", "2019-02-01", "--save", "--tail", "1")
+    assert r.exit_code == 0, r.output
+    assert "stored 286 values" in r.output  # 11 sessions × 26 bars from Friday 2019-02-01 on
+    assert stored() == before  # the same values: ATR was warmed up on the bars before --since
+    r = run("indicators", "-s", "SPY", "-t", "15m", "-i", "atr:14", "--since", "2024-01-01")
+    assert r.exit_code == 2
+    assert "no bars of SPY 15m from --since 2024-01-01T00:00:00+00:00 on" in r.output
+
+
 def test_indicators_explain_user_mistakes(run) -> None:  # type: ignore[no-untyped-def]
     r = run("indicators")
     assert r.exit_code == 2
@@ -144,6 +164,20 @@ def test_corr_rolling_from_the_store_and_too_few_points(run, tmp_path: Path) -> 
     r = run("corr", "rolling", "--symbols", "SPY", "--timeframe", "15m")
     assert r.exit_code == 2
     assert "exactly two symbols" in r.output
+    full = run("corr", "rolling", "--symbols", "SPY,QQQ", "--timeframe", "15m", "--format", "csv")
+    assert full.exit_code == 0, full.output
+    rows = full.output.splitlines()
+    assert rows[0] == "ts,pearson_SPY_QQQ"
+    assert len(rows) == 780  # csv without --tail: the whole series
+    last3 = run("corr", "rolling", "--symbols", "SPY,QQQ", "--timeframe", "15m", "--format", "csv", "--tail", "3")
+    assert last3.output.splitlines() == [rows[0], *rows[-3:]]
+    js = run("corr", "rolling", "--symbols", "SPY,QQQ", "--timeframe", "15m", "--format", "json", "--tail", "2")
+    got = json.loads(js.output)
+    assert [g["ts"] for g in got] == [line.split(",")[0] for line in rows[-2:]]
+    assert got[-1]["value"] == pytest.approx(float(rows[-1].split(",")[1]), abs=1e-15)
+    r = run("corr", "rolling", "--symbols", "SPY,QQQ", "--timeframe", "15m", "--tail", "0")
+    assert r.exit_code == 2
+    assert "--tail 0" in r.output
 
 
 def test_corr_matrix_of_imported_bars_equals_scipy_in_every_format(run) -> None:  # type: ignore[no-untyped-def]

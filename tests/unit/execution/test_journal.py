@@ -62,3 +62,17 @@ def test_one_broker_order_id_maps_to_one_order(tmp_path: Path) -> None:
     assert journal.broker_ids("a") == [("ibkr", "1001", "9876543"), ("other", "1001", None)]
     with pytest.raises(IntegrityError), transaction(engine) as s:
         s.add(BrokerOrderIdRow(client_order_id="b", broker="ibkr", broker_order_id="1001", created_at=T0))
+
+
+def test_an_ibkr_perm_id_learnt_after_the_order_id_is_kept(tmp_path: Path) -> None:
+    journal = OrderJournal(migrated_sqlite(tmp_path / "theo.db"))
+    for cid in ("a", "b"):
+        journal.record_intent(Order(cid, req("BUY", 1), created_at=T0), T0)
+    journal.map_broker_id("a", "ibkr", "1001", "", T0)  # openOrder before the permId is known
+    assert journal.broker_ids("a") == [("ibkr", "1001", None)]
+    journal.map_broker_id("a", "ibkr", "1001", "9876543", T0)
+    journal.map_broker_id("a", "ibkr", "1001", "9876543", T0)
+    assert journal.broker_ids("a") == [("ibkr", "1001", "9876543")]
+    journal.map_broker_id("b", "ibkr", "1001", "555", T0)  # a clash is logged, never re-pointed
+    assert journal.broker_ids("b") == []
+    assert journal.broker_ids("a") == [("ibkr", "1001", "9876543")]

@@ -2,7 +2,8 @@
 
 Invariants: a position equals the sum of its fills (journal and broker agree); an OCO group never has two
 filled members; no order both fills and is cancelled; every journaled status change is in the state
-machine; replaying the broker's events (twice) changes nothing.
+machine; replaying the broker's events (twice) changes nothing; the broker's state saved on disk equals
+its state in memory.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from theo.domain.enums import OrderStatus as S
 from theo.domain.enums import TimeInForce
 from theo.errors import OrderError
 from theo.execution.config import ExecutionConfig, SimulatedBrokerConfig
+from theo.execution.simulated.state import load_state
 from theo.execution.state_machine import TRANSITIONS
 
 from .helpers import T0, bar, make_rig, minute, req
@@ -60,7 +62,7 @@ def _request(kind: str, side: str, qty: int, px: D, tif: TimeInForce) -> Any:
 
 def _run(tmp: Path, flow: list[tuple[Any, ...]], participation: float | None) -> Any:
     cfg = ExecutionConfig(sim=SimulatedBrokerConfig(participation=participation, slippage_ticks=1))
-    rig = make_rig(tmp, config=cfg, state_file=None)
+    rig = make_rig(tmp, config=cfg, state_file="sim.db")
     svc = rig.service
     created: list[str] = []
     t = 0
@@ -137,6 +139,11 @@ def test_order_flow_invariants(flow: list[tuple[Any, ...]], participation: float
                     assert b in TRANSITIONS[a] or (a is b and e["kind"] != "fill"), (o.client_order_id, a, b)
                 if e["status_to"] in ("FILLED", "CANCELLED", "EXPIRED", "REJECTED"):
                     terminal_seen = True
+
+        # the broker's state on disk is the state in memory (each save wrote everything that changed)
+        saved = load_state(Path(tmp) / "sim.db", broker.config.sim.initial_cash)
+        assert saved.to_json() == broker.state.to_json()
+        assert list(saved.orders) == list(broker.state.orders)
 
         # replaying every broker event twice changes nothing
         snapshot = ([journal.events(o.client_order_id) for o in orders], journal.fills())

@@ -331,3 +331,55 @@ def test_every_broker_event_reaches_the_journal_and_the_bus(tmp_path: Path) -> N
         assert topic in topics, topic
     last = rig.journal.events(rejected.client_order_id)[-1]
     assert (last["kind"], last["status_to"], last["source"]) == ("rejected", "REJECTED", "broker")
+
+
+def test_sequence_ids_count_only_their_own_strategy(tmp_path: Path) -> None:
+    rig = make_rig(tmp_path)
+    assert rig.service.create_order(req("BUY", 1, strategy="aXb")).client_order_id == "aXb-20190211-0001"
+    assert rig.service.create_order(req("BUY", 1, strategy="AXB")).client_order_id == "AXB-20190211-0001"
+    # "_" is a LIKE wildcard and LIKE ignores case: neither may bump this strategy's count
+    rig.service.stop()
+    again = make_rig(tmp_path, engine=rig.engine)
+    assert again.service.create_order(req("BUY", 1, strategy="a_b")).client_order_id == "a_b-20190211-0001"
+    assert again.service.create_order(req("BUY", 1, strategy="axb")).client_order_id == "axb-20190211-0001"
+
+
+def test_unknown_order_the_broker_did_receive_is_adopted_not_resent(tmp_path: Path) -> None:
+    rig = make_rig(tmp_path)
+    real_submit = rig.broker.submit
+    sent: list[str] = []
+
+    def silent(order: Order) -> None:
+        sent.append(order.client_order_id)
+        handlers = list(rig.broker._handlers)
+        rig.broker._handlers.clear()  # the broker takes it, but its answer is lost ...
+        try:
+            real_submit(order)
+        finally:
+            rig.broker._handlers[:] = handlers
+        raise BrokerError("timeout waiting for the answer")  # ... and we time out
+
+    rig.broker.submit = silent  # type: ignore[method-assign]
+    order = rig.service.create_order(req("BUY", 10, "LIMIT", limit_price=D("270.00"), tif=TimeInForce.GTC))
+    assert order.status is S.UNKNOWN
+    assert rig.service.get_order_status(order.client_order_id).status is S.ACCEPTED
+    assert rig.journal.broker_ids(order.client_order_id) == [("sim", "1", None)]
+    assert sent == [order.client_order_id]
+    assert len(rig.broker.state.orders) == 1
+    kinds = [(e["kind"], e["status_to"]) for e in rig.journal.events(order.client_order_id)]
+    assert kinds[-2:] == [("submit_failed", "UNKNOWN"), ("reconciled", "ACCEPTED")]
+
+
+def test_an_intent_never_sent_is_dropped_at_restart(tmp_path: Path) -> None:
+    rig = make_rig(tmp_path)
+    intent = Order("man-20190211-0001", req("BUY", 10), created_at=T0)
+    rig.journal.record_intent(intent, T0)  # the process died right after journaling the intent
+    rig.service.stop()
+    again = make_rig(tmp_path, engine=rig.engine, start_service=False)
+    report = again.service.start()
+    assert report.dropped_intents == ["man-20190211-0001"]
+    stored = again.journal.load_order("man-20190211-0001")
+    assert stored is not None
+    assert stored.status is S.CANCELLED
+    assert "not sent now" in stored.reason
+    assert again.broker.state.orders == {}

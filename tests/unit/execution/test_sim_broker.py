@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from theo.domain.enums import OrderStatus as S
 from theo.domain.enums import Allocation, Routing, SessionKind, TimeInForce
+from theo.domain.enums import OrderStatus as S
 from theo.errors import BrokerError
 from theo.execution.config import ExecutionConfig, SimulatedBrokerConfig
 from theo.execution.simulated.broker import SimulatedBroker
@@ -239,7 +239,8 @@ def test_a_save_writes_only_what_changed(tmp_path: Path) -> None:
     rig.feed(bar(minute(20), 271.19, 271.34, 271.07, 271.34))  # one working order, no fill
     order_rows = [w for w in writes if "INTO orders" in w]
     exec_rows = [w for w in writes if "INTO executions" in w]
-    assert len(order_rows) == 1 and "man-20190211-0021" in order_rows[0]
+    assert len(order_rows) == 1
+    assert "man-20190211-0021" in order_rows[0]
     assert exec_rows == []
 
 

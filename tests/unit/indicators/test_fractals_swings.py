@@ -141,3 +141,6 @@ def test_an_event_flags_only_the_side_that_is_new() -> None:
     for bar in to_bars(synthetic(highs, lows)):
         iset.update(bar)
     assert [(e.high, e.high_changed, e.low, e.low_changed) for e in got] == [(12.0, True, 7.0, True)]
+    ts = got[0].high_ts
+    assert ts is not None
+    assert got[0].key == f"TEST/1m/swing_2_2/high@{ts.isoformat()}+low@{ts.isoformat()}"

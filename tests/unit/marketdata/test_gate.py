@@ -199,9 +199,9 @@ def test_check_columns_applies_the_same_rules_as_check() -> None:
     price[1500] *= 1.05
     size = rng.integers(1, 100, n).astype(float)
     size[300] = -5
-    vec, _, _, _ = _gate(max_clock_skew_seconds=None, zscore_window=100)
-    keep, reasons = vec.check_columns("SPY", ts, price, size)
-    one, _, _, _ = _gate(max_clock_skew_seconds=None, zscore_window=100)
+    vec, vec_out, _, _ = _gate(max_clock_skew_seconds=None, zscore_window=100)
+    keep, reasons = vec.check_columns("SPY", ts, price, size, source="file")
+    one, one_out, _, _ = _gate(max_clock_skew_seconds=None, zscore_window=100)
     from theo.storage.types import from_micros
 
     got = [one.check(Tick("SPY", from_micros(int(t)), float(p), float(s), "file")) is not None
@@ -209,6 +209,13 @@ def test_check_columns_applies_the_same_rules_as_check() -> None:
     assert keep.tolist() == got
     assert vec.rejections == one.rejections
     assert set(reasons[~keep].tolist()) == {"bad_price", "bad_size", "out_of_order", "outside_session"}
+    # every refused row is kept with its reason, as the tick-by-tick gate does
+    assert [(r.reason, r.tick.ts, r.tick.size) for r in vec_out] == [(r.reason, r.tick.ts, r.tick.size)
+                                                                     for r in one_out]
+    assert len(vec_out) == int((~keep).sum()) == 5
+    details = {r.reason: r.detail for r in vec_out}
+    assert details["bad_size"] == "SPY from file: size -5.0 is negative or not finite"
+    assert "is outside every XNYS session" in details["outside_session"]
     assert vec.flags["outlier"] == one.flags["outlier"] >= 1
 
 

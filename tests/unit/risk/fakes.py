@@ -34,6 +34,7 @@ class FakePortfolio:
     pnl_today: Decimal = D(0)
     dt_count: int = 0
     bv: BrokerRiskValues | None = None
+    trade_qty: dict[tuple[str, str, Side], Decimal] = field(default_factory=dict)
 
     def equity(self) -> Decimal:
         return self.eq
@@ -55,6 +56,9 @@ class FakePortfolio:
 
     def open_trade_count(self, strategy: str | None = None) -> int:
         return self.active
+
+    def trade_open_qty(self, strategy: str, symbol: str, side: Side) -> Decimal:
+        return self.trade_qty.get((strategy, symbol, side), D(0))
 
     def trades_opened_on(self, day: date, strategy: str | None = None) -> int:
         return self.opened_today

@@ -180,3 +180,14 @@ def test_denials_are_recorded_in_risk_decisions(sqlite_engine: object) -> None:
     with transaction(sqlite_engine) as s:  # type: ignore[arg-type]
         rows = list(s.scalars(select(RiskDecisionRow)))
         assert [(r.rule, r.allowed, r.request["symbol"]) for r in rows] == [("MAX_ACTIVE_TRADES", False, "SPY")]
+
+
+def test_a_trade_exit_is_closing_even_when_the_account_is_flat() -> None:
+    pf = FakePortfolio(trade_qty={("s", "SPY", Side.SELL): D(200)})  # s is short 200, another strategy long 200
+    checks, _, state = make_checks(pf=pf)
+    checks(order("BUY", 200, strategy="s", reduce_only=True, tag="exit_rule"))
+    assert checks.decisions.recent[-1].rule == "CLOSING"
+    with pytest.raises(RiskDenied):  # more than the trade holds is not an exit
+        checks(order("BUY", 900, strategy="s", reduce_only=True, tag="exit_rule"))
+    state.reduce("test", "pytest")  # in REDUCING the account-level test decides: flat + buy = more exposure
+    assert denied(checks, order("BUY", 200, strategy="s", reduce_only=True, tag="exit_rule")).rule == "REDUCING_ONLY"

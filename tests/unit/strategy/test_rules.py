@@ -116,3 +116,11 @@ def test_any_token_soup_parses_or_fails_with_rule_syntax_error(parts: list[str])
     values = {k: 1.0 for k in rule.keys}
     assert rule.evaluate(values) in (True, False)
     assert rule.evaluate({}) is (not rule.keys and rule.evaluate(values))
+
+
+def test_a_nan_value_counts_as_missing() -> None:
+    rule = parse_rule("not (corr > 0.5)", SYMBOLS)
+    assert rule.evaluate({"corr": 0.1}) is True
+    assert rule.evaluate({"corr": float("nan")}) is False  # NaN > 0.5 is False: "not" must not turn it true
+    assert parse_rule("close > sl or corr < 0", SYMBOLS).evaluate({"close": 2.0, "sl": 1.0, "corr": float("inf")}) \
+        is False

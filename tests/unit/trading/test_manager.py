@@ -177,3 +177,46 @@ def test_drawdown_limit_halts_trading(tmp_path: Path) -> None:
     r.tick(sec(2), 98.0)  # gap through the stop: 1,000 x -2 = -2,000 - charges > 0.5 % of 100,000
     assert r.manager.state.state is State.HALTED
     assert "RM-Max-sp" in r.manager.state.history[-1].reason
+
+
+def test_sweep_runs_a_kill_requested_by_another_process(tmp_path: Path) -> None:
+    from theo.risk.state import StateChange, write_state
+
+    r = make_trading_rig(tmp_path)
+    r.tick(sec(0), 100.0)
+    t = r.manager.open_trade(signal(sec(0), 100.0, stop=99.0, target=103.0))
+    r.tick(sec(1), 100.0)
+    write_state(r.rig.engine, StateChange(sec(1), State.HALTED, State.ACTIVE, "panic", "cli:ann"), kill=True,
+                flatten=True)
+    r.manager.sweep(sec(2))
+    r.tick(sec(3), 100.3)
+    assert t is not None and t.exit_reason is ExitReason.KILL_SWITCH and r.manager.state.state is State.HALTED
+    assert r.manager.state.refresh() is None  # handled once
+
+
+def test_periodic_sweep_is_a_safety_net(tmp_path: Path) -> None:
+    r = make_trading_rig(tmp_path, cfg(sweep_seconds=5))
+    r.tick(sec(0), 100.0)
+    t = r.manager.open_trade(signal(sec(0), 100.0, stop=99.0, target=103.0))
+    r.tick(sec(1), 100.0)
+    assert t is not None
+    t.stop, t.stop_kind = D("100.50"), ExitReason.STOP_LOSS  # a level moved from outside, no tick since
+    t.refresh_levels()
+    r.manager.start()
+    r.rig.clock.advance_to(sec(6))  # the sweep re-checks the last price against the new stop
+    assert t.pending_exit is not None and t.pending_reason is ExitReason.STOP_LOSS
+    r.manager.stop()
+
+
+def test_pnl_views_agree(tmp_path: Path) -> None:
+    r = make_trading_rig(tmp_path)
+    r.tick(sec(0), 100.0)
+    r.manager.open_trade(signal(sec(0), 100.0, stop=99.0, target=103.0))
+    r.tick(sec(1), 100.0)
+    r.tick(sec(2), 100.4)
+    mark = {"SPY": D("100.4")}
+    total = r.manager.pnl()
+    assert total.unrealised == D("400.0") and total.charges == D("5.08")
+    assert r.manager.pnl_by_strategy()["s1"] == total
+    assert r.manager.portfolio.ledger.pnl(mark).net == total.net
+    assert r.manager.portfolio.equity() == D(100_000) + total.net

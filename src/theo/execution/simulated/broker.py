@@ -38,8 +38,8 @@ from theo.execution.events import (
     OrderRejected,
 )
 from theo.execution.orders import Order
-from theo.execution.simulated.fills import PriceBar, fill_price, fill_quantity, to_tick, trail_stop
 from theo.execution.simulated import state as _state_module
+from theo.execution.simulated.fills import PriceBar, fill_price, fill_quantity, to_tick, trail_stop
 from theo.execution.simulated.state import Position, SimOrder, SimState, StateStore
 
 log = logging.getLogger(__name__)
