@@ -84,6 +84,11 @@ def _shown(value: Any, secret: bool) -> str:
 
 def _describe_one(err: Mapping[str, Any]) -> str:
     loc_parts = [str(p) for p in err["loc"]]
+    # A discriminated union adds its tag to the path (strategies.0.correlation.x): drop it, users never wrote it.
+    if len(loc_parts) > 2 and loc_parts[0] == "strategies" and loc_parts[1].isdigit() and loc_parts[2] in (
+        "correlation", "donchian_breakout", "zscore_reversion"
+    ):
+        del loc_parts[2]
     loc = ".".join(loc_parts)
     value = err.get("input")
     kind = err["type"]

@@ -48,6 +48,7 @@ class SingleWriterLock:
         self.host = socket.gethostname()
         self.owner = f"{self.host}:{self.pid}:{uuid.uuid4().hex[:8]}"
         self.held = False
+        self._last_beat: datetime | None = None
 
     def acquire(self) -> None:
         """Take the lock or raise :class:`SingleWriterLockError` naming the live holder."""
@@ -70,6 +71,7 @@ class SingleWriterLock:
                         self.owner, self.pid, self.host, now, now)
                 else:
                     row.heartbeat = now
+                self._last_beat = now
         except (IntegrityError, OperationalError) as exc:
             raise SingleWriterLockError(f"another Theo instance took the lock of "
                                         f"{mask_url(str(self.engine.url))} at the same moment ({type(exc).__name__})"
@@ -86,6 +88,19 @@ class SingleWriterLock:
                 self.held = False
                 raise SingleWriterLockError(f"the single-writer lock {self.name!r} was taken over by another "
                                             f"instance; this one must stop trading")
+        self._last_beat = self.now()
+
+    def ensure(self) -> None:
+        """Raise unless this instance still holds the lock; renew it when a third of the TTL has passed.
+
+        Called before every order action, so an instance whose lock was taken over never trades again, and
+        one that trades keeps its lock even without a separate heartbeat timer.
+        """
+        if not self.held:
+            raise SingleWriterLockError(f"this instance does not hold the single-writer lock {self.name!r}; "
+                                        f"it must not trade")
+        if self._last_beat is None or self.now() - self._last_beat >= self.ttl / 3:
+            self.heartbeat()
 
     def release(self) -> None:
         """Give the lock back (only if we still hold it)."""

@@ -165,6 +165,7 @@ class OrderService:
                      limit_price: Decimal | None = None, stop_price: Decimal | None = None, source: str = "engine",
                      actor: str = "") -> Order:
         """Change the quantity, limit or stop of an open order (plan §9); the broker confirms it."""
+        self._check_lock()
         order = self._get(client_order_id)
         if not order.is_open or order.status is OrderStatus.PENDING_CANCEL:
             raise OrderError(f"order {client_order_id} is {order.status.value}; only a working order can be modified")
@@ -197,6 +198,7 @@ class OrderService:
     def cancel_order(self, client_order_id: str, *, source: str = "engine", actor: str = "",
                      reason: str = "") -> Order:
         """Cancel an open order; cancelling a finished order changes nothing."""
+        self._check_lock()
         order = self._get(client_order_id)
         if order.is_terminal:
             return order
@@ -288,6 +290,12 @@ class OrderService:
         if not self.started:
             raise OrderError("the order service has not reconciled with the broker yet: call start() before "
                              "placing orders")
+        self._check_lock()
+
+    def _check_lock(self) -> None:
+        """Refuse to act once another instance took the single-writer lock (renews it while we trade)."""
+        if self.lock is not None:
+            self.lock.ensure()
 
     def _new_id(self, req: OrderRequest, leg: str) -> str:
         if req.signal_id is not None:

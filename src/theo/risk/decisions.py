@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -39,13 +40,11 @@ class DecisionLog:
         self.account = account
         self.batch = batch
         self.keep = keep
-        self.recent: list[Decision] = []
+        self.recent: deque[Decision] = deque(maxlen=keep)
         self._pending: list[Decision] = []
 
     def add(self, decision: Decision) -> None:
         self.recent.append(decision)
-        if len(self.recent) > self.keep:
-            del self.recent[: len(self.recent) - self.keep]
         if self.store is None:
             return
         self._pending.append(decision)

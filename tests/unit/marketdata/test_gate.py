@@ -118,16 +118,20 @@ def test_check_columns_rejects_the_same_duplicates_as_check() -> None:
     at = 1100
     ts, price, size, exchange, condition, trade_id = (
         np.insert(a, at, a[src]) for a in (ts, price, size, exchange, condition, trade_id))
-    vec, _, _, _ = _gate(max_clock_skew_seconds=None, out_of_order_tolerance_seconds=10)
+    vec, vec_out, _, _ = _gate(max_clock_skew_seconds=None, out_of_order_tolerance_seconds=10)
     keep, reasons = vec.check_columns("SPY", ts, price, size, trade_id=trade_id, exchange=exchange,
-                                      condition=condition)
-    one, _, _, _ = _gate(max_clock_skew_seconds=None, out_of_order_tolerance_seconds=10)
+                                      condition=condition, source="polygon")
+    one, one_out, _, _ = _gate(max_clock_skew_seconds=None, out_of_order_tolerance_seconds=10)
     from theo.storage.types import from_micros
 
     got = [one.check(Tick("SPY", from_micros(int(t)), float(p), float(s), "polygon", e, c, None, i)) is not None
            for t, p, s, e, c, i in zip(ts, price, size, exchange, condition, trade_id, strict=True)]
     assert keep.tolist() == got
     assert vec.rejections == one.rejections
+    assert [(r.reason, r.tick.trade_id, r.tick.exchange) for r in vec_out] == [
+        (r.reason, r.tick.trade_id, r.tick.exchange) for r in one_out]
+    dup = next(r for r in vec_out if r.reason == "duplicate")
+    assert dup.detail == f"SPY from polygon: trade id {dup.tick.trade_id} was already delivered by this feed"
     resent_with_id = sum(1 for i in src if trade_id[i] != "")
     assert 0 < vec.rejections["duplicate"] <= resent_with_id
     assert vec.rejections["out_of_order"] > 0  # the oldest re-sent prints are beyond the tolerance
