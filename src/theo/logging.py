@@ -69,6 +69,7 @@ def configure_logging(config: LoggingConfig | None = None, *, data_dir: Path | N
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _mask_secrets,
     ]

@@ -18,6 +18,15 @@ def _num(value: Decimal | None) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+def _px(value: Decimal | None) -> str:
+    """A price with at least two decimals (271.60, not 271.6); finer ticks and averages keep theirs."""
+    if value is None:
+        return ""
+    text = _num(value)
+    decimals = len(text.partition(".")[2])
+    return f"{value:.2f}" if decimals < 2 else text
+
+
 @friendly_errors
 def orders_command(
     config: ConfigOption = None,
@@ -39,12 +48,12 @@ def orders_command(
     for o in orders:
         r = o.request
         stop = r.stop_price
-        trail = f"trail {_num(r.trail_amount)}" if r.trail_amount else f"trail {_num(r.trail_percent)}%" \
-            if r.trail_percent else _num(stop)
-        fills = ", ".join(f"{_num(f.quantity)}@{_num(f.price)}" for f in o.fills)
+        trail = f"trail {_px(r.trail_amount)}" if r.trail_amount else f"trail {_num(r.trail_percent)}%" \
+            if r.trail_percent else _px(stop)
+        fills = ", ".join(f"{_num(f.quantity)}@{_px(f.price)}" for f in o.fills)
         table.add_row(o.client_order_id, r.symbol, r.side.value, _num(r.quantity), r.order_type.value,
-                      _num(r.limit_price), trail, r.tif.value, o.status.value, _num(o.filled_qty),
-                      _num(o.avg_fill_price.quantize(Decimal("0.0001")) if o.avg_fill_price is not None else None),
+                      _px(r.limit_price), trail, r.tif.value, o.status.value, _num(o.filled_qty),
+                      _px(o.avg_fill_price.quantize(Decimal("0.0001")) if o.avg_fill_price is not None else None),
                       fills, r.tag, o.reason)
     console.print(table)
 

@@ -81,7 +81,7 @@ class _SymbolGate:
         self.stale_since: datetime | None = None
         self.z = RollingZ(window)
         # recent print keys -> deliveries (per-source counts and ids), pruned by time
-        self.keys: dict[tuple[int, float, float, str, str], _Deliveries] = {}
+        self.keys: dict[tuple[int, float, float, str, str], tuple[str, str] | _Deliveries] = {}
         self.order: deque[tuple[int, float, float, str, str]] = deque()
 
 
@@ -90,9 +90,9 @@ class _Deliveries:
 
     __slots__ = ("counts", "ids")
 
-    def __init__(self) -> None:
-        self.counts: Counter[str] = Counter()
-        self.ids: set[tuple[str, str]] = set()
+    def __init__(self, first: tuple[str, str]) -> None:
+        self.counts: Counter[str] = Counter({first[0]: 1})
+        self.ids: set[tuple[str, str]] = {first} if first[1] else set()
 
 
 class QualityGate:
@@ -142,10 +142,13 @@ class QualityGate:
                                                     f"tick (tolerance {self._tol_us / 1e6:g}s)")
         key = (ts_us, p, s, tick.exchange, tick.condition)
         seen = st.keys.get(key)
-        if seen is None:
-            seen = st.keys[key] = _Deliveries()
+        if seen is None:  # the common case: a first delivery costs one tuple
+            st.keys[key] = (tick.source, tick.trade_id)
             st.order.append(key)
-        elif tick.trade_id and (tick.source, tick.trade_id) in seen.ids:
+            return self._passed(tick, st, ts_us)
+        if isinstance(seen, tuple):
+            seen = st.keys[key] = _Deliveries(seen)
+        if tick.trade_id and (tick.source, tick.trade_id) in seen.ids:
             return self._reject(tick, DUPLICATE, f"trade id {tick.trade_id} was already delivered by this feed")
         mine = seen.counts[tick.source] + 1
         seen.counts[tick.source] = mine
@@ -155,6 +158,10 @@ class QualityGate:
         if others:
             return self._reject(tick, DUPLICATE, f"same print already delivered by another feed "
                                                  f"({', '.join(sorted(others))})")
+        return self._passed(tick, st, ts_us)
+
+    def _passed(self, tick: Tick, st: _SymbolGate, ts_us: int) -> Tick:
+        p = tick.price
         if ts_us > st.last_ts_us:
             st.last_ts_us = ts_us
             # forget print keys older than the window, oldest first (O(1) amortised, no pauses)

@@ -29,6 +29,7 @@ from theo.domain.enums import InstrumentKind, OrderStatus, OrderType, Side
 from theo.domain.instruments import Instrument, equity
 from theo.domain.market import Bar, Tick
 from theo.domain.money import ZERO
+from theo.execution.events import Execution
 from theo.execution.orders import Order, OrderRequest
 from theo.execution.service import OrderService
 from theo.risk.checks import PreTradeChecks
@@ -39,9 +40,10 @@ from theo.risk.pdt import DayTradeCounter, DayTradeFill
 from theo.risk.sizing import TradePlan
 from theo.risk.state import State, TradingState
 from theo.strategy.base import Signal
-from theo.trading import exits
+from theo.trading import exits, safety
 from theo.trading.pnl import PnL, account_pnl, by_day, by_strategy
 from theo.trading.portfolio import TradingPortfolio
+from theo.trading.recovery import RecoveryReport, recover
 from theo.trading.status import StatusRow, build_status
 from theo.trading.store import TradeStore
 from theo.trading.trades import EXIT_TAGS, ExitReason, Trade, TradeStatus
@@ -96,9 +98,13 @@ class TradeManager:
         self._next_exit: dict[str, datetime | None] = {}
         self._next_id = 0
         self._sweep_timer: int | None = None
-        self._losses_in_row = 0
+        self.losses_in_row = 0
         if bus is not None and subscribe:
             bus.subscribe("orders.>", self.on_order_event)
+
+    def recover(self) -> RecoveryReport:
+        """Rebuild positions, P&L and open trades from the journal and the store (start-up, after a crash)."""
+        return recover(self)
 
     # -- opening ------------------------------------------------------------------------------------------
     def on_signal(self, signal: Signal, *, signal_id: int | None = None) -> Trade | None:
@@ -259,21 +265,7 @@ class TradeManager:
 
     def kill(self, *, flatten: bool = False, reason: str = "kill switch", actor: str = "operator") -> int:
         """Cancel our working orders, optionally flatten every position, then HALT; return orders cancelled."""
-        self.state.reduce(f"kill switch: {reason}", actor)
-        cancelled = 0
-        for order in self.orders.open_orders():
-            self.orders.cancel_order(order.client_order_id, source="user", actor=actor, reason="kill switch")
-            cancelled += 1
-        if flatten:
-            self.close_all(ExitReason.KILL_SWITCH, actor=actor)
-            for sym, qty in self.portfolio.positions().items():
-                rest = qty + self.portfolio.working(sym, Side.SELL if qty > 0 else Side.BUY) * (-1 if qty > 0 else 1)
-                if rest != 0:  # a position no trade owns (manual orders)
-                    self.orders.create_order(OrderRequest(sym, Side.SELL if rest > 0 else Side.BUY, abs(rest),
-                                                          OrderType.MARKET, reduce_only=True, tag="kill_switch"),
-                                             source="user", actor=actor)
-        self.state.halt(f"kill switch: {reason}", actor)
-        return cancelled
+        return safety.kill(self, flatten=flatten, reason=reason, actor=actor)
 
     def _time_exit(self, now: datetime) -> None:
         for cal_name in list(self._next_exit):
@@ -355,20 +347,21 @@ class TradeManager:
         if new:
             self._save(t, "exit_fill", {"reason": reason.value, "exited": str(t.exit_qty)})
 
-    def _book_fills(self, order: Order, t: Trade | None) -> list:  # type: ignore[type-arg]
-        out = []
-        for ex in order.fills:
-            if ex.exec_id in self._seen:
-                continue
-            self._seen.add(ex.exec_id)
-            inst = self._inst(ex.symbol)
-            self.portfolio.ledger.add_fill(ex.symbol, ex.side, ex.quantity, ex.price, ex.charges.total, ex.ts,
-                                           inst.multiplier)
-            self.portfolio.roll_day(ex.ts.astimezone(ET).date())
-            if inst.kind is not InstrumentKind.FUTURE:
-                self.portfolio.counter.record(DayTradeFill(ex.symbol, ex.side, ex.quantity, ex.ts))
-            out.append(ex)
-        return out
+    def _book_fills(self, order: Order, t: Trade | None) -> list[Execution]:
+        """Book the order's fills not seen before into the account; return them."""
+        return [ex for ex in order.fills if self._book(ex)]
+
+    def _book(self, ex: Execution) -> bool:
+        if ex.exec_id in self._seen:
+            return False
+        self._seen.add(ex.exec_id)
+        inst = self._inst(ex.symbol)
+        self.portfolio.ledger.add_fill(ex.symbol, ex.side, ex.quantity, ex.price, ex.charges.total, ex.ts,
+                                       inst.multiplier)
+        self.portfolio.roll_day(ex.ts.astimezone(ET).date())
+        if inst.kind is not InstrumentKind.FUTURE:
+            self.portfolio.counter.record(DayTradeFill(ex.symbol, ex.side, ex.quantity, ex.ts))
+        return True
 
     def _track_working(self, order: Order) -> None:
         cid = order.client_order_id
@@ -416,30 +409,11 @@ class TradeManager:
         self.breakers(now)
         self.checks.decisions.flush()
         if self.store is not None:
-            self._save_daily(now)
+            safety.save_daily(self, now)
 
     def breakers(self, now: datetime) -> None:
         """RM-Max-sp (plan §5.5), the daily loss limit and consecutive losses move the trading state."""
-        b = self.config.breakers
-        dd = self.portfolio.drawdown_pct()
-        if b.max_drawdown_pct is not None and dd >= b.max_drawdown_pct:
-            self._escalate(b.drawdown_action, f"RM-Max-sp: drawdown {dd:.2f}% reached max_drawdown_pct="
-                                              f"{b.max_drawdown_pct}%")
-        lim = self.config.limits_for(account=self.account)
-        day = now.astimezone(ET).date()
-        pnl = self.portfolio.day_pnl(day)
-        caps = [c for c in (lim.daily_loss_limit, None if lim.daily_loss_limit_pct is None else
-                            self.portfolio.start_of_day_equity(day) * lim.daily_loss_limit_pct / 100) if c]
-        if caps and pnl <= -min(caps):
-            self._escalate(b.daily_loss_action, f"daily loss {pnl:.2f} USD reached the limit {min(caps):.2f} USD")
-        if b.max_consecutive_losses is not None and self._losses_in_row >= b.max_consecutive_losses:
-            self._escalate(b.consecutive_losses_action, f"{self._losses_in_row} losing trades in a row")
-
-    def _escalate(self, action: str, reason: str) -> None:
-        to = State.HALTED if action == "halted" else State.REDUCING
-        order = [State.ACTIVE, State.REDUCING, State.HALTED]
-        if order.index(to) > order.index(self.state.state):
-            self.state.set(to, reason, "circuit_breaker")
+        safety.breakers(self, now)
 
     # -- queries ----------------------------------------------------------------------------------------------
     def trades(self, *, open_only: bool = False) -> list[Trade]:
@@ -460,6 +434,10 @@ class TradeManager:
 
     def pnl_by_day(self) -> dict[date, PnL]:
         return by_day(self._all, self.portfolio.marks(), self.clock.now().astimezone(ET).date())
+
+    def trades_of_day(self, day: date) -> list[Trade]:
+        """Open trades and those closed on ``day`` (ET)."""
+        return [*self._open.values(), *self._closed_on.get(day, ())]
 
     # -- internals ----------------------------------------------------------------------------------------------
     def _inst(self, symbol: str) -> Instrument:
@@ -520,7 +498,7 @@ class TradeManager:
         if lst and t in lst:
             lst.remove(t)
         if t.entry_qty:
-            self._losses_in_row = self._losses_in_row + 1 if t.net() < 0 else 0
+            self.losses_in_row = self.losses_in_row + 1 if t.net() < 0 else 0
         self._save(t, "closed", {"reason": reason.value, "net": str(t.realised - t.charges)})
         if self.bus is not None:
             self.bus.publish("trades.closed", t)
@@ -538,12 +516,3 @@ class TradeManager:
     def _note(self, t: Trade, kind: str, payload: dict[str, str], actor: str = "engine") -> None:
         if t.id is not None:
             self._save(t, kind, payload, actor)
-
-    def _save_daily(self, now: datetime) -> None:
-        assert self.store is not None
-        day = now.astimezone(ET).date()
-        marks = self.portfolio.marks()
-        today = [*self._open.values(), *self._closed_on.get(day, ())]
-        rows = [(s, p, sum(1 for t in today if t.strategy == s)) for s, p in by_strategy(today, marks).items()]
-        rows.append(("", account_pnl(today, marks), len(today)))
-        self.store.save_daily(self.account, day, rows, self.portfolio.equity(), now)

@@ -48,6 +48,7 @@ def test_orders_and_positions_commands(tmp_path: Path) -> None:
     assert "man-20190211-0001" in result.output
     assert "FILLED" in result.output
     assert "100@271.19" in result.output
+    assert "270.00" in result.output  # prices keep two decimals
     result = runner.invoke(app, ["orders", "--open", "-c", str(config)], env={"COLUMNS": "250"})
     assert result.exit_code == 0
     assert "man-20190211-0002" in result.output

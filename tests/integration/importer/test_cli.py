@@ -6,7 +6,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from tests.unit.storage.test_files import write_corrupt
+from tests.unit.marketdata.test_files import write_corrupt
 from theo.cli.main import app
 
 runner = CliRunner()

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
-from tests.unit.storage.test_files import CORRUPT, write_corrupt
+from tests.unit.marketdata.test_files import CORRUPT, write_corrupt
 from theo.marketdata.importer import import_file
 from theo.storage.models.core import QuarantineRow, TickRow
 from theo.storage.quarantine import quarantine_counts

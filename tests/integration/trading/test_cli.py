@@ -65,8 +65,10 @@ def test_report_deals_formats_and_filters(tmp_path: Path) -> None:
     res = runner.invoke(_app(), ["report", "deals", "-c", str(config)])
     assert res.exit_code == 0, res.output
     lines = res.output.strip().splitlines()
-    assert len(lines) == 4 and lines[0].startswith("trade_id,strategy,ss_type,ss_signal_type,symbol")
-    assert ",Completed,Stop-loss," in lines[1] and ",Completed,Profit target," in lines[2]
+    assert len(lines) == 4
+    assert lines[0].startswith("trade_id,strategy,ss_type,ss_signal_type,symbol")
+    assert ",Completed,Stop-loss," in lines[1]
+    assert ",Completed,Profit target," in lines[2]
     assert ",Running," in lines[3]
     res = runner.invoke(_app(), ["report", "deals", "-c", str(config), "--from", "2019-02-11", "--to",
                                  "2019-02-11", "--strategy", "s2", "--format", "json"])
@@ -75,36 +77,47 @@ def test_report_deals_formats_and_filters(tmp_path: Path) -> None:
         [("s2", "Short", "2000.00", "Profit target")]
     out = tmp_path / "deals.html"
     res = runner.invoke(_app(), ["report", "deals", "-c", str(config), "--format", "html", "--out", str(out)])
-    assert res.exit_code == 0 and "<table>" in out.read_text()
+    assert res.exit_code == 0
+    assert "<table>" in out.read_text()
 
 
 def test_report_deals_bad_options_are_clear(tmp_path: Path) -> None:
     config = _setup(tmp_path)
     runner = CliRunner()
     res = runner.invoke(_app(), ["report", "deals", "-c", str(config), "--format", "xml"])
-    assert res.exit_code == 2 and "--format='xml'" in res.output
+    assert res.exit_code == 2
+    assert "--format='xml'" in res.output
     res = runner.invoke(_app(), ["report", "deals", "-c", str(config), "--from", "11/02/2019"])
-    assert res.exit_code == 2 and "YYYY-MM-DD" in res.output
+    assert res.exit_code == 2
+    assert "YYYY-MM-DD" in res.output
     res = runner.invoke(_app(), ["report", "deals", "-c", str(config), "--from", "2019-02-12", "--to", "2019-02-11"])
-    assert res.exit_code == 2 and "swap" in res.output
+    assert res.exit_code == 2
+    assert "swap" in res.output
 
 
 def test_risk_commands_change_the_state_a_running_engine_adopts(tmp_path: Path) -> None:
     config = _setup(tmp_path)
     runner = CliRunner()
     res = runner.invoke(_app(), ["risk", "halt", "-c", str(config), "--reason", "broker outage"])
-    assert res.exit_code == 0 and "ACTIVE -> HALTED" in res.output
+    assert res.exit_code == 0
+    assert "ACTIVE -> HALTED" in res.output
     res = runner.invoke(_app(), ["risk", "status", "-c", str(config)])
-    assert "trading state: HALTED" in res.output and "broker outage" in res.output
+    assert "trading state: HALTED" in res.output
+    assert "broker outage" in res.output
     res = runner.invoke(_app(), ["risk", "resume", "-c", str(config), "--reason", " "])
-    assert res.exit_code == 2 and "--reason" in res.output
+    assert res.exit_code == 2
+    assert "--reason" in res.output
     res = runner.invoke(_app(), ["risk", "kill", "-c", str(config), "--flatten", "--reason", "panic"])
-    assert res.exit_code == 0 and "kill switch requested (flatten)" in res.output
+    assert res.exit_code == 0
+    assert "kill switch requested (flatten)" in res.output
     engine = make_engine(f"sqlite:///{tmp_path / 'var' / 'theo.db'}")
     from theo.clock import SimulatedClock
 
     state = TradingState(SimulatedClock(T0), store=engine)
     kill = state.refresh()
-    assert state.state is State.HALTED and kill is not None and kill.flatten and kill.reason == "panic"
+    assert state.state is State.HALTED
+    assert kill is not None
+    assert kill.flatten
+    assert kill.reason == "panic"
     res = runner.invoke(_app(), ["risk", "status", "-c", str(config)])
     assert "flatten (pending)" in res.output

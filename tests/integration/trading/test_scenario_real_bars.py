@@ -139,7 +139,8 @@ def test_every_exit_kind_on_real_bars_and_the_deals_report(tmp_path: Path) -> No
     ]
     assert "risk reduction: sold 200, stop to 270.34" in deals[3].comment
     assert sum((d.net_pnl for d in deals), D(0)) == D("263.32")
-    assert deals[0].entry_date is not None and deals[0].entry_date.astimezone(ET).strftime("%H:%M") == "09:38"
+    assert deals[0].entry_date is not None
+    assert deals[0].entry_date.astimezone(ET).strftime("%H:%M") == "09:38"
     # the in-memory trades agree with the stored ones
     assert sum((t.net() for t in mgr.trades()), D(0)) == D("263.32")
     assert mgr.portfolio.ledger.pnl(mgr.portfolio.marks()).net == D("263.32")
@@ -153,6 +154,7 @@ def test_every_exit_kind_on_real_bars_and_the_deals_report(tmp_path: Path) -> No
                                          "2026-11-27T10:32:00-05:00", "Completed", "Profit target",
                                          "4.00"]
     rows = json.loads(render_deals(deals, "json"))
-    assert rows[3]["exit_price"] == "270.675" and rows[3]["total_charges"] == "4.15"
+    assert rows[3]["exit_price"] == "270.675"
+    assert rows[3]["total_charges"] == "4.15"
     assert rows[6]["charges_source"] == "model"
     assert "<td>Kill switch</td>" in render_deals(deals, "html")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import tempfile
@@ -47,6 +48,7 @@ def migrated_sqlite(path: Path) -> Engine:
         upgrade(eng)
         eng.dispose()
         _TEMPLATE["db"] = template
+        atexit.register(template.unlink, missing_ok=True)  # /dev/shm is memory: leave nothing behind
     shutil.copyfile(template, path)
     return make_engine(f"sqlite:///{path}")
 

@@ -67,3 +67,33 @@ def test_service_start_takes_the_lock(tmp_path: Path) -> None:
         second.service.start()
     rig.service.stop()
     second.service.start()
+
+
+def test_an_instance_whose_lock_was_taken_over_never_trades_again(tmp_path: Path) -> None:
+    from decimal import Decimal
+
+    from .helpers import req
+
+    t = [datetime(2026, 11, 24, 12, tzinfo=UTC)]
+    rig = make_rig(tmp_path, start_service=False)
+    rig.service.lock = SingleWriterLock(rig.engine, ttl_seconds=30, now=lambda: t[0])
+    rig.service.lock.host = "host-a"
+    rig.service.start()
+    first = rig.service.create_order(req("BUY", 10, "LIMIT", limit_price=Decimal("270.00")))
+    t[0] += timedelta(seconds=20)
+    rig.service.create_order(req("BUY", 10))  # trading renews the lock (20 s > a third of the TTL)
+    other = SingleWriterLock(rig.engine, ttl_seconds=30, now=lambda: t[0])
+    other.host = "host-b"
+    t[0] += timedelta(seconds=25)  # 25 s after the renewal: still within the TTL
+    with pytest.raises(SingleWriterLockError):
+        other.acquire()
+    t[0] += timedelta(seconds=10)  # 35 s of silence: the lock may be taken over
+    other.acquire()
+    orders_before = len(rig.journal.load_orders())
+    for action in (lambda: rig.service.create_order(req("BUY", 10)),
+                   lambda: rig.service.modify_order(first.client_order_id, limit_price=Decimal("270.10")),
+                   lambda: rig.service.cancel_order(first.client_order_id)):
+        with pytest.raises(SingleWriterLockError, match=r"taken over|does not hold"):
+            action()
+    assert len(rig.journal.load_orders()) == orders_before
+    assert rig.service.get_order_status(first.client_order_id).request.limit_price == Decimal("270.00")

@@ -56,7 +56,7 @@ def _request(kind: str, side: str, qty: int, px: D, tif: TimeInForce) -> Any:
     if kind in ("STOP", "STOP_LIMIT"):
         extra["stop_price"] = px
     if kind == "TRAILING_STOP":
-        extra["trail_amount"] = D("0.25")
+        extra["trail_amount" if side == "BUY" else "trail_percent"] = D("0.25")  # both trail kinds
     return req(side, qty, kind, tif=tif, **extra)
 
 

@@ -356,7 +356,7 @@ def test_ioc_and_fok_on_ticks_see_only_the_first_print(tmp_path: Path) -> None:
     rig.broker.on_tick(Tick("AAPL", ts2, 99.80, 300))  # would fill the limit, but FOK only saw the first print
     rig.broker.on_tick(Tick("SPY", ts2, 271.00, 600))
     assert (ioc.status, ioc.filled_qty, ioc.avg_fill_price) == (S.CANCELLED, D(30), D("271.05"))
-    assert "IOC" in ioc.reason
+    assert ioc.reason == "IOC: the unfilled 70 cancelled at the first price"
     assert (fok.status, fok.filled_qty, fok.avg_fill_price) == (S.FILLED, D(100), D("100.00"))
     assert (fok_limit.status, fok_limit.fills) == (S.CANCELLED, [])
 
@@ -385,3 +385,20 @@ def test_routing_and_allocation_reach_the_broker_and_survive_a_restart(tmp_path:
     assert stop is not None
     assert stop.oco_group == bracket.target.oco_group == again.order_status(  # type: ignore[union-attr]
         bracket.target.client_order_id).oco_group
+
+
+def test_a_late_oco_member_is_cancelled_when_the_group_filled_before_a_restart(tmp_path: Path) -> None:
+    from theo.execution.orders import Order
+
+    rig = make_rig(tmp_path)
+    first = Order("g-1", req("SELL", 10, "LIMIT", limit_price=D("271.00"), tif=TimeInForce.GTC), oco_group="g")
+    rig.broker.submit(first)
+    rig.feed(bar(T0, 271.19, 271.34, 271.07, 271.34))
+    assert rig.broker.order_status("g-1").status is S.FILLED  # type: ignore[union-attr]
+    rig.broker.disconnect()
+    again = SimulatedBroker(ExecutionConfig(), rig.clock, INSTRUMENTS, tmp_path / "sim.db")
+    late = Order("g-2", req("SELL", 10, "STOP", stop_price=D("270.00"), tif=TimeInForce.GTC), oco_group="g")
+    again.submit(late)
+    seen = again.order_status("g-2")
+    assert seen is not None
+    assert (seen.status, seen.reason) == (S.CANCELLED, "OCO: group g already filled")

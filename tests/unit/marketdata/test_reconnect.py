@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine
 
 from tests.unit.marketdata.test_replay import _write
 from theo.domain.market import Tick
@@ -139,13 +140,18 @@ def test_a_replay_resumes_after_a_reconnect_without_loss_or_repeat(tmp_path: Pat
 
 def test_a_database_replay_resumes_after_the_last_delivered_row(sqlite_engine, tmp_path: Path,  # type: ignore[no-untyped-def]
                                                                  waits: list[float]) -> None:
+    check_database_replay_resume(sqlite_engine, tmp_path)
+
+
+def check_database_replay_resume(engine: Engine, tmp_path: Path) -> None:
+    """Drop a database replay mid-timestamp; the resumed replay continues at the next (ts, symbol, seq)."""
     from theo.marketdata.files import read_market_file
     from theo.storage.writer import write_ticks
 
     rows = [f"2013-10-07T09:30:0{i // 4}.500-04:00,{10 + i / 100:.2f},100,P,1,0" for i in range(12)]
     cols = read_market_file(_write(tmp_path / "AAA_trades_tick.csv.gz", rows), "AAA").ticks
     assert cols is not None
-    write_ticks(sqlite_engine, cols, "import")  # four prints share each timestamp: seq 0..3
+    write_ticks(engine, cols, "import")  # four prints share each timestamp: seq 0..3
 
     class Dropping(DatabaseReplayFeed):
         dropped = False
@@ -159,7 +165,7 @@ def test_a_database_replay_resumes_after_the_last_delivered_row(sqlite_engine, t
 
             await super().run(h, stop)
 
-    feed = Dropping(sqlite_engine, ["AAA"], T0 - timedelta(hours=1), T0 + timedelta(hours=1))
+    feed = Dropping(engine, ["AAA"], T0 - timedelta(hours=1), T0 + timedelta(hours=1))
     got: list[MarketEvent] = []
     asyncio.run(feed.serve(got.append, asyncio.Event(), retry_initial=0.1))
     ticks = [e for e in got if isinstance(e, Tick)]

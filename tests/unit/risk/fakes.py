@@ -17,21 +17,23 @@ from theo.risk.margin import BrokerRiskValues
 from theo.risk.state import TradingState
 
 D = Decimal
+ZERO = Decimal(0)
+D100K = Decimal(100_000)
 #: Tue 2019-02-12 10:00 ET.
 NOW = datetime(2019, 2, 12, 15, 0, tzinfo=UTC)
 
 
 @dataclass
 class FakePortfolio:
-    eq: Decimal = D(100_000)
+    eq: Decimal = D100K
     sod: Decimal | None = None
     pos: dict[str, Decimal] = field(default_factory=dict)
     px: dict[str, Decimal] = field(default_factory=lambda: {"SPY": D(270), "AAPL": D(170)})
     work: dict[tuple[str, Side], Decimal] = field(default_factory=dict)
     active: int = 0
     opened_today: int = 0
-    risk_open: Decimal = D(0)
-    pnl_today: Decimal = D(0)
+    risk_open: Decimal = ZERO
+    pnl_today: Decimal = ZERO
     dt_count: int = 0
     bv: BrokerRiskValues | None = None
     trade_qty: dict[tuple[str, str, Side], Decimal] = field(default_factory=dict)

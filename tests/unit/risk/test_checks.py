@@ -25,14 +25,16 @@ def denied(checks: object, req: object) -> RiskDenied:
 def test_a_small_order_passes_every_check() -> None:
     checks, _, _ = make_checks()
     checks(order(qty=100))  # 100 x 270 x 1 % default stop = 270 USD risk, budget 1,000
-    assert checks.decisions.recent[-1].rule == "ALL" and checks.decisions.recent[-1].allowed
+    assert checks.decisions.recent[-1].rule == "ALL"
+    assert checks.decisions.recent[-1].allowed
 
 
 def test_max_active_trades_and_trades_per_day() -> None:
-    checks, pf, _ = make_checks(pf=FakePortfolio(active=5))
+    checks, _, _ = make_checks(pf=FakePortfolio(active=5))
     exc = denied(checks, order())
-    assert exc.rule == "MAX_ACTIVE_TRADES" and "max_active_trades=5" in exc.reason
-    checks, pf, _ = make_checks(pf=FakePortfolio(opened_today=20))
+    assert exc.rule == "MAX_ACTIVE_TRADES"
+    assert "max_active_trades=5" in exc.reason
+    checks, _pf, _ = make_checks(pf=FakePortfolio(opened_today=20))
     assert denied(checks, order()).rule == "MAX_TRADES_PER_DAY"
 
 
@@ -40,7 +42,8 @@ def test_trade_risk_above_the_budget_is_denied() -> None:
     checks, _, _ = make_checks()
     # 400 x 270 x 1 % = 1,080 USD > 1 % of 100,000
     exc = denied(checks, order(qty=400))
-    assert exc.rule == "TRADE_RISK" and "1080.00" in exc.reason
+    assert exc.rule == "TRADE_RISK"
+    assert "1080.00" in exc.reason
 
 
 def test_total_risk_counts_the_open_trades() -> None:
@@ -55,7 +58,8 @@ def test_position_and_exposure_limits() -> None:
     cfg = RiskConfig(account=AccountRisk(limits=Limits(max_gross_exposure_pct=D(50))))
     checks, _, _ = make_checks(cfg, FakePortfolio(pos={"AAPL": D(250)}))
     exc = denied(checks, order(qty=100))  # 42,500 + 27,000 > 50,000
-    assert exc.rule == "EXPOSURE_LIMIT" and "69500.00" in exc.reason
+    assert exc.rule == "EXPOSURE_LIMIT"
+    assert "69500.00" in exc.reason
 
 
 def test_daily_loss_limit_stops_opening_orders_but_not_closing_ones() -> None:
@@ -68,7 +72,9 @@ def test_legacy_pdt_fourth_day_trade_denied_below_25k_closing_passes() -> None:
     pf = FakePortfolio(eq=D(20_000), dt_count=3, pos={"SPY": D(10)})
     checks, _, _ = make_checks(pf=pf)
     exc = denied(checks, order("BUY", 10))
-    assert exc.rule == "PDT_LIMIT" and "3 day trades" in exc.reason and "25000" in exc.reason
+    assert exc.rule == "PDT_LIMIT"
+    assert "3 day trades" in exc.reason
+    assert "25000" in exc.reason
     checks(order("SELL", 10))  # closing orders always pass
     pf.dt_count = 2
     checks(order("BUY", 10))  # a third day trade is still allowed
@@ -87,7 +93,9 @@ def test_intraday_margin_denies_an_opening_order_beyond_the_available_margin() -
     pf = FakePortfolio(eq=D(10_000), pos={"AAPL": D(200)})  # 200 x 170 x 25 % = 8,500 used
     checks, _, _ = make_checks(cfg, pf)
     exc = denied(checks, order("BUY", 30))  # 30 x 270 x 25 % = 2,025 > 1,500 left
-    assert exc.rule == "INTRADAY_MARGIN" and "2025.00" in exc.reason and "1500.00" in exc.reason
+    assert exc.rule == "INTRADAY_MARGIN"
+    assert "2025.00" in exc.reason
+    assert "1500.00" in exc.reason
     checks(order("BUY", 20))  # 1,350 fits
     checks(order("SELL", 200, symbol="AAPL"))  # closing passes
     pf.bv = BrokerRiskValues(available_funds=D(1000))
@@ -97,7 +105,7 @@ def test_intraday_margin_denies_an_opening_order_beyond_the_available_margin() -
 def test_reg_t_margin_uses_the_house_intraday_rate() -> None:
     lim = Limits(account_risk_pct=D(100), max_total_risk_pct=D(100), max_gross_exposure_pct=D(1000),
                  max_net_exposure_pct=D(1000))
-    checks, pf, _ = make_checks(RiskConfig(account=AccountRisk(pdt_policy="none", limits=lim)),
+    checks, _pf, _ = make_checks(RiskConfig(account=AccountRisk(pdt_policy="none", limits=lim)),
                                 FakePortfolio(eq=D(30_000)))
     assert denied(checks, order("BUY", 500)).rule == "REG_T_MARGIN"  # 135,000 x 25 % > 30,000
     checks(order("BUY", 440))  # 118,800 x 25 % = 29,700 fits
@@ -110,7 +118,8 @@ def test_day_trading_buying_power_is_four_times_the_maintenance_excess() -> None
     checks, _, _ = make_checks(RiskConfig(account=AccountRisk(limits=lim)), pf)
     # DTBP = 4 x (40,000 - 4,250) = 143,000; 17,000 AAPL + 470 x 270 = 143,900 > 143,000
     exc = denied(checks, order("BUY", 470))
-    assert exc.rule == "DAY_TRADING_BP" and "143000.00" in exc.reason
+    assert exc.rule == "DAY_TRADING_BP"
+    assert "143000.00" in exc.reason
     checks(order("BUY", 460))  # 141,200 fits
 
 
@@ -121,7 +130,8 @@ def test_overnight_buying_power_when_trades_are_held_overnight() -> None:
                                      "trade": {"time_exit": None}})
     checks, _, _ = make_checks(cfg, FakePortfolio(eq=D(30_000)))
     exc = denied(checks, order("BUY", 250))  # 67,500 x 50 % = 33,750 > 30,000
-    assert exc.rule == "OVERNIGHT_BP" and "33750.00" in exc.reason
+    assert exc.rule == "OVERNIGHT_BP"
+    assert "33750.00" in exc.reason
     checks(order("BUY", 200))
 
 
@@ -137,12 +147,13 @@ def test_overnight_check_applies_after_the_reg_t_check_time() -> None:
 def test_no_price_is_a_clear_denial() -> None:
     checks, _, _ = make_checks(pf=FakePortfolio(px={}))
     exc = denied(checks, order())
-    assert exc.rule == "NO_PRICE" and "LIMIT" in exc.reason
+    assert exc.rule == "NO_PRICE"
+    assert "LIMIT" in exc.reason
 
 
 def test_order_rate_limit_counts_opening_orders_only() -> None:
     cfg = RiskConfig.model_validate({"rate_limit": {"max_orders": 2, "per_seconds": 60}})
-    checks, pf, _ = make_checks(cfg, FakePortfolio(pos={"SPY": D(300)}))
+    checks, _pf, _ = make_checks(cfg, FakePortfolio(pos={"SPY": D(300)}))
     checks(order("BUY", 1))
     checks(order("BUY", 1))
     assert denied(checks, order("BUY", 1)).rule == "ORDER_RATE"
@@ -152,7 +163,7 @@ def test_order_rate_limit_counts_opening_orders_only() -> None:
 def test_per_strategy_and_user_overrides() -> None:
     cfg = RiskConfig(strategies={"fast": LimitOverrides(max_active_trades=1)},
                      users={"ann": LimitOverrides(account_risk_pct=D("0.1"))})
-    checks, pf, _ = make_checks(cfg, FakePortfolio(active=1))
+    checks, _pf, _ = make_checks(cfg, FakePortfolio(active=1))
     assert denied(checks, order(strategy="fast")).rule == "MAX_ACTIVE_TRADES"
     assert cfg.limits_for("fast", "ann").account_risk_pct == D("0.1")
     assert cfg.limits_for("fast", "ann").max_active_trades == 1
@@ -191,3 +202,21 @@ def test_a_trade_exit_is_closing_even_when_the_account_is_flat() -> None:
         checks(order("BUY", 900, strategy="s", reduce_only=True, tag="exit_rule"))
     state.reduce("test", "pytest")  # in REDUCING the account-level test decides: flat + buy = more exposure
     assert denied(checks, order("BUY", 200, strategy="s", reduce_only=True, tag="exit_rule")).rule == "REDUCING_ONLY"
+
+
+def test_the_example_config_risk_block_is_valid() -> None:
+    import tomllib
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[3] / "config" / "theo.example.toml").read_text()
+    start = text.index("# [risk.account]")
+    block = []
+    for line in text[start:].splitlines():
+        if not line.startswith("#"):
+            break
+        block.append(line[2:] if line.startswith("# ") else line[1:])
+    data = tomllib.loads("\n".join(block))
+    cfg = RiskConfig.model_validate(data["risk"])
+    assert cfg.account.margin.futures["MES"].initial == D(2500)
+    assert cfg.limits_for("correlation", "alice").max_active_trades == 2
+    assert cfg.rules_for("donchian").trailing_stop_pct == D("1.0")

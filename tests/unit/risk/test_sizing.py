@@ -42,18 +42,22 @@ def test_plan_uses_the_signal_stop_and_derives_the_target() -> None:
 
 def test_stop_too_far_is_pulled_in_and_too_near_pushed_out() -> None:
     p = plan(sig(100.0, stop=90.0), SPY, Limits(max_stop_pct=D(5)), D(100_000), D(0))
-    assert p.stop == D("95.00") and "max_stop_pct" in p.stop_note
+    assert p.stop == D("95.00")
+    assert "max_stop_pct" in p.stop_note
     p = plan(sig(100.0, Side.SELL, stop=100.01), SPY, Limits(min_stop_ticks=3), D(100_000), D(0))
-    assert p.stop == D("100.03") and "min_stop_ticks" in p.stop_note
+    assert p.stop == D("100.03")
+    assert "min_stop_ticks" in p.stop_note
 
 
 def test_wrong_side_levels_are_denied_with_the_rule() -> None:
     with pytest.raises(RiskDenied) as info:
         plan(sig(100.0, stop=101.0), SPY, Limits(), D(100_000), D(0))
-    assert info.value.rule == "STOP_LOSS" and "below the entry" in info.value.reason
+    assert info.value.rule == "STOP_LOSS"
+    assert "below the entry" in info.value.reason
     with pytest.raises(RiskDenied) as info:
         plan(sig(100.0, stop=99.0, target=100.5), SPY, Limits(), D(100_000), D(0))
-    assert info.value.rule == "PROFIT_TARGET" and "reward/risk 0.50" in info.value.reason
+    assert info.value.rule == "PROFIT_TARGET"
+    assert "reward/risk 0.50" in info.value.reason
 
 
 def test_no_lot_fits_is_a_position_size_denial() -> None:
@@ -81,9 +85,11 @@ def test_sizing_never_exceeds_the_configured_risk(price: Decimal, stop_pct: Deci
     try:
         p = plan(sig(float(price), side, stop=stop), inst, lim, equity_, open_risk)
     except RiskDenied as exc:
-        assert exc.rule in ("POSITION_SIZE", "STOP_LOSS")
+        rule = exc.rule
+        assert rule in ("POSITION_SIZE", "STOP_LOSS")  # a property: either sized or refused
         return
-    assert p.quantity > 0 and p.quantity % lot == 0
+    assert p.quantity > 0
+    assert p.quantity % lot == 0
     assert p.risk == p.quantity * abs(p.entry - p.stop) * inst.multiplier
     assert p.risk <= equity_ * risk_pct / 100
     assert open_risk + p.risk <= equity_ * lim.max_total_risk_pct / 100

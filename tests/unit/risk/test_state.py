@@ -32,11 +32,12 @@ def test_in_reducing_no_allowed_order_increases_exposure(pos: int, working: int,
     try:
         checks(order(side, q))
     except RiskDenied as exc:
-        assert exc.rule == "REDUCING_ONLY"
+        assert exc.rule == "REDUCING_ONLY"  # noqa: PT017 - a property: either refused or reducing
         return
     # allowed: even if every working order on that side fills too, the position shrinks toward 0 without flipping
     after = pos + s.sign * (working + q)
-    assert abs(after) < abs(pos) and (after == 0 or (after > 0) == (pos > 0))
+    assert abs(after) < abs(pos)
+    assert (after == 0 or (after > 0) == (pos > 0))
 
 
 @settings(max_examples=200, deadline=None)
@@ -47,7 +48,8 @@ def test_in_halted_no_order_is_allowed(pos: int, side: str, q: int, reduce_only:
     state.halt("test", "pytest")
     with pytest.raises(RiskDenied) as info:
         checks(order(side, q, reduce_only=reduce_only, tag=tag))
-    assert info.value.rule == "TRADING_HALTED" and "only cancels" in info.value.reason
+    assert info.value.rule == "TRADING_HALTED"
+    assert "only cancels" in info.value.reason
 
 
 def test_changes_are_logged_with_their_cause(sqlite_engine: Engine) -> None:
@@ -61,21 +63,26 @@ def test_changes_are_logged_with_their_cause(sqlite_engine: Engine) -> None:
     assert [(c.previous, c.state, c.actor) for c in seen] == [(State.ACTIVE, State.REDUCING, "circuit_breaker"),
                                                               (State.REDUCING, State.HALTED, "cli:ann")]
     now, rows = current_state(sqlite_engine)
-    assert now is State.HALTED and [r.reason for r in rows] == ["manual", "drawdown"]
+    assert now is State.HALTED
+    assert [r.reason for r in rows] == ["manual", "drawdown"]
     with transaction(sqlite_engine) as s:
         audit = [(a.actor, a.action, a.detail["to"]) for a in s.scalars(select(AuditLogRow).order_by(AuditLogRow.id))]
     assert audit == [("circuit_breaker", "risk.state", "REDUCING"), ("cli:ann", "risk.state", "HALTED")]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="needs a reason"):
         state.resume("  ", "x")
 
 
 def test_a_state_written_by_another_process_is_adopted_with_its_kill_request(sqlite_engine: Engine) -> None:
     state = TradingState(SimulatedClock(NOW), store=sqlite_engine)
-    assert state.state is State.ACTIVE and state.refresh() is None
+    assert state.state is State.ACTIVE
+    assert state.refresh() is None
     write_state(sqlite_engine, StateChange(NOW, State.HALTED, State.ACTIVE, "panic", "cli:bob"), kill=True,
                 flatten=True)
     kill = state.refresh()
-    assert state.state is State.HALTED and kill is not None and kill.flatten and kill.actor == "cli:bob"
+    assert state.state is State.HALTED
+    assert kill is not None
+    assert kill.flatten
+    assert kill.actor == "cli:bob"
     state.kill_handled(kill)
     assert state.refresh() is None
     again = TradingState(SimulatedClock(NOW), store=sqlite_engine)  # a restart keeps the state

@@ -32,19 +32,26 @@ def test_stop_exits_on_the_tick_that_crosses_it(tmp_path: Path) -> None:
     r = make_trading_rig(tmp_path)
     r.tick(sec(0), 270.0)
     t = r.manager.open_trade(signal(sec(0), 270.0, stop=269.0, target=273.0))
-    assert t is not None and t.status is TradeStatus.WAITING and t.planned_qty == D(1000)
+    assert t is not None
+    assert t.status is TradeStatus.WAITING
+    assert t.planned_qty == D(1000)
     r.tick(sec(1), 270.05)
-    assert t.status is TradeStatus.RUNNING and t.entry_price == D("270.05")
+    assert t.status is TradeStatus.RUNNING
+    assert t.entry_price == D("270.05")
     r.tick(sec(2), 269.01)
     assert t.status is TradeStatus.RUNNING
     r.tick(sec(3), 269.00)
-    assert t.status is TradeStatus.CLOSED and t.exit_reason is ExitReason.STOP_LOSS
-    assert t.exit_price == D("269.00") and t.realised == D("-1050.00")
+    assert t.status is TradeStatus.CLOSED
+    assert t.exit_reason is ExitReason.STOP_LOSS
+    assert t.exit_price == D("269.00")
+    assert t.realised == D("-1050.00")
     stored = TradeStore(r.rig.engine).load_trades()
     assert [(x.status, x.exit_reason, x.realised, x.entry_qty) for x in stored] == \
         [(TradeStatus.CLOSED, ExitReason.STOP_LOSS, D("-1050"), D(1000))]
     kinds = [e["kind"] for e in TradeStore(r.rig.engine).events(stored[0].id or 0)]
-    assert kinds[0] == "opened" and kinds[-1] == "closed" and "exit_requested" in kinds
+    assert kinds[0] == "opened"
+    assert kinds[-1] == "closed"
+    assert "exit_requested" in kinds
 
 
 def test_target_short_trade(tmp_path: Path) -> None:
@@ -56,7 +63,8 @@ def test_target_short_trade(tmp_path: Path) -> None:
     r.tick(sec(2), 268.5)
     assert t.status is TradeStatus.RUNNING
     r.tick(sec(3), 267.99)
-    assert t.exit_reason is ExitReason.PROFIT_TARGET and t.realised == D("2010.00")
+    assert t.exit_reason is ExitReason.PROFIT_TARGET
+    assert t.realised == D("2010.00")
 
 
 def test_trailing_stop_follows_the_best_price(tmp_path: Path) -> None:
@@ -66,24 +74,32 @@ def test_trailing_stop_follows_the_best_price(tmp_path: Path) -> None:
     assert t is not None
     r.tick(sec(1), 100.0)
     r.tick(sec(2), 102.0)  # stop -> 101.49 (floor of 102 x 0.995)
-    assert t.stop == D("101.49") and t.status is TradeStatus.RUNNING
+    assert t.stop == D("101.49")
+    assert t.status is TradeStatus.RUNNING
     r.tick(sec(3), 101.8)  # no new high: the stop stays
     assert t.stop == D("101.49")
     r.tick(sec(4), 101.49)
-    assert t.exit_reason is ExitReason.TRAILING_STOP and t.exit_price == D("101.49")
+    assert t.exit_reason is ExitReason.TRAILING_STOP
+    assert t.exit_price == D("101.49")
 
 
 def test_risk_reduction_sells_half_and_moves_the_stop_to_break_even(tmp_path: Path) -> None:
     r = make_trading_rig(tmp_path, cfg(rr_trigger_r="1", rr_sell_pct="50"))
     r.tick(sec(0), 100.0)
     t = r.manager.open_trade(signal(sec(0), 100.0, stop=99.0, target=103.0))
-    assert t is not None and t.planned_qty == D(1000)
+    assert t is not None
+    assert t.planned_qty == D(1000)
     r.tick(sec(1), 100.0)
     r.tick(sec(2), 101.0)  # +1R
-    assert t.exit_qty == D(500) and t.stop == D("100.00") and t.status is TradeStatus.RUNNING
-    assert t.realised == D("500.00") and "risk reduction: sold 500" in t.comment
+    assert t.exit_qty == D(500)
+    assert t.stop == D("100.00")
+    assert t.status is TradeStatus.RUNNING
+    assert t.realised == D("500.00")
+    assert "risk reduction: sold 500" in t.comment
     r.tick(sec(3), 100.0)  # break-even stop
-    assert t.status is TradeStatus.CLOSED and t.exit_reason is ExitReason.STOP_LOSS and t.realised == D("500.00")
+    assert t.status is TradeStatus.CLOSED
+    assert t.exit_reason is ExitReason.STOP_LOSS
+    assert t.realised == D("500.00")
 
 
 def test_exit_rule_and_manual_close(tmp_path: Path) -> None:
@@ -93,7 +109,8 @@ def test_exit_rule_and_manual_close(tmp_path: Path) -> None:
     r.tick(sec(1), 100.0)
     assert r.manager.on_signal(signal(sec(1), 100.5, Side.SELL, exit=True)) is None
     r.tick(sec(2), 100.5)
-    assert t is not None and t.exit_reason is ExitReason.EXIT_RULE
+    assert t is not None
+    assert t.exit_reason is ExitReason.EXIT_RULE
 
 
 def test_time_exit_at_the_configured_time(tmp_path: Path) -> None:
@@ -103,9 +120,11 @@ def test_time_exit_at_the_configured_time(tmp_path: Path) -> None:
     t = r.manager.open_trade(signal(start, 100.0, stop=99.0, target=103.0))
     r.tick(start + timedelta(seconds=1), 100.0)
     r.tick(start + timedelta(minutes=4, seconds=59), 100.1)
-    assert t is not None and t.status is TradeStatus.RUNNING
+    assert t is not None
+    assert t.status is TradeStatus.RUNNING
     r.tick(start + timedelta(minutes=5), 100.2)  # 15:55 ET
-    assert t.status is TradeStatus.CLOSED and t.exit_reason is ExitReason.TIME_EXIT
+    assert t.status is TradeStatus.CLOSED
+    assert t.exit_reason is ExitReason.TIME_EXIT
 
 
 def test_partial_entry_then_stop_exits_only_what_filled(tmp_path: Path) -> None:
@@ -122,13 +141,15 @@ def test_partial_entry_then_stop_exits_only_what_filled(tmp_path: Path) -> None:
     t = mgr.open_trade(signal(sec(0), 100.0, stop=99.0, target=103.0))
     assert t is not None
     r.tick(sec(1), 100.0, size=600)  # 300 of 1,000 fill
-    assert t.entry_qty == D(300) and t.status is TradeStatus.RUNNING
+    assert t.entry_qty == D(300)
+    assert t.status is TradeStatus.RUNNING
     r.tick(sec(2), 98.9, size=2000)  # stop: the rest of the entry is cancelled, 300 are sold
     entry = rig.service.orders[t.entry_order_id]
     assert entry.status is OrderStatus.CANCELLED
     exit_id = next(iter(t.exit_orders))
     assert rig.service.orders[exit_id].quantity == D(300)
-    assert t.status is TradeStatus.CLOSED and t.exit_qty == D(300)
+    assert t.status is TradeStatus.CLOSED
+    assert t.exit_qty == D(300)
 
 
 def test_a_denied_entry_creates_no_trade(tmp_path: Path) -> None:
@@ -137,7 +158,8 @@ def test_a_denied_entry_creates_no_trade(tmp_path: Path) -> None:
     with pytest.raises(RiskDenied) as info:
         r.manager.open_trade(signal(sec(0), 100.0, stop=99.0))
     assert info.value.rule == "MAX_ACTIVE_TRADES"
-    assert r.manager.trades() == [] and TradeStore(r.rig.engine).load_trades() == []
+    assert r.manager.trades() == []
+    assert TradeStore(r.rig.engine).load_trades() == []
 
 
 def test_kill_switch_cancels_flattens_and_halts(tmp_path: Path) -> None:
@@ -146,12 +168,17 @@ def test_kill_switch_cancels_flattens_and_halts(tmp_path: Path) -> None:
     running = r.manager.open_trade(signal(sec(0), 100.0, stop=99.0, target=103.0))
     r.tick(sec(1), 100.0)
     waiting = r.manager.open_trade(signal(sec(1), 50.0, stop=49.0, target=53.0, symbol="AAPL"))
-    assert running is not None and waiting is not None and waiting.status is TradeStatus.WAITING
+    assert running is not None
+    assert waiting is not None
+    assert waiting.status is TradeStatus.WAITING
     cancelled = r.manager.kill(flatten=True, reason="test", actor="pytest")
-    assert cancelled == 1 and r.manager.state.state is State.HALTED
+    assert cancelled == 1
+    assert r.manager.state.state is State.HALTED
     r.tick(sec(2), 100.2)
-    assert running.exit_reason is ExitReason.KILL_SWITCH and running.status is TradeStatus.CLOSED
-    assert waiting.status is TradeStatus.CLOSED and waiting.exit_reason is ExitReason.NOT_FILLED
+    assert running.exit_reason is ExitReason.KILL_SWITCH
+    assert running.status is TradeStatus.CLOSED
+    assert waiting.status is TradeStatus.CLOSED
+    assert waiting.exit_reason is ExitReason.NOT_FILLED
     with pytest.raises(RiskDenied):
         r.manager.open_trade(signal(sec(3), 100.0, stop=99.0))
 
@@ -164,7 +191,8 @@ def test_status_per_strategy_and_symbol(tmp_path: Path) -> None:
     assert [(x.strategy, x.symbol, x.last_signal, x.trade_status, x.order_status) for x in rows] == \
         [("s1", "SPY", "Long", "Waiting", "Placed")]
     r.tick(sec(1), 100.0)
-    assert r.manager.status()[0].trade_status == "Running" and r.manager.status()[0].order_status == "Success"
+    assert r.manager.status()[0].trade_status == "Running"
+    assert r.manager.status()[0].order_status == "Success"
 
 
 def test_drawdown_limit_halts_trading(tmp_path: Path) -> None:
@@ -190,7 +218,9 @@ def test_sweep_runs_a_kill_requested_by_another_process(tmp_path: Path) -> None:
                 flatten=True)
     r.manager.sweep(sec(2))
     r.tick(sec(3), 100.3)
-    assert t is not None and t.exit_reason is ExitReason.KILL_SWITCH and r.manager.state.state is State.HALTED
+    assert t is not None
+    assert t.exit_reason is ExitReason.KILL_SWITCH
+    assert r.manager.state.state is State.HALTED
     assert r.manager.state.refresh() is None  # handled once
 
 
@@ -204,7 +234,8 @@ def test_periodic_sweep_is_a_safety_net(tmp_path: Path) -> None:
     t.refresh_levels()
     r.manager.start()
     r.rig.clock.advance_to(sec(6))  # the sweep re-checks the last price against the new stop
-    assert t.pending_exit is not None and t.pending_reason is ExitReason.STOP_LOSS
+    assert t.pending_exit is not None
+    assert t.pending_reason is ExitReason.STOP_LOSS
     r.manager.stop()
 
 
@@ -216,7 +247,27 @@ def test_pnl_views_agree(tmp_path: Path) -> None:
     r.tick(sec(2), 100.4)
     mark = {"SPY": D("100.4")}
     total = r.manager.pnl()
-    assert total.unrealised == D("400.0") and total.charges == D("5.08")
+    assert total.unrealised == D("400.0")
+    assert total.charges == D("5.08")
     assert r.manager.pnl_by_strategy()["s1"] == total
     assert r.manager.portfolio.ledger.pnl(mark).net == total.net
     assert r.manager.portfolio.equity() == D(100_000) + total.net
+
+
+def test_sweep_writes_the_daily_pnl(tmp_path: Path) -> None:
+    from sqlalchemy import select
+
+    from theo.storage.db import transaction
+    from theo.storage.models.trades import PnlDailyRow
+
+    r = make_trading_rig(tmp_path)
+    r.tick(sec(0), 100.0)
+    r.manager.open_trade(signal(sec(0), 100.0, stop=99.0, target=103.0))
+    r.tick(sec(1), 100.0)
+    r.tick(sec(2), 100.5)
+    r.manager.sweep(sec(3))
+    with transaction(r.rig.engine) as s:
+        rows = {(row.strategy, row.trades): (row.realised, row.unrealised, row.charges, row.net, row.equity)
+                for row in s.scalars(select(PnlDailyRow))}
+    assert rows == {("s1", 1): (D(0), D(500), D("5.08"), D("494.92"), None),
+                    ("", 1): (D(0), D(500), D("5.08"), D("494.92"), D("100494.92"))}

@@ -68,4 +68,5 @@ def test_trade_pnl_equals_its_cash_flows_marked_to_market(
 
 def test_pnl_adds_up() -> None:
     assert PnL(D(1), D(2), D(3)) + PnL(D(1), D(1), D(1)) == PnL(D(2), D(3), D(4))
-    assert PnL(D(10), D(5), D(3)).net == D(12) and PnL(D(10), D(5), D(3)).gross == D(15)
+    assert PnL(D(10), D(5), D(3)).net == D(12)
+    assert PnL(D(10), D(5), D(3)).gross == D(15)

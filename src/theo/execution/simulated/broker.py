@@ -67,9 +67,12 @@ class SimulatedBroker(Broker):
             SimState(cash=config.sim.initial_cash)
         self._changed: set[str] = set()  # orders changed since the last save
         self._working: dict[str, list[str]] = {}
+        self._oco: dict[str, list[str]] = {}  # members of each OCO group: no scan of the whole history
         for o in self.state.orders.values():
             if o.working:
                 self._working.setdefault(o.symbol, []).append(o.client_order_id)
+            if o.oco_group:
+                self._oco.setdefault(o.oco_group, []).append(o.client_order_id)
         self.connected = False
 
     # -- Broker interface --------------------------------------------------------------------------------
@@ -99,6 +102,8 @@ class SimulatedBroker(Broker):
                       oco_group=order.oco_group, routing=req.routing, allocation=req.allocation,
                       product_type=req.product_type, reduce_only=req.reduce_only)
         self._changed.add(cid)
+        if so.oco_group:
+            self._oco.setdefault(so.oco_group, []).append(cid)
         inst = self.instruments.get(req.symbol)
         event: BrokerEvent
         if inst is None or not inst.tradable:
@@ -116,8 +121,8 @@ class SimulatedBroker(Broker):
                 so.stop_price = trail_stop(so, inst.tick_size)
             self._working.setdefault(req.symbol, []).append(cid)
             event = OrderAccepted(cid, now, broker_order_id=so.broker_order_id)
-            if so.oco_group and any(o.oco_group == so.oco_group and o.filled_qty > 0
-                                    for o in self.state.orders.values()):
+            if so.oco_group and any(c != cid and self.state.orders[c].filled_qty > 0
+                                    for c in self._oco.get(so.oco_group, ())):
                 # One-cancels-other: a member already traded, so this one may never work.
                 events: list[BrokerEvent] = [event]
                 self.state.orders[cid] = so
@@ -246,11 +251,12 @@ class SimulatedBroker(Broker):
         if price is not None and qty > 0:
             self._fill(so, inst, qty, price, ts, events)
             if so.oco_group:
-                for other in self.state.orders.values():
-                    if other.oco_group == so.oco_group and other is not so and other.working:
+                for other in (self.state.orders[c] for c in self._oco.get(so.oco_group, ())):
+                    if other is not so and other.working:
                         self._close(other, OrderStatus.CANCELLED, f"OCO: {so.client_order_id} filled", ts, events)
         if first_only and so.working:
-            self._close(so, OrderStatus.CANCELLED, f"{so.tif.value}: not filled at the first price", ts, events)
+            what = f"the unfilled {so.remaining} cancelled" if so.filled_qty else "not filled"
+            self._close(so, OrderStatus.CANCELLED, f"{so.tif.value}: {what} at the first price", ts, events)
 
     def _fill(self, so: SimOrder, inst: Instrument, qty: Decimal, price: Decimal, ts: datetime,
               events: list[BrokerEvent]) -> None:
