@@ -36,7 +36,10 @@ def run(config: ConfigOption = None,
     if unlimited and speed is not None:
         raise ConfigError("--speed and --unlimited exclude each other; pick one")
     if not cfg.strategies:
-        raise ConfigError("the config has no [[strategies]]; see config/theo.example.toml")
+        raise ConfigError(
+            "the config has no [[strategies]], so there is nothing to trade; start with the shipped example: "
+            "theo run --config config/theo.example.toml (or make run)"
+        )
     configure_logging(cfg.logging, data_dir=cfg.app.data_dir)
     log = get_logger("theo.run")
     db = open_store(cfg)
