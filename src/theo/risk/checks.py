@@ -58,11 +58,16 @@ class PreTradeChecks:
         self.user = ""
         self.last_denial: RiskDenied | None = None
         self._plans: dict[tuple[str, str, Side], TradePlan] = {}
+        self._limit_cache: dict[tuple[str, str], Limits] = {}
         self._holds_overnight = holds_overnight or (lambda: config.trade.time_exit is None)
 
     # -- planning ---------------------------------------------------------------------------------------
     def limits(self, strategy: str) -> Limits:
-        return self.config.limits_for(strategy, self.user, self.account)
+        key = (strategy, self.user)
+        lim = self._limit_cache.get(key)
+        if lim is None:  # merging validates a model: do it once per strategy and user
+            lim = self._limit_cache[key] = self.config.limits_for(strategy, self.user, self.account)
+        return lim
 
     def instrument(self, symbol: str) -> Instrument:
         inst = self.instruments.get(symbol)

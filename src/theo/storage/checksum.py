@@ -25,7 +25,8 @@ def ticks_checksum(engine: Engine, symbol: str) -> str:
     digest = hashlib.sha256()
     raw = engine.raw_connection()  # the driver's cursor: no per-row SQLAlchemy result processing
     try:
-        cur = raw.cursor()
+        # Binary results on PostgreSQL: int8/float8 arrive without text parsing (same values, ~2x faster).
+        cur = raw.driver_connection.cursor(binary=True) if pg else raw.cursor()  # type: ignore[union-attr]
         cur.execute(sql, (symbol,))
         while part := cur.fetchmany(CHUNK):
             t, q, p, z, e, c = zip(*part, strict=True)

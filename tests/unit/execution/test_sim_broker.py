@@ -233,15 +233,22 @@ def test_a_save_writes_only_what_changed(tmp_path: Path) -> None:
     for i in range(20):
         rig.service.create_order(req("BUY", 10))
         rig.feed(bar(minute(i), 271.19, 271.34, 271.07, 271.34))
-    rig.service.create_order(req("BUY", 10, "LIMIT", limit_price=D("200.00"), tif=TimeInForce.GTC))
+    far = rig.service.create_order(req("BUY", 10, "LIMIT", limit_price=D("200.00"), tif=TimeInForce.GTC))
+    trail = rig.service.create_order(req("SELL", 10, "TRAILING_STOP", trail_amount=D("1.00"), tif=TimeInForce.GTC))
     writes: list[str] = []
     rig.broker._store._conn.set_trace_callback(writes.append)  # type: ignore[union-attr]
-    rig.feed(bar(minute(20), 271.19, 271.34, 271.07, 271.34))  # one working order, no fill
+    rig.feed(bar(minute(20), 271.30, 271.60, 271.07, 271.34))  # the high lifts the trailing stop to 270.60
+    assert rig.broker.order_status(trail.client_order_id).stop_price == D("270.60")  # type: ignore[union-attr]
     order_rows = [w for w in writes if "INTO orders" in w]
-    exec_rows = [w for w in writes if "INTO executions" in w]
     assert len(order_rows) == 1
-    assert "man-20190211-0021" in order_rows[0]
-    assert exec_rows == []
+    assert trail.client_order_id in order_rows[0]
+    assert [w for w in writes if "INTO executions" in w] == []
+    assert writes.count("COMMIT") == 1
+    writes.clear()
+    rig.feed(bar(minute(21), 271.30, 271.32, 271.20, 271.25))  # nothing moves, nothing fills: no save at all
+    assert writes == []
+    assert rig.broker.state.last_seen["SPY"] == minute(21)  # kept in memory, saved with the next change
+    assert far.status is S.ACCEPTED
 
 
 def test_state_on_disk_equals_the_state_in_memory(tmp_path: Path) -> None:

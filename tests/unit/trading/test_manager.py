@@ -271,3 +271,32 @@ def test_sweep_writes_the_daily_pnl(tmp_path: Path) -> None:
                 for row in s.scalars(select(PnlDailyRow))}
     assert rows == {("s1", 1): (D(0), D(500), D("5.08"), D("494.92"), None),
                     ("", 1): (D(0), D(500), D("5.08"), D("494.92"), D("100494.92"))}
+
+
+def test_in_halted_only_cancels_reach_the_broker(tmp_path: Path) -> None:
+    from theo.domain.enums import OrderType
+    from theo.execution.orders import OrderRequest
+
+    r = make_trading_rig(tmp_path)
+    svc = r.rig.service
+    r.tick(sec(0), 100.0)
+    working = svc.create_order(OrderRequest("SPY", Side.BUY, D(10), OrderType.LIMIT, limit_price=D("90.00"),
+                                            strategy="m"))
+    t = r.manager.open_trade(signal(sec(0), 100.0, stop=99.0, target=103.0))
+    r.tick(sec(1), 100.0)
+    assert t is not None
+    submitted = len(r.rig.broker.state.orders)
+    r.manager.state.halt("test", "pytest")
+    orders = [svc.create_order(OrderRequest("SPY", Side.SELL, D(1000), OrderType.MARKET, strategy="s1",
+                                            reduce_only=True, tag="stop_loss")),
+              svc.create_order(OrderRequest("SPY", Side.BUY, D(1), OrderType.MARKET, strategy="m")),
+              svc.create_bracket_order(OrderRequest("SPY", Side.BUY, D(1), OrderType.LIMIT, limit_price=D("99.00"),
+                                                    strategy="m"), D("98.00"), D("101.00")).entry]
+    assert all(o.status is OrderStatus.REJECTED and "TRADING_HALTED" in o.reason for o in orders)
+    with pytest.raises(RiskDenied):
+        svc.modify_order(working.client_order_id, limit_price=D("91.00"))
+    r.tick(sec(2), 98.0)  # the stop is crossed but nothing may leave
+    assert t.pending_exit is None
+    assert len(r.rig.broker.state.orders) == submitted
+    svc.cancel_order(working.client_order_id)  # cancels always pass
+    assert svc.orders[working.client_order_id].status is OrderStatus.CANCELLED

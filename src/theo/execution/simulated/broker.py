@@ -237,13 +237,18 @@ class SimulatedBroker(Broker):
         self.state.last_seen[sym] = start
         self.state.last_price[sym] = px.close
         self._last_px[sym] = float(px.close)
-        self._commit(events)
+        if events or self._changed:
+            self._commit(events)
+        # else nothing durable changed: the marks are saved with the next change. Working the same prices
+        # again after a crash changes nothing either, so no fsync is spent on a quiet bar or tick.
 
     def _work(self, so: SimOrder, inst: Instrument, px: PriceBar, ts: datetime, events: list[BrokerEvent]) -> None:
         sim = self.config.sim
-        self._changed.add(so.client_order_id)  # a trailing stop or a stop-limit trigger may move
         first_only = so.tif in _FIRST_ONLY
+        before = (so.trail_ref, so.stop_price, so.triggered)
         price = fill_price(so, px, inst.tick_size, sim.slippage_ticks, sim.limit_fill == "touch")
+        if (so.trail_ref, so.stop_price, so.triggered) != before:  # a trailing stop moved, a stop-limit armed
+            self._changed.add(so.client_order_id)
         qty = ZERO if price is None else fill_quantity(so.remaining, px.volume, sim.participation,
                                                        inst.contract_size)
         if so.tif is TimeInForce.FOK and qty < so.remaining:
