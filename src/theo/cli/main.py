@@ -17,6 +17,7 @@ from theo.cli import (
     indicators_cmd,
     orders_cmd,
     report_cmd,
+    risk_cmd,
     run_cmd,
     scan_cmd,
 )
@@ -30,7 +31,7 @@ app = typer.Typer(
 )
 
 for module in (config_cmd, calendar_cmd, db_cmd, data_cmd, archive_cmd, futures_cmd, indicators_cmd, corr_cmd, scan_cmd,
-               orders_cmd, report_cmd, run_cmd, backtest_cmd):
+               orders_cmd, report_cmd, risk_cmd, run_cmd, backtest_cmd):
     module.register(app)
 
 

@@ -58,7 +58,7 @@ def run(config: ConfigOption = None,
     c = paper.counters()
     console.print(f"run {paper.state.run_id} {status}: {c['items']:,} items, {c['signals']} signals, "
                   f"{c['orders']} orders, {c['trades']} trades ({c['open_trades']} open), realized P&L "
-                  f"{c['realized_pnl']} USD")
+                  f"{c['realized_pnl']} USD", soft_wrap=True)
 
 
 def status(config: ConfigOption = None,
