@@ -1,4 +1,8 @@
-"""The append-only record of pre-trade decisions (``risk_decisions``), buffered off the hot path."""
+"""The append-only record of pre-trade decisions (``risk_decisions``), buffered off the hot path.
+
+Allowed decisions wait in memory for :meth:`DecisionLog.flush` (the trade manager's sweep and ``stop``), so
+an exit order never waits on a database write; a denial is written at once (nothing is being sent then).
+"""
 
 from __future__ import annotations
 
@@ -32,9 +36,10 @@ def request_json(req: OrderRequest) -> dict[str, Any]:
 
 
 class DecisionLog:
-    """Keeps decisions in memory; denials are written at once, allowed ones in batches (:meth:`flush`)."""
+    """Keeps decisions in memory; denials are written at once, allowed ones at :meth:`flush` (or when
+    ``batch`` are pending, a bound for runs that never sweep)."""
 
-    def __init__(self, store: Engine | None = None, *, account: str = "", batch: int = 200,
+    def __init__(self, store: Engine | None = None, *, account: str = "", batch: int = 10_000,
                  keep: int = 1000) -> None:
         self.store = store
         self.account = account
