@@ -7,17 +7,39 @@ from theo.bars.timeframes import Segment
 _INF = float("inf")
 
 
-class TickAccumulator:
-    """One open 1-minute bucket fed by ticks in any arrival order.
+class PriceSet:
+    """Open, high, low and close of a set of prints fed in any arrival order.
 
-    Two price sets are kept: prints that count for OHLC and the others; the second is used only when a
-    bucket has no counting print (``no_regular_prints``). Open is the earliest print (first arrived on a
-    tie), close the latest (last arrived on a tie), as ``ORDER BY ts, seq`` does in SQL.
+    Open is the earliest print (first arrived on a tie), close the latest (last arrived on a tie), as
+    ``ORDER BY ts, seq`` does in SQL.
     """
 
-    __slots__ = ("a_close", "a_close_ts", "a_high", "a_low", "a_n", "a_open", "a_open_ts", "count", "e_close",
-                 "e_close_ts", "e_high", "e_low", "e_n", "e_open", "e_open_ts", "end_us", "segment", "source",
-                 "start_us", "volume")
+    __slots__ = ("close", "close_ts", "high", "low", "n", "open", "open_ts")
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.open = self.close = 0.0
+        self.high = -_INF
+        self.low = _INF
+        self.open_ts = 1 << 62
+        self.close_ts = -(1 << 62)
+
+    def add(self, ts_us: int, price: float) -> None:
+        self.n += 1
+        if ts_us < self.open_ts:
+            self.open_ts, self.open = ts_us, price
+        if ts_us >= self.close_ts:
+            self.close_ts, self.close = ts_us, price
+        if price > self.high:
+            self.high = price
+        if price < self.low:
+            self.low = price
+
+
+class Bucket:
+    """What every open bucket holds: its bounds, session segment, print count, volume and last source."""
+
+    __slots__ = ("count", "end_us", "segment", "source", "start_us", "volume")
 
     def __init__(self, start_us: int, end_us: int, segment: Segment) -> None:
         self.start_us = start_us
@@ -26,57 +48,41 @@ class TickAccumulator:
         self.count = 0
         self.volume = 0.0
         self.source = ""
-        self.e_n = self.a_n = 0
-        self.e_open = self.e_close = self.a_open = self.a_close = 0.0
-        self.e_high = self.a_high = -_INF
-        self.e_low = self.a_low = _INF
-        self.e_open_ts = self.a_open_ts = 1 << 62
-        self.e_close_ts = self.a_close_ts = -(1 << 62)
+
+
+class TickAccumulator(Bucket):
+    """One open 1-minute bucket fed by ticks in any arrival order.
+
+    Two price sets are kept: prints that count for OHLC (``e``) and the others (``a``); the second is used
+    only when a bucket has no counting print (``no_regular_prints``).
+    """
+
+    __slots__ = ("a", "e")
+
+    def __init__(self, start_us: int, end_us: int, segment: Segment) -> None:
+        super().__init__(start_us, end_us, segment)
+        self.e = PriceSet()
+        self.a = PriceSet()
 
     def add(self, ts_us: int, price: float, size: float, counts: bool, source: str) -> None:
         self.count += 1
         self.volume += size
         self.source = source
-        if counts:
-            self.e_n += 1
-            if ts_us < self.e_open_ts:
-                self.e_open_ts, self.e_open = ts_us, price
-            if ts_us >= self.e_close_ts:
-                self.e_close_ts, self.e_close = ts_us, price
-            if price > self.e_high:
-                self.e_high = price
-            if price < self.e_low:
-                self.e_low = price
-        else:
-            self.a_n += 1
-            if ts_us < self.a_open_ts:
-                self.a_open_ts, self.a_open = ts_us, price
-            if ts_us >= self.a_close_ts:
-                self.a_close_ts, self.a_close = ts_us, price
-            if price > self.a_high:
-                self.a_high = price
-            if price < self.a_low:
-                self.a_low = price
+        (self.e if counts else self.a).add(ts_us, price)
 
     def ohlc(self) -> tuple[float, float, float, float, bool]:
         """Open, high, low, close and whether they come from counting prints."""
-        if self.e_n:
-            return self.e_open, self.e_high, self.e_low, self.e_close, True
-        return self.a_open, self.a_high, self.a_low, self.a_close, False
+        p = self.e if self.e.n else self.a
+        return p.open, p.high, p.low, p.close, p is self.e
 
 
-class BarAccumulator:
+class BarAccumulator(Bucket):
     """One open higher-timeframe bucket fed by closed 1-minute bars in time order."""
 
-    __slots__ = ("a", "count", "e", "end_us", "last_close", "segment", "source", "start_us", "volume")
+    __slots__ = ("a", "e", "last_close")
 
     def __init__(self, start_us: int, end_us: int, segment: Segment) -> None:
-        self.start_us = start_us
-        self.end_us = end_us
-        self.segment = segment
-        self.count = 0
-        self.volume = 0.0
-        self.source = ""
+        super().__init__(start_us, end_us, segment)
         self.last_close: float | None = None
         # [open, high, low, close] or None, for bars with counting prints (e) and without (a)
         self.e: list[float] | None = None

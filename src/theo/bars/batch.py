@@ -16,6 +16,7 @@ import numpy.typing as npt
 
 from theo.bars.timeframes import MINUTE_US, Timeframe, parse_timeframe, segments_between
 from theo.calendar import MarketCalendar
+from theo.domain.columns import OHLCVColumns
 from theo.domain.enums import SessionKind
 from theo.domain.market import Bar
 from theo.marketdata.conditions import NO_REGULAR_PRINTS, NO_TICKS, ConditionFilter
@@ -35,25 +36,13 @@ class TickArrays(Protocol):
     condition: Any
 
 
-@dataclass
-class BarArrays:
+@dataclass(frozen=True)
+class BarArrays(OHLCVColumns):
     """Column-wise bars of one symbol and timeframe; ``session`` holds indexes into PRE/REGULAR/POST."""
 
-    symbol: str
-    timeframe: str
-    start_us: I64
-    end_us: I64
-    open: F64
-    high: F64
-    low: F64
-    close: F64
-    volume: F64
     tick_count: I64
     session: npt.NDArray[np.int8]
     regular: npt.NDArray[np.bool_]
-
-    def __len__(self) -> int:
-        return len(self.start_us)
 
     def to_bars(self, source: str = "") -> list[Bar]:
         """Bar records (``no_regular_prints`` flagged where OHLC came from other prints)."""

@@ -4,21 +4,29 @@ from __future__ import annotations
 
 import asyncio
 import json
-from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.live import Live
 from rich.table import Table
 
-from theo.cli.common import ConfigOption, console, friendly_errors, get_config, is_terminal, open_store
-from theo.errors import ConfigError
+from theo.cli.common import (
+    ConfigOption,
+    console,
+    err_console,
+    friendly_errors,
+    get_config,
+    is_terminal,
+    open_store,
+)
+from theo.engine.config import DataFile
+from theo.errors import ConfigError, DataError
 
 
 def run(config: ConfigOption = None,
-        replay: Annotated[list[Path] | None, typer.Option(
-            "--replay", help="replay these tick/bar files instead of the synthetic market (repeat)",
-            show_default=False)] = None,
+        replay: Annotated[list[str] | None, typer.Option(
+            "--replay", help="replay this tick/bar file (PATH or SYMBOL=PATH) instead of the synthetic market; "
+            "repeat per file", show_default=False)] = None,
         speed: Annotated[float | None, typer.Option(
             "--speed", help="simulated seconds per wall second (default from [engine] speed)", min=0.001,
             show_default=False)] = None,
@@ -27,7 +35,6 @@ def run(config: ConfigOption = None,
             "--duration", help="stop after this many wall seconds", min=0, show_default=False)] = None,
         ) -> None:
     """Run the engine in paper mode (synthetic market or --replay); Ctrl-C stops, a restart resumes."""
-    from theo.engine.config import DataFile
     from theo.engine.live import PaperRun
     from theo.engine.status import live_view, status_fields
     from theo.logging import configure_logging, get_logger
@@ -40,10 +47,10 @@ def run(config: ConfigOption = None,
             "the config has no [[strategies]], so there is nothing to trade; start with the shipped example: "
             "theo run --config config/theo.example.toml (or make run)"
         )
+    files = _replay_files(replay) if replay else None
     configure_logging(cfg.logging, data_dir=cfg.app.data_dir)
     log = get_logger("theo.run")
     db = open_store(cfg)
-    files = [DataFile(path=p) for p in replay] if replay else None
     pace = None if unlimited else (speed if speed is not None else cfg.engine.speed)
     paper = PaperRun(cfg, db, files, pace, duration)
 
@@ -61,6 +68,19 @@ def run(config: ConfigOption = None,
                   f"{c['realized_pnl']} USD", soft_wrap=True)
 
 
+def _replay_files(args: list[str]) -> list[DataFile]:
+    """Parse and check ``--replay`` values before a run is recorded, so a typo leaves no crashed run behind."""
+    from theo.engine.data import parse_data_arg, symbol_of
+
+    files = [parse_data_arg(a) for a in args]
+    for f in files:
+        if not f.path.is_file():
+            raise DataError(f"--replay {f.path}: no such file; check the path")
+        if not f.symbol:
+            symbol_of(f.path)  # raises with the SYMBOL=PATH hint when the name does not start with a symbol
+    return files
+
+
 def status(config: ConfigOption = None,
            run_id: Annotated[int | None, typer.Option("--run", help="run id (default: latest)",
                                                       show_default=False)] = None,
@@ -71,7 +91,11 @@ def status(config: ConfigOption = None,
     cfg = get_config(config)
     info = describe(open_store(cfg), run_id)
     if info is None:
-        console.print("no engine run recorded yet; start one with `theo run`")
+        if run_id is not None:
+            err_console.print(f"no engine run {run_id} in the database; omit --run to see the latest",
+                              soft_wrap=True)
+        else:
+            err_console.print("no engine run recorded yet; start one with `theo run`")
         raise typer.Exit(code=1)
     if as_json:
         console.print_json(json.dumps(info, default=str))

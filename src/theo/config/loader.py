@@ -104,6 +104,8 @@ def _describe_one(err: Mapping[str, Any]) -> str:
     msg = str(err["msg"]).removeprefix("Value error, ")
     if not loc_parts:  # a check across sections (e.g. a scanner naming a strategy)
         return f"  - {msg}"
+    if isinstance(value, dict):  # a check across the keys of one section: the message names the keys
+        return f"  - {loc}: {msg}"
     return f"  - {loc} = {_shown(value, secret)}: {msg}"
 
 

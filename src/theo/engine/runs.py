@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from theo.engine.records import OrderRecord, SignalRecord, TradeRecord
 from theo.errors import StorageError
+from theo.execution.lock import pid_alive
 from theo.storage.db import transaction
 from theo.storage.models.engine import EngineJournalRow, EngineRunRow
 
@@ -50,16 +51,6 @@ def record_entry(lineage: int, kind: str, record: object) -> tuple[str, datetime
     if isinstance(record, TradeRecord):
         return f"{lineage}:{record.id}", record.entry_ts, json.dumps(_plain(record), sort_keys=True)
     raise TypeError(f"cannot journal {kind} {record!r}")
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class RunStore:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
+from theo.domain.columns import OHLCVColumns
 from theo.domain.market import Bar
 
 if TYPE_CHECKING:
@@ -32,21 +33,8 @@ def to_us(ts: datetime) -> int:
 
 
 @dataclass(frozen=True)
-class BarSeries:
+class BarSeries(OHLCVColumns):
     """Bars of one symbol and timeframe, oldest first; ``start_us``/``end_us`` bound each bar [start, end)."""
-
-    symbol: str
-    timeframe: str
-    start_us: I64
-    end_us: I64
-    open: F64
-    high: F64
-    low: F64
-    close: F64
-    volume: F64
-
-    def __len__(self) -> int:
-        return int(self.start_us.shape[0])
 
     def bar(self, i: int) -> Bar:
         """The ``i``-th bar as a domain :class:`Bar` (what the streaming path publishes)."""

@@ -13,7 +13,7 @@ from rich.text import Text
 from sqlalchemy import Engine, select
 
 from theo.engine.live import PaperRun
-from theo.engine.runs import pid_alive
+from theo.execution.lock import pid_alive
 from theo.storage.db import transaction
 from theo.storage.models.engine import EngineJournalRow, EngineRunRow
 

@@ -26,6 +26,7 @@ def _utcnow() -> datetime:
 
 
 def pid_alive(pid: int) -> bool:
+    """True when a process with this id exists on this host (one owned by another user counts)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -120,3 +120,23 @@ class Indicator(ABC, Generic[V]):
     @abstractmethod
     def batch(self, bars: BarArrays) -> dict[str, FloatArray]:
         """The same outputs over a whole series (NaN where the streaming form has ``None``)."""
+
+
+class RecordIndicator(Indicator[V]):
+    """An indicator whose value is a record (dataclass) kept in ``_value``, one field per name in ``outputs``."""
+
+    _value: V | None
+
+    @property
+    def value(self) -> V | None:
+        return self._value
+
+    @property
+    def ready(self) -> bool:
+        return self._value is not None
+
+    def values(self) -> dict[str, float | None]:
+        v = self._value
+        if v is None:
+            return dict.fromkeys(self.outputs)
+        return {name: getattr(v, name) for name in self.outputs}

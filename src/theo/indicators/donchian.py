@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from theo.domain.market import Bar
 from theo.indicators import batch as vec
-from theo.indicators.base import BarArrays, FloatArray, Indicator
+from theo.indicators.base import BarArrays, FloatArray, RecordIndicator
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,7 +17,7 @@ class DonchianValue:
     lower: float
 
 
-class Donchian(Indicator[DonchianValue]):
+class Donchian(RecordIndicator[DonchianValue]):
     """Donchian channel over the last ``period`` bars, the current bar INCLUDED.
 
     A breakout rule that compares a close with the channel of the N bars before it must read ``value``
@@ -56,20 +56,6 @@ class Donchian(Indicator[DonchianValue]):
         if oldest >= 0:
             up, lo = highs[0][1], lows[0][1]
             self._value = DonchianValue(up, (up + lo) / 2.0, lo)
-
-    @property
-    def value(self) -> DonchianValue | None:
-        return self._value
-
-    @property
-    def ready(self) -> bool:
-        return self._value is not None
-
-    def values(self) -> dict[str, float | None]:
-        v = self._value
-        if v is None:
-            return {"upper": None, "middle": None, "lower": None}
-        return {"upper": v.upper, "middle": v.middle, "lower": v.lower}
 
     def batch(self, bars: BarArrays) -> dict[str, FloatArray]:
         d = vec.donchian(bars.high, bars.low, self.period)

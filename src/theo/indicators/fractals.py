@@ -8,12 +8,13 @@ when bar ``i + right`` closes: only from that bar on does ``value`` show it.
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from dataclasses import dataclass
 from datetime import datetime
 
 from theo.domain.market import Bar
 from theo.indicators import batch as vec
-from theo.indicators.base import BarArrays, FloatArray, Indicator
+from theo.indicators.base import BarArrays, FloatArray, Indicator, V
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,15 +74,16 @@ class PointTracker:
             self.low, self.low_ts, self.new_low = lo, ts[c], True
 
 
-class Fractals(Indicator[FractalValue]):
-    """Williams fractals with ``left``/``right`` bars on each side (default 2/2)."""
+class PointIndicator(Indicator[V]):
+    """A :class:`PointTracker` behind the indicator interface: the common body of fractals and swings."""
 
     outputs = ("high", "low")
+    prefix = "point"
 
     def __init__(self, left: int = 2, right: int = 2) -> None:
         super().__init__()
         self.left, self.right = left, right
-        self.name = f"fractal_{left}_{right}"
+        self.name = f"{self.prefix}_{left}_{right}"
         self._t = PointTracker(left, right)
 
     def _reset(self) -> None:
@@ -90,20 +92,16 @@ class Fractals(Indicator[FractalValue]):
     def _update(self, bar: Bar) -> None:
         self._t.update(bar)
 
-    @property
-    def new_high(self) -> bool:
-        return self._t.new_high
+    @abstractmethod
+    def _make_value(self, t: PointTracker) -> V:
+        """The typed value of a tracker that holds at least one point."""
 
     @property
-    def new_low(self) -> bool:
-        return self._t.new_low
-
-    @property
-    def value(self) -> FractalValue | None:
+    def value(self) -> V | None:
         t = self._t
         if t.high is None and t.low is None:
             return None
-        return FractalValue(t.high, t.high_ts, t.low, t.low_ts, t.new_high, t.new_low)
+        return self._make_value(t)
 
     @property
     def ready(self) -> bool:
@@ -115,3 +113,20 @@ class Fractals(Indicator[FractalValue]):
     def batch(self, bars: BarArrays) -> dict[str, FloatArray]:
         f = vec.fractals(bars.high, bars.low, self.left, self.right)
         return {"high": f.high, "low": f.low}
+
+
+class Fractals(PointIndicator[FractalValue]):
+    """Williams fractals with ``left``/``right`` bars on each side (default 2/2)."""
+
+    prefix = "fractal"
+
+    @property
+    def new_high(self) -> bool:
+        return self._t.new_high
+
+    @property
+    def new_low(self) -> bool:
+        return self._t.new_low
+
+    def _make_value(self, t: PointTracker) -> FractalValue:
+        return FractalValue(t.high, t.high_ts, t.low, t.low_ts, t.new_high, t.new_low)

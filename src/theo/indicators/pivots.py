@@ -19,7 +19,7 @@ from theo.domain.enums import SessionKind
 from theo.domain.market import Bar
 from theo.errors import ConfigError
 from theo.indicators import batch as vec
-from theo.indicators.base import BarArrays, FloatArray, Indicator
+from theo.indicators.base import BarArrays, FloatArray, RecordIndicator
 from theo.indicators.sessions import is_daily, session_key, session_keys
 
 
@@ -34,7 +34,7 @@ class PivotValue:
     s3: float
 
 
-class Pivots(Indicator[PivotValue]):
+class Pivots(RecordIndicator[PivotValue]):
     """Pivot levels valid for the current session, computed from the previous one.
 
     Intraday bars are grouped into sessions by ``theo.indicators.sessions`` (calendar session, else the ET
@@ -80,20 +80,6 @@ class Pivots(Indicator[PivotValue]):
         else:
             h, lo, _ = self._hlc
             self._hlc = (max(h, bar.high), min(lo, bar.low), bar.close)
-
-    @property
-    def value(self) -> PivotValue | None:
-        return self._value
-
-    @property
-    def ready(self) -> bool:
-        return self._value is not None
-
-    def values(self) -> dict[str, float | None]:
-        v = self._value
-        if v is None:
-            return dict.fromkeys(self.outputs)
-        return {"pp": v.pp, "r1": v.r1, "r2": v.r2, "r3": v.r3, "s1": v.s1, "s2": v.s2, "s3": v.s3}
 
     def batch(self, bars: BarArrays) -> dict[str, FloatArray]:
         n = len(bars)

@@ -12,10 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from theo.domain.market import Bar
-from theo.indicators import batch as vec
-from theo.indicators.base import BarArrays, FloatArray, Indicator
-from theo.indicators.fractals import PointTracker
+from theo.indicators.fractals import PointIndicator, PointTracker
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,42 +51,15 @@ class SwingEvent(SwingValue):
         return f"{self.symbol}/{self.timeframe}/{self.indicator}/" + "+".join(p for p in parts if p)
 
 
-class Swings(Indicator[SwingValue]):
+class Swings(PointIndicator[SwingValue]):
     """SH/SL with ``left``/``right`` confirmation bars (default 2/2)."""
 
-    outputs = ("high", "low")
-
-    def __init__(self, left: int = 2, right: int = 2) -> None:
-        super().__init__()
-        self.left, self.right = left, right
-        self.name = f"swing_{left}_{right}"
-        self._t = PointTracker(left, right)
-
-    def _reset(self) -> None:
-        self._t = PointTracker(self.left, self.right)
-
-    def _update(self, bar: Bar) -> None:
-        self._t.update(bar)
+    prefix = "swing"
 
     @property
     def changed(self) -> bool:
         """True when SH or SL changed on the last bar."""
         return self._t.new_high or self._t.new_low
 
-    @property
-    def value(self) -> SwingValue | None:
-        t = self._t
-        if t.high is None and t.low is None:
-            return None
+    def _make_value(self, t: PointTracker) -> SwingValue:
         return SwingValue(t.high, t.high_ts, t.low, t.low_ts, t.new_high, t.new_low)
-
-    @property
-    def ready(self) -> bool:
-        return self._t.high is not None or self._t.low is not None
-
-    def values(self) -> dict[str, float | None]:
-        return {"high": self._t.high, "low": self._t.low}
-
-    def batch(self, bars: BarArrays) -> dict[str, FloatArray]:
-        s = vec.swings(bars.high, bars.low, self.left, self.right)
-        return {"high": s.high, "low": s.low}

@@ -110,7 +110,7 @@ def test_bad_toml_names_the_line_and_shows_it(tmp_path: Path) -> None:
 
 def test_session_times_out_of_order_are_refused(tmp_path: Path) -> None:
     msg = error_of(write(tmp_path, '[market]\nopen_time = "17:00:00"\n'))
-    assert "market = a table: expected pre_market_start <= open_time < close_time <= post_market_end" in msg
+    assert "  - market: expected pre_market_start <= open_time < close_time <= post_market_end" in msg
 
 
 def test_missing_file_and_non_utf8_file(tmp_path: Path) -> None:

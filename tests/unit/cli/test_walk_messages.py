@@ -1,0 +1,55 @@
+"""Messages a new user meets on the first commands: they name the problem and what to do."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from theo.cli.main import app
+
+
+@pytest.fixture
+def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    for name in list(os.environ):
+        if name.startswith("THEO_"):
+            monkeypatch.delenv(name)
+    runner = CliRunner()
+
+    def invoke(*args: str):  # type: ignore[no-untyped-def]
+        return runner.invoke(app, list(args), env={"THEO__APP__DATA_DIR": str(tmp_path)}, catch_exceptions=False)
+
+    return invoke
+
+
+def test_status_of_an_unknown_run_names_the_run(run) -> None:  # type: ignore[no-untyped-def]
+    r = run("status", "--run", "99")
+    assert r.exit_code == 1
+    assert "no engine run 99 in the database; omit --run to see the latest" in r.output
+
+
+def test_status_without_runs_says_how_to_start_one(run) -> None:  # type: ignore[no-untyped-def]
+    r = run("status")
+    assert r.exit_code == 1
+    assert "no engine run recorded yet; start one with `theo run`" in r.output
+
+
+EXAMPLE = Path(__file__).resolve().parents[3] / "config" / "theo.example.toml"
+
+
+def test_replay_of_a_missing_file_is_refused_before_a_run_is_recorded(run) -> None:  # type: ignore[no-untyped-def]
+    r = run("run", "-c", str(EXAMPLE), "--replay", "SPY=nofile.csv", "--unlimited")
+    assert r.exit_code == 2
+    assert "--replay nofile.csv: no such file; check the path" in r.output
+    assert "no engine run recorded yet" in run("status", "-c", str(EXAMPLE)).output
+
+
+def test_replay_file_without_a_symbol_in_its_name_asks_for_symbol_eq_path(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    bars = tmp_path / "bars.csv"
+    bars.write_text("ts,open,high,low,close,volume\n2019-02-11T09:30:00-05:00,1,1,1,1,1\n")
+    r = run("run", "-c", str(EXAMPLE), "--replay", str(bars), "--unlimited")
+    assert r.exit_code == 2
+    assert "cannot tell the symbol from the file name; pass it as SYMBOL=PATH" in r.output
+    assert "no engine run recorded yet" in run("status", "-c", str(EXAMPLE)).output
