@@ -143,8 +143,10 @@ def sweep(config: ConfigOption = None, data: DataOption = None, start: FromOptio
             w.writerow([i, *[r.params.get(k) for k in keys], _fmt(m.get(metric)),
                         *[_fmt(m.get(c)) for c in cols if c != metric], m.get("error", "")])
     table = Table(title=f"Sweep of {name}: {len(runs)} runs by {metric}")
-    for k in ["#", *keys, metric, *[c for c in cols if c != metric]]:
+    for k in ["#", *keys]:
         table.add_column(k, justify="right")
+    for k in [metric, *[c for c in cols if c != metric]]:  # spaced names wrap, so values fit 80 columns
+        table.add_column(k.replace("_", " "), justify="right")
     for i, r in enumerate(runs[:top], 1):
         m = r.metrics
         table.add_row(str(i), *[str(r.params.get(k)) for k in keys], _fmt(m.get(metric)),

@@ -61,7 +61,7 @@ def _kill_when_paused(engine: Engine, directory: Path, pause_at: tuple[str, int]
     proc, messages = _spawn(engine, directory, pause_at)
     last = ""
     while True:
-        assert messages.poll(60), "child neither paused nor finished within 60 s"
+        assert messages.poll(180), "child neither paused nor finished within 180 s"
         try:
             msg = messages.recv()
         except EOFError:

@@ -53,3 +53,19 @@ def test_replay_file_without_a_symbol_in_its_name_asks_for_symbol_eq_path(run, t
     assert r.exit_code == 2
     assert "cannot tell the symbol from the file name; pass it as SYMBOL=PATH" in r.output
     assert "no engine run recorded yet" in run("status", "-c", str(EXAMPLE)).output
+
+
+def test_sweep_table_shows_every_metric_whole_on_an_84_column_terminal(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import shared_file
+
+    aapl = shared_file("react-stockcharts/AAPL_1min_2016-04-15_2016-05-13.csv.gz")
+    msft = shared_file("react-stockcharts/MSFT_1min_2016-04-15_2016-05-13.csv.gz")
+    cfg = Path(__file__).resolve().parents[3] / "config" / "backtest-aapl-msft.toml"
+    runner = CliRunner()
+    r = runner.invoke(app, ["backtest", "sweep", "-c", str(cfg), "-s", "zscore", "-g", "lookback=20,40",
+                            "--data", str(aapl), "--data", str(msft), "--out", str(tmp_path / "sweep")],
+                      env={"THEO__APP__DATA_DIR": str(tmp_path), "COLUMNS": "84"}, catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    table = r.output.split("best ")[0]
+    assert "total" in table and "return" in table and "profit" in table  # spaced names wrap instead of truncating
+    assert "…" not in table
