@@ -49,7 +49,7 @@ def _series(files: list[str] | None, symbols: str | None, timeframe: str | None,
     tfs = {loaded[s].bars.timeframe for s in order}
     if len(tfs) > 1:
         raise ConfigError(f"the series have different timeframes ({', '.join(sorted(tfs))}); "
-                          "correlate bars of one timeframe (pass --timeframe)")
+                          "give bars of one timeframe (--timeframe names a file's bar size, it does not resample)")
     for s in order:
         for line in loaded[s].rejected[:5]:
             err_console.print(f"rejected row {line}", highlight=False)

@@ -165,7 +165,10 @@ def _normalise_names(path: Path, table: pa.Table) -> pa.Table:
                 names[names.index(alias)] = "ts"
                 break
     if "ts" not in names:
-        raise ImportFileError(f"{path}: no 'ts' column in header {','.join(table.column_names)}")
+        header = ",".join(table.column_names)
+        shown = header if len(header) <= 80 else header[:77] + "..."  # a text file's first line can be long
+        raise ImportFileError(f"{path}: no 'ts' column in header {shown!r}; the first line must name the "
+                              "columns, e.g. ts,price,size (ticks) or ts,open,high,low,close (bars)")
     return table.rename_columns(names)
 
 

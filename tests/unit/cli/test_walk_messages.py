@@ -67,5 +67,26 @@ def test_sweep_table_shows_every_metric_whole_on_an_84_column_terminal(run, tmp_
                       env={"THEO__APP__DATA_DIR": str(tmp_path), "COLUMNS": "84"}, catch_exceptions=False)
     assert r.exit_code == 0, r.output
     table = r.output.split("best ")[0]
-    assert "total" in table and "return" in table and "profit" in table  # spaced names wrap instead of truncating
+    assert "return" in table  # "total return" wraps instead of being truncated
+    assert "factor" in table
     assert "…" not in table
+
+
+def test_corr_of_files_with_different_timeframes_does_not_suggest_timeframe(run) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import shared_file
+
+    spy = shared_file("eqker/SPY_15min_2019-01-04_2019-02-15.csv.gz")
+    vix = shared_file("eqker/VIX_1d_2018-01-02_2019-02-15.csv.gz")
+    r = run("corr", "matrix", "-f", f"SPY={spy}", "-f", f"VIX={vix}")
+    assert r.exit_code == 2
+    assert ("the series have different timeframes (15m, 1d); give bars of one timeframe (--timeframe names a "
+            "file's bar size, it does not resample)") in " ".join(r.output.split())
+
+
+def test_import_of_a_file_without_a_header_says_what_the_first_line_must_be(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    notes = tmp_path / "notes.csv"
+    notes.write_text("# my notes about SPY\n2019-01-02,250.1\n")
+    r = run("data", "import", str(notes), "--symbol", "SPY")
+    assert r.exit_code == 2
+    assert ("notes.csv: no 'ts' column in header '# my notes about SPY'; the first line must name the columns, "
+            "e.g. ts,price,size (ticks) or ts,open,high,low,close (bars)") in " ".join(r.output.split())
