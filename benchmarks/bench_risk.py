@@ -6,7 +6,8 @@ seconds. 50 other trades stay open on other symbols the whole time (the per-tick
 so they cost nothing). The clock starts at ``perf_counter_ns`` just before ``TradeManager.on_tick(tick)``
 and stops when ``Broker.submit`` is entered for the exit. Between the two: the float level test, the
 pre-trade check of the exit (state gate, closing-order test), order validation, the client order id, and
-the order journal writing the intent and its SUBMITTED status (ARCHITECTURE.md §5: persisted before sent).
+the order journal committing the intent with its SUBMITTED status in one transaction (ARCHITECTURE.md §5:
+persisted before sent).
 
 Three journals: SQLite on disk (WAL, synchronous=NORMAL, as ``theo run`` uses it), SQLite on a memory file
 system (/dev/shm), and no journal at all (the in-process path alone). Target (issue 6): p99 < 200 µs in
@@ -226,16 +227,17 @@ def run() -> Section | None:
         notes=[f"{SAMPLES} exits per journal kind on real SPY prints (2013-10-07..11) with {OTHERS} other open "
                "trades; latency = Broker.submit entered minus the start of TradeManager.on_tick.",
                "The journal write is the order service's: the intent and its SUBMITTED status are committed "
-               "before the broker sees the order (two SQLite transactions). Without a journal the rest of the "
-               "path (level test, pre-trade gate, validation, id) is what remains.",
+               "before the broker sees the order, in one SQLite transaction (a prepared insert on the DBAPI "
+               "cursor of a connection the journal keeps open; no read of the store on the way). Without a "
+               "journal the rest of the path (level test, pre-trade gate, validation, id) is what remains.",
                "quiet tick = a tick of a symbol with a running trade that crosses nothing.",
-               "Why the journal misses the target: each ORM transaction (session, flush, commit) costs ~0.5 ms, and "
-               "an SQLite commit itself has millisecond tails (WAL appends, checkpoints, a shared 2-core machine). "
-               "Even a bare Core insert + commit on a held connection is ~0.1 ms p50 with ms tails, so a durable "
-               "intent before sending cannot meet 200 µs p99 on SQLite; the in-process path does. Options: write "
-               "the intent with Core on a held connection, or group-commit intents off the hot path and reconcile "
-               "with the broker's order reference after a crash (ARCHITECTURE.md §5 already resolves UNKNOWN "
-               "orders by asking the broker).",
+               "Why the journal misses the p99 target: SQLite itself (one order row with three indexes, two event "
+               "rows, the commit) takes ~0.1-0.2 ms inside the engine, where other connections' commits (trade "
+               "store, decision log) invalidate the journal connection's page cache, and a commit has millisecond "
+               "tails (WAL appends, checkpoints with fsync, a shared 2-core machine). A durable intent before "
+               "sending therefore cannot meet 200 µs p99 on SQLite; the in-process path does. The remaining "
+               "option is to group-commit intents off the hot path and reconcile with the broker's order "
+               "reference after a crash, which gives up 'persisted before sent' (ARCHITECTURE.md §5).",
                "The collector is frozen after set-up (gc.freeze()), as a latency-minded engine does after start-up; "
                "without it an earlier run measured 4.3 ms p99 in process (full collections over the loaded ticks)."])
     for kind, label in (("disk", "SQLite journal on disk"), ("shm", "SQLite journal on /dev/shm"),

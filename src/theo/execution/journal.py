@@ -7,7 +7,10 @@ the order state it leads to are written in one transaction, so the journal never
 from __future__ import annotations
 
 import logging
+import threading
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
@@ -18,6 +21,7 @@ from theo.domain.enums import Allocation, OrderStatus, OrderType, ProductType, R
 from theo.domain.money import ZERO
 from theo.execution.events import Charges, Execution
 from theo.execution.orders import OPEN_STATUSES, Order, OrderRequest
+from theo.execution.prepared import PreparedInsert
 from theo.storage.db import transaction
 from theo.storage.models.orders import BrokerOrderIdRow, FillRow, OrderEventRow, OrderRow
 
@@ -35,6 +39,9 @@ ORDERS = cast(Table, OrderRow.__table__)
 EVENTS = cast(Table, OrderEventRow.__table__)
 FILLS = cast(Table, FillRow.__table__)
 BROKER_IDS = cast(Table, BrokerOrderIdRow.__table__)
+
+_INSERT_ORDERS = insert(ORDERS)
+_INSERT_EVENTS = insert(EVENTS)
 
 log = logging.getLogger(__name__)
 
@@ -96,26 +103,75 @@ class OrderJournal:
         self.engine = engine
         self.broker = broker
         self.account = account
+        self._conn: Connection | None = None
+        self._thread: int | None = None
+        sqlite = engine.dialect.name == "sqlite"
+        self._insert_orders = PreparedInsert(ORDERS, engine.dialect) if sqlite else None
+        self._insert_events = PreparedInsert(EVENTS, engine.dialect) if sqlite else None
+
+    def close(self) -> None:
+        """Give back the connection the journal keeps for its writes (reopened on the next write)."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    @contextmanager
+    def _begin(self) -> Iterator[Connection]:
+        """One transaction on the connection kept for writes; a pooled one when called from another thread.
+
+        The journal is on the hot path of every order: a held connection saves the pool check-out and
+        check-in (tens of µs) of each write. SQLAlchemy connections are not thread-safe, hence the owner.
+        """
+        ident = threading.get_ident()
+        if self._thread is None:
+            self._thread = ident
+        if ident != self._thread:
+            with self.engine.begin() as pooled:
+                yield pooled
+            return
+        conn = self._conn
+        if conn is None or conn.closed:
+            conn = self._conn = self.engine.connect()
+        with conn.begin():
+            yield conn
 
     # -- writes ------------------------------------------------------------------------------------------
-    # Core statements on one connection per call: the journal is on the hot path of every order.
+    # Core statements on a held connection: the journal is on the hot path of every order.
     def record_intent(self, order: Order, ts: datetime, *, source: str = "engine", actor: str = "") -> None:
         """Persist a new order (status CREATED or REJECTED) before anything is sent."""
         self.record_intents([order], ts, source=source, actor=actor)
 
     def record_intents(self, orders: list[Order], ts: datetime, *, source: str = "engine", actor: str = "") -> None:
-        """Persist orders that belong together (a bracket, an OCO group) in one transaction: all or none."""
-        rows = [{"client_order_id": o.client_order_id, **_request_fields(o.request), "account": self.account,
-                 "broker": self.broker, "parent_id": o.parent_id, "oco_group": o.oco_group,
-                 "received_at": o.created_at or ts, "entered_at": None, "cancelled_at": None,
-                 "status": o.status.value, "filled_qty": o.filled_qty, "avg_fill_price": o.avg_fill_price,
-                 "reason": o.reason, "actor": actor, "revision": o.revision, "created_at": o.created_at or ts,
-                 "updated_at": ts} for o in orders]
-        with self.engine.begin() as conn:
-            conn.execute(insert(ORDERS), rows)
-            conn.execute(insert(EVENTS), [_event(o.client_order_id, ts, "intent", None, o.status,
-                                                 {"reason": o.reason} if o.reason else {}, source, actor)
-                                          for o in orders])
+        """Persist orders that belong together (a bracket, an OCO group) in one transaction: all or none.
+
+        An order already moved to SUBMITTED is written with its ``submit`` event in the same transaction:
+        the intent is durable before it is sent at the cost of one commit, not two.
+        """
+        rows = []
+        events = []
+        for o in orders:
+            sent = o.status is OrderStatus.SUBMITTED
+            rows.append({"client_order_id": o.client_order_id, **_request_fields(o.request),
+                         "account": self.account, "broker": self.broker, "parent_id": o.parent_id,
+                         "oco_group": o.oco_group, "received_at": o.created_at or ts,
+                         "entered_at": ts if sent else None, "cancelled_at": None, "status": o.status.value,
+                         "filled_qty": o.filled_qty, "avg_fill_price": o.avg_fill_price, "reason": o.reason,
+                         "actor": actor, "revision": o.revision, "created_at": o.created_at or ts,
+                         "updated_at": ts})
+            events.append(_event(o.client_order_id, ts, "intent", None, OrderStatus.CREATED if sent else o.status,
+                                 {"reason": o.reason} if o.reason else {}, source, actor))
+            if sent:
+                events.append(_event(o.client_order_id, ts, "submit", OrderStatus.CREATED, o.status, {}, source,
+                                     actor))
+        fast_orders, fast_events = self._insert_orders, self._insert_events
+        with self._begin() as conn:
+            if fast_orders is not None and fast_events is not None and all(map(fast_orders.covers, rows)) \
+                    and all(map(fast_events.covers, events)):
+                fast_orders.run(conn, rows)
+                fast_events.run(conn, events)
+            else:
+                conn.execute(_INSERT_ORDERS, rows)
+                conn.execute(_INSERT_EVENTS, events)
 
     def record_status(self, order: Order, kind: str, status_from: OrderStatus | None, ts: datetime, *,
                       payload: dict[str, Any] | None = None, source: str = "broker", actor: str = "") -> None:
@@ -125,7 +181,7 @@ class OrderJournal:
             values["entered_at"] = ts
         if order.status is OrderStatus.CANCELLED:
             values["cancelled_at"] = ts
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             self._update(conn, order.client_order_id, values)
             conn.execute(insert(EVENTS), _event(order.client_order_id, ts, kind, status_from, order.status,
                                                 payload or {}, source, actor))
@@ -136,7 +192,7 @@ class OrderJournal:
         req = order.request
         values = {**_state(order, ts), "quantity": req.quantity, "limit_price": req.limit_price,
                   "stop_price": req.stop_price, "revision": order.revision}
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             self._update(conn, order.client_order_id, values)
             conn.execute(insert(EVENTS), _event(order.client_order_id, ts, "modified", order.status, order.status,
                                                 payload, source, actor))
@@ -144,13 +200,13 @@ class OrderJournal:
     def record_event(self, client_order_id: str, kind: str, ts: datetime, payload: dict[str, Any] | None = None, *,
                      source: str = "engine", actor: str = "") -> None:
         """Append an event that changes no state (a request, a denial, a note)."""
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             conn.execute(insert(EVENTS), _event(client_order_id, ts, kind, None, None, payload or {}, source, actor))
 
     def record_fill(self, order: Order, execution: Execution, status_from: OrderStatus, received_at: datetime) -> bool:
         """Insert ``execution`` and the order's new state in one transaction; ``False`` if already journaled."""
         c = execution.charges
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             if conn.execute(select(FILLS.c.id).where(FILLS.c.exec_id == execution.exec_id)).first() is not None:
                 return False
             conn.execute(insert(FILLS), {
@@ -173,7 +229,7 @@ class OrderJournal:
         if not broker_order_id:
             return
         ids = BROKER_IDS
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             found = conn.execute(select(ids.c.id, ids.c.client_order_id, ids.c.perm_id)
                                  .where(ids.c.broker == broker, ids.c.broker_order_id == broker_order_id)).first()
             if found is None:

@@ -98,13 +98,14 @@ class OrderService:
         self._require_started()
         validate_request(req, self.instruments.get(req.symbol))
         cid = self._new_id(req, req.tag or "entry")
-        existing = self._lookup(cid)
+        # A sequence id is new by construction (the single writer continues the journal's count), so only a
+        # signal's id can already be in the journal: no read on the way to the broker for the others.
+        existing = self._lookup(cid) if req.signal_id is not None else self.orders.get(cid)
         if existing is not None:
             return existing
         order = Order(cid, req, created_at=self.clock.now(), updated_at=self.clock.now())
-        if not self._admit([order], source, actor):
-            return order
-        self._send(order, source, actor)
+        if self._admit([order], source, actor, send=order):
+            self._hand_over(order)
         return order
 
     def create_bracket_order(self, entry: OrderRequest, stop_loss: Decimal, take_profit: Decimal, *,
@@ -137,8 +138,8 @@ class OrderService:
         stop = Order(ids.child(cid, "sl"), stop_req, parent_id=cid, oco_group=group, created_at=now, updated_at=now)
         target = Order(ids.child(cid, "tp"), target_req, parent_id=cid, oco_group=group, created_at=now,
                        updated_at=now)
-        if self._admit([parent, stop, target], source, actor, checked=[parent]):
-            self._send(parent, source, actor)
+        if self._admit([parent, stop, target], source, actor, checked=[parent], send=parent):
+            self._hand_over(parent)
         return Bracket(parent, stop, target)
 
     def create_oco_order(self, reqs: Sequence[OrderRequest], *, source: str = "engine",
@@ -316,8 +317,13 @@ class OrderService:
             raise OrderError(f"no order {cid!r} in the journal; `theo orders` lists the known ones")
         return order
 
-    def _admit(self, orders: list[Order], source: str, actor: str, checked: list[Order] | None = None) -> bool:
-        """Run the pre-trade check, then journal the intents; a denial journals them REJECTED (nothing sent)."""
+    def _admit(self, orders: list[Order], source: str, actor: str, checked: list[Order] | None = None,
+               send: Order | None = None) -> bool:
+        """Run the pre-trade check, then journal the intents; a denial journals them REJECTED (nothing sent).
+
+        ``send`` (one of ``orders``) is journaled SUBMITTED with its intent in the same transaction; the
+        caller then hands it to the broker with :meth:`_hand_over`.
+        """
         denial = ""
         if self.pre_trade is not None:
             for order in checked if checked is not None else orders:
@@ -329,6 +335,8 @@ class OrderService:
         if denial:
             for order in orders:
                 order.status, order.reason = OrderStatus.REJECTED, f"risk denied: {denial}"
+        elif send is not None:
+            transition(send, OrderStatus.SUBMITTED, self.clock.now())
         self.journal.record_intents(orders, self.clock.now(), source=source, actor=actor)
         for order in orders:
             self.orders[order.client_order_id] = order
@@ -337,7 +345,12 @@ class OrderService:
         return not denial
 
     def _send(self, order: Order, source: str = "engine", actor: str = "") -> None:
+        """Journal the SUBMITTED status of a CREATED intent (a bracket exit), then hand it to the broker."""
         self._set_status(order, OrderStatus.SUBMITTED, "submit", {}, source, actor)
+        self._hand_over(order)
+
+    def _hand_over(self, order: Order) -> None:
+        """Send a journaled SUBMITTED order; a failure leaves it UNKNOWN until the broker is asked."""
         try:
             self.broker.submit(order)
         except BrokerError as exc:
