@@ -1,36 +1,37 @@
-"""Modelled charges of a simulated fill (market-rules.md §7.1 fixed IBKR Pro stocks, §7.2 fees on sales)."""
+"""Modelled charges of a simulated fill: the execution layer's IBKR Pro fixed schedule (market-rules.md §7.1,
+§7.2 fees on sales), seen through the engine's one-fill-per-order books."""
 
 from __future__ import annotations
 
-from decimal import ROUND_UP, Decimal
+from datetime import UTC, date, datetime
+from decimal import Decimal
 
 from theo.domain.enums import Side
-from theo.domain.money import cents
+from theo.domain.instruments import equity
+from theo.execution.commissions import CommissionModel
+from theo.execution.config import CommissionConfig, SecFeeRate
 
-PER_SHARE = Decimal("0.005")  # market-rules.md §7.1 fixed commission per share
-MINIMUM = Decimal("1.00")  # §7.1 minimum per order
-MAX_PCT = Decimal("0.01")  # §7.1 maximum: 1 % of trade value
-TAF_PER_SHARE = Decimal("0.000166")  # §7.2 FINRA TAF, shares sold
-TAF_MAX = Decimal("8.30")  # §7.2 TAF cap per trade
-MILLION = Decimal(1_000_000)
+_STOCK = equity("ENGINE")
+_ANY_TIME = datetime(2000, 1, 1, tzinfo=UTC)  # the engine's SEC rate is flat, so the fill date does not matter
 
 
 class ChargesModel:
-    """Commission plus regulatory fees of one order fill, in USD rounded to the cent."""
+    """Commission plus regulatory fees of one order fill, in USD rounded to the cent.
+
+    The engine's books fill each order once, so every call is a whole order. The engine has no CAT fee (its
+    figures predate the execution model's), and its SEC fee is one flat configured rate.
+    """
 
     def __init__(self, kind: str = "ibkr_fixed", sec_fee_per_million: Decimal = Decimal(0)) -> None:
         self.kind = kind
-        self.sec_rate = sec_fee_per_million / MILLION
+        self._model = CommissionModel(CommissionConfig(
+            schedule="fixed",
+            cat_fee_per_share=Decimal(0),
+            sec_fee_rates=(SecFeeRate(effective=date(1970, 1, 1), per_million=sec_fee_per_million),),
+        ))
 
     def __call__(self, side: Side, quantity: Decimal, price: Decimal) -> Decimal:
         if self.kind == "none":
             return Decimal(0)
-        value = quantity * price
-        commission = min(max(PER_SHARE * quantity, MINIMUM), MAX_PCT * value)
-        fees = Decimal(0)
-        if side is Side.SELL:
-            # Brokers round regulatory fees up to the cent (market-rules.md §7.2).
-            taf = min(TAF_PER_SHARE * quantity, TAF_MAX).quantize(Decimal("0.01"), rounding=ROUND_UP)
-            sec = (self.sec_rate * value).quantize(Decimal("0.01"), rounding=ROUND_UP)
-            fees = taf + sec
-        return cents(commission) + fees
+        charges, _ = self._model.charges(_STOCK, side, quantity, price, _ANY_TIME)
+        return charges.total
