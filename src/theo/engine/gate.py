@@ -1,5 +1,6 @@
 """The market-data quality gate in the engine: the same rules for a backtest's tick columns and for the ticks
-`theo run` receives one by one (``theo.marketdata.gate``); rejected ticks are counted, never dropped silently."""
+`theo run` receives one by one (``theo.marketdata.gate``); rejected ticks are counted and logged with their
+reason, never dropped silently."""
 
 from __future__ import annotations
 
@@ -13,6 +14,16 @@ from theo.clock import SimulatedClock
 from theo.config import TheoConfig
 from theo.domain.market import Tick
 from theo.engine.series import BarSeries
+from theo.logging import get_logger
+from theo.marketdata.rejection import Rejection
+
+log = get_logger(__name__)
+
+
+def _log_rejection(rejection: Rejection) -> None:
+    tick = rejection.tick
+    log.warning("tick.rejected", symbol=tick.symbol, ts=tick.ts.isoformat(), price=tick.price, size=tick.size,
+                reason=rejection.reason, detail=rejection.detail)
 
 
 class EngineGate:
@@ -23,7 +34,8 @@ class EngineGate:
 
         calendar = get_calendar(config.market.calendar, config.market)
         self.clock = SimulatedClock(start)
-        self.gate = QualityGate(config.marketdata.gate, self.clock, lambda _symbol: calendar)
+        self.gate = QualityGate(config.marketdata.gate, self.clock, lambda _symbol: calendar,
+                                on_reject=_log_rejection)
         self.rejected: Counter[str] = Counter()
 
     def check(self, tick: Tick) -> Tick | None:
