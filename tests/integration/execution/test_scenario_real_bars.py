@@ -26,15 +26,13 @@ The day's lowest low is 270.03.
 
 from __future__ import annotations
 
-import csv
-import gzip
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from tests.conftest import shared_file
+from tests.realbars import spy_session_restamped
 from tests.unit.execution.helpers import make_rig, req
-from theo.calendar import ET, get_calendar
+from theo.calendar import ET
 from theo.domain.enums import OrderStatus as S
 from theo.domain.enums import TimeInForce
 from theo.domain.market import Bar
@@ -48,21 +46,7 @@ GTC, IOC, FOK = TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK
 
 
 def restamped_bars() -> list[Bar]:
-    path = shared_file("eqker/SPY_1min_2019-02-11_2019-02-15.csv.gz")
-    cal = get_calendar("XNYS")
-    out = []
-    with gzip.open(path, "rt") as fh:
-        for row in csv.DictReader(fh):
-            local = datetime.fromisoformat(row["ts"])
-            if local.date() != date(2019, 2, 11):
-                continue
-            start = local.replace(tzinfo=None).replace(year=DAY.year, month=DAY.month, day=DAY.day)
-            start_utc = start.replace(tzinfo=ET).astimezone(UTC)
-            out.append(Bar("SPY", "1m", start_utc, start_utc + timedelta(minutes=1), float(row["open"]),
-                           float(row["high"]), float(row["low"]), float(row["close"]), float(row["volume"]), 0,
-                           cal.session_kind(start_utc), "eqker"))
-    assert len(out) == 390
-    return out
+    return spy_session_restamped(DAY)
 
 
 def et(hhmm: str) -> datetime:
