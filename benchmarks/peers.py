@@ -53,7 +53,7 @@ def ensure_peers() -> dict[str, str]:
 def theo_fills() -> tuple[float, list[list[object]], int]:
     data = bar_market(BARS)
     cfg = TheoConfig.model_validate({
-        "engine": {"charges": "none", "max_leverage": "1000"},
+        "engine": {"charges": "none", "max_leverage": "1000", "execution": "fast"},
         "strategies": [{"type": "donchian_breakout", "name": "donchian", "symbols": ["AAA", "BBB"],
                         "timeframe": "1m", "entry_period": ENTRY, "exit_period": EXIT, "quantity": "100"}]})
     seconds, result = best_of(lambda: run_backtest(cfg, data), repeat=3)

@@ -22,7 +22,7 @@ class BacktestResult:
     config: TheoConfig
     data: MarketData
     journal: Journal
-    path: str  # "batch" | "stream"
+    path: str  # "broker" (the trade manager and simulated broker) | "batch" | "stream" (the fast books)
     engine: Engine
 
 
@@ -41,9 +41,10 @@ def run_backtest(config: TheoConfig, data: MarketData, *, fast: bool | None = No
         raise ConfigError(f"the strategies trade {', '.join(missing)} but the data has only "
                           f"{', '.join(data.series)}; add --data files for them")
     use_batch = config.engine.backtest.fast_path if fast is None else fast
-    use_batch = use_batch and all(has_batch_form(s) for s in engine.strategies)
+    use_batch = use_batch and engine.desk is None and all(has_batch_form(s) for s in engine.strategies)
     if use_batch:
         run_batch(engine, data.series, progress)
     else:
         run_stream(engine, data.series, progress)
-    return BacktestResult(config, data, engine.journal, "batch" if use_batch else "stream", engine)
+    path = "broker" if engine.desk is not None else "batch" if use_batch else "stream"
+    return BacktestResult(config, data, engine.journal, path, engine)

@@ -32,6 +32,9 @@ class BacktestSettings(Section):
 class EngineConfig(Section):
     """The engine: which feed ``theo run`` uses, how orders fill, charges, and backtest defaults."""
 
+    execution: Literal["broker", "fast"] = Field(
+        default="broker", description="broker: trade manager, risk checks, order service, journal and simulated "
+        "broker (paper and backtest); fast: vectorised next-open books for backtests and sweeps")
     replay: list[DataFile] = Field(default_factory=list,
                                    description="files `theo run` replays when [marketdata] feed = replay")
     speed: float | None = Field(default=60.0, gt=0,

@@ -1,10 +1,13 @@
 """The engine's object graph, built the same way for every mode.
 
-:func:`build_engine` is the one place that differs by mode: it picks the clock (simulated for backtests,
-wall clock for paper/live) and the broker adapter (the simulated books today; IBKR later). The feed is chosen
-by the driver that feeds the engine (:mod:`theo.engine.stream` for files and replays,
-:mod:`theo.engine.live` for the synthetic market). Strategies, the signal router with its risk checks, the
-books (fills and trade management) and the journal are shared code.
+:func:`build_engine` is the one place that differs by mode: it picks the clock, the broker adapter and where
+the order journal lives (see :mod:`theo.engine.desk`). The feed is chosen by the driver that feeds the engine
+(:mod:`theo.engine.stream` for files and replays, :mod:`theo.engine.live` for ``theo run``). Strategies, the
+signal router, the trade manager with its pre-trade risk checks, the order service and its journal are
+shared code.
+
+``[engine] execution = "fast"`` swaps the desk for the vectorised books of :mod:`theo.engine.book` (next-open
+fills, stop/target/trailing on the price path, a leverage check): backtests and sweeps only.
 """
 
 from __future__ import annotations
@@ -15,14 +18,18 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from sqlalchemy import Engine as DbEngine
+
 from theo.bus.memory import InMemoryBus
 from theo.clock import Clock, LiveClock, SimulatedClock
 from theo.config import TheoConfig
 from theo.domain.market import Bar
 from theo.engine.book import BookContext, SymbolBook
 from theo.engine.charges import ChargesModel
+from theo.engine.desk import BrokerDesk, DeskParts, instruments_for, scratch_database, state_file
 from theo.engine.records import Journal, SignalRecord
 from theo.engine.series import BarSeries
+from theo.errors import ConfigError
 from theo.strategy.base import Signal, Strategy
 from theo.strategy.registry import build_strategies
 
@@ -46,6 +53,7 @@ class Engine:
     symbols: list[str]
     books: dict[tuple[str, str], SymbolBook] = field(default_factory=dict)
     collected: list[tuple[int, Signal]] = field(default_factory=list)
+    desk: BrokerDesk | None = None  # None: the fast books
 
     @property
     def journal(self) -> Journal:
@@ -90,19 +98,28 @@ class Engine:
 
     def route(self, idx: int, sig: Signal) -> None:
         """Risk-check a signal and hand it to its book; record what happened."""
+        desk = self.desk
+        if desk is not None and desk.recovering:
+            return  # catching up after a restart: this signal was handled before
         if self.bus.has_subscribers("signals.new"):
             self.bus.publish("signals.new", sig)
-        strategy = self.strategies[idx]
-        book = self.book(strategy, sig.symbol)
-        status, note = book.on_signal(sig)
+        if desk is not None:
+            status, note = desk.on_signal(sig)
+        else:
+            status, note = self.book(self.strategies[idx], sig.symbol).on_signal(sig)
         self.journal.add_signal(SignalRecord(sig, status, note))
 
 
 def build_engine(config: TheoConfig, mode: Mode, *, start: datetime | None = None,
-                 strategies: Sequence[Strategy] | None = None, journal: Journal | None = None) -> Engine:
-    """Build the graph for ``mode``: the only place where backtest, paper and live differ."""
+                 strategies: Sequence[Strategy] | None = None, journal: Journal | None = None,
+                 db: DbEngine | None = None, lineage: int = 0) -> Engine:
+    """Build the graph for ``mode``: the only place where backtest, paper and live differ.
+
+    Backtests and paper runs on the synthetic market or a replay keep simulated time (the feed moves the
+    clock); live trading will run on the wall clock. ``db`` is the store of a paper run's journal.
+    """
     clock: Clock
-    clock = SimulatedClock(start or config.engine.synthetic_start) if mode is Mode.BACKTEST else LiveClock()
+    clock = LiveClock() if mode is Mode.LIVE else SimulatedClock(start or config.engine.synthetic_start)
     bus = InMemoryBus(raise_errors=mode is Mode.BACKTEST)
     eng = config.engine
     ctx = BookContext(journal=journal or Journal(), bus=bus, charges=ChargesModel(eng.charges, eng.sec_fee_per_million),
@@ -114,4 +131,37 @@ def build_engine(config: TheoConfig, mode: Mode, *, start: datetime | None = Non
         for symbol, _tf in s.subscriptions:
             if symbol not in symbols:
                 symbols.append(symbol)
-    return Engine(config, mode, clock, bus, strats, ctx, symbols)
+    engine = Engine(config, mode, clock, bus, strats, ctx, symbols)
+    if config.engine.execution == "broker":
+        engine.desk = _build_desk(engine, db, lineage)
+    elif mode is not Mode.BACKTEST:
+        raise ConfigError('[engine] execution = "fast" is for backtests and sweeps; `theo run` trades through '
+                          'the broker: set execution = "broker" (the default)')
+    return engine
+
+
+def _build_desk(engine: Engine, db: DbEngine | None, lineage: int) -> BrokerDesk:
+    """The trading desk of ``engine.mode``: the broker adapter and the journal's store differ, nothing else."""
+    from theo.execution.lock import SingleWriterLock
+    from theo.execution.simulated.broker import SimulatedBroker
+
+    config, clock = engine.config, engine.clock
+    if engine.mode is Mode.LIVE:
+        raise ConfigError("live trading needs the IBKR adapter, which this release does not have yet; use "
+                          "`theo run` (paper) or `theo backtest`")
+    assert isinstance(clock, SimulatedClock)
+    instruments = instruments_for(engine.symbols)
+    if engine.mode is Mode.BACKTEST:
+        broker = SimulatedBroker(config.execution, clock, instruments, None, market=config.market)
+        parts = DeskParts(broker, scratch_database(), store_trades=False)
+    else:
+        if db is None:
+            raise ConfigError("a paper run needs its database (the [database] url)")
+        broker = SimulatedBroker(config.execution, clock, instruments, state_file(config), market=config.market)
+        lock = SingleWriterLock(db, ttl_seconds=config.execution.lock_ttl_seconds)
+        parts = DeskParts(broker, db, lock)
+    ss_types = {s.name: getattr(getattr(s, "config", None), "type", "") for s in engine.strategies}
+    desk = BrokerDesk(config, clock, engine.bus, engine.journal, instruments, parts, ss_types, lineage)
+    if engine.mode is Mode.BACKTEST:
+        desk.start()
+    return desk

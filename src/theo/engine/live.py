@@ -1,9 +1,17 @@
 """``theo run``: the engine in paper mode on the synthetic market or a file replay, paced by the wall clock.
 
-Restart and recovery are one path: the feed is deterministic (seeded synthetic market, or files), so on
-start the engine replays it at full speed up to the last checkpoint of the previous run with the same
-config, which rebuilds strategies, positions and working orders exactly; journal rows are upserted by key,
-so nothing is written twice. Then it continues in (scaled) real time.
+Orders go through the engine's desk (:mod:`theo.engine.desk`): the trade manager with its pre-trade checks,
+the order service journaling into the configured database, and the simulated broker with its state file; so
+``theo orders``, ``theo positions``, ``theo report deals`` and ``theo risk`` show the run, and ``theo risk
+halt`` / ``kill`` reach it through the trade manager's sweep.
+
+Restart and recovery are one path. The feed is deterministic (seeded synthetic market, or files), so on
+start the engine replays it at full speed up to where the previous run got (its checkpoint, or the paper
+account's last market time when that is later), feeding the strategies only: their bars and indicators are
+rebuilt, no signal is routed again. Then the desk reconciles the journal with the broker's state and the trade
+manager rebuilds its open trades from the journal, and the run continues in (scaled) real time. A signal seen
+again after the checkpoint finds the entry order it already sent (order ids follow from the signal), so
+nothing is sent twice; journal rows are upserted by key, so nothing is written twice.
 """
 
 from __future__ import annotations
@@ -55,18 +63,23 @@ def synthetic_items(config: TheoConfig, gate: EngineGate) -> Iterator[Item]:
             yield (ev.symbol, to_us(ev.ts), ev.price, ev.price, ev.price, ev.price, ev.size)
 
 
-def replay_items(files: list[DataFile], gate: EngineGate) -> Iterator[Item]:
+def replay_items(files: list[DataFile], gate: EngineGate,
+                 on_timeframe: Callable[[str, str], None] | None = None) -> Iterator[Item]:
     """Ticks or bars of files in time order through the replay feed (suspicious prints are skipped) and,
-    for ticks, the quality gate."""
+    for ticks, the quality gate. ``on_timeframe(symbol, timeframe)`` learns each bar file's timeframe."""
     from theo.engine.data import symbol_of
     from theo.marketdata.feeds.replay import ReplayFeed
 
     feed = ReplayFeed([(f.path, f.symbol or symbol_of(f.path)) for f in files])
+    known: set[str] = set()
     for ev in feed.events():
         if isinstance(ev, Tick):
             if gate.check(ev) is not None:
                 yield (ev.symbol, to_us(ev.ts), ev.price, ev.price, ev.price, ev.price, ev.size)
         elif isinstance(ev, Bar):
+            if on_timeframe is not None and ev.symbol not in known:
+                known.add(ev.symbol)
+                on_timeframe(ev.symbol, ev.timeframe)
             yield (ev.symbol, to_us(ev.start), ev.open, ev.high, ev.low, ev.close, ev.volume)
 
 
@@ -94,7 +107,10 @@ class PaperRun:
         self.duration = duration
         self.store = RunStore(db)
         self.journal = Journal(listener=self.store.on_record)
-        self.engine: Engine = build_engine(config, Mode.PAPER, journal=self.journal)
+        # Simulated time: the synthetic market starts at engine.synthetic_start; a replay moves the clock
+        # forward from the epoch to its first item.
+        start = config.engine.synthetic_start if self.feed_name == "synthetic" else from_us(0)
+        self.engine: Engine = build_engine(config, Mode.PAPER, journal=self.journal, db=db, start=start)
         if self.feed_name == "synthetic":
             offered = [i.symbol.upper() for i in config.marketdata.synthetic.instruments]
             missing = [s for s in self.engine.symbols if s not in offered]
@@ -119,6 +135,9 @@ class PaperRun:
                 "last_price": {k: v for k, v in sorted(self.state.last_price.items())}}
 
     def checkpoint(self) -> dict[str, Any]:
+        base = {"sim_now_us": to_us(self.state.sim_now) if self.state.sim_now else None, "feed": self.feed_name}
+        if self.engine.desk is not None:
+            return {**base, **self.engine.desk.checkpoint()}
         positions = []
         working = []
         for (strategy, symbol), book in sorted(self.engine.books.items()):
@@ -128,8 +147,7 @@ class PaperRun:
                                   "quantity": str(p.quantity), "entry_price": str(p.entry_price)})
             working += [{"id": o.id, "symbol": symbol, "side": o.side.value, "purpose": o.purpose}
                         for o in book.pending]
-        return {"sim_now_us": to_us(self.state.sim_now) if self.state.sim_now else None, "positions": positions,
-                "working_orders": working, "feed": self.feed_name}
+        return {**base, "positions": positions, "working_orders": working}
 
     def flush(self, status: str = "running", stopped: datetime | None = None) -> None:
         self.store.flush(wall_now(), self.counters(), self.checkpoint(), status, stopped)
@@ -137,7 +155,7 @@ class PaperRun:
     # ------------------------------------------------------------------------------------------- loop
     def _items(self) -> Iterator[Item]:
         if self.feed_name == "replay":
-            return replay_items(self.replay, self.gate)
+            return replay_items(self.replay, self.gate, self.driver.set_source)
         return synthetic_items(self.config, self.gate)
 
     def _feed(self, item: Item) -> None:
@@ -153,6 +171,13 @@ class PaperRun:
                                   stale_after=max(3 * cfg.heartbeat_seconds, 15.0))
         self.state.run_id = self.store.run_id
         resume_us = resume.get("sim_now_us")
+        desk = self.engine.desk
+        if desk is not None:
+            desk.lineage = self.store.lineage
+            account = desk.account_time()
+            if account is not None and (resume_us is None or to_us(account) > resume_us):
+                log.info("run.account_ahead", account_time=account.isoformat())
+                resume_us = to_us(account)  # the paper account has traded up to here: continue after it
         log.info("run.started", run=self.store.run_id, feed=self.feed_name, resume_to=resume_us and
                  from_us(resume_us).isoformat(), speed=self.speed)
         items = self._items()
@@ -166,10 +191,16 @@ class PaperRun:
             self._feed(item)
         if resume_us is not None:
             self.state.resumed_to = from_us(resume_us)
+        if desk is not None:
+            if pending is not None:
+                desk.advance(from_us(pending[1]))
+            desk.start()  # reconcile with the broker, rebuild open trades from the journal
+        if resume:
             self._verify(resume)
         self.flush()
         wall0, sim0 = time.monotonic(), (pending[1] if pending else 0)
-        last_beat = last_status = time.monotonic()
+        last_beat = last_status = last_sweep = time.monotonic()
+        sweep_every = self.config.risk.trade.sweep_seconds
         try:
             while pending is not None and not self.stop.is_set():
                 if self.speed is not None:
@@ -196,6 +227,9 @@ class PaperRun:
                 if now - last_beat >= cfg.heartbeat_seconds:
                     self.flush()
                     last_beat = now
+                if desk is not None and now - last_sweep >= sweep_every:
+                    desk.sweep(self.engine.clock.now())  # `theo risk halt|kill`, breakers, the lock
+                    last_sweep = now
                 last_status = self._tick_status(on_status, last_status)
                 if self._expired(t_start):
                     break
@@ -207,6 +241,8 @@ class PaperRun:
                 status = "completed"
         finally:
             self.flush(status, wall_now())
+            if desk is not None:
+                desk.stop()
             log.info("run.stopped", run=self.store.run_id, status=status, **{
                 k: v for k, v in self.counters().items() if k != "last_price"})
         if on_status is not None:

@@ -8,15 +8,17 @@ are routed), then fills and manages every book of the items of that instant.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 
 import numpy as np
 
 from theo.engine.book import SymbolBook
 from theo.engine.kernel import Engine
-from theo.engine.resample import Roller, check_resample
-from theo.engine.series import BarSeries
+from theo.engine.resample import Roller, check_resample, timeframe_us
+from theo.engine.series import BarSeries, from_us
 
 _END = np.iinfo(np.int64).max
+_TICK = ("tick", timedelta(0))
 
 
 class StreamDriver:
@@ -29,6 +31,7 @@ class StreamDriver:
         self._by_symbol: dict[str, list[Roller]] = {}
         self._books: dict[str, list[SymbolBook]] = {}
         self.items: dict[str, int] = {}
+        self.source: dict[str, tuple[str, timedelta]] = {}  # symbol -> (timeframe, length) of its items
         engine.subscribe_strategies()
         wanted: list[tuple[str, str]] = []
         for strategy in engine.strategies:
@@ -40,12 +43,18 @@ class StreamDriver:
             src = (source_timeframes or {}).get(symbol)
             if src is not None:
                 check_resample(src, tf, symbol)
+                self.set_source(symbol, src)
             roller = Roller(symbol, tf)
             self.rollers.append(roller)
             self._by_symbol.setdefault(symbol, []).append(roller)
-        for strategy in engine.strategies:
-            for symbol, _tf in strategy.subscriptions:
-                engine.book(strategy, symbol)
+        if engine.desk is None:
+            for strategy in engine.strategies:
+                for symbol, _tf in strategy.subscriptions:
+                    engine.book(strategy, symbol)
+
+    def set_source(self, symbol: str, timeframe: str) -> None:
+        """Items of ``symbol`` are bars of ``timeframe`` (``tick`` or unset: trade prints)."""
+        self.source[symbol] = (timeframe, timedelta(microseconds=timeframe_us(timeframe)))
 
     def _books_of(self, symbol: str) -> list[SymbolBook]:
         books = self._books.get(symbol)
@@ -64,6 +73,8 @@ class StreamDriver:
             return
         closed.sort(key=lambda b: b.end)  # stable: symbol order, then timeframe order
         eng = self.engine
+        if eng.desk is not None and now_us < _END:
+            eng.desk.advance(from_us(now_us))
         for bar in closed:
             eng.bus.publish(f"bars.{bar.timeframe}.{bar.symbol}", bar)
         signals = sorted(eng.collected, key=eng.sort_key)
@@ -76,8 +87,13 @@ class StreamDriver:
         self.advance(ts_us)
         idx = self.items.get(symbol, 0)
         self.items[symbol] = idx + 1
-        for book in self._books_of(symbol):
-            book.on_item(idx, ts_us, o, h, lo)
+        desk = self.engine.desk
+        if desk is not None:
+            tf, length = self.source.get(symbol, _TICK)
+            desk.on_item(symbol, idx, from_us(ts_us), length, o, h, lo, c, v, tf)
+        else:
+            for book in self._books_of(symbol):
+                book.on_item(idx, ts_us, o, h, lo)
         for roller in self._by_symbol.get(symbol, ()):
             late = roller.add(ts_us, o, h, lo, c, v)
             if late is not None:  # cannot happen after advance(ts_us); never drop a bar if it does

@@ -64,6 +64,7 @@ class OrderService:
         self.lock = lock
         self.orders: dict[str, Order] = {}
         self._ids = ids.ClientOrderIds(journal)
+        self._complete = False  # True once every journaled order is in memory (see preload)
         self.started = False
         broker.subscribe(self.on_broker_event)
 
@@ -228,6 +229,21 @@ class OrderService:
             self.resolve(order)
         return order
 
+    def preload(self) -> int:
+        """Load every journaled order into memory; from then on an id not in memory is not in the journal.
+
+        For a service that is the journal's single writer (the engine holds the single-writer lock, or owns a
+        scratch journal): the check that a signal's order was not sent already then costs no query.
+        """
+        for order in self.journal.load_orders():
+            self.orders.setdefault(order.client_order_id, order)
+        self._complete = True
+        return len(self.orders)
+
+    def find(self, client_order_id: str) -> Order | None:
+        """The order with this id from memory or the journal, or ``None`` when there is none."""
+        return self._lookup(client_order_id)
+
     def open_orders(self) -> list[Order]:
         return [o for o in self.journal.load_orders(open_only=True)]
 
@@ -305,7 +321,7 @@ class OrderService:
 
     def _lookup(self, cid: str) -> Order | None:
         order = self.orders.get(cid)
-        if order is None:
+        if order is None and not self._complete:
             order = self.journal.load_order(cid)
             if order is not None:
                 self.orders[cid] = order

@@ -419,6 +419,10 @@ class TradeManager:
     def trades(self, *, open_only: bool = False) -> list[Trade]:
         return [t for t in self._all if t.is_open or not open_only]
 
+    def trade_of(self, client_order_id: str) -> Trade | None:
+        """The trade an entry or exit order belongs to."""
+        return self._by_order.get(client_order_id)
+
     def open_trades(self, symbol: str) -> list[Trade]:
         return list(self._by_symbol.get(symbol, ()))
 

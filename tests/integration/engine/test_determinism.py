@@ -40,10 +40,17 @@ def test_two_runs_write_byte_identical_outputs(tmp_path: Path) -> None:
     assert "http" not in html.replace("http-equiv", "")
 
 
-def test_paper_replay_at_unlimited_speed_gives_the_backtest_deals(sqlite_engine: Engine) -> None:
+def paper_config(tmp_path: Path) -> TheoConfig:
+    """CONFIG with the paper account's broker state file under ``tmp_path``."""
+    return TheoConfig.model_validate({**CONFIG, "app": {"data_dir": str(tmp_path)}})
+
+
+def test_paper_replay_at_unlimited_speed_gives_the_backtest_deals(sqlite_engine: Engine, tmp_path: Path) -> None:
     cfg = TheoConfig.model_validate(CONFIG)
     files = [DataFile(path=shared_file(f)) for f in FILES_IN]
     backtest = run_backtest(cfg, load_files(files))
+    assert backtest.path == "broker"  # the same trade manager, order service and simulated broker as paper
+    cfg = paper_config(tmp_path)
     run = PaperRun(cfg, sqlite_engine, replay=files, speed=None)
     assert asyncio.run(run.run()) == "completed"
     with sqlite_engine.connect() as conn:
@@ -56,8 +63,8 @@ def test_paper_replay_at_unlimited_speed_gives_the_backtest_deals(sqlite_engine:
     assert paper == expected
 
 
-def test_paper_replay_journal_on_postgresql_is_idempotent(pg_engine: Engine) -> None:
-    cfg = TheoConfig.model_validate(CONFIG)
+def test_paper_replay_journal_on_postgresql_is_idempotent(pg_engine: Engine, tmp_path: Path) -> None:
+    cfg = paper_config(tmp_path)
     files = [DataFile(path=shared_file(f)) for f in FILES_IN]
     first = PaperRun(cfg, pg_engine, replay=files, speed=None)
     assert asyncio.run(first.run()) == "completed"
@@ -91,12 +98,12 @@ def test_backtest_reads_bars_from_the_database(sqlite_engine: Engine) -> None:
         (t.entry_price, t.exit_price) for t in b.journal.trades]
 
 
-def test_live_status_and_theo_status_describe_a_finished_run(sqlite_engine: Engine) -> None:
+def test_live_status_and_theo_status_describe_a_finished_run(sqlite_engine: Engine, tmp_path: Path) -> None:
     from rich.console import Console
 
     from theo.engine.status import describe, live_view
 
-    cfg = TheoConfig.model_validate(CONFIG)
+    cfg = paper_config(tmp_path)
     run = PaperRun(cfg, sqlite_engine, replay=[DataFile(path=shared_file(f)) for f in FILES_IN], speed=None)
     asyncio.run(run.run())
     console = Console(record=True, width=160)

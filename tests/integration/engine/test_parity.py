@@ -25,7 +25,7 @@ def fingerprint(r: BacktestResult) -> dict[str, Any]:
 
 
 def both(config: dict[str, Any], files: list[str], **dates: Any) -> tuple[BacktestResult, BacktestResult]:
-    cfg = TheoConfig.model_validate(config)
+    cfg = TheoConfig.model_validate({"engine": {"execution": "fast"}, **config})  # the vectorised books
     data = load_files([DataFile(path=shared_file(f)) for f in files], **dates)
     return run_backtest(cfg, data, fast=True), run_backtest(cfg, data, fast=False)
 
