@@ -29,9 +29,13 @@ from theo.engine.charges import ChargesModel
 from theo.engine.desk import BrokerDesk, DeskParts, instruments_for, scratch_database, state_file
 from theo.engine.records import Journal, SignalRecord
 from theo.engine.series import BarSeries
-from theo.errors import ConfigError
+from theo.errors import ConfigError, OrderValidationError
+from theo.logging import get_logger
+from theo.scanner.scanner import Scanner
 from theo.strategy.base import Signal, Strategy
 from theo.strategy.registry import build_strategies
+
+log = get_logger("theo.engine")
 
 
 class Mode(StrEnum):
@@ -54,6 +58,8 @@ class Engine:
     books: dict[tuple[str, str], SymbolBook] = field(default_factory=dict)
     collected: list[tuple[int, Signal]] = field(default_factory=list)
     desk: BrokerDesk | None = None  # None: the fast books
+    scanners: dict[str, list[Scanner]] = field(default_factory=dict)  # strategy name -> its scanners
+    last_evaluated: dict[str, datetime] = field(default_factory=dict)
 
     @property
     def journal(self) -> Journal:
@@ -88,6 +94,8 @@ class Engine:
                 def handler(topic: str, bar: Bar, _i: int = idx, _s: Strategy = strategy) -> None:
                     for sig in _s.on_bar(bar):
                         self.collected.append((_i, sig))
+                    if self.desk is not None and _s.name in self.scanners:
+                        self._scanner_exits(_i, _s, bar.timeframe)
 
                 self.bus.subscribe(f"bars.{tf}.{symbol}", handler)
 
@@ -101,6 +109,11 @@ class Engine:
         desk = self.desk
         if desk is not None and desk.recovering:
             return  # catching up after a restart: this signal was handled before
+        if desk is not None and sig.strategy in self.scanners:
+            refused = self._scan(idx, sig)
+            if refused:
+                self.journal.add_signal(SignalRecord(sig, "CANCELLED", refused))
+                return
         if self.bus.has_subscribers("signals.new"):
             self.bus.publish("signals.new", sig)
         if desk is not None:
@@ -108,6 +121,33 @@ class Engine:
         else:
             status, note = self.book(self.strategies[idx], sig.symbol).on_signal(sig)
         self.journal.add_signal(SignalRecord(sig, status, note))
+
+
+    def _scanner_exits(self, idx: int, strategy: Strategy, timeframe: str) -> None:
+        """Exit signals of the strategy's scanners whose exit rules hold on its latest evaluation."""
+        evaluated = getattr(strategy, "last_evaluated", None)
+        if evaluated is None or evaluated == self.last_evaluated.get(strategy.name):
+            return
+        self.last_evaluated[strategy.name] = evaluated
+        values = getattr(strategy, "values", {})
+        for scanner in self.scanners[strategy.name]:
+            self.collected.extend((idx, sig) for sig in scanner.exits(evaluated, timeframe, values, strategy.name))
+
+    def _scan(self, idx: int, sig: Signal) -> str:
+        """Pass ``sig`` through its strategy's scanners (plan §3 gates); the refusal, or "" when one takes it."""
+        values = getattr(self.strategies[idx], "values", None)
+        reasons = []
+        for scanner in self.scanners[sig.strategy]:
+            before = dict(scanner.refused)
+            try:
+                if scanner.accept(sig, values) is not None:
+                    return ""
+            except OrderValidationError as exc:
+                reasons.append(f"scanner {scanner.d.name}: {exc}")
+                continue
+            why = [k for k, n in scanner.refused.items() if n != before.get(k, 0)]
+            reasons.append(f"scanner {scanner.d.name}: {', '.join(why) or 'refused'}")
+        return "; ".join(reasons)
 
 
 def build_engine(config: TheoConfig, mode: Mode, *, start: datetime | None = None,
@@ -125,15 +165,30 @@ def build_engine(config: TheoConfig, mode: Mode, *, start: datetime | None = Non
     ctx = BookContext(journal=journal or Journal(), bus=bus, charges=ChargesModel(eng.charges, eng.sec_fee_per_million),
                       tick_size=eng.tick_size, slippage_ticks=eng.slippage_ticks, capital=config.market.capital,
                       max_leverage=eng.max_leverage)
-    strats = list(strategies) if strategies is not None else build_strategies(config.strategies)
+    scanners: dict[str, list[Scanner]] = {}
+    for d in config.scanner.scanners:
+        scanners.setdefault(d.strategy, []).append(Scanner(d, config.market, None, config.scanner.user))
+    if strategies is not None:
+        strats = list(strategies)
+    elif scanners:  # scanner rules may name indicator values the strategy then computes
+        from theo.scanner.run import build_strategy
+
+        build_strategies(config.strategies)  # the checks of the config (unique names)
+        strats = [build_strategy(c, [r for s in scanners.get(c.name, []) for r in (*s.entry_rules, *s.exit_rules)])
+                  for c in config.strategies if c.enabled]
+    else:
+        strats = build_strategies(config.strategies)
     symbols: list[str] = []
     for s in strats:
         for symbol, _tf in s.subscriptions:
             if symbol not in symbols:
                 symbols.append(symbol)
-    engine = Engine(config, mode, clock, bus, strats, ctx, symbols)
+    engine = Engine(config, mode, clock, bus, strats, ctx, symbols, scanners=scanners)
     if config.engine.execution == "broker":
         engine.desk = _build_desk(engine, db, lineage)
+    elif mode is Mode.BACKTEST and scanners:
+        log.warning("engine.scanners_ignored", why='[[scanner.scanners]] gate signals with execution = "broker" '
+                    'only; execution = "fast" takes every signal of the strategies')
     elif mode is not Mode.BACKTEST:
         raise ConfigError('[engine] execution = "fast" is for backtests and sweeps; `theo run` trades through '
                           'the broker: set execution = "broker" (the default)')

@@ -4,7 +4,7 @@ what it does shows in the order journal, the trades table and the broker's state
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -98,3 +98,32 @@ def test_signal_ids_are_stable_and_distinct() -> None:
     assert signal_id(a) not in others
     assert len(others) == 4
     assert 0 < signal_id(a) < 2**62
+
+
+def test_scanners_gate_the_engine_signals_by_their_window_and_daily_limit() -> None:
+    from theo.engine.backtest import run_backtest
+    from theo.engine.data import load_files
+
+    cfg = TheoConfig.model_validate({**CONFIG, "scanner": {"scanners": [
+        {"name": "late-morning", "strategy": "don", "start_time": "10:00", "end_time": "12:00", "max_signals": 2,
+         "direction": "long"}]}})
+    result = run_backtest(cfg, load_files([DataFile(path=shared_file(f)) for f in FILES]))
+    from theo.calendar import ET
+
+    records = result.journal.signals
+    passed = [r for r in records if not r.note.startswith("scanner")]
+    refused = [r for r in records if r.note.startswith("scanner late-morning")]
+    entries = [r.signal for r in passed if not r.signal.exit]
+    assert entries
+    assert refused
+    # Every entry that reached the trade manager closed its bar inside the window, long only, at most 2 a day.
+    for sig in entries:
+        assert sig.side.value == "BUY"
+        start = (sig.ts - timedelta(minutes=5)).astimezone(ET)  # 5-minute bars: the bar's start is gated
+        assert time(10) <= start.time() < time(12)
+    per_day: dict[object, int] = {}
+    for sig in entries:
+        day = sig.ts.astimezone(ET).date()
+        per_day[day] = per_day.get(day, 0) + 1
+    assert max(per_day.values()) <= 2
+    assert {r.note.split(": ")[1] for r in refused} >= {"window", "direction"}
