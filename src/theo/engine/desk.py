@@ -54,11 +54,10 @@ from theo.trading.trades import ExitReason, Trade, TradeStatus
 
 log = logging.getLogger(__name__)
 
-#: Order tag -> the purpose the engine's records and reports use.
-PURPOSES = {"entry": "entry", "stop_loss": "stop-loss", "take_profit": "take-profit", "exit_rule": "exit-rule"}
-#: Exit reason of a trade -> the same names.
+#: Exit reason of a trade -> the name the engine's records and reports use (an order's purpose is its tag
+#: with hyphens: ``entry``, ``stop-loss``, ``take-profit``, ``exit-rule``, ``time-exit``, ``risk-reduction``...).
 REASONS = {ExitReason.STOP_LOSS: "stop-loss", ExitReason.PROFIT_TARGET: "take-profit",
-           ExitReason.TRAILING_STOP: "trailing-stop", ExitReason.EXIT_RULE: "exit-rule"}
+           ExitReason.TRAILING_STOP: "trailing-stop"}
 #: Exchange-traded funds among the symbols the shipped configs and data use (others are stocks).
 ETFS = frozenset({"SPY", "QQQ", "IWM", "DIA", "VXX", "VXXB", "UVXY", "SVXY", "GLD", "TLT", "XLF", "XLK", "XLE"})
 ENTRY_NOTE = "position already open or entry working"
@@ -114,17 +113,20 @@ class BrokerDesk:
         bus.subscribe("orders.>", self._on_order)  # after the manager's handler: trades are up to date
 
     # -- life cycle -------------------------------------------------------------------------------------------
-    def start(self) -> dict[str, Any]:
-        """Reconcile with the broker, rebuild trades from the journal, then trade; returns what was found."""
+    def start(self, *, fresh: bool = False) -> dict[str, Any]:
+        """Reconcile with the broker, rebuild trades from the journal, then trade; returns what was found.
+
+        ``fresh``: the journal is new and empty (a backtest's scratch database), nothing to rebuild.
+        """
         report = self.service.start()
-        rec = self.manager.recover()
+        fills = 0 if fresh else self.manager.recover().fills
         self.service.preload()  # the desk is the journal's only writer (lock or scratch database)
         for order in sorted(self.service.orders.values(), key=lambda o: (o.created_at or self.clock.now(),
                                                                          o.client_order_id)):
             self._mirror(order, -1)
         self.recovering = False
         found = {"orders": len(self._orders), "open_trades": len(self.manager.trades(open_only=True)),
-                 "fills": rec.fills, "reconciled": str(report)}
+                 "fills": fills, "reconciled": str(report)}
         if self._orders:
             log.info("desk.recovered %s", found)
         return found
@@ -228,7 +230,7 @@ class BrokerDesk:
         fills = order.fills
         if rec is None:
             rec = OrderRecord(id=cid, strategy=req.strategy, symbol=req.symbol, side=req.side,
-                              quantity=req.quantity, purpose=PURPOSES.get(req.tag, req.tag or "manual"),
+                              quantity=req.quantity, purpose=(req.tag or "manual").replace("_", "-"),
                               created=order.created_at or self.clock.now(), status=order.status, reason=order.reason)
             self._orders[cid] = rec
             self.journal.add_order(rec)
@@ -275,7 +277,7 @@ class BrokerDesk:
             rec.exit_ts, rec.exit_price = t.exit_ts, t.exit_price
             rec.exit_charges = self._charges(list(t.exit_orders))
             reason = t.exit_reason or ExitReason.MANUAL
-            rec.exit_reason = REASONS.get(reason, reason.value)
+            rec.exit_reason = REASONS.get(reason, reason.value.replace("_", "-"))
             last = max((self._orders[c].fill_index for c in t.exit_orders if c in self._orders), default=-1)
             rec.exit_index = last
         self.journal.trade_changed(rec)

@@ -218,5 +218,5 @@ def _build_desk(engine: Engine, db: DbEngine | None, lineage: int) -> BrokerDesk
     ss_types = {s.name: getattr(getattr(s, "config", None), "type", "") for s in engine.strategies}
     desk = BrokerDesk(config, clock, engine.bus, engine.journal, instruments, parts, ss_types, lineage)
     if engine.mode is Mode.BACKTEST:
-        desk.start()
+        desk.start(fresh=True)
     return desk

@@ -14,10 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from theo.engine.backtest import BacktestResult
 from theo.engine.records import OrderRecord, SignalRecord, TradeRecord
 from theo.reports.metrics import EquityCurve, compute_metrics, equity_curve
+
+if TYPE_CHECKING:
+    from theo.trading.trades import ExitReason
 
 FILES = ("metrics.json", "deals.csv", "orders.csv", "signals.csv", "equity.png", "equity.html")
 
@@ -43,10 +47,20 @@ _REASONS = {"stop-loss": "stop_loss", "take-profit": "profit_target", "trailing-
             "exit-rule": "exit_rule"}
 
 
+def _exit_reason(purpose: str) -> ExitReason:
+    """The deals report's exit reason of an engine trade (``stop-loss``, ``time-exit``, ``exit-rule``...)."""
+    from theo.trading.trades import ExitReason
+
+    try:
+        return ExitReason(_REASONS.get(purpose, purpose.replace("-", "_")))
+    except ValueError:
+        return ExitReason.EXIT_RULE
+
+
 def deals_csv(trades: Sequence[TradeRecord], last_close: Mapping[str, float], ss_types: Mapping[str, str]) -> str:
     """The deals report (plan §7) through ``theo.reports.deals``; open trades marked to the last close."""
     from theo.reports.deals import build_deals, render_deals
-    from theo.trading.trades import ExitReason, Trade
+    from theo.trading.trades import Trade
 
     rows = []
     for n, t in enumerate(sorted(trades, key=lambda t: (t.entry_ts, t.id)), 1):
@@ -55,7 +69,7 @@ def deals_csv(trades: Sequence[TradeRecord], last_close: Mapping[str, float], ss
         tr.add_entry_fill(t.quantity, t.entry_price, t.entry_charges, t.entry_ts)
         if t.exit_price is not None and t.exit_ts is not None:
             tr.add_exit_fill(t.quantity, t.exit_price, t.exit_charges, t.exit_ts)
-            tr.close(ExitReason(_REASONS.get(t.exit_reason, "exit_rule")), t.exit_ts)
+            tr.close(_exit_reason(t.exit_reason), t.exit_ts)
         rows.append(tr)
     marks = {s: Decimal(str(v)) for s, v in last_close.items()}
     return render_deals(build_deals(rows, marks), "csv")
