@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -36,7 +36,7 @@ from theo.bus.memory import InMemoryBus
 from theo.calendar import MarketCalendar, get_calendar
 from theo.clock import SimulatedClock
 from theo.config import TheoConfig
-from theo.domain.enums import InstrumentKind, OrderStatus
+from theo.domain.enums import OrderStatus
 from theo.domain.instruments import Instrument, equity
 from theo.domain.market import Bar, Tick
 from theo.domain.money import ZERO
@@ -58,8 +58,6 @@ log = logging.getLogger(__name__)
 #: with hyphens: ``entry``, ``stop-loss``, ``take-profit``, ``exit-rule``, ``time-exit``, ``risk-reduction``...).
 REASONS = {ExitReason.STOP_LOSS: "stop-loss", ExitReason.PROFIT_TARGET: "take-profit",
            ExitReason.TRAILING_STOP: "trailing-stop"}
-#: Exchange-traded funds among the symbols the shipped configs and data use (others are stocks).
-ETFS = frozenset({"SPY", "QQQ", "IWM", "DIA", "VXX", "VXXB", "UVXY", "SVXY", "GLD", "TLT", "XLF", "XLK", "XLE"})
 ENTRY_NOTE = "position already open or entry working"
 EXIT_NOTE = "no matching open position"
 
@@ -73,8 +71,8 @@ def signal_id(sig: Signal) -> int:
 
 
 def instruments_for(symbols: list[str]) -> dict[str, Instrument]:
-    """Instruments of the engine's symbols (US equities; ETFs by the list above)."""
-    return {s: equity(s, kind=InstrumentKind.ETF if s in ETFS else InstrumentKind.STOCK) for s in symbols}
+    """Instruments of the engine's symbols: U.S. stocks and ETFs (risk, margin and charges treat them alike)."""
+    return {s: equity(s) for s in symbols}
 
 
 @dataclass
@@ -91,15 +89,15 @@ class BrokerDesk:
     """Routes the engine's signals to the trade manager and its market data to the manager and the broker."""
 
     def __init__(self, config: TheoConfig, clock: SimulatedClock, bus: InMemoryBus, journal: Journal,
-                 instruments: Mapping[str, Instrument], parts: DeskParts, ss_types: Mapping[str, str],
-                 lineage: int = 0) -> None:
+                 instruments: Mapping[str, Instrument], parts: DeskParts, ss_types: Mapping[str, str]) -> None:
         self.config = config
-        self.lineage = lineage
         self.clock = clock
         self.bus = bus
         self.journal = journal
         self.broker = parts.broker
-        self.db = parts.db
+        # Adapters that work orders against our market data (the simulated broker) take every bar and tick.
+        self._broker_bar: Callable[[Bar], None] | None = getattr(parts.broker, "on_bar", None)
+        self._broker_tick: Callable[[Tick], None] | None = getattr(parts.broker, "on_tick", None)
         self.order_journal = OrderJournal(parts.db, broker=parts.broker.name)
         self.service = OrderService(parts.broker, self.order_journal, clock, instruments, bus, lock=parts.lock)
         self.manager = TradeManager(self.service, clock, None, config.risk, bus,
@@ -107,7 +105,7 @@ class BrokerDesk:
                                     ss_types=ss_types)
         self.recovering = True  # until start(): market data only rebuilds the strategies
         self._orders: dict[str, OrderRecord] = {}
-        self._trades: dict[int, TradeRecord] = {}
+        self._trades: dict[str, TradeRecord] = {}  # by entry order id
         self._item: dict[str, int] = {}  # symbol -> index of the item being worked
         self._calendars: dict[str, MarketCalendar] = {}
         bus.subscribe("orders.>", self._on_order)  # after the manager's handler: trades are up to date
@@ -185,29 +183,21 @@ class BrokerDesk:
                 self.clock.advance_to(start)
             tick = Tick(symbol, start, c, v, "engine")
             self.manager.on_tick(tick)
-            self.broker_on_tick(tick)
+            if self._broker_tick is not None:
+                self._broker_tick(tick)
             return
         end = start + duration
         if end > self.clock.now():
             self.clock.advance_to(end)
         bar = Bar(symbol, timeframe, start, end, o, h, lo, c, v, 0, self._session(symbol, start), "engine")
-        self.broker_on_bar(bar)
+        if self._broker_bar is not None:
+            self._broker_bar(bar)
         self.manager.on_bar(bar)
 
     def advance(self, now: datetime) -> None:
         """Time reaches ``now`` (signals of bars closed then are routed next; nothing is due while recovering)."""
         if now > self.clock.now():
             self.clock.advance_to(now)
-
-    def broker_on_tick(self, tick: Tick) -> None:
-        on_tick = getattr(self.broker, "on_tick", None)
-        if on_tick is not None:
-            on_tick(tick)
-
-    def broker_on_bar(self, bar: Bar) -> None:
-        on_bar = getattr(self.broker, "on_bar", None)
-        if on_bar is not None:
-            on_bar(bar)
 
     def _session(self, symbol: str, ts: datetime) -> Any:
         inst = self.service.instruments.get(symbol)
@@ -256,7 +246,7 @@ class BrokerDesk:
         return total
 
     def _mirror_trade(self, t: Trade) -> None:
-        key = id(t)
+        key = t.entry_order_id
         rec = self._trades.get(key)
         entry = self._orders.get(t.entry_order_id)
         if rec is None:
@@ -295,17 +285,10 @@ class BrokerDesk:
 
 def scratch_database() -> DbEngine:
     """An in-memory SQLite database with the schema, for a backtest's journal and trades."""
-    from sqlalchemy import create_engine, event
-    from sqlalchemy.pool import StaticPool
-
+    from theo.storage.db import make_engine
     from theo.storage.models import Base
 
-    db = create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
-
-    @event.listens_for(db, "connect")
-    def _fk(conn: Any, _record: Any) -> None:
-        conn.execute("PRAGMA foreign_keys=ON")
-
+    db = make_engine("sqlite://")  # one connection per thread: the database lives as long as the run
     Base.metadata.create_all(db)
     return db
 

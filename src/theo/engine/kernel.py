@@ -138,21 +138,19 @@ class Engine:
         values = getattr(self.strategies[idx], "values", None)
         reasons = []
         for scanner in self.scanners[sig.strategy]:
-            before = dict(scanner.refused)
             try:
                 if scanner.accept(sig, values) is not None:
                     return ""
+                why = scanner.last_refusal
             except OrderValidationError as exc:
-                reasons.append(f"scanner {scanner.d.name}: {exc}")
-                continue
-            why = [k for k, n in scanner.refused.items() if n != before.get(k, 0)]
-            reasons.append(f"scanner {scanner.d.name}: {', '.join(why) or 'refused'}")
+                why = str(exc)
+            reasons.append(f"scanner {scanner.d.name}: {why}")
         return "; ".join(reasons)
 
 
 def build_engine(config: TheoConfig, mode: Mode, *, start: datetime | None = None,
                  strategies: Sequence[Strategy] | None = None, journal: Journal | None = None,
-                 db: DbEngine | None = None, lineage: int = 0) -> Engine:
+                 db: DbEngine | None = None) -> Engine:
     """Build the graph for ``mode``: the only place where backtest, paper and live differ.
 
     Backtests and paper runs on the synthetic market or a replay keep simulated time (the feed moves the
@@ -170,14 +168,11 @@ def build_engine(config: TheoConfig, mode: Mode, *, start: datetime | None = Non
         scanners.setdefault(d.strategy, []).append(Scanner(d, config.market, None, config.scanner.user))
     if strategies is not None:
         strats = list(strategies)
-    elif scanners:  # scanner rules may name indicator values the strategy then computes
+    else:  # scanner rules may name indicator values the strategy then computes
         from theo.scanner.run import build_strategy
 
-        build_strategies(config.strategies)  # the checks of the config (unique names)
-        strats = [build_strategy(c, [r for s in scanners.get(c.name, []) for r in (*s.entry_rules, *s.exit_rules)])
-                  for c in config.strategies if c.enabled]
-    else:
-        strats = build_strategies(config.strategies)
+        strats = build_strategies(config.strategies, lambda c: build_strategy(
+            c, [r for s in scanners.get(c.name, []) for r in (*s.entry_rules, *s.exit_rules)]))
     symbols: list[str] = []
     for s in strats:
         for symbol, _tf in s.subscriptions:
@@ -185,7 +180,7 @@ def build_engine(config: TheoConfig, mode: Mode, *, start: datetime | None = Non
                 symbols.append(symbol)
     engine = Engine(config, mode, clock, bus, strats, ctx, symbols, scanners=scanners)
     if config.engine.execution == "broker":
-        engine.desk = _build_desk(engine, db, lineage)
+        engine.desk = _build_desk(engine, db)
     elif mode is Mode.BACKTEST and scanners:
         log.warning("engine.scanners_ignored", why='[[scanner.scanners]] gate signals with execution = "broker" '
                     'only; execution = "fast" takes every signal of the strategies')
@@ -195,7 +190,7 @@ def build_engine(config: TheoConfig, mode: Mode, *, start: datetime | None = Non
     return engine
 
 
-def _build_desk(engine: Engine, db: DbEngine | None, lineage: int) -> BrokerDesk:
+def _build_desk(engine: Engine, db: DbEngine | None) -> BrokerDesk:
     """The trading desk of ``engine.mode``: the broker adapter and the journal's store differ, nothing else."""
     from theo.execution.lock import SingleWriterLock
     from theo.execution.simulated.broker import SimulatedBroker
@@ -216,7 +211,7 @@ def _build_desk(engine: Engine, db: DbEngine | None, lineage: int) -> BrokerDesk
         lock = SingleWriterLock(db, ttl_seconds=config.execution.lock_ttl_seconds)
         parts = DeskParts(broker, db, lock)
     ss_types = {s.name: getattr(getattr(s, "config", None), "type", "") for s in engine.strategies}
-    desk = BrokerDesk(config, clock, engine.bus, engine.journal, instruments, parts, ss_types, lineage)
+    desk = BrokerDesk(config, clock, engine.bus, engine.journal, instruments, parts, ss_types)
     if engine.mode is Mode.BACKTEST:
         desk.start(fresh=True)
     return desk

@@ -173,7 +173,6 @@ class PaperRun:
         resume_us = resume.get("sim_now_us")
         desk = self.engine.desk
         if desk is not None:
-            desk.lineage = self.store.lineage
             account = desk.account_time()
             if account is not None and (resume_us is None or to_us(account) > resume_us):
                 log.info("run.account_ahead", account_time=account.isoformat())

@@ -47,6 +47,7 @@ class Scanner:
         self.exit_rules = parse_rules(definition.exit_rules)
         self.user = user
         self.refused: Counter[str] = Counter()
+        self.last_refusal: str | None = None  # why the last signal given to accept() was refused
         self._per_day: Counter[date] = Counter()
         self._open: dict[str, tuple[Side, datetime]] = {}  # symbol -> side and time of the open entry
 
@@ -90,7 +91,7 @@ class Scanner:
 
         Raise :class:`~theo.errors.OrderValidationError` when the record breaks plan §4's rules.
         """
-        reason = self._refusal(signal, values)
+        reason = self.last_refusal = self._refusal(signal, values)
         if reason is not None:
             self.refused[reason] += 1
             return None

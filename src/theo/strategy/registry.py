@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from theo.errors import ConfigError
 from theo.strategy.base import Strategy
@@ -36,8 +36,10 @@ def build_strategy(config: StrategyConfig) -> Strategy:
     raise ConfigError(f"strategy {getattr(config, 'name', '?')!r}: unknown type {getattr(config, 'type', '?')!r}")
 
 
-def build_strategies(configs: Sequence[StrategyConfig]) -> list[Strategy]:
-    """The enabled strategies of a config file, in file order; names must be unique."""
+def build_strategies(configs: Sequence[StrategyConfig],
+                     build: Callable[[StrategyConfig], Strategy] | None = None) -> list[Strategy]:
+    """The enabled strategies of a config file, in file order; names must be unique. ``build`` makes one
+    strategy (default :func:`build_strategy`)."""
     seen: set[str] = set()
     out: list[Strategy] = []
     for cfg in configs:
@@ -45,5 +47,5 @@ def build_strategies(configs: Sequence[StrategyConfig]) -> list[Strategy]:
             raise ConfigError(f"[[strategies]] name {cfg.name!r} is used twice; give each strategy its own name")
         seen.add(cfg.name)
         if cfg.enabled:
-            out.append(build_strategy(cfg))
+            out.append((build or build_strategy)(cfg))
     return out
