@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from benchmarks.common import Result, Section, best_of, data_file, peak_rss_mb
-from theo.archive.files import TickTuple
+from theo.persistence.archive.files import TickTuple
 
 SPY_TICKS = 400_000
 
@@ -36,9 +36,9 @@ def _archive(section: Section) -> None:
     if ibm is None or spy is None:
         section.notes.append("archive figures skipped: ../shared/data is absent")
         return
-    from theo.archive import Archiver, et_midnight, restore, verify_archive
-    from theo.archive.ticks import insert_missing
-    from theo.storage.db import make_engine, upgrade
+    from theo.persistence.archive import Archiver, et_midnight, restore, verify_archive
+    from theo.persistence.archive.ticks import insert_missing
+    from theo.persistence.db import make_engine, upgrade
 
     rows = _load_ticks(ibm, "IBM", None) + _load_ticks(spy, "SPY", SPY_TICKS)
     with tempfile.TemporaryDirectory() as tmp:
@@ -74,9 +74,9 @@ def _continuous(section: Section) -> None:
     h_path = data_file("lean/ES_ESH14_1min_2013-10-06_2013-10-11.csv.gz")
     if z_path is None or h_path is None:
         return
-    from theo.futures import parse_symbol
-    from theo.futures.bars import read_contract_bars
-    from theo.futures.continuous import CalendarRoll, VolumeRoll, build_continuous
+    from theo.data.futures import parse_symbol
+    from theo.data.futures.bars import read_contract_bars
+    from theo.data.futures.continuous import CalendarRoll, VolumeRoll, build_continuous
 
     chain = [read_contract_bars(z_path, parse_symbol("ESZ13")), read_contract_bars(h_path, parse_symbol("ESH14"))]
     forced = CalendarRoll(dates={"ESZ13": date(2013, 10, 9)})

@@ -13,7 +13,7 @@ from pathlib import Path
 from benchmarks.common import ROOT, Result, Section, best_of
 from benchmarks.engine_data import bar_market, tick_market
 from theo.config import TheoConfig
-from theo.engine.backtest import run_backtest
+from theo.node.backtest import run_backtest
 
 BARS_PER_SYMBOL = 500_000
 TICKS = 1_000_000
@@ -35,8 +35,8 @@ sys.path.insert(0, {root!r})
 from benchmarks.engine_data import bar_market
 from benchmarks.bench_engine import DONCHIAN
 from theo.config import TheoConfig
-from theo.engine.backtest import run_backtest
-from theo.reports.outputs import build_report
+from theo.node.backtest import run_backtest
+from theo.analysis.outputs import build_report
 data = bar_market({n})
 result = run_backtest(TheoConfig.model_validate({{"strategies": [DONCHIAN], "engine": {{"execution": "fast"}}}}), data)
 build_report(result)
@@ -78,7 +78,7 @@ def run() -> Section:
     cpu = n_bars / best_cpu(lambda: run_backtest(cfg, bars))
     section.results.append(Result("the same, per CPU second of the process", cpu, "bars/s", "≥ 500,000 bars/s",
                                   cpu >= 500_000, "not slowed by other jobs on the machine"))
-    from theo.reports.outputs import write_outputs
+    from theo.analysis.outputs import write_outputs
 
     with tempfile.TemporaryDirectory() as out:
         t0 = time.perf_counter()

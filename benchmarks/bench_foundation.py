@@ -15,7 +15,7 @@ TIMERS = 100_000
 
 
 def _calendar() -> list[Result]:
-    from theo.calendar.sessions import MarketCalendar
+    from theo.core.calendar.sessions import MarketCalendar
 
     build, cal = best_of(lambda: MarketCalendar("XNYS"), repeat=3)
     start = datetime(2026, 1, 2, tzinfo=UTC)
@@ -32,7 +32,7 @@ def _calendar() -> list[Result]:
 
 
 def _bus() -> list[Result]:
-    from theo.bus import InMemoryBus
+    from theo.core.bus import InMemoryBus
 
     bus = InMemoryBus(raise_errors=True)
     count = [0]
@@ -53,7 +53,7 @@ def _bus() -> list[Result]:
 
 
 def _clock() -> list[Result]:
-    from theo.clock import SimulatedClock
+    from theo.core.clock import SimulatedClock
 
     start = datetime(2026, 1, 2, tzinfo=UTC)
 

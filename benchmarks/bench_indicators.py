@@ -41,7 +41,7 @@ def _indicators() -> list[Any]:
 
 
 def _combined(a: Any, b: Any) -> float:
-    from theo.correlation import rolling_pair
+    from theo.indicators.correlation import rolling_pair
 
     total = 0.0
     for bars in (a, b):
@@ -54,9 +54,9 @@ def _combined(a: Any, b: Any) -> float:
 
 
 def _streaming(a: Any, n: int) -> tuple[float, float]:
-    from theo.domain.market import Bar
     from theo.indicators import IndicatorSet
-    from theo.storage.types import from_micros
+    from theo.model.market import Bar
+    from theo.persistence.types import from_micros
 
     bars = [Bar(a.symbol, "1m", from_micros(int(a.start_us[i])), from_micros(int(a.start_us[i]))
                 + timedelta(minutes=1), float(a.open[i]), float(a.high[i]), float(a.low[i]), float(a.close[i]),
@@ -72,7 +72,7 @@ def _streaming(a: Any, n: int) -> tuple[float, float]:
 
 
 def _stream_corr(method: str, n: int, x: Any, y: Any, window: int = WINDOW) -> float:
-    from theo.correlation import RollingCorrelation
+    from theo.indicators.correlation import RollingCorrelation
 
     xs, ys = x[:n].tolist(), y[:n].tolist()
 
@@ -86,8 +86,8 @@ def _stream_corr(method: str, n: int, x: Any, y: Any, window: int = WINDOW) -> f
 
 
 def run() -> Section:
-    from theo.correlation import log_returns, rolling_corr
     from theo.indicators import batch as vec
+    from theo.indicators.correlation import log_returns, rolling_corr
 
     a, b = _walk(1, N), _walk(2, N)
     section = Section("Indicators and correlation engine", "python -m benchmarks indicators")

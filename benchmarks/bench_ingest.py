@@ -47,9 +47,9 @@ def _ratio(name: str, ours: float, raw: float, note: str) -> list[Result]:
 
 
 def run() -> Section | None:
-    from theo.marketdata.files import read_market_file
-    from theo.storage import writer
-    from theo.storage.db import make_engine, upgrade
+    from theo.data.files import read_market_file
+    from theo.persistence import writer
+    from theo.persistence.db import make_engine, upgrade
 
     path = data_file(SPY)
     if path is None:
@@ -107,8 +107,8 @@ def run() -> Section | None:
 def _pg(cols: Any, seq: Any) -> tuple[float, float] | None:
     from sqlalchemy import create_engine, text
 
-    from theo.storage import writer
-    from theo.storage.db import make_engine, upgrade
+    from theo.persistence import writer
+    from theo.persistence.db import make_engine, upgrade
 
     try:
         admin = create_engine(PG_ADMIN.replace("postgresql://", "postgresql+psycopg://"),

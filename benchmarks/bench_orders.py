@@ -21,8 +21,8 @@ ORDERS = 300
 
 def _bars() -> list:  # type: ignore[type-arg]
     import theo.config  # noqa: F401
-    from theo.domain.enums import SessionKind
-    from theo.domain.market import Bar
+    from theo.model.enums import SessionKind
+    from theo.model.market import Bar
 
     path = data_file("eqker/SPY_1min_2019-02-11_2019-02-15.csv.gz")
     rows: list[tuple[datetime, float, float, float, float, float]] = []
@@ -40,18 +40,18 @@ def _bars() -> list:  # type: ignore[type-arg]
 
 
 def _broker(state: Path | None = None):  # type: ignore[no-untyped-def]
-    from theo.clock import SimulatedClock
-    from theo.domain.instruments import equity
+    from theo.adapters.sim.execution import SimulatedBroker
+    from theo.core.clock import SimulatedClock
     from theo.execution.config import ExecutionConfig
-    from theo.execution.simulated.broker import SimulatedBroker
+    from theo.model.instruments import equity
 
     clock = SimulatedClock(datetime(2019, 2, 11, 14, 0, tzinfo=UTC))
     return SimulatedBroker(ExecutionConfig(), clock, {"SPY": equity("SPY")}, state), clock
 
 
 def _per_bar(bars: list) -> list[Result]:  # type: ignore[type-arg]
-    from theo.domain.enums import OrderType, Side, TimeInForce
-    from theo.execution.orders import Order, OrderRequest
+    from theo.model.enums import OrderType, Side, TimeInForce
+    from theo.model.orders import Order, OrderRequest
 
     broker, _ = _broker()
     t_idle, _ = best_of(lambda: [broker.on_bar(b) for b in bars], repeat=5)
@@ -72,14 +72,14 @@ def _per_bar(bars: list) -> list[Result]:  # type: ignore[type-arg]
 
 
 def _round_trips(bars: list) -> list[Result]:  # type: ignore[type-arg]
-    from theo.calendar import get_calendar
-    from theo.clock import SimulatedClock
-    from theo.domain.instruments import equity
+    from theo.adapters.sim.execution import SimulatedBroker
+    from theo.core.calendar import get_calendar
+    from theo.core.clock import SimulatedClock
     from theo.execution.config import ExecutionConfig
     from theo.execution.journal import OrderJournal
     from theo.execution.service import OrderService
-    from theo.execution.simulated.broker import SimulatedBroker
-    from theo.storage.db import make_engine, upgrade
+    from theo.model.instruments import equity
+    from theo.persistence.db import make_engine, upgrade
 
     get_calendar("XNYS")  # built once per process; not part of an order's cost
     out: list[Result] = []
@@ -105,8 +105,8 @@ def _round_trips(bars: list) -> list[Result]:  # type: ignore[type-arg]
 
 def _trade(svc, clock, broker, bars: list) -> None:  # type: ignore[no-untyped-def,type-arg]
     """Alternate market buys and sells, each filled by the next bar and journaled."""
-    from theo.domain.enums import OrderType, Side
-    from theo.execution.orders import OrderRequest
+    from theo.model.enums import OrderType, Side
+    from theo.model.orders import OrderRequest
 
     for i in range(ORDERS):
         side = Side.BUY if i % 2 == 0 else Side.SELL
@@ -119,8 +119,9 @@ def _trade(svc, clock, broker, bars: list) -> None:  # type: ignore[no-untyped-d
 
 
 def _crash_cycle() -> list[Result]:
-    from theo.calendar import get_calendar
-    from theo.execution import _crashchild
+    from tests.integration.execution import crash_child as _crashchild
+
+    from theo.core.calendar import get_calendar
 
     get_calendar("XNYS")
     with tempfile.TemporaryDirectory() as tmp:
@@ -133,9 +134,9 @@ def _crash_cycle() -> list[Result]:
 
 def _history(n: int):  # type: ignore[no-untyped-def]
     """A simulated broker (in memory) with ``n`` filled market orders and one working GTC limit."""
-    from theo.domain.enums import OrderType, SessionKind, Side, TimeInForce
-    from theo.domain.market import Bar
-    from theo.execution.orders import Order, OrderRequest
+    from theo.model.enums import OrderType, SessionKind, Side, TimeInForce
+    from theo.model.market import Bar
+    from theo.model.orders import Order, OrderRequest
 
     broker, clock = _broker()
     t = clock.now()
@@ -167,7 +168,7 @@ def _old_json_save(state, path: Path) -> None:  # type: ignore[no-untyped-def]
 
 
 def _state_saves() -> list[Result]:
-    from theo.execution.simulated.state import StateStore, persist, save_state
+    from theo.adapters.sim.state import StateStore, persist, save_state
 
     out: list[Result] = []
     for n in (100, 10_000):

@@ -1,7 +1,7 @@
 """Market-data pipeline: quality gate + bar aggregation throughput, and tick-to-bar latency.
 
 * Replay (vectorised): the full 1.9M-tick SPY file through ``QualityGate.check_columns`` and
-  ``theo.bars.batch`` (1-minute bars from the ticks, 5/15/30/60-minute bars rolled up). Parsing the file is
+  ``theo.data.bars.batch`` (1-minute bars from the ticks, 5/15/30/60-minute bars rolled up). Parsing the file is
   timed separately. Target: at least 1,000,000 ticks/s.
 * Streaming: one SPY day tick by tick through ``QualityGate.check`` and ``BarAggregator.on_tick`` with an
   in-process bus; latency is ``perf_counter_ns`` around the calls whose tick closed (published) a bar.
@@ -27,17 +27,17 @@ def run() -> Section | None:
     path = data_file(SPY)
     if path is None:
         return None
-    from theo.bars.aggregator import BarAggregator
-    from theo.bars.batch import aggregate_ticks, resample_bars
-    from theo.bus import InMemoryBus
-    from theo.calendar import get_calendar
-    from theo.clock import SimulatedClock
-    from theo.marketdata.conditions import ConditionFilter
-    from theo.marketdata.config import GateConfig
-    from theo.marketdata.feeds.replay import fast_ticks
-    from theo.marketdata.files import read_market_file
-    from theo.marketdata.gate import QualityGate
-    from theo.storage.types import to_micros
+    from theo.adapters.sim.replay import fast_ticks
+    from theo.core.bus import InMemoryBus
+    from theo.core.calendar import get_calendar
+    from theo.core.clock import SimulatedClock
+    from theo.data.bars.aggregator import BarAggregator
+    from theo.data.bars.batch import aggregate_ticks, resample_bars
+    from theo.data.conditions import ConditionFilter
+    from theo.data.config import GateConfig
+    from theo.data.files import read_market_file
+    from theo.data.gate import QualityGate
+    from theo.persistence.types import to_micros
 
     cal = get_calendar()
     cf = ConditionFilter()

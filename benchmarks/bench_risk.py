@@ -97,21 +97,21 @@ def _null_journal() -> Any:
 
 def _run(journal_kind: str, ticks: list[tuple[datetime, float, float]]) -> dict[str, list[float]]:
     import theo.config  # noqa: F401
-    from theo.bus.memory import InMemoryBus
-    from theo.clock import SimulatedClock
+    from theo.adapters.sim.execution import SimulatedBroker
     from theo.config.market import MarketConfig
-    from theo.domain.enums import Side
-    from theo.domain.instruments import equity
-    from theo.domain.market import Tick
+    from theo.core.bus.memory import InMemoryBus
+    from theo.core.clock import SimulatedClock
     from theo.execution.config import ExecutionConfig
     from theo.execution.journal import OrderJournal
     from theo.execution.service import OrderService
-    from theo.execution.simulated.broker import SimulatedBroker
+    from theo.model.enums import Side
+    from theo.model.instruments import equity
+    from theo.model.market import Tick
+    from theo.model.trades import TradeStatus
+    from theo.persistence.db import make_engine, upgrade
     from theo.risk.config import RiskConfig
-    from theo.storage.db import make_engine, upgrade
     from theo.strategy.base import Signal
     from theo.trading.manager import TradeManager
-    from theo.trading.trades import TradeStatus
 
     class TimedBroker(SimulatedBroker):
         submitted_ns = 0
@@ -187,8 +187,8 @@ def _commit_floor(n: int = 1000) -> list[float]:
     from sqlalchemy import insert
 
     import theo.config  # noqa: F401
-    from theo.storage.db import make_engine, upgrade
-    from theo.storage.models.orders import OrderEventRow, OrderRow
+    from theo.persistence.db import make_engine, upgrade
+    from theo.persistence.models.orders import OrderEventRow, OrderRow
 
     engine = make_engine(f"sqlite:///{Path(tempfile.mkdtemp()) / 'theo.db'}")
     upgrade(engine)

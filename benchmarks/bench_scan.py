@@ -28,8 +28,8 @@ RULE_EVALS = 200_000
 
 def _scan(paths: dict[str, Path]) -> list[Result]:
     from theo.config.schema import TheoConfig
-    from theo.scanner.run import load_bars, run_scan
-    from theo.strategy.correlation import CorrelationStrategy
+    from theo.strategy.library.correlation import CorrelationStrategy
+    from theo.strategy.scanner.run import load_bars, run_scan
 
     cfg = TheoConfig.model_validate(CONFIG)
     series, _ = load_bars(paths, {(s, "1m") for s in paths})

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from theo.engine.data import MarketData
-from theo.engine.series import BarSeries
+from theo.model.series import BarSeries
+from theo.node.data import MarketData
 
 T0 = 1_704_205_800_000_000  # 2024-01-02 14:30 UTC
 MIN = 60_000_000

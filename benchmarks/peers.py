@@ -20,8 +20,8 @@ import numpy as np
 from benchmarks.common import ROOT, Result, Section, best_of, save
 from benchmarks.engine_data import bar_market
 from theo.config import TheoConfig
-from theo.engine.backtest import run_backtest
-from theo.engine.series import to_us
+from theo.model.series import to_us
+from theo.node.backtest import run_backtest
 
 BARS = int(os.environ.get("THEO_PEER_BARS", "50000"))  # per symbol; backtrader needs minutes for more
 ENTRY, EXIT = 20, 10

@@ -1,4 +1,4 @@
-"""The Donchian breakout of theo.strategy.donchian written for backtrader (run by benchmarks/peers.py in the
+"""The Donchian breakout of theo.strategy.library.donchian written for backtrader (run by benchmarks/peers.py in the
 peers' virtualenv). Orders are market orders filled at the next bar's open, no charges, 100 shares."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The Donchian breakout of theo.strategy.donchian written for NautilusTrader (run by benchmarks/peers.py in
+"""The Donchian breakout of theo.strategy.library.donchian written for NautilusTrader (run by benchmarks/peers.py in
 the peers' virtualenv).
 
 Nautilus fills a market order sent from ``on_bar`` at that bar's close. To fill at the next bar's open like

@@ -35,7 +35,7 @@ def shared_data() -> Path:
 @pytest.fixture
 def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
     """A migrated SQLite store in a temporary folder."""
-    from theo.storage.db import make_engine, upgrade
+    from theo.persistence.db import make_engine, upgrade
 
     engine = make_engine(f"sqlite:///{tmp_path / 'theo.db'}")
     upgrade(engine)
@@ -83,8 +83,8 @@ def pg_engine(pg_database_url: str) -> Iterator[Engine]:
     """A migrated PostgreSQL store; every table is emptied after the test."""
     from sqlalchemy import text
 
-    from theo.storage.db import make_engine, upgrade
-    from theo.storage.models import Base
+    from theo.persistence.db import make_engine, upgrade
+    from theo.persistence.models import Base
 
     engine = make_engine(pg_database_url)
     upgrade(engine)

@@ -7,8 +7,8 @@ import gzip
 from datetime import UTC, date, datetime, timedelta
 
 from tests.conftest import shared_file
-from theo.calendar import ET, get_calendar
-from theo.domain.market import Bar
+from theo.core.calendar import ET, get_calendar
+from theo.model.market import Bar
 
 
 def spy_session_restamped(day: date) -> list[Bar]:

@@ -9,11 +9,11 @@ import typer
 from rich.table import Table
 
 from theo.cli.common import ConfigOption, console, err_console, friendly_errors, get_config, open_store
-from theo.clock import LiveClock
 from theo.config import TheoConfig
+from theo.core.clock import LiveClock
 
 if TYPE_CHECKING:
-    from theo.archive import Archiver
+    from theo.persistence.archive import Archiver
 
 archive_app = typer.Typer(help="Cold archive of old ticks: write-once Parquet files with a SHA-256 manifest.",
                           no_args_is_help=True)
@@ -27,7 +27,7 @@ def _date(option: str, value: str) -> date:
 
 
 def _archiver(config: TheoConfig) -> Archiver:
-    from theo.archive import Archiver
+    from theo.persistence.archive import Archiver
 
     directory = config.archive.resolve_directory(config.app.data_dir)
     return Archiver(open_store(config), directory, compression=config.archive.compression)
@@ -43,7 +43,7 @@ def run_cmd(
     config: ConfigOption = None,
 ) -> None:
     """Move ticks older than the cutoff into Parquet files; rows leave the database once verified."""
-    from theo.archive import cutoff_for, et_midnight, parse_age
+    from theo.persistence.archive import cutoff_for, et_midnight, parse_age
 
     cfg = get_config(config)
     if before is not None and older_than is not None:
@@ -73,7 +73,7 @@ def verify_cmd(
     config: ConfigOption = None,
 ) -> None:
     """Recompute every archive file's SHA-256 and row count; exit 1 when a file is missing or changed."""
-    from theo.archive import Archiver, verify_archive
+    from theo.persistence.archive import Archiver, verify_archive
 
     cfg = get_config(config)
     directory = cfg.archive.resolve_directory(cfg.app.data_dir)
@@ -106,7 +106,7 @@ def restore_cmd(
     config: ConfigOption = None,
 ) -> None:
     """Bring archived ticks of a date range back into the database (rows already present are kept)."""
-    from theo.archive import restore
+    from theo.persistence.archive import restore
 
     a, b = _date("--from", first), _date("--to", last)
     archiver = _archiver(get_config(config))

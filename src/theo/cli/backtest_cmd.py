@@ -13,7 +13,7 @@ from rich.table import Table
 
 from theo.cli.common import ConfigOption, console, friendly_errors, get_config, is_terminal, open_store
 from theo.config import TheoConfig
-from theo.errors import ConfigError
+from theo.core.errors import ConfigError
 
 backtest_app = typer.Typer(help="Backtest the config's strategies on files or the database.",
                            no_args_is_help=False)
@@ -39,7 +39,7 @@ def _date(value: str | None, option: str) -> date | None:
 
 
 def _load(config: TheoConfig, data: list[str] | None, start: str | None, end: str | None, db: str | None) -> Any:
-    from theo.engine.data import load_database, load_files, parse_data_arg
+    from theo.node.data import load_database, load_files, parse_data_arg
 
     d0 = _date(start, "--from") or config.engine.backtest.start
     d1 = _date(end, "--to") or config.engine.backtest.end
@@ -81,8 +81,8 @@ def backtest(ctx: typer.Context, config: ConfigOption = None, data: DataOption =
     """Backtest the config's strategies; write metrics, deals, orders, signals and charts to --out."""
     if ctx.invoked_subcommand is not None:
         return
-    from theo.engine.backtest import run_backtest
-    from theo.reports.outputs import write_outputs
+    from theo.analysis.outputs import write_outputs
+    from theo.node.backtest import run_backtest
 
     cfg = get_config(config)
     market = _load(cfg, data, start, end, db)
@@ -118,9 +118,9 @@ def sweep(config: ConfigOption = None, data: DataOption = None, start: FromOptio
           top: Annotated[int, typer.Option("--top", help="rows shown in the table", min=1)] = 10,
           ) -> None:
     """Run a grid or random search over a strategy's parameters; rank by --metric; report the best run."""
-    from theo.engine.backtest import run_backtest
-    from theo.engine.sweep import combinations, parse_values, run_sweep, with_params
-    from theo.reports.outputs import write_outputs
+    from theo.analysis.outputs import write_outputs
+    from theo.analysis.sweep import combinations, parse_values, run_sweep, with_params
+    from theo.node.backtest import run_backtest
 
     cfg = get_config(config)
     if not cfg.strategies:

@@ -9,9 +9,9 @@ from typing import Annotated
 
 import typer
 
-from theo.calendar import ET, MarketCalendar, SessionTimes, get_calendar
 from theo.cli.common import ConfigOption, friendly_errors, get_config
-from theo.errors import CalendarError
+from theo.core.calendar import ET, MarketCalendar, SessionTimes, get_calendar
+from theo.core.errors import CalendarError
 
 calendar_app = typer.Typer(help="Exchange sessions, holidays and early closes.", no_args_is_help=True)
 

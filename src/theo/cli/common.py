@@ -14,7 +14,7 @@ from rich.markup import escape
 from sqlalchemy import Engine
 
 from theo.config import TheoConfig, load_config
-from theo.errors import TheoError
+from theo.core.errors import TheoError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -49,7 +49,7 @@ def friendly_errors(func: F) -> F:
 
 def get_config(path: Path | None) -> TheoConfig:
     """Load the configuration and set up logging from its ``[logging]`` section (stderr, so stdout stays clean)."""
-    from theo.logging import configure_logging
+    from theo.core.logging import configure_logging
 
     config = load_config(path)
     configure_logging(config.logging, data_dir=config.app.data_dir)
@@ -58,7 +58,7 @@ def get_config(path: Path | None) -> TheoConfig:
 
 def open_store(config: TheoConfig, *, migrate: bool = True) -> Engine:
     """Open the configured store, migrating it to the latest schema first (idempotent)."""
-    from theo.storage.db import make_engine, upgrade
+    from theo.persistence.db import make_engine, upgrade
 
     engine = make_engine(config.database_url(), echo=config.database.echo, pool_size=config.database.pool_size)
     if migrate:

@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from theo.cli.common import ConfigOption, console, err_console, friendly_errors, get_config, open_store
-from theo.errors import ConfigError
+from theo.core.errors import ConfigError
 
 corr_app = typer.Typer(help="Rolling Pearson/Spearman/Kendall correlation of bar series.", no_args_is_help=True)
 
@@ -75,7 +75,7 @@ def register(app: typer.Typer) -> None:
                                                           "bar may lag the newest bar before it is stale.")] = 5,
                config: ConfigOption = None) -> None:
         """Correlation matrix of N symbols over their last --window common points."""
-        from theo.correlation import correlation_matrix, timeframe_delta
+        from theo.indicators.correlation import correlation_matrix, timeframe_delta
 
         data = _series(files, symbols, timeframe, config)
         if len(data) < 2:
@@ -119,7 +119,7 @@ def register(app: typer.Typer) -> None:
         """Rolling correlation series of one pair, stamped at each common bar start."""
         import pandas as pd
 
-        from theo.correlation import rolling_pair
+        from theo.indicators.correlation import rolling_pair
 
         if fmt not in ("table", "csv", "json"):
             raise ConfigError(f"--format {fmt!r} is unknown; use table, csv or json")

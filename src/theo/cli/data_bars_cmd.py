@@ -14,8 +14,8 @@ from rich.table import Table
 from sqlalchemy import Engine, select
 
 from theo.cli.common import ConfigOption, console, err_console, friendly_errors, get_config, open_store
-from theo.domain.market import Bar
-from theo.errors import ConfigError
+from theo.core.errors import ConfigError
+from theo.model.market import Bar
 
 FORMATS = ("table", "csv", "json")
 
@@ -27,7 +27,7 @@ def register(app: typer.Typer) -> None:
 
 def _instant(value: str, option: str, *, end: bool) -> datetime:
     """A date (ET day; ``--to`` includes the whole day) or an ISO datetime with an offset."""
-    from theo.calendar import ET
+    from theo.core.calendar import ET
 
     try:
         d = date.fromisoformat(value)
@@ -46,12 +46,12 @@ def _instant(value: str, option: str, *, end: bool) -> datetime:
 
 
 def _stored(engine: Engine, symbol: str, timeframe: str, start: datetime, end: datetime) -> list[Bar]:
-    from theo.domain.enums import SessionKind
-    from theo.storage.models.core import BarRow
+    from theo.model.enums import SessionKind
+    from theo.persistence.models.core import BarRow
 
     q = (select(BarRow).where(BarRow.symbol == symbol, BarRow.timeframe == timeframe, BarRow.start >= start,
                               BarRow.start < end).order_by(BarRow.start))
-    from theo.storage.db import transaction
+    from theo.persistence.db import transaction
 
     with transaction(engine) as s:
         return [Bar(r.symbol, r.timeframe, r.start, r.end, r.open, r.high, r.low, r.close, r.volume, r.tick_count,
@@ -60,7 +60,7 @@ def _stored(engine: Engine, symbol: str, timeframe: str, start: datetime, end: d
 
 
 def _calendar_name(engine: Engine, symbol: str, default: str) -> str:
-    from theo.storage.models.core import InstrumentRow
+    from theo.persistence.models.core import InstrumentRow
 
     with engine.connect() as conn:
         row = conn.execute(select(InstrumentRow.calendar).where(InstrumentRow.symbol == symbol)).first()
@@ -95,10 +95,10 @@ def bars(
     config: ConfigOption = None,
 ) -> None:
     """Print or export bars; aggregates stored ticks when no bars of that timeframe are stored."""
-    from theo.bars.sql import aggregate_sql
-    from theo.bars.timeframes import parse_timeframe
-    from theo.calendar import get_calendar
-    from theo.marketdata.conditions import ConditionFilter
+    from theo.core.calendar import get_calendar
+    from theo.data.bars.sql import aggregate_sql
+    from theo.data.bars.timeframes import parse_timeframe
+    from theo.data.conditions import ConditionFilter
 
     if fmt not in FORMATS:
         raise ConfigError(f"--format {fmt!r} is not valid: use one of {', '.join(FORMATS)}")
@@ -136,7 +136,7 @@ def bars(
     table = Table(title=f"{sym} {tf.label} bars ({len(rows)})")
     for col in ("start (ET)", "session", "open", "high", "low", "close", "volume", "ticks", "flags"):
         table.add_column(col, justify="left" if col in ("start (ET)", "session", "flags") else "right")
-    from theo.calendar import ET
+    from theo.core.calendar import ET
 
     for r in rows:
         table.add_row(r.start.astimezone(ET).strftime("%Y-%m-%d %H:%M"), str(r.session), f"{r.open:g}",

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from theo.cli.common import ConfigOption, console, friendly_errors, get_config, open_store
-from theo.errors import ImportFileError
+from theo.core.errors import ImportFileError
 
 
 def register(app: typer.Typer) -> None:
@@ -30,7 +30,7 @@ def import_files(
     config: ConfigOption = None,
 ) -> None:
     """Import market-data files; bad rows go to the quarantine with their reason."""
-    from theo.marketdata.importer import ImportSummary, import_file
+    from theo.data.importer import ImportSummary, import_file
 
     missing = [f for f in files if not f.is_file()]
     if missing:

@@ -6,7 +6,7 @@ import typer
 from sqlalchemy import Engine
 
 from theo.cli.common import ConfigOption, friendly_errors, get_config, open_store
-from theo.errors import StorageError
+from theo.core.errors import StorageError
 
 db_app = typer.Typer(help="Create and migrate the database.", no_args_is_help=True)
 
@@ -15,8 +15,8 @@ db_app = typer.Typer(help="Create and migrate the database.", no_args_is_help=Tr
 @friendly_errors
 def upgrade(config: ConfigOption = None) -> None:
     """Migrate the store to the latest schema and save the universal settings."""
-    from theo.storage.db import current_revision, mask_url
-    from theo.storage.settings import save_settings
+    from theo.persistence.db import current_revision, mask_url
+    from theo.persistence.settings import save_settings
 
     cfg = get_config(config)
     engine = open_store(cfg, migrate=True)
@@ -33,7 +33,7 @@ def upgrade(config: ConfigOption = None) -> None:
 @friendly_errors
 def current(config: ConfigOption = None) -> None:
     """Print the store's schema revision and whether it is up to date."""
-    from theo.storage.db import head_revision, mask_url
+    from theo.persistence.db import head_revision, mask_url
 
     cfg = get_config(config)
     engine = open_store(cfg, migrate=False)
@@ -54,7 +54,7 @@ def current(config: ConfigOption = None) -> None:
 def _revision(engine: Engine) -> str | None:
     from sqlalchemy.exc import OperationalError
 
-    from theo.storage.db import current_revision, mask_url
+    from theo.persistence.db import current_revision, mask_url
 
     try:
         return current_revision(engine)

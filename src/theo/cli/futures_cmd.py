@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from theo.cli.common import ConfigOption, console, err_console, friendly_errors, get_config, open_store
-from theo.errors import DataError
+from theo.core.errors import DataError
 
 futures_app = typer.Typer(help="Futures contracts (MES, ES): expiries, roll dates and continuous series.",
                           no_args_is_help=True)
@@ -28,7 +28,7 @@ def contracts_cmd(
                                                   "instead of the CME convention (expiry − 8 days)")] = None,
 ) -> None:
     """Print the contracts of a year with their last trading day and roll date."""
-    from theo.futures import contracts, get_spec
+    from theo.data.futures import contracts, get_spec
 
     spec = get_spec(root)
     table = Table("contract", "local symbol", "month", "last trading day", "roll date",
@@ -68,9 +68,9 @@ def continuous_cmd(
     config: ConfigOption = None,
 ) -> None:
     """Build a back-adjusted continuous series from per-contract bar files and report its rolls."""
-    from theo.futures import parse_symbol
-    from theo.futures.bars import read_contract_bars
-    from theo.futures.continuous import CalendarRoll, Method, VolumeRoll, build_continuous
+    from theo.data.futures import parse_symbol
+    from theo.data.futures.bars import read_contract_bars
+    from theo.data.futures.continuous import CalendarRoll, Method, VolumeRoll, build_continuous
 
     paths = [*(files or []), *(extra_files or [])]
     if not paths:
@@ -111,7 +111,7 @@ def continuous_cmd(
         series.write_csv(out)
         console.print(f"  written to {out}")
     if store:
-        from theo.futures.store import save_roll_events
+        from theo.data.futures.store import save_roll_events
 
         written = save_roll_events(open_store(get_config(config)), series.rolls)
         console.print(f"  roll events stored ({written} new or changed)")

@@ -11,8 +11,8 @@ import typer
 from rich.table import Table
 
 from theo.cli.common import ConfigOption, console, err_console, friendly_errors, get_config, open_store
-from theo.errors import ConfigError
-from theo.storage.types import to_micros
+from theo.core.errors import ConfigError
+from theo.persistence.types import to_micros
 
 SPEC_DEFAULT = "atr:14,donchian:20,fractal:2,swing:2:2,pivot:classic"
 
@@ -84,7 +84,7 @@ def register(app: typer.Typer) -> None:
         config: ConfigOption = None,
     ) -> None:
         """Compute indicator values per bar and print, export (--out) or store (--save) them."""
-        from theo.calendar import get_calendar
+        from theo.core.calendar import get_calendar
         from theo.indicators.pivots import Pivots
         from theo.indicators.registry import parse_spec
         from theo.indicators.source import bars_from_file, bars_from_store

@@ -68,7 +68,7 @@ def positions_command(config: ConfigOption = None) -> None:
     broker: dict[str, Decimal] | None = None
     note = ""
     if cfg.execution.broker == "simulated":
-        from theo.execution.simulated.state import load_state, state_path
+        from theo.adapters.sim.state import load_state, state_path
 
         path = state_path(cfg.app.data_dir, cfg.execution.sim.state_file)
         if path.exists():

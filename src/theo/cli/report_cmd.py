@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from theo.cli.common import ConfigOption, console, err_console, friendly_errors, get_config, open_store
-from theo.errors import ConfigError
+from theo.core.errors import ConfigError
 
 report_app = typer.Typer(help="Reports from the journal: deals.", no_args_is_help=True)
 
@@ -35,9 +35,9 @@ def deals_command(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file instead of stdout.")] = None,
 ) -> None:
     """Print the deals report: one row per trade with P&L, charges and how it closed."""
-    from theo.calendar import ET
+    from theo.analysis.deals import build_deals, render_deals
+    from theo.core.calendar import ET
     from theo.execution.journal import OrderJournal
-    from theo.reports.deals import build_deals, render_deals
     from theo.trading.store import TradeStore
 
     if fmt not in ("csv", "json", "html"):
@@ -66,8 +66,8 @@ def _last_closes(engine: object, symbols: set[str]) -> dict[str, Decimal]:
     """Running trades are marked at the newest stored bar close of their symbol."""
     from sqlalchemy import select
 
-    from theo.storage.db import transaction
-    from theo.storage.models.core import BarRow
+    from theo.persistence.db import transaction
+    from theo.persistence.models.core import BarRow
 
     out: dict[str, Decimal] = {}
     with transaction(engine) as s:  # type: ignore[arg-type]

@@ -13,7 +13,7 @@ import typer
 from rich.table import Table
 
 from theo.cli.common import ConfigOption, console, friendly_errors, get_config, open_store
-from theo.errors import ConfigError
+from theo.core.errors import ConfigError
 
 risk_app = typer.Typer(help="Trading state, kill switch and recent risk decisions.", no_args_is_help=True)
 ReasonOption = Annotated[str, typer.Option("--reason", help="Why (kept in the audit log).")]
@@ -49,9 +49,9 @@ def status_command(config: ConfigOption = None, account: AccountOption = "") -> 
     """Show the trading state, its recent changes and the latest denials."""
     from sqlalchemy import select
 
+    from theo.persistence.db import transaction
+    from theo.persistence.models.trades import RiskDecisionRow
     from theo.risk.state import current_state
-    from theo.storage.db import transaction
-    from theo.storage.models.trades import RiskDecisionRow
 
     engine = open_store(get_config(config))
     state, rows = current_state(engine, account)

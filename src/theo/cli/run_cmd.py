@@ -19,8 +19,8 @@ from theo.cli.common import (
     is_terminal,
     open_store,
 )
-from theo.engine.config import DataFile
-from theo.errors import ConfigError, DataError
+from theo.core.errors import ConfigError, DataError
+from theo.node.config import DataFile
 
 
 def run(config: ConfigOption = None,
@@ -35,9 +35,9 @@ def run(config: ConfigOption = None,
             "--duration", help="stop after this many wall seconds", min=0, show_default=False)] = None,
         ) -> None:
     """Run the engine in paper mode (synthetic market or --replay); Ctrl-C stops, a restart resumes."""
-    from theo.engine.live import PaperRun
-    from theo.engine.status import live_view, status_fields
-    from theo.logging import configure_logging, get_logger
+    from theo.core.logging import configure_logging, get_logger
+    from theo.node.paper import PaperRun
+    from theo.node.status import live_view, status_fields
 
     cfg = get_config(config)
     if unlimited and speed is not None:
@@ -70,7 +70,7 @@ def run(config: ConfigOption = None,
 
 def _replay_files(args: list[str]) -> list[DataFile]:
     """Parse and check ``--replay`` values before a run is recorded, so a typo leaves no crashed run behind."""
-    from theo.engine.data import parse_data_arg, symbol_of
+    from theo.node.data import parse_data_arg, symbol_of
 
     files = [parse_data_arg(a) for a in args]
     for f in files:
@@ -86,7 +86,7 @@ def status(config: ConfigOption = None,
                                                       show_default=False)] = None,
            as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False) -> None:
     """Print the state of the latest (or --run) engine run from the database."""
-    from theo.engine.status import describe
+    from theo.node.status import describe
 
     cfg = get_config(config)
     info = describe(open_store(cfg), run_id)

@@ -14,10 +14,10 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from theo.calendar import ET
 from theo.cli.common import ConfigOption, console, err_console, friendly_errors, get_config, open_store
-from theo.errors import ConfigError
-from theo.signals.validation import SignalRecord
+from theo.core.calendar import ET
+from theo.core.errors import ConfigError
+from theo.strategy.scanner.records import SignalRecord
 
 scan_app = typer.Typer(help="Scan history for signals and manage stored signals.", no_args_is_help=False,
                        invoke_without_command=True)
@@ -108,8 +108,8 @@ def scan(
     """Run the configured strategies and scanners over history bar by bar; print and store signals."""
     if ctx.invoked_subcommand is not None:
         return
-    from theo.scanner.run import run_scan
-    from theo.signals.store import SignalStore
+    from theo.persistence.signals import SignalStore
+    from theo.strategy.scanner.run import run_scan
 
     if fmt not in FORMATS:
         raise ConfigError(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
@@ -151,7 +151,7 @@ def signals(
     fmt: Annotated[str, typer.Option("--format", help="table, csv or json")] = "table",
 ) -> None:
     """List stored signals (oldest first)."""
-    from theo.signals.store import SignalStore
+    from theo.persistence.signals import SignalStore
 
     if fmt not in FORMATS:
         raise ConfigError(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
@@ -168,7 +168,7 @@ def cleanup(
     = None,
 ) -> None:
     """Deactivate and cancel stored signals whose expiry has passed."""
-    from theo.signals.store import SignalStore
+    from theo.persistence.signals import SignalStore
 
     at = datetime.now(UTC)
     if now is not None:

@@ -1,6 +1,6 @@
 """Load the configuration file, apply ``THEO__SECTION__KEY`` environment overrides, validate.
 
-Errors never show a traceback: :class:`~theo.errors.ConfigError` names the file, the key path, the
+Errors never show a traceback: :class:`~theo.core.errors.ConfigError` names the file, the key path, the
 value given and what is expected.
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import SecretStr, ValidationError
 
 from theo.config.schema import TheoConfig
-from theo.errors import ConfigError
+from theo.core.errors import ConfigError
 
 ENV_PREFIX = "THEO__"
 #: Keys whose values are secrets: accepted only from the environment, masked on output.

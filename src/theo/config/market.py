@@ -12,7 +12,7 @@ from theo.config.base import Section
 
 ET = ZoneInfo("America/New_York")
 UTC = ZoneInfo("UTC")
-#: Calendar names understood by ``theo.calendar`` (same strings as ``theo.domain.instruments``).
+#: Calendar names understood by ``theo.core.calendar`` (same strings as ``theo.model.instruments``).
 KNOWN_CALENDARS = ("XNYS", "CME_EQUITY")
 
 

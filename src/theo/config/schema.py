@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from theo.archive.config import ArchiveConfig
 from theo.config.app import AppConfig, DatabaseConfig, LoggingConfig
 from theo.config.base import Section
 from theo.config.market import MarketConfig
-from theo.engine.config import EngineConfig
+from theo.data.config import MarketDataConfig
 from theo.execution.config import ExecutionConfig
-from theo.marketdata.config import MarketDataConfig
+from theo.node.config import EngineConfig
+from theo.persistence.archive.config import ArchiveConfig
 from theo.risk.config import RiskConfig
-from theo.scanner.config import ScannerConfig, check_bindings
 from theo.strategy.config import StrategyConfig
+from theo.strategy.scanner.config import ScannerConfig, check_bindings
 
 
 class TheoConfig(Section):

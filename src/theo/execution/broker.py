@@ -2,7 +2,7 @@
 
 Contract: ``submit`` carries our ``client_order_id`` to the broker (IBKR: ``orderRef``) so the order can be
 found again after a crash; every change of an order is reported through the handlers given to
-``subscribe`` as a :class:`~theo.execution.events.BrokerEvent`; ``order_status``, ``open_orders``,
+``subscribe`` as a :class:`~theo.model.events.BrokerEvent`; ``order_status``, ``open_orders``,
 ``executions`` and ``positions`` answer from the broker's own records, which are the source of truth.
 """
 
@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from theo.domain.enums import Allocation, OrderStatus, OrderType, ProductType, Routing, Side, TimeInForce
-from theo.domain.money import ZERO
-from theo.execution.events import (
+from theo.model.enums import Allocation, OrderStatus, OrderType, ProductType, Routing, Side, TimeInForce
+from theo.model.events import (
     BrokerEvent,
     Charges,
     Execution,
@@ -28,7 +27,8 @@ from theo.execution.events import (
     OrderPartiallyFilled,
     OrderRejected,
 )
-from theo.execution.orders import Order
+from theo.model.money import ZERO
+from theo.model.orders import Order
 
 __all__ = ["AccountValues", "Broker", "BrokerEvent", "BrokerOrder", "BrokerPosition", "Charges", "EventHandler",
            "Execution", "OrderAccepted", "OrderCancelled", "OrderExpired", "OrderFilled", "OrderModified",
@@ -102,7 +102,7 @@ class Broker(ABC):
 
     @abstractmethod
     def submit(self, order: Order) -> None:
-        """Send ``order``; the answer comes as an event. Raise :class:`~theo.errors.BrokerError` when unsure."""
+        """Send ``order``; the answer comes as an event. Raise :class:`~theo.core.errors.BrokerError` when unsure."""
 
     @abstractmethod
     def modify(self, client_order_id: str, *, quantity: Decimal | None = None, limit_price: Decimal | None = None,

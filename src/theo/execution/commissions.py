@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal
 
-from theo.calendar import ET
-from theo.domain.enums import InstrumentKind, Side
-from theo.domain.instruments import Instrument
-from theo.domain.money import ZERO
+from theo.core.calendar import ET
 from theo.execution.config import CommissionConfig
-from theo.execution.events import Charges
+from theo.model.enums import InstrumentKind, Side
+from theo.model.events import Charges
+from theo.model.instruments import Instrument
+from theo.model.money import ZERO
 
 CENT = Decimal("0.01")
 MILLION = Decimal(1_000_000)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from theo.calendar import ET
+from theo.core.calendar import ET
 from theo.execution.journal import OrderJournal
 
 MAX_LEN = 64

@@ -17,13 +17,13 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, Table, func, insert, select, update
 
-from theo.domain.enums import Allocation, OrderStatus, OrderType, ProductType, Routing, Side, TimeInForce
-from theo.domain.money import ZERO
-from theo.execution.events import Charges, Execution
-from theo.execution.orders import OPEN_STATUSES, Order, OrderRequest
 from theo.execution.prepared import PreparedInsert
-from theo.storage.db import transaction
-from theo.storage.models.orders import BrokerOrderIdRow, FillRow, OrderEventRow, OrderRow
+from theo.model.enums import Allocation, OrderStatus, OrderType, ProductType, Routing, Side, TimeInForce
+from theo.model.events import Charges, Execution
+from theo.model.money import ZERO
+from theo.model.orders import OPEN_STATUSES, Order, OrderRequest
+from theo.persistence.db import transaction
+from theo.persistence.models.orders import BrokerOrderIdRow, FillRow, OrderEventRow, OrderRow
 
 
 def _request_fields(req: OrderRequest) -> dict[str, Any]:

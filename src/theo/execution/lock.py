@@ -16,9 +16,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from theo.errors import SingleWriterLockError
-from theo.storage.db import mask_url, transaction
-from theo.storage.models.orders import EngineLockRow
+from theo.core.errors import SingleWriterLockError
+from theo.persistence.db import mask_url, transaction
+from theo.persistence.models.orders import EngineLockRow
 
 
 def _utcnow() -> datetime:

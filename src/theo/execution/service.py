@@ -15,14 +15,16 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from theo.bus.base import MessageBus
-from theo.clock import Clock
-from theo.domain.enums import OrderStatus, OrderType, Side, TimeInForce
-from theo.domain.instruments import Instrument
-from theo.errors import BrokerError, OrderError, OrderValidationError, RiskDenied
+from theo.core.bus.base import MessageBus
+from theo.core.clock import Clock
+from theo.core.errors import BrokerError, OrderError, OrderValidationError, RiskDenied
 from theo.execution import ids
 from theo.execution.broker import Broker
-from theo.execution.events import (
+from theo.execution.journal import OrderJournal
+from theo.execution.lock import SingleWriterLock
+from theo.execution.reconciliation import ReconcileReport, reconcile
+from theo.model.enums import OrderStatus, OrderType, Side, TimeInForce
+from theo.model.events import (
     BrokerEvent,
     Execution,
     OrderAccepted,
@@ -33,11 +35,9 @@ from theo.execution.events import (
     OrderPartiallyFilled,
     OrderRejected,
 )
-from theo.execution.journal import OrderJournal
-from theo.execution.lock import SingleWriterLock
-from theo.execution.orders import Bracket, Order, OrderRequest, validate_request
-from theo.execution.recovery import ReconcileReport, reconcile
-from theo.execution.state_machine import can_transition, transition
+from theo.model.instruments import Instrument
+from theo.model.order_states import can_transition, transition
+from theo.model.orders import Bracket, Order, OrderRequest, validate_request
 
 log = logging.getLogger(__name__)
 
@@ -298,7 +298,7 @@ class OrderService:
 
     def resolve(self, order: Order) -> None:
         """Settle an order whose fate is unknown by asking the broker (never by sending it again)."""
-        from theo.execution.recovery import resolve_order
+        from theo.execution.reconciliation import resolve_order
 
         resolve_order(self, order)
 

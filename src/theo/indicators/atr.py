@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from theo.domain.market import Bar
 from theo.indicators import batch as vec
 from theo.indicators.base import BarArrays, FloatArray, Indicator
+from theo.model.market import Bar
 
 
 class ATR(Indicator[float]):

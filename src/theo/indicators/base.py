@@ -16,10 +16,10 @@ from typing import Generic, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from theo.domain.enums import SessionKind
-from theo.domain.market import Bar
-from theo.errors import DataError
-from theo.storage.types import from_micros, to_micros
+from theo.core.errors import DataError
+from theo.model.enums import SessionKind
+from theo.model.market import Bar
+from theo.persistence.types import from_micros, to_micros
 
 V = TypeVar("V")
 

@@ -11,7 +11,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy.signal import lfilter
 
-from theo.errors import ConfigError
+from theo.core.errors import ConfigError
 from theo.indicators.base import BoolArray, FloatArray, IntArray
 
 PIVOT_METHODS = ("classic", "fibonacci", "camarilla", "woodie")

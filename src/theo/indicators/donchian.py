@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
-from theo.domain.market import Bar
 from theo.indicators import batch as vec
 from theo.indicators.base import BarArrays, FloatArray, RecordIndicator
+from theo.model.market import Bar
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,9 +12,9 @@ from abc import abstractmethod
 from dataclasses import dataclass
 from datetime import datetime
 
-from theo.domain.market import Bar
 from theo.indicators import batch as vec
 from theo.indicators.base import BarArrays, FloatArray, Indicator, V
+from theo.model.market import Bar
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,9 +15,9 @@ from typing import Literal
 from sqlalchemy import Engine, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from theo.errors import StorageError
-from theo.storage.db import transaction
-from theo.storage.models.indicators import SwingPointRow
+from theo.core.errors import StorageError
+from theo.persistence.db import transaction
+from theo.persistence.models.indicators import SwingPointRow
 
 Kind = Literal["high", "low"]
 

@@ -14,13 +14,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from theo.calendar import MarketCalendar, get_calendar
-from theo.domain.enums import SessionKind
-from theo.domain.market import Bar
-from theo.errors import ConfigError
+from theo.core.calendar import MarketCalendar, get_calendar
+from theo.core.errors import ConfigError
 from theo.indicators import batch as vec
 from theo.indicators.base import BarArrays, FloatArray, RecordIndicator
 from theo.indicators.sessions import is_daily, session_key, session_keys
+from theo.model.enums import SessionKind
+from theo.model.market import Bar
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from theo.bus import MessageBus
-from theo.calendar import MarketCalendar
-from theo.domain.market import Bar
-from theo.errors import ConfigError, DataError
+from theo.core.bus import MessageBus
+from theo.core.calendar import MarketCalendar
+from theo.core.errors import ConfigError, DataError
 from theo.indicators.atr import ATR
 from theo.indicators.base import Indicator
 from theo.indicators.batch import PIVOT_METHODS
@@ -17,6 +16,7 @@ from theo.indicators.fractals import Fractals
 from theo.indicators.journal import SwingJournal
 from theo.indicators.pivots import Pivots
 from theo.indicators.swings import SwingEvent, Swings
+from theo.model.market import Bar
 
 SPEC_HELP = ("atr[:N], donchian[:N], fractal[:L[:R]], swing[:L[:R]], "
              f"pivot[:{'|'.join(PIVOT_METHODS)}]")

@@ -13,7 +13,7 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 
-from theo.calendar import ET, MarketCalendar
+from theo.core.calendar import ET, MarketCalendar
 from theo.indicators.base import IntArray
 
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()

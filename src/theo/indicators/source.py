@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import Engine, select
 
-from theo.errors import DataError
+from theo.core.errors import DataError
 from theo.indicators.base import BarArrays, BoolArray, IntArray
-from theo.storage.db import transaction
-from theo.storage.models import BarRow
-from theo.storage.types import to_micros
+from theo.persistence.db import transaction
+from theo.persistence.models import BarRow
+from theo.persistence.types import to_micros
 
 
 @dataclass
@@ -38,7 +38,7 @@ def bars_from_file(path: str | Path, symbol: str | None = None, timeframe: str |
     With ``adjust_splits`` and a ``split_factor`` column, prices are multiplied by it (the data README's
     rule), so a split is not a fake return or a fake ATR spike.
     """
-    from theo.marketdata.files import read_market_file
+    from theo.data.files import read_market_file
 
     p = Path(path)
     sym = symbol or symbol_from_path(p)
@@ -60,7 +60,7 @@ def bars_from_file(path: str | Path, symbol: str | None = None, timeframe: str |
 
 def _overlaps_regular(start_us: IntArray, end_us: IntArray, timeframe: str) -> BoolArray:
     """Bars that overlap regular hours: Lean's hourly files label the 09:30-10:00 bar 09:00."""
-    from theo.marketdata.files_parse import session_kinds
+    from theo.data.files_parse import session_kinds
 
     first = session_kinds(start_us, timeframe) == "REGULAR"
     last = session_kinds(np.maximum(end_us - 1, start_us), timeframe) == "REGULAR"

@@ -11,12 +11,12 @@ import numpy as np
 from sqlalchemy import Engine, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from theo.errors import StorageError
+from theo.core.errors import StorageError
 from theo.indicators.base import FloatArray, IntArray
 from theo.indicators.registry import IndicatorSet
-from theo.storage.db import transaction
-from theo.storage.models.indicators import IndicatorValueRow
-from theo.storage.types import from_micros
+from theo.persistence.db import transaction
+from theo.persistence.models.indicators import IndicatorValueRow
+from theo.persistence.types import from_micros
 
 _KEY = ["symbol", "timeframe", "ts", "name", "output"]
 

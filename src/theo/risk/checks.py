@@ -1,7 +1,7 @@
 """Pre-trade checks (plan §5.1, all eleven; §9 limits) enforced before any order leaves the process.
 
 :class:`PreTradeChecks` is the ``pre_trade`` hook of :class:`~theo.execution.service.OrderService`: it
-raises :class:`~theo.errors.RiskDenied` with the rule and a reason a trader can read. An order that reduces
+raises :class:`~theo.core.errors.RiskDenied` with the rule and a reason a trader can read. An order that reduces
 exposure skips everything but the trading state (closing orders always pass PDT, limits and the rate
 limit), so protective exits stay cheap. :meth:`PreTradeChecks.plan_trade` runs checks 4–10 on a signal
 and sizes the trade.
@@ -17,14 +17,14 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 
-from theo.calendar import ET, MarketCalendar
-from theo.clock import Clock
 from theo.config.market import MarketConfig
-from theo.domain.enums import InstrumentKind, Side
-from theo.domain.instruments import Instrument, equity
-from theo.domain.money import ZERO
-from theo.errors import RiskDenied
-from theo.execution.orders import Order, OrderRequest
+from theo.core.calendar import ET, MarketCalendar
+from theo.core.clock import Clock
+from theo.core.errors import RiskDenied
+from theo.model.enums import InstrumentKind, Side
+from theo.model.instruments import Instrument, equity
+from theo.model.money import ZERO
+from theo.model.orders import Order, OrderRequest
 from theo.risk.config import AccountRisk, Limits, RiskConfig
 from theo.risk.decisions import Decision, DecisionLog
 from theo.risk.margin import MarginModel

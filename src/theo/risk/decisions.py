@@ -13,9 +13,9 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from theo.execution.orders import OrderRequest
-from theo.storage.db import transaction
-from theo.storage.models.trades import RiskDecisionRow
+from theo.model.orders import OrderRequest
+from theo.persistence.db import transaction
+from theo.persistence.models.trades import RiskDecisionRow
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,10 +10,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from theo.domain.enums import InstrumentKind
-from theo.domain.instruments import Instrument
-from theo.domain.money import ZERO
-from theo.errors import RiskDenied
+from theo.core.errors import RiskDenied
+from theo.model.enums import InstrumentKind
+from theo.model.instruments import Instrument
+from theo.model.money import ZERO
 from theo.risk.config import MarginSettings
 
 HUNDRED = Decimal(100)

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from theo.calendar import ET, MarketCalendar
-from theo.domain.enums import Side
-from theo.domain.money import ZERO
+from theo.core.calendar import ET, MarketCalendar
+from theo.model.enums import Side
+from theo.model.money import ZERO
 
 
 @dataclass(frozen=True, slots=True)

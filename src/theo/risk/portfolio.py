@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Protocol
 
-from theo.domain.enums import Side
+from theo.model.enums import Side
 from theo.risk.margin import BrokerRiskValues
 
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
-from theo.domain.enums import OrderType, Side
-from theo.domain.instruments import Instrument
-from theo.domain.money import ZERO, round_to_tick, to_decimal
-from theo.errors import RiskDenied
+from theo.core.errors import RiskDenied
+from theo.model.enums import OrderType, Side
+from theo.model.instruments import Instrument
+from theo.model.money import ZERO, round_to_tick, to_decimal
 from theo.risk.config import Limits
 from theo.strategy.base import Signal
 

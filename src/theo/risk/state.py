@@ -19,13 +19,13 @@ from enum import StrEnum
 
 from sqlalchemy import Engine, select, update
 
-from theo.bus.base import MessageBus
-from theo.clock import Clock
-from theo.errors import RiskDenied
+from theo.core.bus.base import MessageBus
+from theo.core.clock import Clock
+from theo.core.errors import RiskDenied
+from theo.persistence.db import transaction
+from theo.persistence.models.core import AuditLogRow
+from theo.persistence.models.trades import TradingStateRow
 from theo.risk.config import RateLimit
-from theo.storage.db import transaction
-from theo.storage.models.core import AuditLogRow
-from theo.storage.models.trades import TradingStateRow
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from theo.domain.enums import OrderType, Side
-from theo.domain.market import Bar, Tick
+from theo.model.enums import OrderType, Side
+from theo.model.market import Bar, Tick
 
 InputValue = float | int | str | None
 

@@ -6,9 +6,9 @@ from typing import Annotated
 
 from pydantic import Field
 
-from theo.strategy.correlation_config import CorrelationStrategyConfig
-from theo.strategy.donchian_config import DonchianBreakoutConfig
-from theo.strategy.zscore_config import ZScoreReversionConfig
+from theo.strategy.library.correlation_config import CorrelationStrategyConfig
+from theo.strategy.library.donchian_config import DonchianBreakoutConfig
+from theo.strategy.library.zscore_config import ZScoreReversionConfig
 
 StrategyConfig = Annotated[
     CorrelationStrategyConfig | DonchianBreakoutConfig | ZScoreReversionConfig,

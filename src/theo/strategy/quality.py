@@ -1,6 +1,6 @@
 """Strategy-level data-quality gates that work on closed bars alone (plan §3.1).
 
-The feed's own gate (``theo.marketdata.gate``) rejects bad ticks; these gates decide whether a strategy
+The feed's own gate (``theo.data.gate``) rejects bad ticks; these gates decide whether a strategy
 may *act* on the bars it has:
 
 * gap — more than ``max_gap_bars`` bars missing inside one session before the latest bar;
@@ -21,11 +21,11 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from theo.calendar import get_calendar
-from theo.calendar.sessions import ET, MarketCalendar
-from theo.domain.enums import SessionKind
-from theo.domain.market import Bar
-from theo.strategy.correlation_config import QualitySettings
+from theo.core.calendar import get_calendar
+from theo.core.calendar.sessions import ET, MarketCalendar
+from theo.model.enums import SessionKind
+from theo.model.market import Bar
+from theo.strategy.library.correlation_config import QualitySettings
 
 _UNITS = {"m": 60, "h": 3600, "d": 86400}
 

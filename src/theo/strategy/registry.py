@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Sequence
 
-from theo.errors import ConfigError
+from theo.core.errors import ConfigError
 from theo.strategy.base import Strategy
 from theo.strategy.config import (
     CorrelationStrategyConfig,
@@ -18,16 +18,16 @@ from theo.strategy.config import (
 def build_strategy(config: StrategyConfig) -> Strategy:
     """Return the strategy object that ``config`` describes."""
     if isinstance(config, DonchianBreakoutConfig):
-        from theo.strategy.donchian import DonchianBreakout
+        from theo.strategy.library.donchian import DonchianBreakout
 
         return DonchianBreakout(config)
     if isinstance(config, ZScoreReversionConfig):
-        from theo.strategy.zscore import ZScoreReversion
+        from theo.strategy.library.zscore import ZScoreReversion
 
         return ZScoreReversion(config)
     if isinstance(config, CorrelationStrategyConfig):
         try:
-            module = importlib.import_module("theo.strategy.correlation")
+            module = importlib.import_module("theo.strategy.library.correlation")
         except ImportError as exc:
             raise ConfigError(f"strategy {config.name!r}: the correlation strategy is not available in this "
                               f"build ({exc}); use type = \"donchian_breakout\" or \"zscore_reversion\"") from exc

@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from theo.errors import RuleSyntaxError
+from theo.core.errors import RuleSyntaxError
 
 #: Plain values a rule can name (per symbol).
 VALUE_NAMES = frozenset({"open", "high", "low", "close", "price", "volume", "sh", "sl", "zscore", "corr", "n"})

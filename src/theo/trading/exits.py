@@ -9,11 +9,11 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
-from theo.calendar import ET, MarketCalendar
-from theo.domain.enums import Side
-from theo.domain.money import ZERO, round_to_tick
+from theo.core.calendar import ET, MarketCalendar
+from theo.model.enums import Side
+from theo.model.money import ZERO, round_to_tick
+from theo.model.trades import ExitReason, Trade
 from theo.risk.config import TradeRules
-from theo.trading.trades import ExitReason, Trade
 
 HUNDRED = Decimal(100)
 

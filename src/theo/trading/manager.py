@@ -21,17 +21,19 @@ from decimal import Decimal
 
 from sqlalchemy import Engine
 
-from theo.bus.base import MessageBus
-from theo.calendar import ET, MarketCalendar, get_calendar
-from theo.clock import Clock
 from theo.config.market import MarketConfig
-from theo.domain.enums import InstrumentKind, OrderStatus, OrderType, Side
-from theo.domain.instruments import Instrument, equity
-from theo.domain.market import Bar, Tick
-from theo.domain.money import ZERO
-from theo.execution.events import Execution
-from theo.execution.orders import Order, OrderRequest
+from theo.core.bus.base import MessageBus
+from theo.core.calendar import ET, MarketCalendar, get_calendar
+from theo.core.clock import Clock
 from theo.execution.service import OrderService
+from theo.model.enums import InstrumentKind, OrderStatus, OrderType, Side
+from theo.model.events import Execution
+from theo.model.instruments import Instrument, equity
+from theo.model.ledger import PnL, account_pnl, by_day, by_strategy
+from theo.model.market import Bar, Tick
+from theo.model.money import ZERO
+from theo.model.orders import Order, OrderRequest
+from theo.model.trades import EXIT_TAGS, ExitReason, Trade, TradeStatus
 from theo.risk.checks import PreTradeChecks
 from theo.risk.config import RiskConfig
 from theo.risk.decisions import DecisionLog
@@ -41,12 +43,10 @@ from theo.risk.sizing import TradePlan
 from theo.risk.state import State, TradingState
 from theo.strategy.base import Signal
 from theo.trading import exits, safety
-from theo.trading.pnl import PnL, account_pnl, by_day, by_strategy
 from theo.trading.portfolio import TradingPortfolio
 from theo.trading.recovery import RecoveryReport, recover
 from theo.trading.status import StatusRow, build_status
 from theo.trading.store import TradeStore
-from theo.trading.trades import EXIT_TAGS, ExitReason, Trade, TradeStatus
 
 log = logging.getLogger(__name__)
 CLOSE_ALL = (ExitReason.TIME_EXIT, ExitReason.KILL_SWITCH, ExitReason.MANUAL, ExitReason.EXIT_RULE)

@@ -10,14 +10,14 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 
-from theo.calendar import ET
-from theo.clock import Clock
-from theo.domain.enums import Side
-from theo.domain.money import ZERO
+from theo.core.calendar import ET
+from theo.core.clock import Clock
+from theo.model.enums import Side
+from theo.model.ledger import FillLedger
+from theo.model.money import ZERO
+from theo.model.trades import Trade
 from theo.risk.margin import BrokerRiskValues
 from theo.risk.pdt import DayTradeCounter
-from theo.trading.pnl import FillLedger
-from theo.trading.trades import Trade
 
 
 class TradingPortfolio:

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from theo.domain.enums import OrderStatus
-from theo.domain.money import ZERO, round_to_tick
-from theo.execution.orders import Order
+from theo.model.enums import OrderStatus
+from theo.model.money import ZERO, round_to_tick
+from theo.model.orders import Order
+from theo.model.trades import EXIT_TAGS, ExitReason, Trade, TradeStatus
 from theo.trading import exits
-from theo.trading.trades import EXIT_TAGS, ExitReason, Trade, TradeStatus
 
 if TYPE_CHECKING:
     from theo.trading.manager import TradeManager

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from theo.calendar import ET
-from theo.domain.enums import OrderType, Side
-from theo.execution.orders import OrderRequest
+from theo.core.calendar import ET
+from theo.model.enums import OrderType, Side
+from theo.model.ledger import account_pnl, by_strategy
+from theo.model.orders import OrderRequest
+from theo.model.trades import ExitReason
 from theo.risk.state import State
-from theo.trading.pnl import account_pnl, by_strategy
-from theo.trading.trades import ExitReason
 
 if TYPE_CHECKING:
     from theo.trading.manager import TradeManager

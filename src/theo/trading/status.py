@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from theo.domain.enums import OrderStatus, Side
-from theo.trading.trades import Trade
+from theo.model.enums import OrderStatus, Side
+from theo.model.trades import Trade
 
 #: Plan §6 order status words for the order states of the journal.
 ORDER_WORDS = {OrderStatus.CREATED: "Initiated", OrderStatus.SUBMITTED: "Placed", OrderStatus.ACCEPTED: "Placed",

@@ -13,12 +13,12 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from theo.domain.enums import Side
-from theo.domain.money import ZERO
-from theo.storage.db import transaction
-from theo.storage.models.trades import PnlDailyRow, TradeEventRow, TradeRow
-from theo.trading.pnl import PnL
-from theo.trading.trades import ExitReason, Trade, TradeStatus
+from theo.model.enums import Side
+from theo.model.ledger import PnL
+from theo.model.money import ZERO
+from theo.model.trades import ExitReason, Trade, TradeStatus
+from theo.persistence.db import transaction
+from theo.persistence.models.trades import PnlDailyRow, TradeEventRow, TradeRow
 
 
 def _norm(v: Decimal | None) -> Decimal | None:

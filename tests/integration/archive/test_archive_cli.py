@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from tests.unit.archive.seed import db_ticks, insert_ticks, make_ticks
 from theo.cli.main import app
-from theo.storage.db import make_engine, upgrade
+from theo.persistence.db import make_engine, upgrade
 
 runner = CliRunner()
 

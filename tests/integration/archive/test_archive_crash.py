@@ -18,9 +18,9 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from tests.unit.archive.seed import db_ticks, insert_ticks, make_ticks
-from theo.archive import Archiver, et_midnight, verify_archive
-from theo.archive.files import read_rows
-from theo.storage.db import make_engine
+from theo.persistence.archive import Archiver, et_midnight, verify_archive
+from theo.persistence.archive.files import read_rows
+from theo.persistence.db import make_engine
 
 CUTOFF = et_midnight(date(2013, 10, 20))  # every seeded day is archived: 10 days x 3 symbols = 30 files
 STEPS = ("file-written", "manifest-written", "jsonl-written", "verified", "purge:deleted", "purged")

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import Engine
 
 from tests.unit.archive.seed import db_ticks, insert_ticks, make_ticks
-from theo.archive import Archiver, et_midnight, restore, verify_archive
-from theo.archive.files import read_rows
-from theo.storage.types import to_micros
+from theo.persistence.archive import Archiver, et_midnight, restore, verify_archive
+from theo.persistence.archive.files import read_rows
+from theo.persistence.types import to_micros
 
 
 class Crash(Exception):

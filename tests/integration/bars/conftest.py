@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import shared_file
-from theo.marketdata.files import TickColumns, read_market_file
+from theo.data.files import TickColumns, read_market_file
 
 
 @pytest.fixture(scope="session")

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from theo.bars.batch import BarArrays
-from theo.calendar import ET
-from theo.domain.enums import SessionKind
-from theo.marketdata.files import read_market_file
-from theo.storage.types import to_micros
+from theo.core.calendar import ET
+from theo.data.bars.batch import BarArrays
+from theo.data.files import read_market_file
+from theo.model.enums import SessionKind
+from theo.persistence.types import to_micros
 
 FIRST_TICK_DAY = datetime(2013, 10, 7, tzinfo=ET)
 

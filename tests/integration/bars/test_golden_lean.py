@@ -10,19 +10,19 @@ import numpy as np
 
 from tests.conftest import shared_file
 from tests.integration.bars.golden import match_rate
-from theo.bars.aggregator import BarAggregator
-from theo.bars.batch import BarArrays, aggregate_ticks
-from theo.calendar import get_calendar
-from theo.clock import SimulatedClock
-from theo.domain.enums import SessionKind
-from theo.domain.market import Bar, Tick
-from theo.marketdata.conditions import ConditionFilter
-from theo.marketdata.config import GateConfig
-from theo.marketdata.feeds.replay import ReplayFeed, fast_ticks
-from theo.marketdata.files import TickColumns
-from theo.marketdata.gate import QualityGate
-from theo.marketdata.rejection import Rejection
-from theo.storage.types import to_micros
+from theo.adapters.sim.replay import ReplayFeed, fast_ticks
+from theo.core.calendar import get_calendar
+from theo.core.clock import SimulatedClock
+from theo.data.bars.aggregator import BarAggregator
+from theo.data.bars.batch import BarArrays, aggregate_ticks
+from theo.data.conditions import ConditionFilter
+from theo.data.config import GateConfig
+from theo.data.files import TickColumns
+from theo.data.gate import QualityGate
+from theo.data.rejection import Rejection
+from theo.model.enums import SessionKind
+from theo.model.market import Bar, Tick
+from theo.persistence.types import to_micros
 
 CAL = get_calendar()
 REPLAY_GATE = GateConfig(max_clock_skew_seconds=None)  # history has no wall clock to compare with

@@ -7,15 +7,15 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import Engine
 
-from theo.bars.aggregator import BarAggregator
-from theo.bars.sql import aggregate_sql
-from theo.calendar import get_calendar
-from theo.clock import SimulatedClock
-from theo.domain.market import Bar
-from theo.marketdata.feeds.replay import fast_ticks
-from theo.marketdata.files import TickColumns
-from theo.storage.types import to_micros
-from theo.storage.writer import write_ticks
+from theo.adapters.sim.replay import fast_ticks
+from theo.core.calendar import get_calendar
+from theo.core.clock import SimulatedClock
+from theo.data.bars.aggregator import BarAggregator
+from theo.data.bars.sql import aggregate_sql
+from theo.data.files import TickColumns
+from theo.model.market import Bar
+from theo.persistence.types import to_micros
+from theo.persistence.writer import write_ticks
 
 CAL = get_calendar()
 DAY = CAL.session(date(2013, 10, 9))

@@ -11,9 +11,9 @@ from sqlalchemy import Engine, select
 
 from tests.integration.cli.conftest import Invoke
 from theo.config.market import MarketConfig
-from theo.storage.db import make_engine, transaction
-from theo.storage.models.core import SettingRow
-from theo.storage.settings import load_settings, save_settings
+from theo.persistence.db import make_engine, transaction
+from theo.persistence.models.core import SettingRow
+from theo.persistence.settings import load_settings, save_settings
 
 MARKET = MarketConfig(capital=Decimal("250000.12345678"), extra_holidays=[date(2026, 12, 31)])
 
@@ -94,7 +94,7 @@ def test_unreachable_server_is_an_error_message(theo: Invoke) -> None:
 def test_corrupt_settings_row_is_a_storage_error(sqlite_engine: Engine, bad: str) -> None:
     import json
 
-    from theo.errors import StorageError
+    from theo.core.errors import StorageError
 
     save_settings(sqlite_engine, MARKET)
     with transaction(sqlite_engine) as session:

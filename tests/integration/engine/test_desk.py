@@ -11,13 +11,13 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from tests.conftest import shared_file
+from theo.adapters.sim.state import load_state
 from theo.config import TheoConfig
-from theo.domain.enums import OrderStatus
-from theo.engine.config import DataFile
-from theo.engine.desk import signal_id
-from theo.engine.live import PaperRun
 from theo.execution.journal import OrderJournal
-from theo.execution.simulated.state import load_state
+from theo.model.enums import OrderStatus
+from theo.node.config import DataFile
+from theo.node.desk import signal_id
+from theo.node.paper import PaperRun
 from theo.risk.state import State, StateChange, write_state
 from theo.strategy.base import Signal
 from theo.trading.store import TradeStore
@@ -86,7 +86,7 @@ def test_a_halt_from_theo_risk_reaches_the_run(sqlite_engine: Engine, tmp_path: 
 
 
 def test_signal_ids_are_stable_and_distinct() -> None:
-    from theo.domain.enums import Side
+    from theo.model.enums import Side
 
     ts = datetime(2019, 2, 11, 15, 0, tzinfo=UTC)
     a = Signal("don", "SPY", Side.BUY, ts, 270.0, "5m")
@@ -101,14 +101,14 @@ def test_signal_ids_are_stable_and_distinct() -> None:
 
 
 def test_scanners_gate_the_engine_signals_by_their_window_and_daily_limit() -> None:
-    from theo.engine.backtest import run_backtest
-    from theo.engine.data import load_files
+    from theo.node.backtest import run_backtest
+    from theo.node.data import load_files
 
     cfg = TheoConfig.model_validate({**CONFIG, "scanner": {"scanners": [
         {"name": "late-morning", "strategy": "don", "start_time": "10:00", "end_time": "12:00", "max_signals": 2,
          "direction": "long"}]}})
     result = run_backtest(cfg, load_files([DataFile(path=shared_file(f)) for f in FILES]))
-    from theo.calendar import ET
+    from theo.core.calendar import ET
 
     records = result.journal.signals
     passed = [r for r in records if not r.note.startswith("scanner")]

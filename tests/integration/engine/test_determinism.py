@@ -9,13 +9,13 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 
 from tests.conftest import shared_file
+from theo.analysis.outputs import FILES, write_outputs
 from theo.config import TheoConfig
-from theo.engine.backtest import run_backtest
-from theo.engine.config import DataFile
-from theo.engine.data import load_files
-from theo.engine.live import PaperRun
-from theo.reports.outputs import FILES, write_outputs
-from theo.storage.models.engine import EngineJournalRow
+from theo.node.backtest import run_backtest
+from theo.node.config import DataFile
+from theo.node.data import load_files
+from theo.node.paper import PaperRun
+from theo.persistence.models.engine import EngineJournalRow
 
 CONFIG = {"strategies": [
     {"type": "donchian_breakout", "name": "don", "symbols": ["SPY", "QQQ"], "timeframe": "5m", "entry_period": 20,
@@ -77,10 +77,10 @@ def test_paper_replay_journal_on_postgresql_is_idempotent(pg_engine: Engine, tmp
 
 
 def test_backtest_reads_bars_from_the_database(sqlite_engine: Engine) -> None:
-    from theo.engine.data import load_database
-    from theo.engine.series import from_us
-    from theo.storage.db import transaction
-    from theo.storage.models.core import BarRow
+    from theo.model.series import from_us
+    from theo.node.data import load_database
+    from theo.persistence.db import transaction
+    from theo.persistence.models.core import BarRow
 
     data = load_files([DataFile(path=shared_file(FILES_IN[0]))])
     s = data.series["SPY"]
@@ -101,7 +101,7 @@ def test_backtest_reads_bars_from_the_database(sqlite_engine: Engine) -> None:
 def test_live_status_and_theo_status_describe_a_finished_run(sqlite_engine: Engine, tmp_path: Path) -> None:
     from rich.console import Console
 
-    from theo.engine.status import describe, live_view
+    from theo.node.status import describe, live_view
 
     cfg = paper_config(tmp_path)
     run = PaperRun(cfg, sqlite_engine, replay=[DataFile(path=shared_file(f)) for f in FILES_IN], speed=None)

@@ -8,9 +8,9 @@ import pytest
 
 from tests.conftest import shared_file
 from theo.config import TheoConfig
-from theo.engine.backtest import BacktestResult, run_backtest
-from theo.engine.config import DataFile
-from theo.engine.data import load_files
+from theo.node.backtest import BacktestResult, run_backtest
+from theo.node.config import DataFile
+from theo.node.data import load_files
 
 
 def fingerprint(r: BacktestResult) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from tests.unit.execution.helpers import T0, bar, make_rig, req
 from theo.cli.main import app
-from theo.storage.db import make_engine, upgrade
+from theo.persistence.db import make_engine, upgrade
 
 D = Decimal
 

@@ -1,7 +1,7 @@
 """SIGKILL the order flow at many points, restart, finish: no duplicate order, no lost fill, positions agree.
 
 The child is a forked copy of this process (imports and the exchange calendar are already loaded, so each
-run takes a fraction of a second) that runs ``theo.execution._crashchild.run_script`` and kills itself with
+run takes a fraction of a second) that runs ``tests.integration.execution.crash_child.run_script`` and kills itself with
 SIGKILL just before its N-th durable step (a journal write or a broker state write). A second child then
 restarts on the same store and broker state file, reconciles and finishes the flow. Two more runs use a
 fresh interpreter killed from outside after a random delay. Stores live in /dev/shm when it exists: a
@@ -22,12 +22,14 @@ from pathlib import Path
 
 import pytest
 
-from theo.calendar import get_calendar
-from theo.domain.enums import OrderStatus
-from theo.execution import _crashchild
+from tests.integration.execution import crash_child as _crashchild
+from theo.adapters.sim.state import load_state
+from theo.core.calendar import get_calendar
 from theo.execution.journal import OrderJournal
-from theo.execution.simulated.state import load_state
-from theo.storage.db import make_engine, upgrade
+from theo.model.enums import OrderStatus
+from theo.persistence.db import make_engine, upgrade
+
+REPO = Path(__file__).resolve().parents[3]  # the repository root: the child runs `python -m tests...`
 
 KILL_POINTS = 50
 
@@ -120,11 +122,12 @@ def test_sigkill_at_many_points_then_restart(fast_dir: Path) -> None:
 
 def test_sigkill_from_outside_a_fresh_interpreter(fast_dir: Path) -> None:
     rng = random.Random(20261124)
-    env = {**os.environ, "THEO_CRASH_SLOW": "0.03"}
+    env = {**os.environ, "PYTHONPATH": str(REPO), "THEO_CRASH_SLOW": "0.03"}
     for run in range(2):
         work = fast_dir / f"outside-{run}"
         work.mkdir()
-        proc = subprocess.Popen([sys.executable, "-m", "theo.execution._crashchild", str(work)], env=env,
+        proc = subprocess.Popen([sys.executable, "-m", "tests.integration.execution.crash_child", str(work)],
+                                env=env, cwd=REPO,
                                 stdout=subprocess.PIPE, text=True)
         assert proc.stdout is not None
         assert proc.stdout.readline().strip() == "STARTED"

@@ -10,11 +10,13 @@ from pathlib import Path
 
 from tests.integration.execution.test_crash_recovery import _check
 
+REPO = Path(__file__).resolve().parents[3]  # the repository root: the child runs `python -m tests...`
+
 SECOND = textwrap.dedent("""
     import sys
     from pathlib import Path
-    from theo.errors import SingleWriterLockError
-    from theo.execution._crashchild import run_script
+    from theo.core.errors import SingleWriterLockError
+    from tests.integration.execution.crash_child import run_script
     try:
         run_script(Path(sys.argv[1]))
     except SingleWriterLockError as exc:
@@ -25,8 +27,9 @@ SECOND = textwrap.dedent("""
 
 
 def test_a_second_process_on_the_same_store_refuses_to_trade(tmp_path: Path) -> None:
-    env = {**os.environ, "THEO_CRASH_SLOW": "0.1"}  # the first run trades for about 4 s
-    first = subprocess.Popen([sys.executable, "-m", "theo.execution._crashchild", str(tmp_path)], env=env,
+    env = {**os.environ, "PYTHONPATH": str(REPO), "THEO_CRASH_SLOW": "0.1"}  # the first run trades for about 4 s
+    first = subprocess.Popen([sys.executable, "-m", "tests.integration.execution.crash_child", str(tmp_path)],
+                             env=env, cwd=REPO,
                              stdout=subprocess.PIPE, text=True)
     try:
         assert first.stdout is not None

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import Engine
 
 from tests.unit.execution.helpers import T0, bar, make_rig, minute, req
-from theo.domain.enums import OrderStatus as S
-from theo.domain.enums import TimeInForce
-from theo.errors import SingleWriterLockError
+from theo.core.errors import SingleWriterLockError
 from theo.execution.lock import SingleWriterLock
+from theo.model.enums import OrderStatus as S
+from theo.model.enums import TimeInForce
 
 D = Decimal
 

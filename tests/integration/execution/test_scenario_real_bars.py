@@ -32,12 +32,12 @@ from pathlib import Path
 
 from tests.realbars import spy_session_restamped
 from tests.unit.execution.helpers import make_rig, req
-from theo.calendar import ET
-from theo.domain.enums import OrderStatus as S
-from theo.domain.enums import TimeInForce
-from theo.domain.market import Bar
+from theo.core.calendar import ET
 from theo.execution.config import ExecutionConfig, SimulatedBrokerConfig
-from theo.execution.orders import Bracket, Order
+from theo.model.enums import OrderStatus as S
+from theo.model.enums import TimeInForce
+from theo.model.market import Bar
+from theo.model.orders import Bracket, Order
 
 D = Decimal
 

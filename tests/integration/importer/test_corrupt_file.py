@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import Engine, select
 
 from tests.unit.marketdata.test_files import CORRUPT, write_corrupt
-from theo.marketdata.importer import import_file
-from theo.storage.models.core import QuarantineRow, TickRow
-from theo.storage.quarantine import quarantine_counts
+from theo.data.importer import import_file
+from theo.persistence.models.core import QuarantineRow, TickRow
+from theo.persistence.quarantine import quarantine_counts
 
 EXPECTED = sorted(
     [(i + 2, *bad) for i, (_, bad) in enumerate(CORRUPT) if bad is not None]

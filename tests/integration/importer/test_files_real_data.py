@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from tests.conftest import shared_file
-from theo.marketdata.files import read_market_file
+from theo.data.files import read_market_file
 
 
 def test_daily_bars_start_at_new_york_midnight_of_the_session_date() -> None:

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import Engine
 
 from tests.conftest import shared_file
-from theo.marketdata.importer import import_file
-from theo.storage.checksum import ticks_checksum
-from theo.storage.writer import count_ticks
+from theo.data.importer import import_file
+from theo.persistence.checksum import ticks_checksum
+from theo.persistence.writer import count_ticks
 
 SPY_TICKS = "lean/SPY_trades_tick_2013-10-07_2013-10-11.csv.gz"
 STORED = 1_887_460 - 10  # every row but the 10 the provider flags as suspicious

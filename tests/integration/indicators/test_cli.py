@@ -15,10 +15,10 @@ from typer.testing import CliRunner
 from tests.conftest import shared_file
 from theo.cli.main import app
 from theo.indicators.source import bars_from_file
-from theo.storage.db import make_engine, transaction, upgrade
-from theo.storage.models import BarRow
-from theo.storage.models.indicators import IndicatorValueRow
-from theo.storage.types import from_micros
+from theo.persistence.db import make_engine, transaction, upgrade
+from theo.persistence.models import BarRow
+from theo.persistence.models.indicators import IndicatorValueRow
+from theo.persistence.types import from_micros
 
 SPY15 = "eqker/SPY_15min_2019-01-04_2019-02-15.csv.gz"
 QQQ15 = "eqker/QQQ_15min_2019-01-04_2019-02-15.csv.gz"

@@ -11,8 +11,8 @@ from sqlalchemy import Engine, func, select
 from tests.unit.indicators.support import arrays_from_frame, read_frame, to_bars
 from theo.indicators import IndicatorSet, parse_spec
 from theo.indicators.store import IndicatorWriter, load_values
-from theo.storage.db import transaction
-from theo.storage.models.indicators import IndicatorValueRow
+from theo.persistence.db import transaction
+from theo.persistence.models.indicators import IndicatorValueRow
 
 
 def _roundtrip(engine: Engine) -> None:
@@ -71,7 +71,7 @@ def test_non_finite_values_are_stored_as_null(sqlite_engine: Engine, value: floa
 
 
 def _restart_publishes_each_change_once(engine: Engine) -> None:
-    from theo.bus import InMemoryBus
+    from theo.core.bus import InMemoryBus
     from theo.indicators.journal import StoredSwingJournal, load_points
 
     a = arrays_from_frame(read_frame("eqker/SPY_15min_2019-01-04_2019-02-15.csv.gz"), "SPY", "15m")

@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 
 from tests.conftest import shared_file
 from theo.cli.main import app
-from theo.domain.enums import SessionKind
-from theo.domain.market import Bar
+from theo.model.enums import SessionKind
+from theo.model.market import Bar
 
 
 @pytest.fixture
@@ -55,7 +55,7 @@ def test_bars_aggregates_stored_ticks_then_reads_stored_bars(runner: CliRunner, 
 
     # once bars of that timeframe are stored, they are read as they are
     from theo.cli.common import get_config, open_store
-    from theo.storage.writer import write_bars
+    from theo.persistence.writer import write_bars
 
     engine = open_store(get_config(None))
     write_bars(engine, aggregate_rows(rows), "recorder")

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine
 
 from tests.unit.marketdata.test_reconnect import check_database_replay_resume
-from theo.marketdata.feeds import base
+from theo.data.feeds import base
 
 
 def test_a_database_replay_resumes_after_the_last_delivered_row_on_postgres(

@@ -7,14 +7,14 @@ from datetime import timedelta
 from sqlalchemy import Engine, func, select
 
 from tests.unit.bars.helpers import et
-from theo.bus import InMemoryBus
-from theo.calendar import get_calendar
-from theo.clock import SimulatedClock
-from theo.domain.market import Bar, Tick
-from theo.marketdata.config import MarketDataConfig
-from theo.marketdata.feeds.synthetic import SyntheticMarket
-from theo.marketdata.pipeline import MarketDataPipeline
-from theo.storage.models.core import BarRow, QuarantineRow, TickRow
+from theo.adapters.sim.synthetic import SyntheticMarket
+from theo.core.bus import InMemoryBus
+from theo.core.calendar import get_calendar
+from theo.core.clock import SimulatedClock
+from theo.data.config import MarketDataConfig
+from theo.data.pipeline import MarketDataPipeline
+from theo.model.market import Bar, Tick
+from theo.persistence.models.core import BarRow, QuarantineRow, TickRow
 
 
 def test_synthetic_market_through_the_pipeline_into_the_store(sqlite_engine: Engine) -> None:

@@ -7,17 +7,17 @@ from datetime import timedelta
 from sqlalchemy import Engine, func, select
 
 from tests.unit.bars.helpers import et
-from theo.bars.aggregator import BarAggregator
-from theo.bus import InMemoryBus
-from theo.calendar import get_calendar
-from theo.clock import SimulatedClock
-from theo.domain.market import Tick
-from theo.marketdata.config import GateConfig
-from theo.marketdata.feeds.synthetic import SyntheticMarket
-from theo.marketdata.gate import QualityGate
-from theo.marketdata.recorder import Recorder
-from theo.storage.models.core import BarRow, QuarantineRow, TickRow
-from theo.storage.models.marketdata import FeedEventRow
+from theo.adapters.sim.synthetic import SyntheticMarket
+from theo.core.bus import InMemoryBus
+from theo.core.calendar import get_calendar
+from theo.core.clock import SimulatedClock
+from theo.data.bars.aggregator import BarAggregator
+from theo.data.config import GateConfig
+from theo.data.gate import QualityGate
+from theo.data.recorder import Recorder
+from theo.model.market import Tick
+from theo.persistence.models.core import BarRow, QuarantineRow, TickRow
+from theo.persistence.models.marketdata import FeedEventRow
 
 
 def _count(engine: Engine, model: type) -> int:

@@ -17,9 +17,9 @@ import pytest
 
 from tests.conftest import shared_file
 from theo.config import TheoConfig, load_config
-from theo.domain.enums import Side
-from theo.scanner.run import ScanResult, run_scan
-from theo.signals.validation import SignalRecord
+from theo.model.enums import Side
+from theo.strategy.scanner.records import SignalRecord
+from theo.strategy.scanner.run import ScanResult, run_scan
 
 FILES = {
     "SPY": "eqker/SPY_1min_2019-02-11_2019-02-15.csv.gz",
@@ -165,7 +165,7 @@ def test_from_date_keeps_later_signals_only(config: TheoConfig, data: dict[str, 
 
 
 def _store_twice(engine: Any, config: TheoConfig, data: dict[str, Path]) -> None:
-    from theo.signals.store import SignalStore
+    from theo.persistence.signals import SignalStore
 
     first = run_scan(config, data, store=SignalStore(engine))
     assert first.stored == len(first.records) > 0
@@ -195,7 +195,7 @@ EXITS = CONFIG.replace('entry_rules = ["abs(corr) >= 0.6"]',
 
 def test_exit_rules_close_earlier_entries_and_every_printed_signal_is_stored(
         sqlite_engine: Any, data: dict[str, Path], tmp_path: Path) -> None:
-    from theo.signals.store import SignalStore
+    from theo.persistence.signals import SignalStore
 
     path = tmp_path / "theo.toml"
     path.write_text(EXITS.format(data_dir=tmp_path), encoding="utf-8")

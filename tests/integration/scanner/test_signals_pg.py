@@ -10,8 +10,8 @@ from sqlalchemy import Engine, delete
 from sqlalchemy.exc import IntegrityError
 
 from tests.unit.signals.test_store import TS, VIOLATIONS, _raw, check_constraints, record
-from theo.signals.store import SignalStore
-from theo.storage.models.signals import SignalRow
+from theo.persistence.models.signals import SignalRow
+from theo.persistence.signals import SignalStore
 
 
 def test_database_checks_hold_on_postgresql(pg_engine: Engine) -> None:

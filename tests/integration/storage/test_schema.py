@@ -10,8 +10,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect
 
-from theo.storage.db import alembic_config, upgrade
-from theo.storage.models import Base
+from theo.persistence.db import alembic_config, upgrade
+from theo.persistence.models import Base
 
 #: PostgreSQL-only objects created on purpose by the migrations and absent from the models.
 DB_ONLY_INDEXES = {"ix_ticks_ts_brin"}

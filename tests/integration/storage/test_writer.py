@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from sqlalchemy import Engine, select
 
-from theo.marketdata.files import TickColumns
-from theo.storage.checksum import ticks_checksum
-from theo.storage.models.core import TickRow
-from theo.storage.writer import WriteStats, write_ticks
+from theo.data.files import TickColumns
+from theo.persistence.checksum import ticks_checksum
+from theo.persistence.models.core import TickRow
+from theo.persistence.writer import WriteStats, write_ticks
 
 T0 = 1_381_152_600_000_000  # 2013-10-07 13:30 UTC
 
@@ -54,7 +54,7 @@ def test_overlapping_batch_adds_only_new_ticks(engine: Engine) -> None:
 
 
 def test_rejected_values_are_refused(engine: Engine) -> None:
-    from theo.errors import DataError
+    from theo.core.errors import DataError
 
     cols = _cols(["P"], ["1"])
     cols.price[0] = -1.0

@@ -13,10 +13,10 @@ from typer.testing import CliRunner
 from tests.unit.execution.helpers import T0, make_rig
 from tests.unit.trading.rig import TradingRig, signal
 from theo.cli import report_cmd, risk_cmd
-from theo.domain.enums import Side
+from theo.model.enums import Side
+from theo.persistence.db import make_engine, upgrade
 from theo.risk.config import RiskConfig
 from theo.risk.state import State, TradingState
-from theo.storage.db import make_engine, upgrade
 from theo.trading.manager import TradeManager
 
 
@@ -111,7 +111,7 @@ def test_risk_commands_change_the_state_a_running_engine_adopts(tmp_path: Path) 
     assert res.exit_code == 0
     assert "kill switch requested (flatten)" in res.output
     engine = make_engine(f"sqlite:///{tmp_path / 'var' / 'theo.db'}")
-    from theo.clock import SimulatedClock
+    from theo.core.clock import SimulatedClock
 
     state = TradingState(SimulatedClock(T0), store=engine)
     kill = state.refresh()

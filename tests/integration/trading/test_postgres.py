@@ -11,14 +11,14 @@ from sqlalchemy import Engine, select
 
 from tests.unit.execution.helpers import T0, make_rig
 from tests.unit.trading.rig import TradingRig, signal
-from theo.errors import RiskDenied
+from theo.core.errors import RiskDenied
+from theo.model.trades import ExitReason, TradeStatus
+from theo.persistence.db import transaction
+from theo.persistence.models.trades import PnlDailyRow, RiskDecisionRow
 from theo.risk.config import RiskConfig
 from theo.risk.state import State, current_state
-from theo.storage.db import transaction
-from theo.storage.models.trades import PnlDailyRow, RiskDecisionRow
 from theo.trading.manager import TradeManager
 from theo.trading.store import TradeStore
-from theo.trading.trades import ExitReason, TradeStatus
 
 D = Decimal
 

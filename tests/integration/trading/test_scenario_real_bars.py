@@ -42,10 +42,10 @@ from pathlib import Path
 from tests.realbars import spy_session_restamped
 from tests.unit.execution.helpers import make_rig
 from tests.unit.trading.rig import TradingRig
-from theo.calendar import ET
-from theo.domain.enums import Side
-from theo.domain.market import Bar
-from theo.reports.deals import build_deals, render_deals
+from theo.analysis.deals import build_deals, render_deals
+from theo.core.calendar import ET
+from theo.model.enums import Side
+from theo.model.market import Bar
 from theo.risk.config import RiskConfig
 from theo.risk.state import State
 from theo.strategy.base import Signal

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, select
 
-from theo.archive.files import TickTuple
-from theo.storage.models.core import TickRow
-from theo.storage.types import from_micros, to_micros
+from theo.persistence.archive.files import TickTuple
+from theo.persistence.models.core import TickRow
+from theo.persistence.types import from_micros, to_micros
 
 START = datetime(2013, 10, 7, 8, 0, tzinfo=UTC)  # 04:00 ET, Monday
 

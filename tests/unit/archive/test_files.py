@@ -7,10 +7,18 @@ from pathlib import Path
 
 import pytest
 
-from theo.archive.config import ArchiveConfig, parse_age
-from theo.archive.files import TickTuple, content_digest, file_sha256, is_read_only, read_rows, row_count, write_once
-from theo.archive.manifest import JsonlManifest
-from theo.errors import StorageError
+from theo.core.errors import StorageError
+from theo.persistence.archive.config import ArchiveConfig, parse_age
+from theo.persistence.archive.files import (
+    TickTuple,
+    content_digest,
+    file_sha256,
+    is_read_only,
+    read_rows,
+    row_count,
+    write_once,
+)
+from theo.persistence.archive.manifest import JsonlManifest
 
 ROWS: list[TickTuple] = [
     ("SPY", 1_381_152_600_000_000, 0, 168.95, 100.0, "P", "1", "lean", None),
@@ -62,7 +70,7 @@ def test_unreadable_file_is_a_storage_error(tmp_path: Path) -> None:
 def test_jsonl_skips_a_line_cut_short_and_keeps_appending(tmp_path: Path) -> None:
     from datetime import UTC, date, datetime
 
-    from theo.archive.manifest import FileEntry
+    from theo.persistence.archive.manifest import FileEntry
 
     m = JsonlManifest(tmp_path)
     t = datetime(2026, 11, 24, tzinfo=UTC)

@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import Engine, func, select, update
 
 from tests.unit.archive.seed import db_ticks, insert_ticks, make_ticks
-from theo.archive import Archiver, cutoff_for, et_midnight, restore, verify_archive
-from theo.archive.files import read_rows
-from theo.errors import StorageError
-from theo.storage.models.core import AuditLogRow, TickRow
-from theo.storage.models.futures import ArchiveFileRow
-from theo.storage.types import from_micros, to_micros
+from theo.core.errors import StorageError
+from theo.persistence.archive import Archiver, cutoff_for, et_midnight, restore, verify_archive
+from theo.persistence.archive.files import read_rows
+from theo.persistence.models.core import AuditLogRow, TickRow
+from theo.persistence.models.futures import ArchiveFileRow
+from theo.persistence.types import from_micros, to_micros
 
 CUTOFF = et_midnight(date(2013, 10, 10))  # Mon..Wed archived, Thu and Fri stay
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from theo.bars.aggregator import BarAggregator
-from theo.bus import InMemoryBus
-from theo.calendar import ET, get_calendar
-from theo.clock import SimulatedClock
-from theo.domain.market import Bar, Tick
-from theo.marketdata.rejection import Rejection
+from theo.core.bus import InMemoryBus
+from theo.core.calendar import ET, get_calendar
+from theo.core.clock import SimulatedClock
+from theo.data.bars.aggregator import BarAggregator
+from theo.data.rejection import Rejection
+from theo.model.market import Bar, Tick
 
 
 def et(y: int, mo: int, d: int, h: int, mi: int, s: float = 0.0) -> datetime:

@@ -3,8 +3,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.unit.bars.helpers import Harness, et, tick
-from theo.domain.enums import SessionKind
-from theo.marketdata.conditions import NO_REGULAR_PRINTS, NO_TICKS
+from theo.data.conditions import NO_REGULAR_PRINTS, NO_TICKS
+from theo.model.enums import SessionKind
 
 
 def test_a_quiet_market_still_gets_its_bar_on_the_clock_flagged_no_ticks() -> None:

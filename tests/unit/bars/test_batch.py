@@ -7,12 +7,12 @@ from datetime import timedelta
 import numpy as np
 
 from tests.unit.bars.helpers import et
-from theo.bars.aggregator import BarAggregator
-from theo.bars.batch import aggregate_arrays, resample_bars
-from theo.calendar import get_calendar
-from theo.clock import SimulatedClock
-from theo.domain.market import Bar, Tick
-from theo.storage.types import from_micros, to_micros
+from theo.core.calendar import get_calendar
+from theo.core.clock import SimulatedClock
+from theo.data.bars.aggregator import BarAggregator
+from theo.data.bars.batch import aggregate_arrays, resample_bars
+from theo.model.market import Bar, Tick
+from theo.persistence.types import from_micros, to_micros
 
 CAL = get_calendar()
 

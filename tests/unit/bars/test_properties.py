@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.unit.bars.helpers import Harness, et, tick
-from theo.domain.market import Bar
+from theo.model.market import Bar
 
 LATENESS = 2.0
 BASE = et(2013, 10, 7, 9, 27)  # pre-market into the regular session: bars must not straddle 09:30

@@ -5,10 +5,10 @@ from datetime import date
 import pytest
 
 from tests.unit.bars.helpers import et
-from theo.bars.timeframes import MINUTE_US, next_segment, parse_timeframe, segment_at, session_segments
-from theo.calendar import ET, get_calendar
-from theo.domain.enums import SessionKind
-from theo.storage.types import from_micros, to_micros
+from theo.core.calendar import ET, get_calendar
+from theo.data.bars.timeframes import MINUTE_US, next_segment, parse_timeframe, segment_at, session_segments
+from theo.model.enums import SessionKind
+from theo.persistence.types import from_micros, to_micros
 
 
 @pytest.mark.parametrize(("label", "minutes"), [("1m", 1), ("5m", 5), ("90m", 90), ("1h", 60), ("2h", 120),

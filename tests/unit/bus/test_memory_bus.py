@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from theo.bus import InMemoryBus, topic_matches
+from theo.core.bus import InMemoryBus, topic_matches
 
 
 @pytest.mark.parametrize(("pattern", "topic", "expected"), [

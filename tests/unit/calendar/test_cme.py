@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from theo.calendar import ET, get_calendar
 from theo.config.market import MarketConfig
-from theo.domain.enums import SessionKind
+from theo.core.calendar import ET, get_calendar
+from theo.model.enums import SessionKind
 
 
 def utc(*args: int) -> datetime:

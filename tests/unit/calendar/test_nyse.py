@@ -6,10 +6,10 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from theo.calendar import ET, get_calendar
 from theo.config.market import MarketConfig
-from theo.domain.enums import SessionKind
-from theo.errors import CalendarError
+from theo.core.calendar import ET, get_calendar
+from theo.core.errors import CalendarError
+from theo.model.enums import SessionKind
 
 # market-rules.md §4.2
 HOLIDAYS = {

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from theo.calendar import ET, get_calendar
-from theo.domain.enums import SessionKind
+from theo.core.calendar import ET, get_calendar
+from theo.model.enums import SessionKind
 
 INSTANTS = st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2028, 12, 31), timezones=st.just(UTC))
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from theo.clock import LiveClock, SimulatedClock
+from theo.core.clock import LiveClock, SimulatedClock
 
 T0 = datetime(2026, 3, 9, 13, 30, tzinfo=UTC)
 

@@ -11,7 +11,7 @@ import pytest
 
 from theo.config import TheoConfig, load_config, masked_dump
 from theo.config.render import summary, to_json, to_toml
-from theo.errors import ConfigError
+from theo.core.errors import ConfigError
 
 
 def write(tmp_path: Path, text: str) -> Path:

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from theo.correlation import AlignedPair, RollingCorrelation, correlation_matrix, rolling_pair
-from theo.domain.market import Bar
-from theo.errors import ConfigError, DataError
+from theo.core.errors import ConfigError, DataError
+from theo.indicators.correlation import AlignedPair, RollingCorrelation, correlation_matrix, rolling_pair
+from theo.model.market import Bar
 
 T0 = datetime(2019, 2, 11, 14, 30, tzinfo=UTC)
 

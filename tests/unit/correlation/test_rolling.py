@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from theo.correlation import RollingCorrelation, log_returns, rolling_corr
-from theo.errors import ConfigError, DataError
+from theo.core.errors import ConfigError, DataError
+from theo.indicators.correlation import RollingCorrelation, log_returns, rolling_corr
 
 
 def test_too_few_points_give_not_enough_data_not_a_number() -> None:

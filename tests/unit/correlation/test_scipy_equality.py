@@ -10,7 +10,7 @@ import pytest
 from scipy import stats
 
 from tests.unit.indicators.support import arrays_from_frame, read_frame, to_bars
-from theo.correlation import AlignedPair, RollingCorrelation, rolling_pair
+from theo.indicators.correlation import AlignedPair, RollingCorrelation, rolling_pair
 
 SPY = "eqker/SPY_1min_2019-02-11_2019-02-15.csv.gz"
 QQQ = "eqker/QQQ_1min_2019-02-11_2019-02-15.csv.gz"

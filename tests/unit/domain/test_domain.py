@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from theo import errors
-from theo.domain import (
+from theo.core import errors
+from theo.model import (
     Bar,
     Exchange,
     Instrument,
@@ -28,7 +28,7 @@ from theo.domain import (
     equity,
     index,
 )
-from theo.domain.money import cents, is_on_tick, round_to_tick, to_decimal
+from theo.model.money import cents, is_on_tick, round_to_tick, to_decimal
 
 T = datetime(2026, 3, 9, 13, 30, tzinfo=UTC)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from theo.engine.series import BarSeries
+from theo.model.series import BarSeries
 
 T0 = 1_549_895_400_000_000  # 2019-02-11 14:30 UTC
 MIN = 60_000_000

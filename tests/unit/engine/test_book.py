@@ -8,11 +8,11 @@ from decimal import Decimal
 import pytest
 
 from tests.unit.engine.helpers import bars
-from theo.domain.enums import OrderStatus, Side
-from theo.engine.book import BookContext, SymbolBook
-from theo.engine.charges import ChargesModel
-from theo.engine.records import Journal
-from theo.engine.series import BarSeries, from_us
+from theo.model.enums import OrderStatus, Side
+from theo.model.series import BarSeries, from_us
+from theo.node.book import BookContext, SymbolBook
+from theo.node.charges import ChargesModel
+from theo.node.records import Journal
 from theo.strategy.base import Signal
 
 ROWS = [(100, 100.5, 99.5, 100), (100.2, 101, 100, 100.8), (100.8, 102, 100.6, 101.9), (101.9, 102.5, 101, 101.2),

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from structlog.testing import capture_logs
 
 from theo.config import load_config
-from theo.domain.market import Tick
-from theo.engine.gate import EngineGate
+from theo.model.market import Tick
+from theo.node.gate import EngineGate
 
 
 def test_a_rejected_tick_is_counted_and_logged_with_its_reason() -> None:

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from tests.unit.engine.helpers import walk
-from theo.engine.resample import Roller, bucket_bounds, bucket_of, resample, timeframe_us
-from theo.engine.series import from_us, to_us
-from theo.errors import ConfigError
+from theo.core.errors import ConfigError
+from theo.model.series import from_us, to_us
+from theo.node.resample import Roller, bucket_bounds, bucket_of, resample, timeframe_us
 
 
 @pytest.mark.parametrize("tf", ["5m", "15m", "1h", "1d"])

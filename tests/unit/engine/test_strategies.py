@@ -8,13 +8,13 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from tests.unit.engine.helpers import walk
-from theo.engine.resample import resample
-from theo.engine.series import BarSeries
+from theo.model.series import BarSeries
+from theo.node.resample import resample
 from theo.strategy.base import Signal, Strategy
 from theo.strategy.config import DonchianBreakoutConfig, ZScoreReversionConfig
-from theo.strategy.donchian import DonchianBreakout
+from theo.strategy.library.donchian import DonchianBreakout
+from theo.strategy.library.zscore import ZScoreReversion
 from theo.strategy.registry import build_strategies, build_strategy
-from theo.strategy.zscore import ZScoreReversion
 
 
 def streamed(strategy: Strategy, series: BarSeries) -> list[Signal]:
@@ -97,7 +97,7 @@ def test_registry_builds_every_type_and_refuses_duplicate_names() -> None:
     assert isinstance(build_strategy(d), DonchianBreakout)
     assert isinstance(build_strategy(z), ZScoreReversion)
     assert [s.name for s in build_strategies([d, z])] == ["d", "z"]
-    from theo.errors import ConfigError
+    from theo.core.errors import ConfigError
 
     with pytest.raises(ConfigError, match="used twice"):
         build_strategies([d, DonchianBreakoutConfig(name="d")])

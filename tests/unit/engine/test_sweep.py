@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from theo.analysis.sweep import combinations, parse_values, with_params
 from theo.config import TheoConfig
-from theo.engine.sweep import combinations, parse_values, with_params
-from theo.errors import ConfigError
+from theo.core.errors import ConfigError
 
 
 def test_values_lists_and_inclusive_ranges() -> None:

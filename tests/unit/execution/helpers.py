@@ -16,18 +16,18 @@ from typing import Any
 from sqlalchemy import Engine
 
 import theo.config  # noqa: F401  (imports the config tree before execution.config)
-from theo.bus.memory import InMemoryBus
-from theo.clock import SimulatedClock
-from theo.domain.enums import InstrumentKind, SessionKind
-from theo.domain.instruments import Instrument, equity
-from theo.domain.market import Bar
+from theo.adapters.sim.execution import SimulatedBroker
+from theo.core.bus.memory import InMemoryBus
+from theo.core.clock import SimulatedClock
 from theo.execution.config import ExecutionConfig
-from theo.execution.events import BrokerEvent
 from theo.execution.journal import OrderJournal
-from theo.execution.orders import OrderRequest
 from theo.execution.service import OrderService
-from theo.execution.simulated.broker import SimulatedBroker
-from theo.storage.db import make_engine, upgrade
+from theo.model.enums import InstrumentKind, SessionKind
+from theo.model.events import BrokerEvent
+from theo.model.instruments import Instrument, equity
+from theo.model.market import Bar
+from theo.model.orders import OrderRequest
+from theo.persistence.db import make_engine, upgrade
 
 #: 2019-02-11 09:30 ET (EST, UTC-5).
 T0 = datetime(2019, 2, 11, 14, 30, tzinfo=UTC)
@@ -100,6 +100,6 @@ def make_rig(tmp_path: Path, *, engine: Engine | None = None, config: ExecutionC
 
 
 def req(side: str = "BUY", qty: int = 100, kind: str = "MARKET", symbol: str = "SPY", **kw: Any) -> OrderRequest:
-    from theo.domain.enums import OrderType, Side
+    from theo.model.enums import OrderType, Side
 
     return OrderRequest(symbol=symbol, side=Side(side), quantity=Decimal(qty), order_type=OrderType(kind), **kw)

@@ -8,10 +8,10 @@ from decimal import Decimal
 import pytest
 
 import theo.config  # noqa: F401
-from theo.domain.enums import InstrumentKind, OptionRight, Side
-from theo.domain.instruments import CME_EQUITY_CALENDAR, Instrument, equity
 from theo.execution.commissions import CommissionModel
 from theo.execution.config import CommissionConfig, SecFeeRate
+from theo.model.enums import InstrumentKind, OptionRight, Side
+from theo.model.instruments import CME_EQUITY_CALENDAR, Instrument, equity
 
 D = Decimal
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from theo.errors import SingleWriterLockError
+from theo.core.errors import SingleWriterLockError
 from theo.execution.lock import SingleWriterLock
 
 from .helpers import make_rig, migrated_sqlite

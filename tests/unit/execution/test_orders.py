@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from theo.domain.enums import InstrumentKind, OrderType, Side, TimeInForce
-from theo.domain.instruments import Instrument, equity, index
-from theo.errors import OrderValidationError
-from theo.execution.orders import OrderRequest, validate_request
+from theo.core.errors import OrderValidationError
+from theo.model.enums import InstrumentKind, OrderType, Side, TimeInForce
+from theo.model.instruments import Instrument, equity, index
+from theo.model.orders import OrderRequest, validate_request
 
 D = Decimal
 

@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
-from theo.domain.enums import OrderStatus as S
-from theo.domain.enums import OrderType, Side
 from theo.execution.journal import EVENTS, ORDERS, OrderJournal
-from theo.execution.orders import Order, OrderRequest
 from theo.execution.prepared import PreparedInsert
+from theo.model.enums import OrderStatus as S
+from theo.model.enums import OrderType, Side
+from theo.model.orders import Order, OrderRequest
 
 from .helpers import T0, migrated_sqlite
 

@@ -17,12 +17,12 @@ from typing import Any
 from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
 
-from theo.domain.enums import OrderStatus as S
-from theo.domain.enums import TimeInForce
-from theo.errors import OrderError
+from theo.adapters.sim.state import load_state
+from theo.core.errors import OrderError
 from theo.execution.config import ExecutionConfig, SimulatedBrokerConfig
-from theo.execution.simulated.state import load_state
-from theo.execution.state_machine import TRANSITIONS
+from theo.model.enums import OrderStatus as S
+from theo.model.enums import TimeInForce
+from theo.model.order_states import TRANSITIONS
 
 from .helpers import T0, bar, make_rig, minute, req
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from theo.domain.enums import OrderStatus as S
-from theo.domain.enums import TimeInForce
-from theo.errors import BrokerError, OrderError, OrderValidationError, RiskDenied
-from theo.execution.orders import Order, OrderRequest
+from theo.core.errors import BrokerError, OrderError, OrderValidationError, RiskDenied
+from theo.model.enums import OrderStatus as S
+from theo.model.enums import TimeInForce
+from theo.model.orders import Order, OrderRequest
 
 from .helpers import T0, bar, make_rig, minute, req
 

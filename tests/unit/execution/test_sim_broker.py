@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from theo.domain.enums import Allocation, Routing, SessionKind, TimeInForce
-from theo.domain.enums import OrderStatus as S
-from theo.errors import BrokerError
+from theo.adapters.sim.execution import SimulatedBroker
+from theo.adapters.sim.state import load_state
+from theo.core.errors import BrokerError
 from theo.execution.config import ExecutionConfig, SimulatedBrokerConfig
-from theo.execution.simulated.broker import SimulatedBroker
-from theo.execution.simulated.state import load_state
+from theo.model.enums import Allocation, Routing, SessionKind, TimeInForce
+from theo.model.enums import OrderStatus as S
 
 from .helpers import INSTRUMENTS, T0, bar, make_rig, minute, req
 
@@ -294,7 +294,7 @@ def test_account_values_and_positions(tmp_path: Path) -> None:
 
 
 def test_ticks_fill_stops_and_limits_with_participation(tmp_path: Path) -> None:
-    from theo.domain.market import Tick
+    from theo.model.market import Tick
 
     rig = make_rig(tmp_path, config=_cfg(participation=0.5))
     stop = rig.service.create_order(req("SELL", 100, "STOP", stop_price=D("271.00"), tif=TimeInForce.GTC))
@@ -312,7 +312,7 @@ def test_ticks_fill_stops_and_limits_with_participation(tmp_path: Path) -> None:
 
 
 def test_a_tick_outside_regular_hours_leaves_rth_orders_alone(tmp_path: Path) -> None:
-    from theo.domain.market import Tick
+    from theo.model.market import Tick
 
     rig = make_rig(tmp_path, start=T0 - timedelta(hours=2))
     order = rig.service.create_order(req("BUY", 10))
@@ -347,7 +347,7 @@ def test_trailing_stop_by_percent_follows_the_price_and_fills(tmp_path: Path) ->
 
 
 def test_ioc_and_fok_on_ticks_see_only_the_first_print(tmp_path: Path) -> None:
-    from theo.domain.market import Tick
+    from theo.model.market import Tick
 
     rig = make_rig(tmp_path, config=_cfg(participation=0.5))
     ioc = rig.service.create_order(req("BUY", 100, tif=TimeInForce.IOC))
@@ -369,7 +369,7 @@ def test_ioc_and_fok_on_ticks_see_only_the_first_print(tmp_path: Path) -> None:
 
 
 def test_routing_and_allocation_reach_the_broker_and_survive_a_restart(tmp_path: Path) -> None:
-    from theo.domain.enums import ProductType
+    from theo.model.enums import ProductType
 
     rig = make_rig(tmp_path)
     order = rig.service.create_order(req("BUY", 10, "LIMIT", limit_price=D("270.00"), tif=TimeInForce.GTC,
@@ -395,7 +395,7 @@ def test_routing_and_allocation_reach_the_broker_and_survive_a_restart(tmp_path:
 
 
 def test_a_late_oco_member_is_cancelled_when_the_group_filled_before_a_restart(tmp_path: Path) -> None:
-    from theo.execution.orders import Order
+    from theo.model.orders import Order
 
     rig = make_rig(tmp_path)
     first = Order("g-1", req("SELL", 10, "LIMIT", limit_price=D("271.00"), tif=TimeInForce.GTC), oco_group="g")

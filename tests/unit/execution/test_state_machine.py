@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from theo.domain.enums import OrderStatus as S
-from theo.domain.enums import OrderType, Side
-from theo.errors import IllegalTransition
-from theo.execution.orders import TERMINAL_STATUSES, Order, OrderRequest
-from theo.execution.state_machine import TRANSITIONS, transition
+from theo.core.errors import IllegalTransition
+from theo.model.enums import OrderStatus as S
+from theo.model.enums import OrderType, Side
+from theo.model.order_states import TRANSITIONS, transition
+from theo.model.orders import TERMINAL_STATUSES, Order, OrderRequest
 
 
 def _order(status: S = S.CREATED) -> Order:

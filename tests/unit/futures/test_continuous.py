@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 from tests.conftest import shared_file
-from theo.errors import DataError
-from theo.futures import Contract, parse_symbol
-from theo.futures.bars import ContractBars, read_contract_bars
-from theo.futures.continuous import CalendarRoll, VolumeRoll, build_continuous
-from theo.storage.types import to_micros
+from theo.core.errors import DataError
+from theo.data.futures import Contract, parse_symbol
+from theo.data.futures.bars import ContractBars, read_contract_bars
+from theo.data.futures.continuous import CalendarRoll, VolumeRoll, build_continuous
+from theo.persistence.types import to_micros
 
 ROLL_DAY = date(2013, 10, 9)  # forced: session from Tue 2013-10-08 18:00 ET (22:00 UTC)
 

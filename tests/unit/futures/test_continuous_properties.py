@@ -8,10 +8,10 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from theo.futures import Contract
-from theo.futures.bars import ContractBars
-from theo.futures.continuous import CalendarRoll, build_continuous
-from theo.storage.types import to_micros
+from theo.data.futures import Contract
+from theo.data.futures.bars import ContractBars
+from theo.data.futures.continuous import CalendarRoll, build_continuous
+from theo.persistence.types import to_micros
 
 STEP = 30 * 60_000_000  # half-hour bars keep the generated input small
 # Session of Wed 2013-10-09 opens Tue 18:00 ET = 22:00 UTC; bars run Mon 18:00 ET .. Wed evening.

@@ -9,10 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from theo.calendar import get_calendar
-from theo.domain.enums import Exchange, InstrumentKind
-from theo.errors import ConfigError, DataError
-from theo.futures import (
+from theo.core.calendar import get_calendar
+from theo.core.errors import ConfigError, DataError
+from theo.data.futures import (
     Contract,
     contracts,
     front_contract,
@@ -22,6 +21,7 @@ from theo.futures import (
     roll_date,
     third_friday,
 )
+from theo.model.enums import Exchange, InstrumentKind
 
 
 def test_mes_and_es_specs_follow_the_contract_sheet() -> None:

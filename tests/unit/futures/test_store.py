@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import Engine, func, select
 
-from theo.futures.continuous import RollEvent
-from theo.futures.store import load_roll_events, save_roll_events
-from theo.storage.models.futures import RollEventRow
+from theo.data.futures.continuous import RollEvent
+from theo.data.futures.store import load_roll_events, save_roll_events
+from theo.persistence.models.futures import RollEventRow
 
 EVENT = RollEvent("ES", "calendar", "ESZ13", "ESH14", date(2013, 10, 9),
                   datetime(2013, 10, 8, 22, 0, tzinfo=UTC), 1648.5, 1641.5)

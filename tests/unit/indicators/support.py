@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 
 from tests.conftest import shared_file
-from theo.domain.enums import SessionKind
-from theo.domain.market import Bar
 from theo.indicators.base import BarArrays
-from theo.storage.types import from_micros
+from theo.model.enums import SessionKind
+from theo.model.market import Bar
+from theo.persistence.types import from_micros
 
 
 def read_frame(rel: str) -> pd.DataFrame:

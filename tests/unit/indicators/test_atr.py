@@ -7,7 +7,7 @@ import pytest
 import talib
 
 from tests.unit.indicators.support import arrays_from_frame, assert_same, read_frame, to_bars
-from theo.errors import ConfigError, DataError
+from theo.core.errors import ConfigError, DataError
 from theo.indicators import ATR
 from theo.indicators import batch as vec
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from tests.unit.indicators.support import synthetic, to_bars
-from theo.bus import InMemoryBus
-from theo.errors import DataError
+from theo.core.bus import InMemoryBus
+from theo.core.errors import DataError
 from theo.indicators import Fractals, IndicatorSet, SwingEvent, Swings, parse_spec
 from theo.indicators import batch as vec
 

@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 import pytest
 
 from tests.unit.indicators.support import arrays_from_frame, read_frame, to_bars
-from theo.domain.enums import SessionKind
-from theo.domain.market import Bar
 from theo.indicators import Donchian, Pivots, PivotValue
 from theo.indicators.pivots import levels
+from theo.model.enums import SessionKind
+from theo.model.market import Bar
 
 SPY_1D = "eqker/SPY_1d_2018-01-02_2019-02-15.csv.gz"
 # Rows 0-5 of the file:        high      low      close

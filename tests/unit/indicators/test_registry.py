@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.unit.indicators.support import synthetic, to_bars
-from theo.errors import ConfigError
+from theo.core.errors import ConfigError
 from theo.indicators import ATR, Donchian, Fractals, IndicatorSet, Pivots, Swings, column_names, parse_spec
 
 

@@ -12,10 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.unit.indicators.support import arrays_from_frame, assert_same, read_frame, to_bars
-from theo.calendar import get_calendar
-from theo.domain.enums import SessionKind
+from theo.core.calendar import get_calendar
 from theo.indicators import ATR, Donchian, Fractals, Pivots, Swings
 from theo.indicators.base import BarArrays, Indicator
+from theo.model.enums import SessionKind
 
 
 def _all(calendar: Any = None) -> list[Indicator[Any]]:

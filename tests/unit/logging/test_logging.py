@@ -12,7 +12,7 @@ import pytest
 import structlog
 
 from theo.config.app import LoggingConfig
-from theo.logging import configure_logging, get_logger
+from theo.core.logging import configure_logging, get_logger
 
 
 class FakeTTY(io.StringIO):

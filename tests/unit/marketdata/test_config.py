@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from theo.marketdata.config import MarketDataConfig
+from theo.data.config import MarketDataConfig
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "config" / "theo.example.toml"
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from theo.errors import ImportFileError
-from theo.marketdata.files import read_market_file, timeframe_from_name
+from theo.core.errors import ImportFileError
+from theo.data.files import read_market_file, timeframe_from_name
 
 HEADER = "ts,price,size,exchange,condition,suspicious\n"
 CORRUPT = [

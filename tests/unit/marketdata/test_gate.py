@@ -7,14 +7,14 @@ import numpy as np
 import pytest
 
 from tests.unit.bars.helpers import et
-from theo.bus import InMemoryBus
-from theo.calendar import get_calendar
-from theo.clock import SimulatedClock
-from theo.domain.market import Tick
-from theo.marketdata.config import GateConfig
-from theo.marketdata.gate import FeedResumed, FeedStale, QualityGate
-from theo.marketdata.rejection import Rejection
-from theo.storage.types import to_micros
+from theo.core.bus import InMemoryBus
+from theo.core.calendar import get_calendar
+from theo.core.clock import SimulatedClock
+from theo.data.config import GateConfig
+from theo.data.gate import FeedResumed, FeedStale, QualityGate
+from theo.data.rejection import Rejection
+from theo.model.market import Tick
+from theo.persistence.types import to_micros
 
 CAL = get_calendar()
 T0 = et(2013, 10, 7, 10, 0)
@@ -122,7 +122,7 @@ def test_check_columns_rejects_the_same_duplicates_as_check() -> None:
     keep, reasons = vec.check_columns("SPY", ts, price, size, trade_id=trade_id, exchange=exchange,
                                       condition=condition, source="polygon")
     one, one_out, _, _ = _gate(max_clock_skew_seconds=None, out_of_order_tolerance_seconds=10)
-    from theo.storage.types import from_micros
+    from theo.persistence.types import from_micros
 
     got = [one.check(Tick("SPY", from_micros(int(t)), float(p), float(s), "polygon", e, c, None, i)) is not None
            for t, p, s, e, c, i in zip(ts, price, size, exchange, condition, trade_id, strict=True)]
@@ -206,7 +206,7 @@ def test_check_columns_applies_the_same_rules_as_check() -> None:
     vec, vec_out, _, _ = _gate(max_clock_skew_seconds=None, zscore_window=100)
     keep, reasons = vec.check_columns("SPY", ts, price, size, source="file")
     one, one_out, _, _ = _gate(max_clock_skew_seconds=None, zscore_window=100)
-    from theo.storage.types import from_micros
+    from theo.persistence.types import from_micros
 
     got = [one.check(Tick("SPY", from_micros(int(t)), float(p), float(s), "file")) is not None
            for t, p, s in zip(ts, price, size, strict=True)]

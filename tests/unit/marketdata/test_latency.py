@@ -3,8 +3,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from tests.unit.bars.helpers import et
-from theo.clock import SimulatedClock
-from theo.marketdata.latency import LatencyMonitor
+from theo.core.clock import SimulatedClock
+from theo.data.latency import LatencyMonitor
 
 T0 = et(2013, 10, 7, 10, 0)
 

@@ -12,12 +12,12 @@ import pytest
 from sqlalchemy import Engine
 
 from tests.unit.marketdata.test_replay import _write
-from theo.domain.market import Tick
-from theo.errors import DataError, FeedError
-from theo.marketdata.feeds import base
-from theo.marketdata.feeds.base import EventHandler, Feed, MarketEvent
-from theo.marketdata.feeds.database import DatabaseReplayFeed
-from theo.marketdata.feeds.replay import ReplayFeed
+from theo.adapters.sim.replay import ReplayFeed
+from theo.core.errors import DataError, FeedError
+from theo.data.feeds import base
+from theo.data.feeds.base import EventHandler, Feed, MarketEvent
+from theo.data.feeds.database import DatabaseReplayFeed
+from theo.model.market import Tick
 
 T0 = datetime(2013, 10, 7, 14, 0, tzinfo=UTC)
 
@@ -145,8 +145,8 @@ def test_a_database_replay_resumes_after_the_last_delivered_row(sqlite_engine, t
 
 def check_database_replay_resume(engine: Engine, tmp_path: Path) -> None:
     """Drop a database replay mid-timestamp; the resumed replay continues at the next (ts, symbol, seq)."""
-    from theo.marketdata.files import read_market_file
-    from theo.storage.writer import write_ticks
+    from theo.data.files import read_market_file
+    from theo.persistence.writer import write_ticks
 
     rows = [f"2013-10-07T09:30:0{i // 4}.500-04:00,{10 + i / 100:.2f},100,P,1,0" for i in range(12)]
     cols = read_market_file(_write(tmp_path / "AAA_trades_tick.csv.gz", rows), "AAA").ticks

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from theo.domain.market import Bar, Tick
-from theo.errors import FeedError
-from theo.marketdata.feeds.database import DatabaseReplayFeed
-from theo.marketdata.feeds.replay import ReplayFeed
-from theo.marketdata.rejection import Rejection
+from theo.adapters.sim.replay import ReplayFeed
+from theo.core.errors import FeedError
+from theo.data.feeds.database import DatabaseReplayFeed
+from theo.data.rejection import Rejection
+from theo.model.market import Bar, Tick
 
 
 def _write(path: Path, rows: list[str], header: str = "ts,price,size,exchange,condition,suspicious") -> Path:
@@ -73,8 +73,8 @@ def test_paced_run_delivers_everything_and_refuses_a_bad_speed(two_files: list[t
 
 
 def test_database_replay_streams_stored_ticks_in_time_order(sqlite_engine, two_files) -> None:  # type: ignore[no-untyped-def]
-    from theo.marketdata.files import read_market_file
-    from theo.storage.writer import write_ticks
+    from theo.data.files import read_market_file
+    from theo.persistence.writer import write_ticks
 
     for path, sym in two_files:
         cols = read_market_file(path, sym.upper()).ticks
@@ -93,8 +93,8 @@ def test_database_replay_streams_stored_ticks_in_time_order(sqlite_engine, two_f
 
 def test_database_replay_of_stored_bars_orders_them_by_end(sqlite_engine) -> None:  # type: ignore[no-untyped-def]
     from tests.unit.bars.helpers import et
-    from theo.domain.enums import SessionKind
-    from theo.storage.writer import write_bars
+    from theo.model.enums import SessionKind
+    from theo.persistence.writer import write_bars
 
     bars = [Bar(sym, "5m", et(2013, 10, 7, 9, 30 + 5 * i), et(2013, 10, 7, 9, 35 + 5 * i), 1.0, 2.0, 0.5, 1.5,
                 10.0, 3, SessionKind.REGULAR, "rec", frozenset({"no_regular_prints"}) if i else frozenset())
@@ -112,7 +112,7 @@ def test_database_replay_of_stored_bars_orders_them_by_end(sqlite_engine) -> Non
 
 def test_real_speed_times_k_waits_event_time_divided_by_k(two_files: list[tuple[Path, str]],
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    from theo.marketdata.feeds import pacing
+    from theo.data.feeds import pacing
 
     now = [1000.0]
     waits: list[float] = []

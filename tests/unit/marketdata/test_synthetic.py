@@ -6,12 +6,12 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from theo.bars.batch import aggregate_arrays
-from theo.calendar import get_calendar
-from theo.clock import SimulatedClock
-from theo.domain.market import Tick
-from theo.marketdata.config import SyntheticConfig, SyntheticInstrument
-from theo.marketdata.feeds.synthetic import SyntheticMarket
+from theo.adapters.sim.synthetic import SyntheticMarket
+from theo.core.calendar import get_calendar
+from theo.core.clock import SimulatedClock
+from theo.data.bars.batch import aggregate_arrays
+from theo.data.config import SyntheticConfig, SyntheticInstrument
+from theo.model.market import Tick
 
 CAL = get_calendar()
 WEEK = (datetime(2024, 3, 4, tzinfo=UTC), datetime(2024, 3, 9, tzinfo=UTC))
@@ -75,7 +75,7 @@ def test_intraday_seasonality_makes_the_open_busier_than_midday() -> None:
     assert first > 1.5 * noon
 
 
-CAL_ET = __import__("theo.calendar", fromlist=["ET"]).ET
+CAL_ET = __import__("theo.core.calendar", fromlist=["ET"]).ET
 
 
 def test_unsubscribed_symbols_are_not_delivered_and_the_market_only_moves_forward() -> None:

@@ -10,10 +10,10 @@ from decimal import Decimal
 
 import pytest
 
-from theo.domain.enums import Side
-from theo.execution.events import Charges, Execution
-from theo.reports.deals import COLUMNS, build_deals, render_deals
-from theo.trading.trades import ExitReason, Trade
+from theo.analysis.deals import COLUMNS, build_deals, render_deals
+from theo.model.enums import Side
+from theo.model.events import Charges, Execution
+from theo.model.trades import ExitReason, Trade
 
 D = Decimal
 T0 = datetime(2019, 2, 11, 15, 0, tzinfo=UTC)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from theo.reports.outputs import _exit_reason
-from theo.trading.trades import ExitReason
+from theo.analysis.outputs import _exit_reason
+from theo.model.trades import ExitReason
 
 
 @pytest.mark.parametrize(("purpose", "reason"), [

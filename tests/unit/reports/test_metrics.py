@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from tests.unit.engine.helpers import bars
-from theo.domain.enums import Side
-from theo.engine.records import OrderRecord, TradeRecord
-from theo.reports.metrics import EquityCurve, compute_metrics, equity_curve
+from theo.analysis.metrics import EquityCurve, compute_metrics, equity_curve
+from theo.model.enums import Side
+from theo.node.records import OrderRecord, TradeRecord
 
 DAY = 86_400_000_000
 T0 = 1_549_918_800_000_000  # 2019-02-11 21:00 UTC (16:00 New York)

@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from theo.calendar import get_calendar
-from theo.clock import SimulatedClock
 from theo.config.market import MarketConfig
-from theo.domain.enums import OrderType, Side
-from theo.execution.orders import OrderRequest
+from theo.core.calendar import get_calendar
+from theo.core.clock import SimulatedClock
+from theo.model.enums import OrderType, Side
+from theo.model.orders import OrderRequest
 from theo.risk.checks import PreTradeChecks
 from theo.risk.config import RiskConfig
 from theo.risk.margin import BrokerRiskValues

@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 
 from tests.unit.risk.fakes import FakePortfolio, make_checks, order
-from theo.domain.enums import Side
-from theo.errors import RiskDenied
+from theo.core.errors import RiskDenied
+from theo.model.enums import Side
 from theo.risk.config import AccountRisk, LimitOverrides, Limits, RiskConfig
 from theo.risk.margin import BrokerRiskValues
 
@@ -181,9 +181,9 @@ def test_reducing_accounts_for_other_working_exits() -> None:
 def test_denials_are_recorded_in_risk_decisions(sqlite_engine: object) -> None:
     from sqlalchemy import select
 
+    from theo.persistence.db import transaction
+    from theo.persistence.models.trades import RiskDecisionRow
     from theo.risk.decisions import DecisionLog
-    from theo.storage.db import transaction
-    from theo.storage.models.trades import RiskDecisionRow
 
     checks, _, _ = make_checks(pf=FakePortfolio(active=9))
     checks.decisions = DecisionLog(sqlite_engine)  # type: ignore[arg-type]

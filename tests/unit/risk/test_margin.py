@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from theo.domain.enums import Exchange, InstrumentKind
-from theo.domain.instruments import Instrument, equity
-from theo.errors import RiskDenied
+from theo.core.errors import RiskDenied
+from theo.model.enums import Exchange, InstrumentKind
+from theo.model.instruments import Instrument, equity
 from theo.risk.config import FuturesMargin, MarginSettings
 from theo.risk.margin import MarginModel
 

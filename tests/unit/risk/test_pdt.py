@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from theo.calendar import get_calendar
-from theo.domain.enums import Side
+from theo.core.calendar import get_calendar
+from theo.model.enums import Side
 from theo.risk.pdt import DayTradeCounter, DayTradeFill, day_trades_of_day
 
 D = Decimal

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from theo.domain.enums import Exchange, InstrumentKind, Side
-from theo.domain.instruments import Instrument, equity
-from theo.errors import RiskDenied
+from theo.core.errors import RiskDenied
+from theo.model.enums import Exchange, InstrumentKind, Side
+from theo.model.instruments import Instrument, equity
 from theo.risk.checks import size_from_risk
 from theo.risk.config import Limits
 from theo.risk.sizing import plan

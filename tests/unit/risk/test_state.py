@@ -10,13 +10,13 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, select
 
 from tests.unit.risk.fakes import NOW, FakePortfolio, make_checks, order
-from theo.bus.memory import InMemoryBus
-from theo.clock import SimulatedClock
-from theo.domain.enums import Side
-from theo.errors import RiskDenied
+from theo.core.bus.memory import InMemoryBus
+from theo.core.clock import SimulatedClock
+from theo.core.errors import RiskDenied
+from theo.model.enums import Side
+from theo.persistence.db import transaction
+from theo.persistence.models.core import AuditLogRow
 from theo.risk.state import State, StateChange, TradingState, current_state, write_state
-from theo.storage.db import transaction
-from theo.storage.models.core import AuditLogRow
 
 D = Decimal
 qty = st.integers(min_value=1, max_value=500)

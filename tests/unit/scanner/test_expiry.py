@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from theo.calendar import get_calendar
-from theo.scanner.expiry import expiry_for, option_expiration, third_friday
+from theo.core.calendar import get_calendar
+from theo.strategy.scanner.expiry import expiry_for, option_expiration, third_friday
 
 CAL = get_calendar("XNYS")
 

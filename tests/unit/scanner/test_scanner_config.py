@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from theo.config import TheoConfig, load_config
-from theo.errors import ConfigError
+from theo.core.errors import ConfigError
 
 STRATEGY = """
 [[strategies]]

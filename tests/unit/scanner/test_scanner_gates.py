@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from theo.domain.enums import Side
-from theo.domain.market import Bar
-from theo.errors import OrderValidationError
-from theo.scanner.config import ScanDefinition
-from theo.scanner.run import resample
-from theo.scanner.scanner import Scanner
+from theo.core.errors import OrderValidationError
+from theo.model.enums import Side
+from theo.model.market import Bar
 from theo.strategy.base import Signal
+from theo.strategy.scanner.config import ScanDefinition
+from theo.strategy.scanner.run import resample
+from theo.strategy.scanner.scanner import Scanner
 
 
 def ny(day: int, h: int, m: int, month: int = 2) -> datetime:

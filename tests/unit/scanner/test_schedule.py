@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from theo.scanner.schedule import CronError, parse_cron
+from theo.strategy.scanner.schedule import CronError, parse_cron
 
 
 def ny(h: int, m: int, day: int = 12) -> datetime:

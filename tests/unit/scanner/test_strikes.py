@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from theo.config.market import OptionCategorySplit
-from theo.domain.enums import OptionRight
-from theo.errors import OrderValidationError
-from theo.scanner.strikes import nearest_strike, select_strike, strike_above, strike_below, strike_interval
+from theo.core.errors import OrderValidationError
+from theo.model.enums import OptionRight
+from theo.strategy.scanner.strikes import nearest_strike, select_strike, strike_above, strike_below, strike_interval
 
 
 def test_standard_intervals() -> None:

@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import Engine, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from theo.domain.enums import Side, SignalStatus
-from theo.signals.store import SignalStore
-from theo.signals.validation import SignalRecord
-from theo.storage.models.signals import SignalRow, StrategyRow, UserRow
+from theo.model.enums import Side, SignalStatus
+from theo.persistence.models.signals import SignalRow, StrategyRow, UserRow
+from theo.persistence.signals import SignalStore
+from theo.strategy.scanner.records import SignalRecord
 
 TS = datetime(2019, 2, 12, 15, 0, tzinfo=UTC)
 
@@ -155,7 +155,7 @@ def test_migration_creates_the_default_user(sqlite_engine: Engine) -> None:
 
 def test_a_row_stored_by_another_writer_meanwhile_gives_a_readable_error(
         sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    from theo.errors import StorageError
+    from theo.core.errors import StorageError
 
     store = SignalStore(sqlite_engine)
     assert store.add(record()) is not None

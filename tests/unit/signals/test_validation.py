@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from theo.domain.enums import OrderType, Side
-from theo.errors import OrderValidationError
-from theo.signals.validation import SignalRecord, validate_record
+from theo.core.errors import OrderValidationError
+from theo.model.enums import OrderType, Side
+from theo.strategy.scanner.records import SignalRecord, validate_record
 
 TS = datetime(2019, 2, 12, 15, 0, tzinfo=UTC)
 

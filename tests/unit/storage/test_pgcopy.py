@@ -6,7 +6,7 @@ import struct
 
 import numpy as np
 
-from theo.storage.pgcopy import PG_EPOCH_US, SIGNATURE, TRAILER, tick_payload
+from theo.persistence.pgcopy import PG_EPOCH_US, SIGNATURE, TRAILER, tick_payload
 
 
 def _decode(data: bytes) -> list[tuple[object, ...]]:

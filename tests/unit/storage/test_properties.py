@@ -9,8 +9,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from theo.marketdata.files import read_market_file
-from theo.storage.writer import tick_seq
+from theo.data.files import read_market_file
+from theo.persistence.writer import tick_seq
 
 timestamps = st.lists(st.integers(min_value=0, max_value=20), min_size=0, max_size=60)
 

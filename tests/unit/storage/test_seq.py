@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from theo.storage.writer import tick_seq
+from theo.persistence.writer import tick_seq
 
 
 def test_seq_numbers_ticks_sharing_a_timestamp_in_input_order() -> None:

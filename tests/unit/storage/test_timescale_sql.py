@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from theo.storage.postgres import AGGREGATES, TimescaleOptions, aggregate_sql, timescale_statements
+from theo.persistence.postgres import AGGREGATES, TimescaleOptions, aggregate_sql, timescale_statements
 
 
 def test_ticks_become_a_hypertable_keeping_existing_rows() -> None:
@@ -39,7 +39,7 @@ def test_hourly_buckets_start_at_half_past_so_the_first_regular_bar_is_0930_et()
     from datetime import datetime, timedelta
     from zoneinfo import ZoneInfo
 
-    from theo.storage.postgres import BUCKET_ORIGIN
+    from theo.persistence.postgres import BUCKET_ORIGIN
 
     origin = datetime.fromisoformat(BUCKET_ORIGIN)
     et = origin.astimezone(ZoneInfo("America/New_York"))
@@ -76,8 +76,8 @@ def test_empty_condition_list_is_refused() -> None:
 
 
 def test_default_conditions_match_the_marketdata_default() -> None:
-    from theo.marketdata.config import ConditionsConfig
-    from theo.storage.postgres import DEFAULT_OHLC_CONDITIONS
+    from theo.data.config import ConditionsConfig
+    from theo.persistence.postgres import DEFAULT_OHLC_CONDITIONS
 
     assert tuple(ConditionsConfig().ohlc_conditions) == DEFAULT_OHLC_CONDITIONS
     assert TimescaleOptions().ohlc_conditions == DEFAULT_OHLC_CONDITIONS
@@ -87,7 +87,7 @@ def test_every_width_opens_a_bucket_at_0930_et_in_winter_and_summer() -> None:
     from datetime import datetime, timedelta
     from zoneinfo import ZoneInfo
 
-    from theo.storage.postgres import BUCKET_ORIGIN
+    from theo.persistence.postgres import BUCKET_ORIGIN
 
     origin = datetime.fromisoformat(BUCKET_ORIGIN)
     ny = ZoneInfo("America/New_York")
@@ -123,7 +123,7 @@ def test_compression_and_retention_use_the_configured_intervals() -> None:
 
 def test_database_config_feeds_the_migration_options() -> None:
     from theo.config.app import DatabaseConfig
-    from theo.storage.db import alembic_config, make_engine, timescale_options
+    from theo.persistence.db import alembic_config, make_engine, timescale_options
 
     opts = timescale_options(DatabaseConfig(timescale_compress_after_days=2, timescale_retention_days=90))
     assert opts == TimescaleOptions(compress_after_days=2, retention_days=90)

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from theo.config import load_config
-from theo.errors import ConfigError
-from theo.strategy.correlation_config import CorrelationStrategyConfig
+from theo.core.errors import ConfigError
+from theo.strategy.library.correlation_config import CorrelationStrategyConfig
 
 
 def _load(tmp_path: Path, body: str) -> object:

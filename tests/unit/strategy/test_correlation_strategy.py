@@ -8,11 +8,11 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from theo.domain.enums import Side
-from theo.domain.market import Bar
+from theo.model.enums import Side
+from theo.model.market import Bar
 from theo.strategy.base import Signal
-from theo.strategy.correlation import CorrelationStrategy, correlation_passes
-from theo.strategy.correlation_config import CorrelationStrategyConfig
+from theo.strategy.library.correlation import CorrelationStrategy, correlation_passes
+from theo.strategy.library.correlation_config import CorrelationStrategyConfig
 
 T0 = datetime(2019, 2, 12, 15, 0, tzinfo=UTC)  # 10:00 New York
 MIN = timedelta(minutes=1)

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from theo.domain.market import Bar
-from theo.strategy.correlation_config import QualitySettings
+from theo.model.market import Bar
+from theo.strategy.library.correlation_config import QualitySettings
 from theo.strategy.quality import QualityGate, timeframe_delta
 
 T0 = datetime(2019, 2, 12, 15, 0, tzinfo=UTC)  # 10:00 New York, a Tuesday session

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from theo.errors import RuleSyntaxError
+from theo.core.errors import RuleSyntaxError
 from theo.strategy.rules import Requirement, parse_rule, tokenize
 
 SYMBOLS = ["SPY", "QQQ", "VIX"]

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from tests.unit.execution.helpers import T0, Rig, make_rig
-from theo.domain.enums import Side
-from theo.domain.market import Bar, Tick
+from theo.model.enums import Side
+from theo.model.market import Bar, Tick
 from theo.risk.config import RiskConfig
 from theo.strategy.base import Signal
 from theo.trading.manager import TradeManager

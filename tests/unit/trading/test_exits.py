@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from theo.calendar import ET, get_calendar
-from theo.domain.enums import Side
+from theo.core.calendar import ET, get_calendar
+from theo.model.enums import Side
+from theo.model.trades import ExitReason, Trade
 from theo.risk.config import TradeRules
 from theo.trading import exits
-from theo.trading.trades import ExitReason, Trade
 
 D = Decimal
 CAL = get_calendar("XNYS")

@@ -10,12 +10,12 @@ import pytest
 
 from tests.unit.execution.helpers import T0
 from tests.unit.trading.rig import make_trading_rig, signal
-from theo.domain.enums import OrderStatus, Side
-from theo.errors import RiskDenied
+from theo.core.errors import RiskDenied
+from theo.model.enums import OrderStatus, Side
+from theo.model.trades import ExitReason, TradeStatus
 from theo.risk.config import RiskConfig
 from theo.risk.state import State
 from theo.trading.store import TradeStore
-from theo.trading.trades import ExitReason, TradeStatus
 
 D = Decimal
 
@@ -257,8 +257,8 @@ def test_pnl_views_agree(tmp_path: Path) -> None:
 def test_sweep_writes_the_daily_pnl(tmp_path: Path) -> None:
     from sqlalchemy import select
 
-    from theo.storage.db import transaction
-    from theo.storage.models.trades import PnlDailyRow
+    from theo.persistence.db import transaction
+    from theo.persistence.models.trades import PnlDailyRow
 
     r = make_trading_rig(tmp_path)
     r.tick(sec(0), 100.0)
@@ -274,8 +274,8 @@ def test_sweep_writes_the_daily_pnl(tmp_path: Path) -> None:
 
 
 def test_in_halted_only_cancels_reach_the_broker(tmp_path: Path) -> None:
-    from theo.domain.enums import OrderType
-    from theo.execution.orders import OrderRequest
+    from theo.model.enums import OrderType
+    from theo.model.orders import OrderRequest
 
     r = make_trading_rig(tmp_path)
     svc = r.rig.service

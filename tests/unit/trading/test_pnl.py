@@ -8,9 +8,9 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from theo.domain.enums import Side
-from theo.trading.pnl import FillLedger, PnL, by_day, by_strategy, trade_pnl
-from theo.trading.trades import Trade
+from theo.model.enums import Side
+from theo.model.ledger import FillLedger, PnL, by_day, by_strategy, trade_pnl
+from theo.model.trades import Trade
 
 D = Decimal
 EPS = D("1e-18")

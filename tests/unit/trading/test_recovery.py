@@ -8,11 +8,11 @@ from pathlib import Path
 
 from tests.unit.execution.helpers import T0, make_rig
 from tests.unit.trading.rig import TradingRig, signal
-from theo.domain.enums import OrderType, Side
-from theo.execution.orders import OrderRequest
+from theo.model.enums import OrderType, Side
+from theo.model.orders import OrderRequest
+from theo.model.trades import ExitReason, TradeStatus
 from theo.risk.config import RiskConfig
 from theo.trading.manager import TradeManager
-from theo.trading.trades import ExitReason, TradeStatus
 
 D = Decimal
 

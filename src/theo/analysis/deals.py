@@ -1,0 +1,166 @@
+"""The deals report (plan §7): one row per trade with every column the plan lists, charges included.
+
+Columns: strategy, ss_type, ss_signal_type, symbol, entry/exit quantity and price, P&L (gross), charges, net
+P&L, net P&L % (of the entry value), entry/exit date (ET), status (Running | Completed | Waiting) and the
+comment saying how the trade closed. When the fills are given, the charge columns of market-rules.md §7.5
+follow (commission ... other_fee, total_charges, charges_source, fee_schedule_version).
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+
+from theo.core.calendar import ET
+from theo.model.events import Charges, Execution
+from theo.model.money import ZERO
+from theo.model.trades import Trade, TradeStatus
+
+Format = Literal["csv", "json", "html"]
+CENT = Decimal("0.01")
+COLUMNS = ("trade_id", "strategy", "ss_type", "ss_signal_type", "symbol", "entry_qty", "exit_qty", "entry_price",
+           "exit_price", "pnl", "charges", "net_pnl", "net_pnl_pct", "entry_date", "exit_date", "status", "comment")
+CHARGE_COLUMNS = (*Charges.FIELDS, "total_charges", "charges_source", "fee_schedule_version")
+STATUS_WORDS = {TradeStatus.RUNNING: "Running", TradeStatus.CLOSED: "Completed", TradeStatus.WAITING: "Waiting"}
+
+
+@dataclass(frozen=True, slots=True)
+class Deal:
+    """One row of the deals report; money in Decimal USD."""
+
+    trade_id: int | None
+    strategy: str
+    ss_type: str
+    ss_signal_type: str
+    symbol: str
+    entry_qty: Decimal
+    exit_qty: Decimal
+    entry_price: Decimal | None
+    exit_price: Decimal | None
+    pnl: Decimal
+    charges: Decimal
+    net_pnl: Decimal
+    net_pnl_pct: Decimal | None
+    entry_date: datetime | None
+    exit_date: datetime | None
+    status: str
+    comment: str
+    charge_detail: Mapping[str, str] = field(default_factory=dict)
+
+
+def _charge_detail(fills: Sequence[Execution]) -> dict[str, str]:
+    totals = {f: ZERO for f in Charges.FIELDS}
+    sources, versions = set(), set()
+    for ex in fills:
+        for f in Charges.FIELDS:
+            totals[f] += getattr(ex.charges, f)
+        sources.add(ex.charges.source)
+        if ex.charges.schedule_version:
+            versions.add(ex.charges.schedule_version)
+    out = {f: _money(v) for f, v in totals.items()}
+    out["total_charges"] = _money(sum(totals.values(), ZERO))
+    out["charges_source"] = "/".join(sorted(sources))
+    out["fee_schedule_version"] = "/".join(sorted(versions))
+    return out
+
+
+def build_deals(trades: Iterable[Trade], marks: Mapping[str, Decimal] | None = None,
+                fills: Mapping[str, Sequence[Execution]] | None = None, *,
+                include_unfilled: bool = False) -> list[Deal]:
+    """Deals from trades (oldest entry first); open trades are marked at ``marks`` when given.
+
+    ``fills`` maps client order ids to their executions and adds the §7.5 charge columns.
+    """
+    marks = marks or {}
+    out = []
+    for t in sorted(trades, key=lambda t: (t.entry_ts or t.created_at or datetime.min.replace(tzinfo=ET),
+                                           t.id or 0)):
+        if t.entry_qty == 0 and not include_unfilled:
+            continue
+        gross = t.realised + t.unrealised(marks.get(t.symbol))
+        net = gross - t.charges
+        cost = (t.entry_price or ZERO) * t.entry_qty * t.multiplier
+        detail: dict[str, str] = {}
+        if fills is not None:
+            execs = [ex for cid in (t.entry_order_id, *t.exit_orders) for ex in fills.get(cid, ())]
+            detail = _charge_detail(execs)
+        out.append(Deal(trade_id=t.id, strategy=t.strategy, ss_type=t.ss_type,
+                        ss_signal_type="Long" if t.side.sign > 0 else "Short", symbol=t.symbol,
+                        entry_qty=t.entry_qty, exit_qty=t.exit_qty, entry_price=t.entry_price,
+                        exit_price=t.exit_price, pnl=gross, charges=t.charges, net_pnl=net,
+                        net_pnl_pct=net / cost * 100 if cost else None, entry_date=t.entry_ts, exit_date=t.exit_ts,
+                        status=STATUS_WORDS[t.status], comment=t.comment, charge_detail=detail))
+    return out
+
+
+def _money(v: Decimal) -> str:
+    return f"{v.quantize(CENT):f}"
+
+
+def _price(v: Decimal | None) -> str:
+    if v is None:
+        return ""
+    q = v.quantize(Decimal("0.0001")).normalize()
+    return f"{q.quantize(CENT):f}" if q == q.quantize(CENT) else f"{q:f}"
+
+
+def _qty(v: Decimal) -> str:
+    return f"{v.normalize():f}" if v else "0"
+
+
+def _date(v: datetime | None) -> str:
+    return "" if v is None else v.astimezone(ET).isoformat(timespec="seconds")
+
+
+def deal_row(d: Deal) -> dict[str, str]:
+    """The deal as strings, in column order (fixed formats: the same deals give the same bytes)."""
+    row = {"trade_id": "" if d.trade_id is None else str(d.trade_id), "strategy": d.strategy,
+           "ss_type": d.ss_type, "ss_signal_type": d.ss_signal_type, "symbol": d.symbol,
+           "entry_qty": _qty(d.entry_qty), "exit_qty": _qty(d.exit_qty), "entry_price": _price(d.entry_price),
+           "exit_price": _price(d.exit_price), "pnl": _money(d.pnl), "charges": _money(d.charges),
+           "net_pnl": _money(d.net_pnl),
+           "net_pnl_pct": "" if d.net_pnl_pct is None else _money(d.net_pnl_pct),
+           "entry_date": _date(d.entry_date), "exit_date": _date(d.exit_date), "status": d.status,
+           "comment": d.comment}
+    row.update(d.charge_detail)
+    return row
+
+
+def render_deals(deals: Sequence[Deal], fmt: Format = "csv") -> str:
+    """The deals as CSV, JSON (a list of objects) or a standalone HTML page."""
+    cols = list(COLUMNS) + (list(CHARGE_COLUMNS) if any(d.charge_detail for d in deals) else [])
+    rows = [deal_row(d) for d in deals]
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n", extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+        return buf.getvalue()
+    if fmt == "json":
+        return json.dumps([{c: r.get(c, "") for c in cols} for r in rows], indent=2) + "\n"
+    if fmt == "html":
+        return _html(cols, rows, deals)
+    raise ValueError(f"unknown format {fmt!r}; use csv, json or html")
+
+
+def _html(cols: list[str], rows: list[dict[str, str]], deals: Sequence[Deal]) -> str:
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
+    body = "\n".join("<tr>" + "".join(f"<td>{html.escape(r.get(c, ''))}</td>" for c in cols) + "</tr>"
+                     for r in rows)
+    net = sum((d.net_pnl for d in deals), ZERO)
+    charges = sum((d.charges for d in deals), ZERO)
+    gross = sum((d.pnl for d in deals), ZERO)
+    return ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Theo deals report</title>\n"
+            "<style>body{font-family:sans-serif;background:#111;color:#ddd}table{border-collapse:collapse}"
+            "td,th{border:1px solid #444;padding:2px 6px;text-align:right}th{background:#222}</style>"
+            "</head><body>\n<h1>Deals</h1>\n"
+            f"<p>{len(deals)} deals; P&amp;L {_money(gross)} USD, charges {_money(charges)} USD, "
+            f"net P&amp;L {_money(net)} USD</p>\n"
+            f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table>\n</body></html>\n")

@@ -1,5 +1,0 @@
-"""Bars: session-aligned timeframes, the streaming aggregator, batch (NumPy) and SQL aggregation."""
-
-from theo.bars.timeframes import Segment, Timeframe, parse_timeframe
-
-__all__ = ["Segment", "Timeframe", "parse_timeframe"]

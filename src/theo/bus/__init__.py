@@ -1,6 +1,0 @@
-"""Publish/subscribe bus: an interface and its in-process implementation."""
-
-from theo.bus.base import Handler, MessageBus, Subscription, topic_matches
-from theo.bus.memory import InMemoryBus
-
-__all__ = ["Handler", "InMemoryBus", "MessageBus", "Subscription", "topic_matches"]

@@ -1,5 +1,0 @@
-"""Exchange calendars: NYSE sessions with extended hours, and CME equity-futures sessions."""
-
-from theo.calendar.sessions import ET, MarketCalendar, SessionTimes, get_calendar
-
-__all__ = ["ET", "MarketCalendar", "SessionTimes", "get_calendar"]

@@ -1,0 +1,5 @@
+"""Exchange calendars: NYSE sessions with extended hours, and CME equity-futures sessions."""
+
+from theo.core.calendar.sessions import ET, MarketCalendar, SessionTimes, get_calendar
+
+__all__ = ["ET", "MarketCalendar", "SessionTimes", "get_calendar"]

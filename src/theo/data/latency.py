@@ -1,0 +1,84 @@
+"""Feed latency: exchange timestamp vs arrival time per feed and symbol over a rolling time window."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+import structlog
+
+from theo.core.clock import Clock
+from theo.persistence.types import to_micros
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class LatencyStats:
+    """Latency percentiles in milliseconds over the window (negative = exchange clock ahead of ours)."""
+
+    p50: float
+    p95: float
+    p99: float
+    max: float
+    count: int
+
+
+class LatencyMonitor:
+    """Record ``received - exchange_ts`` per (feed, symbol); :meth:`snapshot` gives rolling percentiles.
+
+    ``record`` is O(1) amortised (samples older than the window are evicted as new ones arrive), so it
+    can sit on the tick path. :meth:`start_logging` logs a snapshot every interval on the given clock.
+    """
+
+    def __init__(self, window: timedelta = timedelta(minutes=5), max_samples: int = 100_000) -> None:
+        self.window_us = int(window.total_seconds() * 1_000_000)
+        self.max_samples = max_samples
+        self._samples: dict[tuple[str, str], deque[tuple[int, float]]] = {}
+        self._timer: int | None = None
+
+    def record(self, feed: str, symbol: str, exchange_ts: datetime, received: datetime) -> None:
+        recv_us = to_micros(received)
+        buf = self._samples.get((feed, symbol))
+        if buf is None:
+            buf = self._samples[(feed, symbol)] = deque(maxlen=self.max_samples)
+        buf.append((recv_us, (recv_us - to_micros(exchange_ts)) / 1000.0))
+        cut = recv_us - self.window_us
+        while buf[0][0] < cut:
+            buf.popleft()
+
+    def snapshot(self, now: datetime | None = None) -> dict[tuple[str, str], LatencyStats]:
+        """Percentiles per (feed, symbol) over the window ending at ``now`` (default: the newest sample)."""
+        out: dict[tuple[str, str], LatencyStats] = {}
+        for key, buf in self._samples.items():
+            if not buf:
+                continue
+            cut = (to_micros(now) if now is not None else buf[-1][0]) - self.window_us
+            vals = np.array([v for t, v in buf if t >= cut], dtype=float)
+            if len(vals) == 0:
+                continue
+            p50, p95, p99 = np.percentile(vals, [50, 95, 99])
+            out[key] = LatencyStats(float(p50), float(p95), float(p99), float(vals.max()), len(vals))
+        return out
+
+    def log_snapshot(self, now: datetime | None = None) -> None:
+        for (feed, symbol), s in sorted(self.snapshot(now).items()):
+            log.info("feed latency", feed=feed, symbol=symbol, p50_ms=round(s.p50, 3), p95_ms=round(s.p95, 3),
+                     p99_ms=round(s.p99, 3), max_ms=round(s.max, 3), count=s.count)
+
+    def start_logging(self, clock: Clock, every: timedelta,
+                      sink: Callable[[datetime], None] | None = None) -> None:
+        """Log a snapshot every ``every`` on ``clock`` (``sink`` replaces the log call, for tests)."""
+        def tick(when: datetime) -> None:
+            (sink or self.log_snapshot)(when)
+            self._timer = clock.call_at(when + every, tick)
+
+        self._timer = clock.call_at(clock.now() + every, tick)
+
+    def stop_logging(self, clock: Clock) -> None:
+        if self._timer is not None:
+            clock.cancel(self._timer)
+            self._timer = None

@@ -1,0 +1,127 @@
+"""Recorder: batched writes of gated ticks, closed bars, quarantined ticks and feed events.
+
+Ticks are buffered and written in batches (``COPY`` on PostgreSQL through the storage writer). The writer
+numbers same-timestamp prints (``seq``) within one call, so a timestamp group split over two calls would
+collide on the primary key. Each batch therefore holds back the ticks of the last ``hold`` (the gate's
+out-of-order tolerance): a later tick, even out of order, can only join a group still in the buffer.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Engine, insert
+
+from theo.core.bus import MessageBus, Subscription
+from theo.data.files import TickColumns
+from theo.data.gate import FeedResumed, FeedStale
+from theo.data.rejection import Rejection
+from theo.model.market import Bar, Tick
+from theo.persistence.models.marketdata import FeedEventRow
+from theo.persistence.quarantine import write_quarantine
+from theo.persistence.types import to_micros
+from theo.persistence.writer import write_bars, write_ticks
+
+
+class Recorder:
+    """Persist the market-data stream; call :meth:`flush` at shutdown (and it flushes by size)."""
+
+    def __init__(self, engine: Engine, *, batch: int = 10_000, store_bars: bool = True,
+                 hold: timedelta = timedelta(seconds=2)) -> None:
+        self.engine = engine
+        self.hold = hold
+        self.batch = batch
+        self.store_bars = store_bars
+        self._ticks: dict[tuple[str, str], list[Tick]] = {}
+        self._limit: dict[tuple[str, str], int] = {}
+        self._bars: list[Bar] = []
+        self._quarantine: list[Rejection] = []
+        self._subs: list[Subscription] = []
+        self.written = {"ticks": 0, "bars": 0, "quarantine": 0, "feed_events": 0}
+
+    def attach(self, bus: MessageBus) -> None:
+        """Record every bar and feed event published on ``bus``."""
+        self._subs.append(bus.subscribe("bars.>", lambda _t, m: self.on_bar(m)))
+        self._subs.append(bus.subscribe("feed.*", lambda t, m: self.on_feed_event(t, m)))
+
+    def detach(self, bus: MessageBus) -> None:
+        for sub in self._subs:
+            bus.unsubscribe(sub)
+        self._subs.clear()
+
+    def on_tick(self, tick: Tick) -> None:
+        buf = self._ticks.setdefault((tick.symbol, tick.source), [])
+        buf.append(tick)
+        key = (tick.symbol, tick.source)
+        if len(buf) >= self._limit.get(key, self.batch):
+            self._write_ticks(tick.symbol, tick.source, final=False)
+            self._limit[key] = len(self._ticks[key]) + self.batch  # what was held back waits one more batch
+
+    def on_bar(self, bar: Bar) -> None:
+        if not self.store_bars:
+            return
+        self._bars.append(bar)
+        if len(self._bars) >= 1000:
+            self._write_bars()
+
+    def on_quarantine(self, rejection: Rejection) -> None:
+        self._quarantine.append(rejection)
+        if len(self._quarantine) >= 1000:
+            self._write_quarantine()
+
+    def on_feed_event(self, topic: str, event: Any) -> None:
+        if not isinstance(event, FeedStale | FeedResumed):
+            return
+        kind = "stale" if isinstance(event, FeedStale) else "resumed"
+        with self.engine.begin() as conn:
+            conn.execute(insert(FeedEventRow), [{"ts": event.at, "kind": kind, "symbol": event.symbol,
+                                                 "source": event.source, "since": event.since,
+                                                 "detail": topic}])
+        self.written["feed_events"] += 1
+
+    def flush(self) -> None:
+        """Write everything buffered."""
+        for symbol, source in list(self._ticks):
+            self._write_ticks(symbol, source, final=True)
+        self._write_bars()
+        self._write_quarantine()
+
+    def _write_ticks(self, symbol: str, source: str, *, final: bool) -> None:
+        buf = self._ticks.get((symbol, source), [])
+        if not final:
+            buf.sort(key=lambda t: t.ts)  # stable: arrival order kept within a timestamp
+            keep_from = buf[-1].ts - self.hold
+            cut = len(buf)
+            while cut > 0 and buf[cut - 1].ts >= keep_from:
+                cut -= 1
+            out, self._ticks[(symbol, source)] = buf[:cut], buf[cut:]
+        else:
+            out, self._ticks[(symbol, source)] = buf, []
+        if not out:
+            return
+        cols = TickColumns(symbol, np.array([to_micros(t.ts) for t in out], dtype=np.int64),
+                           np.array([t.price for t in out], dtype=float), np.array([t.size for t in out], dtype=float),
+                           np.array([t.exchange for t in out], dtype=object),
+                           np.array([t.condition for t in out], dtype=object), np.zeros(len(out), dtype=bool),
+                           np.zeros(len(out), dtype=np.int64))
+        self.written["ticks"] += write_ticks(self.engine, cols, source).inserted
+
+    def _write_bars(self) -> None:
+        if not self._bars:
+            return
+        by_source: dict[str, list[Bar]] = {}
+        for b in self._bars:
+            by_source.setdefault(b.source, []).append(b)
+        self._bars = []
+        for source, bars in by_source.items():
+            self.written["bars"] += write_bars(self.engine, bars, source).inserted
+
+    def _write_quarantine(self) -> None:
+        if not self._quarantine:
+            return
+        items = [r.to_quarantine_item() for r in self._quarantine]
+        self._quarantine = []
+        self.written["quarantine"] += write_quarantine(self.engine, items)
+

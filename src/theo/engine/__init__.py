@@ -1,1 +1,0 @@
-"""The engine: mode, feed and broker selection."""

@@ -1,0 +1,148 @@
+"""Market data of a backtest: files (through the validating reader) or the database, cut to a date range."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import Engine, select
+
+from theo.config import TheoConfig
+from theo.core.calendar import ET
+from theo.core.errors import DataError
+from theo.model.series import BarSeries, from_us, to_us
+from theo.node.config import DataFile
+
+_SYMBOL = re.compile(r"^([A-Za-z][A-Za-z0-9.]*)_")
+
+
+@dataclass
+class MarketData:
+    """Execution series per symbol (bars, or ticks as zero-length bars), in the order the files were given."""
+
+    series: dict[str, BarSeries]
+    kind: str  # "bars" | "ticks"
+    rejected: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def symbols(self) -> list[str]:
+        return list(self.series)
+
+    @property
+    def items(self) -> int:
+        return sum(len(s) for s in self.series.values())
+
+
+def symbol_of(path: Path) -> str:
+    """The symbol a file name starts with (``SPY_1min_...csv.gz`` gives ``SPY``)."""
+    m = _SYMBOL.match(path.name)
+    if m is None:
+        raise DataError(f"{path}: cannot tell the symbol from the file name; pass it as SYMBOL=PATH")
+    return m.group(1).upper()
+
+
+def parse_data_arg(arg: str) -> DataFile:
+    """``PATH`` or ``SYMBOL=PATH`` from the command line."""
+    if "=" in arg and not Path(arg).exists():
+        symbol, path = arg.split("=", 1)
+        return DataFile(path=Path(path), symbol=symbol.strip().upper())
+    return DataFile(path=Path(arg))
+
+
+def _window(start: date | None, end: date | None) -> tuple[int, int]:
+    lo = to_us(datetime.combine(start, time(0), tzinfo=ET)) if start else np.iinfo(np.int64).min
+    hi = np.iinfo(np.int64).max
+    if end:
+        nxt = date.fromordinal(end.toordinal() + 1)
+        hi = to_us(datetime.combine(nxt, time(0), tzinfo=ET))
+    return int(lo), int(hi)
+
+
+def load_files(files: Sequence[DataFile], start: date | None = None, end: date | None = None,
+               config: TheoConfig | None = None) -> MarketData:
+    """Read every file (ticks or bars, never mixed), keep items whose New York date is in [start, end].
+
+    Trade ticks also pass the quality gate of ``config`` (the rules ``theo run`` applies tick by tick).
+    """
+    from theo.data.files import read_market_file
+
+    if not files:
+        raise DataError("no market data: give --data FILE (or [engine.backtest] data in the config)")
+    lo, hi = _window(start, end)
+    series: dict[str, BarSeries] = {}
+    kinds: set[str] = set()
+    rejected = 0
+    notes: list[str] = []
+    for f in files:
+        symbol = f.symbol or symbol_of(f.path)
+        if symbol in series:
+            raise DataError(f"{f.path}: symbol {symbol} is given twice; one file per symbol")
+        result = read_market_file(f.path, symbol)
+        rejected += len(result.rejections)
+        if result.rejections:
+            notes.append(f"{f.path.name}: {len(result.rejections)} rows rejected by the reader "
+                         f"(first: line {result.rejections[0].line}, {result.rejections[0].reason})")
+        if result.ticks is not None:
+            t = result.ticks
+            keep = ~t.suspicious & (t.ts_us >= lo) & (t.ts_us < hi)
+            dropped = int(t.suspicious.sum())
+            if dropped:
+                rejected += dropped
+                notes.append(f"{f.path.name}: {dropped} ticks flagged suspicious by the provider were skipped")
+            s = BarSeries.from_ticks(symbol, t.ts_us[keep].astype(np.int64), t.price[keep].astype(np.float64),
+                                     t.size[keep].astype(np.float64))
+            if config is not None and len(s):
+                from theo.node.gate import EngineGate
+
+                s, reasons = EngineGate(config, from_us(int(s.start_us[0]))).filter_series(s)
+                if reasons:
+                    rejected += sum(reasons.values())
+                    notes.append(f"{f.path.name}: the quality gate rejected {reasons}")
+            kinds.add("ticks")
+        elif result.bars is not None:
+            b = result.bars
+            end_us = b.end_us()
+            keep = (b.start_us >= lo) & (b.start_us < hi)
+            s = BarSeries(symbol, b.timeframe, b.start_us[keep].astype(np.int64), end_us[keep].astype(np.int64),
+                          b.open[keep].astype(np.float64), b.high[keep].astype(np.float64),
+                          b.low[keep].astype(np.float64), b.close[keep].astype(np.float64),
+                          b.volume[keep].astype(np.float64))
+            kinds.add("bars")
+        else:
+            raise DataError(f"{f.path}: holds quotes; a backtest needs trade ticks or bars")
+        if len(s) == 0:
+            raise DataError(f"{f.path}: no rows between {start or 'the start'} and {end or 'the end'}; "
+                            f"check --from/--to")
+        series[symbol] = s
+    if len(kinds) > 1:
+        raise DataError("the files mix ticks and bars; backtest one kind at a time")
+    return MarketData(series, kinds.pop(), rejected, notes)
+
+
+def load_database(engine: Engine, symbols: Sequence[str], timeframe: str, start: date | None = None,
+                  end: date | None = None) -> MarketData:
+    """Bars of ``symbols`` in ``timeframe`` from the ``bars`` table."""
+    from theo.persistence.models.core import BarRow
+
+    lo, hi = _window(start, end)
+    series: dict[str, BarSeries] = {}
+    with engine.connect() as conn:
+        for symbol in symbols:
+            rows = conn.execute(select(BarRow).where(BarRow.symbol == symbol, BarRow.timeframe == timeframe)
+                                .order_by(BarRow.start)).all()
+            picked = [r for r in rows if lo <= to_us(r.start) < hi]
+            if not picked:
+                raise DataError(f"database: no {timeframe} bars of {symbol} in the range; import data first "
+                                f"(theo data import) or check --from/--to")
+            series[symbol] = BarSeries(
+                symbol, timeframe, np.array([to_us(r.start) for r in picked], dtype=np.int64),
+                np.array([to_us(r.end) for r in picked], dtype=np.int64),
+                np.array([float(r.open) for r in picked]), np.array([float(r.high) for r in picked]),
+                np.array([float(r.low) for r in picked]), np.array([float(r.close) for r in picked]),
+                np.array([float(r.volume) for r in picked]))
+    return MarketData(series, "bars")

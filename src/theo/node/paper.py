@@ -1,0 +1,272 @@
+"""``theo run``: the engine in paper mode on the synthetic market or a file replay, paced by the wall clock.
+
+Orders go through the engine's desk (:mod:`theo.node.desk`): the trade manager with its pre-trade checks,
+the order service journaling into the configured database, and the simulated broker with its state file; so
+``theo orders``, ``theo positions``, ``theo report deals`` and ``theo risk`` show the run, and ``theo risk
+halt`` / ``kill`` reach it through the trade manager's sweep.
+
+Restart and recovery are one path. The feed is deterministic (seeded synthetic market, or files), so on
+start the engine replays it at full speed up to where the previous run got (its checkpoint, or the paper
+account's last market time when that is later), feeding the strategies only: their bars and indicators are
+rebuilt, no signal is routed again. Then the desk reconciles the journal with the broker's state and the trade
+manager rebuilds its open trades from the journal, and the run continues in (scaled) real time. A signal seen
+again after the checkpoint finds the entry order it already sent (order ids follow from the signal), so
+nothing is sent twice; journal rows are upserted by key, so nothing is written twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import signal
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Engine as DbEngine
+
+from theo.config import TheoConfig
+from theo.core.clock import SimulatedClock
+from theo.core.errors import ConfigError
+from theo.core.logging import get_logger
+from theo.model.market import Bar, Tick
+from theo.model.series import from_us, to_us
+from theo.node.config import DataFile
+from theo.node.gate import EngineGate
+from theo.node.kernel import Engine, Mode, build_engine
+from theo.node.records import Journal
+from theo.node.runs import RunStore, wall_now
+from theo.node.stream import StreamDriver
+
+log = get_logger("theo.node.paper")
+Item = tuple[str, int, float, float, float, float, float]
+IDLE_GAP_US = 15 * 60 * 1_000_000  # a quiet stretch longer than this is skipped, not waited for
+
+
+def config_digest(config: TheoConfig) -> str:
+    """Fingerprint of what decides the run's events (strategies, engine, market data, market)."""
+    parts = [config.model_dump_json(include={"strategies", "engine", "marketdata", "market"})]
+    return hashlib.sha256("".join(parts).encode()).hexdigest()
+
+
+def synthetic_items(config: TheoConfig, gate: EngineGate) -> Iterator[Item]:
+    """Ticks of the seeded synthetic market from ``engine.synthetic_start`` on, through the quality gate."""
+    from theo.adapters.sim.synthetic import SyntheticMarket
+
+    market = SyntheticMarket(config.marketdata.synthetic, SimulatedClock(config.engine.synthetic_start))
+    market.connect()
+    for ev in market.events():
+        if isinstance(ev, Tick) and gate.check(ev) is not None:
+            yield (ev.symbol, to_us(ev.ts), ev.price, ev.price, ev.price, ev.price, ev.size)
+
+
+def replay_items(files: list[DataFile], gate: EngineGate,
+                 on_timeframe: Callable[[str, str], None] | None = None) -> Iterator[Item]:
+    """Ticks or bars of files in time order through the replay feed (suspicious prints are skipped) and,
+    for ticks, the quality gate. ``on_timeframe(symbol, timeframe)`` learns each bar file's timeframe."""
+    from theo.adapters.sim.replay import ReplayFeed
+    from theo.node.data import symbol_of
+
+    feed = ReplayFeed([(f.path, f.symbol or symbol_of(f.path)) for f in files])
+    known: set[str] = set()
+    for ev in feed.events():
+        if isinstance(ev, Tick):
+            if gate.check(ev) is not None:
+                yield (ev.symbol, to_us(ev.ts), ev.price, ev.price, ev.price, ev.price, ev.size)
+        elif isinstance(ev, Bar):
+            if on_timeframe is not None and ev.symbol not in known:
+                known.add(ev.symbol)
+                on_timeframe(ev.symbol, ev.timeframe)
+            yield (ev.symbol, to_us(ev.start), ev.open, ev.high, ev.low, ev.close, ev.volume)
+
+
+@dataclass
+class RunState:
+    """What the status display shows."""
+
+    run_id: int = 0
+    sim_now: datetime | None = None
+    items: int = 0
+    last_price: dict[str, float] = field(default_factory=dict)
+    resumed_to: datetime | None = None
+    finished: bool = False
+
+
+class PaperRun:
+    """One ``theo run``: engine + driver + persistence + pacing."""
+
+    def __init__(self, config: TheoConfig, db: DbEngine, replay: list[DataFile] | None = None,
+                 speed: float | None = None, duration: float | None = None) -> None:
+        self.config = config
+        self.replay = replay if replay is not None else list(config.engine.replay)
+        self.feed_name = "replay" if self.replay or config.marketdata.feed == "replay" else "synthetic"
+        self.speed = speed
+        self.duration = duration
+        self.store = RunStore(db)
+        self.journal = Journal(listener=self.store.on_record)
+        # Simulated time: the synthetic market starts at engine.synthetic_start; a replay moves the clock
+        # forward from the epoch to its first item.
+        start = config.engine.synthetic_start if self.feed_name == "synthetic" else from_us(0)
+        self.engine: Engine = build_engine(config, Mode.PAPER, journal=self.journal, db=db, start=start)
+        if self.feed_name == "synthetic":
+            offered = [i.symbol.upper() for i in config.marketdata.synthetic.instruments]
+            missing = [s for s in self.engine.symbols if s not in offered]
+            if missing:
+                raise ConfigError(f"the strategies trade {', '.join(missing)} but the synthetic market has only "
+                                  f"{', '.join(offered)}; add them to [[marketdata.synthetic.instruments]] or "
+                                  f"use --replay FILES")
+        self.driver = StreamDriver(self.engine)
+        self.state = RunState()
+        self.stop = asyncio.Event()
+        self.gate = EngineGate(config, from_us(0))  # the gate clock follows the ticks (no skew rule)
+
+    # --------------------------------------------------------------------------------------- snapshots
+    def counters(self) -> dict[str, Any]:
+        j = self.journal
+        closed = [t for t in j.trades if t.closed]
+        realized = sum((t.gross_pnl() - t.charges for t in closed), Decimal(0))
+        return {"items": self.state.items, "signals": len(j.signals), "orders": len(j.orders),
+                "trades": len(j.trades), "open_trades": len(j.trades) - len(closed), "realized_pnl": str(realized),
+                "rejected_ticks": sum(self.gate.rejected.values()),
+                "sim_now": self.state.sim_now.isoformat() if self.state.sim_now else None,
+                "last_price": {k: v for k, v in sorted(self.state.last_price.items())}}
+
+    def checkpoint(self) -> dict[str, Any]:
+        base = {"sim_now_us": to_us(self.state.sim_now) if self.state.sim_now else None, "feed": self.feed_name}
+        if self.engine.desk is not None:
+            return {**base, **self.engine.desk.checkpoint()}
+        positions = []
+        working = []
+        for (strategy, symbol), book in sorted(self.engine.books.items()):
+            if book.position is not None:
+                p = book.position
+                positions.append({"id": p.id, "strategy": strategy, "symbol": symbol, "side": p.side.value,
+                                  "quantity": str(p.quantity), "entry_price": str(p.entry_price)})
+            working += [{"id": o.id, "symbol": symbol, "side": o.side.value, "purpose": o.purpose}
+                        for o in book.pending]
+        return {**base, "positions": positions, "working_orders": working}
+
+    def flush(self, status: str = "running", stopped: datetime | None = None) -> None:
+        self.store.flush(wall_now(), self.counters(), self.checkpoint(), status, stopped)
+
+    # ------------------------------------------------------------------------------------------- loop
+    def _items(self) -> Iterator[Item]:
+        if self.feed_name == "replay":
+            return replay_items(self.replay, self.gate, self.driver.set_source)
+        return synthetic_items(self.config, self.gate)
+
+    def _feed(self, item: Item) -> None:
+        self.driver.on_item(*item)
+        self.state.items += 1
+        self.state.last_price[item[0]] = item[5]
+        self.state.sim_now = from_us(item[1])
+
+    async def run(self, on_status: Callable[[PaperRun], None] | None = None) -> str:
+        """Run until stopped, the duration ends or the data ends; return the final status."""
+        cfg = self.config.engine
+        resume = self.store.start(Mode.PAPER.value, self.feed_name, config_digest(self.config), wall_now(),
+                                  stale_after=max(3 * cfg.heartbeat_seconds, 15.0))
+        self.state.run_id = self.store.run_id
+        resume_us = resume.get("sim_now_us")
+        desk = self.engine.desk
+        if desk is not None:
+            account = desk.account_time()
+            if account is not None and (resume_us is None or to_us(account) > resume_us):
+                log.info("run.account_ahead", account_time=account.isoformat())
+                resume_us = to_us(account)  # the paper account has traded up to here: continue after it
+        log.info("run.started", run=self.store.run_id, feed=self.feed_name, resume_to=resume_us and
+                 from_us(resume_us).isoformat(), speed=self.speed)
+        items = self._items()
+        t_start = time.monotonic()
+        status = "stopped"
+        pending: Item | None = None
+        for item in items:  # catch up to the checkpoint at full speed
+            if resume_us is None or item[1] > resume_us:
+                pending = item
+                break
+            self._feed(item)
+        if resume_us is not None:
+            self.state.resumed_to = from_us(resume_us)
+        if desk is not None:
+            if pending is not None:
+                desk.advance(from_us(pending[1]))
+            desk.start()  # reconcile with the broker, rebuild open trades from the journal
+        if resume:
+            self._verify(resume)
+        self.flush()
+        wall0, sim0 = time.monotonic(), (pending[1] if pending else 0)
+        last_beat = last_status = last_sweep = time.monotonic()
+        sweep_every = self.config.risk.trade.sweep_seconds
+        try:
+            while pending is not None and not self.stop.is_set():
+                if self.speed is not None:
+                    delay = wall0 + (pending[1] - sim0) / 1e6 / self.speed - time.monotonic()
+                    if delay > 0:
+                        try:
+                            await asyncio.wait_for(self.stop.wait(), timeout=min(delay, cfg.status_interval))
+                            break
+                        except TimeoutError:
+                            pass
+                        if time.monotonic() < wall0 + (pending[1] - sim0) / 1e6 / self.speed:
+                            last_status = self._tick_status(on_status, last_status)
+                            if self._expired(t_start):
+                                break
+                            continue
+                self._feed(pending)
+                last_ts = pending[1]
+                pending = next(items, None)
+                if pending is not None and pending[1] - last_ts > IDLE_GAP_US:
+                    # Market closed (overnight, weekend): do not sit idle in wall time until it reopens.
+                    log.info("run.skip_closed_market", to=from_us(pending[1]).isoformat())
+                    wall0, sim0 = time.monotonic(), pending[1]
+                now = time.monotonic()
+                if now - last_beat >= cfg.heartbeat_seconds:
+                    self.flush()
+                    last_beat = now
+                if desk is not None and now - last_sweep >= sweep_every:
+                    desk.sweep(self.engine.clock.now())  # `theo risk halt|kill`, breakers, the lock
+                    last_sweep = now
+                last_status = self._tick_status(on_status, last_status)
+                if self._expired(t_start):
+                    break
+                if self.speed is None and self.state.items % 5000 == 0:
+                    await asyncio.sleep(0)  # let signal handlers run during an unlimited replay
+            if pending is None:
+                self.driver.finish()
+                self.state.finished = True
+                status = "completed"
+        finally:
+            self.flush(status, wall_now())
+            if desk is not None:
+                desk.stop()
+            log.info("run.stopped", run=self.store.run_id, status=status, **{
+                k: v for k, v in self.counters().items() if k != "last_price"})
+        if on_status is not None:
+            on_status(self)
+        return status
+
+    def _expired(self, t_start: float) -> bool:
+        return self.duration is not None and time.monotonic() - t_start >= self.duration
+
+    def _tick_status(self, on_status: Callable[[PaperRun], None] | None, last: float) -> float:
+        now = time.monotonic()
+        if on_status is not None and now - last >= self.config.engine.status_interval:
+            on_status(self)
+            return now
+        return last
+
+    def _verify(self, resume: dict[str, Any]) -> None:
+        mine = {p["id"] for p in self.checkpoint()["positions"]}
+        theirs = {p["id"] for p in resume.get("positions", [])}
+        if mine == theirs:
+            log.info("run.resumed", positions=len(mine), working=len(resume.get("working_orders", [])))
+        else:
+            log.warning("run.resume_mismatch", rebuilt=sorted(mine), checkpoint=sorted(theirs))
+
+    def install_signal_handlers(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self.stop.set)

@@ -1,0 +1,1 @@
+"""Persistence: database engines, models, migrations, repositories (where SQL lives), the cold archive."""

@@ -1,0 +1,133 @@
+"""Engines, sessions and migrations for SQLite (the embedded default) and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from theo.core.errors import StorageError
+from theo.persistence.postgres import DEFAULT_OHLC_CONDITIONS, TimescaleOptions
+
+if TYPE_CHECKING:
+    from theo.config.app import DatabaseConfig
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+
+def mask_url(url: str) -> str:
+    """The URL with any password replaced by ``***`` (safe to log and print)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "<unparsable database URL>"
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    # WAL lets readers (theo status, the API) see the store while the engine writes.
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.close()
+
+
+def make_engine(url: str, *, echo: bool = False, pool_size: int = 5) -> Engine:
+    """Create an engine; for SQLite the parent folder is created and WAL mode switched on."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, echo=echo)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if parsed.drivername in ("postgresql", "postgres"):
+        url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    return create_engine(url, echo=echo, pool_size=pool_size, pool_pre_ping=True)
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Session]:
+    """A session in one transaction: committed on success, rolled back on error."""
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        yield session
+
+
+def alembic_config(engine: Engine, timescale: TimescaleOptions | None = None) -> Any:
+    """Alembic config bound to ``engine``; ``timescale`` carries the TimescaleDB policy intervals."""
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.attributes["engine"] = engine
+    if timescale is not None:
+        cfg.attributes["timescale"] = timescale
+    return cfg
+
+
+def timescale_options(database: DatabaseConfig, ohlc_conditions: Sequence[str] | None = None) -> TimescaleOptions:
+    """TimescaleDB policy intervals from ``[database]``; OHLC sale conditions from ``[marketdata.conditions]``."""
+    conditions = tuple(ohlc_conditions) if ohlc_conditions is not None else DEFAULT_OHLC_CONDITIONS
+    return TimescaleOptions(compress_after_days=database.timescale_compress_after_days,
+                            retention_days=database.timescale_retention_days, ohlc_conditions=conditions)
+
+
+def upgrade(engine: Engine, revision: str = "head", *, database: DatabaseConfig | None = None,
+            ohlc_conditions: Sequence[str] | None = None) -> None:
+    """Apply migrations up to ``revision``; raise :class:`StorageError` when the store is unreachable.
+
+    ``database`` supplies the TimescaleDB compression and retention intervals and ``ohlc_conditions`` the
+    continuous aggregates' condition filter (defaults otherwise).
+    """
+    from alembic import command
+
+    try:
+        ts = timescale_options(database, ohlc_conditions) if database is not None else None
+        command.upgrade(alembic_config(engine, ts), revision)
+    except OperationalError as exc:
+        raise StorageError(f"cannot migrate {mask_url(str(engine.url))}: {exc.orig}") from None
+
+
+def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    from theo.persistence.db import alembic_config as _cfg
+
+    script = ScriptDirectory.from_config(_cfg(create_engine("sqlite://")))
+    head = script.get_current_head()
+    assert head is not None
+    return head
+
+
+def table_names(engine: Engine) -> set[str]:
+    return set(inspect(engine).get_table_names())
+
+
+def has_timescaledb(engine: Engine) -> bool:
+    """True on PostgreSQL when the ``timescaledb`` extension is available to this database."""
+    if engine.dialect.name != "postgresql":
+        return False
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        return bool(
+            conn.execute(text("SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'")).first()
+        )

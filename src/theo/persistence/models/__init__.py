@@ -1,0 +1,29 @@
+"""All tables of Theo's schema; importing this package registers every model on ``Base.metadata``."""
+
+from theo.persistence.models import engine, futures, indicators, marketdata, orders, signals, trades
+from theo.persistence.models.base import Base
+from theo.persistence.models.core import (
+    AuditLogRow,
+    BarRow,
+    InstrumentRow,
+    QuarantineRow,
+    SettingRow,
+    TickRow,
+)
+
+__all__ = [
+    "AuditLogRow",
+    "BarRow",
+    "Base",
+    "InstrumentRow",
+    "QuarantineRow",
+    "SettingRow",
+    "TickRow",
+    "engine",
+    "futures",
+    "indicators",
+    "marketdata",
+    "orders",
+    "signals",
+    "trades",
+]

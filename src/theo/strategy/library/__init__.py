@@ -1,0 +1,1 @@
+"""The strategies that ship with Theo: correlation, Donchian breakout, z-score reversion."""

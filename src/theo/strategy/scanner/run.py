@@ -1,0 +1,215 @@
+"""Run strategies and scanners over historical bars, bar by bar, as the live engine would.
+
+Bars of every subscription are merged in time order (by bar end; a longer timeframe first at equal ends,
+then by symbol) and handed to each strategy; each signal goes through the scanners bound to its strategy
+(or, with none bound, is taken as a one-share virtual signal). Bars before ``start`` warm the indicators
+up but their signals are not kept; bars after ``end`` are not read. The same data and configuration give
+the same records, in the same order, every time.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from theo.config.schema import TheoConfig
+from theo.core.calendar import ET, get_calendar
+from theo.core.errors import ConfigError, DataError, OrderValidationError
+from theo.model.market import Bar
+from theo.persistence.signals import SignalStore
+from theo.strategy.base import Signal, Strategy
+from theo.strategy.library.correlation import CorrelationStrategy
+from theo.strategy.library.correlation_config import CorrelationStrategyConfig
+from theo.strategy.quality import timeframe_delta
+from theo.strategy.scanner.records import SignalRecord, validate_record
+from theo.strategy.scanner.scanner import Scanner, default_record
+
+REGULAR_OPEN_MINUTE = 9 * 60 + 30
+
+
+@dataclass
+class ScanResult:
+    """What a run produced: accepted records in order, and every signal that was not kept, with why."""
+
+    records: list[SignalRecord] = field(default_factory=list)
+    duplicates: int = 0
+    rejected: list[tuple[Signal, str]] = field(default_factory=list)
+    refused: dict[str, Counter[str]] = field(default_factory=dict)
+    warmup_signals: int = 0
+    bars: int = 0
+    stored: int = 0
+    file_rejections: dict[str, int] = field(default_factory=dict)
+    unused: list[str] = field(default_factory=list)  # data symbols no enabled strategy subscribes to
+
+
+def resample(bars: Sequence[Bar], timeframe: str) -> list[Bar]:
+    """Aggregate intraday bars into ``timeframe`` bars aligned on the 09:30 New York open.
+
+    A bucket spans ``[09:30 + k·tf, 09:30 + (k+1)·tf)`` of its New York day; its end is the bucket end,
+    so a bucket is only complete once its last source bar closed (no look-ahead).
+    """
+    step = timeframe_delta(timeframe)
+    minutes = int(step.total_seconds() // 60)
+    if minutes < 1 or step.days:
+        raise ConfigError(f"cannot resample intraday bars to {timeframe!r}; use a daily file for daily bars")
+    out: list[Bar] = []
+    cur: list[Bar] = []
+    cur_key: tuple[Any, int] | None = None
+    for bar in bars:
+        local = bar.start.astimezone(ET)
+        m = local.hour * 60 + local.minute
+        k = (m - REGULAR_OPEN_MINUTE) // minutes
+        key = (local.date(), k)
+        if cur and key != cur_key:
+            out.append(_merge(cur, timeframe, cur_key, minutes))
+            cur = []
+        cur.append(bar)
+        cur_key = key
+    if cur:
+        out.append(_merge(cur, timeframe, cur_key, minutes))
+    return out
+
+
+def _merge(bars: list[Bar], timeframe: str, key: tuple[Any, int] | None, minutes: int) -> Bar:
+    assert key is not None
+    day, k = key
+    midnight = datetime.combine(day, datetime.min.time(), tzinfo=ET)
+    start_local = midnight + timedelta(minutes=REGULAR_OPEN_MINUTE + k * minutes)
+    start = start_local.astimezone(bars[0].start.tzinfo)
+    first = bars[0]
+    return Bar(first.symbol, timeframe, start, start + timedelta(minutes=minutes), first.open,
+               max(b.high for b in bars), min(b.low for b in bars), bars[-1].close, sum(b.volume for b in bars),
+               sum(b.tick_count for b in bars), first.session, first.source)
+
+
+def load_bars(data: Mapping[str, Path], needs: set[tuple[str, str]]) -> tuple[dict[tuple[str, str], list[Bar]],
+                                                                              dict[str, int]]:
+    """Read each symbol's file once and build the ``(symbol, timeframe)`` series ``needs`` asks for."""
+    from theo.data.files import read_market_file
+
+    series: dict[tuple[str, str], list[Bar]] = {}
+    rejections: dict[str, int] = {}
+    base: dict[str, list[Bar]] = {}
+    for symbol, tf in sorted(needs):
+        if symbol not in data:
+            raise ConfigError(f"no data for symbol {symbol!r}; pass --data {symbol}=PATH")
+        if symbol not in base:
+            result = read_market_file(data[symbol], symbol)
+            if result.bars is None:
+                raise DataError(f"{data[symbol]}: holds {result.kind}, not bars; pass a bar file for {symbol}")
+            base[symbol] = result.bars.to_bars(source=str(data[symbol]))
+            rejections[symbol] = len(result.rejections)
+        bars = base[symbol]
+        have = bars[0].timeframe if bars else tf
+        if have == tf:
+            series[(symbol, tf)] = bars
+        elif timeframe_delta(tf) > timeframe_delta(have) and not timeframe_delta(tf) % timeframe_delta(have):
+            series[(symbol, tf)] = resample(bars, tf)
+        else:
+            raise ConfigError(f"{symbol}: {data[symbol]} holds {have} bars; the strategy needs {tf} bars, which "
+                              f"cannot be built from them; pass bars of {tf} or of a shorter timeframe dividing it")
+    return series, rejections
+
+
+def build_strategy(cfg: Any, extra_rules: Sequence[Any] = ()) -> Strategy:
+    """The strategy object of one strategy configuration; scanner rules add indicators to a correlation one."""
+    if isinstance(cfg, CorrelationStrategyConfig):
+        return CorrelationStrategy(cfg, extra_rules)
+    from theo.strategy.registry import build_strategy as build_other
+
+    return build_other(cfg)
+
+
+def run_scan(config: TheoConfig, data: Mapping[str, Path], *, start: datetime | None = None,
+             end: datetime | None = None, store: SignalStore | None = None) -> ScanResult:
+    """Run every enabled strategy and its scanners over ``data`` (symbol → bar file)."""
+    result = ScanResult()
+    calendar = get_calendar(config.market.calendar, config.market)
+    scanners: dict[str, list[Scanner]] = {}
+    for d in config.scanner.scanners:
+        scanners.setdefault(d.strategy, []).append(Scanner(d, config.market, calendar, config.scanner.user))
+    strategies: list[Strategy] = []
+    for cfg in config.strategies:
+        if not cfg.enabled:
+            continue
+        extra = [r for s in scanners.get(cfg.name, []) for r in (*s.entry_rules, *s.exit_rules)]
+        strategies.append(build_strategy(cfg, extra))
+    if not strategies:
+        raise ConfigError("no enabled strategy to scan; add a [[strategies]] block to the config")
+    needs = {sub for s in strategies for sub in s.subscriptions}
+    series, result.file_rejections = load_bars(data, needs)
+    result.unused = sorted(set(data) - {symbol for symbol, _ in needs})
+    events: list[tuple[datetime, float, int, int, Bar]] = []
+    order = {sym: i for i, sym in enumerate(sorted({s for s, _ in needs}))}
+    for (symbol, tf), bars in series.items():
+        secs = -timeframe_delta(tf).total_seconds()
+        events += [(b.end, secs, order[symbol], i, b) for i, b in enumerate(bars) if end is None or b.start < end]
+    events.sort(key=lambda e: e[:4])
+    result.bars = len(events)
+    seen: set[tuple[str, str, str, datetime]] = set()
+    seen_at: set[tuple[str, str, datetime]] = set()  # the table's UNIQUE (user, strategy, symbol, created_at)
+    for strategy in strategies:
+        strategy.reset()
+        for s in scanners.get(strategy.name, []):
+            s.reset()
+    subs = {s.name: set(s.subscriptions) for s in strategies}
+    last_eval: dict[str, Any] = {}
+
+    def take(strategy: Strategy, signal: Signal) -> None:
+        if start is not None and signal.ts <= start:
+            result.warmup_signals += 1
+            return
+        values = getattr(strategy, "values", None)
+        bound = scanners.get(strategy.name, [])
+        records: list[SignalRecord] = []
+        for s in bound:
+            try:
+                record = s.accept(signal, values)
+            except OrderValidationError as exc:
+                result.rejected.append((signal, str(exc)))
+                continue
+            if record is not None:
+                records.append(record)
+        if not bound:
+            try:
+                records.append(validate_record(default_record(signal, config.scanner.user, calendar)))
+            except OrderValidationError as exc:
+                result.rejected.append((signal, str(exc)))
+        for record in records:
+            at = (record.strategy, record.symbol, record.created_at)
+            if record.key in seen or at in seen_at:
+                result.duplicates += 1
+                continue
+            seen.add(record.key)
+            seen_at.add(at)
+            result.records.append(record)
+
+    for _, _, _, _, bar in events:
+        for strategy in strategies:
+            if (bar.symbol, bar.timeframe) not in subs[strategy.name]:
+                continue
+            for signal in strategy.on_bar(bar):
+                take(strategy, signal)
+            evaluated = getattr(strategy, "last_evaluated", None)
+            if evaluated is not None and evaluated != last_eval.get(strategy.name):
+                last_eval[strategy.name] = evaluated
+                for s in scanners.get(strategy.name, []):
+                    for signal in s.exits(evaluated, bar.timeframe, getattr(strategy, "values", {}), strategy.name):
+                        take(strategy, signal)
+    for strategy in strategies:
+        flush = getattr(strategy, "flush", None)
+        if flush is not None:
+            for signal in flush():
+                take(strategy, signal)
+    result.refused = {s.d.name: s.refused for group in scanners.values() for s in group}
+    if store is not None:
+        for cfg in config.strategies:
+            store.register_strategy(cfg.name, cfg.type, cfg.model_dump(mode="json"))
+        before = len(store.duplicates)
+        result.stored = len(store.add_many(result.records))
+        result.duplicates += len(store.duplicates) - before
+    return result
