@@ -6,7 +6,7 @@ A signal that provably changes nothing (an exit while flat, an entry while a pos
 recorded as ignored without building an object. Every other signal goes through the same
 :meth:`Engine.route` and :class:`SymbolBook` code as the streaming path, and books jump straight to the
 items where fills and stop/target crossings happen, so both paths give the same signals, orders, fills and
-trades (``tests/integration/engine/test_parity.py``).
+trades (``tests/integration/node/test_parity.py``).
 """
 
 from __future__ import annotations
