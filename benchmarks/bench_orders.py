@@ -76,10 +76,10 @@ def _round_trips(bars: list) -> list[Result]:  # type: ignore[type-arg]
     from theo.core.calendar import get_calendar
     from theo.core.clock import SimulatedClock
     from theo.execution.config import ExecutionConfig
-    from theo.execution.journal import OrderJournal
     from theo.execution.service import OrderService
     from theo.model.instruments import equity
     from theo.persistence.db import make_engine, upgrade
+    from theo.persistence.repositories.orders import SqlOrderJournal as OrderJournal
 
     get_calendar("XNYS")  # built once per process; not part of an order's cost
     out: list[Result] = []

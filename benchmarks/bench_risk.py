@@ -51,7 +51,7 @@ def _ticks() -> list[tuple[datetime, float, float]]:
 
 
 def _null_journal() -> Any:
-    from theo.execution.journal import OrderJournal
+    from theo.persistence.repositories.orders import SqlOrderJournal as OrderJournal
 
     class NullJournal(OrderJournal):
         """Keeps nothing: measures the in-process path alone."""
@@ -102,15 +102,15 @@ def _run(journal_kind: str, ticks: list[tuple[datetime, float, float]]) -> dict[
     from theo.core.bus.memory import InMemoryBus
     from theo.core.clock import SimulatedClock
     from theo.execution.config import ExecutionConfig
-    from theo.execution.journal import OrderJournal
     from theo.execution.service import OrderService
     from theo.model.enums import Side
     from theo.model.instruments import equity
     from theo.model.market import Tick
+    from theo.model.signals import Signal
     from theo.model.trades import TradeStatus
     from theo.persistence.db import make_engine, upgrade
+    from theo.persistence.repositories.orders import SqlOrderJournal as OrderJournal
     from theo.risk.config import RiskConfig
-    from theo.strategy.base import Signal
     from theo.trading.manager import TradeManager
 
     class TimedBroker(SimulatedBroker):

@@ -9,8 +9,10 @@ from decimal import Decimal
 
 import numpy as np
 
+from theo.core.time import to_us
+from theo.model.events import Execution
 from theo.model.series import F64, I64, BarSeries, et_days
-from theo.node.records import OrderRecord, TradeRecord
+from theo.model.trades import Trade
 
 TRADING_DAYS = 252
 
@@ -29,23 +31,33 @@ class EquityCurve:
         return np.asarray(self.equity / peak - 1.0, dtype=np.float64)
 
 
-def equity_curve(capital: Decimal, series: Mapping[str, BarSeries], orders: Sequence[OrderRecord]) -> EquityCurve:
-    """Mark every position to the close of each item; cash moves at fills (price and charges)."""
+def equity_curve(capital: Decimal, series: Mapping[str, BarSeries], fills: Sequence[Execution]) -> EquityCurve:
+    """Mark every position to the close of each item; cash moves at fills (price and charges).
+
+    A fill counts from the item that starts at or before its time (a fill inside a bar's range is stamped
+    with the bar's end, so it counts from the next item).
+    """
     symbols = list(series)
     ts = np.unique(np.concatenate([series[s].start_us for s in symbols]))
     total = np.full(ts.shape[0], float(capital))
     exposed = np.zeros(ts.shape[0], dtype=bool)
+    by_symbol: dict[str, list[Execution]] = {}
+    for ex in fills:
+        by_symbol.setdefault(ex.symbol, []).append(ex)
     for symbol in symbols:
         s = series[symbol]
         n = len(s)
         pos = np.zeros(n)
         cash = np.zeros(n)
-        for o in orders:
-            if o.symbol != symbol or o.fill_price is None or o.fill_index < 0:
-                continue
-            qty = float(o.quantity) * o.side.sign
-            pos[o.fill_index] += qty
-            cash[o.fill_index] -= qty * float(o.fill_price) + float(o.charges)
+        mine = by_symbol.get(symbol, [])
+        if mine:
+            at_fill = np.searchsorted(s.start_us, np.array([to_us(ex.ts) for ex in mine], dtype=np.int64),
+                                      side="right") - 1
+            for ex, j in zip(mine, at_fill.tolist(), strict=True):
+                k = max(j, 0)
+                qty = float(ex.quantity) * ex.side.sign
+                pos[k] += qty
+                cash[k] -= qty * float(ex.price) + float(ex.charges.total)
         held = np.cumsum(pos)
         value = np.cumsum(cash) + held * s.close
         at = np.searchsorted(s.start_us, ts, side="right") - 1  # last item of this symbol at or before ts
@@ -80,8 +92,8 @@ def _drawdown_duration(curve: EquityCurve) -> tuple[float, int]:
     return best_days, best_items
 
 
-def compute_metrics(capital: Decimal, curve: EquityCurve, trades: Sequence[TradeRecord],
-                    orders: Sequence[OrderRecord]) -> dict[str, float | int | str]:
+def compute_metrics(capital: Decimal, curve: EquityCurve, trades: Sequence[Trade],
+                    fills: Sequence[Execution]) -> dict[str, float | int | str]:
     """Every figure of metrics.json (money rounded to the cent, ratios as floats)."""
     start, final = float(capital), float(curve.equity[-1]) if curve.equity.size else float(capital)
     total_return = final / start - 1.0
@@ -97,12 +109,12 @@ def compute_metrics(capital: Decimal, curve: EquityCurve, trades: Sequence[Trade
     max_dd = float(curve.drawdown.min()) if curve.equity.size else 0.0
     dd_days, dd_items = _drawdown_duration(curve) if curve.equity.size else (0.0, 0)
     calmar = annual / abs(max_dd) if max_dd < 0 else 0.0
-    closed = [t for t in trades if t.closed]
-    nets = [t.gross_pnl() - t.charges for t in closed]
+    closed = [t for t in trades if not t.is_open and t.entry_qty > 0]
+    nets = [t.realised - t.charges for t in closed]
     wins = [n for n in nets if n > 0]
     losses = [n for n in nets if n < 0]
     gross_win, gross_loss = sum(wins, Decimal(0)), -sum(losses, Decimal(0))
-    charges = sum((o.charges for o in orders if o.fill_price is not None), Decimal(0))
+    charges = sum((ex.charges.total for ex in fills), Decimal(0))
     net_pnl = sum(nets, Decimal(0))
     return {
         "start_equity": round(start, 2),
@@ -115,9 +127,9 @@ def compute_metrics(capital: Decimal, curve: EquityCurve, trades: Sequence[Trade
         "max_drawdown_duration_days": dd_days,
         "max_drawdown_duration_bars": dd_items,
         "calmar": calmar,
-        "trades": len(trades),
+        "trades": len([t for t in trades if t.entry_qty > 0]),
         "closed_trades": len(closed),
-        "open_trades": len(trades) - len(closed),
+        "open_trades": len([t for t in trades if t.is_open and t.entry_qty > 0]),
         "win_rate": len(wins) / len(closed) if closed else 0.0,
         "profit_factor": float(gross_win / gross_loss) if gross_loss > 0 else (0.0 if not wins else float("inf")),
         "expectancy": float(net_pnl / len(closed)) if closed else 0.0,

@@ -1,4 +1,4 @@
-"""The output folder of a backtest: metrics.json, deals.csv, orders.csv, signals.csv and the charts.
+"""The output folder of a backtest: metrics.json, deals.csv, orders.csv, fills.csv, signals.csv and the charts.
 
 Everything is written in a fixed order with fixed number formats, so the same inputs and config give
 byte-identical files.
@@ -14,16 +14,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from theo.analysis.metrics import EquityCurve, compute_metrics, equity_curve
+from theo.core.time import EPOCH
+from theo.model.events import Execution
+from theo.model.orders import Order
+from theo.model.signals import SignalOutcome
+from theo.model.trades import Trade
 from theo.node.backtest import BacktestResult
-from theo.node.records import OrderRecord, SignalRecord, TradeRecord
 
-if TYPE_CHECKING:
-    from theo.model.trades import ExitReason
-
-FILES = ("metrics.json", "deals.csv", "orders.csv", "signals.csv", "equity.png", "equity.html")
+FILES = ("metrics.json", "deals.csv", "orders.csv", "fills.csv", "signals.csv", "equity.png", "equity.html")
 
 
 @dataclass
@@ -43,50 +43,41 @@ def _iso(ts: datetime | None) -> str:
     return ts.isoformat() if ts is not None else ""
 
 
-_REASONS = {"stop-loss": "stop_loss", "take-profit": "profit_target", "trailing-stop": "trailing_stop",
-            "exit-rule": "exit_rule"}
+def _money(value: Decimal | None) -> str:
+    return "" if value is None else f"{value:.2f}"
 
 
-def _exit_reason(purpose: str) -> ExitReason:
-    """The deals report's exit reason of an engine trade (``stop-loss``, ``time-exit``, ``exit-rule``...)."""
-    from theo.model.trades import ExitReason
-
-    try:
-        return ExitReason(_REASONS.get(purpose, purpose.replace("-", "_")))
-    except ValueError:
-        return ExitReason.EXIT_RULE
-
-
-def deals_csv(trades: Sequence[TradeRecord], last_close: Mapping[str, float], ss_types: Mapping[str, str]) -> str:
+def deals_csv(trades: Sequence[Trade], last_close: Mapping[str, float]) -> str:
     """The deals report (plan §7) through ``theo.analysis.deals``; open trades marked to the last close."""
     from theo.analysis.deals import build_deals, render_deals
-    from theo.model.trades import Trade
 
-    rows = []
-    for n, t in enumerate(sorted(trades, key=lambda t: (t.entry_ts, t.id)), 1):
-        tr = Trade(strategy=t.strategy, symbol=t.symbol, side=t.side, planned_qty=t.quantity, entry_order_id=t.id,
-                   ss_type=ss_types.get(t.strategy, ""), id=n)
-        tr.add_entry_fill(t.quantity, t.entry_price, t.entry_charges, t.entry_ts)
-        if t.exit_price is not None and t.exit_ts is not None:
-            tr.add_exit_fill(t.quantity, t.exit_price, t.exit_charges, t.exit_ts)
-            tr.close(_exit_reason(t.exit_reason), t.exit_ts)
-        rows.append(tr)
-    marks = {s: Decimal(str(v)) for s, v in last_close.items()}
+    rows = sorted((t for t in trades if t.entry_qty > 0), key=lambda t: (t.entry_ts or EPOCH, t.id or 0))
+    marks = {s: Decimal(repr(v)) for s, v in last_close.items()}
     return render_deals(build_deals(rows, marks), "csv")
 
 
-def _orders_rows(orders: Sequence[OrderRecord]) -> list[dict[str, str]]:
+def _orders_rows(orders: Sequence[Order]) -> list[dict[str, str]]:
     out = []
-    for o in sorted(orders, key=lambda o: (o.created, o.filled or o.created, o.id)):
-        out.append({"id": o.id, "strategy": o.strategy, "symbol": o.symbol, "side": o.side.value,
-                    "quantity": str(o.quantity), "purpose": o.purpose, "created": _iso(o.created),
-                    "status": o.status.value, "filled": _iso(o.filled),
-                    "fill_price": f"{o.fill_price:.2f}" if o.fill_price is not None else "",
-                    "charges": f"{o.charges:.2f}", "reason": o.reason})
+    for o in orders:
+        req = o.request
+        fills = o.fills
+        out.append({"id": o.client_order_id, "strategy": req.strategy, "symbol": req.symbol, "side": req.side.value,
+                    "quantity": str(req.quantity), "type": req.order_type.value, "limit_price": _money(req.limit_price),
+                    "stop_price": _money(req.stop_price), "purpose": req.tag.value or "manual",
+                    "parent": o.parent_id or "", "created": _iso(o.created_at), "status": o.status.value,
+                    "filled_qty": str(o.filled_qty), "filled": _iso(fills[-1].ts if fills else None),
+                    "fill_price": _money(o.avg_fill_price),
+                    "charges": f"{sum((f.charges.total for f in fills), Decimal(0)):.2f}", "reason": o.reason})
     return out
 
 
-def _signals_rows(signals: Sequence[SignalRecord]) -> list[dict[str, str]]:
+def _fills_rows(fills: Sequence[Execution]) -> list[dict[str, str]]:
+    return [{"exec_id": ex.exec_id, "order": ex.client_order_id, "symbol": ex.symbol, "side": ex.side.value,
+             "quantity": str(ex.quantity), "price": str(ex.price), "ts": _iso(ex.ts),
+             "charges": f"{ex.charges.total:.2f}"} for ex in fills]
+
+
+def _signals_rows(signals: Sequence[SignalOutcome]) -> list[dict[str, str]]:
     out = []
     for r in signals:
         s = r.signal
@@ -94,7 +85,7 @@ def _signals_rows(signals: Sequence[SignalRecord]) -> list[dict[str, str]]:
                     "exit": "1" if s.exit else "0", "price": f"{s.price:.4f}",
                     "stop_loss": "" if s.stop_loss is None else f"{s.stop_loss:.4f}",
                     "take_profit": "" if s.take_profit is None else f"{s.take_profit:.4f}",
-                    "status": r.status, "note": r.note, "reason": s.reason,
+                    "status": r.status.value, "note": r.note, "reason": s.reason,
                     "inputs": json.dumps({k: (round(v, 6) if isinstance(v, float) else v)
                                           for k, v in sorted(s.inputs.items())}, separators=(",", ":"))})
     return out
@@ -107,20 +98,23 @@ def _write_csv(path: Path, rows: list[dict[str, str]], header: Sequence[str]) ->
         w.writerows(rows)
 
 
-ORDER_FIELDS = ("id", "strategy", "symbol", "side", "quantity", "purpose", "created", "status", "filled",
-                "fill_price", "charges", "reason")
+ORDER_FIELDS = ("id", "strategy", "symbol", "side", "quantity", "type", "limit_price", "stop_price", "purpose",
+                "parent", "created", "status", "filled_qty", "filled", "fill_price", "charges", "reason")
+FILL_FIELDS = ("exec_id", "order", "symbol", "side", "quantity", "price", "ts", "charges")
 SIGNAL_FIELDS = ("ts", "strategy", "symbol", "side", "exit", "price", "stop_loss", "take_profit", "status", "note",
                  "reason", "inputs")
 
 
 def build_report(result: BacktestResult) -> Report:
-    j = result.journal
-    curve = equity_curve(result.config.market.capital, result.data.series, j.orders)
-    metrics = compute_metrics(result.config.market.capital, curve, j.trades, j.orders)
+    fills = result.fills()
+    curve = equity_curve(result.config.market.capital, result.data.series, fills)
+    metrics = compute_metrics(result.config.market.capital, curve, result.trades(), fills)
     metrics["path"] = result.path
     metrics["items"] = result.data.items
-    metrics["signals"] = j.signal_count
-    metrics["orders"] = len(j.orders)
+    metrics["items_visited"] = result.visited
+    metrics["signals"] = result.signal_count
+    metrics["orders"] = len(result.journal.orders)
+    metrics["fills"] = len(fills)
     return Report(metrics, curve)
 
 
@@ -132,10 +126,10 @@ def write_outputs(result: BacktestResult, folder: Path, title: str = "Theo backt
     payload = {k: _num(v) for k, v in sorted(report.metrics.items())}
     (folder / "metrics.json").write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     last_close = {s: float(v.close[-1]) for s, v in result.data.series.items() if len(v)}
-    ss_types = {c.name: c.type for c in result.config.strategies}
-    (folder / "deals.csv").write_text(deals_csv(result.journal.trades, last_close, ss_types), encoding="utf-8")
-    _write_csv(folder / "orders.csv", _orders_rows(result.journal.orders), ORDER_FIELDS)
-    _write_csv(folder / "signals.csv", _signals_rows(result.journal.all_signals()), SIGNAL_FIELDS)
+    (folder / "deals.csv").write_text(deals_csv(result.trades(), last_close), encoding="utf-8")
+    _write_csv(folder / "orders.csv", _orders_rows(result.orders()), ORDER_FIELDS)
+    _write_csv(folder / "fills.csv", _fills_rows(result.fills()), FILL_FIELDS)
+    _write_csv(folder / "signals.csv", _signals_rows(result.signals()), SIGNAL_FIELDS)
     if report.curve.ts_us.size:
         from theo.analysis.charts import write_html, write_png  # matplotlib only when a chart is drawn
 

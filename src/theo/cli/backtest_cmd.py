@@ -26,7 +26,9 @@ OutOption = Annotated[Path | None, typer.Option("--out", "-o", help="output fold
                                                 show_default=False)]
 DbOption = Annotated[str | None, typer.Option(
     "--db", help="read TIMEFRAME bars (e.g. 1m) of the strategies' symbols from the database", show_default=False)]
-StreamOption = Annotated[bool, typer.Option("--stream", help="bar-by-bar path instead of the batch path")]
+EveryItemOption = Annotated[bool, typer.Option(
+    "--every-item", help="show the broker every item instead of only those that can fill an order (slower; "
+    "the same results, a check of the skipping)")]
 
 
 def _date(value: str | None, option: str) -> date | None:
@@ -77,8 +79,8 @@ def _summary(metrics: dict[str, Any], folder: Path) -> Table:
 @friendly_errors
 def backtest(ctx: typer.Context, config: ConfigOption = None, data: DataOption = None, start: FromOption = None,
              end: ToOption = None, out: OutOption = None, db: DbOption = None,
-             stream: StreamOption = False) -> None:
-    """Backtest the config's strategies; write metrics, deals, orders, signals and charts to --out."""
+             every_item: EveryItemOption = False) -> None:
+    """Backtest the config's strategies; write metrics, deals, orders, fills, signals and charts to --out."""
     if ctx.invoked_subcommand is not None:
         return
     from theo.analysis.outputs import write_outputs
@@ -92,10 +94,11 @@ def backtest(ctx: typer.Context, config: ConfigOption = None, data: DataOption =
     if is_terminal() and market.items > 200_000:
         with Progress(console=console, transient=True) as bar:
             task = bar.add_task("backtest", total=None)
-            result = run_backtest(cfg, market, fast=False if stream else None,
-                                  progress=lambda n: bar.update(task, advance=1))
+            result = run_backtest(cfg, market, visit_all=every_item, progress=lambda n: bar.update(task, advance=1))
     else:
-        result = run_backtest(cfg, market, fast=False if stream else None)
+        result = run_backtest(cfg, market, visit_all=every_item)
+    for note in result.notes[len(market.notes):]:
+        console.print(f"[yellow]note:[/] {note}")
     report = write_outputs(result, folder, title=f"{', '.join(s.name for s in cfg.strategies)} on "
                                                  f"{', '.join(market.symbols)}")
     console.print(_summary(report.metrics, folder))

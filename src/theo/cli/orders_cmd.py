@@ -34,7 +34,7 @@ def orders_command(
     = False,
 ) -> None:
     """List orders with their state and fills."""
-    from theo.execution.journal import OrderJournal
+    from theo.persistence.repositories.orders import SqlOrderJournal as OrderJournal
 
     cfg = get_config(config)
     orders = OrderJournal(open_store(cfg)).load_orders(open_only=open_only)
@@ -61,7 +61,7 @@ def orders_command(
 @friendly_errors
 def positions_command(config: ConfigOption = None) -> None:
     """Show positions as the broker and the journal see them, and any difference."""
-    from theo.execution.journal import OrderJournal
+    from theo.persistence.repositories.orders import SqlOrderJournal as OrderJournal
 
     cfg = get_config(config)
     journal = OrderJournal(open_store(cfg)).positions()

@@ -37,8 +37,8 @@ def deals_command(
     """Print the deals report: one row per trade with P&L, charges and how it closed."""
     from theo.analysis.deals import build_deals, render_deals
     from theo.core.calendar import ET
-    from theo.execution.journal import OrderJournal
-    from theo.trading.store import TradeStore
+    from theo.persistence.repositories.orders import SqlOrderJournal as OrderJournal
+    from theo.persistence.repositories.trades import SqlTradeStore as TradeStore
 
     if fmt not in ("csv", "json", "html"):
         raise ConfigError(f"--format={fmt!r} is not supported; use csv, json or html")

@@ -96,6 +96,14 @@ class SimulatedClock(Clock):
         self._now = max(self._now, target)
 
 
+    def move_to(self, when: datetime) -> None:
+        """Move time forward to ``when`` without firing timers: they fire, late, at the next :meth:`advance_to`.
+
+        A backtest works a bar's range at the bar's end before the timers that fall inside the bar.
+        """
+        self._now = max(self._now, ensure_utc(when))
+
+
 class LiveClock(Clock):
     """The wall clock. Timers run on the asyncio loop given to :meth:`attach` (or are polled)."""
 

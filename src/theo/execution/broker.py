@@ -9,7 +9,7 @@ found again after a crash; every change of an order is reported through the hand
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -63,6 +63,7 @@ class BrokerOrder:
     oco_group: str | None = None
     trail_amount: Decimal | None = None
     trail_percent: Decimal | None = None
+    parent_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +104,12 @@ class Broker(ABC):
     @abstractmethod
     def submit(self, order: Order) -> None:
         """Send ``order``; the answer comes as an event. Raise :class:`~theo.core.errors.BrokerError` when unsure."""
+
+    @abstractmethod
+    def submit_bracket(self, parent: Order, children: Sequence[Order]) -> None:
+        """Send an entry with its protective children (IBKR: parent and children with ``transmit`` on the last
+        child). The broker holds the children until the parent fills, sizes them to what filled, and makes
+        them one-cancels-other (``oco_group``). Raise :class:`~theo.core.errors.BrokerError` when unsure."""
 
     @abstractmethod
     def modify(self, client_order_id: str, *, quantity: Decimal | None = None, limit_price: Decimal | None = None,

@@ -55,6 +55,7 @@ class CommissionModel:
 
     def __init__(self, config: CommissionConfig | None = None) -> None:
         self.config = config or CommissionConfig()
+        self._free = Charges(source="model", schedule_version="none")
 
     def sec_rate(self, day: date) -> Decimal:
         """SEC Section 31 rate per USD of sales on ``day`` (dated config, market-rules.md §7.2)."""
@@ -68,6 +69,8 @@ class CommissionModel:
                 prior: OrderChargeState | None = None) -> tuple[Charges, OrderChargeState]:
         """Charges of a fill of ``quantity`` at ``price``, given what its order was charged before."""
         prior = prior or OrderChargeState()
+        if self.config.schedule == "none":
+            return self._free, prior
         value = quantity * price * inst.multiplier
         if inst.kind is InstrumentKind.OPTION:
             return self._option(inst, side, quantity, price, value, ts, prior)

@@ -29,7 +29,8 @@ DEFAULT_SEC_RATES = (
 class CommissionConfig(Section):
     """IBKR Pro schedules of market-rules.md §7; every rate can be changed here."""
 
-    schedule: Literal["fixed", "tiered"] = "fixed"
+    schedule: Literal["fixed", "tiered", "none"] = Field(
+        default="fixed", description="fixed | tiered (IBKR Pro, market-rules.md §7) | none (no charges at all)")
     schedule_version: str = "ibkr-pro-2026-11"
     # §7.1 stocks and ETFs
     stock_fixed_per_share: Decimal = Decimal("0.005")

@@ -9,7 +9,9 @@ A tick is a bar whose open, high, low and close are its price. Rules (conservati
 * STOP_LIMIT triggers like a stop; it fills at the trigger price if that is within the limit, else it
   works as a limit from the next bar on.
 * TRAILING_STOP checks the stop set by the best price seen before this bar, then moves the stop with this
-  bar's best price (so a bar never triggers on a stop it set itself).
+  bar's best price (so a bar never triggers on a stop it set itself). Its stop never trails looser than its
+  initial stop; with a trigger price it is a plain stop until the market reaches the trigger (IBKR's adjusted
+  stop), and trails from the best price of the bar that reached it.
 * IOC/FOK orders look at the open of the first bar only; what cannot fill there is cancelled.
 """
 
@@ -100,19 +102,44 @@ def fill_price(order: SimOrder, bar: PriceBar, tick: Decimal, slippage_ticks: in
         within = trig <= order.limit_price if order.side is Side.BUY else trig >= order.limit_price
         return trig if within else None
     # TRAILING_STOP
-    if order.trail_ref is None:
+    if order.trail_ref is None and order.trail_active:
         order.trail_ref = bar.open
-    stop = trail_stop(order, tick)
-    order.stop_price = stop
-    assert stop is not None
-    trig = _stop_trigger(order.side, stop, bar)
-    if trig is not None:
-        return _slip(order.side, trig, slip, tick)
-    best = bar.high if order.side is Side.SELL else bar.low
-    if (order.side is Side.SELL and best > order.trail_ref) or (order.side is Side.BUY and best < order.trail_ref):
-        order.trail_ref = best
-        order.stop_price = trail_stop(order, tick)
+        order.stop_price = tighter(order.side, order.stop_price, trail_stop(order, tick))
+    stop = order.stop_price
+    if stop is not None:
+        trig = _stop_trigger(order.side, stop, bar)
+        if trig is not None:
+            return _slip(order.side, trig, slip, tick)
+    advance_trail(order, bar.high if order.side is Side.SELL else bar.low, tick)
     return None
+
+
+def tighter(side: Side, stop: Decimal | None, other: Decimal | None) -> Decimal | None:
+    """The stop nearer the market of the two (a sell stop: the higher), ignoring a missing one."""
+    if stop is None:
+        return other
+    if other is None:
+        return stop
+    return max(stop, other) if side is Side.SELL else min(stop, other)
+
+
+def advance_trail(order: SimOrder, best: Decimal, tick: Decimal) -> bool:
+    """Let a trailing stop see the best price of a stretch it did not trigger in; ``True`` when it moved.
+
+    Before its trigger it trails nothing; the stretch that reaches the trigger starts the trail at its best.
+    The result depends only on the best price of the stretch, so a backtest may hand over many bars at once.
+    """
+    sell = order.side is Side.SELL
+    if not order.trail_active:
+        trigger = order.trail_trigger
+        if trigger is None or (best < trigger if sell else best > trigger):
+            return False
+        order.trail_active = True
+    elif order.trail_ref is not None and (best <= order.trail_ref if sell else best >= order.trail_ref):
+        return False
+    order.trail_ref = best
+    order.stop_price = tighter(order.side, order.stop_price, trail_stop(order, tick))
+    return True
 
 
 def fill_quantity(remaining: Decimal, volume: float, participation: float | None, lot: int) -> Decimal:

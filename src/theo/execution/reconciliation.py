@@ -3,8 +3,7 @@
 1. every execution the broker has and the journal lacks is journaled (de-duplicated by exec id);
 2. every open order of the journal is settled from the broker's record of it: an order the broker never
    received is REJECTED (it is never sent again); a modification made at the broker is adopted;
-3. intents that were never sent are dropped (CANCELLED), except bracket exits waiting for their entry,
-   which are sent (or dropped) once the entry is finished;
+3. intents that were never sent are dropped (CANCELLED): nothing is sent on a restart;
 4. positions of the journal (sum of fills) and of the broker are compared.
 """
 
@@ -62,7 +61,7 @@ def reconcile(svc: OrderService) -> ReconcileReport:
     for ex in executions:
         if ex.exec_id in known:
             continue
-        owner = svc._lookup(ex.client_order_id)
+        owner = svc.lookup(ex.client_order_id)
         if owner is None:
             report.orphan_fills.append(ex.exec_id)
             log.error("broker execution %s belongs to unknown order %s", ex.exec_id, ex.client_order_id)
@@ -79,22 +78,14 @@ def reconcile(svc: OrderService) -> ReconcileReport:
         resolve_order(svc, order, executions)
         if order.status is not before:
             report.resolved.append((order.client_order_id, before.value, order.status.value))
-    parents: list[str] = []
     for order in open_orders:
-        if order.parent_id is not None:
-            if order.parent_id not in parents:
-                parents.append(order.parent_id)
-        elif order.status is OrderStatus.CREATED:
-            svc._set_status(order, OrderStatus.CANCELLED, "intent_dropped", {}, "engine",
-                            reason="intent was not sent before the restart; it is not sent now")
+        if order.status is OrderStatus.CREATED:
+            svc.settle(order, OrderStatus.CANCELLED, "intent_dropped",
+                       "intent was not sent before the restart; it is not sent now")
             report.dropped_intents.append(order.client_order_id)
-    for parent_id in parents:  # bracket exits: send, grow or drop them as their entry stands now
-        parent = svc._lookup(parent_id)
-        if parent is not None:
-            svc._release_children(parent)
     mine = {o.client_order_id for o in open_orders}
     for bo in broker.open_orders():
-        if bo.client_order_id not in mine and svc._lookup(bo.client_order_id) is None:
+        if bo.client_order_id not in mine and svc.lookup(bo.client_order_id) is None:
             report.orphan_orders.append(bo.client_order_id)
     ours = journal.positions()
     theirs = {k: p.quantity for k, p in broker.positions().items()}
@@ -115,16 +106,16 @@ def resolve_order(svc: OrderService, order: Order, executions: Sequence[Executio
     bo: BrokerOrder | None = svc.broker.order_status(order.client_order_id)
     if bo is None:
         if order.status in (OrderStatus.SUBMITTED, OrderStatus.UNKNOWN):
-            svc._set_status(order, OrderStatus.REJECTED, "not_at_broker", {}, "engine",
-                            reason="the broker has no record of it (never received); not sent again")
+            svc.settle(order, OrderStatus.REJECTED, "not_at_broker",
+                       "the broker has no record of it (never received); not sent again")
         else:
-            svc._set_status(order, OrderStatus.UNKNOWN, "missing_at_broker", {}, "engine",
-                            reason="working in the journal but unknown to the broker")
+            svc.settle(order, OrderStatus.UNKNOWN, "missing_at_broker",
+                       "working in the journal but unknown to the broker")
         return
     if bo.broker_order_id:
         svc.journal.map_broker_id(order.client_order_id, svc.broker.name, bo.broker_order_id, bo.perm_id,
                                   svc.clock.now())
-    svc._apply_modification(order, bo.quantity if bo.quantity != order.quantity else None,
+    svc.adopt_modification(order, bo.quantity if bo.quantity != order.quantity else None,
                             bo.limit_price if bo.limit_price != order.request.limit_price else None,
                             bo.stop_price if bo.stop_price != order.request.stop_price and
                             order.request.trail_amount is None and order.request.trail_percent is None else None,
@@ -133,9 +124,9 @@ def resolve_order(svc: OrderService, order: Order, executions: Sequence[Executio
         if ex.client_order_id == order.client_order_id:
             svc.apply_fill(order, ex)
     if bo.status in _FINAL:
-        svc._finish(order, bo.status, _FINAL[bo.status], bo.reason)
+        svc.settle(order, bo.status, _FINAL[bo.status], bo.reason or order.reason, source="broker")
     elif bo.status in (OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED) and order.status in (
             OrderStatus.SUBMITTED, OrderStatus.UNKNOWN, OrderStatus.PENDING_CANCEL, OrderStatus.PENDING_MODIFY):
         # Still working at the broker (a lost cancel puts it back to working too).
         to = OrderStatus.ACCEPTED if order.filled_qty == 0 else OrderStatus.PARTIALLY_FILLED
-        svc._set_status(order, to, "reconciled", {"broker_status": bo.status.value}, "broker")
+        svc.settle(order, to, "reconciled", source="broker")

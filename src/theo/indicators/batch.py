@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from scipy.signal import lfilter
 
 from theo.core.errors import ConfigError
 from theo.indicators.base import BoolArray, FloatArray, IntArray
@@ -51,6 +50,8 @@ def atr(high: FloatArray, low: FloatArray, close: FloatArray, period: int = 14) 
     a = (period - 1) / period
     if n > period + 1:
         # Wilder's recursion as a first-order IIR filter runs in C; it equals the loop to ~1 ulp per step.
+        from scipy.signal import lfilter  # imported when needed: scipy takes seconds to import
+
         y, _ = lfilter([1.0 / period], [1.0, -a], tr[period + 1 :], zi=[a * seed])
         out[period + 1 :] = y
     return out

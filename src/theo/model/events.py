@@ -29,13 +29,14 @@ class Charges:
     other_fee: Decimal = ZERO
     source: ChargesSource = "model"
     schedule_version: str = ""
+    total: Decimal = field(init=False, default=ZERO, compare=False)  # the sum of the fields, computed once
 
     FIELDS = ("commission", "exchange_fee", "clearing_fee", "sec_fee", "finra_taf", "cat_fee", "orf",
               "occ_fee", "nfa_fee", "other_fee")
 
-    @property
-    def total(self) -> Decimal:
-        return sum((getattr(self, f) for f in self.FIELDS), ZERO)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "total", self.commission + self.exchange_fee + self.clearing_fee + self.sec_fee
+                           + self.finra_taf + self.cat_fee + self.orf + self.occ_fee + self.nfa_fee + self.other_fee)
 
     def as_dict(self) -> dict[str, str]:
         out = {f: str(getattr(self, f)) for f in self.FIELDS}

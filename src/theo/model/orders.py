@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 
 from theo.core.errors import OrderValidationError
 from theo.model.enums import (
@@ -20,9 +21,28 @@ from theo.model.events import Execution
 from theo.model.instruments import Instrument
 from theo.model.money import ZERO
 
-#: Why an order exists; stored with it and shown in the deals report.
-TAGS = frozenset({"", "entry", "stop_loss", "take_profit", "risk_reduction", "exit_rule", "time_exit", "manual",
-                  "kill_switch"})
+
+class OrderTag(StrEnum):
+    """Why an order exists; stored with it (the journal's ``tag``) and shown in the deals report."""
+
+    NONE = ""  # a manual order without a purpose
+    ENTRY = "entry"
+    STOP_LOSS = "stop_loss"
+    TAKE_PROFIT = "take_profit"
+    RISK_REDUCTION = "risk_reduction"
+    EXIT_RULE = "exit_rule"
+    TIME_EXIT = "time_exit"
+    MANUAL = "manual"
+    KILL_SWITCH = "kill_switch"
+
+    @property
+    def opens(self) -> bool:
+        """True for an order that may open a position (an entry or an untagged manual order)."""
+        return self is OrderTag.ENTRY or self is OrderTag.NONE
+
+
+#: Tags of the protective orders that rest at the broker as a bracket's children.
+PROTECTIVE = frozenset({OrderTag.STOP_LOSS, OrderTag.TAKE_PROFIT})
 
 OPEN_STATUSES = frozenset({OrderStatus.CREATED, OrderStatus.SUBMITTED, OrderStatus.ACCEPTED,
                            OrderStatus.PARTIALLY_FILLED, OrderStatus.PENDING_CANCEL, OrderStatus.PENDING_MODIFY,
@@ -36,8 +56,10 @@ class OrderRequest:
     """What a strategy, the trade manager or a user asks for; validated before anything is sent.
 
     ``trail_amount`` (price units) or ``trail_percent`` (e.g. ``Decimal("1.5")`` = 1.5 %) set a trailing
-    stop's distance; exactly one of them is given for ``TRAILING_STOP``. ``outside_rth`` lets a LIMIT order
-    work in the pre- and post-market (market-rules.md §4.1).
+    stop's distance; exactly one of them is given for ``TRAILING_STOP``. A trailing stop may also carry
+    ``stop_price``, its initial stop (IBKR ``trailStopPrice``: the stop never trails looser than it), and
+    ``trail_trigger``, the price at which it starts trailing (IBKR's adjusted stop: a plain stop until then).
+    ``outside_rth`` lets a LIMIT order work in the pre- and post-market (market-rules.md §4.1).
     """
 
     symbol: str
@@ -48,6 +70,7 @@ class OrderRequest:
     stop_price: Decimal | None = None
     trail_amount: Decimal | None = None
     trail_percent: Decimal | None = None
+    trail_trigger: Decimal | None = None
     tif: TimeInForce = TimeInForce.DAY
     routing: Routing = Routing.SMART
     allocation: Allocation = Allocation.FIFO
@@ -56,7 +79,7 @@ class OrderRequest:
     strategy: str = ""
     signal_id: int | None = None
     reduce_only: bool = False
-    tag: str = ""
+    tag: OrderTag = OrderTag.NONE
 
 
 @dataclass(slots=True)
@@ -155,8 +178,13 @@ def validate_request(req: OrderRequest, inst: Instrument | None) -> None:
                                                   f"{inst.contract_size} of {inst.symbol}")
     kind = req.order_type
     _check_price(req, inst, "limit_price", req.limit_price, kind in (OrderType.LIMIT, OrderType.STOP_LIMIT))
-    _check_price(req, inst, "stop_price", req.stop_price, kind in (OrderType.STOP, OrderType.STOP_LIMIT))
-    if kind is OrderType.TRAILING_STOP:
+    trailing = kind is OrderType.TRAILING_STOP
+    if not (trailing and req.stop_price is None):
+        _check_price(req, inst, "stop_price", req.stop_price, kind in (OrderType.STOP, OrderType.STOP_LIMIT)
+                     or trailing)
+    if req.trail_trigger is not None:
+        _check_price(req, inst, "trail_trigger", req.trail_trigger, trailing)
+    if trailing:
         if (req.trail_amount is None) == (req.trail_percent is None):
             raise _bad(req, "trail_amount/trail_percent", f"{req.trail_amount}/{req.trail_percent}",
                        "exactly one of them is required for a TRAILING_STOP order")
@@ -172,5 +200,5 @@ def validate_request(req: OrderRequest, inst: Instrument | None) -> None:
     if req.outside_rth and kind is not OrderType.LIMIT:
         # market-rules.md §4.1: only limit orders may work outside regular trading hours.
         raise _bad(req, "outside_rth", True, "is allowed only for LIMIT orders (market-rules.md §4.1)")
-    if req.tag not in TAGS:
-        raise _bad(req, "tag", req.tag, f"must be one of {sorted(t for t in TAGS if t)}")
+    if not isinstance(req.tag, OrderTag):
+        raise _bad(req, "tag", req.tag, f"must be one of {sorted(t.value for t in OrderTag if t.value)}")

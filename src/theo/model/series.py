@@ -4,32 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
 
+from theo.core.time import EPOCH, from_us, to_us
 from theo.model.columns import OHLCVColumns
 from theo.model.market import Bar
 
 if TYPE_CHECKING:
-    from theo.strategy.base import Signal
+    from theo.model.signals import Signal
 
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+__all__ = ["EPOCH", "BarSeries", "SignalTable", "et_days", "from_us", "table_order", "to_us"]
+
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
-
-
-def from_us(us: int) -> datetime:
-    """UTC datetime of integer microseconds since the epoch (exact, no float rounding)."""
-    return EPOCH + timedelta(microseconds=int(us))
-
-
-def to_us(ts: datetime) -> int:
-    """Integer microseconds since the epoch of an aware datetime."""
-    delta = ts - EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 @dataclass(frozen=True)

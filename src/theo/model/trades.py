@@ -1,8 +1,8 @@
-"""The trade: one entry with its exits, its levels and its P&L (plan §5–§7).
+"""The trade: one entry with its protective orders and exits, its levels and its P&L (plan §5–§7).
 
-Money is Decimal; the levels are mirrored as floats (``stop_f``, ``target_f`` ...) so the per-tick check is
-a float comparison. P&L uses the average-cost method: an exit realises ``qty x (exit - avg entry)``; the
-open remainder is marked to market; charges are kept apart (net = gross - charges, market-rules.md §7.5).
+Money is Decimal. A trade's P&L is a :class:`~theo.model.ledger.Position` of its own quantity (average cost;
+charges apart, market-rules.md §7.5). The protective stop and target rest at the broker as the entry's bracket
+children; the trade keeps their ids, and the levels the engine last set (the broker may trail the stop further).
 """
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ from decimal import Decimal
 from enum import StrEnum
 
 from theo.model.enums import Side
+from theo.model.ledger import Position
 from theo.model.money import ZERO
+from theo.model.orders import OrderTag
 
 
 class TradeStatus(StrEnum):
@@ -38,23 +40,26 @@ class ExitReason(StrEnum):
     NOT_FILLED = "entry_not_filled"
 
 
-#: Order tag (execution.orders.TAGS) of the exit order for each reason.
-EXIT_TAGS = {ExitReason.STOP_LOSS: "stop_loss", ExitReason.TRAILING_STOP: "stop_loss",
-             ExitReason.PROFIT_TARGET: "take_profit", ExitReason.RISK_REDUCTION: "risk_reduction",
-             ExitReason.EXIT_RULE: "exit_rule", ExitReason.TIME_EXIT: "time_exit", ExitReason.MANUAL: "manual",
-             ExitReason.KILL_SWITCH: "kill_switch"}
+#: Order tag of the exit order for each reason.
+EXIT_TAGS = {ExitReason.STOP_LOSS: OrderTag.STOP_LOSS, ExitReason.TRAILING_STOP: OrderTag.STOP_LOSS,
+             ExitReason.PROFIT_TARGET: OrderTag.TAKE_PROFIT, ExitReason.RISK_REDUCTION: OrderTag.RISK_REDUCTION,
+             ExitReason.EXIT_RULE: OrderTag.EXIT_RULE, ExitReason.TIME_EXIT: OrderTag.TIME_EXIT,
+             ExitReason.MANUAL: OrderTag.MANUAL, ExitReason.KILL_SWITCH: OrderTag.KILL_SWITCH}
+#: The reason an exit order of each tag stands for.
+REASON_OF_TAG = {OrderTag.STOP_LOSS: ExitReason.STOP_LOSS, OrderTag.TAKE_PROFIT: ExitReason.PROFIT_TARGET,
+                 OrderTag.RISK_REDUCTION: ExitReason.RISK_REDUCTION, OrderTag.EXIT_RULE: ExitReason.EXIT_RULE,
+                 OrderTag.TIME_EXIT: ExitReason.TIME_EXIT, OrderTag.MANUAL: ExitReason.MANUAL,
+                 OrderTag.KILL_SWITCH: ExitReason.KILL_SWITCH}
 
 COMMENTS = {ExitReason.STOP_LOSS: "Stop-loss", ExitReason.PROFIT_TARGET: "Profit target",
             ExitReason.TRAILING_STOP: "Trailing stop", ExitReason.RISK_REDUCTION: "Risk reduction",
             ExitReason.EXIT_RULE: "Exit rule", ExitReason.TIME_EXIT: "Time exit", ExitReason.MANUAL: "Manual",
             ExitReason.KILL_SWITCH: "Kill switch", ExitReason.NOT_FILLED: "Entry not filled"}
 
-INF = float("inf")
 
-
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Trade:
-    """A trade and its running state; the manager mutates it, the store mirrors it."""
+    """A trade and its running state; the trade manager mutates it, the trade store mirrors it."""
 
     strategy: str
     symbol: str
@@ -62,9 +67,9 @@ class Trade:
     planned_qty: Decimal
     entry_order_id: str
     multiplier: Decimal = Decimal(1)
-    stop: Decimal | None = None
+    stop: Decimal | None = None  # protective stop as the engine last set it
     target: Decimal | None = None
-    trailing_pct: Decimal | None = None
+    trailing_pct: Decimal | None = None  # the stop order trails at the broker
     risk_per_unit: Decimal = ZERO
     ss_type: str = ""
     signal_id: int | None = None
@@ -72,13 +77,9 @@ class Trade:
     id: int | None = None
     status: TradeStatus = TradeStatus.WAITING
     entry_qty: Decimal = ZERO
-    entry_price: Decimal | None = None  # average of the entry fills
+    entry_value: Decimal = ZERO  # sum of qty x price of the entry fills
     exit_qty: Decimal = ZERO
     exit_value: Decimal = ZERO  # sum of qty x price of the exit fills
-    entry_value: Decimal = ZERO  # sum of qty x price of the entry fills
-    cost_open: Decimal = ZERO  # cost basis (qty x price) of the open quantity
-    realised: Decimal = ZERO
-    charges: Decimal = ZERO
     initial_stop: Decimal | None = None
     exit_reason: ExitReason | None = None
     comments: list[str] = field(default_factory=list)
@@ -86,26 +87,19 @@ class Trade:
     exit_ts: datetime | None = None
     created_at: datetime | None = None
     rr_done: bool = False
-    stop_kind: ExitReason = ExitReason.STOP_LOSS
-    pending_exit: str | None = None  # client order id of the working exit
-    pending_reason: ExitReason | None = None
-    exit_orders: dict[str, ExitReason] = field(default_factory=dict)
-    seen_execs: set[str] = field(default_factory=set)
+    rr_f: float | None = None  # risk-reduction trigger price (float: compared on every tick)
+    protective: dict[str, ExitReason] = field(default_factory=dict)  # resting bracket children -> reason
+    exit_orders: dict[str, ExitReason] = field(default_factory=dict)  # every exit order -> reason
+    pending_exit: str | None = None  # client order id of the working market exit
+    pending_reason: ExitReason | None = None  # an exit waiting for the protective orders to be cancelled
     events: list[tuple[datetime, Decimal, Decimal]] = field(default_factory=list)  # (ts, realised, charges)
-    extreme: float = 0.0  # best price since entry (trailing stop)
-    last: float | None = None
-    # float mirrors for the tick path
-    stop_f: float = -INF
-    target_f: float = INF
-    rr_f: float | None = None
+    book: Position = field(default_factory=Position)
 
     def __post_init__(self) -> None:
-        if self.entry_price is not None and not self.entry_value:  # loaded from the store
-            self.entry_value = self.entry_price * self.entry_qty
-            self.cost_open = self.entry_price * self.open_qty
         if self.initial_stop is None:
             self.initial_stop = self.stop
-        self.refresh_levels()
+        if self.book.multiplier != self.multiplier:
+            self.book.multiplier = self.multiplier
 
     # -- derived ----------------------------------------------------------------------------------------
     @property
@@ -113,8 +107,20 @@ class Trade:
         return self.entry_qty - self.exit_qty
 
     @property
+    def entry_price(self) -> Decimal | None:
+        return self.entry_value / self.entry_qty if self.entry_qty else None
+
+    @property
     def exit_price(self) -> Decimal | None:
         return self.exit_value / self.exit_qty if self.exit_qty else None
+
+    @property
+    def realised(self) -> Decimal:
+        return self.book.realised
+
+    @property
+    def charges(self) -> Decimal:
+        return self.book.charges
 
     @property
     def is_open(self) -> bool:
@@ -122,60 +128,37 @@ class Trade:
 
     @property
     def risk(self) -> Decimal:
-        """USD lost if the open quantity exits at the current stop (0 once the stop locks in a profit)."""
+        """USD lost if the open quantity exits at the stop (0 once the stop locks in a profit)."""
         if self.status is TradeStatus.CLOSED:
             return ZERO
-        if self.entry_price is None or self.stop is None:
+        entry = self.entry_price
+        if entry is None or self.stop is None:
             return max(self.planned_qty - self.exit_qty, ZERO) * self.risk_per_unit
-        loss = (self.entry_price - self.stop) * self.side.sign * self.multiplier
+        loss = (entry - self.stop) * self.side.sign * self.multiplier
         return max(loss, ZERO) * self.open_qty
 
     def unrealised(self, mark: Decimal | None) -> Decimal:
-        if mark is None or self.entry_price is None or not self.open_qty:
-            return ZERO
-        return (mark * self.open_qty - self.cost_open) * self.side.sign * self.multiplier
+        return self.book.unrealised(mark)
 
     def net(self, mark: Decimal | None = None) -> Decimal:
         return self.realised + self.unrealised(mark) - self.charges
 
     # -- updates ------------------------------------------------------------------------------------------
-    def refresh_levels(self) -> None:
-        """Recompute the float mirrors after a level changed."""
-        long = self.side is Side.BUY
-        if self.stop is None:
-            self.stop_f = -INF if long else INF
-        else:
-            self.stop_f = float(self.stop)
-        if self.target is None:
-            self.target_f = INF if long else -INF
-        else:
-            self.target_f = float(self.target)
-
     def add_entry_fill(self, qty: Decimal, price: Decimal, charges: Decimal, ts: datetime) -> None:
-        total = self.entry_qty + qty
         self.entry_value += price * qty
-        self.cost_open += price * qty
-        self.entry_price = self.entry_value / total
-        self.entry_qty = total
-        self.charges += charges
+        self.entry_qty += qty
+        self.book.add_fill(self.side, qty, price, charges)
         self.events.append((ts, ZERO, charges))
         if self.entry_ts is None:
             self.entry_ts = ts
-            self.extreme = float(price)
         if self.status is TradeStatus.WAITING:
             self.status = TradeStatus.RUNNING
 
     def add_exit_fill(self, qty: Decimal, price: Decimal, charges: Decimal, ts: datetime) -> None:
-        assert self.entry_price is not None
-        # Cost basis leaves with the quantity; keeping it exact makes realised + unrealised exact too.
-        removed = self.cost_open if qty >= self.open_qty else self.cost_open * qty / self.open_qty
-        self.cost_open -= removed
-        gain = (price * qty - removed) * self.side.sign * self.multiplier
-        self.realised += gain
+        gain = self.book.add_fill(self.side.opposite, qty, price, charges)
         self.events.append((ts, gain, charges))
         self.exit_qty += qty
         self.exit_value += price * qty
-        self.charges += charges
 
     def close(self, reason: ExitReason, ts: datetime) -> None:
         self.status = TradeStatus.CLOSED
@@ -183,6 +166,25 @@ class Trade:
         self.exit_ts = ts
         self.pending_exit = None
         self.pending_reason = None
+
+    def reset_fills(self) -> None:
+        """Forget every fill (recovery recomputes them from the journal)."""
+        self.entry_qty = self.entry_value = self.exit_qty = self.exit_value = ZERO
+        self.entry_ts = None
+        self.events = []
+        self.book = Position(self.multiplier)
+
+    def restore(self, *, entry_qty: Decimal, entry_price: Decimal | None, exit_qty: Decimal,
+                exit_price: Decimal | None, realised: Decimal, charges: Decimal) -> None:
+        """Set the fill totals a stored trade row holds (the journal's fills replace them on recovery)."""
+        self.entry_qty, self.exit_qty = entry_qty, exit_qty
+        self.entry_value = (entry_price or ZERO) * entry_qty
+        self.exit_value = (exit_price or ZERO) * exit_qty
+        book = Position(self.multiplier)
+        book.quantity = self.side.sign * (entry_qty - exit_qty)
+        book.cost = (entry_price or ZERO) * (entry_qty - exit_qty)
+        book.realised, book.charges = realised, charges
+        self.book = book
 
     @property
     def comment(self) -> str:

@@ -1,50 +1,290 @@
-"""Run a backtest: data in, journal and equity out (the CLI writes the files, see theo.analysis.outputs)."""
+"""The backtest driver: the node of ``theo run``, fed history, visiting only the items that can change anything.
+
+Signals come first (:mod:`theo.node.signals`: strategies never see fills). Then the market is replayed
+through the node: at each instant, due timers fire (time exits, DAY expiries), the signals of that instant are
+routed (scanner gates, trade manager, sizing and checks, order service, broker), and the items starting then
+are worked (broker, then trade manager). An item is visited only when something may happen on it: a resting
+order could fill (the broker's watches), a trade could reach its risk-reduction level, or the visit-all mode
+asks for every item. Skipped items still move what depends on them: the marks (last prices) and the trailing
+stops' references are brought up to date before every instant. The property test of this module proves that
+skipping gives byte-identical orders, fills and deals to visiting every item.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import heapq
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
 
 from theo.config import TheoConfig
+from theo.core.clock import SimulatedClock
 from theo.core.errors import ConfigError
-from theo.model.series import from_us
-from theo.node.batch import has_batch_form, run_batch
+from theo.core.time import from_us, to_us
+from theo.execution.journal import MemoryJournal
+from theo.model.enums import Side, SignalStatus
+from theo.model.events import Execution
+from theo.model.orders import Order
+from theo.model.series import BarSeries
+from theo.model.signals import SignalOutcome
+from theo.model.trades import Trade
+from theo.node.bars import session_mask
 from theo.node.data import MarketData
-from theo.node.kernel import Engine, Mode, build_engine
-from theo.node.records import Journal
-from theo.node.stream import run_stream
+from theo.node.kernel import Mode, Node, build_node
+from theo.node.signals import SignalStream, signal_stream
+from theo.node.watch import Items, next_event
+
+_END = int(np.iinfo(np.int64).max)
 
 
 @dataclass
 class BacktestResult:
-    """What a backtest produced, ready for the metrics and the report writer."""
+    """What a backtest produced: the node (its journal, trades and signals), the data, and notes for the user."""
 
     config: TheoConfig
     data: MarketData
-    journal: Journal
-    path: str  # "broker" (the trade manager and simulated broker) | "batch" | "stream" (the fast books)
-    engine: Engine
+    node: Node
+    visited: int = 0  # items the broker and the trade manager were shown
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def path(self) -> str:
+        return "every item" if self.visited >= self.data.items else "skip-ahead"
+
+    @property
+    def journal(self) -> MemoryJournal:
+        journal = self.node.service.journal
+        assert isinstance(journal, MemoryJournal)
+        return journal
+
+    def orders(self) -> list[Order]:
+        return list(self.journal.orders.values())
+
+    def fills(self) -> list[Execution]:
+        return list(self.journal.fills)
+
+    def trades(self) -> list[Trade]:
+        return self.node.manager.trades()
+
+    def signals(self) -> list[SignalOutcome]:
+        return self.node.signals.outcomes()
+
+    @property
+    def signal_count(self) -> int:
+        return len(self.node.signals)
 
 
-def run_backtest(config: TheoConfig, data: MarketData, *, fast: bool | None = None,
+def run_backtest(config: TheoConfig, data: MarketData, *, visit_all: bool = False,
                  progress: Callable[[int], None] | None = None) -> BacktestResult:
-    """Backtest the config's strategies on ``data``; ``fast=None`` uses the batch path when possible."""
+    """Backtest the config's strategies on ``data`` (``visit_all``: show every item, for the proofs)."""
     if not config.strategies:
         raise ConfigError("the config has no [[strategies]]; add one (see config/backtest.example.toml)")
-    first = min(int(s.start_us[0]) for s in data.series.values())
-    engine = build_engine(config, Mode.BACKTEST, start=from_us(first))
-    if not engine.strategies:
+    if not any(s.enabled for s in config.strategies):
         raise ConfigError("every strategy in the config is disabled (enabled = false)")
-    engine.symbols[:] = list(data.series) + [s for s in engine.symbols if s not in data.series]
-    missing = [s for s in engine.symbols if s not in data.series]
+    first = min(int(s.start_us[0]) for s in data.series.values())
+    node = build_node(config, Mode.BACKTEST, start=from_us(first), symbols=data.symbols)
+    missing = [s for s in node.symbols if s not in data.series]
     if missing:
         raise ConfigError(f"the strategies trade {', '.join(missing)} but the data has only "
                           f"{', '.join(data.series)}; add --data files for them")
-    use_batch = config.engine.backtest.fast_path if fast is None else fast
-    use_batch = use_batch and engine.desk is None and all(has_batch_form(s) for s in engine.strategies)
-    if use_batch:
-        run_batch(engine, data.series, progress)
-    else:
-        run_stream(engine, data.series, progress)
-    path = "broker" if engine.desk is not None else "batch" if use_batch else "stream"
-    return BacktestResult(config, data, engine.journal, path, engine)
+    result = BacktestResult(config, data, node, notes=list(data.notes))
+    driver = Driver(node, data.series, signal_stream(node, data.series), visit_all=visit_all, progress=progress)
+    driver.run()
+    result.visited = driver.visited
+    result.notes.extend(driver.notes)
+    return result
+
+
+class _Symbol:
+    """One symbol's items inside the sessions, and where the driver is in them."""
+
+    __slots__ = (
+        "close",
+        "end",
+        "high",
+        "items",
+        "low",
+        "marked",
+        "name",
+        "next",
+        "open",
+        "regular",
+        "seen",
+        "side",
+        "start",
+        "volume",
+    )
+
+    def __init__(self, name: str, s: BarSeries, regular: np.ndarray, tick: float) -> None:
+        self.name = name
+        self.start, self.end = s.start_us, s.end_us
+        self.open, self.high, self.low, self.close, self.volume = s.open, s.high, s.low, s.close, s.volume
+        self.regular = regular
+        self.items = Items.of(s.start_us, s.high, s.low, regular, tick)
+        self.side: Literal["left", "right"] = "left" if s.timeframe == "tick" else "right"  # when an item completes
+        self.seen = 0  # items before this one were shown to the broker or skipped
+        self.marked = 0  # items before this one have set the mark
+        self.next = len(s)  # next item to show the broker
+
+
+class Driver:
+    """Replays items through a node in time order (see the module docstring and :class:`Node`'s order)."""
+
+    def __init__(self, node: Node, series: Mapping[str, BarSeries], stream: SignalStream, *, visit_all: bool = False,
+                 progress: Callable[[int], None] | None = None) -> None:
+        self.node = node
+        self.stream = stream
+        self.visit_all = visit_all
+        self.progress = progress
+        self.notes: list[str] = []
+        self.visited = 0
+        self.symbols: list[_Symbol] = []
+        self._ranges: list[tuple[int, int, int]] = []  # (end, symbol index, item) of bars shown at their open
+        order = [s for s in node.symbols if s in series] + [s for s in series if s not in node.symbols]
+        for name in order:
+            s = series[name]
+            inside, regular = session_mask(s.start_us, node.calendar_of(name))
+            outside = int((~inside).sum())
+            if outside:
+                self.notes.append(f"{name}: {outside} items outside every session (holidays, weekends, overnight) "
+                                  f"were not traded")
+                keep = np.flatnonzero(inside)
+                s = BarSeries(s.symbol, s.timeframe, s.start_us[keep], s.end_us[keep], s.open[keep], s.high[keep],
+                              s.low[keep], s.close[keep], s.volume[keep])
+                regular = regular[keep]
+            off = int((~regular).sum())
+            if off:
+                self.notes.append(f"{name}: {off} pre- or post-market items: orders work in the regular session only")
+            tick = float(node.service.instruments[name].tick_size) if name in node.service.instruments else 0.01
+            self.symbols.append(_Symbol(name, s, regular, tick))
+        self._by_name = {sym.name: sym for sym in self.symbols}
+        self._table_symbols = [table.symbol for table in stream.tables]
+
+    # -- the loop -------------------------------------------------------------------------------------------
+    def run(self) -> None:
+        node, stream = self.node, self.stream
+        clock = node.clock
+        assert isinstance(clock, SimulatedClock)
+        n_sig = len(stream)
+        ts = stream.ts_us
+        i = 0
+        for sym in self.symbols:
+            sym.next = 0 if self.visit_all else len(sym.start)
+        ranges = self._ranges
+        step = max(1, n_sig // 100)
+        while True:
+            t = int(ts[i]) if i < n_sig else _END
+            for sym in self.symbols:
+                if sym.next < len(sym.start):
+                    s = int(sym.start[sym.next])
+                    if s < t:
+                        t = s
+            if ranges and ranges[0][0] < t:
+                t = ranges[0][0]
+            nt = clock.next_timer()
+            if nt is not None:
+                t = min(t, to_us(nt))
+            if t == _END:
+                break
+            self._sync(t, strict=True)
+            while ranges and ranges[0][0] == t:
+                _, k, j = heapq.heappop(ranges)
+                self._close(self.symbols[k], j)
+            self._sync(t, strict=False)
+            node.advance(from_us(t))
+            while i < n_sig and int(ts[i]) == t:
+                self._route(i)
+                i += 1
+                if self.progress is not None and i % step == 0:
+                    self.progress(i)
+            self._refresh()
+            for k, sym in enumerate(self.symbols):
+                j = sym.next
+                if j < len(sym.start) and int(sym.start[j]) == t:
+                    self._open(k, sym, j)
+            self._refresh()
+        self._sync(_END, strict=True)
+
+    def _route(self, i: int) -> None:
+        stream, node = self.stream, self.node
+        strategy = int(stream.strategy[i])
+        kind = int(stream.kind[i])
+        row = int(stream.row[i])
+        if kind >= 0:
+            source = int(stream.source[i])
+            table = stream.tables[source]
+            side = Side.BUY if kind in (0, 3) else Side.SELL
+            note = node.manager.ignores(node.strategies[strategy].name, self._table_symbols[source], side, kind >= 2)
+            if note:
+                node.signals.add_lazy(table.make, row, note)
+                return
+            node.route(strategy, table.make(row))
+            return
+        item = stream.built[row]
+        if isinstance(item, SignalOutcome):
+            node.signals.add(item)
+        else:
+            node.route(strategy, item)
+
+    def _open(self, k: int, sym: _Symbol, j: int) -> None:
+        self.visited += 1
+        start, end = int(sym.start[j]), int(sym.end[j])
+        sym.seen = j + 1
+        self.node.open_item(sym.name, from_us(start), from_us(end), float(sym.open[j]), float(sym.high[j]),
+                            float(sym.low[j]), float(sym.close[j]), float(sym.volume[j]), bool(sym.regular[j]))
+        if end > start:
+            heapq.heappush(self._ranges, (end, k, j))
+        self._plan(sym, j + 1)
+
+    def _close(self, sym: _Symbol, j: int) -> None:
+        self.node.close_item(sym.name, from_us(int(sym.start[j])), from_us(int(sym.end[j])), float(sym.open[j]),
+                             float(sym.high[j]), float(sym.low[j]), float(sym.close[j]), float(sym.volume[j]),
+                             bool(sym.regular[j]))
+        self._plan(sym, max(j + 1, sym.next if sym.next > j else j + 1))
+
+    def _plan(self, sym: _Symbol, pos: int) -> None:
+        """Set the symbol's next item to show the broker, at or after ``pos``."""
+        if self.visit_all:
+            sym.next = max(pos, sym.seen)
+            return
+        node = self.node
+        pos = max(pos, sym.seen)
+        sym.next = next_event(sym.items, pos, node.broker.watches(sym.name), node.manager.watch_levels(sym.name))
+
+    def _refresh(self) -> None:
+        dirty = self.node.dirty
+        if not dirty:
+            return
+        for name in list(dirty):
+            sym = self._by_name.get(name)
+            if sym is not None:
+                self._plan(sym, sym.seen)
+        dirty.clear()
+
+    def _sync(self, t: int, *, strict: bool) -> None:
+        """Apply every item completed before ``t`` (``strict``) or by ``t``: marks, and for items the broker was
+        not shown, their last price and the trailing stops' best prices."""
+        node = self.node
+        broker = node.broker
+        for sym in self.symbols:
+            side = "left" if strict else sym.side
+            c = int(np.searchsorted(sym.end, t, side=side))
+            if c <= sym.marked:
+                continue
+            node.mark(sym.name, float(sym.close[c - 1]))
+            sym.marked = c
+            lo = sym.seen
+            if lo < c and sym.next >= c:
+                high = low = None
+                if broker.has_trailing(sym.name):
+                    reg = sym.regular[lo:c]
+                    if reg.any():
+                        high = float(sym.high[lo:c][reg].max())
+                        low = float(sym.low[lo:c][reg].min())
+                broker.skipped(sym.name, from_us(int(sym.start[c - 1])), float(sym.close[c - 1]), high, low)
+                sym.seen = c
+
+
+__all__ = ["BacktestResult", "Driver", "SignalStatus", "run_backtest"]

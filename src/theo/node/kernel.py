@@ -1,39 +1,50 @@
-"""The engine's object graph, built the same way for every mode.
+"""The node: one object graph for backtest, paper and live; the drivers push market data into it.
 
-:func:`build_engine` is the one place that differs by mode: it picks the clock, the broker adapter and where
-the order journal lives (see :mod:`theo.node.desk`). The feed is chosen by the driver that feeds the engine
-(:mod:`theo.node.stream` for files and replays, :mod:`theo.node.paper` for ``theo run``). Strategies, the
-signal router, the trade manager with its pre-trade risk checks, the order service and its journal are
-shared code.
+:func:`build_node` is the one place that differs by mode, and only in the clock, the broker adapter and
+where the records live:
 
-``[engine] execution = "fast"`` swaps the desk for the vectorised books of :mod:`theo.node.book` (next-open
-fills, stop/target/trailing on the price path, a leverage check): backtests and sweeps only.
+* ``backtest``: simulated clock, the simulated broker in memory, an in-memory order journal
+  (:class:`~theo.execution.journal.MemoryJournal`), trades and risk decisions in memory;
+* ``paper``: simulated clock (replay or synthetic market, paced by the wall clock), the simulated broker with
+  its state file, the order journal, trades, decisions and trading state in the configured database, the
+  single-writer lock;
+* ``live``: needs the Interactive Brokers adapter, which this release does not have: refused with a clear
+  error before anything starts.
+
+Strategies, scanner gates, the trade manager with its sizing and pre-trade checks, the order service and the
+fill rules are the same objects in every mode. The life of an item (a bar or a tick) is :meth:`Node.on_item`;
+the life of a signal is :meth:`Node.route`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 from enum import StrEnum
+from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine as DbEngine
-
+from theo.adapters.sim.execution import SimulatedBroker
 from theo.config import TheoConfig
 from theo.core.bus.memory import InMemoryBus
-from theo.core.clock import Clock, LiveClock, SimulatedClock
+from theo.core.calendar import MarketCalendar, get_calendar
+from theo.core.clock import Clock, SimulatedClock
 from theo.core.errors import ConfigError, OrderValidationError
 from theo.core.logging import get_logger
-from theo.model.market import Bar
-from theo.model.series import BarSeries
-from theo.node.book import BookContext, SymbolBook
-from theo.node.charges import ChargesModel
-from theo.node.desk import BrokerDesk, DeskParts, instruments_for, scratch_database, state_file
-from theo.node.records import Journal, SignalRecord
-from theo.strategy.base import Signal, Strategy
-from theo.strategy.registry import build_strategies
+from theo.execution.journal import MemoryJournal, OrderJournal
+from theo.execution.service import Lease, OrderService
+from theo.model.enums import SignalStatus
+from theo.model.instruments import Instrument, equity
+from theo.model.orders import Order
+from theo.model.signals import Signal, SignalOutcome
+from theo.node.records import SignalLog
+from theo.risk.decisions import DecisionLog
+from theo.risk.state import TradingState
+from theo.strategy.base import Strategy
 from theo.strategy.scanner.scanner import Scanner
+from theo.trading.manager import StrategyTerms, TradeManager, TradeStore
 
 log = get_logger("theo.node")
 
@@ -44,98 +55,76 @@ class Mode(StrEnum):
     LIVE = "live"
 
 
+def signal_id(sig: Signal) -> int:
+    """A stable 62-bit id of a signal (strategy, symbol, side, kind, time): its entry order id follows from it,
+    so the same signal seen again after a restart finds its order instead of sending another, and a paper
+    replay names its orders and trades as the backtest of the same data does."""
+    key = f"{sig.strategy}|{sig.symbol}|{sig.side.value}|{int(sig.exit)}|{sig.ts.isoformat()}"
+    return int(hashlib.sha256(key.encode()).hexdigest()[:16], 16) >> 2
+
+
+def instruments_for(symbols: Sequence[str]) -> dict[str, Instrument]:
+    """Instruments of the node's symbols: U.S. stocks and ETFs (risk, margin and charges treat them alike)."""
+    return {s: equity(s) for s in symbols}
+
+
 @dataclass
-class Engine:
-    """Bus, strategies, books and journal of one run; drivers push market data into it."""
+class Stores:
+    """Where a paper or live node keeps its records (built from the database by the composition root)."""
+
+    journal: OrderJournal
+    trades: TradeStore | None = None
+    state: TradingState | None = None
+    decisions: DecisionLog | None = None
+    lock: Lease | None = None
+    broker_state: Path | None = None
+
+
+@dataclass
+class Node:
+    """Strategies, scanner gates, trade manager, order service and broker of one run (see the module docstring)."""
 
     config: TheoConfig
     mode: Mode
     clock: Clock
     bus: InMemoryBus
     strategies: list[Strategy]
-    ctx: BookContext
+    scanners: dict[str, list[Scanner]]
     symbols: list[str]
-    books: dict[tuple[str, str], SymbolBook] = field(default_factory=dict)
-    collected: list[tuple[int, Signal]] = field(default_factory=list)
-    desk: BrokerDesk | None = None  # None: the fast books
-    scanners: dict[str, list[Scanner]] = field(default_factory=dict)  # strategy name -> its scanners
-    last_evaluated: dict[str, datetime] = field(default_factory=dict)
+    broker: SimulatedBroker
+    service: OrderService
+    manager: TradeManager
+    signals: SignalLog = field(default_factory=SignalLog)
+    dirty: set[str] = field(default_factory=set)  # symbols whose orders changed since the driver last looked
+    recovering: bool = False  # catching up after a restart: strategies are fed, nothing is routed
+    last_evaluated: dict[str, datetime] = field(default_factory=dict)  # scanner exits: per strategy
+    _calendars: dict[str, MarketCalendar] = field(default_factory=dict)
+    on_signal: Callable[[SignalOutcome], None] | None = None
 
-    @property
-    def journal(self) -> Journal:
-        return self.ctx.journal
-
-    def symbol_index(self, symbol: str) -> int:
-        try:
-            return self.symbols.index(symbol)
-        except ValueError:
-            self.symbols.append(symbol)
-            return len(self.symbols) - 1
-
-    def quantity_of(self, strategy: Strategy) -> Decimal:
-        qty = getattr(getattr(strategy, "config", None), "quantity", None)
-        return qty if isinstance(qty, Decimal) else self.config.engine.quantity
-
-    def book(self, strategy: Strategy, symbol: str, series: BarSeries | None = None) -> SymbolBook:
-        key = (strategy.name, symbol)
-        book = self.books.get(key)
-        if book is None:
-            trail = getattr(getattr(strategy, "config", None), "trail_pct", None)
-            book = SymbolBook(self.ctx, strategy.name, symbol, self.quantity_of(strategy), trail, series)
-            self.books[key] = book
-        return book
-
-    def subscribe_strategies(self) -> None:
-        """Streaming path: each strategy receives its closed bars from the bus."""
-        for idx, strategy in enumerate(self.strategies):
-            for symbol, tf in strategy.subscriptions:
-                self.symbol_index(symbol)
-
-                def handler(topic: str, bar: Bar, _i: int = idx, _s: Strategy = strategy) -> None:
-                    for sig in _s.on_bar(bar):
-                        self.collected.append((_i, sig))
-                    if self.desk is not None and _s.name in self.scanners:
-                        self._scanner_exits(_i, _s, bar.timeframe)
-
-                self.bus.subscribe(f"bars.{tf}.{symbol}", handler)
-
-    def sort_key(self, item: tuple[int, Signal]) -> tuple[datetime, int, int]:
-        """Signals of one instant are handled by symbol, then strategy order, on every path."""
-        idx, sig = item
-        return (sig.ts, self.symbol_index(sig.symbol), idx)
-
-    def route(self, idx: int, sig: Signal) -> None:
-        """Risk-check a signal and hand it to its book; record what happened."""
-        desk = self.desk
-        if desk is not None and desk.recovering:
-            return  # catching up after a restart: this signal was handled before
-        if desk is not None and sig.strategy in self.scanners:
-            refused = self._scan(idx, sig)
+    # -- signals --------------------------------------------------------------------------------------------
+    def route(self, strategy_index: int, sig: Signal) -> SignalOutcome | None:
+        """Gate one signal through its strategy's scanners, then hand it to the trade manager; record the outcome."""
+        if self.recovering:
+            return None
+        if sig.strategy in self.scanners:
+            refused = self.scan(strategy_index, sig)
             if refused:
-                self.journal.add_signal(SignalRecord(sig, "CANCELLED", refused))
-                return
+                outcome = SignalOutcome(sig, SignalStatus.CANCELLED, refused)
+                self.signals.add(outcome)
+                return outcome
+        return self.decide(sig)
+
+    def decide(self, sig: Signal) -> SignalOutcome:
+        """The trade manager's decision on a signal that passed its gates."""
         if self.bus.has_subscribers("signals.new"):
             self.bus.publish("signals.new", sig)
-        if desk is not None:
-            status, note = desk.on_signal(sig)
-        else:
-            status, note = self.book(self.strategies[idx], sig.symbol).on_signal(sig)
-        self.journal.add_signal(SignalRecord(sig, status, note))
+        outcome = self.manager.on_signal(sig, signal_id=signal_id(sig))
+        self.signals.add(outcome)
+        return outcome
 
-
-    def _scanner_exits(self, idx: int, strategy: Strategy, timeframe: str) -> None:
-        """Exit signals of the strategy's scanners whose exit rules hold on its latest evaluation."""
-        evaluated = getattr(strategy, "last_evaluated", None)
-        if evaluated is None or evaluated == self.last_evaluated.get(strategy.name):
-            return
-        self.last_evaluated[strategy.name] = evaluated
-        values = getattr(strategy, "values", {})
-        for scanner in self.scanners[strategy.name]:
-            self.collected.extend((idx, sig) for sig in scanner.exits(evaluated, timeframe, values, strategy.name))
-
-    def _scan(self, idx: int, sig: Signal) -> str:
+    def scan(self, strategy_index: int, sig: Signal) -> str:
         """Pass ``sig`` through its strategy's scanners (plan §3 gates); the refusal, or "" when one takes it."""
-        values = getattr(self.strategies[idx], "values", None)
+        values = getattr(self.strategies[strategy_index], "values", None)
         reasons = []
         for scanner in self.scanners[sig.strategy]:
             try:
@@ -147,71 +136,147 @@ class Engine:
             reasons.append(f"scanner {scanner.d.name}: {why}")
         return "; ".join(reasons)
 
+    # -- market data ----------------------------------------------------------------------------------------
+    # Every driver follows the same order at each instant t (it is what makes backtest, replay and live agree):
+    #   1. the range step of the bars that end at t (:meth:`close_item`),
+    #   2. the marks of every item completed by then (:meth:`mark`),
+    #   3. due timers (:meth:`advance`), 4. the signals of t (:meth:`route`),
+    #   5. the items that start at t (:meth:`open_item`).
+    def open_item(self, symbol: str, start: datetime, end: datetime, o: float, h: float, lo: float, c: float,
+                  v: float, regular: bool) -> None:
+        """An item starts: a tick (``start == end``) is worked whole; a bar is worked at its open only."""
+        if self.recovering:
+            return
+        if start == end:
+            self.broker.work(symbol, start, end, o, h, lo, c, v, regular)
+            self.manager.on_item(symbol, h, lo)
+        else:
+            self.broker.work_open(symbol, start, o, v, regular)
 
-def build_engine(config: TheoConfig, mode: Mode, *, start: datetime | None = None,
-                 strategies: Sequence[Strategy] | None = None, journal: Journal | None = None,
-                 db: DbEngine | None = None) -> Engine:
+    def close_item(self, symbol: str, start: datetime, end: datetime, o: float, h: float, lo: float, c: float,
+                   v: float, regular: bool) -> None:
+        """A bar ends: its range is worked (stops, limits, trailing stops), then the trade manager sees it."""
+        if self.recovering:
+            return
+        clock = self.clock
+        if isinstance(clock, SimulatedClock):
+            clock.move_to(end)
+        self.broker.work_range(symbol, start, end, o, h, lo, c, v, regular)
+        self.manager.on_item(symbol, h, lo)
+
+    def mark(self, symbol: str, price: float) -> None:
+        """The last price of ``symbol`` for the account's valuation (a completed item's close)."""
+        self.manager.portfolio.mark(symbol, price)
+
+    def advance(self, now: datetime) -> None:
+        """Time reaches ``now``: due timers fire (time exits, DAY expiries), in time order."""
+        clock = self.clock
+        if isinstance(clock, SimulatedClock) and not self.recovering:
+            clock.advance_to(now)
+
+    def calendar_of(self, symbol: str) -> MarketCalendar:
+        name = self.service.instruments[symbol].calendar if symbol in self.service.instruments \
+            else self.config.market.calendar
+        cal = self._calendars.get(name)
+        if cal is None:
+            cal = self._calendars[name] = get_calendar(name, self.config.market)
+        return cal
+
+    # -- life cycle -------------------------------------------------------------------------------------------
+    def start(self, *, fresh: bool = False) -> dict[str, Any]:
+        """Reconcile with the broker, rebuild trades from the journal, then trade; return what was found.
+
+        ``fresh``: the journal is new and empty (a backtest), nothing to rebuild.
+        """
+        report = self.service.start()
+        fills = 0 if fresh else self.manager.recover().fills
+        self.service.preload()  # the node is the journal's only writer (lock, or an in-memory journal)
+        self.recovering = False
+        found = {"orders": len(self.service.orders), "open_trades": len(self.manager.open_trade_list()),
+                 "fills": fills, "reconciled": report.summary()}
+        if self.service.orders and not fresh:
+            log.info("node.recovered", **found)
+        return found
+
+    def stop(self) -> None:
+        self.manager.stop()
+        self.service.stop()
+
+    def sweep(self, now: datetime) -> None:
+        """The trade manager's safety net (kill switch from ``theo risk``, protection) and the lock heartbeat."""
+        self.service.heartbeat()
+        self.manager.sweep(now)
+
+    def account_time(self) -> datetime | None:
+        """The last market time the paper account's broker worked orders at (``None`` for a new account)."""
+        return max(self.broker.state.last_seen.values(), default=None)
+
+    def checkpoint(self) -> dict[str, Any]:
+        positions = [{"id": t.entry_order_id, "strategy": t.strategy, "symbol": t.symbol, "side": t.side.value,
+                      "quantity": str(t.open_qty), "entry_price": str(t.entry_price)}
+                     for t in self.manager.trades(open_only=True) if t.entry_qty > 0]
+        working = [{"id": o.client_order_id, "symbol": o.symbol, "side": o.side.value, "purpose": o.request.tag.value}
+                   for o in self.service.orders.values() if o.is_open]
+        return {"positions": sorted(positions, key=lambda p: p["id"]),
+                "working_orders": sorted(working, key=lambda w: w["id"])}
+
+
+def build_node(config: TheoConfig, mode: Mode, *, start: datetime | None = None,
+               strategies: Sequence[Strategy] | None = None, stores: Stores | None = None,
+               symbols: Sequence[str] = (), clock: SimulatedClock | None = None) -> Node:
     """Build the graph for ``mode``: the only place where backtest, paper and live differ.
 
-    Backtests and paper runs on the synthetic market or a replay keep simulated time (the feed moves the
-    clock); live trading will run on the wall clock. ``db`` is the store of a paper run's journal.
+    ``stores`` holds a paper run's database-backed records (``None`` for a backtest); ``symbols`` adds symbols
+    the data has beyond those the strategies trade.
     """
-    clock: Clock
-    clock = LiveClock() if mode is Mode.LIVE else SimulatedClock(start or config.engine.synthetic_start)
+    refuse_live(config, mode)
+    from theo.strategy.registry import build_strategies
+    from theo.strategy.scanner.run import build_strategy
+
+    clock = clock or SimulatedClock(start or config.engine.synthetic_start)
     bus = InMemoryBus(raise_errors=mode is Mode.BACKTEST)
-    eng = config.engine
-    ctx = BookContext(journal=journal or Journal(), bus=bus, charges=ChargesModel(eng.charges, eng.sec_fee_per_million),
-                      tick_size=eng.tick_size, slippage_ticks=eng.slippage_ticks, capital=config.market.capital,
-                      max_leverage=eng.max_leverage)
     scanners: dict[str, list[Scanner]] = {}
     for d in config.scanner.scanners:
         scanners.setdefault(d.strategy, []).append(Scanner(d, config.market, None, config.scanner.user))
     if strategies is not None:
         strats = list(strategies)
     else:  # scanner rules may name indicator values the strategy then computes
-        from theo.strategy.scanner.run import build_strategy
-
         strats = build_strategies(config.strategies, lambda c: build_strategy(
             c, [r for s in scanners.get(c.name, []) for r in (*s.entry_rules, *s.exit_rules)]))
-    symbols: list[str] = []
+    names = list(symbols)
     for s in strats:
         for symbol, _tf in s.subscriptions:
-            if symbol not in symbols:
-                symbols.append(symbol)
-    engine = Engine(config, mode, clock, bus, strats, ctx, symbols, scanners=scanners)
-    if config.engine.execution == "broker":
-        engine.desk = _build_desk(engine, db)
-    elif mode is Mode.BACKTEST and scanners:
-        log.warning("engine.scanners_ignored", why='[[scanner.scanners]] gate signals with execution = "broker" '
-                    'only; execution = "fast" takes every signal of the strategies')
-    elif mode is not Mode.BACKTEST:
-        raise ConfigError('[engine] execution = "fast" is for backtests and sweeps; `theo run` trades through '
-                          'the broker: set execution = "broker" (the default)')
-    return engine
-
-
-def _build_desk(engine: Engine, db: DbEngine | None) -> BrokerDesk:
-    """The trading desk of ``engine.mode``: the broker adapter and the journal's store differ, nothing else."""
-    from theo.adapters.sim.execution import SimulatedBroker
-    from theo.execution.lock import SingleWriterLock
-
-    config, clock = engine.config, engine.clock
-    if engine.mode is Mode.LIVE:
-        raise ConfigError("live trading needs the IBKR adapter, which this release does not have yet; use "
-                          "`theo run` (paper) or `theo backtest`")
-    assert isinstance(clock, SimulatedClock)
-    instruments = instruments_for(engine.symbols)
-    if engine.mode is Mode.BACKTEST:
-        broker = SimulatedBroker(config.execution, clock, instruments, None, market=config.market)
-        parts = DeskParts(broker, scratch_database(), store_trades=False)
-    else:
-        if db is None:
+            if symbol not in names:
+                names.append(symbol)
+    instruments = instruments_for(names)
+    if stores is None:
+        if mode is not Mode.BACKTEST:
             raise ConfigError("a paper run needs its database (the [database] url)")
-        broker = SimulatedBroker(config.execution, clock, instruments, state_file(config), market=config.market)
-        lock = SingleWriterLock(db, ttl_seconds=config.execution.lock_ttl_seconds)
-        parts = DeskParts(broker, db, lock)
-    ss_types = {s.name: getattr(getattr(s, "config", None), "type", "") for s in engine.strategies}
-    desk = BrokerDesk(config, clock, engine.bus, engine.journal, instruments, parts, ss_types)
-    if engine.mode is Mode.BACKTEST:
-        desk.start(fresh=True)
-    return desk
+        stores = Stores(MemoryJournal())
+    broker = SimulatedBroker(config.execution, clock, instruments, stores.broker_state, market=config.market)
+    service = OrderService(broker, stores.journal, clock, instruments, bus, lock=stores.lock)
+    terms = {c.name: StrategyTerms(c.sizing_policy, c.trail_pct, getattr(c, "type", "")) for c in config.strategies}
+    manager = TradeManager(service, clock, config.risk, market=config.market, bus=bus, store=stores.trades,
+                           terms=terms, state=stores.state, decisions=stores.decisions)
+    node = Node(config, mode, clock, bus, strats, scanners, names, broker, service, manager,
+                recovering=mode is not Mode.BACKTEST)
+    track = manager.on_order
+
+    def on_order(order: Order) -> None:
+        node.dirty.add(order.request.symbol)
+        track(order)
+
+    service.listener = on_order
+    if mode is Mode.BACKTEST:
+        node.start(fresh=True)
+    return node
+
+
+def refuse_live(config: TheoConfig, mode: Mode | None = None) -> None:
+    """Stop with a clear error when the configuration asks for live trading or the IBKR broker."""
+    if mode is Mode.LIVE or config.app.mode == "live":
+        raise ConfigError('[app] mode = "live" needs the Interactive Brokers adapter, which this release does not '
+                          'have yet; set mode = "paper" (theo run trades the simulated broker) or use theo backtest')
+    if config.execution.broker == "ibkr" and mode is not Mode.BACKTEST:
+        raise ConfigError('[execution] broker = "ibkr" needs the Interactive Brokers adapter, which this release does '
+                          'not have yet; set broker = "simulated" for paper trading')

@@ -1,17 +1,16 @@
-"""``theo run``: the engine in paper mode on the synthetic market or a file replay, paced by the wall clock.
+"""``theo run``: the node in paper mode on the synthetic market or a file replay, paced by the wall clock.
 
-Orders go through the engine's desk (:mod:`theo.node.desk`): the trade manager with its pre-trade checks,
-the order service journaling into the configured database, and the simulated broker with its state file; so
-``theo orders``, ``theo positions``, ``theo report deals`` and ``theo risk`` show the run, and ``theo risk
-halt`` / ``kill`` reach it through the trade manager's sweep.
+The node is the backtest's node (:func:`theo.node.kernel.build_node`), with its records in the configured
+database: the order journal, the trades, the risk decisions and the trading state, plus the simulated
+broker's state file. So ``theo orders``, ``theo positions``, ``theo report deals`` and ``theo risk`` show the
+run, and ``theo risk halt|kill`` reach it through the trade manager's sweep.
 
-Restart and recovery are one path. The feed is deterministic (seeded synthetic market, or files), so on
-start the engine replays it at full speed up to where the previous run got (its checkpoint, or the paper
-account's last market time when that is later), feeding the strategies only: their bars and indicators are
-rebuilt, no signal is routed again. Then the desk reconciles the journal with the broker's state and the trade
-manager rebuilds its open trades from the journal, and the run continues in (scaled) real time. A signal seen
-again after the checkpoint finds the entry order it already sent (order ids follow from the signal), so
-nothing is sent twice; journal rows are upserted by key, so nothing is written twice.
+Restart and recovery are one path. The feed is deterministic (seeded synthetic market, or files), so on start
+the node is fed at full speed up to where the previous run got (its checkpoint, or the paper account's last
+market time when that is later) with trading off: the strategies rebuild their bars and indicators, nothing
+is routed. Then the order service reconciles the journal with the broker's state, the trade manager rebuilds
+its open trades from the journal, and the run continues in (scaled) real time. A signal seen again after the
+checkpoint finds the entry order it already sent (order ids follow from the signal), so nothing is sent twice.
 """
 
 from __future__ import annotations
@@ -32,23 +31,23 @@ from theo.config import TheoConfig
 from theo.core.clock import SimulatedClock
 from theo.core.errors import ConfigError
 from theo.core.logging import get_logger
+from theo.core.time import from_us, to_us
+from theo.model.enums import SignalStatus
 from theo.model.market import Bar, Tick
-from theo.model.series import from_us, to_us
+from theo.model.signals import SignalOutcome
 from theo.node.config import DataFile
 from theo.node.gate import EngineGate
-from theo.node.kernel import Engine, Mode, build_engine
-from theo.node.records import Journal
-from theo.node.runs import RunStore, wall_now
-from theo.node.stream import StreamDriver
+from theo.node.kernel import Mode, Node, Stores, build_node
+from theo.node.runs import RunStatus, RunStore, wall_now
+from theo.node.stream import Item, StreamDriver
 
 log = get_logger("theo.node.paper")
-Item = tuple[str, int, float, float, float, float, float]
 IDLE_GAP_US = 15 * 60 * 1_000_000  # a quiet stretch longer than this is skipped, not waited for
 
 
 def config_digest(config: TheoConfig) -> str:
-    """Fingerprint of what decides the run's events (strategies, engine, market data, market)."""
-    parts = [config.model_dump_json(include={"strategies", "engine", "marketdata", "market"})]
+    """Fingerprint of what decides the run's events (strategies, engine, market data, market, risk)."""
+    parts = [config.model_dump_json(include={"strategies", "engine", "marketdata", "market", "risk", "scanner"})]
     return hashlib.sha256("".join(parts).encode()).hexdigest()
 
 
@@ -60,13 +59,14 @@ def synthetic_items(config: TheoConfig, gate: EngineGate) -> Iterator[Item]:
     market.connect()
     for ev in market.events():
         if isinstance(ev, Tick) and gate.check(ev) is not None:
-            yield (ev.symbol, to_us(ev.ts), ev.price, ev.price, ev.price, ev.price, ev.size)
+            us = to_us(ev.ts)
+            yield (ev.symbol, us, us, ev.price, ev.price, ev.price, ev.price, ev.size)
 
 
 def replay_items(files: list[DataFile], gate: EngineGate,
                  on_timeframe: Callable[[str, str], None] | None = None) -> Iterator[Item]:
     """Ticks or bars of files in time order through the replay feed (suspicious prints are skipped) and,
-    for ticks, the quality gate. ``on_timeframe(symbol, timeframe)`` learns each bar file's timeframe."""
+    for ticks, the quality gate. ``on_timeframe(symbol, timeframe)`` learns each file's timeframe."""
     from theo.adapters.sim.replay import ReplayFeed
     from theo.node.data import symbol_of
 
@@ -74,13 +74,32 @@ def replay_items(files: list[DataFile], gate: EngineGate,
     known: set[str] = set()
     for ev in feed.events():
         if isinstance(ev, Tick):
+            if on_timeframe is not None and ev.symbol not in known:
+                known.add(ev.symbol)
+                on_timeframe(ev.symbol, "tick")
             if gate.check(ev) is not None:
-                yield (ev.symbol, to_us(ev.ts), ev.price, ev.price, ev.price, ev.price, ev.size)
+                us = to_us(ev.ts)
+                yield (ev.symbol, us, us, ev.price, ev.price, ev.price, ev.price, ev.size)
         elif isinstance(ev, Bar):
             if on_timeframe is not None and ev.symbol not in known:
                 known.add(ev.symbol)
                 on_timeframe(ev.symbol, ev.timeframe)
-            yield (ev.symbol, to_us(ev.start), ev.open, ev.high, ev.low, ev.close, ev.volume)
+            yield (ev.symbol, to_us(ev.start), to_us(ev.end), ev.open, ev.high, ev.low, ev.close, ev.volume)
+
+
+def paper_stores(config: TheoConfig, db: DbEngine, clock: SimulatedClock) -> Stores:
+    """The paper account's records in the configured database, and the broker's state file."""
+    from theo.adapters.sim.state import state_path
+    from theo.execution.lock import SingleWriterLock
+    from theo.persistence.repositories.orders import SqlOrderJournal
+    from theo.persistence.repositories.trades import SqlTradeStore
+    from theo.risk.decisions import DecisionLog
+    from theo.risk.state import TradingState
+
+    return Stores(journal=SqlOrderJournal(db, broker="sim"), trades=SqlTradeStore(db),
+                  state=TradingState(clock, store=db, rate=config.risk.rate_limit),
+                  decisions=DecisionLog(db), lock=SingleWriterLock(db, ttl_seconds=config.execution.lock_ttl_seconds),
+                  broker_state=state_path(config.app.data_dir, config.execution.sim.state_file))
 
 
 @dataclass
@@ -96,7 +115,7 @@ class RunState:
 
 
 class PaperRun:
-    """One ``theo run``: engine + driver + persistence + pacing."""
+    """One ``theo run``: node + streaming driver + run record + pacing."""
 
     def __init__(self, config: TheoConfig, db: DbEngine, replay: list[DataFile] | None = None,
                  speed: float | None = None, duration: float | None = None) -> None:
@@ -105,95 +124,94 @@ class PaperRun:
         self.feed_name = "replay" if self.replay or config.marketdata.feed == "replay" else "synthetic"
         self.speed = speed
         self.duration = duration
-        self.store = RunStore(db)
-        self.journal = Journal(listener=self.store.on_record)
+        from theo.persistence.repositories.runs import SqlRunStore
+
+        self.store = RunStore(SqlRunStore(db))
         # Simulated time: the synthetic market starts at engine.synthetic_start; a replay moves the clock
         # forward from the epoch to its first item.
         start = config.engine.synthetic_start if self.feed_name == "synthetic" else from_us(0)
-        self.engine: Engine = build_engine(config, Mode.PAPER, journal=self.journal, db=db, start=start)
+        clock = SimulatedClock(start)
+        self.node: Node = build_node(config, Mode.PAPER, start=start, stores=paper_stores(config, db, clock),
+                                     clock=clock)
+        self.node.signals.listener = self.store.on_signal
         if self.feed_name == "synthetic":
             offered = [i.symbol.upper() for i in config.marketdata.synthetic.instruments]
-            missing = [s for s in self.engine.symbols if s not in offered]
+            missing = [s for s in self.node.symbols if s not in offered]
             if missing:
                 raise ConfigError(f"the strategies trade {', '.join(missing)} but the synthetic market has only "
                                   f"{', '.join(offered)}; add them to [[marketdata.synthetic.instruments]] or "
                                   f"use --replay FILES")
-        self.driver = StreamDriver(self.engine)
+        self.driver = StreamDriver(self.node)
         self.state = RunState()
         self.stop = asyncio.Event()
         self.gate = EngineGate(config, from_us(0))  # the gate clock follows the ticks (no skew rule)
 
     # --------------------------------------------------------------------------------------- snapshots
     def counters(self) -> dict[str, Any]:
-        j = self.journal
-        closed = [t for t in j.trades if t.closed]
-        realized = sum((t.gross_pnl() - t.charges for t in closed), Decimal(0))
-        return {"items": self.state.items, "signals": len(j.signals), "orders": len(j.orders),
-                "trades": len(j.trades), "open_trades": len(j.trades) - len(closed), "realized_pnl": str(realized),
+        manager = self.node.manager
+        trades = manager.trades()
+        closed = [t for t in trades if not t.is_open]
+        realized = sum((t.realised - t.charges for t in closed), Decimal(0))
+        counts = self.node.signals.counts
+        return {"items": self.state.items, "signals": len(self.node.signals),
+                "signals_executed": counts.get(SignalStatus.EXECUTED, 0), "orders": len(self.node.service.orders),
+                "trades": len(trades), "open_trades": len(trades) - len(closed), "realized_pnl": str(realized),
                 "rejected_ticks": sum(self.gate.rejected.values()),
                 "sim_now": self.state.sim_now.isoformat() if self.state.sim_now else None,
                 "last_price": {k: v for k, v in sorted(self.state.last_price.items())}}
 
     def checkpoint(self) -> dict[str, Any]:
         base = {"sim_now_us": to_us(self.state.sim_now) if self.state.sim_now else None, "feed": self.feed_name}
-        if self.engine.desk is not None:
-            return {**base, **self.engine.desk.checkpoint()}
-        positions = []
-        working = []
-        for (strategy, symbol), book in sorted(self.engine.books.items()):
-            if book.position is not None:
-                p = book.position
-                positions.append({"id": p.id, "strategy": strategy, "symbol": symbol, "side": p.side.value,
-                                  "quantity": str(p.quantity), "entry_price": str(p.entry_price)})
-            working += [{"id": o.id, "symbol": symbol, "side": o.side.value, "purpose": o.purpose}
-                        for o in book.pending]
-        return {**base, "positions": positions, "working_orders": working}
+        return {**base, **self.node.checkpoint()}
 
-    def flush(self, status: str = "running", stopped: datetime | None = None) -> None:
+    def flush(self, status: RunStatus = RunStatus.RUNNING, stopped: datetime | None = None) -> None:
         self.store.flush(wall_now(), self.counters(), self.checkpoint(), status, stopped)
+
+    def recent_signals(self, n: int = 5) -> list[SignalOutcome]:
+        return self.node.signals.last(n)
 
     # ------------------------------------------------------------------------------------------- loop
     def _items(self) -> Iterator[Item]:
         if self.feed_name == "replay":
             return replay_items(self.replay, self.gate, self.driver.set_source)
+        for symbol in self.node.symbols:
+            self.driver.set_source(symbol, "tick")
         return synthetic_items(self.config, self.gate)
 
     def _feed(self, item: Item) -> None:
         self.driver.on_item(*item)
         self.state.items += 1
-        self.state.last_price[item[0]] = item[5]
+        self.state.last_price[item[0]] = item[6]
         self.state.sim_now = from_us(item[1])
 
-    async def run(self, on_status: Callable[[PaperRun], None] | None = None) -> str:
+    async def run(self, on_status: Callable[[PaperRun], None] | None = None) -> RunStatus:
         """Run until stopped, the duration ends or the data ends; return the final status."""
         cfg = self.config.engine
         resume = self.store.start(Mode.PAPER.value, self.feed_name, config_digest(self.config), wall_now(),
                                   stale_after=max(3 * cfg.heartbeat_seconds, 15.0))
         self.state.run_id = self.store.run_id
         resume_us = resume.get("sim_now_us")
-        desk = self.engine.desk
-        if desk is not None:
-            account = desk.account_time()
-            if account is not None and (resume_us is None or to_us(account) > resume_us):
-                log.info("run.account_ahead", account_time=account.isoformat())
-                resume_us = to_us(account)  # the paper account has traded up to here: continue after it
+        node = self.node
+        account = node.account_time()
+        if account is not None and (resume_us is None or to_us(account) > resume_us):
+            log.info("run.account_ahead", account_time=account.isoformat())
+            resume_us = to_us(account)  # the paper account has traded up to here: continue after it
         log.info("run.started", run=self.store.run_id, feed=self.feed_name, resume_to=resume_us and
                  from_us(resume_us).isoformat(), speed=self.speed)
         items = self._items()
         t_start = time.monotonic()
-        status = "stopped"
+        status = RunStatus.STOPPED
         pending: Item | None = None
-        for item in items:  # catch up to the checkpoint at full speed
+        for item in items:  # catch up to the checkpoint at full speed, trading off
             if resume_us is None or item[1] > resume_us:
                 pending = item
                 break
             self._feed(item)
         if resume_us is not None:
             self.state.resumed_to = from_us(resume_us)
-        if desk is not None:
-            if pending is not None:
-                desk.advance(from_us(pending[1]))
-            desk.start()  # reconcile with the broker, rebuild open trades from the journal
+        if pending is not None and isinstance(node.clock, SimulatedClock):
+            node.clock.move_to(from_us(resume_us if resume_us is not None else pending[1]))
+        node.start()  # reconcile with the broker, rebuild open trades from the journal
         if resume:
             self._verify(resume)
         self.flush()
@@ -226,8 +244,8 @@ class PaperRun:
                 if now - last_beat >= cfg.heartbeat_seconds:
                     self.flush()
                     last_beat = now
-                if desk is not None and now - last_sweep >= sweep_every:
-                    desk.sweep(self.engine.clock.now())  # `theo risk halt|kill`, breakers, the lock
+                if now - last_sweep >= sweep_every:
+                    node.sweep(node.clock.now())  # `theo risk halt|kill`, protection, the lock
                     last_sweep = now
                 last_status = self._tick_status(on_status, last_status)
                 if self._expired(t_start):
@@ -237,12 +255,11 @@ class PaperRun:
             if pending is None:
                 self.driver.finish()
                 self.state.finished = True
-                status = "completed"
+                status = RunStatus.COMPLETED
         finally:
             self.flush(status, wall_now())
-            if desk is not None:
-                desk.stop()
-            log.info("run.stopped", run=self.store.run_id, status=status, **{
+            node.stop()
+            log.info("run.stopped", run=self.store.run_id, status=status.value, **{
                 k: v for k, v in self.counters().items() if k != "last_price"})
         if on_status is not None:
             on_status(self)

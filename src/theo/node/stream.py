@@ -1,138 +1,172 @@
-"""The streaming path: bars or ticks one at a time, bars published on the bus, strategies' ``on_bar``.
+"""The streaming driver: items one at a time, as ``theo run`` receives them (a replay or the synthetic market).
 
-This is what ``theo run`` does with a replay or the synthetic market, and what ``theo backtest --stream``
-does with files. At each new instant it first closes the bars whose end has been reached (their signals
-are routed), then fills and manages every book of the items of that instant.
+It follows the node's order at every instant (see :class:`~theo.node.kernel.Node`): the range step of bars
+that end then, the marks, due timers, the signals of strategy bars that close then, and last the items that
+start then. Instants are every item start, bar end, strategy-bar end and timer, so a replay gives exactly
+the orders, fills and deals of the backtest of the same data (``theo.node.backtest``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from datetime import timedelta
+import heapq
+from collections.abc import Iterator, Mapping
 
-import numpy as np
+from theo.core.calendar import MarketCalendar
+from theo.core.clock import SimulatedClock
+from theo.core.time import from_us, to_us
+from theo.data.bars.timeframes import Segment, segment_at
+from theo.model.enums import SessionKind
+from theo.model.series import BarSeries
+from theo.node.bars import StreamBars
+from theo.node.kernel import Node
+from theo.node.signals import Collected, after_bar, ordered
 
-from theo.model.series import BarSeries, from_us
-from theo.node.book import SymbolBook
-from theo.node.kernel import Engine
-from theo.node.resample import Roller, check_resample, timeframe_us
-
-_END = np.iinfo(np.int64).max
-_TICK = ("tick", timedelta(0))
+_END = 1 << 62
+Item = tuple[str, int, int, float, float, float, float, float]  # symbol, start, end (µs), OHLCV
 
 
 class StreamDriver:
-    """Push items into an :class:`Engine` in time order."""
+    """Push items into a :class:`Node` in time order (see the module docstring)."""
 
-    def __init__(self, engine: Engine, source_timeframes: dict[str, str] | None = None) -> None:
-        self.engine = engine
-        self.now = -1
-        self.rollers: list[Roller] = []
-        self._by_symbol: dict[str, list[Roller]] = {}
-        self._books: dict[str, list[SymbolBook]] = {}
-        self.items: dict[str, int] = {}
-        self.source: dict[str, tuple[str, timedelta]] = {}  # symbol -> (timeframe, length) of its items
-        engine.subscribe_strategies()
-        wanted: list[tuple[str, str]] = []
-        for strategy in engine.strategies:
+    def __init__(self, node: Node, source_timeframes: Mapping[str, str] | None = None) -> None:
+        self.node = node
+        targets: list[tuple[str, str]] = []
+        for strategy in node.strategies:
             for pair in strategy.subscriptions:
-                if pair not in wanted:
-                    wanted.append(pair)
-        wanted.sort(key=lambda p: engine.symbol_index(p[0]))
-        for symbol, tf in wanted:
-            src = (source_timeframes or {}).get(symbol)
-            if src is not None:
-                check_resample(src, tf, symbol)
-                self.set_source(symbol, src)
-            roller = Roller(symbol, tf)
-            self.rollers.append(roller)
-            self._by_symbol.setdefault(symbol, []).append(roller)
-        if engine.desk is None:
-            for strategy in engine.strategies:
-                for symbol, _tf in strategy.subscriptions:
-                    engine.book(strategy, symbol)
+                if pair not in targets:
+                    targets.append(pair)
+        rank = {s: k for k, s in enumerate(node.symbols)}
+        targets.sort(key=lambda p: rank.get(p[0], len(rank)))
+        self.bars = StreamBars(targets, node.calendar_of)
+        self._subscribers: dict[tuple[str, str], list[int]] = {}
+        for idx, strategy in enumerate(node.strategies):
+            for pair in strategy.subscriptions:
+                self._subscribers.setdefault(pair, []).append(idx)
+        self._rank = rank
+        self._bars: dict[str, bool] = {}  # symbol -> its items are bars (else ticks)
+        self._ranges: list[tuple[int, int, str, tuple[int, int, float, float, float, float, float, bool]]] = []
+        self._unmarked: dict[str, tuple[int, float]] = {}  # completed items not yet marked: (end, close)
+        self._segments: dict[str, Segment | None] = {}
+        self.outside = 0
+        self.items = 0
+        self.now = -1
+        for symbol, tf in (source_timeframes or {}).items():
+            self.set_source(symbol, tf)
 
     def set_source(self, symbol: str, timeframe: str) -> None:
-        """Items of ``symbol`` are bars of ``timeframe`` (``tick`` or unset: trade prints)."""
-        self.source[symbol] = (timeframe, timedelta(microseconds=timeframe_us(timeframe)))
+        """Items of ``symbol`` are bars of ``timeframe`` (``tick``: trade prints)."""
+        self._bars[symbol] = timeframe != "tick"
+        self.bars.set_source(symbol, timeframe)
 
-    def _books_of(self, symbol: str) -> list[SymbolBook]:
-        books = self._books.get(symbol)
-        if books is None:
-            books = [b for (_, sym), b in self.engine.books.items() if sym == symbol]
-            self._books[symbol] = books
-        return books
+    # -- input ----------------------------------------------------------------------------------------------
+    def on_item(self, symbol: str, ts_us: int, end_us: int, o: float, h: float, lo: float, c: float,
+                v: float) -> None:
+        """One bar ``[ts_us, end_us)`` or tick (``end_us == ts_us``) of ``symbol``; items come in time order."""
+        seg = self._segment(symbol, ts_us)
+        if seg is None:
+            self.outside += 1
+            return
+        self.advance(ts_us)
+        self.items += 1
+        regular = seg.kind is SessionKind.REGULAR
+        self.node.open_item(symbol, from_us(ts_us), from_us(end_us), o, h, lo, c, v, regular)
+        if end_us > ts_us:
+            heapq.heappush(self._ranges, (end_us, self._rank.get(symbol, len(self._rank)), symbol,
+                                          (ts_us, end_us, o, h, lo, c, v, regular)))
+        else:
+            self._unmarked[symbol] = (end_us, c)
+        self.bars.add(symbol, ts_us, end_us, o, h, lo, c, v)
 
     def advance(self, now_us: int) -> None:
-        """Time reaches ``now_us``: close due bars, let strategies see them, route their signals."""
-        if now_us <= self.now:
-            return
-        self.now = now_us
-        closed = [bar for r in self.rollers if (bar := r.due(now_us)) is not None]
-        if not closed:
-            return
-        closed.sort(key=lambda b: b.end)  # stable: symbol order, then timeframe order
-        eng = self.engine
-        if eng.desk is not None and now_us < _END:
-            eng.desk.advance(from_us(now_us))
-        for bar in closed:
-            eng.bus.publish(f"bars.{bar.timeframe}.{bar.symbol}", bar)
-        signals = sorted(eng.collected, key=eng.sort_key)
-        eng.collected.clear()
-        for idx, sig in signals:
-            eng.route(idx, sig)
-
-    def on_item(self, symbol: str, ts_us: int, o: float, h: float, lo: float, c: float, v: float) -> None:
-        """One bar (start ``ts_us``) or tick of ``symbol``; items must come in time order."""
-        self.advance(ts_us)
-        idx = self.items.get(symbol, 0)
-        self.items[symbol] = idx + 1
-        desk = self.engine.desk
-        if desk is not None:
-            tf, length = self.source.get(symbol, _TICK)
-            desk.on_item(symbol, idx, from_us(ts_us), length, o, h, lo, c, v, tf)
-        else:
-            for book in self._books_of(symbol):
-                book.on_item(idx, ts_us, o, h, lo)
-        for roller in self._by_symbol.get(symbol, ()):
-            late = roller.add(ts_us, o, h, lo, c, v)
-            if late is not None:  # cannot happen after advance(ts_us); never drop a bar if it does
-                self.engine.bus.publish(f"bars.{late.timeframe}.{late.symbol}", late)
+        """Process every instant up to and including ``now_us`` (the items starting then come after)."""
+        clock = self.node.clock
+        while True:
+            t = now_us
+            if self._ranges and self._ranges[0][0] < t:
+                t = self._ranges[0][0]
+            bar_end = self.bars.next_end()
+            if bar_end is not None and bar_end < t:
+                t = bar_end
+            if isinstance(clock, SimulatedClock):
+                nt = clock.next_timer()
+                if nt is not None and to_us(nt) < t:
+                    t = to_us(nt)
+            self._instant(t)
+            if t >= now_us:
+                break
+        self.now = max(self.now, now_us)
 
     def finish(self) -> None:
         """End of data: close the last bars, let strategies flush what they hold, route the signals."""
-        self.advance(int(_END))
-        eng = self.engine
-        for idx, strategy in enumerate(eng.strategies):
+        while True:
+            pending = [self._ranges[0][0]] if self._ranges else []
+            bar_end = self.bars.next_end()
+            if bar_end is not None:
+                pending.append(bar_end)
+            if not pending:
+                break
+            self.advance(min(pending))
+        node = self.node
+        tail: Collected = []
+        for idx, strategy in enumerate(node.strategies):
             flush = getattr(strategy, "flush", None)
             if callable(flush):
-                eng.collected.extend((idx, sig) for sig in flush())
-        for idx, sig in sorted(eng.collected, key=eng.sort_key):
-            eng.route(idx, sig)
-        eng.collected.clear()
+                tail.extend((idx, sig) for sig in flush())
+        for idx, sig in ordered(node, tail):
+            if to_us(sig.ts) > self.now:
+                self.advance(to_us(sig.ts))
+            node.route(idx, sig)
+
+    # -- internals -------------------------------------------------------------------------------------------
+    def _instant(self, t: int) -> None:
+        node = self.node
+        while self._ranges and self._ranges[0][0] == t:
+            _, _, symbol, (s, e, o, h, lo, c, v, regular) = heapq.heappop(self._ranges)
+            node.close_item(symbol, from_us(s), from_us(e), o, h, lo, c, v, regular)
+            self._unmarked[symbol] = (e, c)
+        for symbol, (end, close) in list(self._unmarked.items()):
+            if end < t or (end == t and self._bars.get(symbol, False)):
+                node.mark(symbol, close)
+                del self._unmarked[symbol]
+        node.advance(from_us(t))
+        collected: Collected = []
+        for bar in self.bars.advance(t):
+            for idx in self._subscribers.get((bar.symbol, bar.timeframe), ()):
+                strategy = node.strategies[idx]
+                collected.extend((idx, sig) for sig in strategy.on_bar(bar))
+                after_bar(node, idx, strategy, bar.timeframe, collected)
+        for idx, sig in ordered(node, collected):
+            node.route(idx, sig)
+
+    def _segment(self, symbol: str, ts_us: int) -> Segment | None:
+        seg = self._segments.get(symbol)
+        if seg is not None and seg.start_us <= ts_us < seg.end_us:
+            return seg
+        cal: MarketCalendar = self.node.calendar_of(symbol)
+        seg = segment_at(cal, ts_us)
+        self._segments[symbol] = seg
+        return seg
 
 
-def merged_items(series: dict[str, BarSeries]) -> Iterator[tuple[str, int, float, float, float, float, float]]:
-    """Items of every symbol in time order (ties in symbol order)."""
-    symbols = list(series)
-    ts = np.concatenate([series[s].start_us for s in symbols])
-    which = np.concatenate([np.full(len(series[s]), k) for k, s in enumerate(symbols)])
-    pos = np.concatenate([np.arange(len(series[s])) for s in symbols])
-    order = np.lexsort((which, ts))
-    for k in order.tolist():
-        s = series[symbols[which[k]]]
+def merged_items(series: Mapping[str, BarSeries], symbols: list[str]) -> Iterator[Item]:
+    """Items of every symbol in time order (ties in the node's symbol order)."""
+    import numpy as np
+
+    names = [s for s in symbols if s in series] + [s for s in series if s not in symbols]
+    ts = np.concatenate([series[s].start_us for s in names])
+    which = np.concatenate([np.full(len(series[s]), k) for k, s in enumerate(names)])
+    pos = np.concatenate([np.arange(len(series[s])) for s in names])
+    for k in np.lexsort((which, ts)).tolist():
+        s = series[names[which[k]]]
         i = int(pos[k])
-        yield (s.symbol, int(s.start_us[i]), float(s.open[i]), float(s.high[i]), float(s.low[i]),
+        yield (s.symbol, int(s.start_us[i]), int(s.end_us[i]), float(s.open[i]), float(s.high[i]), float(s.low[i]),
                float(s.close[i]), float(s.volume[i]))
 
 
-def run_stream(engine: Engine, series: dict[str, BarSeries],
-               progress: Callable[[int], None] | None = None) -> StreamDriver:
-    """Feed whole series through the streaming path."""
-    driver = StreamDriver(engine, {s: v.timeframe for s, v in series.items() if v.timeframe != "tick"})
-    for n, item in enumerate(merged_items(series), 1):
+def run_stream(node: Node, series: Mapping[str, BarSeries]) -> StreamDriver:
+    """Feed whole series through the streaming path (what ``theo run --replay --unlimited`` does)."""
+    driver = StreamDriver(node, {s: v.timeframe for s, v in series.items()})
+    for item in merged_items(series, node.symbols):
         driver.on_item(*item)
-        if progress is not None and n % 50_000 == 0:
-            progress(50_000)
     driver.finish()
     return driver

@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 
 from theo.core.errors import StorageError
 from theo.model.enums import Exchange, OrderType, ProductType, Side, SignalStatus
+from theo.model.signals import InputValue
 from theo.persistence.db import transaction
 from theo.persistence.models.signals import SignalRow, StrategyRow, UserRow
-from theo.strategy.base import InputValue
 from theo.strategy.scanner.records import SignalRecord, validate_record
 
 #: Statuses a clean-up may cancel: signals nobody acted on yet.

@@ -23,15 +23,16 @@ from theo.core.clock import Clock
 from theo.core.errors import RiskDenied
 from theo.model.enums import InstrumentKind, Side
 from theo.model.instruments import Instrument, equity
-from theo.model.money import ZERO
+from theo.model.money import ZERO, to_decimal
 from theo.model.orders import Order, OrderRequest
+from theo.model.signals import Signal
 from theo.risk.config import AccountRisk, Limits, RiskConfig
 from theo.risk.decisions import Decision, DecisionLog
 from theo.risk.margin import MarginModel
 from theo.risk.portfolio import PortfolioView
-from theo.risk.sizing import TradePlan, plan, size_from_risk
+from theo.risk.sizing import Account, TradePlan, plan, size_from_risk
 from theo.risk.state import TradingState
-from theo.strategy.base import Signal
+from theo.strategy.settings import FixedQuantity, RiskPercent
 
 __all__ = ["PreTradeChecks", "TradePlan", "size_from_risk"]
 HUNDRED = Decimal(100)
@@ -73,13 +74,28 @@ class PreTradeChecks:
         inst = self.instruments.get(symbol)
         return inst if inst is not None else equity(symbol)
 
-    def plan_trade(self, signal: Signal, account: PortfolioView | None = None, *, signal_id: int | None = None,
+    def plan_trade(self, signal: Signal, policy: FixedQuantity | RiskPercent, *, signal_id: int | None = None,
                    ss_type: str = "") -> TradePlan:
-        """Checks 4–10 on ``signal``: target, stop, account risk, shares, trade and total risk, stop adjustment."""
-        pf = account or self.portfolio
+        """Checks 4–11 on ``signal`` as a plan: levels, the sizing policy, then the quantity capped at the limits."""
+        pf = self.portfolio
+        inst = self.instrument(signal.symbol)
+        marks = pf.marks()
+        price = marks.get(signal.symbol)
+        if price is None:
+            price = to_decimal(signal.price, field="signal.price")
+        bv = pf.broker_values()
+        now = self.clock.now()
+        acct = Account(equity=pf.equity(), open_risk=pf.open_risk(), positions=pf.positions(), marks=marks,
+                       instruments={**{s: self.instrument(s) for s in pf.positions()}, signal.symbol: inst},
+                       start_of_day_equity=pf.start_of_day_equity(now.astimezone(ET).date()),
+                       available_funds=bv.available_funds if bv is not None else None,
+                       holds_overnight=self._holds_overnight()
+                       or now.astimezone(ET).time() >= self.acct.margin.reg_t_check_time,
+                       pdt_policy=self.acct.pdt_policy, pdt_min_equity=self.acct.pdt_min_equity,
+                       intraday_margin_buffer=self.acct.intraday_margin_buffer)
         try:
-            p = plan(signal, self.instrument(signal.symbol), self.limits(signal.strategy), pf.equity(),
-                     pf.open_risk(), signal_id=signal_id, ss_type=ss_type)
+            p = plan(signal, inst, self.limits(signal.strategy), self.config.rules_for(signal.strategy), policy, acct,
+                     self.margin, price, signal_id=signal_id, ss_type=ss_type)
         except RiskDenied as exc:
             self.last_denial = exc
             req = OrderRequest(signal.symbol, signal.side, Decimal(1), signal.order_type, strategy=signal.strategy)
@@ -94,6 +110,10 @@ class PreTradeChecks:
         now = self.clock.now()
         try:
             reducing = self.reduces(request, order)
+            if order is not None and request.reduce_only and request.quantity <= order.request.quantity:
+                # Tightening or shrinking a protective order: allowed in every state, HALTED included.
+                self.decisions.add(Decision(now, "PROTECTIVE", True, "modifies a reduce-only order", request))
+                return
             self.state.check(reducing)
             if reducing or self.closes_trade(request):
                 self.decisions.add(Decision(now, "CLOSING", True, "reduces exposure or closes a trade", request))
@@ -124,7 +144,7 @@ class PreTradeChecks:
         With several strategies on one symbol the account may be flat while a trade is open: its exit is
         still a closing order (it passes in ACTIVE; in REDUCING the account-level test above decides).
         """
-        if not request.reduce_only or request.tag in ("", "entry"):
+        if not request.reduce_only or request.tag.opens:
             return False
         held = self.portfolio.trade_open_qty(request.strategy, request.symbol, request.side.opposite)
         return held >= request.quantity
@@ -137,7 +157,7 @@ class PreTradeChecks:
         own = self.config.strategies.get(req.strategy)
         per_strategy = req.strategy if own is not None else None
         # (1) number of active trades, (2) trades per day
-        if order is None and req.tag in ("", "entry"):
+        if order is None and req.tag.opens:
             n = pf.open_trade_count(per_strategy)
             if n >= lim.max_active_trades:
                 raise RiskDenied("MAX_ACTIVE_TRADES", f"{n} trades are running; the limit is "
@@ -213,7 +233,7 @@ class PreTradeChecks:
 
     def _trade_risk(self, req: OrderRequest, inst: Instrument, price: Decimal, lim: Limits, eq: Decimal) -> None:
         p = self._plans.get((req.strategy, req.symbol, req.side))
-        if p is not None and req.tag in ("", "entry"):
+        if p is not None and req.tag.opens:
             if req.quantity > p.quantity:
                 raise RiskDenied("TRADE_RISK", f"{req.quantity} {req.symbol} is more than the {p.quantity} "
                                                f"sized from the risk budget {p.budget:.2f} USD")

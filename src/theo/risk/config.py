@@ -125,7 +125,18 @@ class RateLimit(Section):
 
 
 class TradeRules(Section):
-    """How the trade manager manages a running trade (plan §5.3–§5.4)."""
+    """How the trade manager protects and manages a running trade (plan §5.3–§5.4).
+
+    Every entry goes out as a bracket: the protective stop and the take-profit rest at the broker as one
+    one-cancels-other pair; with ``trailing_stop_pct`` the stop is a broker trailing stop.
+    """
+
+    protective_stop: Literal["always", "signal"] = Field(
+        default="always", description="always: a stop order on every trade (the signal's, else default_stop_pct); "
+        "signal: only when the signal sets one")
+    profit_target: Literal["always", "signal"] = Field(
+        default="always", description="always: a take-profit on every trade (the signal's, else default_target_r); "
+        "signal: only when the signal sets one")
 
     trailing_stop_pct: Decimal | None = Field(default=None, gt=0, lt=100, description="unset = no trailing stop")
     trailing_activation_r: Decimal = Field(default=Decimal("0"), ge=0,
@@ -133,7 +144,8 @@ class TradeRules(Section):
     rr_trigger_r: Decimal | None = Field(default=None, gt=0, description="risk reduction at this many R (unset=off)")
     rr_sell_pct: Decimal = Field(default=Decimal("50"), gt=0, le=100, description="share of the position sold")
     rr_move_stop: Literal["breakeven", "keep"] = "breakeven"
-    time_exit: time | None = Field(default=time(15, 55), description="ET; unset = hold overnight")
+    time_exit: time | None = Field(default=time(15, 55), description='ET; "none" = hold overnight; no new entry '
+                                   "at or after it in a session")
     time_exit_before_close_minutes: int = Field(default=5, ge=0,
                                                 description="on early-close days: this long before the close")
     sweep_seconds: float = Field(default=5.0, gt=0, description="safety-net re-check interval")

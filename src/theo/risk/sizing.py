@@ -1,20 +1,32 @@
-"""Trade planning (plan §5.1 checks 4–10): target, stop, account risk, shares from risk, trade and total risk.
+"""Trade planning (plan §5.1 checks 4–10): target, stop, the sizing policy, then the caps.
 
-``shares = risk budget / (entry - stop)`` per unit of the instrument's multiplier, rounded down to the
-contract size, so the planned risk never exceeds the budget.
+1. **Levels**: the stop is the signal's ``stop_loss`` or ``default_stop_pct`` away (``[risk.trade]
+   protective_stop = "signal"`` keeps only a signal's own stop), pulled in to ``max_stop_pct`` or pushed out to
+   ``min_stop_ticks`` (check 10); the target is the signal's ``take_profit`` or ``default_target_r`` × the
+   stop distance (``profit_target = "signal"``: only the signal's).
+2. **Size** from the strategy's policy: :class:`~theo.strategy.settings.FixedQuantity` (its quantity) or
+   :class:`~theo.strategy.settings.RiskPercent` (``risk budget / (entry - stop)``, rounded down to the
+   contract size, so the planned risk never exceeds the budget; checks 6-8).
+3. **Caps**: the quantity is lowered, never refused, to fit ``max_trade_qty``, ``max_position_qty``,
+   ``max_position_value``, the room left under ``max_total_risk_pct`` (check 9), the gross and net exposure
+   limits and the buying power (intraday margin, day-trading buying power, Reg T overnight; check 11). Each cap
+   that bites is recorded with the rule, by how much and why; only when nothing is left is the trade refused.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from theo.core.errors import RiskDenied
-from theo.model.enums import OrderType, Side
+from theo.model.enums import InstrumentKind, OrderType, Side
 from theo.model.instruments import Instrument
 from theo.model.money import ZERO, round_to_tick, to_decimal
-from theo.risk.config import Limits
-from theo.strategy.base import Signal
+from theo.model.signals import Signal
+from theo.risk.config import Limits, TradeRules
+from theo.risk.margin import MarginModel
+from theo.strategy.settings import FixedQuantity, RiskPercent
 
 HUNDRED = Decimal(100)
 
@@ -28,24 +40,43 @@ class TradePlan:
     side: Side
     quantity: Decimal
     entry: Decimal
-    stop: Decimal
-    target: Decimal | None
-    risk: Decimal  # USD lost at the stop: quantity x |entry - stop| x multiplier
+    stop: Decimal | None  # the protective stop order's price (None: no stop order)
+    target: Decimal | None  # the take-profit order's price (None: no target order)
+    risk: Decimal  # USD lost at the stop (at default_stop_pct when there is no stop order)
     risk_per_unit: Decimal
-    budget: Decimal  # account risk % of equity
+    budget: Decimal  # the risk budget of a risk-percent entry (0 for a fixed quantity)
     total_risk_pct: Decimal  # open risk + this trade, % of equity
     order_type: OrderType = OrderType.MARKET
     limit_price: Decimal | None = None
-    stop_note: str = ""  # check 10: how the stop was adjusted, if it was
+    requested_qty: Decimal = ZERO  # what the sizing policy asked for, before the caps
+    notes: tuple[str, ...] = ()  # the stop adjustment (check 10) and every cap that bit
     signal_id: int | None = None
     ss_type: str = ""
     signal: Signal | None = None
 
     @property
     def reward_risk(self) -> Decimal | None:
-        if self.target is None or self.risk_per_unit == 0:
+        if self.target is None or self.stop is None or self.entry == self.stop:
             return None
         return abs(self.target - self.entry) / abs(self.entry - self.stop)
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """What the caps need to know about the account at decision time (computed once per decision)."""
+
+    equity: Decimal
+    open_risk: Decimal
+    positions: Mapping[str, Decimal]
+    marks: Mapping[str, Decimal]
+    instruments: Mapping[str, Instrument]
+    start_of_day_equity: Decimal = ZERO
+    available_funds: Decimal | None = None  # the broker's, when it reports it (intraday margin regime)
+    holds_overnight: bool = True  # Reg T applies to the end-of-day position
+    pdt_policy: str = "none"
+    pdt_min_equity: Decimal = ZERO
+    intraday_margin_buffer: Decimal = ZERO
+    extra: dict[str, Decimal] = field(default_factory=dict)
 
 
 def size_from_risk(budget: Decimal, entry: Decimal, stop: Decimal, multiplier: Decimal = Decimal(1),
@@ -54,8 +85,13 @@ def size_from_risk(budget: Decimal, entry: Decimal, stop: Decimal, multiplier: D
     per_unit = abs(entry - stop) * multiplier
     if per_unit <= 0 or budget <= 0:
         return ZERO
-    lots = int((budget / per_unit / contract_size).to_integral_value(rounding=ROUND_FLOOR))
-    return Decimal(lots * contract_size)
+    return _lots(budget / per_unit, contract_size)
+
+
+def _lots(qty: Decimal, lot: int) -> Decimal:
+    if qty <= 0:
+        return ZERO
+    return Decimal(int((qty / lot).to_integral_value(rounding=ROUND_FLOOR)) * lot)
 
 
 def _adjust_stop(side: Side, entry: Decimal, stop: Decimal, inst: Instrument, lim: Limits) -> tuple[Decimal, str]:
@@ -74,63 +110,178 @@ def _adjust_stop(side: Side, entry: Decimal, stop: Decimal, inst: Instrument, li
     return stop, ""
 
 
-def plan(signal: Signal, inst: Instrument, lim: Limits, equity: Decimal, open_risk: Decimal, *,
-         signal_id: int | None = None, ss_type: str = "") -> TradePlan:
-    """Turn ``signal`` into a :class:`TradePlan` or raise :class:`RiskDenied` naming the failed check."""
-    if equity <= 0:
-        raise RiskDenied("ACCOUNT_RISK", f"account equity is {equity}; no risk budget is left")
+def levels(signal: Signal, inst: Instrument, lim: Limits, rules: TradeRules,
+           entry: Decimal) -> tuple[Decimal | None, Decimal | None, Decimal, str]:
+    """Checks 4, 5 and 10: stop, target, the risk distance per unit and the note of a moved stop."""
     side, tick = signal.side, inst.tick_size
-    raw_entry = signal.limit_price if signal.limit_price is not None else signal.price
+    stop: Decimal | None = None
+    note = ""
+    if signal.stop_loss is not None:
+        stop = round_to_tick(to_decimal(signal.stop_loss, field="signal.stop_loss"), tick)
+    elif rules.protective_stop == "always":
+        rounding = ROUND_FLOOR if side is Side.BUY else ROUND_CEILING
+        stop = round_to_tick(entry * (1 - side.sign * lim.default_stop_pct / HUNDRED), tick, rounding)
+    if stop is not None:
+        if (entry - stop) * side.sign <= 0:
+            where = "below" if side is Side.BUY else "above"
+            raise RiskDenied("STOP_LOSS", f"stop-loss {stop} must be {where} the entry {entry} of a "
+                                          f"{side.value} {signal.symbol}")
+        stop, note = _adjust_stop(side, entry, stop, inst, lim)
+        if stop <= 0:
+            raise RiskDenied("STOP_LOSS", f"stop-loss {stop} of {signal.symbol} is not a price; widen max_stop_pct")
+        dist = abs(entry - stop)
+    else:
+        dist = round_to_tick(entry * lim.default_stop_pct / HUNDRED, tick)  # nominal risk of a stop-less trade
+    target: Decimal | None = None
+    if signal.take_profit is not None:
+        target = round_to_tick(to_decimal(signal.take_profit, field="signal.take_profit"), tick)
+    elif rules.profit_target == "always":
+        target = round_to_tick(entry + side.sign * dist * lim.default_target_r, tick)
+    if target is not None:
+        if (target - entry) * side.sign <= 0:
+            where = "above" if side is Side.BUY else "below"
+            raise RiskDenied("PROFIT_TARGET", f"profit target {target} must be {where} the entry {entry} of a "
+                                              f"{side.value} {signal.symbol}")
+        if stop is not None and abs(target - entry) < dist * lim.min_reward_risk:
+            raise RiskDenied("PROFIT_TARGET", f"reward/risk {abs(target - entry) / dist:.2f} of {signal.symbol} "
+                                              f"is below min_reward_risk={lim.min_reward_risk} (target {target}, "
+                                              f"entry {entry}, stop {stop})")
+    return stop, target, dist, note
+
+
+class _Caps:
+    """Lower a quantity to each limit in turn, remembering which bit and why."""
+
+    def __init__(self, qty: Decimal, lot: int) -> None:
+        self.qty = qty
+        self.lot = lot
+        self.notes: list[str] = []
+        self.binding = ""
+
+    def apply(self, rule: str, limit: Decimal, why: str) -> None:
+        cap = _lots(limit, self.lot)
+        if cap < self.qty:
+            self.notes.append(f"{rule}: quantity {self.qty} capped to {cap} ({why})")
+            self.qty = cap
+            self.binding = rule
+
+
+def plan(signal: Signal, inst: Instrument, lim: Limits, rules: TradeRules, policy: FixedQuantity | RiskPercent,
+         acct: Account, margin: MarginModel, price: Decimal, *, signal_id: int | None = None,
+         ss_type: str = "") -> TradePlan:
+    """Turn ``signal`` into a :class:`TradePlan` or raise :class:`RiskDenied` naming the failed check.
+
+    ``price`` is what the order is expected to trade at (the last price, else the signal's).
+    """
+    eq = acct.equity
+    if eq <= 0:
+        raise RiskDenied("ACCOUNT_RISK", f"account equity is {eq}; no risk budget is left")
+    side, tick = signal.side, inst.tick_size
+    raw_entry = signal.limit_price if signal.limit_price is not None else price
     entry = round_to_tick(to_decimal(raw_entry, field="signal.price"), tick)
     if entry <= 0:
         raise RiskDenied("STOP_LOSS", f"entry price {entry} of {signal.symbol} must be > 0")
-    # Check 5: initial stop-loss, from the signal or the default distance.
-    if signal.stop_loss is not None:
-        stop = round_to_tick(to_decimal(signal.stop_loss, field="signal.stop_loss"), tick)
-    else:
-        rounding = ROUND_FLOOR if side is Side.BUY else ROUND_CEILING
-        stop = round_to_tick(entry * (1 - side.sign * lim.default_stop_pct / HUNDRED), tick, rounding)
-    if (entry - stop) * side.sign <= 0:
-        where = "below" if side is Side.BUY else "above"
-        raise RiskDenied("STOP_LOSS", f"stop-loss {stop} must be {where} the entry {entry} of a "
-                                      f"{side.value} {signal.symbol}")
-    stop, note = _adjust_stop(side, entry, stop, inst, lim)  # check 10
-    if stop <= 0:
-        raise RiskDenied("STOP_LOSS", f"stop-loss {stop} of {signal.symbol} is not a price; widen max_stop_pct")
-    dist = abs(entry - stop)
-    # Check 4: initial profit target, from the signal or default_target_r x the stop distance.
-    target = entry + side.sign * dist * lim.default_target_r if signal.take_profit is None else \
-        round_to_tick(to_decimal(signal.take_profit, field="signal.take_profit"), tick)
-    target = round_to_tick(target, tick)
-    if (target - entry) * side.sign <= 0:
-        where = "above" if side is Side.BUY else "below"
-        raise RiskDenied("PROFIT_TARGET", f"profit target {target} must be {where} the entry {entry} of a "
-                                          f"{side.value} {signal.symbol}")
-    if abs(target - entry) < dist * lim.min_reward_risk:
-        raise RiskDenied("PROFIT_TARGET", f"reward/risk {abs(target - entry) / dist:.2f} of {signal.symbol} is "
-                                          f"below min_reward_risk={lim.min_reward_risk} (target {target}, "
-                                          f"entry {entry}, stop {stop})")
-    # Checks 6-7: account risk % -> budget -> shares from risk, rounded down to the contract size.
-    budget = equity * lim.account_risk_pct / HUNDRED
+    stop, target, dist, note = levels(signal, inst, lim, rules, entry)
     per_unit = dist * inst.multiplier
-    qty = size_from_risk(budget, entry, stop, inst.multiplier, inst.contract_size)
-    for cap in (lim.max_trade_qty, lim.max_position_qty):
-        if cap is not None:
-            qty = min(qty, Decimal(int(cap / inst.contract_size) * inst.contract_size))
-    if lim.max_position_value is not None:
-        qty = min(qty, size_from_risk(lim.max_position_value, entry, ZERO, inst.multiplier, inst.contract_size))
-    # Check 9: total risk % of all open trades with this one; shrink the trade to fit the room left.
-    room = equity * lim.max_total_risk_pct / HUNDRED - open_risk
-    qty = min(qty, size_from_risk(room, entry, stop, inst.multiplier, inst.contract_size))
+    lot = inst.contract_size
+    if isinstance(policy, FixedQuantity):
+        budget = ZERO
+        wanted = _lots(policy.quantity, lot)
+        if wanted <= 0:
+            raise RiskDenied("POSITION_SIZE", f"quantity {policy.quantity} of {signal.strategy} is less than one "
+                                              f"lot of {lot} {signal.symbol}")
+    else:
+        budget = eq * (policy.risk_pct or lim.account_risk_pct) / HUNDRED
+        wanted = size_from_risk(budget, entry, entry - side.sign * dist, inst.multiplier, lot)
+        if wanted <= 0:
+            raise RiskDenied("POSITION_SIZE", f"no whole lot of {signal.symbol} fits the risk budget: one lot risks "
+                                              f"{per_unit * lot:.2f} USD, the budget is {budget:.2f} USD "
+                                              f"(account_risk_pct={policy.risk_pct or lim.account_risk_pct})")
+    caps = _Caps(wanted, lot)
+    _cap_all(caps, signal, inst, lim, acct, margin, entry, per_unit)
+    qty = caps.qty
     if qty <= 0:
-        raise RiskDenied("POSITION_SIZE", f"no whole lot of {signal.symbol} fits: one lot risks "
-                                          f"{per_unit * inst.contract_size:.2f} USD, the budget is {budget:.2f} USD "
-                                          f"(account_risk_pct={lim.account_risk_pct}) and the open-risk room is "
-                                          f"{max(room, ZERO):.2f} USD (max_total_risk_pct={lim.max_total_risk_pct})")
+        raise RiskDenied(caps.binding or "POSITION_SIZE", f"no whole lot of {signal.symbol} fits: "
+                                                          + "; ".join(caps.notes))
     risk = qty * per_unit  # check 8: trade risk
     order_type = OrderType.LIMIT if signal.limit_price is not None else OrderType.MARKET
-    return TradePlan(strategy=signal.strategy, symbol=signal.symbol, side=side, quantity=qty, entry=entry,
-                     stop=stop, target=target, risk=risk, risk_per_unit=per_unit, budget=budget,
-                     total_risk_pct=(open_risk + risk) / equity * HUNDRED, order_type=order_type,
-                     limit_price=entry if order_type is OrderType.LIMIT else None, stop_note=note,
-                     signal_id=signal_id, ss_type=ss_type, signal=signal)
+    notes = ((note,) if note else ()) + tuple(caps.notes)
+    return TradePlan(strategy=signal.strategy, symbol=signal.symbol, side=side, quantity=qty, entry=entry, stop=stop,
+                     target=target, risk=risk, risk_per_unit=per_unit, budget=budget,
+                     total_risk_pct=(acct.open_risk + risk) / eq * HUNDRED, order_type=order_type,
+                     limit_price=entry if order_type is OrderType.LIMIT else None, requested_qty=wanted,
+                     notes=notes, signal_id=signal_id, ss_type=ss_type, signal=signal)
+
+
+def _cap_all(caps: _Caps, signal: Signal, inst: Instrument, lim: Limits, acct: Account, margin: MarginModel,
+             px: Decimal, per_unit: Decimal) -> None:
+    """Check 9, §9 limits and check 11 as caps on the quantity (see the module docstring)."""
+    s = signal.side.sign
+    sym = signal.symbol
+    pos = acct.positions.get(sym, ZERO)
+    unit = px * inst.multiplier
+    if lim.max_trade_qty is not None:
+        caps.apply("POSITION_LIMIT", lim.max_trade_qty, f"max_trade_qty={lim.max_trade_qty}")
+    if lim.max_position_qty is not None:
+        caps.apply("POSITION_LIMIT", lim.max_position_qty - s * pos,
+                   f"position {pos}, max_position_qty={lim.max_position_qty}")
+    if lim.max_position_value is not None:
+        caps.apply("POSITION_LIMIT", lim.max_position_value / unit - s * pos,
+                   f"position {pos}, max_position_value={lim.max_position_value} USD at {px}")
+    eq = acct.equity
+    room = eq * lim.max_total_risk_pct / HUNDRED - acct.open_risk
+    caps.apply("TOTAL_RISK", room / per_unit, f"open risk {acct.open_risk:.2f} USD, max_total_risk_pct="
+                                              f"{lim.max_total_risk_pct}% of equity {eq:.2f}")
+    gross_other = net_other = ZERO
+    for other, qty in acct.positions.items():
+        if other == sym or not qty:
+            continue
+        value = qty * acct.marks.get(other, ZERO) * _mult(acct, other)
+        gross_other += abs(value)
+        net_other += value
+    gross_cap = eq * lim.max_gross_exposure_pct / HUNDRED
+    caps.apply("EXPOSURE_LIMIT", (gross_cap - gross_other) / unit - s * pos,
+               f"gross exposure of the other positions {gross_other:.2f} USD, max_gross_exposure_pct="
+               f"{lim.max_gross_exposure_pct}% of equity")
+    net_cap = eq * lim.max_net_exposure_pct / HUNDRED
+    caps.apply("EXPOSURE_LIMIT", (net_cap - s * net_other) / unit - s * pos,
+               f"net exposure of the other positions {net_other:.2f} USD, max_net_exposure_pct="
+               f"{lim.max_net_exposure_pct}% of equity")
+    _cap_margin(caps, sym, s, pos, inst, acct, margin, px)
+
+
+def _mult(acct: Account, symbol: str) -> Decimal:
+    inst = acct.instruments.get(symbol)
+    return inst.multiplier if inst is not None else Decimal(1)
+
+
+def _cap_margin(caps: _Caps, sym: str, s: int, pos: Decimal, inst: Instrument, acct: Account,
+                margin: MarginModel, px: Decimal) -> None:
+    """Check 11 as caps: intraday initial margin, day-trading buying power, Reg T (market-rules.md §1-§2)."""
+    if caps.qty <= 0 or s * pos < 0:
+        return  # reducing an opposite position first frees margin: the order check has the last word
+    eq = acct.equity
+    one = margin.intraday_initial(inst, Decimal(s), px)  # per unit, this direction
+    held = {k: v for k, v in acct.positions.items() if v}
+    intraday_now = margin.total("intraday_initial", acct.instruments, held, acct.marks)
+    caps.apply("REG_T_MARGIN", (eq - intraday_now) / one if one > 0 else caps.qty,
+               f"house intraday margin {intraday_now:.2f} USD of equity {eq:.2f} (market-rules.md §2.3)")
+    future = inst.kind is InstrumentKind.FUTURE
+    if acct.pdt_policy == "intraday_margin" and not future:
+        available = acct.available_funds if acct.available_funds is not None else eq - intraday_now
+        room = available - acct.intraday_margin_buffer
+        caps.apply("INTRADAY_MARGIN", room / one if one > 0 else caps.qty,
+                   f"available funds {available:.2f} - buffer {acct.intraday_margin_buffer} USD "
+                   f"(market-rules.md §1.4)")
+    if acct.pdt_policy == "legacy_pdt" and not future and eq >= acct.pdt_min_equity:
+        maint = margin.total("maintenance", acct.instruments, held, acct.marks)
+        dtbp = margin.day_trading_buying_power(acct.start_of_day_equity, maint)
+        gross = sum((abs(q) * acct.marks.get(k, ZERO) * _mult(acct, k) for k, q in held.items()
+                     if (i := acct.instruments.get(k)) is not None and i.kind is not InstrumentKind.FUTURE), ZERO)
+        caps.apply("DAY_TRADING_BP", (dtbp - gross) / (px * inst.multiplier),
+                   f"day-trading buying power {dtbp:.2f} USD, positions {gross:.2f} USD (market-rules.md §1.1)")
+    if acct.holds_overnight:
+        reg_t_one = margin.reg_t_initial(inst, Decimal(s), px)
+        reg_t_now = margin.total("reg_t_initial", acct.instruments, held, acct.marks)
+        caps.apply("OVERNIGHT_BP", (eq - reg_t_now) / reg_t_one if reg_t_one > 0 else caps.qty,
+                   f"Reg T requirement {reg_t_now:.2f} USD of equity {eq:.2f} (50 % Reg T, market-rules.md §2.1)")

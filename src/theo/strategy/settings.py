@@ -1,17 +1,65 @@
-"""Fields common to every strategy's configuration section."""
+"""Fields common to every strategy's configuration section, sizing included."""
 
 from __future__ import annotations
 
-from pydantic import Field
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
 
 from theo.config.base import Section
 
 
+class FixedQuantity(Section):
+    """Every entry trades ``quantity`` shares (contracts for futures)."""
+
+    method: Literal["fixed_quantity"] = "fixed_quantity"
+    quantity: Decimal = Field(gt=0, description="shares (contracts) per entry")
+
+
+class RiskPercent(Section):
+    """Size each entry so that its stop loses ``risk_pct`` % of equity (plan §5.1 checks 6-7)."""
+
+    method: Literal["risk_percent"] = "risk_percent"
+    risk_pct: Decimal | None = Field(default=None, gt=0, le=100,
+                                     description="% of equity lost at the stop; default [risk] account_risk_pct")
+
+
+SizingPolicy = Annotated[FixedQuantity | RiskPercent, Field(discriminator="method")]
+
+
 class StrategySettings(Section):
-    """Common strategy settings. Each strategy type adds its own fields in a subclass."""
+    """Common strategy settings. Each strategy type adds its own fields in a subclass.
+
+    Sizing: ``quantity = N`` trades N shares per entry (a shorthand for ``[strategies.sizing] method =
+    "fixed_quantity"``); without it (and without ``[strategies.sizing]``) entries are sized from risk
+    (``method = "risk_percent"``). Either way the quantity is then capped at the position, exposure and
+    buying-power limits of ``[risk]``, and the signal records by how much and why.
+    """
 
     name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     enabled: bool = True
     timeframe: str = Field(default="5m", pattern=r"^[1-9][0-9]*(m|h|d)$")
     allow_long: bool = True
     allow_short: bool = True
+    quantity: Decimal | None = Field(default=None, gt=0, description="shares per entry (fixed sizing)")
+    sizing: SizingPolicy | None = Field(default=None, description="fixed_quantity or risk_percent")
+    trail_pct: Decimal | None = Field(default=None, gt=0, lt=100,
+                                      description="trailing stop % for this strategy's trades; default "
+                                                  "[risk.trade] trailing_stop_pct")
+
+    @model_validator(mode="after")
+    def _one_sizing(self) -> StrategySettings:
+        if self.quantity is not None and self.sizing is not None:
+            raise ValueError(f"strategy {self.name}: set either quantity = {self.quantity} or a [sizing] table, "
+                             f"not both")
+        return self
+
+    @property
+    def sizing_policy(self) -> FixedQuantity | RiskPercent:
+        """The sizing this strategy's entries use (see the class docstring)."""
+        if self.sizing is not None:
+            return self.sizing
+        if self.quantity is not None:
+            return FixedQuantity(quantity=self.quantity)
+        return RiskPercent()

@@ -1,79 +1,110 @@
-"""The trade manager (plan §5): opens trades from signals and manages them on every tick.
+"""The trade manager (plan §5): turns signals into protected trades and manages them while they run.
 
-Contract:
+Contract, the same in backtest, paper and live:
 
-* ``on_tick`` is O(1) in the number of symbols: open trades are indexed by symbol and the test is a float
-  comparison against precomputed levels; when a level is crossed the exit order goes straight to the order
-  service (which journals the intent and hands it to the broker). Nothing else touches the database first.
-* ``on_order_event`` (subscribed to ``orders.>``) follows the entry and exit orders: a trade is stored when
-  its entry order is accepted (a trade whose entry is refused never exists), it runs with what actually
-  filled, and closes when its exits have sold that.
-* ``sweep`` (every ``risk.trade.sweep_seconds``, default 5 s) re-checks everything as a safety net, adopts a
-  state set by another process (``theo risk halt``), runs a pending kill switch and the circuit breakers.
+* **Entries** (:meth:`on_signal`): the strategy's sizing policy and the pre-trade checks plan the trade
+  (quantity capped at the limits, never silently refused), then the entry goes to the order service as a
+  bracket: the protective stop (a broker trailing stop when the strategy trails) and the take-profit rest at
+  the broker as one OCO pair from the entry's fill on. No entry is sent at or after the time-exit cut-off.
+* **Exits**: a stop or target fills at the broker on the item that crosses it. The manager sends an exit
+  itself only for an exit rule, the time exit, risk reduction and the kill switch; it first cancels the
+  protective orders, then sends a market order for what is open (risk reduction instead shrinks them and
+  moves the stop, by modifying the resting orders).
+* **Order events** (:meth:`on_order`, the order service's listener) drive everything else: fills open, grow,
+  reduce and close trades; the account (positions, P&L, day trades) books every fill once.
+* :meth:`sweep` (every ``risk.trade.sweep_seconds`` of wall time in paper and live) is only a safety net: it
+  adopts a state set by another process (``theo risk halt|kill``), runs a pending kill switch and re-places
+  the protective stop of any running trade that lost it.
+
+A HALTED account sends nothing but cancels; its protective orders keep working at the broker.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-
-from sqlalchemy import Engine
+from typing import Protocol
 
 from theo.config.market import MarketConfig
 from theo.core.bus.base import MessageBus
 from theo.core.calendar import ET, MarketCalendar, get_calendar
 from theo.core.clock import Clock
+from theo.core.errors import OrderError, RiskDenied
+from theo.execution import ids
 from theo.execution.service import OrderService
-from theo.model.enums import InstrumentKind, OrderStatus, OrderType, Side
+from theo.model.enums import InstrumentKind, OrderStatus, OrderType, Side, SignalStatus, TimeInForce
 from theo.model.events import Execution
 from theo.model.instruments import Instrument, equity
 from theo.model.ledger import PnL, account_pnl, by_day, by_strategy
-from theo.model.market import Bar, Tick
-from theo.model.money import ZERO
-from theo.model.orders import Order, OrderRequest
-from theo.model.trades import EXIT_TAGS, ExitReason, Trade, TradeStatus
+from theo.model.money import ZERO, round_to_tick
+from theo.model.orders import PROTECTIVE, Order, OrderRequest, OrderTag
+from theo.model.signals import Signal, SignalOutcome
+from theo.model.trades import EXIT_TAGS, REASON_OF_TAG, ExitReason, Trade, TradeStatus
 from theo.risk.checks import PreTradeChecks
-from theo.risk.config import RiskConfig
+from theo.risk.config import RiskConfig, TradeRules
 from theo.risk.decisions import DecisionLog
 from theo.risk.margin import BrokerRiskValues
 from theo.risk.pdt import DayTradeCounter, DayTradeFill
 from theo.risk.sizing import TradePlan
 from theo.risk.state import State, TradingState
-from theo.strategy.base import Signal
+from theo.strategy.settings import FixedQuantity, RiskPercent
 from theo.trading import exits, safety
 from theo.trading.portfolio import TradingPortfolio
 from theo.trading.recovery import RecoveryReport, recover
 from theo.trading.status import StatusRow, build_status
-from theo.trading.store import TradeStore
 
 log = logging.getLogger(__name__)
 CLOSE_ALL = (ExitReason.TIME_EXIT, ExitReason.KILL_SWITCH, ExitReason.MANUAL, ExitReason.EXIT_RULE)
+ENTRY_NOTE = "position already open or entry working"
+EXIT_NOTE = "no matching open position"
+_LEG_REASON = {OrderTag.STOP_LOSS: ExitReason.STOP_LOSS, OrderTag.TAKE_PROFIT: ExitReason.PROFIT_TARGET}
+
+
+class TradeStore(Protocol):
+    """Where trades live between runs (``persistence.repositories.trades``); ``None`` in a backtest."""
+
+    def save(self, trade: Trade, now: datetime, kind: str, payload: dict[str, str] | None = None,
+             actor: str = "engine") -> int: ...
+
+    def save_daily(self, account: str, day: date, rows: list[tuple[str, PnL, int]], equity: Decimal | None,
+                   now: datetime) -> None: ...
+
+    def load_trades(self, *, open_only: bool = False, strategy: str | None = None) -> list[Trade]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class StrategyTerms:
+    """How one strategy's trades are sized and protected (from its configuration)."""
+
+    sizing: FixedQuantity | RiskPercent = field(default_factory=RiskPercent)
+    trail_pct: Decimal | None = None  # overrides [risk.trade] trailing_stop_pct
+    ss_type: str = ""
 
 
 class TradeManager:
-    """Trades of one account: open, watch, exit, account for (see the module docstring)."""
+    """Trades of one account: open, protect, exit, account for (see the module docstring)."""
 
-    def __init__(self, order_service: OrderService, clock: Clock,
-                 calendar_for: Callable[[str], MarketCalendar] | None, config: RiskConfig,
-                 bus: MessageBus | None = None, store: Engine | None = None, *, market: MarketConfig | None = None,
-                 account: str = "", ss_types: Mapping[str, str] | None = None, state: TradingState | None = None,
-                 broker_values: Callable[[], BrokerRiskValues | None] | None = None, install_checks: bool = True,
-                 subscribe: bool = True) -> None:
-        self.orders = order_service
+    def __init__(self, service: OrderService, clock: Clock, config: RiskConfig, *, market: MarketConfig | None = None,
+                 bus: MessageBus | None = None, store: TradeStore | None = None, account: str = "",
+                 terms: Mapping[str, StrategyTerms] | None = None, state: TradingState | None = None,
+                 decisions: DecisionLog | None = None,
+                 broker_values: Callable[[], BrokerRiskValues | None] | None = None,
+                 calendar_for: Callable[[str], MarketCalendar] | None = None) -> None:
+        self.orders = service
         self.clock = clock
         self.config = config
-        self.rules = config.trade
         self.market = market or MarketConfig()
         self.calendar_for = calendar_for or (lambda name: get_calendar(name, self.market))
         self.bus = bus
         self.account = account
-        self.ss_types = dict(ss_types or {})
-        self.instruments: Mapping[str, Instrument] = order_service.instruments
-        self.store = TradeStore(store) if store is not None else None
+        self.terms = dict(terms or {})
+        self.instruments: Mapping[str, Instrument] = service.instruments
+        self.store = store
         acct = config.for_account(account)
-        self.state = state or TradingState(clock, store=store, bus=bus, account=account, rate=config.rate_limit)
+        self.state = state or TradingState(clock, bus=bus, account=account, rate=config.rate_limit)
         cal = self.calendar_for(self.market.calendar)
         self.portfolio = TradingPortfolio(self.market.capital, clock, DayTradeCounter(cal, acct.pdt_window_days),
                                           trades=lambda: self._open.values(), opened_on=self._opened_on,
@@ -81,16 +112,15 @@ class TradeManager:
                                           use_broker_equity=acct.capital_source == "broker")
         self.checks = PreTradeChecks(config, self.market, self.state, self.portfolio, clock, cal,
                                      instruments=self.instruments, account=account,
-                                     decisions=DecisionLog(store, account=account))
-        if install_checks:
-            order_service.pre_trade = self.checks
+                                     decisions=decisions or DecisionLog(account=account))
+        service.pre_trade = self.checks
+        service.listener = self.on_order
         self._all: list[Trade] = []
         self._open: dict[str, Trade] = {}  # by entry order id: every trade not yet closed
         self._opened: dict[tuple[date, str | None], int] = {}
         self._closed_on: dict[date, list[Trade]] = {}
         self._by_symbol: dict[str, list[Trade]] = {}
         self._by_order: dict[str, Trade] = {}
-        self._binding: Trade | None = None
         self._seen: set[str] = set()
         self._working: dict[str, tuple[str, Side, Decimal]] = {}
         self._order_status: dict[str, OrderStatus] = {}
@@ -99,146 +129,233 @@ class TradeManager:
         self._next_id = 0
         self._sweep_timer: int | None = None
         self.losses_in_row = 0
-        if bus is not None and subscribe:
-            bus.subscribe("orders.>", self.on_order_event)
 
     def recover(self) -> RecoveryReport:
         """Rebuild positions, P&L and open trades from the journal and the store (start-up, after a crash)."""
         return recover(self)
 
-    # -- opening ------------------------------------------------------------------------------------------
-    def on_signal(self, signal: Signal, *, signal_id: int | None = None) -> Trade | None:
-        """An exit signal closes the strategy's trades on the symbol; another one opens a trade."""
-        self._last_signal[(signal.strategy, signal.symbol)] = signal.side
-        if signal.exit:
-            self.exit_rule(signal.strategy, signal.symbol, signal.reason or "exit signal")
-            return None
-        return self.open_trade(signal, signal_id=signal_id)
+    # -- signals ------------------------------------------------------------------------------------------
+    def ignores(self, strategy: str, symbol: str, side: Side, is_exit: bool) -> str:
+        """The note of a signal that changes nothing (no trade to exit, a trade already open), else ``""``.
 
-    def open_trade(self, plan: TradePlan | Signal, *, signal_id: int | None = None) -> Trade | None:
-        """Size, check and send the entry; the trade exists once the entry is accepted.
-
-        Raises :class:`RiskDenied` when a check refuses; returns ``None`` when the broker rejects the entry.
+        A backtest asks this before it even builds the signal; :meth:`on_signal` asks it first too.
         """
-        if isinstance(plan, Signal):
-            self._last_signal[(plan.strategy, plan.symbol)] = plan.side
-            plan = self.checks.plan_trade(plan, signal_id=signal_id, ss_type=self.ss_types.get(plan.strategy, ""))
+        trades = self._by_symbol.get(symbol)
+        if is_exit:
+            if trades:
+                for t in trades:
+                    if t.strategy == strategy and t.side is not side and t.pending_exit is None \
+                            and t.pending_reason is None:
+                        return ""
+            return EXIT_NOTE
+        if trades:
+            for t in trades:
+                if t.strategy == strategy and t.pending_exit is None and t.pending_reason is None:
+                    return ENTRY_NOTE
+        return ""
+
+    def on_signal(self, signal: Signal, *, signal_id: int | None = None) -> SignalOutcome:
+        """Act on one signal; the outcome says what happened and why, in plain words."""
+        self._last_signal[(signal.strategy, signal.symbol)] = signal.side
+        note = self.ignores(signal.strategy, signal.symbol, signal.side, signal.exit)
+        if note:
+            return SignalOutcome(signal, SignalStatus.CANCELLED, note)
+        if signal.exit:
+            for t in [t for t in self._by_symbol.get(signal.symbol, ()) if t.strategy == signal.strategy
+                      and t.side is signal.side.opposite and t.pending_exit is None and t.pending_reason is None]:
+                t.comments.append(signal.reason or "exit signal")
+                self.exit(t, ExitReason.EXIT_RULE)
+            return SignalOutcome(signal, SignalStatus.EXECUTED)
+        now = self.clock.now()
+        cutoff = exits.door_closed(now, self.calendar_for(self._inst(signal.symbol).calendar),
+                                   self._rules(signal.strategy))
+        if cutoff is not None:
+            return SignalOutcome(signal, SignalStatus.CANCELLED, f"after the time exit "
+                                 f"{cutoff.astimezone(ET):%H:%M} ET: no new entry until the next session")
+        if signal_id is not None and self.orders.lookup(ids.for_signal(signal.strategy, signal_id, "entry")):
+            return SignalOutcome(signal, SignalStatus.EXECUTED, "entry sent before the restart")
+        self.breakers(now)
+        try:
+            trade, plan = self.open_trade(signal, signal_id=signal_id)
+        except RiskDenied as exc:
+            return SignalOutcome(signal, SignalStatus.FAILED, f"{exc.rule}: {exc.reason}")
+        except OrderError as exc:
+            return SignalOutcome(signal, SignalStatus.FAILED, str(exc))
+        if trade is None:
+            return SignalOutcome(signal, SignalStatus.FAILED, "entry rejected by the broker")
+        return SignalOutcome(signal, SignalStatus.EXECUTED, "; ".join(plan.notes))
+
+    def open_trade(self, signal: Signal, *, signal_id: int | None = None) -> tuple[Trade | None, TradePlan]:
+        """Plan, check and send the entry bracket; the trade exists once the entry is accepted.
+
+        Raises :class:`RiskDenied` when a check refuses; the trade is ``None`` when the broker rejects it.
+        """
+        terms = self.terms.get(signal.strategy, StrategyTerms())
+        plan = self.checks.plan_trade(signal, terms.sizing, signal_id=signal_id, ss_type=terms.ss_type)
         inst = self._inst(plan.symbol)
+        rules = self._rules(plan.strategy)
+        trail = terms.trail_pct if terms.trail_pct is not None else rules.trailing_stop_pct
         trade = Trade(strategy=plan.strategy, symbol=plan.symbol, side=plan.side, planned_qty=plan.quantity,
                       entry_order_id="", multiplier=inst.multiplier, stop=plan.stop, target=plan.target,
-                      trailing_pct=self.config.rules_for(plan.strategy).trailing_stop_pct,
-                      risk_per_unit=plan.risk_per_unit,
-                      ss_type=plan.ss_type, signal_id=plan.signal_id if plan.signal_id is not None else signal_id,
-                      account=self.account, created_at=self.clock.now())
-        if plan.stop_note:
-            trade.comments.append(plan.stop_note)
-        req = OrderRequest(plan.symbol, plan.side, plan.quantity, plan.order_type, limit_price=plan.limit_price,
-                           strategy=plan.strategy, signal_id=trade.signal_id, tag="entry")
-        self._binding = trade
-        try:
-            order = self.orders.create_order(req)
-        finally:
-            self._binding = None
+                      trailing_pct=trail if plan.stop is not None else None, risk_per_unit=plan.risk_per_unit,
+                      ss_type=plan.ss_type, signal_id=signal_id, account=self.account, created_at=self.clock.now())
+        trade.comments.extend(plan.notes)
+        entry = OrderRequest(plan.symbol, plan.side, plan.quantity, plan.order_type, limit_price=plan.limit_price,
+                             strategy=plan.strategy, signal_id=signal_id, tag=OrderTag.ENTRY)
+        children = self._protective(plan, trade, rules, inst)
+        order = self.orders.submit_bracket(entry, children).entry if children else self.orders.create_order(entry)
         if order.status is OrderStatus.REJECTED:
-            self._forget(trade)
             if order.reason.startswith("risk denied") and self.checks.last_denial is not None:
                 raise self.checks.last_denial
             log.warning("entry %s rejected: %s", order.client_order_id, order.reason)
-            return None
-        self._bind(trade, order, entry=True)
-        self._apply(trade, order)
-        return trade
+            return None, plan
+        self._bind_entry(trade, order)
+        for child in children:
+            cid = ids.child(order.client_order_id, "sl" if child.tag is OrderTag.STOP_LOSS else "tp")
+            reason = _LEG_REASON[child.tag]
+            if child.order_type is OrderType.TRAILING_STOP:
+                reason = ExitReason.TRAILING_STOP
+            trade.protective[cid] = reason
+            trade.exit_orders[cid] = reason
+            self._by_order[cid] = trade
+        self._save(trade, "opened", {"entry_order": order.client_order_id, "status": order.status.value})
+        self.on_order(order)
+        return trade, plan
 
-    # -- market data: the hot path -------------------------------------------------------------------------
-    def on_tick(self, tick: Tick) -> None:
-        """Check the trades on ``tick.symbol`` against the tick's price."""
-        self.portfolio.mark(tick.symbol, tick.price)
-        trades = self._by_symbol.get(tick.symbol)
+    def _protective(self, plan: TradePlan, t: Trade, rules: TradeRules, inst: Instrument) -> list[OrderRequest]:
+        """The bracket children of an entry: a stop (trailing when the strategy trails) and a target."""
+        out = []
+        side = plan.side.opposite
+
+        def leg(kind: OrderType, tag: OrderTag, *, stop: Decimal | None = None, limit: Decimal | None = None,
+                trail: Decimal | None = None, trigger: Decimal | None = None) -> OrderRequest:
+            return OrderRequest(plan.symbol, side, plan.quantity, kind, limit_price=limit, stop_price=stop,
+                                trail_percent=trail, trail_trigger=trigger, tif=TimeInForce.GTC, reduce_only=True,
+                                strategy=plan.strategy, signal_id=plan.signal_id, tag=tag)
+
+        if plan.stop is not None:
+            if t.trailing_pct is not None:
+                trigger = None
+                if rules.trailing_activation_r > 0:
+                    dist = abs(plan.entry - plan.stop)
+                    trigger = round_to_tick(plan.entry + plan.side.sign * dist * rules.trailing_activation_r,
+                                            inst.tick_size)
+                out.append(leg(OrderType.TRAILING_STOP, OrderTag.STOP_LOSS, stop=plan.stop, trail=t.trailing_pct,
+                               trigger=trigger))
+            else:
+                out.append(leg(OrderType.STOP, OrderTag.STOP_LOSS, stop=plan.stop))
+        if plan.target is not None:
+            out.append(leg(OrderType.LIMIT, OrderTag.TAKE_PROFIT, limit=plan.target))
+        return out
+
+    # -- market data ----------------------------------------------------------------------------------------
+    def on_item(self, symbol: str, high: float, low: float) -> None:
+        """One bar or tick of ``symbol`` after the broker worked it: risk reduction at its trigger."""
+        trades = self._by_symbol.get(symbol)
         if not trades:
             return
-        price = tick.price
         for t in tuple(trades):
-            if t.status is TradeStatus.RUNNING and t.pending_exit is None:
-                self._check(t, price, price, price)
-        due = self._next_exit.get(self._inst(tick.symbol).calendar)
-        if due is not None and tick.ts >= due:
-            self._time_exit(tick.ts)
+            if t.status is TradeStatus.RUNNING and t.pending_exit is None and t.pending_reason is None \
+                    and exits.rr_reached(t, high, low):
+                self._reduce_risk(t)
 
-    def on_bar(self, bar: Bar) -> None:
-        """Check the trades on ``bar.symbol`` against the bar's range (bar-driven backtests)."""
-        self.portfolio.mark(bar.symbol, bar.close)
-        trades = self._by_symbol.get(bar.symbol)
-        if not trades:
-            return
-        for t in tuple(trades):
-            if t.status is TradeStatus.RUNNING and t.pending_exit is None:
-                self._check(t, bar.close, bar.high, bar.low)
-        due = self._next_exit.get(self._inst(bar.symbol).calendar)
-        if due is not None and bar.end >= due:
-            self._time_exit(bar.end)
-
-    def _check(self, t: Trade, price: float, high: float, low: float) -> None:
-        reason = exits.crossed(t, price) if high == low else exits.bar_crossed(t, high, low)
-        if reason is not None:
-            self._exit(t, reason)
-            return
-        best = high if t.side is Side.BUY else low
-        if exits.rr_reached(t, best):
-            self._reduce_risk(t)
-        if t.trailing_pct is not None and exits.trail(t, best, self.config.rules_for(t.strategy),
-                                                     self._inst(t.symbol).tick_size):
-            self._note(t, "stop_moved", {"stop": str(t.stop), "by": "trailing"})
+    def watch_levels(self, symbol: str) -> list[tuple[Side, float]]:
+        """Levels whose crossing by an item would make :meth:`on_item` act: (trade side, risk-reduction price)."""
+        return [(t.side, t.rr_f) for t in self._by_symbol.get(symbol, ())
+                if t.rr_f is not None and not t.rr_done and t.status is TradeStatus.RUNNING]
 
     # -- exits --------------------------------------------------------------------------------------------
-    def _exit(self, t: Trade, reason: ExitReason, qty: Decimal | None = None, actor: str = "") -> Order | None:
-        """Send a market exit of ``qty`` (default: all that is open) for ``t``."""
+    def exit(self, t: Trade, reason: ExitReason, actor: str = "") -> None:
+        """Close ``t``: cancel its unfilled entry and its protective orders, then send a market exit."""
         if self.state.state is State.HALTED:
-            return None  # HALTED: nothing but cancels leaves (the kill switch flattens before halting)
-        entry = self._lookup_order(t.entry_order_id)
-        if entry is not None and entry.is_open and qty is None:
+            return  # nothing but cancels leaves; the protective orders keep working
+        entry = self.orders.lookup(t.entry_order_id)
+        if entry is not None and entry.is_open:
             self.orders.cancel_order(t.entry_order_id, reason=f"trade exit: {reason.value}")
         if t.pending_exit is not None:
             if reason not in CLOSE_ALL:
-                return None
+                return
             self.orders.cancel_order(t.pending_exit, reason=f"replaced by {reason.value} exit")
             t.pending_exit = None
-        size = t.open_qty if qty is None else qty
+        t.pending_reason = reason
+        for cid in list(t.protective):
+            order = self.orders.lookup(cid)
+            if order is not None and order.is_open:
+                self.orders.cancel_order(cid, reason=f"trade exit: {reason.value}", actor=actor)
+        self._send_pending_exit(t, actor)
+
+    def _send_pending_exit(self, t: Trade, actor: str = "") -> None:
+        """Send the market exit waiting for the protective orders once none of them can fill any more."""
+        reason = t.pending_reason
+        if reason is None or any(self._is_open(cid) for cid in t.protective):
+            return
+        entry = self.orders.lookup(t.entry_order_id)
+        entry_open = entry is not None and entry.is_open
+        size = t.open_qty
         if size <= 0:
-            if t.entry_qty == 0 and (entry is None or not entry.is_open):
+            t.pending_reason = None
+            if t.entry_qty == 0 and not entry_open:
                 self._close(t, ExitReason.NOT_FILLED if reason is not ExitReason.KILL_SWITCH else reason)
-            return None
+            return
+        self._send_exit(t, reason, size, actor)
+
+    def _send_exit(self, t: Trade, reason: ExitReason, size: Decimal, actor: str = "") -> Order | None:
+        cid = ids.child(t.entry_order_id, f"x{len(t.exit_orders) + 1}")
         req = OrderRequest(t.symbol, t.side.opposite, size, OrderType.MARKET, strategy=t.strategy,
                            reduce_only=True, tag=EXIT_TAGS[reason])
-        t.pending_reason = reason
-        self._binding = t
-        try:
-            order = self.orders.create_order(req, actor=actor)
-        finally:
-            self._binding = None
-        if order.status is OrderStatus.REJECTED:
+        t.exit_orders[cid] = reason
+        self._by_order[cid] = t
+        if reason is not ExitReason.RISK_REDUCTION:
+            t.pending_exit = cid
             t.pending_reason = None
+        order = self.orders.create_order(req, actor=actor, client_order_id=cid)
+        if order.status is OrderStatus.REJECTED:
+            t.pending_exit = None
             t.comments.append(f"{reason.value} exit refused: {order.reason}")
             return order
-        self._bind(t, order, entry=False, reason=reason)
-        self._apply(t, order)
-        self._note(t, "exit_requested", {"reason": reason.value, "order": order.client_order_id,
-                                         "quantity": str(size)}, actor=actor or "engine")
+        self._note(t, "exit_requested", {"reason": reason.value, "order": cid, "quantity": str(size)},
+                   actor=actor or "engine")
+        self.on_order(order)
         return order
 
     def _reduce_risk(self, t: Trade) -> None:
         """Plan §5.3: at the RR trigger sell the configured share and move the stop (e.g. to break-even)."""
         t.rr_done = True
         t.rr_f = None
-        rules = self.config.rules_for(t.strategy)
+        rules = self._rules(t.strategy)
         qty = exits.rr_quantity(t, rules, self._inst(t.symbol).contract_size)
-        if rules.rr_move_stop == "breakeven" and t.entry_price is not None:
-            t.stop = t.entry_price
-            t.stop_kind = ExitReason.STOP_LOSS
-            t.refresh_levels()
+        if self.state.state is State.HALTED:
+            return
+        left = t.open_qty - qty
+        new_stop = t.entry_price if rules.rr_move_stop == "breakeven" else None
+        for cid in t.protective:
+            order = self.orders.lookup(cid)
+            if order is None or not order.is_open:
+                continue
+            stop = None
+            if order.request.tag is OrderTag.STOP_LOSS and new_stop is not None and self._tightens(order, new_stop):
+                stop = new_stop
+            quantity = left if qty > 0 and order.request.quantity > left else None
+            if quantity is None and stop is None:
+                continue
+            try:
+                self.orders.modify_order(cid, quantity=quantity, stop_price=stop)
+            except (RiskDenied, OrderError) as exc:
+                t.comments.append(f"risk reduction: {cid} not modified ({exc})")
+        if new_stop is not None and (t.stop is None or (new_stop - t.stop) * t.side.sign > 0):
+            t.stop = new_stop
         t.comments.append(f"risk reduction: sold {qty}, stop to {t.stop}")
         if qty > 0:
-            self._exit(t, ExitReason.RISK_REDUCTION, qty)
+            self._send_exit(t, ExitReason.RISK_REDUCTION, qty)
         self._note(t, "risk_reduced", {"quantity": str(qty), "stop": str(t.stop)})
+
+    def _tightens(self, order: Order, stop: Decimal) -> bool:
+        """True when moving the resting stop to ``stop`` tightens it (the broker may have trailed it already)."""
+        current = order.request.stop_price
+        view = self.orders.broker.order_status(order.client_order_id)
+        if view is not None and view.stop_price is not None:
+            current = view.stop_price
+        return current is None or (stop - current) * order.request.side.opposite.sign > 0
 
     def exit_rule(self, strategy: str, symbol: str, why: str = "") -> int:
         """Close the strategy's open trades on ``symbol`` (an exit rule fired)."""
@@ -247,24 +364,23 @@ class TradeManager:
             if t.strategy == strategy:
                 if why:
                     t.comments.append(why)
-                self._exit(t, ExitReason.EXIT_RULE)
+                self.exit(t, ExitReason.EXIT_RULE)
                 n += 1
         return n
 
-    def close_trade(self, trade: Trade, reason: ExitReason = ExitReason.MANUAL, actor: str = "") -> Order | None:
-        return self._exit(trade, reason, actor=actor)
+    def close_trade(self, trade: Trade, reason: ExitReason = ExitReason.MANUAL, actor: str = "") -> None:
+        self.exit(trade, reason, actor=actor)
 
     def close_all(self, reason: ExitReason | str, actor: str = "") -> int:
         """Close every open trade (waiting entries are cancelled); return how many were acted on."""
         why = ExitReason(reason)
-        n = 0
-        for t in list(self._open.values()):
-            self._exit(t, why, actor=actor)
-            n += 1
-        return n
+        trades = list(self._open.values())
+        for t in trades:
+            self.exit(t, why, actor=actor)
+        return len(trades)
 
     def kill(self, *, flatten: bool = False, reason: str = "kill switch", actor: str = "operator") -> int:
-        """Cancel our working orders, optionally flatten every position, then HALT; return orders cancelled."""
+        """Cancel working entries (protective orders stay), optionally flatten, then HALT; return cancels."""
         return safety.kill(self, flatten=flatten, reason=reason, actor=actor)
 
     def _time_exit(self, now: datetime) -> None:
@@ -273,18 +389,20 @@ class TradeManager:
             if due is None or now < due:
                 continue
             for t in [t for t in self._open.values() if self._inst(t.symbol).calendar == cal_name]:
-                self._exit(t, ExitReason.TIME_EXIT)
+                self.exit(t, ExitReason.TIME_EXIT)
             self._next_exit[cal_name] = None
             self._arm_time_exit(cal_name, now)
 
     def _arm_time_exit(self, cal_name: str, after: datetime) -> None:
         """Set the next time exit of ``cal_name`` after ``after`` when trades are open there."""
-        if self.rules.time_exit is None:
+        if self.config.trade.time_exit is None and not any(r.time_exit for r in self.config.trade_by_strategy.values()):
+            return
+        if not any(self._inst(t.symbol).calendar == cal_name for t in self._open.values()):
             return
         cal = self.calendar_for(cal_name)
         day = after.astimezone(ET).date()
         for _ in range(10):
-            due = exits.time_exit_at(day, cal, self.rules)
+            due = exits.time_exit_at(day, cal, self.config.trade)
             if due is not None and due > after:
                 if self._next_exit.get(cal_name) != due:
                     self._next_exit[cal_name] = due
@@ -293,67 +411,64 @@ class TradeManager:
             day = cal.next_session(day)
 
     # -- order events -------------------------------------------------------------------------------------------
-    def on_order_event(self, topic: str, order: Order) -> None:
-        """Follow one order event (bus handler for ``orders.>``); repeated events change nothing."""
+    def on_order(self, order: Order) -> None:
+        """Follow one change of one order (the order service's listener); repeated changes do nothing new."""
         cid = order.client_order_id
         self._order_status[cid] = order.status
         self._track_working(order)
         t = self._by_order.get(cid)
-        if t is None and self._binding is not None and order.request.symbol == self._binding.symbol:
-            t = self._binding
-            self._bind(t, order, entry=order.request.tag == "entry",
-                       reason=t.pending_reason or ExitReason.MANUAL)
+        new = [ex for ex in order.fills if ex.exec_id not in self._seen]
+        for ex in new:
+            self._book(ex)
         if t is None:
-            self._book_fills(order, None)
             return
-        self._apply(t, order)
+        if cid == t.entry_order_id:
+            self._on_entry(t, order, new)
+        else:
+            self._on_exit(t, order, new)
 
-    def _apply(self, t: Trade, order: Order) -> None:
-        self._order_status[order.client_order_id] = order.status
-        self._track_working(order)
-        entry = order.client_order_id == t.entry_order_id
-        if entry and order.status is OrderStatus.REJECTED and t.id is None:
+    def _on_entry(self, t: Trade, order: Order, new: list[Execution]) -> None:
+        if order.status is OrderStatus.REJECTED and t.id is None:
             self._forget(t)  # the entry never left: the trade never existed
             return
-        new = self._book_fills(order, t)
-        now = self.clock.now()
-        if entry:
-            for ex in new:
-                t.add_entry_fill(ex.quantity, ex.price, ex.charges.total, ex.ts)
-            if new:
-                exits.prepare(t, self.config.rules_for(t.strategy))
-                self._index(t)
-                self._arm_time_exit(self._inst(t.symbol).calendar, now)
-            if t.id is None:
-                self._save(t, "opened", {"entry_order": order.client_order_id, "status": order.status.value})
-            elif new:
-                self._save(t, "entry_fill", {"filled": str(t.entry_qty), "price": str(t.entry_price)})
-            if order.is_terminal and t.entry_qty == 0:
-                self._close(t, ExitReason.NOT_FILLED)
-            elif order.is_terminal and t.open_qty == 0 and t.exit_qty > 0:
-                self._close(t, t.exit_reason or ExitReason.MANUAL)
-            return
-        reason = t.exit_orders.get(order.client_order_id, ExitReason.MANUAL)
         for ex in new:
-            t.add_exit_fill(ex.quantity, ex.price, ex.charges.total, ex.ts)
-        if order.is_terminal and t.pending_exit == order.client_order_id:
+            t.add_entry_fill(ex.quantity, ex.price, ex.charges.total, ex.ts)
+        if new:
+            exits.arm_risk_reduction(t, self._rules(t.strategy))
+            self._index(t)
+            self._arm_time_exit(self._inst(t.symbol).calendar, self.clock.now())
+            self._save(t, "entry_fill", {"filled": str(t.entry_qty), "price": str(t.entry_price)})
+        if order.is_terminal:
+            if t.entry_qty == 0:
+                self._close(t, ExitReason.NOT_FILLED)
+            elif t.open_qty <= 0 and t.exit_qty > 0:
+                self._close(t, t.exit_reason or ExitReason.MANUAL)
+            elif t.pending_reason is not None:
+                self._send_pending_exit(t)
+
+    def _on_exit(self, t: Trade, order: Order, new: list[Execution]) -> None:
+        cid = order.client_order_id
+        reason = t.exit_orders.get(cid, ExitReason.MANUAL)
+        if reason is ExitReason.TRAILING_STOP and new and t.initial_stop is not None and \
+                (new[-1].price - t.initial_stop) * t.side.sign <= 0:
+            reason = ExitReason.STOP_LOSS  # the trailing stop had not moved past the initial stop
+        for ex in new:
+            qty = min(ex.quantity, t.open_qty)
+            if qty > 0:
+                t.add_exit_fill(qty, ex.price, ex.charges.total, ex.ts)
+        if order.is_terminal and t.pending_exit == cid:
             t.pending_exit = None
-            t.pending_reason = None
         if new and t.open_qty <= 0:
-            entry_order = self._lookup_order(t.entry_order_id)
-            if entry_order is None or not entry_order.is_open:
+            entry = self.orders.lookup(t.entry_order_id)
+            if entry is None or not entry.is_open:
                 self._close(t, reason, new[-1].ts)
                 return
         if new:
             self._save(t, "exit_fill", {"reason": reason.value, "exited": str(t.exit_qty)})
+        if order.is_terminal and cid in t.protective:
+            self._send_pending_exit(t)
 
-    def _book_fills(self, order: Order, t: Trade | None) -> list[Execution]:
-        """Book the order's fills not seen before into the account; return them."""
-        return [ex for ex in order.fills if self._book(ex)]
-
-    def _book(self, ex: Execution) -> bool:
-        if ex.exec_id in self._seen:
-            return False
+    def _book(self, ex: Execution) -> None:
         self._seen.add(ex.exec_id)
         inst = self._inst(ex.symbol)
         self.portfolio.ledger.add_fill(ex.symbol, ex.side, ex.quantity, ex.price, ex.charges.total, ex.ts,
@@ -361,7 +476,6 @@ class TradeManager:
         self.portfolio.roll_day(ex.ts.astimezone(ET).date())
         if inst.kind is not InstrumentKind.FUTURE:
             self.portfolio.counter.record(DayTradeFill(ex.symbol, ex.side, ex.quantity, ex.ts))
-        return True
 
     def _track_working(self, order: Order) -> None:
         cid = order.client_order_id
@@ -377,9 +491,10 @@ class TradeManager:
 
     # -- sweep --------------------------------------------------------------------------------------------------
     def start(self) -> None:
-        """Arm the periodic sweep on the clock."""
+        """Arm the periodic sweep on the clock (paper and live)."""
         if self._sweep_timer is None:
-            self._sweep_timer = self.clock.call_later(timedelta(seconds=self.rules.sweep_seconds), self._on_sweep)
+            self._sweep_timer = self.clock.call_later(timedelta(seconds=self.config.trade.sweep_seconds),
+                                                      self._on_sweep)
 
     def stop(self) -> None:
         if self._sweep_timer is not None:
@@ -395,18 +510,14 @@ class TradeManager:
             self.start()
 
     def sweep(self, now: datetime) -> None:
-        """Safety net: re-check every trade, adopt outside state changes, run kill requests and breakers."""
+        """Safety net: adopt outside state changes, run kill requests, check every position is protected."""
         kill = self.state.refresh()
         if kill is not None:
             self.kill(flatten=kill.flatten, reason=kill.reason, actor=kill.actor)
             self.state.kill_handled(kill)
         self._time_exit(now)
-        marks = self.portfolio._mark_f
-        for t in [t for t in self._open.values() if t.status is TradeStatus.RUNNING and t.pending_exit is None]:
-            px = marks.get(t.symbol)
-            if px is not None:
-                self._check(t, px, px, px)
-        self.breakers(now)
+        for t in list(self._open.values()):
+            safety.ensure_protected(self, t)
         self.checks.decisions.flush()
         if self.store is not None:
             safety.save_daily(self, now)
@@ -419,8 +530,11 @@ class TradeManager:
     def trades(self, *, open_only: bool = False) -> list[Trade]:
         return [t for t in self._all if t.is_open or not open_only]
 
+    def open_trade_list(self) -> list[Trade]:
+        return list(self._open.values())
+
     def trade_of(self, client_order_id: str) -> Trade | None:
-        """The trade an entry or exit order belongs to."""
+        """The trade an entry, protective or exit order belongs to."""
         return self._by_order.get(client_order_id)
 
     def open_trades(self, symbol: str) -> list[Trade]:
@@ -443,31 +557,84 @@ class TradeManager:
         """Open trades and those closed on ``day`` (ET)."""
         return [*self._open.values(), *self._closed_on.get(day, ())]
 
+    def is_protected(self, t: Trade) -> bool:
+        """True when ``t`` has a working protective stop (or needs none)."""
+        if t.stop is None or t.open_qty <= 0:
+            return True
+        return any(self._is_open(cid) and t.protective[cid] is not ExitReason.PROFIT_TARGET for cid in t.protective)
+
+    # -- bookkeeping used by recovery and safety ------------------------------------------------------------------
+    def adopt(self, t: Trade, orders: Mapping[str, Order]) -> None:
+        """Take over a trade rebuilt from the store and the journal (start-up and crash recovery)."""
+        self._all.append(t)
+        self._by_order[t.entry_order_id] = t
+        for cid in list(t.exit_orders):
+            self._by_order[cid] = t
+            order = orders.get(cid)
+            if order is not None and order.is_open and cid not in t.protective:
+                t.pending_exit = cid
+        entry = orders.get(t.entry_order_id)
+        entry_open = entry is not None and entry.is_open
+        if t.entry_qty > 0 and t.open_qty <= 0 and not entry_open:
+            last = max((f.ts for cid in t.exit_orders if cid in orders for f in orders[cid].fills),
+                       default=self.clock.now())
+            self._open[t.entry_order_id] = t  # _close removes it again
+            t.status = TradeStatus.RUNNING
+            fills = [cid for cid in t.exit_orders if cid in orders and orders[cid].fills]
+            self._close(t, t.exit_orders[fills[-1]] if fills else ExitReason.MANUAL, last)
+            return
+        if t.entry_qty == 0 and not entry_open:
+            self._open[t.entry_order_id] = t
+            self._close(t, ExitReason.NOT_FILLED)
+            return
+        t.status = TradeStatus.RUNNING if t.entry_qty > 0 else TradeStatus.WAITING
+        self._open[t.entry_order_id] = t
+        self._index(t)
+        self._count_opened(t, 1)
+        exits.arm_risk_reduction(t, self._rules(t.strategy))
+        self._save(t, "recovered", {"entry_qty": str(t.entry_qty), "exit_qty": str(t.exit_qty)})
+        if t.entry_qty > 0:
+            self._arm_time_exit(self._inst(t.symbol).calendar, self.clock.now())
+
+    def book_history(self, orders: list[Order]) -> int:
+        """Book the fills of journaled orders into the account once, in time order; return how many."""
+        fills = sorted((f for o in orders for f in o.fills if f.exec_id not in self._seen),
+                       key=lambda f: (f.ts, f.exec_id))
+        for ex in fills:
+            self._book(ex)
+        for o in orders:
+            self._order_status[o.client_order_id] = o.status
+            self._track_working(o)
+        return len(fills)
+
+    def add_protection(self, t: Trade, cid: str, reason: ExitReason) -> None:
+        t.protective[cid] = reason
+        t.exit_orders[cid] = reason
+        self._by_order[cid] = t
+
+    def instrument(self, symbol: str) -> Instrument:
+        return self._inst(symbol)
+
     # -- internals ----------------------------------------------------------------------------------------------
+    def _rules(self, strategy: str) -> TradeRules:
+        return self.config.rules_for(strategy)
+
     def _inst(self, symbol: str) -> Instrument:
         inst = self.instruments.get(symbol)
         return inst if inst is not None else equity(symbol)
 
-    def _lookup_order(self, cid: str) -> Order | None:
-        return self.orders.orders.get(cid) if cid else None
+    def _is_open(self, cid: str) -> bool:
+        order = self.orders.lookup(cid)
+        return order is not None and order.is_open
 
-    def _bind(self, t: Trade, order: Order, *, entry: bool, reason: ExitReason = ExitReason.MANUAL) -> None:
+    def _bind_entry(self, t: Trade, order: Order) -> None:
         cid = order.client_order_id
-        if self._by_order.get(cid) is t:
-            return
+        t.entry_order_id = cid
         self._by_order[cid] = t
-        if entry:
-            new = not t.entry_order_id
-            t.entry_order_id = cid
-            if new:
-                self._all.append(t)
-                self._open[cid] = t
-                self._index(t)
-                self._count_opened(t, 1)
-        else:
-            t.exit_orders[cid] = reason
-            if order.is_open:
-                t.pending_exit = cid
+        self._all.append(t)
+        self._open[cid] = t
+        self._index(t)
+        self._count_opened(t, 1)
 
     def _index(self, t: Trade) -> None:
         lst = self._by_symbol.setdefault(t.symbol, [])
@@ -504,7 +671,7 @@ class TradeManager:
         if t.entry_qty:
             self.losses_in_row = self.losses_in_row + 1 if t.net() < 0 else 0
         self._save(t, "closed", {"reason": reason.value, "net": str(t.realised - t.charges)})
-        if self.bus is not None:
+        if self.bus is not None and self.bus.has_subscribers("trades.closed"):
             self.bus.publish("trades.closed", t)
         self.breakers(t.exit_ts or self.clock.now())
 
@@ -514,9 +681,13 @@ class TradeManager:
         elif t.id is None:
             self._next_id += 1
             t.id = self._next_id
-        if kind == "opened" and self.bus is not None:
+        if kind == "opened" and self.bus is not None and self.bus.has_subscribers("trades.opened"):
             self.bus.publish("trades.opened", t)
 
     def _note(self, t: Trade, kind: str, payload: dict[str, str], actor: str = "engine") -> None:
-        if t.id is not None:
-            self._save(t, kind, payload, actor)
+        if t.id is not None and self.store is not None:
+            self.store.save(t, self.clock.now(), kind, payload, actor)
+
+
+__all__ = ["CLOSE_ALL", "ENTRY_NOTE", "EXIT_NOTE", "PROTECTIVE", "REASON_OF_TAG", "StrategyTerms", "TradeManager",
+           "TradeStore"]

@@ -25,7 +25,6 @@ from theo.adapters.sim import state as sim_module
 from theo.adapters.sim.execution import SimulatedBroker
 from theo.core.clock import SimulatedClock
 from theo.execution.config import ExecutionConfig, SimulatedBrokerConfig
-from theo.execution.journal import OrderJournal
 from theo.execution.lock import SingleWriterLock
 from theo.execution.service import OrderService
 from theo.model.enums import InstrumentKind, OrderType, SessionKind, Side, TimeInForce
@@ -33,6 +32,7 @@ from theo.model.instruments import equity
 from theo.model.market import Bar
 from theo.model.orders import OrderRequest
 from theo.persistence.db import make_engine, upgrade
+from theo.persistence.repositories.orders import SqlOrderJournal as OrderJournal
 
 T0 = datetime(2019, 2, 11, 14, 30, tzinfo=UTC)
 INSTRUMENTS = {"SPY": equity("SPY", kind=InstrumentKind.ETF)}

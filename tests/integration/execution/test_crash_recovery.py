@@ -25,9 +25,9 @@ import pytest
 from tests.integration.execution import crash_child as _crashchild
 from theo.adapters.sim.state import load_state
 from theo.core.calendar import get_calendar
-from theo.execution.journal import OrderJournal
 from theo.model.enums import OrderStatus
 from theo.persistence.db import make_engine, upgrade
+from theo.persistence.repositories.orders import SqlOrderJournal as OrderJournal
 
 REPO = Path(__file__).resolve().parents[3]  # the repository root: the child runs `python -m tests...`
 

@@ -15,10 +15,10 @@ from theo.core.errors import RiskDenied
 from theo.model.trades import ExitReason, TradeStatus
 from theo.persistence.db import transaction
 from theo.persistence.models.trades import PnlDailyRow, RiskDecisionRow
+from theo.persistence.repositories.trades import SqlTradeStore as TradeStore
 from theo.risk.config import RiskConfig
 from theo.risk.state import State, current_state
 from theo.trading.manager import TradeManager
-from theo.trading.store import TradeStore
 
 D = Decimal
 

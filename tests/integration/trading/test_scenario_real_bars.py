@@ -46,11 +46,11 @@ from theo.analysis.deals import build_deals, render_deals
 from theo.core.calendar import ET
 from theo.model.enums import Side
 from theo.model.market import Bar
+from theo.model.signals import Signal
+from theo.persistence.repositories.trades import SqlTradeStore as TradeStore
 from theo.risk.config import RiskConfig
 from theo.risk.state import State
-from theo.strategy.base import Signal
 from theo.trading.manager import TradeManager
-from theo.trading.store import TradeStore
 
 D = Decimal
 DAY = date(2026, 11, 27)

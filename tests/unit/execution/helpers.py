@@ -20,7 +20,6 @@ from theo.adapters.sim.execution import SimulatedBroker
 from theo.core.bus.memory import InMemoryBus
 from theo.core.clock import SimulatedClock
 from theo.execution.config import ExecutionConfig
-from theo.execution.journal import OrderJournal
 from theo.execution.service import OrderService
 from theo.model.enums import InstrumentKind, SessionKind
 from theo.model.events import BrokerEvent
@@ -28,6 +27,7 @@ from theo.model.instruments import Instrument, equity
 from theo.model.market import Bar
 from theo.model.orders import OrderRequest
 from theo.persistence.db import make_engine, upgrade
+from theo.persistence.repositories.orders import SqlOrderJournal as OrderJournal
 
 #: 2019-02-11 09:30 ET (EST, UTC-5).
 T0 = datetime(2019, 2, 11, 14, 30, tzinfo=UTC)

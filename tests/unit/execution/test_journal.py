@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from theo.execution.journal import OrderJournal
 from theo.model.enums import OrderStatus as S
 from theo.model.enums import Side
 from theo.model.events import Charges, Execution
 from theo.model.orders import Order
 from theo.persistence.db import transaction
 from theo.persistence.models.orders import BrokerOrderIdRow
+from theo.persistence.repositories.orders import SqlOrderJournal as OrderJournal
 
 from .helpers import T0, migrated_sqlite, req
 

@@ -9,8 +9,9 @@ from pydantic import ValidationError
 
 from tests.unit.node.helpers import walk
 from theo.model.series import BarSeries
+from theo.model.signals import Signal
 from theo.node.resample import resample
-from theo.strategy.base import Signal, Strategy
+from theo.strategy.base import Strategy
 from theo.strategy.config import DonchianBreakoutConfig, ZScoreReversionConfig
 from theo.strategy.library.donchian import DonchianBreakout
 from theo.strategy.library.zscore import ZScoreReversion

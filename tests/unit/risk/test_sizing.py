@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 from theo.core.errors import RiskDenied
 from theo.model.enums import Exchange, InstrumentKind, Side
 from theo.model.instruments import Instrument, equity
+from theo.model.signals import Signal
 from theo.risk.checks import size_from_risk
 from theo.risk.config import Limits
 from theo.risk.sizing import plan
-from theo.strategy.base import Signal
 
 D = Decimal
 TS = datetime(2019, 2, 12, 15, 0, tzinfo=UTC)

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from theo.model.enums import Side
 from theo.model.market import Bar
-from theo.strategy.base import Signal
+from theo.model.signals import Signal
 from theo.strategy.library.correlation import CorrelationStrategy, correlation_passes
 from theo.strategy.library.correlation_config import CorrelationStrategyConfig
 

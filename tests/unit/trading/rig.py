@@ -11,8 +11,8 @@ from typing import Any
 from tests.unit.execution.helpers import T0, Rig, make_rig
 from theo.model.enums import Side
 from theo.model.market import Bar, Tick
+from theo.model.signals import Signal
 from theo.risk.config import RiskConfig
-from theo.strategy.base import Signal
 from theo.trading.manager import TradeManager
 
 D = Decimal

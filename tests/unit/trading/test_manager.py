@@ -13,9 +13,9 @@ from tests.unit.trading.rig import make_trading_rig, signal
 from theo.core.errors import RiskDenied
 from theo.model.enums import OrderStatus, Side
 from theo.model.trades import ExitReason, TradeStatus
+from theo.persistence.repositories.trades import SqlTradeStore as TradeStore
 from theo.risk.config import RiskConfig
 from theo.risk.state import State
-from theo.trading.store import TradeStore
 
 D = Decimal
 

@@ -20,9 +20,11 @@ from theo.core.errors import BrokerError
 from theo.execution.commissions import OrderChargeState
 from theo.model.enums import Allocation, OrderStatus, OrderType, ProductType, Routing, Side, TimeInForce
 from theo.model.events import Execution
+from theo.model.ledger import Position
 from theo.model.money import ZERO
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
+READABLE_VERSIONS = ("2", "3")  # version 2 files lack the bracket and adjusted-stop fields
 
 
 def _d(value: Any) -> Decimal | None:
@@ -55,6 +57,9 @@ class SimOrder:
     allocation: Allocation = Allocation.FIFO
     product_type: ProductType = ProductType.MARGIN
     reduce_only: bool = False
+    parent_id: str | None = None  # a bracket child: works once its parent has filled, up to what filled
+    trail_trigger: Decimal | None = None  # a trailing stop trails once the market reaches this price
+    trail_active: bool = True
     expires_at: datetime | None = None
     status: OrderStatus = OrderStatus.ACCEPTED
     filled_qty: Decimal = ZERO
@@ -86,7 +91,8 @@ class SimOrder:
                 "status": self.status.value, "filled": str(self.filled_qty), "avg": _s(self.avg_fill_price),
                 "triggered": self.triggered, "trail_ref": _s(self.trail_ref),
                 "first_chance_done": self.first_chance_done, "charges": self.charges.as_list(),
-                "reason": self.reason, "rev": self.revision}
+                "reason": self.reason, "rev": self.revision, "parent": self.parent_id,
+                "trail_trigger": _s(self.trail_trigger), "trail_active": self.trail_active}
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> SimOrder:
@@ -101,13 +107,8 @@ class SimOrder:
                    status=OrderStatus(d["status"]), filled_qty=Decimal(d["filled"]), avg_fill_price=_d(d["avg"]),
                    triggered=d["triggered"], trail_ref=_d(d["trail_ref"]),
                    first_chance_done=d["first_chance_done"], charges=OrderChargeState.from_list(d["charges"]),
-                   reason=d["reason"], revision=d["rev"])
-
-
-@dataclass(slots=True)
-class Position:
-    quantity: Decimal = ZERO
-    avg_cost: Decimal = ZERO
+                   reason=d["reason"], revision=d["rev"], parent_id=d.get("parent"),
+                   trail_trigger=_d(d.get("trail_trigger")), trail_active=d.get("trail_active", True))
 
 
 @dataclass(slots=True)
@@ -140,10 +141,17 @@ class SimState:
         return cls(cash=Decimal(d["cash"]), order_seq=d["order_seq"], exec_seq=d["exec_seq"],
                    orders={o.client_order_id: o for o in orders},
                    executions=[Execution.from_dict(e) for e in d["executions"]],
-                   positions={k: Position(Decimal(q), Decimal(c)) for k, (q, c) in d["positions"].items()},
+                   positions={k: position(Decimal(q), Decimal(c)) for k, (q, c) in d["positions"].items()},
                    realized_pnl=Decimal(d["realized_pnl"]), total_charges=Decimal(d["total_charges"]),
                    last_seen={k: datetime.fromisoformat(v) for k, v in d["last_seen"].items()},
                    last_price={k: Decimal(v) for k, v in d["last_price"].items()})
+
+
+def position(quantity: Decimal, avg_cost: Decimal) -> Position:
+    """A broker position as saved (signed quantity, average cost)."""
+    pos = Position()
+    pos.quantity, pos.cost = quantity, avg_cost * abs(quantity)
+    return pos
 
 
 _SCHEMA = (
@@ -203,8 +211,8 @@ class StateStore:
             meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
             if not meta:  # created, never saved: nothing happened at this broker yet
                 return SimState(cash=initial_cash)
-            if meta.get("version") != str(FORMAT_VERSION):
-                raise ValueError(f"format version {meta.get('version')!r}, expected {FORMAT_VERSION}")
+            if meta.get("version") not in READABLE_VERSIONS:
+                raise ValueError(f"format version {meta.get('version')!r}, expected one of {READABLE_VERSIONS}")
             # In submission order: the broker works a symbol's orders in that order (OCO, determinism).
             orders = [SimOrder.from_json(json.loads(d)) for (d,) in conn.execute("SELECT data FROM orders "
                                                                                  "ORDER BY seq")]
@@ -215,7 +223,7 @@ class StateStore:
                              executions=execs, realized_pnl=Decimal(meta["realized_pnl"]),
                              total_charges=Decimal(meta["total_charges"]))
             for sym, qty, cost in conn.execute("SELECT symbol, quantity, avg_cost FROM positions"):
-                state.positions[sym] = Position(Decimal(qty), Decimal(cost))
+                state.positions[sym] = position(Decimal(qty), Decimal(cost))
             for sym, seen, px in conn.execute("SELECT symbol, last_seen, last_price FROM marks"):
                 if seen is not None:
                     state.last_seen[sym] = datetime.fromisoformat(seen)

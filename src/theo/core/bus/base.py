@@ -67,3 +67,7 @@ class MessageBus(ABC):
     @abstractmethod
     def unsubscribe(self, subscription: Subscription) -> None:
         """Stop delivering to ``subscription``; unknown or inactive handles are ignored."""
+
+    def has_subscribers(self, topic: str) -> bool:
+        """True when a message on ``topic`` would reach a handler (publishers may skip building it otherwise)."""
+        return True

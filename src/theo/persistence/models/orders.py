@@ -32,6 +32,7 @@ class OrderRow(Base):
     stop_price: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
     trail_amount: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
     trail_percent: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
+    trail_trigger: Mapped[Decimal | None] = mapped_column(Money, nullable=True)  # trailing starts at this price
     tif: Mapped[str] = mapped_column(String(4))
     routing: Mapped[str] = mapped_column(String(8))
     allocation: Mapped[str] = mapped_column(String(8))

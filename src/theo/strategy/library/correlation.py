@@ -23,7 +23,8 @@ from theo.indicators.donchian import Donchian
 from theo.indicators.swings import Swings
 from theo.model.enums import Side
 from theo.model.market import Bar
-from theo.strategy.base import InputValue, Signal, Strategy
+from theo.model.signals import InputValue, Signal
+from theo.strategy.base import Strategy
 from theo.strategy.library.correlation_config import CorrelatedSymbol, CorrelationStrategyConfig
 from theo.strategy.quality import QualityGate, QualityReport, timeframe_delta
 from theo.strategy.rules import Requirement, Rule

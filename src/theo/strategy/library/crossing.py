@@ -16,7 +16,8 @@ import numpy as np
 
 from theo.model.enums import Side
 from theo.model.series import BarSeries, SignalTable, table_order
-from theo.strategy.base import InputValue, Signal, Strategy
+from theo.model.signals import InputValue, Signal
+from theo.strategy.base import Strategy
 
 #: kind -> (side, exit?); kinds 0/1 are entries, 2/3 exits (see SignalTable)
 KIND_SIDES = ((Side.BUY, False), (Side.SELL, False), (Side.SELL, True), (Side.BUY, True))

@@ -22,7 +22,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from theo.model.market import Bar
 from theo.model.series import F64, BarSeries, SignalTable, from_us
-from theo.strategy.base import Signal
+from theo.model.signals import Signal
 from theo.strategy.library.crossing import CrossingStrategy
 from theo.strategy.library.donchian_config import DonchianBreakoutConfig
 

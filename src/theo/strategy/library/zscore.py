@@ -18,7 +18,7 @@ import numpy as np
 
 from theo.model.market import Bar
 from theo.model.series import F64, BarSeries, SignalTable, from_us
-from theo.strategy.base import Signal
+from theo.model.signals import Signal
 from theo.strategy.library.crossing import CrossingStrategy
 from theo.strategy.library.zscore_config import ZScoreReversionConfig
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Literal
 
 from pydantic import Field, model_validator
@@ -23,10 +22,8 @@ class ZScoreReversionConfig(StrategySettings):
     lookback: int = Field(default=20, ge=3, le=10_000)
     entry_z: float = Field(default=2.0, gt=0)
     exit_z: float = Field(default=0.5, ge=0)
-    quantity: Decimal = Field(default=Decimal(100), gt=0, description="shares per entry")
     stop_loss_pct: float | None = Field(default=None, gt=0, lt=100)
     take_profit_pct: float | None = Field(default=None, gt=0)
-    trail_pct: float | None = Field(default=None, gt=0, lt=100)
 
     @model_validator(mode="after")
     def _exit_inside_entry(self) -> ZScoreReversionConfig:

@@ -14,7 +14,7 @@ from decimal import Decimal
 from theo.core.calendar import ET
 from theo.core.errors import OrderValidationError
 from theo.model.enums import Exchange, OrderType, ProductType, Side, SignalStatus
-from theo.strategy.base import InputValue
+from theo.model.signals import InputValue
 
 MODES = ("live", "virtual")
 

@@ -20,8 +20,9 @@ from theo.config.schema import TheoConfig
 from theo.core.calendar import ET, get_calendar
 from theo.core.errors import ConfigError, DataError, OrderValidationError
 from theo.model.market import Bar
+from theo.model.signals import Signal
 from theo.persistence.signals import SignalStore
-from theo.strategy.base import Signal, Strategy
+from theo.strategy.base import Strategy
 from theo.strategy.library.correlation import CorrelationStrategy
 from theo.strategy.library.correlation_config import CorrelationStrategyConfig
 from theo.strategy.quality import timeframe_delta

@@ -18,7 +18,7 @@ from decimal import Decimal
 from theo.config.market import MarketConfig
 from theo.core.calendar import ET, MarketCalendar, get_calendar
 from theo.model.enums import Exchange, OptionRight, OrderType, ProductType, SessionKind, Side
-from theo.strategy.base import InputValue, Signal
+from theo.model.signals import InputValue, Signal
 from theo.strategy.quality import timeframe_delta
 from theo.strategy.rules import parse_rules
 from theo.strategy.scanner.config import ScanDefinition

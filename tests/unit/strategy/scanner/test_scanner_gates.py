@@ -11,7 +11,7 @@ import pytest
 from theo.core.errors import OrderValidationError
 from theo.model.enums import Side
 from theo.model.market import Bar
-from theo.strategy.base import Signal
+from theo.model.signals import Signal
 from theo.strategy.scanner.config import ScanDefinition
 from theo.strategy.scanner.run import resample
 from theo.strategy.scanner.scanner import Scanner

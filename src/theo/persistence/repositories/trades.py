@@ -1,4 +1,4 @@
-"""Persistence of trades, their events and the daily P&L (tables of ``storage/models/trades.py``).
+"""Trades, their events and the daily P&L in SQL (tables of ``persistence/models/trades.py``).
 
 Writes happen after the order has been handed to the broker, never before: the order journal already
 holds the intent, and :meth:`TradeStore.load_trades` with the journal rebuilds a trade after a crash.
@@ -41,8 +41,8 @@ def _fields(t: Trade, now: datetime) -> dict[str, Any]:
             "exit_ts": t.exit_ts, "updated_at": now}
 
 
-class TradeStore:
-    """Trades and their events in SQLite or PostgreSQL."""
+class SqlTradeStore:
+    """Trades and their events in SQLite or PostgreSQL (the trade manager's ``TradeStore``)."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -103,18 +103,16 @@ class TradeStore:
 
 
 def _to_trade(r: TradeRow) -> Trade:
-    exit_qty = _norm(r.exit_qty) or ZERO
-    exit_price = _norm(r.exit_price)
     t = Trade(strategy=r.strategy, symbol=r.symbol, side=Side(r.side), planned_qty=_norm(r.planned_qty) or ZERO,
               entry_order_id=r.entry_order_id, multiplier=_norm(r.multiplier) or Decimal(1),
               stop=_norm(r.stop), target=_norm(r.target),
               trailing_pct=_norm(r.trailing_pct), ss_type=r.ss_type, signal_id=r.signal_id, account=r.account,
-              id=r.id, status=TradeStatus(r.status), entry_qty=_norm(r.entry_qty) or ZERO,
-              entry_price=_norm(r.entry_price), exit_qty=exit_qty,
-              exit_value=(exit_price or ZERO) * exit_qty, realised=_norm(r.realised_pnl) or ZERO,
-              charges=_norm(r.charges) or ZERO, initial_stop=_norm(r.initial_stop),
+              id=r.id, status=TradeStatus(r.status), initial_stop=_norm(r.initial_stop),
               exit_reason=ExitReason(r.exit_reason) if r.exit_reason else None, entry_ts=r.entry_ts,
               exit_ts=r.exit_ts, created_at=r.created_at)
+    t.restore(entry_qty=_norm(r.entry_qty) or ZERO, entry_price=_norm(r.entry_price),
+              exit_qty=_norm(r.exit_qty) or ZERO, exit_price=_norm(r.exit_price),
+              realised=_norm(r.realised_pnl) or ZERO, charges=_norm(r.charges) or ZERO)
     t.exit_orders = {cid: t.exit_reason or ExitReason.MANUAL for cid in r.exit_order_ids.split(",") if cid}
     base = t.comment
     extra = r.comment[len(base):].lstrip("; ") if r.comment.startswith(base) else r.comment

@@ -1,0 +1,1 @@
+"""Repositories: the only place SQL lives (see each module)."""
