@@ -18,7 +18,8 @@ from theo.model.enums import OrderStatus
 from theo.node.config import DataFile
 from theo.node.desk import signal_id
 from theo.node.paper import PaperRun
-from theo.risk.state import State, StateChange, write_state
+from theo.persistence.repositories.trading_state import TradingStateRepository
+from theo.risk.state import State, StateChange
 from theo.strategy.base import Signal
 from theo.trading.store import TradeStore
 
@@ -75,8 +76,8 @@ def test_a_second_start_of_a_finished_replay_sends_nothing_twice(sqlite_engine: 
 
 
 def test_a_halt_from_theo_risk_reaches_the_run(sqlite_engine: Engine, tmp_path: Path) -> None:
-    write_state(sqlite_engine, StateChange(datetime(2026, 11, 24, tzinfo=UTC), State.HALTED, State.ACTIVE,
-                                           "test halt", "tester", ""))
+    TradingStateRepository(sqlite_engine).append(StateChange(datetime(2026, 11, 24, tzinfo=UTC), State.HALTED,
+                                                             State.ACTIVE, "test halt", "tester", ""))
     run = paper(tmp_path, sqlite_engine)
     assert asyncio.run(run.run()) == "completed"
     entries = [s for s in run.journal.signals if not s.signal.exit and s.status != "CANCELLED"]
