@@ -77,12 +77,7 @@ def verify_cmd(
 
     cfg = get_config(config)
     directory = cfg.archive.resolve_directory(cfg.app.data_dir)
-    if jsonl:
-        from sqlalchemy import create_engine
-
-        archiver = Archiver(create_engine("sqlite://"), directory)
-    else:
-        archiver = _archiver(cfg)
+    archiver = Archiver.offline(directory) if jsonl else _archiver(cfg)
     report = verify_archive(archiver, use_jsonl=jsonl)
     console.print(f"archive {directory}: {report.checked} file(s), {report.rows} row(s) checked")
     if report.problems:

@@ -11,10 +11,10 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 from rich.markup import escape
-from sqlalchemy import Engine
 
 from theo.config import TheoConfig, load_config
 from theo.core.errors import TheoError
+from theo.persistence.repositories import Repositories, Store
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -56,14 +56,21 @@ def get_config(path: Path | None) -> TheoConfig:
     return config
 
 
-def open_store(config: TheoConfig, *, migrate: bool = True) -> Engine:
+def open_store(config: TheoConfig, *, migrate: bool = True) -> Store:
     """Open the configured store, migrating it to the latest schema first (idempotent)."""
-    from theo.persistence.db import make_engine, upgrade
+    from theo.persistence.repositories import connect
+    from theo.persistence.repositories.schema import SchemaRepository
 
-    engine = make_engine(config.database_url(), echo=config.database.echo, pool_size=config.database.pool_size)
+    store = connect(config.database_url(), echo=config.database.echo, pool_size=config.database.pool_size)
     if migrate:
-        upgrade(engine, database=config.database, ohlc_conditions=config.marketdata.conditions.ohlc_conditions)
-    return engine
+        SchemaRepository(store).upgrade(database=config.database,
+                                        ohlc_conditions=config.marketdata.conditions.ohlc_conditions)
+    return store
+
+
+def open_repositories(config: TheoConfig, *, migrate: bool = True) -> Repositories:
+    """The repositories of the configured store (see :func:`open_store`)."""
+    return Repositories(open_store(config, migrate=migrate))
 
 
 def is_terminal() -> bool:

@@ -10,7 +10,7 @@ import numpy as np
 import typer
 from rich.table import Table
 
-from theo.cli.common import ConfigOption, console, err_console, friendly_errors, get_config, open_store
+from theo.cli.common import ConfigOption, console, err_console, friendly_errors, get_config, open_repositories
 from theo.core.errors import ConfigError
 
 corr_app = typer.Typer(help="Rolling Pearson/Spearman/Kendall correlation of bar series.", no_args_is_help=True)
@@ -42,9 +42,9 @@ def _series(files: list[str] | None, symbols: str | None, timeframe: str | None,
     if missing:
         if timeframe is None:
             raise ConfigError(f"reading {', '.join(missing)} from the store needs --timeframe")
-        engine = open_store(get_config(config))
+        bars = open_repositories(get_config(config)).market_data
         for sym in missing:
-            loaded[sym] = bars_from_store(engine, sym, timeframe)
+            loaded[sym] = bars_from_store(bars, sym, timeframe)
     order = wanted or list(loaded)
     tfs = {loaded[s].bars.timeframe for s in order}
     if len(tfs) > 1:

@@ -11,9 +11,8 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from sqlalchemy import Engine, select
 
-from theo.cli.common import ConfigOption, console, err_console, friendly_errors, get_config, open_store
+from theo.cli.common import ConfigOption, console, err_console, friendly_errors, get_config, open_repositories
 from theo.core.errors import ConfigError
 from theo.model.market import Bar
 
@@ -43,28 +42,6 @@ def _instant(value: str, option: str, *, end: bool) -> datetime:
     if ts.tzinfo is None:
         raise ConfigError(f"{option} {value!r} has no UTC offset; add one (e.g. -04:00) or give a date")
     return ts
-
-
-def _stored(engine: Engine, symbol: str, timeframe: str, start: datetime, end: datetime) -> list[Bar]:
-    from theo.model.enums import SessionKind
-    from theo.persistence.models.core import BarRow
-
-    q = (select(BarRow).where(BarRow.symbol == symbol, BarRow.timeframe == timeframe, BarRow.start >= start,
-                              BarRow.start < end).order_by(BarRow.start))
-    from theo.persistence.db import transaction
-
-    with transaction(engine) as s:
-        return [Bar(r.symbol, r.timeframe, r.start, r.end, r.open, r.high, r.low, r.close, r.volume, r.tick_count,
-                    SessionKind(r.session), r.source, frozenset(f for f in r.flags.split(",") if f))
-                for r in s.scalars(q)]
-
-
-def _calendar_name(engine: Engine, symbol: str, default: str) -> str:
-    from theo.persistence.models.core import InstrumentRow
-
-    with engine.connect() as conn:
-        row = conn.execute(select(InstrumentRow.calendar).where(InstrumentRow.symbol == symbol)).first()
-    return row[0] if row else default
 
 
 def _render(rows: list[Bar], fmt: str) -> str:
@@ -112,17 +89,18 @@ def bars(
     if b <= a:
         raise ConfigError(f"--to {end} is not after --from {start}")
     cfg = get_config(config)
-    engine = open_store(cfg)
+    repos = open_repositories(cfg)
     sym = symbol.upper()
     try:
-        rows = _stored(engine, sym, tf.label, a, b)
+        rows = repos.market_data.stored_bars(sym, tf.label, a, b)
         if not rows:
-            cal = get_calendar(_calendar_name(engine, sym, cfg.market.calendar), cfg.market)
+            stored_calendar = repos.instruments.calendar(sym)
+            cal = get_calendar(cfg.market.calendar if stored_calendar is None else stored_calendar, cfg.market)
             err_console.print(f"no stored {tf.label} bars for {sym}; aggregating the stored ticks instead")
-            rows = aggregate_sql(engine, sym, tf, a, b, cal,
+            rows = aggregate_sql(repos.market_data, sym, tf, a, b, cal,
                                  ConditionFilter.from_config(cfg.marketdata.conditions)).to_bars("ticks")
     finally:
-        engine.dispose()
+        repos.close()
     if not rows:
         err_console.print(f"no bars and no ticks stored for {sym} between {a.isoformat()} and {b.isoformat()}")
         raise typer.Exit(code=1)

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from theo.cli.common import ConfigOption, console, friendly_errors, get_config, open_store
+from theo.cli.common import ConfigOption, console, friendly_errors, get_config, open_repositories
 from theo.core.errors import ImportFileError
 
 
@@ -36,14 +36,14 @@ def import_files(
     if missing:
         raise ImportFileError(f"{missing[0]}: no such file; check the path (nothing was imported)")
     cfg = get_config(config)
-    engine = open_store(cfg)
+    repos = open_repositories(cfg)
     summaries: list[ImportSummary] = []
     try:
         for f in files:
             with console.status(f"importing {f.name} ..."):
-                summaries.append(import_file(engine, f, symbol, tz=tz, timeframe=timeframe))
+                summaries.append(import_file(repos.market_data, f, symbol, tz=tz, timeframe=timeframe))
     finally:
-        engine.dispose()
+        repos.close()
     table = Table(title=f"import of {symbol.upper()}")
     for col in ("file", "kind", "read", "imported", "already present", "rejected"):
         table.add_column(col, justify="left" if col in ("file", "kind") else "right")

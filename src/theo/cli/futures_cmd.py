@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from theo.cli.common import ConfigOption, console, err_console, friendly_errors, get_config, open_store
+from theo.cli.common import ConfigOption, console, err_console, friendly_errors, get_config, open_repositories
 from theo.core.errors import DataError
 
 futures_app = typer.Typer(help="Futures contracts (MES, ES): expiries, roll dates and continuous series.",
@@ -111,9 +111,7 @@ def continuous_cmd(
         series.write_csv(out)
         console.print(f"  written to {out}")
     if store:
-        from theo.data.futures.store import save_roll_events
-
-        written = save_roll_events(open_store(get_config(config)), series.rolls)
+        written = open_repositories(get_config(config)).futures.save(series.rolls)
         console.print(f"  roll events stored ({written} new or changed)")
 
 

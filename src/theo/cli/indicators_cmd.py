@@ -10,9 +10,9 @@ import numpy as np
 import typer
 from rich.table import Table
 
-from theo.cli.common import ConfigOption, console, err_console, friendly_errors, get_config, open_store
+from theo.cli.common import ConfigOption, console, err_console, friendly_errors, get_config, open_repositories
 from theo.core.errors import ConfigError
-from theo.persistence.types import to_micros
+from theo.model.series import to_us
 
 SPEC_DEFAULT = "atr:14,donchian:20,fractal:2,swing:2:2,pivot:classic"
 
@@ -98,16 +98,16 @@ def register(app: typer.Typer) -> None:
             for ind in inds:
                 if isinstance(ind, Pivots):
                     ind.regular_only = False
-        engine = None
+        repos = None
         if file is not None:
             loaded = bars_from_file(file, symbol, timeframe, adjust_splits=not raw)
         else:
             if symbol is None or timeframe is None:
                 raise ConfigError("reading stored bars needs both --symbol and --timeframe")
-            engine = open_store(get_config(config))
+            repos = open_repositories(get_config(config))
             # Every stored bar is read so values from --since on have their full warm-up (the same values
             # as without --since); only the display and --save start at --since.
-            loaded = bars_from_store(engine, symbol, timeframe)
+            loaded = bars_from_store(repos.market_data, symbol, timeframe)
         for line in loaded.rejected[:20]:
             err_console.print(f"rejected row {line}", highlight=False)
         if len(loaded.rejected) > 20:
@@ -118,7 +118,7 @@ def register(app: typer.Typer) -> None:
         first = 0
         if since is not None:
             since_utc = since.replace(tzinfo=UTC) if since.tzinfo is None else since
-            first = int(np.searchsorted(bars.start_us, to_micros(since_utc)))
+            first = int(np.searchsorted(bars.start_us, to_us(since_utc)))
             if first == len(bars):
                 raise ConfigError(f"no bars of {bars.symbol} {bars.timeframe} from --since {since_utc.isoformat()} "
                                   f"on; the last one starts {bars.start(len(bars) - 1).isoformat()}")
@@ -137,9 +137,9 @@ def register(app: typer.Typer) -> None:
                 table.add_row(str(col), *(_cell(v) for v in shown[col]))
             console.print(table)
         if save:
-            if engine is None:
-                engine = open_store(get_config(config))
-            writer = IndicatorWriter(engine)
+            if repos is None:
+                repos = open_repositories(get_config(config))
+            writer = IndicatorWriter(repos.indicators)
             by_output = {(ind.name, o): arr[first:] for ind in inds for o, arr in ind.batch(bars).items()}
             writer.add_columns(bars.symbol, bars.timeframe, bars.start_us[first:], by_output)
             writer.flush()

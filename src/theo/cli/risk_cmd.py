@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from theo.cli.common import ConfigOption, console, friendly_errors, get_config, open_store
+from theo.cli.common import ConfigOption, console, friendly_errors, get_config, open_repositories
 from theo.core.errors import ConfigError
 
 risk_app = typer.Typer(help="Trading state, kill switch and recent risk decisions.", no_args_is_help=True)
@@ -29,15 +29,15 @@ def _actor() -> str:
 
 def _set(config: ConfigOption, to: str, reason: str, account: str, *, kill: bool = False,
          flatten: bool = False) -> None:
-    from theo.risk.state import State, StateChange, current_state, write_state
+    from theo.risk.state import State, StateChange, current_state
 
     if not reason.strip():
         raise ConfigError("--reason is required and must not be empty: say why, it goes to the audit log")
     cfg = get_config(config)
-    engine = open_store(cfg)
+    states = open_repositories(cfg).trading_state
     acct = account if account else ""
-    now, (prev, _) = datetime.now(UTC), current_state(engine, acct)
-    write_state(engine, StateChange(now, State(to), prev, reason, _actor(), acct), kill=kill, flatten=flatten)
+    now, (prev, _) = datetime.now(UTC), current_state(states, acct)
+    states.append(StateChange(now, State(to), prev, reason, _actor(), acct), kill=kill, flatten=flatten)
     what = f"kill switch requested ({'flatten' if flatten else 'no flatten'}); " if kill else ""
     console.print(f"{what}trading state {prev.value} -> {to} for account {acct or '(default)'}: {reason}. "
                   f"A running engine applies it at its next sweep.")
@@ -47,14 +47,10 @@ def _set(config: ConfigOption, to: str, reason: str, account: str, *, kill: bool
 @friendly_errors
 def status_command(config: ConfigOption = None, account: AccountOption = "") -> None:
     """Show the trading state, its recent changes and the latest denials."""
-    from sqlalchemy import select
-
-    from theo.persistence.db import transaction
-    from theo.persistence.models.trades import RiskDecisionRow
     from theo.risk.state import current_state
 
-    engine = open_store(get_config(config))
-    state, rows = current_state(engine, account)
+    repos = open_repositories(get_config(config))
+    state, rows = current_state(repos.trading_state, account)
     console.print(f"trading state: [bold]{state.value}[/]")
     if rows:
         table = Table(title="recent changes")
@@ -62,20 +58,18 @@ def status_command(config: ConfigOption = None, account: AccountOption = "") -> 
             table.add_column(col, overflow="fold")
         for r in rows[:10]:
             kill = ("flatten" if r.flatten else "yes") + ("" if r.handled_at else " (pending)") if r.kill else ""
-            table.add_row(f"{r.ts:%Y-%m-%d %H:%M:%S}", r.previous, r.state, r.actor, r.reason, kill)
+            table.add_row(f"{r.ts:%Y-%m-%d %H:%M:%S}", r.previous.value, r.state.value, r.actor, r.reason, kill)
         console.print(table)
-    with transaction(engine) as s:
-        denials = list(s.scalars(select(RiskDecisionRow).where(RiskDecisionRow.allowed.is_(False))
-                                 .order_by(RiskDecisionRow.id.desc()).limit(10)))
-        if denials:
-            table = Table(title="latest denials")
-            for col in ("when (UTC)", "strategy", "symbol", "rule", "reason"):
-                table.add_column(col, overflow="fold")
-            for d in denials:
-                table.add_row(f"{d.ts:%Y-%m-%d %H:%M:%S}", d.strategy, d.symbol, d.rule, d.reason)
-            console.print(table)
-        else:
-            console.print("no denials recorded")
+    denials = repos.decisions.denials(10)
+    if denials:
+        table = Table(title="latest denials")
+        for col in ("when (UTC)", "strategy", "symbol", "rule", "reason"):
+            table.add_column(col, overflow="fold")
+        for d in denials:
+            table.add_row(f"{d.ts:%Y-%m-%d %H:%M:%S}", d.strategy, d.symbol, d.rule, d.reason)
+        console.print(table)
+    else:
+        console.print("no denials recorded")
 
 
 @risk_app.command("halt")

@@ -3,15 +3,30 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from sqlalchemy import Engine
+from typing import Protocol
 
 from theo.core.errors import ImportFileError
-from theo.data.files import PROVIDER_SUSPICIOUS, ReadResult, RowRejection, read_market_file
-from theo.persistence.quarantine import QuarantineItem, write_quarantine
-from theo.persistence.writer import write_bars, write_ticks
+from theo.data.files import PROVIDER_SUSPICIOUS, BarColumns, ReadResult, RowRejection, TickColumns, read_market_file
+from theo.data.quarantine import QuarantineItem
+
+
+class ImportStore(Protocol):
+    """Where an import goes: idempotent tick and bar writes, and the quarantine."""
+
+    def write_ticks(self, ticks: TickColumns, source: str) -> int:
+        """Store ticks (one already stored is kept); return how many were new."""
+        ...
+
+    def write_bars(self, bars: BarColumns, source: str) -> int:
+        """Store bars (one already stored is kept); return how many were new."""
+        ...
+
+    def write_quarantine(self, items: Sequence[QuarantineItem]) -> int:
+        """Keep rejected rows with their reason (a row already kept is not added again)."""
+        ...
 
 
 @dataclass
@@ -32,7 +47,7 @@ class ImportSummary:
         return sum(self.rejected.values())
 
 
-def import_file(engine: Engine, path: str | Path, symbol: str, tz: str | None = None,
+def import_file(store: ImportStore, path: str | Path, symbol: str, tz: str | None = None,
                 timeframe: str | None = None) -> ImportSummary:
     """Read, validate and store one file; re-importing it adds nothing.
 
@@ -59,15 +74,16 @@ def import_file(engine: Engine, path: str | Path, symbol: str, tz: str | None = 
                 ticks.size[sus].tolist(), ticks.exchange[sus].tolist(), ticks.condition[sus].tolist(),
                 strict=True)
         ]
-        stats = write_ticks(engine, ticks.select(~sus), p.name[:32])
-        summary.imported, summary.already_present = stats.inserted, stats.skipped_existing
+        kept = ticks.select(~sus)
+        summary.imported = store.write_ticks(kept, p.name[:32])
+        summary.already_present = len(kept) - summary.imported
     elif result.bars is not None:
-        stats = write_bars(engine, result.bars, p.name[:32])
-        summary.imported, summary.already_present = stats.inserted, stats.skipped_existing
+        summary.imported = store.write_bars(result.bars, p.name[:32])
+        summary.already_present = len(result.bars) - summary.imported
     summary.rows_read = result.rows + len(result.rejections)
     summary.rejected = dict(Counter(r.reason for r in rejections))
-    write_quarantine(engine, [QuarantineItem.from_rejection(r, kind=_kind(result), source=source, symbol=sym)
-                              for r in rejections])
+    store.write_quarantine([QuarantineItem.from_rejection(r, kind=_kind(result), source=source, symbol=sym)
+                            for r in rejections])
     return summary
 
 

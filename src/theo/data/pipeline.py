@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine
-
 from theo.core.bus import MessageBus
 from theo.core.calendar import MarketCalendar
 from theo.core.clock import Clock
@@ -20,20 +18,20 @@ from theo.data.conditions import ConditionFilter
 from theo.data.config import MarketDataConfig
 from theo.data.gate import QualityGate
 from theo.data.latency import LatencyMonitor
-from theo.data.recorder import Recorder
+from theo.data.recorder import Recorder, RecordingStore
 from theo.data.rejection import Rejection
 from theo.model.market import Bar, Quote, Tick
 
 
 class MarketDataPipeline:
-    """Gate, publish, measure, aggregate and (with an engine) record every tick."""
+    """Gate, publish, measure, aggregate and (with a store) record every tick."""
 
     def __init__(self, config: MarketDataConfig, clock: Clock, bus: MessageBus,
-                 calendar_for: Callable[[str], MarketCalendar], engine: Engine | None = None) -> None:
+                 calendar_for: Callable[[str], MarketCalendar], store: RecordingStore | None = None) -> None:
         self.config = config
         self.clock = clock
         self.bus = bus
-        self.recorder = Recorder(engine, store_bars=config.bars.store) if engine is not None else None
+        self.recorder = Recorder(store, store_bars=config.bars.store) if store is not None else None
         if self.recorder is not None:
             self.recorder.attach(bus)
         self.rejected: list[Rejection] = []

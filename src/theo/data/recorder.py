@@ -8,29 +8,48 @@ out-of-order tolerance): a later tick, even out of order, can only join a group 
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Any
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 import numpy as np
-from sqlalchemy import Engine, insert
 
 from theo.core.bus import MessageBus, Subscription
 from theo.data.files import TickColumns
 from theo.data.gate import FeedResumed, FeedStale
+from theo.data.quarantine import QuarantineItem
 from theo.data.rejection import Rejection
 from theo.model.market import Bar, Tick
-from theo.persistence.models.marketdata import FeedEventRow
-from theo.persistence.quarantine import write_quarantine
-from theo.persistence.types import to_micros
-from theo.persistence.writer import write_bars, write_ticks
+from theo.model.series import to_us
+
+
+class RecordingStore(Protocol):
+    """Where the recorder writes: ticks and bars (idempotently), the quarantine and feed events."""
+
+    def write_ticks(self, ticks: TickColumns, source: str) -> int:
+        """Store ticks (one already stored is kept); return how many were new."""
+        ...
+
+    def write_bars(self, bars: Sequence[Bar], source: str) -> int:
+        """Store bars (one already stored is kept); return how many were new."""
+        ...
+
+    def write_quarantine(self, items: Sequence[QuarantineItem]) -> int:
+        """Keep rejected input with its reason; return how many items were added."""
+        ...
+
+    def write_feed_event(self, ts: datetime, kind: str, symbol: str, source: str, since: datetime | None,
+                         detail: str) -> None:
+        """Keep one feed event (``stale`` or ``resumed``)."""
+        ...
 
 
 class Recorder:
     """Persist the market-data stream; call :meth:`flush` at shutdown (and it flushes by size)."""
 
-    def __init__(self, engine: Engine, *, batch: int = 10_000, store_bars: bool = True,
+    def __init__(self, store: RecordingStore, *, batch: int = 10_000, store_bars: bool = True,
                  hold: timedelta = timedelta(seconds=2)) -> None:
-        self.engine = engine
+        self.store = store
         self.hold = hold
         self.batch = batch
         self.store_bars = store_bars
@@ -75,10 +94,7 @@ class Recorder:
         if not isinstance(event, FeedStale | FeedResumed):
             return
         kind = "stale" if isinstance(event, FeedStale) else "resumed"
-        with self.engine.begin() as conn:
-            conn.execute(insert(FeedEventRow), [{"ts": event.at, "kind": kind, "symbol": event.symbol,
-                                                 "source": event.source, "since": event.since,
-                                                 "detail": topic}])
+        self.store.write_feed_event(event.at, kind, event.symbol, event.source, event.since, topic)
         self.written["feed_events"] += 1
 
     def flush(self) -> None:
@@ -101,12 +117,12 @@ class Recorder:
             out, self._ticks[(symbol, source)] = buf, []
         if not out:
             return
-        cols = TickColumns(symbol, np.array([to_micros(t.ts) for t in out], dtype=np.int64),
+        cols = TickColumns(symbol, np.array([to_us(t.ts) for t in out], dtype=np.int64),
                            np.array([t.price for t in out], dtype=float), np.array([t.size for t in out], dtype=float),
                            np.array([t.exchange for t in out], dtype=object),
                            np.array([t.condition for t in out], dtype=object), np.zeros(len(out), dtype=bool),
                            np.zeros(len(out), dtype=np.int64))
-        self.written["ticks"] += write_ticks(self.engine, cols, source).inserted
+        self.written["ticks"] += self.store.write_ticks(cols, source)
 
     def _write_bars(self) -> None:
         if not self._bars:
@@ -116,12 +132,12 @@ class Recorder:
             by_source.setdefault(b.source, []).append(b)
         self._bars = []
         for source, bars in by_source.items():
-            self.written["bars"] += write_bars(self.engine, bars, source).inserted
+            self.written["bars"] += self.store.write_bars(bars, source)
 
     def _write_quarantine(self) -> None:
         if not self._quarantine:
             return
         items = [r.to_quarantine_item() for r in self._quarantine]
         self._quarantine = []
-        self.written["quarantine"] += write_quarantine(self.engine, items)
+        self.written["quarantine"] += self.store.write_quarantine(items)
 

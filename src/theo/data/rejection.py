@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from theo.model.market import Tick
 
 if TYPE_CHECKING:
-    from theo.persistence.quarantine import QuarantineItem
+    from theo.data.quarantine import QuarantineItem
 
 # Reason codes, counted per reason by the gate and the aggregator.
 BAD_PRICE = "bad_price"
@@ -36,7 +36,7 @@ class Rejection:
 
     def to_quarantine_item(self) -> QuarantineItem:
         """The ``quarantine`` table row of this rejection."""
-        from theo.persistence.quarantine import QuarantineItem
+        from theo.data.quarantine import QuarantineItem
 
         t = self.tick
         return QuarantineItem("tick", t.source or self.stage, self.reason, t.symbol, None, None,

@@ -1,6 +1,6 @@
 """The single-writer lock: a second instance pointed at the same store refuses to trade.
 
-The lock is a row of ``engine_locks`` with the owner's pid, host and a heartbeat. It can be taken over when
+The lock is a lease kept in the store with the owner's pid, host and a heartbeat. It can be taken over when
 its heartbeat is older than the TTL, or at once when its owner ran on this host and is no longer alive
 (a crashed engine restarting).
 """
@@ -11,14 +11,11 @@ import os
 import socket
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-
-from sqlalchemy import Engine, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from typing import Any, Protocol, runtime_checkable
 
 from theo.core.errors import SingleWriterLockError
-from theo.persistence.db import mask_url, transaction
-from theo.persistence.models.orders import EngineLockRow
 
 
 def _utcnow() -> datetime:
@@ -36,12 +33,63 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """Who holds the lock ``name``, since when, and when they last proved to be alive."""
+
+    name: str
+    owner: str
+    pid: int
+    host: str
+    acquired_at: datetime
+    heartbeat: datetime
+
+
+@runtime_checkable
+class LeaseStore(Protocol):
+    """Named leases shared by every process on one store."""
+
+    @property
+    def location(self) -> str:
+        """Where the leases live, safe to print (a URL without its password)."""
+        ...
+
+    def claim(self, lease: Lease, may_take_over: Callable[[Lease], bool]) -> Lease | None:
+        """In one transaction: write ``lease`` when its name is free, held by its owner (a renewal) or held by
+        someone ``may_take_over`` gives up on; else change nothing and return the holder's lease.
+
+        Raise :class:`SingleWriterLockError` when another process claimed the name at the same moment.
+        """
+        ...
+
+    def renew(self, name: str, owner: str, at: datetime) -> bool:
+        """Set the heartbeat of ``owner``'s lease ``name``; False when ``owner`` no longer holds it."""
+        ...
+
+    def release(self, name: str, owner: str) -> None:
+        """Drop ``owner``'s lease ``name`` (nothing when someone else holds it)."""
+        ...
+
+
+#: lead: an SQLAlchemy Engine passed by callers that do not build a repository yet (the kernel); drop it
+#: with :func:`_adopt` once they pass a LeaseStore.
+LegacyEngine = Any
+
+
+def _adopt(store: LeaseStore | LegacyEngine) -> LeaseStore:
+    if isinstance(store, LeaseStore):
+        return store
+    from theo.persistence.repositories.leases import LeaseRepository  # lead: see LegacyEngine
+
+    return LeaseRepository(store)
+
+
 class SingleWriterLock:
     """Hold the named lock of a store while trading; call :meth:`heartbeat` more often than the TTL."""
 
-    def __init__(self, engine: Engine, name: str = "engine", *, ttl_seconds: float = 30.0,
+    def __init__(self, store: LeaseStore | LegacyEngine, name: str = "engine", *, ttl_seconds: float = 30.0,
                  now: Callable[[], datetime] = _utcnow) -> None:
-        self.engine = engine
+        self.store = _adopt(store)
         self.name = name
         self.ttl = timedelta(seconds=ttl_seconds)
         self.now = now
@@ -53,42 +101,28 @@ class SingleWriterLock:
 
     def acquire(self) -> None:
         """Take the lock or raise :class:`SingleWriterLockError` naming the live holder."""
-        try:
-            with transaction(self.engine) as s:
-                row = s.get(EngineLockRow, self.name, with_for_update=True)
-                now = self.now()
-                if row is None:
-                    s.add(EngineLockRow(name=self.name, owner=self.owner, pid=self.pid, host=self.host,
-                                        acquired_at=now, heartbeat=now))
-                elif row.owner != self.owner:
-                    age = now - row.heartbeat
-                    dead = row.host == self.host and not pid_alive(row.pid)
-                    if age <= self.ttl and not dead:
-                        raise SingleWriterLockError(
-                            f"the store {mask_url(str(self.engine.url))} is in use by another Theo instance "
-                            f"(pid {row.pid} on {row.host}, last heartbeat {age.total_seconds():.0f} s ago); stop "
-                            f"it first, or wait {self.ttl.total_seconds():.0f} s after it died")
-                    row.owner, row.pid, row.host, row.acquired_at, row.heartbeat = (
-                        self.owner, self.pid, self.host, now, now)
-                else:
-                    row.heartbeat = now
-                self._last_beat = now
-        except (IntegrityError, OperationalError) as exc:
-            raise SingleWriterLockError(f"another Theo instance took the lock of "
-                                        f"{mask_url(str(self.engine.url))} at the same moment ({type(exc).__name__})"
-                                        ) from None
+        now = self.now()
+
+        def may_take_over(held: Lease) -> bool:
+            dead = held.host == self.host and not pid_alive(held.pid)
+            return now - held.heartbeat > self.ttl or dead
+
+        holder = self.store.claim(Lease(self.name, self.owner, self.pid, self.host, now, now), may_take_over)
+        if holder is not None:
+            age = now - holder.heartbeat
+            raise SingleWriterLockError(
+                f"the store {self.store.location} is in use by another Theo instance (pid {holder.pid} on "
+                f"{holder.host}, last heartbeat {age.total_seconds():.0f} s ago); stop it first, or wait "
+                f"{self.ttl.total_seconds():.0f} s after it died")
+        self._last_beat = now
         self.held = True
 
     def heartbeat(self) -> None:
         """Prove we are alive; raise :class:`SingleWriterLockError` when the lock was taken from us."""
-        with transaction(self.engine) as s:
-            result = s.execute(update(EngineLockRow).where(EngineLockRow.name == self.name,
-                                                           EngineLockRow.owner == self.owner)
-                               .values(heartbeat=self.now()))
-            if result.rowcount != 1:  # type: ignore[attr-defined]
-                self.held = False
-                raise SingleWriterLockError(f"the single-writer lock {self.name!r} was taken over by another "
-                                            f"instance; this one must stop trading")
+        if not self.store.renew(self.name, self.owner, self.now()):
+            self.held = False
+            raise SingleWriterLockError(f"the single-writer lock {self.name!r} was taken over by another "
+                                        f"instance; this one must stop trading")
         self._last_beat = self.now()
 
     def ensure(self) -> None:
@@ -105,9 +139,5 @@ class SingleWriterLock:
 
     def release(self) -> None:
         """Give the lock back (only if we still hold it)."""
-        from sqlalchemy import delete
-
-        with transaction(self.engine) as s:
-            s.execute(delete(EngineLockRow).where(EngineLockRow.name == self.name,
-                                                  EngineLockRow.owner == self.owner))
+        self.store.release(self.name, self.owner)
         self.held = False

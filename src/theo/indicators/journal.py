@@ -10,16 +10,18 @@ process on the same database, does not publish (and notify) the same change twic
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
-
-from sqlalchemy import Engine, select
-from sqlalchemy.dialects import postgresql, sqlite
-
-from theo.core.errors import StorageError
-from theo.persistence.db import transaction
-from theo.persistence.models.indicators import SwingPointRow
+from typing import Literal, Protocol
 
 Kind = Literal["high", "low"]
+
+
+class SwingPointStore(Protocol):
+    """The ``swing_points`` table: a point is claimed by the insert that stores it first."""
+
+    def claim(self, symbol: str, timeframe: str, indicator: str, kind: Kind, point_ts: datetime, value: float,
+              confirmed_ts: datetime) -> bool:
+        """Store the point unless it is stored already; True when this call stored it."""
+        ...
 
 
 class SwingJournal:
@@ -44,36 +46,14 @@ class SwingJournal:
 
 
 class StoredSwingJournal(SwingJournal):
-    """Claims stored in ``swing_points``: the row insert is the claim (INSERT ... ON CONFLICT DO NOTHING RETURNING)."""
+    """Claims stored in ``swing_points``: the row insert is the claim, so a second process cannot claim it too."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, store: SwingPointStore) -> None:
         super().__init__()
-        if engine.dialect.name not in ("sqlite", "postgresql"):
-            raise StorageError(f"the swing journal needs SQLite or PostgreSQL, not {engine.dialect.name}")
-        self.engine = engine
+        self.store = store
 
     def claim(self, symbol: str, timeframe: str, indicator: str, kind: Kind, point_ts: datetime,
               value: float, confirmed_ts: datetime) -> bool:
         if not super().claim(symbol, timeframe, indicator, kind, point_ts, value, confirmed_ts):
             return False
-        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
-        stmt = dialect.insert(SwingPointRow).values(
-            symbol=symbol, timeframe=timeframe, indicator=indicator, kind=kind, point_ts=point_ts,
-            value=float(value), confirmed_ts=confirmed_ts).on_conflict_do_nothing()
-        # RETURNING, not rowcount: the driver may report -1 for a skipped conflict.
-        with transaction(self.engine) as session:
-            inserted = session.execute(stmt.returning(SwingPointRow.kind)).first()
-        return inserted is not None
-
-
-def load_points(engine: Engine, symbol: str, timeframe: str,
-                indicator: str | None = None) -> list[tuple[str, Kind, datetime, float, datetime]]:
-    """Journalled swing points as ``(indicator, kind, point_ts, value, confirmed_ts)``, by confirmation."""
-    q = select(SwingPointRow).where(SwingPointRow.symbol == symbol, SwingPointRow.timeframe == timeframe)
-    if indicator is not None:
-        q = q.where(SwingPointRow.indicator == indicator)
-    q = q.order_by(SwingPointRow.confirmed_ts, SwingPointRow.indicator, SwingPointRow.kind)
-    with transaction(engine) as session:
-        rows = list(session.scalars(q))
-        return [(r.indicator, "high" if r.kind == "high" else "low", r.point_ts, r.value, r.confirmed_ts)
-                for r in rows]
+        return self.store.claim(symbol, timeframe, indicator, kind, point_ts, float(value), confirmed_ts)

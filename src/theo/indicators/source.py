@@ -5,15 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
-from sqlalchemy import Engine, select
 
 from theo.core.errors import DataError
+from theo.data.bars.stored import StoredBarColumns
 from theo.indicators.base import BarArrays, BoolArray, IntArray
-from theo.persistence.db import transaction
-from theo.persistence.models import BarRow
-from theo.persistence.types import to_micros
+
+
+class BarStore(Protocol):
+    """Stored bars, read column-wise."""
+
+    def bar_columns(self, symbol: str, timeframe: str, start: datetime | None = None,
+                    end: datetime | None = None) -> StoredBarColumns:
+        """Bars of ``symbol`` in ``timeframe`` starting in ``[start, end)`` (open-ended when None), oldest first."""
+        ...
 
 
 @dataclass
@@ -67,27 +74,13 @@ def _overlaps_regular(start_us: IntArray, end_us: IntArray, timeframe: str) -> B
     return np.asarray(first | last, dtype=np.bool_)
 
 
-def bars_from_store(engine: Engine, symbol: str, timeframe: str, since: datetime | None = None,
+def bars_from_store(store: BarStore, symbol: str, timeframe: str, since: datetime | None = None,
                     until: datetime | None = None) -> LoadedBars:
-    """Read ``symbol``'s bars of ``timeframe`` from the ``bars`` table, oldest first."""
-    q = select(BarRow.start, BarRow.open, BarRow.high, BarRow.low, BarRow.close, BarRow.volume,
-               BarRow.session).where(BarRow.symbol == symbol, BarRow.timeframe == timeframe)
-    if since is not None:
-        q = q.where(BarRow.start >= since)
-    if until is not None:
-        q = q.where(BarRow.start < until)
-    with transaction(engine) as session:
-        rows = session.execute(q.order_by(BarRow.start)).all()
-    if not rows:
+    """Read ``symbol``'s bars of ``timeframe`` from the store, oldest first."""
+    cols = store.bar_columns(symbol, timeframe, since, until)
+    if len(cols) == 0:
         raise DataError(f"no {timeframe} bars of {symbol} in the store; import some with `theo data import` "
                         "or check the symbol and timeframe")
-    bars = BarArrays(
-        symbol=symbol, timeframe=timeframe,
-        start_us=np.array([to_micros(r[0]) for r in rows], dtype=np.int64),
-        open=np.array([r[1] for r in rows], dtype=np.float64),
-        high=np.array([r[2] for r in rows], dtype=np.float64),
-        low=np.array([r[3] for r in rows], dtype=np.float64),
-        close=np.array([r[4] for r in rows], dtype=np.float64),
-        volume=np.array([r[5] for r in rows], dtype=np.float64),
-        regular=np.array([r[6] == "REGULAR" for r in rows], dtype=np.bool_))
+    bars = BarArrays(symbol=symbol, timeframe=timeframe, start_us=cols.start_us, open=cols.open, high=cols.high,
+                     low=cols.low, close=cols.close, volume=cols.volume, regular=cols.regular)
     return LoadedBars(bars, f"store {symbol} {timeframe}")

@@ -3,22 +3,39 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import NamedTuple, Protocol
 
 import numpy as np
-from sqlalchemy import Engine, select
-from sqlalchemy.dialects import postgresql, sqlite
 
-from theo.core.errors import StorageError
 from theo.indicators.base import FloatArray, IntArray
 from theo.indicators.registry import IndicatorSet
-from theo.persistence.db import transaction
-from theo.persistence.models.indicators import IndicatorValueRow
-from theo.persistence.types import from_micros
+from theo.model.series import from_us
 
-_KEY = ["symbol", "timeframe", "ts", "name", "output"]
+
+class IndicatorValue(NamedTuple):
+    """One output of one indicator on the bar starting at ``ts``; ``None`` where it is undefined."""
+
+    symbol: str
+    timeframe: str
+    ts: datetime
+    name: str
+    output: str
+    value: float | None
+
+
+class IndicatorValueStore(Protocol):
+    """Stored indicator values, keyed by (symbol, timeframe, ts, name, output)."""
+
+    def upsert(self, values: Sequence[IndicatorValue]) -> None:
+        """Store ``values``; a value already stored under the same key is replaced."""
+        ...
+
+    def values(self, symbol: str, timeframe: str, name: str | None = None,
+               since: datetime | None = None) -> Iterable[IndicatorValue]:
+        """Stored values ordered by name, output and bar start."""
+        ...
 
 
 def _clean(v: float | None) -> float | None:
@@ -28,20 +45,17 @@ def _clean(v: float | None) -> float | None:
 class IndicatorWriter:
     """Buffer indicator rows and upsert them in batches (re-writing a bar replaces its values)."""
 
-    def __init__(self, engine: Engine, batch_size: int = 5000) -> None:
-        if engine.dialect.name not in ("sqlite", "postgresql"):
-            raise StorageError(f"indicator values need SQLite or PostgreSQL, not {engine.dialect.name}")
-        self.engine = engine
+    def __init__(self, store: IndicatorValueStore, batch_size: int = 5000) -> None:
+        self.store = store
         self.batch_size = batch_size
-        self._rows: list[dict[str, Any]] = []
+        self._rows: list[IndicatorValue] = []
         self.written = 0
 
     def add(self, symbol: str, timeframe: str, ts: datetime,
             records: Iterable[tuple[str, str, float | None]]) -> None:
         """Queue the ``(name, output, value)`` records of one bar starting at ``ts``."""
         for name, output, value in records:
-            self._rows.append({"symbol": symbol, "timeframe": timeframe, "ts": ts, "name": name,
-                               "output": output, "value": _clean(value)})
+            self._rows.append(IndicatorValue(symbol, timeframe, ts, name, output, _clean(value)))
         if len(self._rows) >= self.batch_size:
             self.flush()
 
@@ -55,7 +69,7 @@ class IndicatorWriter:
                     columns: Mapping[tuple[str, str], FloatArray]) -> None:
         """Queue batch results: ``(name, output) -> array`` aligned to ``start_us``."""
         for i, us in enumerate(start_us.tolist()):
-            ts = from_micros(int(us))
+            ts = from_us(int(us))
             self.add(symbol, timeframe, ts, ((n, o, float(a[i])) for (n, o), a in columns.items()))
 
     def flush(self) -> int:
@@ -63,29 +77,17 @@ class IndicatorWriter:
         rows, self._rows = self._rows, []
         if not rows:
             return 0
-        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
-        stmt = dialect.insert(IndicatorValueRow)
-        stmt = stmt.on_conflict_do_update(index_elements=_KEY, set_={"value": stmt.excluded.value})
-        with transaction(self.engine) as session:
-            session.execute(stmt, rows)
+        self.store.upsert(rows)
         self.written += len(rows)
         return len(rows)
 
 
-def load_values(engine: Engine, symbol: str, timeframe: str, name: str | None = None,
+def load_values(store: IndicatorValueStore, symbol: str, timeframe: str, name: str | None = None,
                 since: datetime | None = None) -> dict[tuple[str, str], tuple[list[datetime], FloatArray]]:
     """Stored values as ``(name, output) -> (bar starts, values with NaN for NULL)``, oldest first."""
-    q = select(IndicatorValueRow).where(IndicatorValueRow.symbol == symbol,
-                                        IndicatorValueRow.timeframe == timeframe)
-    if name is not None:
-        q = q.where(IndicatorValueRow.name == name)
-    if since is not None:
-        q = q.where(IndicatorValueRow.ts >= since)
-    q = q.order_by(IndicatorValueRow.name, IndicatorValueRow.output, IndicatorValueRow.ts)
     out: dict[tuple[str, str], tuple[list[datetime], list[float]]] = {}
-    with transaction(engine) as session:
-        for row in session.scalars(q):
-            ts_list, vals = out.setdefault((row.name, row.output), ([], []))
-            ts_list.append(row.ts)
-            vals.append(np.nan if row.value is None else row.value)
+    for v in store.values(symbol, timeframe, name, since):
+        ts_list, vals = out.setdefault((v.name, v.output), ([], []))
+        ts_list.append(v.ts)
+        vals.append(np.nan if v.value is None else v.value)
     return {k: (t, np.asarray(v, dtype=np.float64)) for k, (t, v) in out.items()}

@@ -7,13 +7,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
-from sqlalchemy import Engine, select
 
 from theo.config import TheoConfig
 from theo.core.calendar import ET
 from theo.core.errors import DataError
+from theo.data.bars.stored import StoredBarColumns
 from theo.model.series import BarSeries, from_us, to_us
 from theo.node.config import DataFile
 
@@ -124,25 +125,41 @@ def load_files(files: Sequence[DataFile], start: date | None = None, end: date |
     return MarketData(series, kinds.pop(), rejected, notes)
 
 
-def load_database(engine: Engine, symbols: Sequence[str], timeframe: str, start: date | None = None,
-                  end: date | None = None) -> MarketData:
-    """Bars of ``symbols`` in ``timeframe`` from the ``bars`` table."""
-    from theo.persistence.models.core import BarRow
+@runtime_checkable
+class BarStore(Protocol):
+    """Stored bars, read column-wise."""
 
-    lo, hi = _window(start, end)
+    def bar_columns(self, symbol: str, timeframe: str, start: datetime | None = None,
+                    end: datetime | None = None) -> StoredBarColumns:
+        """Bars of ``symbol`` in ``timeframe`` starting in ``[start, end)`` (open-ended when None), oldest first."""
+        ...
+
+
+#: lead: an SQLAlchemy Engine passed by callers that do not build a repository yet (``theo backtest``);
+#: drop it with :func:`_adopt` once they pass a BarStore.
+LegacyEngine = Any
+
+
+def _adopt(store: BarStore | LegacyEngine) -> BarStore:
+    if isinstance(store, BarStore):
+        return store
+    from theo.persistence.repositories.bars import BarRepository  # lead: see LegacyEngine
+
+    return BarRepository(store)
+
+
+def load_database(store: BarStore | LegacyEngine, symbols: Sequence[str], timeframe: str,
+                  start: date | None = None, end: date | None = None) -> MarketData:
+    """Bars of ``symbols`` in ``timeframe`` from the store (New York dates ``start``..``end``, both included)."""
+    bars = _adopt(store)
+    lo = datetime.combine(start, time(0), tzinfo=ET) if start else None  # the New York dates of _window
+    hi = datetime.combine(date.fromordinal(end.toordinal() + 1), time(0), tzinfo=ET) if end else None
     series: dict[str, BarSeries] = {}
-    with engine.connect() as conn:
-        for symbol in symbols:
-            rows = conn.execute(select(BarRow).where(BarRow.symbol == symbol, BarRow.timeframe == timeframe)
-                                .order_by(BarRow.start)).all()
-            picked = [r for r in rows if lo <= to_us(r.start) < hi]
-            if not picked:
-                raise DataError(f"database: no {timeframe} bars of {symbol} in the range; import data first "
-                                f"(theo data import) or check --from/--to")
-            series[symbol] = BarSeries(
-                symbol, timeframe, np.array([to_us(r.start) for r in picked], dtype=np.int64),
-                np.array([to_us(r.end) for r in picked], dtype=np.int64),
-                np.array([float(r.open) for r in picked]), np.array([float(r.high) for r in picked]),
-                np.array([float(r.low) for r in picked]), np.array([float(r.close) for r in picked]),
-                np.array([float(r.volume) for r in picked]))
+    for symbol in symbols:
+        cols = bars.bar_columns(symbol, timeframe, lo, hi)
+        if len(cols) == 0:
+            raise DataError(f"database: no {timeframe} bars of {symbol} in the range; import data first "
+                            f"(theo data import) or check --from/--to")
+        series[symbol] = BarSeries(symbol, timeframe, cols.start_us, cols.end_us, cols.open, cols.high, cols.low,
+                                   cols.close, cols.volume)
     return MarketData(series, "bars")

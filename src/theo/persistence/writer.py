@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from theo.core.errors import DataError
 from theo.data.files import BarColumns, TickColumns
 from theo.model.market import Bar
-from theo.persistence.models.core import BarRow, TickRow
+from theo.persistence.models.core import BarRow
 from theo.persistence.pgcopy import PAYLOAD_COLUMNS, PG_EPOCH_US, tick_payload
 from theo.persistence.types import from_micros, to_micros
 
@@ -195,11 +195,4 @@ def write_bars(engine: Engine, bars: BarColumns | Sequence[Bar], source: str) ->
     return WriteStats(inserted, len(rows) - inserted)
 
 
-def count_ticks(engine: Engine, symbol: str) -> int:
-    """Stored ticks of ``symbol``."""
-    with engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(TickRow).where(TickRow.symbol == symbol))
-                   .scalar_one())
-
-
-__all__ = ["WriteStats", "check_ticks", "count_ticks", "tick_seq", "to_micros", "write_bars", "write_ticks"]
+__all__ = ["WriteStats", "check_ticks", "tick_seq", "to_micros", "write_bars", "write_ticks"]

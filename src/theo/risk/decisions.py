@@ -7,15 +7,12 @@ an exit order never waits on a database write; a denial is written at once (noth
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-from sqlalchemy import Engine
+from typing import Any, Protocol, runtime_checkable
 
 from theo.model.orders import OrderRequest
-from theo.persistence.db import transaction
-from theo.persistence.models.trades import RiskDecisionRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,13 +32,35 @@ def request_json(req: OrderRequest) -> dict[str, Any]:
             "strategy": req.strategy, "signal_id": req.signal_id, "reduce_only": req.reduce_only}
 
 
+@runtime_checkable
+class DecisionStore(Protocol):
+    """The append-only record of pre-trade decisions."""
+
+    def append(self, account: str, decisions: Sequence[Decision]) -> None:
+        """Record ``decisions`` of ``account`` in one transaction."""
+        ...
+
+
+#: lead: an SQLAlchemy Engine passed by callers that do not build a repository yet (the trade manager);
+#: drop it with :func:`_adopt` once they pass a DecisionStore.
+LegacyEngine = Any
+
+
+def _adopt(store: DecisionStore | LegacyEngine | None) -> DecisionStore | None:
+    if store is None or isinstance(store, DecisionStore):
+        return store
+    from theo.persistence.repositories.decisions import DecisionRepository  # lead: see LegacyEngine
+
+    return DecisionRepository(store)
+
+
 class DecisionLog:
     """Keeps decisions in memory; denials are written at once, allowed ones at :meth:`flush` (or when
     ``batch`` are pending, a bound for runs that never sweep)."""
 
-    def __init__(self, store: Engine | None = None, *, account: str = "", batch: int = 10_000,
+    def __init__(self, store: DecisionStore | LegacyEngine | None = None, *, account: str = "", batch: int = 10_000,
                  keep: int = 1000) -> None:
-        self.store = store
+        self.store = _adopt(store)
         self.account = account
         self.batch = batch
         self.keep = keep
@@ -61,11 +80,7 @@ class DecisionLog:
         if self.store is None or not self._pending:
             return 0
         rows, self._pending = self._pending, []
-        with transaction(self.store) as s:
-            for d in rows:
-                s.add(RiskDecisionRow(ts=d.ts, account=self.account, strategy=d.request.strategy,
-                                      symbol=d.request.symbol, rule=d.rule, allowed=d.allowed, reason=d.reason,
-                                      request=request_json(d.request)))
+        self.store.append(self.account, rows)
         return len(rows)
 
     def denials(self) -> list[Decision]:

@@ -4,9 +4,9 @@
 * REDUCING: only orders that reduce exposure (and cancels) leave.
 * HALTED: nothing but cancels leaves.
 
-Every change is kept with who or what caused it: a ``trading_state`` history row, an ``audit_log`` row and a
-``risk.state`` message on the bus. Another process (``theo risk halt``) changes the state by writing a row;
-the engine adopts it at its next sweep (:meth:`TradingState.refresh`).
+Every change is kept with who or what caused it: a history record and an audit record in the
+:class:`StateStore`, and a ``risk.state`` message on the bus. Another process (``theo risk halt``) changes
+the state by appending a record; the engine adopts it at its next sweep (:meth:`TradingState.refresh`).
 """
 
 from __future__ import annotations
@@ -16,15 +16,11 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-
-from sqlalchemy import Engine, select, update
+from typing import Any, Protocol, runtime_checkable
 
 from theo.core.bus.base import MessageBus
 from theo.core.clock import Clock
 from theo.core.errors import RiskDenied
-from theo.persistence.db import transaction
-from theo.persistence.models.core import AuditLogRow
-from theo.persistence.models.trades import TradingStateRow
 from theo.risk.config import RateLimit
 
 log = logging.getLogger(__name__)
@@ -56,13 +52,63 @@ class KillRequest:
     actor: str
 
 
+@dataclass(frozen=True, slots=True)
+class StateRecord:
+    """One stored change of the trading state (``id`` grows with every record of the store)."""
+
+    id: int
+    ts: datetime
+    account: str
+    state: State
+    previous: State
+    reason: str
+    actor: str
+    kill: bool = False
+    flatten: bool = False
+    handled_at: datetime | None = None
+
+
+@runtime_checkable
+class StateStore(Protocol):
+    """The shared, append-only history of the trading state of every account."""
+
+    def append(self, change: StateChange, *, kill: bool = False, flatten: bool = False) -> int:
+        """Record ``change`` (with its audit entry) in one transaction; return the new record's id."""
+        ...
+
+    def history(self, account: str, limit: int = 50) -> list[StateRecord]:
+        """The latest records of ``account``, newest first."""
+        ...
+
+    def pending_kill(self, account: str) -> KillRequest | None:
+        """The oldest kill request of ``account`` not handled yet."""
+        ...
+
+    def mark_handled(self, request_id: int, at: datetime) -> None:
+        """Record that the kill request ``request_id`` was carried out at ``at``."""
+        ...
+
+
+#: lead: journal/trades/runs repositories — an SQLAlchemy Engine passed by callers that do not build a
+#: repository yet (the trade manager); drop it with :func:`_adopt` once they pass a StateStore.
+LegacyEngine = Any
+
+
+def _adopt(store: StateStore | LegacyEngine | None) -> StateStore | None:
+    if store is None or isinstance(store, StateStore):
+        return store
+    from theo.persistence.repositories.trading_state import TradingStateRepository  # lead: see LegacyEngine
+
+    return TradingStateRepository(store)
+
+
 class TradingState:
     """Current state with its history; :meth:`check` is the gate every new order passes."""
 
-    def __init__(self, clock: Clock, *, store: Engine | None = None, bus: MessageBus | None = None,
-                 account: str = "", rate: RateLimit | None = None) -> None:
+    def __init__(self, clock: Clock, *, store: StateStore | LegacyEngine | None = None,
+                 bus: MessageBus | None = None, account: str = "", rate: RateLimit | None = None) -> None:
         self.clock = clock
-        self.store = store
+        self.store = _adopt(store)
         self.bus = bus
         self.account = account
         self.rate = rate or RateLimit()
@@ -70,7 +116,7 @@ class TradingState:
         self.history: list[StateChange] = []
         self.state = State.ACTIVE
         self._last_row = 0
-        if store is not None:
+        if self.store is not None:
             self.refresh(adopt_only=True)
 
     # -- the gate ---------------------------------------------------------------------------------------
@@ -110,7 +156,7 @@ class TradingState:
         self.history.append(change)
         log.warning("trading state %s -> %s by %s: %s", change.previous, to, actor, reason)
         if self.store is not None:
-            self._last_row = write_state(self.store, change)
+            self._last_row = self.store.append(change)
         if self.bus is not None:
             self.bus.publish("risk.state", change)
         return True
@@ -129,47 +175,24 @@ class TradingState:
         """Adopt a state written by another process; return a pending kill request, if any."""
         if self.store is None:
             return None
-        with transaction(self.store) as s:
-            q = select(TradingStateRow).where(TradingStateRow.account == self.account)
-            row = s.scalars(q.order_by(TradingStateRow.id.desc()).limit(1)).first()
-            if row is not None and row.id != self._last_row:
-                self._last_row = row.id
-                new = State(row.state)
-                if new is not self.state:
-                    change = StateChange(row.ts, new, self.state, row.reason, row.actor, self.account)
-                    self.state = new
-                    self.history.append(change)
-                    if self.bus is not None and not adopt_only:
-                        self.bus.publish("risk.state", change)
-            kill = s.scalars(q.where(TradingStateRow.kill.is_(True), TradingStateRow.handled_at.is_(None))
-                             .order_by(TradingStateRow.id).limit(1)).first()
-            return None if kill is None else KillRequest(kill.id, kill.flatten, kill.reason, kill.actor)
+        latest = self.store.history(self.account, limit=1)
+        if latest and latest[0].id != self._last_row:
+            row = latest[0]
+            self._last_row = row.id
+            if row.state is not self.state:
+                change = StateChange(row.ts, row.state, self.state, row.reason, row.actor, self.account)
+                self.state = row.state
+                self.history.append(change)
+                if self.bus is not None and not adopt_only:
+                    self.bus.publish("risk.state", change)
+        return self.store.pending_kill(self.account)
 
     def kill_handled(self, request: KillRequest) -> None:
         if self.store is not None:
-            with transaction(self.store) as s:
-                s.execute(update(TradingStateRow).where(TradingStateRow.id == request.id)
-                          .values(handled_at=self.clock.now()))
+            self.store.mark_handled(request.id, self.clock.now())
 
 
-def write_state(store: Engine, change: StateChange, *, kill: bool = False, flatten: bool = False) -> int:
-    """Append a ``trading_state`` row and its ``audit_log`` row in one transaction; return the row id."""
-    with transaction(store) as s:
-        row = TradingStateRow(ts=change.ts, account=change.account, state=change.state.value,
-                              previous=change.previous.value, reason=change.reason, actor=change.actor, kill=kill,
-                              flatten=flatten)
-        s.add(row)
-        s.add(AuditLogRow(ts=change.ts, actor=change.actor or "engine", action="kill" if kill else "risk.state",
-                          detail={"account": change.account, "from": change.previous.value,
-                                  "to": change.state.value, "reason": change.reason, "flatten": flatten}))
-        s.flush()
-        return row.id
-
-
-def current_state(store: Engine, account: str = "") -> tuple[State, list[TradingStateRow]]:
+def current_state(store: StateStore, account: str = "") -> tuple[State, list[StateRecord]]:
     """The latest state of ``account`` (ACTIVE when never set) and its history, newest first."""
-    with transaction(store) as s:
-        rows = list(s.scalars(select(TradingStateRow).where(TradingStateRow.account == account)
-                              .order_by(TradingStateRow.id.desc()).limit(50)))
-        s.expunge_all()
-    return (State(rows[0].state) if rows else State.ACTIVE), rows
+    rows = store.history(account)
+    return (rows[0].state if rows else State.ACTIVE), rows

@@ -13,15 +13,15 @@ from tests.integration.cli.conftest import Invoke
 from theo.config.market import MarketConfig
 from theo.persistence.db import make_engine, transaction
 from theo.persistence.models.core import SettingRow
-from theo.persistence.settings import load_settings, save_settings
+from theo.persistence.repositories.settings import SettingsRepository
 
 MARKET = MarketConfig(capital=Decimal("250000.12345678"), extra_holidays=[date(2026, 12, 31)])
 
 
 def check_round_trip(engine: Engine) -> None:
-    assert load_settings(engine) is None
-    save_settings(engine, MARKET, now=datetime(2026, 11, 24, 12, 0, tzinfo=UTC))
-    stored = load_settings(engine)
+    assert SettingsRepository(engine).load() is None
+    SettingsRepository(engine).save(MARKET, now=datetime(2026, 11, 24, 12, 0, tzinfo=UTC))
+    stored = SettingsRepository(engine).load()
     assert stored is not None
     assert stored.market == MARKET
     assert stored.raw["capital"] == "250000.12345678"
@@ -35,7 +35,7 @@ def check_round_trip(engine: Engine) -> None:
     assert stored.utc_time("open_time", daylight=False) == time(14, 30)
     assert stored.updated_at == datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
     # Saving again with a change rewrites only what changed.
-    save_settings(engine, MARKET.model_copy(update={"capital": Decimal("1")}),
+    SettingsRepository(engine).save(MARKET.model_copy(update={"capital": Decimal("1")}),
                   now=datetime(2026, 11, 25, tzinfo=UTC))
     with transaction(engine) as session:
         stamps = {r.key: r.updated_at for r in session.scalars(select(SettingRow))}
@@ -65,7 +65,7 @@ def test_upgrade_migrates_prints_masked_url_and_saves_settings(theo: Invoke, tmp
         "settings: saved (capital 42000 USD, calendar XNYS)",
     ]
     engine = make_engine(f"sqlite:///{tmp_path / 'var' / 'theo.db'}")
-    stored = load_settings(engine)
+    stored = SettingsRepository(engine).load()
     engine.dispose()
     assert stored is not None
     assert stored.market.capital == Decimal("42000")
@@ -96,10 +96,10 @@ def test_corrupt_settings_row_is_a_storage_error(sqlite_engine: Engine, bad: str
 
     from theo.core.errors import StorageError
 
-    save_settings(sqlite_engine, MARKET)
+    SettingsRepository(sqlite_engine).save(MARKET)
     with transaction(sqlite_engine) as session:
         row = session.get(SettingRow, "open_time")
         assert row is not None
         row.value = json.loads(bad)
     with pytest.raises(StorageError, match="unreadable value"):
-        load_settings(sqlite_engine)
+        SettingsRepository(sqlite_engine).load()

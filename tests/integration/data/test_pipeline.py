@@ -15,6 +15,7 @@ from theo.data.config import MarketDataConfig
 from theo.data.pipeline import MarketDataPipeline
 from theo.model.market import Bar, Tick
 from theo.persistence.models.core import BarRow, QuarantineRow, TickRow
+from theo.persistence.repositories.market_data import MarketDataRepository
 
 
 def test_synthetic_market_through_the_pipeline_into_the_store(sqlite_engine: Engine) -> None:
@@ -26,7 +27,7 @@ def test_synthetic_market_through_the_pipeline_into_the_store(sqlite_engine: Eng
     bars: list[Bar] = []
     bus.subscribe("ticks.*", lambda _t, m: ticks.append(m))
     bus.subscribe("bars.5m.*", lambda _t, m: bars.append(m))
-    pipe = MarketDataPipeline(MarketDataConfig(), clock, bus, lambda _s: cal, sqlite_engine)
+    pipe = MarketDataPipeline(MarketDataConfig(), clock, bus, lambda _s: cal, MarketDataRepository(sqlite_engine))
     pipe.start()
     market = SyntheticMarket(clock=clock)
     for tick in market.events_between(start, start + timedelta(minutes=15)):

@@ -18,6 +18,7 @@ from theo.data.recorder import Recorder
 from theo.model.market import Tick
 from theo.persistence.models.core import BarRow, QuarantineRow, TickRow
 from theo.persistence.models.marketdata import FeedEventRow
+from theo.persistence.repositories.market_data import MarketDataRepository
 
 
 def _count(engine: Engine, model: type) -> int:
@@ -30,7 +31,7 @@ def test_pipeline_from_synthetic_feed_to_the_store(sqlite_engine: Engine) -> Non
     start = et(2024, 3, 4, 9, 30)
     clock = SimulatedClock(start)
     bus = InMemoryBus(raise_errors=True)
-    rec = Recorder(sqlite_engine, batch=500)
+    rec = Recorder(MarketDataRepository(sqlite_engine), batch=500)
     rec.attach(bus)
     gate = QualityGate(GateConfig(stale_after_seconds=20), clock, lambda _s: cal, bus, rec.on_quarantine)
     agg = BarAggregator(["1m", "5m"], lambda _s: cal, bus, clock, timedelta(seconds=1),
@@ -61,7 +62,7 @@ def test_pipeline_from_synthetic_feed_to_the_store(sqlite_engine: Engine) -> Non
 
 
 def test_batches_never_split_a_timestamp_group_even_with_late_ticks(sqlite_engine: Engine) -> None:
-    rec = Recorder(sqlite_engine, batch=3, hold=timedelta(seconds=2))
+    rec = Recorder(MarketDataRepository(sqlite_engine), batch=3, hold=timedelta(seconds=2))
     t0 = et(2013, 10, 7, 10, 0)
     stamps = [0, 0, 1, 1, 3, 3, 0.5, 1, 6, 6, 9, 4.5]  # seconds; some arrive out of order within 2 s
     for s in stamps:

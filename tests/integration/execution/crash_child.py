@@ -33,6 +33,7 @@ from theo.model.market import Bar
 from theo.model.orders import OrderRequest
 from theo.persistence.db import make_engine, upgrade
 from theo.persistence.repositories.orders import SqlOrderJournal as OrderJournal
+from theo.persistence.repositories.leases import LeaseRepository
 
 T0 = datetime(2019, 2, 11, 14, 30, tzinfo=UTC)
 INSTRUMENTS = {"SPY": equity("SPY", kind=InstrumentKind.ETF)}
@@ -149,7 +150,7 @@ def run_script(workdir: Path, crash_after: int | None = None, slow: float = 0.0,
         journal = OrderJournal(engine, broker=broker.name, account="SIM")
         for name in JOURNAL_STEPS:
             setattr(journal, name, killer.wrap(getattr(journal, name)))
-        svc = OrderService(broker, journal, clock, INSTRUMENTS, lock=SingleWriterLock(engine))
+        svc = OrderService(broker, journal, clock, INSTRUMENTS, lock=SingleWriterLock(LeaseRepository(engine)))
         svc.start()
         if on_started is not None:
             on_started()

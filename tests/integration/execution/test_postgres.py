@@ -13,6 +13,7 @@ from theo.core.errors import SingleWriterLockError
 from theo.execution.lock import SingleWriterLock
 from theo.model.enums import OrderStatus as S
 from theo.model.enums import TimeInForce
+from theo.persistence.repositories.leases import LeaseRepository
 
 D = Decimal
 
@@ -40,10 +41,10 @@ def test_order_flow_on_postgresql(pg_engine: Engine, tmp_path: Path) -> None:
 
 
 def test_single_writer_lock_on_postgresql(pg_engine: Engine) -> None:
-    first = SingleWriterLock(pg_engine)
+    first = SingleWriterLock(LeaseRepository(pg_engine))
     first.acquire()
     with pytest.raises(SingleWriterLockError, match="in use by another Theo instance"):
-        SingleWriterLock(pg_engine).acquire()
+        SingleWriterLock(LeaseRepository(pg_engine)).acquire()
     first.heartbeat()
     first.release()
-    SingleWriterLock(pg_engine).acquire()
+    SingleWriterLock(LeaseRepository(pg_engine)).acquire()

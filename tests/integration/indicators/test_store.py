@@ -13,12 +13,15 @@ from theo.indicators import IndicatorSet, parse_spec
 from theo.indicators.store import IndicatorWriter, load_values
 from theo.persistence.db import transaction
 from theo.persistence.models.indicators import IndicatorValueRow
+from theo.persistence.repositories.indicators import IndicatorValueRepository
+from theo.persistence.repositories.swings import SwingPointRepository
 
 
 def _roundtrip(engine: Engine) -> None:
     a = arrays_from_frame(read_frame("eqker/SPY_15min_2019-01-04_2019-02-15.csv.gz"), "SPY", "15m")
     iset = IndicatorSet("SPY", "15m", parse_spec("atr:14,donchian:20,swing:2:2,pivot:classic"))
-    writer = IndicatorWriter(engine, batch_size=700)
+    store = IndicatorValueRepository(engine)
+    writer = IndicatorWriter(store, batch_size=700)
     bars = to_bars(a, timedelta(minutes=15))[:100]
     for bar in bars:
         iset.update(bar)
@@ -26,7 +29,7 @@ def _roundtrip(engine: Engine) -> None:
     writer.flush()
     outputs = sum(len(i.outputs) for i in iset.indicators)
     assert writer.written == 100 * outputs
-    stored = load_values(engine, "SPY", "15m")
+    stored = load_values(store, "SPY", "15m")
     ts, atr = stored[("atr_14", "value")]
     assert ts[0] == bars[0].start
     assert len(ts) == 100
@@ -39,7 +42,7 @@ def _roundtrip(engine: Engine) -> None:
     writer.flush()
     with transaction(engine) as s:
         assert s.scalar(select(func.count()).select_from(IndicatorValueRow)) == 100 * outputs
-    again = load_values(engine, "SPY", "15m", name="swing_2_2")
+    again = load_values(store, "SPY", "15m", name="swing_2_2")
     assert set(again) == {("swing_2_2", "high"), ("swing_2_2", "low")}
     np.testing.assert_allclose(again[("swing_2_2", "high")][1], batch[("swing_2_2", "high")], equal_nan=True)
 
@@ -53,7 +56,7 @@ def test_values_roundtrip_on_postgresql(pg_engine: Engine) -> None:
 
 
 def test_a_set_without_bars_writes_nothing(sqlite_engine: Engine) -> None:
-    w = IndicatorWriter(sqlite_engine)
+    w = IndicatorWriter(IndicatorValueRepository(sqlite_engine))
     w.add_set(IndicatorSet("SPY", "1m", parse_spec("atr")))
     assert w.flush() == 0
     assert w.written == 0
@@ -63,7 +66,7 @@ def test_a_set_without_bars_writes_nothing(sqlite_engine: Engine) -> None:
 def test_non_finite_values_are_stored_as_null(sqlite_engine: Engine, value: float | None) -> None:
     from datetime import UTC, datetime
 
-    w = IndicatorWriter(sqlite_engine)
+    w = IndicatorWriter(IndicatorValueRepository(sqlite_engine))
     w.add("SPY", "1m", datetime(2019, 2, 11, 14, 30, tzinfo=UTC), [("atr_14", "value", value)])
     w.flush()
     with transaction(sqlite_engine) as s:
@@ -72,7 +75,7 @@ def test_non_finite_values_are_stored_as_null(sqlite_engine: Engine, value: floa
 
 def _restart_publishes_each_change_once(engine: Engine) -> None:
     from theo.core.bus import InMemoryBus
-    from theo.indicators.journal import StoredSwingJournal, load_points
+    from theo.indicators.journal import StoredSwingJournal
 
     a = arrays_from_frame(read_frame("eqker/SPY_15min_2019-01-04_2019-02-15.csv.gz"), "SPY", "15m")
     bars = to_bars(a, timedelta(minutes=15))[:200]
@@ -89,13 +92,14 @@ def _restart_publishes_each_change_once(engine: Engine) -> None:
 
     reference = run(200, None)  # one uninterrupted run, in-memory journal
     assert len(reference) > 10
-    before = run(120, StoredSwingJournal(engine))
-    after = run(200, StoredSwingJournal(engine))  # a restart: warm-up replays bars 0..119 first
+    swings = SwingPointRepository(engine)
+    before = run(120, StoredSwingJournal(swings))
+    after = run(200, StoredSwingJournal(swings))  # a restart: warm-up replays bars 0..119 first
     assert before + after == reference
     assert after
     assert all(ts >= bars[120].start for ts, _, _ in after)
-    assert run(200, StoredSwingJournal(engine)) == []  # a third start has nothing new to say
-    points = load_points(engine, "SPY", "15m", "swing_3_3")
+    assert run(200, StoredSwingJournal(swings)) == []  # a third start has nothing new to say
+    points = swings.points("SPY", "15m", "swing_3_3")
     assert len(points) == sum(bool(h) + bool(lo) for _, h, lo in reference)
     assert len({(kind, ts) for _, kind, ts, _, _ in points}) == len(points)
 

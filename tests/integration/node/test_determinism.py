@@ -81,6 +81,7 @@ def test_backtest_reads_bars_from_the_database(sqlite_engine: Engine) -> None:
     from theo.node.data import load_database
     from theo.persistence.db import transaction
     from theo.persistence.models.core import BarRow
+    from theo.persistence.repositories.bars import BarRepository
 
     data = load_files([DataFile(path=shared_file(FILES_IN[0]))])
     s = data.series["SPY"]
@@ -89,9 +90,11 @@ def test_backtest_reads_bars_from_the_database(sqlite_engine: Engine) -> None:
                                end=from_us(int(s.end_us[i])), open=float(s.open[i]), high=float(s.high[i]),
                                low=float(s.low[i]), close=float(s.close[i]), volume=float(s.volume[i]),
                                tick_count=0, session="REGULAR", source="test", flags="") for i in range(len(s)))
-    db = load_database(sqlite_engine, ["SPY"], "1m")
+    db = load_database(BarRepository(sqlite_engine), ["SPY"], "1m")
     assert (db.series["SPY"].close == s.close).all()
     assert (db.series["SPY"].start_us == s.start_us).all()
+    # lead: `theo backtest` still passes the bare engine (LegacyEngine in theo.node.data)
+    assert (load_database(sqlite_engine, ["SPY"], "1m").series["SPY"].end_us == s.end_us).all()
     cfg = TheoConfig.model_validate({"strategies": [CONFIG["strategies"][0] | {"symbols": ["SPY"]}]})
     a, b = run_backtest(cfg, data), run_backtest(cfg, db)
     assert [(t.entry_price, t.exit_price) for t in a.journal.trades] == [

@@ -112,8 +112,9 @@ def test_risk_commands_change_the_state_a_running_engine_adopts(tmp_path: Path) 
     assert "kill switch requested (flatten)" in res.output
     engine = make_engine(f"sqlite:///{tmp_path / 'var' / 'theo.db'}")
     from theo.core.clock import SimulatedClock
+    from theo.persistence.repositories.trading_state import TradingStateRepository
 
-    state = TradingState(SimulatedClock(T0), store=engine)
+    state = TradingState(SimulatedClock(T0), store=TradingStateRepository(engine))
     kill = state.refresh()
     assert state.state is State.HALTED
     assert kill is not None

@@ -16,6 +16,7 @@ from theo.model.trades import ExitReason, TradeStatus
 from theo.persistence.db import transaction
 from theo.persistence.models.trades import PnlDailyRow, RiskDecisionRow
 from theo.persistence.repositories.trades import SqlTradeStore as TradeStore
+from theo.persistence.repositories.trading_state import TradingStateRepository
 from theo.risk.config import RiskConfig
 from theo.risk.state import State, current_state
 from theo.trading.manager import TradeManager
@@ -45,7 +46,7 @@ def test_a_trade_day_on_postgresql(pg_engine: Engine, tmp_path: Path) -> None:
     assert (stored.exit_reason, stored.entry_price, stored.exit_price, stored.realised, stored.charges) == \
         (ExitReason.PROFIT_TARGET, D(100), D(103), D(3000), D("10.33"))
     assert next(e["kind"] for e in TradeStore(pg_engine).events(stored.id or 0)) == "opened"
-    state, rows = current_state(pg_engine)
+    state, rows = current_state(TradingStateRepository(pg_engine))
     assert state is State.HALTED
     assert [r.state for r in rows] == ["HALTED", "REDUCING"]
     with transaction(pg_engine) as s:

@@ -165,7 +165,9 @@ def check_database_replay_resume(engine: Engine, tmp_path: Path) -> None:
 
             await super().run(h, stop)
 
-    feed = Dropping(engine, ["AAA"], T0 - timedelta(hours=1), T0 + timedelta(hours=1))
+    from theo.persistence.repositories.market_data import MarketDataRepository
+
+    feed = Dropping(MarketDataRepository(engine), ["AAA"], T0 - timedelta(hours=1), T0 + timedelta(hours=1))
     got: list[MarketEvent] = []
     asyncio.run(feed.serve(got.append, asyncio.Event(), retry_initial=0.1))
     ticks = [e for e in got if isinstance(e, Tick)]

@@ -12,6 +12,7 @@ from theo.core.errors import FeedError
 from theo.data.feeds.database import DatabaseReplayFeed
 from theo.data.rejection import Rejection
 from theo.model.market import Bar, Tick
+from theo.persistence.repositories.market_data import MarketDataRepository
 
 
 def _write(path: Path, rows: list[str], header: str = "ts,price,size,exchange,condition,suspicious") -> Path:
@@ -80,14 +81,14 @@ def test_database_replay_streams_stored_ticks_in_time_order(sqlite_engine, two_f
         cols = read_market_file(path, sym.upper()).ticks
         assert cols is not None
         write_ticks(sqlite_engine, cols, "import")
-    feed = DatabaseReplayFeed(sqlite_engine, ["AAA", "BBB"], datetime(2013, 10, 7, tzinfo=UTC),
+    feed = DatabaseReplayFeed(MarketDataRepository(sqlite_engine), ["AAA", "BBB"], datetime(2013, 10, 7, tzinfo=UTC),
                               datetime(2013, 10, 8, tzinfo=UTC))
     ticks = [e for e in feed.events() if isinstance(e, Tick)]
     assert [t.ts for t in ticks] == sorted(t.ts for t in ticks)
     assert len(ticks) == 5
     assert {t.source for t in ticks} == {"db-replay"}
     with pytest.raises(FeedError, match="kind"):
-        DatabaseReplayFeed(sqlite_engine, ["AAA"], datetime(2013, 10, 7, tzinfo=UTC),
+        DatabaseReplayFeed(MarketDataRepository(sqlite_engine), ["AAA"], datetime(2013, 10, 7, tzinfo=UTC),
                            datetime(2013, 10, 8, tzinfo=UTC), kind="quotes")  # type: ignore[arg-type]
 
 
@@ -100,8 +101,8 @@ def test_database_replay_of_stored_bars_orders_them_by_end(sqlite_engine) -> Non
                 10.0, 3, SessionKind.REGULAR, "rec", frozenset({"no_regular_prints"}) if i else frozenset())
             for i in range(3) for sym in ("BBB", "AAA")]
     write_bars(sqlite_engine, bars, "rec")
-    feed = DatabaseReplayFeed(sqlite_engine, ["aaa", "bbb"], et(2013, 10, 7, 0, 0), et(2013, 10, 8, 0, 0),
-                              kind="bars", timeframe="5m")
+    feed = DatabaseReplayFeed(MarketDataRepository(sqlite_engine), ["aaa", "bbb"], et(2013, 10, 7, 0, 0),
+                              et(2013, 10, 8, 0, 0), kind="bars", timeframe="5m")
     got = [e for e in feed.events() if isinstance(e, Bar)]
     assert len(got) == 6
     assert [b.end for b in got] == sorted(b.end for b in got)

@@ -12,10 +12,10 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from theo.execution.journal import EVENTS, ORDERS, OrderJournal
-from theo.execution.prepared import PreparedInsert
 from theo.model.enums import OrderStatus as S
 from theo.model.enums import OrderType, Side
 from theo.model.orders import Order, OrderRequest
+from theo.persistence.prepared import PreparedInsert
 
 from .helpers import T0, migrated_sqlite
 

@@ -183,10 +183,11 @@ def test_denials_are_recorded_in_risk_decisions(sqlite_engine: object) -> None:
 
     from theo.persistence.db import transaction
     from theo.persistence.models.trades import RiskDecisionRow
+    from theo.persistence.repositories.decisions import DecisionRepository
     from theo.risk.decisions import DecisionLog
 
     checks, _, _ = make_checks(pf=FakePortfolio(active=9))
-    checks.decisions = DecisionLog(sqlite_engine)  # type: ignore[arg-type]
+    checks.decisions = DecisionLog(DecisionRepository(sqlite_engine))  # type: ignore[arg-type]
     denied(checks, order())
     with transaction(sqlite_engine) as s:  # type: ignore[arg-type]
         rows = list(s.scalars(select(RiskDecisionRow)))

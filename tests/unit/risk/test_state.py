@@ -16,7 +16,8 @@ from theo.core.errors import RiskDenied
 from theo.model.enums import Side
 from theo.persistence.db import transaction
 from theo.persistence.models.core import AuditLogRow
-from theo.risk.state import State, StateChange, TradingState, current_state, write_state
+from theo.persistence.repositories.trading_state import TradingStateRepository
+from theo.risk.state import State, StateChange, TradingState, current_state
 
 D = Decimal
 qty = st.integers(min_value=1, max_value=500)
@@ -56,13 +57,14 @@ def test_changes_are_logged_with_their_cause(sqlite_engine: Engine) -> None:
     bus = InMemoryBus()
     seen: list[StateChange] = []
     bus.subscribe("risk.state", lambda _t, m: seen.append(m))
-    state = TradingState(SimulatedClock(NOW), store=sqlite_engine, bus=bus)
+    store = TradingStateRepository(sqlite_engine)
+    state = TradingState(SimulatedClock(NOW), store=store, bus=bus)
     assert state.reduce("drawdown", "circuit_breaker")
     assert not state.reduce("again", "x")  # no change, nothing recorded
     assert state.halt("manual", "cli:ann")
     assert [(c.previous, c.state, c.actor) for c in seen] == [(State.ACTIVE, State.REDUCING, "circuit_breaker"),
                                                               (State.REDUCING, State.HALTED, "cli:ann")]
-    now, rows = current_state(sqlite_engine)
+    now, rows = current_state(store)
     assert now is State.HALTED
     assert [r.reason for r in rows] == ["manual", "drawdown"]
     with transaction(sqlite_engine) as s:
@@ -73,11 +75,11 @@ def test_changes_are_logged_with_their_cause(sqlite_engine: Engine) -> None:
 
 
 def test_a_state_written_by_another_process_is_adopted_with_its_kill_request(sqlite_engine: Engine) -> None:
-    state = TradingState(SimulatedClock(NOW), store=sqlite_engine)
+    store = TradingStateRepository(sqlite_engine)
+    state = TradingState(SimulatedClock(NOW), store=store)
     assert state.state is State.ACTIVE
     assert state.refresh() is None
-    write_state(sqlite_engine, StateChange(NOW, State.HALTED, State.ACTIVE, "panic", "cli:bob"), kill=True,
-                flatten=True)
+    store.append(StateChange(NOW, State.HALTED, State.ACTIVE, "panic", "cli:bob"), kill=True, flatten=True)
     kill = state.refresh()
     assert state.state is State.HALTED
     assert kill is not None
@@ -85,5 +87,5 @@ def test_a_state_written_by_another_process_is_adopted_with_its_kill_request(sql
     assert kill.actor == "cli:bob"
     state.kill_handled(kill)
     assert state.refresh() is None
-    again = TradingState(SimulatedClock(NOW), store=sqlite_engine)  # a restart keeps the state
+    again = TradingState(SimulatedClock(NOW), store=store)  # a restart keeps the state
     assert again.state is State.HALTED

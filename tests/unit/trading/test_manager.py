@@ -208,14 +208,15 @@ def test_drawdown_limit_halts_trading(tmp_path: Path) -> None:
 
 
 def test_sweep_runs_a_kill_requested_by_another_process(tmp_path: Path) -> None:
-    from theo.risk.state import StateChange, write_state
+    from theo.persistence.repositories.trading_state import TradingStateRepository
+    from theo.risk.state import StateChange
 
     r = make_trading_rig(tmp_path)
     r.tick(sec(0), 100.0)
     t = r.manager.open_trade(signal(sec(0), 100.0, stop=99.0, target=103.0))
     r.tick(sec(1), 100.0)
-    write_state(r.rig.engine, StateChange(sec(1), State.HALTED, State.ACTIVE, "panic", "cli:ann"), kill=True,
-                flatten=True)
+    TradingStateRepository(r.rig.engine).append(StateChange(sec(1), State.HALTED, State.ACTIVE, "panic", "cli:ann"),
+                                                 kill=True, flatten=True)
     r.manager.sweep(sec(2))
     r.tick(sec(3), 100.3)
     assert t is not None

@@ -77,6 +77,13 @@ class Archiver:
         self._on_step = on_step
         self._now = clock or (lambda: datetime.now(UTC))
 
+    @classmethod
+    def offline(cls, directory: Path) -> Archiver:
+        """An archiver of ``directory`` alone, for checks against ``manifest.jsonl`` that need no database."""
+        from sqlalchemy import create_engine
+
+        return cls(create_engine("sqlite://"), directory)
+
     def now(self) -> datetime:
         return self._now()
 

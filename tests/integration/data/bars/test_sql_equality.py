@@ -14,8 +14,8 @@ from theo.data.bars.aggregator import BarAggregator
 from theo.data.bars.sql import aggregate_sql
 from theo.data.files import TickColumns
 from theo.model.market import Bar
+from theo.persistence.repositories.market_data import MarketDataRepository
 from theo.persistence.types import to_micros
-from theo.persistence.writer import write_ticks
 
 CAL = get_calendar()
 DAY = CAL.session(date(2013, 10, 9))
@@ -47,9 +47,10 @@ def _key(b: Bar) -> tuple[object, ...]:
 
 
 def _check(engine: Engine, cols: TickColumns, streamed: list[Bar]) -> None:
-    assert write_ticks(engine, cols, "test").inserted == len(cols)
+    store = MarketDataRepository(engine)
+    assert store.write_ticks(cols, "test") == len(cols)
     for tf in TIMEFRAMES:
-        sql = aggregate_sql(engine, "SPY", tf, DAY.pre_open, DAY.post_close, CAL).to_bars("test")
+        sql = aggregate_sql(store, "SPY", tf, DAY.pre_open, DAY.post_close, CAL).to_bars("test")
         mine = [b for b in streamed if b.timeframe == tf]
         assert len(sql) == len(mine) > 0, tf
         assert [_key(b) for b in sql] == [_key(b) for b in mine], tf

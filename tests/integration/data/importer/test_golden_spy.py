@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from tests.conftest import shared_file
 from theo.data.importer import import_file
 from theo.persistence.checksum import ticks_checksum
-from theo.persistence.writer import count_ticks
+from theo.persistence.repositories.market_data import MarketDataRepository
 
 SPY_TICKS = "lean/SPY_trades_tick_2013-10-07_2013-10-11.csv.gz"
 STORED = 1_887_460 - 10  # every row but the 10 the provider flags as suspicious
@@ -21,12 +21,13 @@ GOLDEN = "af9a76cb404e2e98eefb452192634f1ba771d4d73228f1495ff9fc086c135a64"
 
 def _import_twice(engine: Engine) -> None:
     path = shared_file(SPY_TICKS)
-    first = import_file(engine, path, "SPY")
+    store = MarketDataRepository(engine)
+    first = import_file(store, path, "SPY")
     assert (first.rows_read, first.imported, first.already_present) == (1_887_460, STORED, 0)
     assert first.rejected == {"provider_suspicious": 10}
-    again = import_file(engine, path, "SPY")
+    again = import_file(store, path, "SPY")
     assert (again.imported, again.already_present) == (0, STORED)
-    assert count_ticks(engine, "SPY") == STORED
+    assert store.count_ticks("SPY") == STORED
     assert ticks_checksum(engine, "SPY") == GOLDEN
 
 

@@ -12,12 +12,13 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 
 from theo.config.market import MarketConfig, OptionCategorySplit
 from theo.core.errors import StorageError
 from theo.persistence.db import transaction
 from theo.persistence.models.core import SettingRow
+from theo.persistence.repositories.base import Repository
 
 #: Reference dates whose New York offsets are standard (EST) and daylight (EDT) time.
 _STANDARD_DAY = date(2026, 1, 15)
@@ -58,19 +59,6 @@ def settings_rows(market: MarketConfig) -> dict[str, Any]:
     }
 
 
-def save_settings(engine: Engine, market: MarketConfig, *, now: datetime | None = None) -> None:
-    """Write (insert or replace) the universal settings of ``market``."""
-    stamp = now or datetime.now(UTC)
-    with transaction(engine) as session:
-        for key, value in settings_rows(market).items():
-            row = session.get(SettingRow, key)
-            if row is None:
-                session.add(SettingRow(key=key, value=value, updated_at=stamp))
-            elif row.value != value:
-                row.value = value
-                row.updated_at = stamp
-
-
 @dataclass(frozen=True, slots=True)
 class StoredSettings:
     """Universal settings as read back from the store."""
@@ -85,31 +73,46 @@ class StoredSettings:
         return time.fromisoformat(value)
 
 
-def load_settings(engine: Engine) -> StoredSettings | None:
-    """Read the universal settings back; ``None`` when they were never saved (run ``theo db upgrade``)."""
-    with transaction(engine) as session:
-        rows = {r.key: r for r in session.scalars(select(SettingRow).where(SettingRow.key.in_(KEYS)))}
-    if not rows:
-        return None
-    missing = [k for k in KEYS if k not in rows]
-    if missing:
-        raise StorageError(f"settings table lacks {', '.join(missing)}; run `theo db upgrade --config FILE`")
-    raw = {k: rows[k].value for k in KEYS}
-    try:
-        market = MarketConfig(
-            capital=Decimal(raw["capital"]),
-            timezone=raw["timezone"],
-            open_time=time.fromisoformat(raw["open_time"]["et"]),
-            close_time=time.fromisoformat(raw["close_time"]["et"]),
-            pre_market_start=time.fromisoformat(raw["pre_market"]["start"]["et"]),
-            post_market_end=time.fromisoformat(raw["post_market"]["end"]["et"]),
-            early_close_time=time.fromisoformat(raw["early_close_time"]["et"]),
-            calendar=raw["calendar"],
-            extra_holidays=[date.fromisoformat(d) for d in raw["extra_holidays"]],
-            option_category_split=OptionCategorySplit(**{k: Decimal(v) for k, v in
-                                                         raw["option_category_split"].items()}),
-        )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise StorageError(f"settings table holds an unreadable value ({exc}); "
-                           "run `theo db upgrade --config FILE` to rewrite it") from None
-    return StoredSettings(market, raw, max(r.updated_at for r in rows.values()))
+class SettingsRepository(Repository):
+    """The universal settings of one store (keys :data:`KEYS` of the ``settings`` table)."""
+
+    def save(self, market: MarketConfig, *, now: datetime | None = None) -> None:
+        """Write (insert or replace) the universal settings of ``market``."""
+        stamp = now or datetime.now(UTC)
+        with transaction(self.engine) as session:
+            for key, value in settings_rows(market).items():
+                row = session.get(SettingRow, key)
+                if row is None:
+                    session.add(SettingRow(key=key, value=value, updated_at=stamp))
+                elif row.value != value:
+                    row.value = value
+                    row.updated_at = stamp
+
+    def load(self) -> StoredSettings | None:
+        """Read the universal settings back; ``None`` when they were never saved (run ``theo db upgrade``)."""
+        with transaction(self.engine) as session:
+            rows = {r.key: r for r in session.scalars(select(SettingRow).where(SettingRow.key.in_(KEYS)))}
+        if not rows:
+            return None
+        missing = [k for k in KEYS if k not in rows]
+        if missing:
+            raise StorageError(f"settings table lacks {', '.join(missing)}; run `theo db upgrade --config FILE`")
+        raw = {k: rows[k].value for k in KEYS}
+        try:
+            market = MarketConfig(
+                capital=Decimal(raw["capital"]),
+                timezone=raw["timezone"],
+                open_time=time.fromisoformat(raw["open_time"]["et"]),
+                close_time=time.fromisoformat(raw["close_time"]["et"]),
+                pre_market_start=time.fromisoformat(raw["pre_market"]["start"]["et"]),
+                post_market_end=time.fromisoformat(raw["post_market"]["end"]["et"]),
+                early_close_time=time.fromisoformat(raw["early_close_time"]["et"]),
+                calendar=raw["calendar"],
+                extra_holidays=[date.fromisoformat(d) for d in raw["extra_holidays"]],
+                option_category_split=OptionCategorySplit(**{k: Decimal(v) for k, v in
+                                                             raw["option_category_split"].items()}),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise StorageError(f"settings table holds an unreadable value ({exc}); "
+                               "run `theo db upgrade --config FILE` to rewrite it") from None
+        return StoredSettings(market, raw, max(r.updated_at for r in rows.values()))

@@ -1,0 +1,50 @@
+"""An INSERT built once and run on the DBAPI cursor of a held SQLite connection: the order journal's hot path.
+
+SQLAlchemy's per-statement machinery (execution context, compiled-cache lookup, result set-up) costs more
+than SQLite's own insert. This runs the same SQL with SQLAlchemy's own bind processors (so the stored values
+are exactly what a Core insert stores) inside the connection's transaction, which SQLAlchemy still commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Dialect, Table
+from sqlalchemy.exc import DBAPIError
+
+
+class PreparedInsert:
+    """``INSERT INTO table (every column but an autoincrement key)`` for one SQLite dialect."""
+
+    def __init__(self, table: Table, dialect: Dialect) -> None:
+        quote = dialect.identifier_preparer.quote
+        self.columns = [c.name for c in table.columns if not (c.primary_key and c.autoincrement is True)]
+        self._keys = frozenset(self.columns)
+        self.processors: list[Callable[[Any], Any] | None] = [
+            table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in self.columns]
+        self.sql = (f"INSERT INTO {dialect.identifier_preparer.format_table(table)} "
+                    f"({', '.join(quote(n) for n in self.columns)}) VALUES ({', '.join('?' * len(self.columns))})")
+        self._dbapi_error: type[Exception] = dialect.loaded_dbapi.Error
+
+    def covers(self, row: dict[str, Any]) -> bool:
+        """True when ``row`` names exactly the columns written (else a Core insert applies the defaults)."""
+        return row.keys() == self._keys
+
+    def params(self, row: dict[str, Any]) -> tuple[Any, ...]:
+        return tuple(v if p is None else p(v)
+                     for v, p in zip([row[c] for c in self.columns], self.processors, strict=True))
+
+    def run(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert ``rows`` in the transaction open on ``conn``; DBAPI errors come back as SQLAlchemy's."""
+        params = [self.params(r) for r in rows]
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            if len(params) == 1:
+                cursor.execute(self.sql, params[0])
+            else:
+                cursor.executemany(self.sql, params)
+        except self._dbapi_error as exc:
+            raise DBAPIError.instance(self.sql, params, exc, self._dbapi_error) from exc
+        finally:
+            cursor.close()

@@ -1,0 +1,98 @@
+"""SQL lives in ``theo.persistence`` only: other modules depend on small protocols, repositories implement them."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parents[3] / "src" / "theo"
+
+#: Modules that may still import SQLAlchemy or the tables, relative to ``src/theo``.
+SQL_ALLOWED = {
+    "execution/journal.py",  # lead: journal/trades/runs repositories
+    "trading/manager.py",  # lead: journal/trades/runs repositories
+    "trading/store.py",  # lead: journal/trades/runs repositories
+    "node/desk.py",  # lead: journal/trades/runs repositories
+    "node/kernel.py",  # lead: journal/trades/runs repositories
+    "node/paper.py",  # lead: journal/trades/runs repositories
+    "node/runs.py",  # lead: journal/trades/runs repositories
+    "node/status.py",  # lead: journal/trades/runs repositories
+    "cli/report_cmd.py",  # lead: journal/trades/runs repositories
+}
+
+#: Domain modules that still import something of ``theo.persistence``, and what.
+PERSISTENCE_ALLOWED = {
+    # Transitional: these accept a bare Engine until the trade manager, the kernel and `theo backtest` pass
+    # repositories (see ``LegacyEngine`` in each).
+    "risk/state.py": {"theo.persistence.repositories.trading_state"},
+    "risk/decisions.py": {"theo.persistence.repositories.decisions"},
+    "execution/lock.py": {"theo.persistence.repositories.leases"},
+    "execution/prepared.py": {"theo.persistence.prepared"},  # lead: journal/trades/runs repositories
+    "execution/journal.py": {"theo.persistence.db", "theo.persistence.models.orders"},  # lead: journal/trades/runs
+    "trading/store.py": {"theo.persistence.db", "theo.persistence.models.trades"},  # lead: journal/trades/runs
+    # Not moved yet: the µs converters of theo.persistence.types (theo.model.series has the same ones).
+    "data/bars/aggregator.py": {"theo.persistence.types"},
+    "data/bars/batch.py": {"theo.persistence.types"},
+    "data/bars/timeframes.py": {"theo.persistence.types"},
+    "data/futures/continuous.py": {"theo.persistence.types"},
+    "data/gate.py": {"theo.persistence.types"},
+    "data/gate_columns.py": {"theo.persistence.types"},
+    "data/latency.py": {"theo.persistence.types"},
+    "indicators/base.py": {"theo.persistence.types"},
+    # Not moved yet: the scanner stores through SignalStore itself rather than a protocol.
+    "strategy/scanner/run.py": {"theo.persistence.signals"},
+}
+DOMAIN = ("data", "indicators", "strategy", "risk", "execution", "trading", "model", "core")
+
+
+def _imports(path: Path) -> Iterator[str]:
+    """Every module ``path`` imports, at any depth (functions and ``TYPE_CHECKING`` blocks included)."""
+    package = ".".join(("theo", *path.relative_to(SRC).parent.parts))
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parent = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                base = f"{parent}.{base}" if base else parent
+            yield base
+            yield from (f"{base}.{alias.name}" for alias in node.names)
+
+
+def _modules(*tops: str) -> Iterator[tuple[str, Path]]:
+    for path in sorted(SRC.rglob("*.py")):
+        rel = path.relative_to(SRC).as_posix()
+        if rel.split("/", 1)[0] in tops or not tops:
+            yield rel, path
+
+
+def _is_sql(name: str) -> bool:
+    return any(name == m or name.startswith(m + ".")
+               for m in ("sqlalchemy", "theo.persistence.db", "theo.persistence.models"))
+
+
+def test_only_persistence_imports_sqlalchemy_or_the_tables() -> None:
+    offenders: dict[str, set[str]] = {}
+    for rel, path in _modules():
+        if rel.startswith("persistence/"):
+            continue
+        found = {name for name in _imports(path) if _is_sql(name)}
+        if found:
+            offenders[rel] = found
+    unexpected = {rel: names for rel, names in offenders.items() if rel not in SQL_ALLOWED}
+    assert unexpected == {}, "move these queries into a repository of theo.persistence.repositories"
+    stale = SQL_ALLOWED - set(offenders)
+    assert stale == set(), "these modules no longer import SQL: remove them from SQL_ALLOWED"
+
+
+def test_domain_modules_depend_on_protocols_not_on_persistence() -> None:
+    offenders: dict[str, set[str]] = {}
+    for rel, path in _modules(*DOMAIN):
+        allowed = PERSISTENCE_ALLOWED.get(rel, set())
+        found = {name for name in _imports(path) if name == "theo.persistence" or name.startswith("theo.persistence.")}
+        bad = {n for n in found if not any(n == a or n.startswith(a + ".") for a in allowed)}
+        if bad:
+            offenders[rel] = bad
+    assert offenders == {}, "declare a Protocol next to the code and implement it in theo.persistence.repositories"
