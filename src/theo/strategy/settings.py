@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from theo.config.base import Section
+from theo.data.bars.timeframes import TimeframeLabel
 
 
 class StrategySettings(Section):
@@ -12,6 +13,6 @@ class StrategySettings(Section):
 
     name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     enabled: bool = True
-    timeframe: str = Field(default="5m", pattern=r"^[1-9][0-9]*(m|h|d)$")
+    timeframe: TimeframeLabel = "5m"  # read by theo.data.bars.timeframes.parse_timeframe
     allow_long: bool = True
     allow_short: bool = True
