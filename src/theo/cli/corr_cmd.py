@@ -75,13 +75,14 @@ def register(app: typer.Typer) -> None:
                                                           "bar may lag the newest bar before it is stale.")] = 5,
                config: ConfigOption = None) -> None:
         """Correlation matrix of N symbols over their last --window common points."""
-        from theo.indicators.correlation import correlation_matrix, timeframe_delta
+        from theo.data.bars.timeframes import parse_timeframe
+        from theo.indicators.correlation import correlation_matrix
 
         data = _series(files, symbols, timeframe, config)
         if len(data) < 2:
             raise ConfigError("a correlation matrix needs at least two symbols (--symbols or --file)")
         tf = next(iter(data.values())).bars.timeframe
-        stale_us = int(max_staleness * timeframe_delta(tf).total_seconds() * 1_000_000)
+        stale_us = max_staleness * parse_timeframe(tf).length_us
         m = correlation_matrix({s: (lb.bars.start_us, lb.bars.close) for s, lb in data.items()}, method,
                                window, on, min_points, stale_us)
         syms = list(m.symbols)

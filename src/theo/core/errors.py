@@ -5,6 +5,7 @@ the system reacts to it, so a reader of a traceback or a log line knows what hap
 
     TheoError
     ├── ConfigError                 stop at start-up; the message names file, key, value, expectation
+    │   └── TimeframeError          a timeframe label or a source/target timeframe pair is refused
     ├── DataError                   reject the input, keep it in quarantine, carry on
     │   ├── ImportFileError         the whole file cannot be read; nothing is imported
     │   └── QualityRejection        one tick/bar failed the quality gate
@@ -32,6 +33,14 @@ class ConfigError(TheoError):
     """A configuration file or environment override is invalid.
 
     Reaction: Theo refuses to start and prints the file, the key, the value and what is expected.
+    """
+
+
+class TimeframeError(ConfigError, ValueError):
+    """A timeframe label cannot be read, or bars of one timeframe cannot be built from another.
+
+    Reaction: as :class:`ConfigError`. It is also a ``ValueError`` so that a configuration validator
+    (pydantic) reports it beside the field it checks.
     """
 
 

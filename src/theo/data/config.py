@@ -50,10 +50,10 @@ class BarsConfig(Section):
     @field_validator("timeframes")
     @classmethod
     def _known(cls, value: list[str]) -> list[str]:
-        from theo.data.bars.timeframes import parse_timeframe
+        from theo.data.bars.timeframes import minute_timeframe
 
         for label in value:
-            parse_timeframe(label)
+            minute_timeframe(label)
         return value
 
 

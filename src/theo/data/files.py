@@ -192,7 +192,7 @@ def read_market_file(path: str | Path, symbol: str, *, tz: str | None = None, ti
     if not p.is_file():
         raise ImportFileError(f"{p}: no such file; check the path")
     if timeframe is not None:
-        fp.timeframe_delta(timeframe)  # validates the label
+        fp.file_timeframe(timeframe, p)  # refuse a bad label before reading the file
     table, lines, rejections = fp.read_table(p)
     kind = fp.detect_kind(p, table.column_names)
     builder = fp.RowChecks(p, table, lines, rejections)
@@ -238,7 +238,7 @@ def _bars(p: Path, symbol: str, b: fp.RowChecks, ts_us: np.ndarray, timeframe: s
     b.order(ts_us, 0, strict=True)
     keep = b.good()
     tf = timeframe or ("1d" if b.daily else timeframe_from_name(p)) or fp.infer_timeframe(ts_us[keep])
-    fp.timeframe_delta(tf)
+    fp.file_timeframe(tf, p)
     cols = BarColumns(symbol, tf, ts_us[keep], o[keep], h[keep], lo[keep], c[keep], vol[keep], b.lines[keep],
                       split[keep] if split is not None else None)
     return ReadResult(p, "bars", tf, None, cols, None, b.finish(ts_us))

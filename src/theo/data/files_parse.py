@@ -7,7 +7,6 @@ loops run only over rejected rows (to build their quarantine records) and over u
 from __future__ import annotations
 
 import gzip
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,7 +20,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from theo.core.errors import ImportFileError, TheoError
+from theo.core.errors import ImportFileError, TheoError, TimeframeError
+from theo.data.bars.timeframes import Timeframe, parse_timeframe
 
 if TYPE_CHECKING:
     from theo.data.files import RowRejection
@@ -32,17 +32,16 @@ _TS_ALIASES = ("timestamp", "time", "datetime", "date")
 _SIZE_COLUMNS = {"size", "volume", "bid_size", "ask_size"}
 _DATE_ONLY = r"^\d{4}-\d{2}-\d{2}$"
 _NAIVE = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$"
-_TF = re.compile(r"^(\d+)(s|m|h|d)$")
-_UNIT_US = {"s": 1_000_000, "m": 60_000_000, "h": 3_600_000_000, "d": 86_400_000_000}
+_UNIT_US = {"d": 86_400_000_000, "h": 3_600_000_000, "m": 60_000_000, "s": 1_000_000}
 _TRUE = ["1", "true", "t", "yes", "y"]
 
 
-def timeframe_delta(tf: str) -> tuple[int, str]:
-    """``(count, unit)`` of a timeframe label such as ``15m``; refuse anything else."""
-    m = _TF.match(tf)
-    if not m or int(m.group(1)) <= 0:
-        raise ImportFileError(f"timeframe {tf!r} is not understood; use e.g. 1s, 1m, 15m, 1h or 1d")
-    return int(m.group(1)), m.group(2)
+def file_timeframe(tf: str, path: Path) -> Timeframe:
+    """The timeframe of the bars of ``path`` (named, given or inferred); refuse a label the parser refuses."""
+    try:
+        return parse_timeframe(tf)
+    except TimeframeError as exc:
+        raise ImportFileError(f"{path}: {exc}") from None
 
 
 def infer_timeframe(start_us: np.ndarray) -> str:
@@ -51,18 +50,18 @@ def infer_timeframe(start_us: np.ndarray) -> str:
     if starts.shape[0] < 2:
         raise ImportFileError("cannot infer the bar timeframe from fewer than two bars; pass --timeframe")
     step = int(np.median(np.diff(starts)))
-    for unit in ("d", "h", "m", "s"):
+    for unit in _UNIT_US:
         if step % _UNIT_US[unit] == 0:
             return f"{step // _UNIT_US[unit]}{unit}"
     raise ImportFileError(f"bar spacing of {step} microseconds is not a whole second; pass --timeframe")
 
 
 def bar_ends(start_us: np.ndarray, tf: str) -> np.ndarray:
-    """Ends of bars; whole-day bars end at 00:00 New York time ``n`` days later (DST-aware)."""
-    n, unit = timeframe_delta(tf)
-    if unit != "d":
-        return start_us + n * _UNIT_US[unit]
-    idx = pd.to_datetime(start_us, unit="us", utc=True).tz_convert(ET) + pd.DateOffset(days=n)
+    """Ends of bars; daily bars (labelled by date) end at the next 00:00 New York time (DST-aware)."""
+    step = parse_timeframe(tf).step_us
+    if step is not None:
+        return start_us + step
+    idx = pd.to_datetime(start_us, unit="us", utc=True).tz_convert(ET) + pd.DateOffset(days=1)
     return np.asarray(idx.tz_convert(UTC).as_unit("us").asi8, dtype=np.int64)
 
 
@@ -71,7 +70,7 @@ def session_kinds(start_us: np.ndarray, tf: str) -> np.ndarray:
     from theo.core.calendar import get_calendar
 
     out = np.full(start_us.shape[0], "REGULAR", dtype=object)
-    if timeframe_delta(tf)[1] == "d" or start_us.shape[0] == 0:
+    if parse_timeframe(tf).daily or start_us.shape[0] == 0:
         return out
     local = pd.to_datetime(start_us, unit="us", utc=True).tz_convert(ET)
     days, inverse = np.unique(np.asarray(local.date), return_inverse=True)
@@ -399,5 +398,5 @@ def _iso(us: int) -> str:
     return (_EPOCH + timedelta(microseconds=us)).isoformat()
 
 
-__all__ = ["ET", "RowChecks", "bar_ends", "detect_kind", "infer_timeframe", "read_table",
-           "session_kinds", "timeframe_delta"]
+__all__ = ["ET", "RowChecks", "bar_ends", "detect_kind", "file_timeframe", "infer_timeframe", "read_table",
+           "session_kinds"]

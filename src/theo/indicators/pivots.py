@@ -16,9 +16,10 @@ import numpy as np
 
 from theo.core.calendar import MarketCalendar, get_calendar
 from theo.core.errors import ConfigError
+from theo.data.bars.timeframes import parse_timeframe
 from theo.indicators import batch as vec
 from theo.indicators.base import BarArrays, FloatArray, RecordIndicator
-from theo.indicators.sessions import is_daily, session_key, session_keys
+from theo.indicators.sessions import session_key, session_keys
 from theo.model.enums import SessionKind
 from theo.model.market import Bar
 
@@ -67,7 +68,7 @@ class Pivots(RecordIndicator[PivotValue]):
     def _update(self, bar: Bar) -> None:
         self._i += 1
         if bar.timeframe != self._tf:
-            self._tf, self._daily = bar.timeframe, is_daily(bar.timeframe)
+            self._tf, self._daily = bar.timeframe, parse_timeframe(bar.timeframe).daily
         key = self._i if self._daily else session_key(bar.start, self.calendar)
         if key != self._key:
             if self._hlc is not None:
@@ -83,7 +84,7 @@ class Pivots(RecordIndicator[PivotValue]):
 
     def batch(self, bars: BarArrays) -> dict[str, FloatArray]:
         n = len(bars)
-        keys = np.arange(n, dtype=np.int64) if is_daily(bars.timeframe) else session_keys(bars.start_us,
+        keys = np.arange(n, dtype=np.int64) if parse_timeframe(bars.timeframe).daily else session_keys(bars.start_us,
                                                                                           self.calendar)
         counted = bars.regular if self.regular_only else np.ones(n, dtype=np.bool_)
         hlc = vec.previous_session_hlc(keys, bars.high, bars.low, bars.close, counted)

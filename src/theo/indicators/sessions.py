@@ -19,12 +19,6 @@ from theo.indicators.base import IntArray
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 
-def is_daily(timeframe: str) -> bool:
-    """True for daily or longer timeframes (``1d``, ``1w``, ``1mo``)."""
-    tf = timeframe.strip().lower()
-    return tf.endswith("d") or tf.endswith("w") or tf.endswith("mo")
-
-
 def session_key(start: datetime, calendar: MarketCalendar | None = None) -> int:
     """The session key of one bar start (UTC-aware)."""
     if calendar is not None:

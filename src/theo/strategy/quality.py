@@ -27,16 +27,6 @@ from theo.model.enums import SessionKind
 from theo.model.market import Bar
 from theo.strategy.library.correlation_config import QualitySettings
 
-_UNITS = {"m": 60, "h": 3600, "d": 86400}
-
-
-def timeframe_delta(timeframe: str) -> timedelta:
-    """``"5m"`` → 5 minutes; ``"1h"``, ``"1d"`` likewise. Raise ``ValueError`` on anything else."""
-    unit = timeframe[-1:]
-    if unit not in _UNITS or not timeframe[:-1].isdigit() or int(timeframe[:-1]) < 1:
-        raise ValueError(f"timeframe {timeframe!r} is not N followed by m, h or d (e.g. 5m, 1h, 1d)")
-    return timedelta(seconds=int(timeframe[:-1]) * _UNITS[unit])
-
 
 @dataclass(frozen=True, slots=True)
 class QualityReport:

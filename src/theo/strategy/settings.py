@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from theo.config.base import Section
+from theo.data.bars.timeframes import TimeframeLabel
 
 
 class FixedQuantity(Section):
@@ -39,7 +40,7 @@ class StrategySettings(Section):
 
     name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     enabled: bool = True
-    timeframe: str = Field(default="5m", pattern=r"^[1-9][0-9]*(m|h|d)$")
+    timeframe: TimeframeLabel = "5m"  # read by theo.data.bars.timeframes.parse_timeframe
     allow_long: bool = True
     allow_short: bool = True
     quantity: Decimal | None = Field(default=None, gt=0, description="shares per entry (fixed sizing)")

@@ -32,8 +32,8 @@ from theo.model.instruments import equity
 from theo.model.market import Bar
 from theo.model.orders import OrderRequest
 from theo.persistence.db import make_engine, upgrade
-from theo.persistence.repositories.orders import SqlOrderJournal as OrderJournal
 from theo.persistence.repositories.leases import LeaseRepository
+from theo.persistence.repositories.orders import SqlOrderJournal as OrderJournal
 
 T0 = datetime(2019, 2, 11, 14, 30, tzinfo=UTC)
 INSTRUMENTS = {"SPY": equity("SPY", kind=InstrumentKind.ETF)}

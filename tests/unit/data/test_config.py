@@ -35,6 +35,7 @@ def test_the_commented_example_block_is_valid_when_uncommented() -> None:
 
 @pytest.mark.parametrize(("section", "value", "fragment"), [
     ("bars", {"timeframes": ["1m", "7x"]}, "7x"),
+    ("bars", {"timeframes": ["1m", "5s"]}, "timeframe '5s': the bar collector builds bars from 1-minute bars"),
     ("bars", {"lateness_seconds": 90}, "lateness_seconds"),
     ("gate", {"zscore_window": 2}, "zscore_window"),
     ("gate", {"unknown": 1}, "unknown"),

@@ -8,7 +8,7 @@ import pytest
 
 from theo.model.market import Bar
 from theo.strategy.library.correlation_config import QualitySettings
-from theo.strategy.quality import QualityGate, timeframe_delta
+from theo.strategy.quality import QualityGate
 
 T0 = datetime(2019, 2, 12, 15, 0, tzinfo=UTC)  # 10:00 New York, a Tuesday session
 MIN = timedelta(minutes=1)
@@ -95,15 +95,6 @@ def test_market_hours(hours: str, ok: bool) -> None:
     assert report.ok is ok
     if not ok:
         assert report.failures == ("hours:SPY:PRE", "hours:VIX:PRE")
-
-
-def test_timeframe_delta() -> None:
-    assert timeframe_delta("5m") == timedelta(minutes=5)
-    assert timeframe_delta("2h") == timedelta(hours=2)
-    assert timeframe_delta("1d") == timedelta(days=1)
-    for bad in ("5", "m", "0m", "5x", "-5m"):
-        with pytest.raises(ValueError, match="timeframe"):
-            timeframe_delta(bad)
 
 
 def test_flagged_bars_fail() -> None:

@@ -1,5 +1,5 @@
-"""Bars: session-aligned timeframes, the streaming aggregator, batch (NumPy) and SQL aggregation."""
+"""Bars: session-aligned timeframes, the live collector, the engine roll-up, batch (NumPy) and SQL aggregation."""
 
-from theo.data.bars.timeframes import Segment, Timeframe, parse_timeframe
+from theo.data.bars.timeframes import Segment, Timeframe, check_rollup, parse_timeframe
 
-__all__ = ["Segment", "Timeframe", "parse_timeframe"]
+__all__ = ["Segment", "Timeframe", "check_rollup", "parse_timeframe"]

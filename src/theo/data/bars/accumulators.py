@@ -1,10 +1,26 @@
-"""Mutable OHLCV accumulators behind the streaming aggregator (kept apart so the hot path stays small)."""
+"""Mutable OHLCV accumulators and target buckets behind the streaming aggregators (small hot path)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
+from theo.core.errors import DataError
 from theo.data.bars.timeframes import Segment
+from theo.model.enums import SessionKind
 
 _INF = float("inf")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_TIMES: dict[int, datetime] = {}
+
+
+def bar_time(us: int) -> datetime:
+    """UTC datetime of epoch microseconds; a bar's end is the next bar's start, so recent ones are cached."""
+    dt = _TIMES.get(us)
+    if dt is None:
+        if len(_TIMES) > 4096:
+            _TIMES.clear()
+        dt = _TIMES[us] = _EPOCH + timedelta(microseconds=us)
+    return dt
 
 
 class PriceSet:
@@ -77,7 +93,7 @@ class TickAccumulator(Bucket):
 
 
 class BarAccumulator(Bucket):
-    """One open higher-timeframe bucket fed by closed 1-minute bars in time order."""
+    """One open higher-timeframe bucket fed by bars (or ticks as one-price bars) in time order."""
 
     __slots__ = ("a", "e", "last_close")
 
@@ -109,3 +125,94 @@ class BarAccumulator(Bucket):
         if low < cur[2]:
             cur[2] = low
         cur[3] = c
+
+
+#: Step codes of :class:`TargetSet` besides a bucket length in µs.
+DAILY_STEP = 0  # one bucket per regular segment; other segments are not used
+PASS_STEP = -1  # every item is its own bar (the target is the source timeframe)
+_NEVER = 1 << 62
+
+
+class TargetSet:
+    """The open buckets of one symbol for several target timeframes: the one bucketing path of the package.
+
+    Both the live collector (items: its closed 1-minute bars) and the engine's roll-up (items: source bars
+    or ticks) put every item through :meth:`add`. A bucket that a later item replaces goes to ``done``;
+    :meth:`close_due` closes the buckets whose end time has reached. ``min_end`` is the earliest end of an
+    open bucket, so a caller knows without a scan when nothing can be due.
+    """
+
+    __slots__ = ("keys", "labels", "min_end", "open", "steps")
+
+    def __init__(self, steps: list[int], keys: list[int], labels: list[str]) -> None:
+        self.steps = steps  # bucket length in µs, DAILY_STEP or PASS_STEP, per target
+        self.keys = keys  # what ``done`` reports for each target
+        self.labels = labels
+        self.open: list[BarAccumulator | None] = [None] * len(steps)
+        self.min_end = _NEVER
+
+    def add(self, start: int, end: int, seg: Segment, o: float, h: float, low: float, c: float, volume: float,
+            count: int, regular: bool, source: str, done: list[tuple[int, BarAccumulator]]) -> None:
+        """Add the item ``[start, end)`` of segment ``seg`` to each target's bucket.
+
+        Raise :class:`DataError` when the item does not fit inside a bucket (a bar across a boundary).
+        """
+        seg_start = seg.start_us
+        seg_end = seg.end_us
+        for i, step in enumerate(self.steps):
+            acc = self.open[i]
+            if acc is not None and acc.start_us <= start < acc.end_us:  # most items: the open bucket
+                if end > acc.end_us:
+                    raise DataError(straddle_message(start, end, f"{self.labels[i]} bar", acc.start_us,
+                                                     acc.end_us))
+                acc.add(o, h, low, c, volume, count, regular, source)
+                continue
+            if step > 0:
+                b_start = seg_start + (start - seg_start) // step * step
+                b_end = b_start + step
+                if b_end > seg_end:
+                    b_end = seg_end
+            elif step == DAILY_STEP:
+                if seg.kind is not SessionKind.REGULAR:
+                    if end > seg_end:
+                        raise DataError(straddle_message(start, end, f"{seg.kind.value} segment", seg_start,
+                                                         seg_end))
+                    continue
+                b_start, b_end = seg_start, seg_end
+            else:
+                item = BarAccumulator(start, end, seg)
+                item.add(o, h, low, c, volume, count, regular, source)
+                done.append((self.keys[i], item))
+                continue
+            if end > b_end:
+                raise DataError(straddle_message(start, end, f"{self.labels[i]} bar", b_start, b_end))
+            if acc is not None:
+                done.append((self.keys[i], acc))
+            acc = self.open[i] = BarAccumulator(b_start, b_end, seg)
+            if b_end < self.min_end:
+                self.min_end = b_end
+            acc.add(o, h, low, c, volume, count, regular, source)
+
+    def close_due(self, now_us: int, done: list[tuple[int, BarAccumulator]]) -> None:
+        """Move every open bucket whose end is at or before ``now_us`` to ``done``, in target order."""
+        nxt = _NEVER
+        for i, acc in enumerate(self.open):
+            if acc is None:
+                continue
+            if acc.end_us <= now_us:
+                done.append((self.keys[i], acc))
+                self.open[i] = None
+            elif acc.end_us < nxt:
+                nxt = acc.end_us
+        self.min_end = nxt
+
+
+def straddle_message(start: int, end: int, bucket: str, b_start: int, b_end: int) -> str:
+    """Why the source bar ``[start, end)`` cannot go into ``bucket`` (``[b_start, b_end)``)."""
+    return (f"the source bar {_iso(start)} to {_iso(end)} does not fit in the {bucket} {_iso(b_start)} to "
+            f"{_iso(b_end)}: a bar must not straddle a bar or session boundary; use source bars aligned to the "
+            f"sessions (see check_rollup)")
+
+
+def _iso(us: int) -> str:
+    return bar_time(us).isoformat()

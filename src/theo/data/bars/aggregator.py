@@ -7,7 +7,9 @@ Contract:
   (``late``). So any arrival order within the lateness gives the same bars.
 * After a symbol's first tick, every minute inside a session gets a bar: one with no ticks is flagged
   ``no_ticks`` and repeats the last close. Higher timeframes are built from the 1-minute bars, aligned
-  to their session segment (09:30 ET for the regular session), and never straddle a segment boundary.
+  to their session segment (09:30 ET for the regular session), and never straddle a segment boundary;
+  they go through :class:`~theo.data.bars.accumulators.TargetSet`, the bucketing path the engine's
+  :class:`~theo.data.bars.rollup.BarRollup` shares. Timeframes are whole minutes or ``1d``.
 * Ticks outside every session are quarantined (``outside_session``). Nothing is dropped silently.
 * Each closed bar goes to ``on_bar`` and to the bus as ``bars.<tf>.<SYM>``. Closing is also scheduled
   as a clock timer, so a quiet market still produces its bar on time.
@@ -17,16 +19,15 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from theo.core.bus import MessageBus
 from theo.core.calendar import MarketCalendar
 from theo.core.clock import Clock
-from theo.data.bars.accumulators import BarAccumulator, TickAccumulator
-from theo.data.bars.timeframes import MINUTE_US, Segment, Timeframe, next_segment, parse_timeframe, segment_at
+from theo.data.bars.accumulators import DAILY_STEP, BarAccumulator, TargetSet, TickAccumulator, bar_time
+from theo.data.bars.timeframes import MINUTE_US, Segment, SegmentCursor, Timeframe, minute_timeframe, next_segment
 from theo.data.conditions import NO_REGULAR_PRINTS, NO_TICKS, ConditionFilter
 from theo.data.rejection import LATE, OUTSIDE_SESSION, Rejection
-from theo.model.enums import SessionKind
 from theo.model.market import Bar, Tick
 from theo.persistence.types import to_micros
 
@@ -34,32 +35,18 @@ _FLAGS_NONE: frozenset[str] = frozenset()
 _FLAGS_NRP = frozenset({NO_REGULAR_PRINTS})
 _FLAGS_EMPTY = frozenset({NO_TICKS})
 _NEVER = 1 << 62
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-_DT_CACHE: dict[int, datetime] = {}
-
-
-def from_micros(us: int) -> datetime:
-    """UTC datetime of epoch microseconds; a bar's end is the next bar's start, so recent ones are cached."""
-    dt = _DT_CACHE.get(us)
-    if dt is None:
-        if len(_DT_CACHE) > 4096:
-            _DT_CACHE.clear()
-        dt = _DT_CACHE[us] = _EPOCH + timedelta(microseconds=us)
-    return dt
 
 
 class _SymbolState:
-    __slots__ = ("calendar", "close_seg", "cursor_us", "higher", "last_close", "open", "seg", "source")
+    __slots__ = ("calendar", "close_seg", "cursor_us", "higher", "last_close", "open", "segments", "source")
 
-    def __init__(self, calendar: MarketCalendar, cursor_us: int, seg: Segment) -> None:
-        self.calendar = calendar
+    def __init__(self, segments: SegmentCursor, cursor_us: int, seg: Segment, higher: TargetSet) -> None:
+        self.calendar = segments.calendar
+        self.segments = segments
         self.cursor_us = cursor_us  # start of the next minute to close
-        self.seg = seg  # segment of the latest tick (cache for the hot path)
         self.close_seg = seg  # segment at the cursor
         self.open: dict[int, TickAccumulator] = {}
-        self.higher: dict[str, BarAccumulator] = {}
+        self.higher = higher
         self.last_close: float | None = None
         self.source = ""
 
@@ -72,12 +59,13 @@ class BarAggregator:
                  on_bar: Callable[[Bar], None] | None = None,
                  on_quarantine: Callable[[Rejection], None] | None = None,
                  conditions: ConditionFilter | None = None, *, schedule_timers: bool = True) -> None:
-        parsed = [parse_timeframe(t) for t in timeframes]
-        self.timeframes: list[Timeframe] = [t for t in parsed if t.minutes != 1]
+        parsed = [minute_timeframe(t) for t in timeframes]
+        self.timeframes: list[Timeframe] = [t for t in parsed if t.step_us != MINUTE_US]
         self._topics: dict[tuple[str, str], str] = {}
-        self._steps = [(t.label, t.step_us or 0, t.daily) for t in self.timeframes]
-        self.emit_minute = any(t.minutes == 1 for t in parsed) or not parsed
-        self.minute_label = next((t.label for t in parsed if t.minutes == 1), "1m")
+        self._steps = [DAILY_STEP if t.step_us is None else t.step_us for t in self.timeframes]
+        self._done: list[tuple[int, BarAccumulator]] = []
+        self.emit_minute = any(t.step_us == MINUTE_US for t in parsed) or not parsed
+        self.minute_label = next((t.label for t in parsed if t.step_us == MINUTE_US), "1m")
         self.calendar_for = calendar_for
         self.bus = bus
         self.clock = clock
@@ -90,6 +78,7 @@ class BarAggregator:
         self._ohlc_conditions = self.conditions.ohlc_conditions
         self.schedule_timers = schedule_timers
         self._state: dict[str, _SymbolState] = {}
+        self._cursors: dict[str, SegmentCursor] = {}
         self._watermark = -_NEVER
         self._next_due = _NEVER
         self._timer: tuple[int, int] | None = None  # (due µs, timer id)
@@ -98,32 +87,35 @@ class BarAggregator:
         self.bars_out = 0
 
     # -- input ---------------------------------------------------------------------------------------------
+    def _cursor(self, symbol: str) -> SegmentCursor:
+        cursor = self._cursors.get(symbol)
+        if cursor is None:
+            cursor = self._cursors[symbol] = SegmentCursor(self.calendar_for(symbol))
+        return cursor
+
     def on_tick(self, tick: Tick) -> None:
         """Add a gated tick; close every bar the new watermark makes due."""
         self.ticks_in += 1
         ts_us = to_micros(tick.ts)
         st = self._state.get(tick.symbol)
-        if st is None:
-            cal = self.calendar_for(tick.symbol)
-            seg = segment_at(cal, ts_us)
+        segments = st.segments if st is not None else self._cursor(tick.symbol)
+        seg = segments.segment  # segment of the latest tick: the calendar is asked only when it changes
+        if seg is None or not seg.start_us <= ts_us < seg.end_us:
+            seg = segments.at(ts_us)
             if seg is None:
-                self._quarantine(tick, OUTSIDE_SESSION, f"{tick.ts.isoformat()} is outside every {cal.name} session")
+                self._quarantine(tick, OUTSIDE_SESSION,
+                                 f"{tick.ts.isoformat()} is outside every {segments.calendar.name} session")
                 return
-            st = _SymbolState(cal, seg.bucket(ts_us, MINUTE_US)[0], seg)
+        if st is None:
+            labels = [t.label for t in self.timeframes]
+            st = _SymbolState(segments, seg.bucket(ts_us, MINUTE_US)[0], seg,
+                              TargetSet(self._steps, list(range(len(labels))), labels))
             self._state[tick.symbol] = st
             self._next_due = min(self._next_due, seg.bucket(ts_us, MINUTE_US)[1] + self.lateness_us)
             self._schedule()
-        seg = st.seg
-        if not seg.start_us <= ts_us < seg.end_us:
-            found = segment_at(st.calendar, ts_us)
-            if found is None:
-                self._quarantine(tick, OUTSIDE_SESSION,
-                                 f"{tick.ts.isoformat()} is outside every {st.calendar.name} session")
-                return
-            st.seg = seg = found
         start = seg.start_us + (ts_us - seg.start_us) // MINUTE_US * MINUTE_US
         if start < st.cursor_us:
-            self._quarantine(tick, LATE, f"bar {from_micros(start).isoformat()} already closed "
+            self._quarantine(tick, LATE, f"bar {bar_time(start).isoformat()} already closed "
                                          f"(lateness {self.lateness_us / 1e6:g}s)")
             return
         acc = st.open.get(start)
@@ -151,8 +143,8 @@ class BarAggregator:
             for start in sorted(st.open):
                 self._emit_minute(symbol, st, st.open.pop(start))
                 st.cursor_us = max(st.cursor_us, start + MINUTE_US)
-            for label in list(st.higher):
-                self._emit_higher(symbol, st, label, st.higher.pop(label))
+            st.higher.close_due(_NEVER, self._done)
+            self._emit_done(symbol, st)
 
     # -- closing -------------------------------------------------------------------------------------------
     def _close_due(self) -> None:
@@ -183,14 +175,14 @@ class BarAggregator:
         if self.schedule_timers and due != _NEVER and (self._timer is None or self._timer[0] != due):
             if self._timer is not None:
                 self.clock.cancel(self._timer[1])
-            self._timer = (due, self.clock.call_at(from_micros(due), self.on_time))
+            self._timer = (due, self.clock.call_at(bar_time(due), self.on_time))
 
     def _emit_minute(self, symbol: str, st: _SymbolState, acc: TickAccumulator) -> None:
         o, h, low, c, regular = acc.ohlc()
         st.last_close = c
         st.source = acc.source
         seg = acc.segment
-        bar = Bar(symbol, self.minute_label, from_micros(acc.start_us), from_micros(acc.end_us), o, h, low, c,
+        bar = Bar(symbol, self.minute_label, bar_time(acc.start_us), bar_time(acc.end_us), o, h, low, c,
                   acc.volume, acc.count, seg.kind, acc.source, _FLAGS_NONE if regular else _FLAGS_NRP)
         self._publish(bar, emit=self.emit_minute)
         self._roll_up(symbol, st, acc.start_us, seg, o, h, low, c, acc.volume, acc.count, regular)
@@ -198,38 +190,27 @@ class BarAggregator:
     def _emit_empty(self, symbol: str, st: _SymbolState, start: int, end: int, seg: Segment) -> None:
         c = st.last_close
         assert c is not None
-        bar = Bar(symbol, self.minute_label, from_micros(start), from_micros(end), c, c, c, c, 0.0, 0,
+        bar = Bar(symbol, self.minute_label, bar_time(start), bar_time(end), c, c, c, c, 0.0, 0,
                   seg.kind, st.source, _FLAGS_EMPTY)
         self._publish(bar, emit=self.emit_minute)
         self._roll_up(symbol, st, start, seg, c, c, c, c, 0.0, 0, True)
 
     def _roll_up(self, symbol: str, st: _SymbolState, start: int, seg: Segment, o: float, h: float, low: float,
                  c: float, volume: float, count: int, regular: bool) -> None:
-        seg_start, seg_end = seg.start_us, seg.end_us
         minute_end = start + MINUTE_US
-        if minute_end > seg_end:
-            minute_end = seg_end
-        is_regular = seg.kind is SessionKind.REGULAR
+        if minute_end > seg.end_us:
+            minute_end = seg.end_us
         higher = st.higher
-        for label, step, daily in self._steps:
-            if daily:
-                if not is_regular:
-                    continue
-                b_start, b_end = seg_start, seg_end
-            else:
-                b_start = seg_start + (start - seg_start) // step * step
-                b_end = b_start + step
-                if b_end > seg_end:
-                    b_end = seg_end
-            acc = higher.get(label)
-            if acc is not None and acc.start_us != b_start:
-                self._emit_higher(symbol, st, label, higher.pop(label))
-                acc = None
-            if acc is None:
-                acc = higher[label] = BarAccumulator(b_start, b_end, seg)
-            acc.add(o, h, low, c, volume, count, regular, st.source)
-            if minute_end >= b_end:
-                self._emit_higher(symbol, st, label, higher.pop(label))
+        higher.add(start, minute_end, seg, o, h, low, c, volume, count, regular, st.source, self._done)
+        if minute_end >= higher.min_end:
+            higher.close_due(minute_end, self._done)
+        if self._done:
+            self._emit_done(symbol, st)
+
+    def _emit_done(self, symbol: str, st: _SymbolState) -> None:
+        for key, acc in self._done:
+            self._emit_higher(symbol, st, self.timeframes[key].label, acc)
+        self._done.clear()
 
     def _emit_higher(self, symbol: str, st: _SymbolState, label: str, acc: BarAccumulator) -> None:
         ohlc, flags = (acc.e, _FLAGS_NONE) if acc.e is not None else (acc.a, _FLAGS_NRP)
@@ -238,7 +219,7 @@ class BarAggregator:
                 return
             c = acc.last_close
             ohlc, flags = [c, c, c, c], _FLAGS_EMPTY
-        bar = Bar(symbol, label, from_micros(acc.start_us), from_micros(acc.end_us), ohlc[0], ohlc[1], ohlc[2],
+        bar = Bar(symbol, label, bar_time(acc.start_us), bar_time(acc.end_us), ohlc[0], ohlc[1], ohlc[2],
                   ohlc[3], acc.volume, acc.count, acc.segment.kind, acc.source or st.source, flags)
         self._publish(bar, emit=True)
 

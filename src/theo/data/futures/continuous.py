@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from itertools import pairwise
 from pathlib import Path
 from typing import Literal
@@ -24,6 +24,7 @@ import numpy as np
 
 from theo.core.calendar import get_calendar
 from theo.core.errors import DataError
+from theo.data.bars.timeframes import parse_timeframe
 from theo.data.futures.bars import ContractBars, FloatArray, IntArray
 from theo.data.futures.contracts import Contract
 from theo.model.enums import SessionKind
@@ -154,7 +155,7 @@ class ContinuousSeries:
 
     def bars(self, timeframe: str = "1m") -> list[Bar]:
         """Bars for the indicator set; ``flags`` name the source contract and mark the roll bars."""
-        step = timedelta(microseconds=_timeframe_us(timeframe))
+        step = parse_timeframe(timeframe).length
         roll_us = {to_micros(r.ts) for r in self.rolls}
         out: list[Bar] = []
         for i in range(len(self)):
@@ -180,14 +181,6 @@ class ContinuousSeries:
         })
         path.parent.mkdir(parents=True, exist_ok=True)
         df.to_csv(path, index=False)
-
-
-def _timeframe_us(timeframe: str) -> int:
-    units = {"s": 1_000_000, "m": 60_000_000, "h": 3_600_000_000, "d": 86_400_000_000}
-    num, unit = timeframe[:-1], timeframe[-1:]
-    if unit not in units or not num.isdigit() or int(num) < 1:
-        raise DataError(f"timeframe {timeframe!r} not understood; use forms like 1m, 5m, 1h, 1d")
-    return int(num) * units[unit]
 
 
 def _session_start_us(day: date) -> int:

@@ -1,6 +1,6 @@
 """Correlation engine: rolling Pearson, Spearman and Kendall, streaming and batch, on aligned bars."""
 
-from theo.indicators.correlation.aligned import AlignedPair, timeframe_delta
+from theo.indicators.correlation.aligned import AlignedPair
 from theo.indicators.correlation.batch import (
     CorrelationMatrix,
     align,
@@ -21,5 +21,4 @@ __all__ = [
     "log_returns",
     "rolling_corr",
     "rolling_pair",
-    "timeframe_delta",
 ]

@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 from typing import Literal
 
 from theo.core.errors import ConfigError, DataError
+from theo.data.bars.timeframes import parse_timeframe
 from theo.indicators.correlation.rolling import RollingCorrelation
 from theo.model.market import Bar
 
 Status = Literal["ok", "not_enough_data", "stale"]
-_TF = re.compile(r"^([1-9][0-9]*)(s|m|h|d|w)$")
-_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-
-
-def timeframe_delta(timeframe: str) -> timedelta:
-    """Length of a timeframe label such as ``1m``, ``15m``, ``1h``, ``1d``."""
-    m = _TF.match(timeframe.strip().lower())
-    if m is None:
-        raise ConfigError(f"timeframe {timeframe!r} is not understood; use a label such as 1m, 15m, 1h or 1d")
-    return timedelta(seconds=int(m.group(1)) * _UNIT[m.group(2)])
 
 
 class AlignedPair:
@@ -43,7 +33,8 @@ class AlignedPair:
             raise ConfigError(f"a correlation pair needs two different symbols, got {a_symbol!r} twice")
         self.a_symbol, self.b_symbol, self.timeframe = a_symbol, b_symbol, timeframe
         self.corr = corr
-        self.max_staleness = max_staleness if max_staleness is not None else 5 * timeframe_delta(timeframe)
+        self.length = parse_timeframe(timeframe).length  # nominal: a day for 1d
+        self.max_staleness = max_staleness if max_staleness is not None else 5 * self.length
         self.max_pending = max_pending
         self.reset()
 
@@ -109,7 +100,7 @@ class AlignedPair:
     def status_at(self, now: datetime) -> Status:
         """Like ``status``, but also ``stale`` when either series' last bar is older than ``max_staleness``."""
         for last in self._last.values():
-            if last is None or now - last > self.max_staleness + timeframe_delta(self.timeframe):
+            if last is None or now - last > self.max_staleness + self.length:
                 return "stale"
         return self.status
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from theo.data.bars.timeframes import parse_timeframe
 from theo.indicators.atr import ATR
 from theo.indicators.correlation.rolling import RollingCorrelation
 from theo.indicators.donchian import Donchian
@@ -26,7 +27,7 @@ from theo.model.market import Bar
 from theo.model.signals import InputValue, Signal
 from theo.strategy.base import Strategy
 from theo.strategy.library.correlation_config import CorrelatedSymbol, CorrelationStrategyConfig
-from theo.strategy.quality import QualityGate, QualityReport, timeframe_delta
+from theo.strategy.quality import QualityGate, QualityReport
 from theo.strategy.rules import Requirement, Rule
 
 Values = dict[str, float | None]
@@ -80,7 +81,7 @@ class CorrelationStrategy(Strategy):
         self.name = config.name
         self.timeframe = config.timeframe
         self.indicator_timeframe = config.indicator_timeframe or config.timeframe
-        self.interval = timeframe_delta(config.timeframe)
+        self.interval = parse_timeframe(config.timeframe).length
         self.entry_rules = config.parsed_entry_rules()
         self.exit_rules = config.parsed_exit_rules()
         needs: set[Requirement] = set()

@@ -14,6 +14,7 @@ from pydantic import AfterValidator, Field, ValidationInfo, field_validator, mod
 
 from theo.config.base import Section
 from theo.core.errors import RuleSyntaxError
+from theo.data.bars.timeframes import TimeframeLabel
 from theo.strategy.rules import Rule, parse_rules
 from theo.strategy.settings import StrategySettings
 
@@ -83,7 +84,7 @@ class CorrelationStrategyConfig(StrategySettings):
     correlated: list[CorrelatedSymbol] = Field(default_factory=lambda: [CorrelatedSymbol(symbol="VIX")],
                                                min_length=1)
     require: Literal["all", "any"] = "all"
-    indicator_timeframe: str | None = Field(default=None, pattern=r"^[1-9][0-9]*(m|h|d)$")
+    indicator_timeframe: TimeframeLabel | None = None
     swing_left: int = Field(default=2, ge=1, le=50)
     swing_right: int = Field(default=2, ge=1, le=50)
     correlation: CorrelationGate = CorrelationGate()

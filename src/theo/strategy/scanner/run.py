@@ -12,24 +12,26 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from theo.config.schema import TheoConfig
-from theo.core.calendar import ET, get_calendar
+from theo.core.calendar import MarketCalendar, get_calendar
 from theo.core.errors import ConfigError, DataError, OrderValidationError
+from theo.data.bars.batch import rollup
+from theo.data.bars.timeframes import check_rollup, parse_timeframe
 from theo.model.market import Bar
 from theo.model.signals import Signal
 from theo.persistence.signals import SignalStore
 from theo.strategy.base import Strategy
 from theo.strategy.library.correlation import CorrelationStrategy
 from theo.strategy.library.correlation_config import CorrelationStrategyConfig
-from theo.strategy.quality import timeframe_delta
 from theo.strategy.scanner.records import SignalRecord, validate_record
 from theo.strategy.scanner.scanner import Scanner, default_record
 
-REGULAR_OPEN_MINUTE = 9 * 60 + 30
+if TYPE_CHECKING:
+    from theo.data.files import BarColumns
 
 
 @dataclass
@@ -47,54 +49,19 @@ class ScanResult:
     unused: list[str] = field(default_factory=list)  # data symbols no enabled strategy subscribes to
 
 
-def resample(bars: Sequence[Bar], timeframe: str) -> list[Bar]:
-    """Aggregate intraday bars into ``timeframe`` bars aligned on the 09:30 New York open.
+def load_bars(data: Mapping[str, Path], needs: set[tuple[str, str]], calendar: MarketCalendar | None = None
+              ) -> tuple[dict[tuple[str, str], list[Bar]], dict[str, int]]:
+    """Read each symbol's file once and build the ``(symbol, timeframe)`` series ``needs`` asks for.
 
-    A bucket spans ``[09:30 + k·tf, 09:30 + (k+1)·tf)`` of its New York day; its end is the bucket end,
-    so a bucket is only complete once its last source bar closed (no look-ahead).
+    A coarser timeframe than the file's is rolled up session-aligned (:func:`theo.data.bars.batch.rollup`);
+    one that cannot be built from the file's bars is refused by :func:`check_rollup`.
     """
-    step = timeframe_delta(timeframe)
-    minutes = int(step.total_seconds() // 60)
-    if minutes < 1 or step.days:
-        raise ConfigError(f"cannot resample intraday bars to {timeframe!r}; use a daily file for daily bars")
-    out: list[Bar] = []
-    cur: list[Bar] = []
-    cur_key: tuple[Any, int] | None = None
-    for bar in bars:
-        local = bar.start.astimezone(ET)
-        m = local.hour * 60 + local.minute
-        k = (m - REGULAR_OPEN_MINUTE) // minutes
-        key = (local.date(), k)
-        if cur and key != cur_key:
-            out.append(_merge(cur, timeframe, cur_key, minutes))
-            cur = []
-        cur.append(bar)
-        cur_key = key
-    if cur:
-        out.append(_merge(cur, timeframe, cur_key, minutes))
-    return out
-
-
-def _merge(bars: list[Bar], timeframe: str, key: tuple[Any, int] | None, minutes: int) -> Bar:
-    assert key is not None
-    day, k = key
-    midnight = datetime.combine(day, datetime.min.time(), tzinfo=ET)
-    start_local = midnight + timedelta(minutes=REGULAR_OPEN_MINUTE + k * minutes)
-    start = start_local.astimezone(bars[0].start.tzinfo)
-    first = bars[0]
-    return Bar(first.symbol, timeframe, start, start + timedelta(minutes=minutes), first.open,
-               max(b.high for b in bars), min(b.low for b in bars), bars[-1].close, sum(b.volume for b in bars),
-               sum(b.tick_count for b in bars), first.session, first.source)
-
-
-def load_bars(data: Mapping[str, Path], needs: set[tuple[str, str]]) -> tuple[dict[tuple[str, str], list[Bar]],
-                                                                              dict[str, int]]:
-    """Read each symbol's file once and build the ``(symbol, timeframe)`` series ``needs`` asks for."""
     from theo.data.files import read_market_file
 
+    cal = calendar or get_calendar()
     series: dict[tuple[str, str], list[Bar]] = {}
     rejections: dict[str, int] = {}
-    base: dict[str, list[Bar]] = {}
+    base: dict[str, tuple[BarColumns, list[Bar]]] = {}
     for symbol, tf in sorted(needs):
         if symbol not in data:
             raise ConfigError(f"no data for symbol {symbol!r}; pass --data {symbol}=PATH")
@@ -102,17 +69,16 @@ def load_bars(data: Mapping[str, Path], needs: set[tuple[str, str]]) -> tuple[di
             result = read_market_file(data[symbol], symbol)
             if result.bars is None:
                 raise DataError(f"{data[symbol]}: holds {result.kind}, not bars; pass a bar file for {symbol}")
-            base[symbol] = result.bars.to_bars(source=str(data[symbol]))
+            base[symbol] = (result.bars, result.bars.to_bars(source=str(data[symbol])))
             rejections[symbol] = len(result.rejections)
-        bars = base[symbol]
-        have = bars[0].timeframe if bars else tf
-        if have == tf:
+        cols, bars = base[symbol]
+        have = parse_timeframe(cols.timeframe)
+        if have.step_us == parse_timeframe(tf).step_us:
             series[(symbol, tf)] = bars
-        elif timeframe_delta(tf) > timeframe_delta(have) and not timeframe_delta(tf) % timeframe_delta(have):
-            series[(symbol, tf)] = resample(bars, tf)
-        else:
-            raise ConfigError(f"{symbol}: {data[symbol]} holds {have} bars; the strategy needs {tf} bars, which "
-                              f"cannot be built from them; pass bars of {tf} or of a shorter timeframe dividing it")
+            continue
+        check_rollup(have, parse_timeframe(tf), f"{symbol} ({data[symbol]})", cal)
+        series[(symbol, tf)] = rollup(symbol, cols.start_us, cols.end_us(), cols.open, cols.high, cols.low,
+                                      cols.close, cols.volume, tf, cal, source=have).to_bars(str(data[symbol]))
     return series, rejections
 
 
@@ -142,12 +108,12 @@ def run_scan(config: TheoConfig, data: Mapping[str, Path], *, start: datetime | 
     if not strategies:
         raise ConfigError("no enabled strategy to scan; add a [[strategies]] block to the config")
     needs = {sub for s in strategies for sub in s.subscriptions}
-    series, result.file_rejections = load_bars(data, needs)
+    series, result.file_rejections = load_bars(data, needs, calendar)
     result.unused = sorted(set(data) - {symbol for symbol, _ in needs})
     events: list[tuple[datetime, float, int, int, Bar]] = []
     order = {sym: i for i, sym in enumerate(sorted({s for s, _ in needs}))}
     for (symbol, tf), bars in series.items():
-        secs = -timeframe_delta(tf).total_seconds()
+        secs = -parse_timeframe(tf).length.total_seconds()
         events += [(b.end, secs, order[symbol], i, b) for i, b in enumerate(bars) if end is None or b.start < end]
     events.sort(key=lambda e: e[:4])
     result.bars = len(events)

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
 from theo.config.market import MarketConfig
 from theo.core.calendar import ET, MarketCalendar, get_calendar
+from theo.data.bars.timeframes import parse_timeframe
 from theo.model.enums import Exchange, OptionRight, OrderType, ProductType, SessionKind, Side
 from theo.model.signals import InputValue, Signal
-from theo.strategy.quality import timeframe_delta
 from theo.strategy.rules import parse_rules
 from theo.strategy.scanner.config import ScanDefinition
 from theo.strategy.scanner.expiry import expiry_for, option_expiration
@@ -112,7 +112,7 @@ class Scanner:
             return "symbol"
         if not self._direction_allows(signal.side, signal.exit):
             return "direction"
-        start = signal.ts - timeframe_delta(signal.timeframe) if signal.timeframe else signal.ts
+        start = bar_start(signal)
         gate = self._time_gate(start, signal.ts)
         if gate is not None:
             return gate
@@ -158,7 +158,7 @@ class Scanner:
     def record(self, signal: Signal) -> SignalRecord:
         """The SignalGeneration record of an accepted signal (plan §4), with expiry and option contract."""
         d = self.d
-        start = signal.ts - timeframe_delta(signal.timeframe) if signal.timeframe else signal.ts
+        start = bar_start(signal)
         right: str | None = None
         strike: Decimal | None = None
         expiration = None
@@ -183,10 +183,15 @@ class Scanner:
         )
 
 
+def bar_start(signal: Signal) -> datetime:
+    """Start of the bar a signal was evaluated on (its own time when it names no timeframe)."""
+    return signal.ts - parse_timeframe(signal.timeframe).length if signal.timeframe else signal.ts
+
+
 def default_record(signal: Signal, user: str = "default", calendar: MarketCalendar | None = None) -> SignalRecord:
     """The record of a signal taken without a scanner: one share, virtual, expiring at its session close."""
     cal = calendar or get_calendar()
-    start = signal.ts - (timeframe_delta(signal.timeframe) if signal.timeframe else timedelta(0))
+    start = bar_start(signal)
     return SignalRecord(
         strategy=signal.strategy, symbol=signal.symbol, side=signal.side, created_at=signal.ts, bar_ts=start,
         timeframe=signal.timeframe, quantity=1, order_type=signal.order_type,

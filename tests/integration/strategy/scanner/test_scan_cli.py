@@ -102,7 +102,7 @@ def test_user_mistakes_are_one_line_errors(tmp_path: Path) -> None:
     cfg = _config(tmp_path)  # the valid config again
     wrong_tf = runner.invoke(app, ["scan", "-c", str(cfg), *coarse])
     assert wrong_tf.exit_code == 2
-    assert "holds 15m bars; the strategy needs 5m bars" in wrong_tf.stderr
+    assert "5m bars cannot be built from 15m bars: 5m is finer than 15m" in wrong_tf.stderr
 
 
 def test_an_option_scanner_prints_strike_right_and_expiration(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 
 import numpy as np
@@ -10,7 +11,7 @@ from tests.unit.data.bars.helpers import et
 from theo.core.calendar import get_calendar
 from theo.core.clock import SimulatedClock
 from theo.data.bars.aggregator import BarAggregator
-from theo.data.bars.batch import aggregate_arrays, resample_bars
+from theo.data.bars.batch import aggregate_arrays, group_sums, resample_bars
 from theo.model.market import Bar, Tick
 from theo.persistence.types import from_micros, to_micros
 
@@ -70,3 +71,24 @@ def test_unsorted_input_is_sorted_stably_and_ticks_outside_sessions_are_left_out
     assert np.array_equal(a.volume, b.volume)
     night = np.array([to_micros(et(2013, 10, 7, 22, 0))], dtype=np.int64)
     assert len(aggregate_arrays("X", night, np.array([1.0]), np.array([1.0]), np.array([True]), "1m", CAL)) == 0
+
+
+def test_group_sums_add_left_to_right_as_the_streaming_accumulators_do() -> None:
+    rng = np.random.default_rng(7)
+    values = rng.random(3000) * 1000  # fractional: pairwise and sequential sums round differently
+    values[5] = -0.0
+    first = np.array([0, 5, 6, 40, 41, 2000], dtype=np.int64)  # groups of 5, 1, 34, 1, 1959 and 1000 items
+
+    def sequential(a: np.ndarray) -> float:
+        s = 0.0
+        for x in a.tolist():
+            s += x
+        return s
+
+    bounds = [*first.tolist(), len(values)]
+    expected = [sequential(values[a:b]) for a, b in itertools.pairwise(bounds)]
+    assert group_sums(values, first).tolist() == expected
+    assert np.add.reduceat(values, first).tolist() != expected  # why group_sums exists
+    whole = np.floor(values)
+    assert group_sums(whole, first).tolist() == [sequential(whole[a:b]) for a, b in itertools.pairwise(bounds)]
+    assert str(group_sums(np.array([-0.0]), np.array([0]))[0]) == "0.0"

@@ -1,28 +1,152 @@
+"""Timeframe labels, the source/target check and the session segments bars are aligned to."""
+
 from __future__ import annotations
 
 from datetime import date
 
 import pytest
+from pydantic import ValidationError
 
 from tests.unit.data.bars.helpers import et
 from theo.core.calendar import ET, get_calendar
-from theo.data.bars.timeframes import MINUTE_US, next_segment, parse_timeframe, segment_at, session_segments
+from theo.core.errors import ConfigError, TimeframeError
+from theo.data.bars.timeframes import (
+    MINUTE_US,
+    SegmentCursor,
+    check_rollup,
+    minute_timeframe,
+    next_segment,
+    parse_timeframe,
+    segment_at,
+    session_grid_us,
+    session_segments,
+)
 from theo.model.enums import SessionKind
 from theo.persistence.types import from_micros, to_micros
+from theo.strategy.settings import StrategySettings
+
+ACCEPTED = r"use Ns, Nm or Nh of at most a day \(e\.g\. 5s, 1m, 90m, 1h\) or 1d \(one bar per regular session\)"
 
 
-@pytest.mark.parametrize(("label", "minutes"), [("1m", 1), ("5m", 5), ("90m", 90), ("1h", 60), ("2h", 120),
-                                                ("1d", None)])
-def test_parse_timeframe_reads_minutes_hours_and_days(label: str, minutes: int | None) -> None:
+@pytest.mark.parametrize(("label", "seconds"), [("5s", 5), ("90s", 90), ("1m", 60), ("5m", 300), ("90m", 5400),
+                                                ("1h", 3600), ("2h", 7200), ("24h", 86400), ("1440m", 86400),
+                                                ("1d", None), (" 15m ", 900)])
+def test_parse_timeframe_reads_seconds_minutes_hours_and_the_session_day(label: str, seconds: int | None) -> None:
     tf = parse_timeframe(label)
-    assert tf.label == label
-    assert tf.minutes == minutes
+    assert tf.label == label.strip()
+    assert tf.step_us == (None if seconds is None else seconds * 1_000_000)
+    assert tf.daily is (seconds is None)
+    assert tf.length_us == (seconds or 86400) * 1_000_000
 
 
-@pytest.mark.parametrize("label", ["", "5", "0m", "5x", "2d", "25h", "m5"])
-def test_parse_timeframe_refuses_bad_labels_naming_them(label: str) -> None:
-    with pytest.raises(ValueError, match="timeframe"):
+def test_one_hour_and_sixty_minutes_share_their_buckets_but_keep_their_labels() -> None:
+    a, b = parse_timeframe("1h"), parse_timeframe("60m")
+    assert a.step_us == b.step_us
+    assert (a.label, b.label) == ("1h", "60m")
+
+
+@pytest.mark.parametrize("label", ["", "5", "m5", "0m", "05m", "5x", "5M", "1mo", "-5m", "1.5h", "tick", "0d"])
+def test_a_label_of_no_known_form_is_refused_naming_it_and_the_forms(label: str) -> None:
+    with pytest.raises(TimeframeError, match=rf"^timeframe {label!r} is not valid: {ACCEPTED}$"):
         parse_timeframe(label)
+
+
+@pytest.mark.parametrize(("label", "message"), [
+    ("2d", "timeframe '2d': only 1d (one bar per regular session) is supported"),
+    ("1w", "timeframe '1w': weekly bars are not supported; use 1d"),
+    ("25h", "timeframe '25h' is longer than a day; use 1d (one bar per regular session)"),
+    ("1441m", "timeframe '1441m' is longer than a day; use 1d (one bar per regular session)"),
+    ("86401s", "timeframe '86401s' is longer than a day; use 1d (one bar per regular session)"),
+])
+def test_days_weeks_and_lengths_over_a_day_are_refused_with_what_to_use(label: str, message: str) -> None:
+    with pytest.raises(TimeframeError) as err:
+        parse_timeframe(label)
+    assert str(err.value) == message
+
+
+def test_a_timeframe_error_is_a_config_error_and_a_value_error() -> None:
+    with pytest.raises(ConfigError):
+        parse_timeframe("5x")
+    with pytest.raises(ValueError, match="timeframe '5x' is not valid"):
+        parse_timeframe("5x")
+    with pytest.raises(TimeframeError, match="timeframe None is not valid"):
+        parse_timeframe(None)  # type: ignore[arg-type]
+
+
+def test_the_live_collector_takes_whole_minutes_and_the_day_only() -> None:
+    assert minute_timeframe("120s").step_us == 2 * MINUTE_US
+    assert minute_timeframe("1d").daily
+    with pytest.raises(TimeframeError, match="timeframe '5s': the bar collector builds bars from 1-minute bars; "
+                                             r"use whole minutes \(1m, 5m, 1h\) or 1d"):
+        minute_timeframe("5s")
+
+
+def test_strategy_settings_read_the_timeframe_with_the_parser() -> None:
+    assert StrategySettings(name="s", timeframe="1h").timeframe == "1h"
+    assert StrategySettings(name="s", timeframe="5s").timeframe == "5s"
+    with pytest.raises(ValidationError, match=r"timeframe\n  Value error, timeframe '5x' is not valid: use Ns"):
+        StrategySettings(name="s", timeframe="5x")
+    with pytest.raises(ValidationError, match="weekly bars are not supported"):
+        StrategySettings(name="s", timeframe="1w")
+
+
+def _refusal(source: str, target: str, **kw: object) -> str:
+    with pytest.raises(TimeframeError) as err:
+        check_rollup(parse_timeframe(source), parse_timeframe(target), "SPY", **kw)  # type: ignore[arg-type]
+    return str(err.value)
+
+
+@pytest.mark.parametrize(("source", "target"), [("1m", "1m"), ("1h", "60m"), ("1h", "1h"), ("1d", "1d"),
+                                                ("5s", "1m"), ("5s", "7m"), ("1m", "7m"), ("1m", "1h"),
+                                                ("1m", "1d"), ("15m", "1h"), ("15m", "1d"), ("45s", "90s")])
+def test_check_rollup_accepts_whole_multiples_of_aligned_sources(source: str, target: str) -> None:
+    check_rollup(parse_timeframe(source), parse_timeframe(target), "SPY")
+
+
+def test_check_rollup_refuses_a_finer_target() -> None:
+    assert _refusal("15m", "5m") == ("SPY: 5m bars cannot be built from 15m bars: 5m is finer than 15m; use data "
+                                     "of 5m or finer")
+    assert _refusal("1d", "1h") == ("SPY: 1h bars cannot be built from 1d bars: 1h is finer than 1d; use data of "
+                                    "1h or finer")
+
+
+def test_check_rollup_refuses_a_target_that_is_not_a_whole_multiple() -> None:
+    assert _refusal("1h", "90m") == ("SPY: 90m bars cannot be built from 1h bars: 90m is not a whole multiple of "
+                                     "1h; use data whose timeframe divides 90m")
+    assert _refusal("7s", "1m").endswith("1m is not a whole multiple of 7s; use data whose timeframe divides 1m")
+
+
+def test_check_rollup_refuses_clock_cut_bars_that_cannot_line_up_with_the_sessions() -> None:
+    assert _refusal("1h", "1d") == (
+        "SPY: 1d bars cannot be built from 1h bars: 1h bars cut from the clock straddle session boundaries (a "
+        "09:00-10:00 bar holds pre-market and regular trading), so they cannot be aligned to the sessions; use "
+        "data of 15m or a divisor of it, or 1d bars")
+    assert "cannot be aligned to the sessions" in _refusal("1h", "2h")
+    assert "use data of 15m or a divisor" in _refusal("30m", "1d")
+    # NYSE boundaries all fall on half hours; a CME early close at 13:15 does not
+    check_rollup(parse_timeframe("30m"), parse_timeframe("1d"), "SPY", get_calendar())
+    assert "use data of 15m" in _refusal("30m", "1d", calendar=get_calendar("CME_EQUITY"))
+    # bars built by this package start on their segment's grid whatever their length
+    check_rollup(parse_timeframe("1h"), parse_timeframe("1d"), "SPY", session_aligned=True)
+
+
+def test_the_session_grid_is_half_an_hour_on_nyse_and_a_quarter_on_cme() -> None:
+    assert session_grid_us(get_calendar()) == 30 * MINUTE_US
+    assert session_grid_us(get_calendar("CME_EQUITY")) == 15 * MINUTE_US
+
+
+def test_a_segment_cursor_caches_the_segment_and_the_closed_gap_after_it() -> None:
+    cur = SegmentCursor(get_calendar())
+    seg = cur.at(to_micros(et(2026, 11, 25, 19, 0)))
+    assert seg is not None
+    assert seg.kind is SessionKind.POST
+    assert cur.at(to_micros(et(2026, 11, 25, 20, 0))) is None  # post-market ends at 20:00
+    # Thanksgiving 2026-11-26 is closed; the gap runs to the 04:00 pre-market of the early-close day
+    assert from_micros(cur.gap_end).astimezone(ET) == et(2026, 11, 27, 4, 0)
+    assert cur.at(to_micros(et(2026, 11, 26, 12, 0))) is None
+    early = cur.at(to_micros(et(2026, 11, 27, 12, 59)))
+    assert early is not None
+    assert from_micros(early.end_us) == et(2026, 11, 27, 13, 0)
 
 
 def _starts(day: date, kind: SessionKind, step_min: int) -> list[str]:

@@ -89,7 +89,7 @@ def test_out_of_order_and_foreign_bars() -> None:
     assert not p.on_bar(bar("A", 4, 1.0, tf="5m"))
     with pytest.raises(ConfigError, match="two different symbols"):
         AlignedPair("A", "A", "1m", RollingCorrelation())
-    with pytest.raises(ConfigError, match="timeframe '7x' is not understood"):
+    with pytest.raises(ConfigError, match="timeframe '7x' is not valid"):
         AlignedPair("A", "B", "7x", RollingCorrelation())
 
 

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from theo.core.errors import OrderValidationError
-from theo.model.enums import Side
-from theo.model.market import Bar
+from theo.core.errors import ConfigError, OrderValidationError
+from theo.model.enums import SessionKind, Side
 from theo.model.signals import Signal
 from theo.strategy.scanner.config import ScanDefinition
-from theo.strategy.scanner.run import resample
+from theo.strategy.scanner.run import load_bars
 from theo.strategy.scanner.scanner import Scanner
 
 
@@ -143,18 +143,31 @@ def test_positional_expiry() -> None:
     assert record.expires_at == ny(15, 16, 0)
 
 
-def test_resample_aligns_on_the_open_and_keeps_ohlcv() -> None:
-    start = ny(12, 9, 30)
-    one = [Bar("SPY", "1m", start + timedelta(minutes=i), start + timedelta(minutes=i + 1), 100 + i, 101 + i,
-               99 + i, 100.5 + i, 10.0) for i in range(12)]
-    del one[7]  # a missing minute stays missing; its bucket is built from what exists
-    five = resample(one, "5m")
-    assert [b.start for b in five] == [start, start + timedelta(minutes=5), start + timedelta(minutes=10)]
-    first = five[0]
-    assert (first.open, first.high, first.low, first.close, first.volume) == (100, 105, 99, 104.5, 50.0)
-    assert five[1].volume == 40.0
-    assert five[1].end == start + timedelta(minutes=10)
+def test_coarser_bars_are_rolled_up_on_the_session_grid_keeping_ohlcv(tmp_path: Path) -> None:
+    start = ny(12, 9, 26)  # four pre-market minutes: their 5m bar ends at the 09:30 open
+    rows = [(start + timedelta(minutes=i), 100 + i, 101 + i, 99 + i, 100.5 + i) for i in range(16) if i != 11]
+    path = tmp_path / "SPY_1min.csv"  # minute 09:37 is missing; its bucket is built from what exists
+    path.write_text("ts,open,high,low,close,volume\n" + "".join(
+        f"{t.isoformat()},{o},{h},{lo},{c},10\n" for t, o, h, lo, c in rows))
+    five = load_bars({"SPY": path}, {("SPY", "5m")})[0][("SPY", "5m")]
+    assert [(b.start, b.end, b.session) for b in five] == [
+        (ny(12, 9, 25), ny(12, 9, 30), SessionKind.PRE), (ny(12, 9, 30), ny(12, 9, 35), SessionKind.REGULAR),
+        (ny(12, 9, 35), ny(12, 9, 40), SessionKind.REGULAR), (ny(12, 9, 40), ny(12, 9, 45), SessionKind.REGULAR)]
+    second = five[1]
+    assert (second.open, second.high, second.low, second.close, second.volume) == (104, 109, 103, 108.5, 50.0)
+    assert (five[2].volume, five[2].tick_count) == (40.0, 4)
     assert all(b.timeframe == "5m" for b in five)
+
+
+def test_a_timeframe_the_file_cannot_give_is_refused_naming_both(tmp_path: Path) -> None:
+    path = tmp_path / "SPY_1h.csv"
+    path.write_text("ts,open,high,low,close,volume\n" + "".join(
+        f"{ny(12, h, 0).isoformat()},1,1,1,1,1\n" for h in range(9, 16)))
+    with pytest.raises(ConfigError, match=r"SPY .*: 1d bars cannot be built from 1h bars: 1h bars cut from "
+                                          r"the clock straddle session boundaries"):
+        load_bars({"SPY": path}, {("SPY", "1d")})
+    with pytest.raises(ConfigError, match="30m bars cannot be built from 1h bars: 30m is finer than 1h"):
+        load_bars({"SPY": path}, {("SPY", "30m")})
 
 
 def test_a_record_breaking_plan_rules_is_rejected_and_not_counted() -> None:
