@@ -145,7 +145,7 @@ class Driver:
         order = [s for s in node.symbols if s in series] + [s for s in series if s not in node.symbols]
         for name in order:
             s = series[name]
-            inside, regular = session_mask(s.start_us, node.calendar_of(name))
+            inside, regular = session_mask(s, node.calendar_of(name))
             outside = int((~inside).sum())
             if outside:
                 self.notes.append(f"{name}: {outside} items outside every session (holidays, weekends, overnight) "

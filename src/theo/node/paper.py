@@ -63,28 +63,25 @@ def synthetic_items(config: TheoConfig, gate: EngineGate) -> Iterator[Item]:
             yield (ev.symbol, us, us, ev.price, ev.price, ev.price, ev.price, ev.size)
 
 
-def replay_items(files: list[DataFile], gate: EngineGate,
-                 on_timeframe: Callable[[str, str], None] | None = None) -> Iterator[Item]:
+def replay_items(files: list[DataFile], gate: EngineGate) -> tuple[Iterator[Item], dict[str, str]]:
     """Ticks or bars of files in time order through the replay feed (suspicious prints are skipped) and,
-    for ticks, the quality gate. ``on_timeframe(symbol, timeframe)`` learns each file's timeframe."""
+    for ticks, the quality gate; and the timeframe of each symbol's file (``tick`` for prints)."""
     from theo.adapters.sim.replay import ReplayFeed
     from theo.node.data import symbol_of
 
     feed = ReplayFeed([(f.path, f.symbol or symbol_of(f.path)) for f in files])
-    known: set[str] = set()
-    for ev in feed.events():
-        if isinstance(ev, Tick):
-            if on_timeframe is not None and ev.symbol not in known:
-                known.add(ev.symbol)
-                on_timeframe(ev.symbol, "tick")
-            if gate.check(ev) is not None:
-                us = to_us(ev.ts)
-                yield (ev.symbol, us, us, ev.price, ev.price, ev.price, ev.price, ev.size)
-        elif isinstance(ev, Bar):
-            if on_timeframe is not None and ev.symbol not in known:
-                known.add(ev.symbol)
-                on_timeframe(ev.symbol, ev.timeframe)
-            yield (ev.symbol, to_us(ev.start), to_us(ev.end), ev.open, ev.high, ev.low, ev.close, ev.volume)
+    sources = feed.timeframes()
+
+    def items() -> Iterator[Item]:
+        for ev in feed.events():
+            if isinstance(ev, Tick):
+                if gate.check(ev) is not None:
+                    us = to_us(ev.ts)
+                    yield (ev.symbol, us, us, ev.price, ev.price, ev.price, ev.price, ev.size)
+            elif isinstance(ev, Bar):
+                yield (ev.symbol, to_us(ev.start), to_us(ev.end), ev.open, ev.high, ev.low, ev.close, ev.volume)
+
+    return items(), sources
 
 
 def paper_stores(config: TheoConfig, db: DbEngine, clock: SimulatedClock) -> Stores:
@@ -141,7 +138,7 @@ class PaperRun:
                 raise ConfigError(f"the strategies trade {', '.join(missing)} but the synthetic market has only "
                                   f"{', '.join(offered)}; add them to [[marketdata.synthetic.instruments]] or "
                                   f"use --replay FILES")
-        self.driver = StreamDriver(self.node)
+        self.driver: StreamDriver | None = None
         self.state = RunState()
         self.stop = asyncio.Event()
         self.gate = EngineGate(config, from_us(0))  # the gate clock follows the ticks (no skew rule)
@@ -172,13 +169,16 @@ class PaperRun:
 
     # ------------------------------------------------------------------------------------------- loop
     def _items(self) -> Iterator[Item]:
+        """The feed's items; the streaming driver is built once the feed knows each symbol's timeframe."""
         if self.feed_name == "replay":
-            return replay_items(self.replay, self.gate, self.driver.set_source)
-        for symbol in self.node.symbols:
-            self.driver.set_source(symbol, "tick")
-        return synthetic_items(self.config, self.gate)
+            items, sources = replay_items(self.replay, self.gate)
+        else:
+            items, sources = synthetic_items(self.config, self.gate), {s: "tick" for s in self.node.symbols}
+        self.driver = StreamDriver(self.node, sources)
+        return items
 
     def _feed(self, item: Item) -> None:
+        assert self.driver is not None
         self.driver.on_item(*item)
         self.state.items += 1
         self.state.last_price[item[0]] = item[6]
@@ -252,7 +252,7 @@ class PaperRun:
                     break
                 if self.speed is None and self.state.items % 5000 == 0:
                     await asyncio.sleep(0)  # let signal handlers run during an unlimited replay
-            if pending is None:
+            if pending is None and self.driver is not None:
                 self.driver.finish()
                 self.state.finished = True
                 status = RunStatus.COMPLETED

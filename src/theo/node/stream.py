@@ -28,7 +28,8 @@ Item = tuple[str, int, int, float, float, float, float, float]  # symbol, start,
 class StreamDriver:
     """Push items into a :class:`Node` in time order (see the module docstring)."""
 
-    def __init__(self, node: Node, source_timeframes: Mapping[str, str] | None = None) -> None:
+    def __init__(self, node: Node, sources: Mapping[str, str]) -> None:
+        """``sources``: the timeframe of each symbol's items (``tick`` for trade prints)."""
         self.node = node
         targets: list[tuple[str, str]] = []
         for strategy in node.strategies:
@@ -37,26 +38,19 @@ class StreamDriver:
                     targets.append(pair)
         rank = {s: k for k, s in enumerate(node.symbols)}
         targets.sort(key=lambda p: rank.get(p[0], len(rank)))
-        self.bars = StreamBars(targets, node.calendar_of)
+        self.bars = StreamBars(targets, node.calendar_of, dict(sources))
+        self._bars = {s: tf != "tick" for s, tf in sources.items()}  # symbol -> its items are bars
         self._subscribers: dict[tuple[str, str], list[int]] = {}
         for idx, strategy in enumerate(node.strategies):
             for pair in strategy.subscriptions:
                 self._subscribers.setdefault(pair, []).append(idx)
         self._rank = rank
-        self._bars: dict[str, bool] = {}  # symbol -> its items are bars (else ticks)
         self._ranges: list[tuple[int, int, str, tuple[int, int, float, float, float, float, float, bool]]] = []
         self._unmarked: dict[str, tuple[int, float]] = {}  # completed items not yet marked: (end, close)
         self._segments: dict[str, Segment | None] = {}
         self.outside = 0
         self.items = 0
         self.now = -1
-        for symbol, tf in (source_timeframes or {}).items():
-            self.set_source(symbol, tf)
-
-    def set_source(self, symbol: str, timeframe: str) -> None:
-        """Items of ``symbol`` are bars of ``timeframe`` (``tick``: trade prints)."""
-        self._bars[symbol] = timeframe != "tick"
-        self.bars.set_source(symbol, timeframe)
 
     # -- input ----------------------------------------------------------------------------------------------
     def on_item(self, symbol: str, ts_us: int, end_us: int, o: float, h: float, lo: float, c: float,

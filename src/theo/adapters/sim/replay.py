@@ -55,6 +55,11 @@ class ReplayFeed(Feed):
             self.subscribe(s for s, _ in self._results)
         super().connect()
 
+    def timeframes(self) -> dict[str, str]:
+        """The timeframe of each symbol's file (``tick`` for trade prints); reads the files if needed."""
+        self.connect()
+        return {symbol: "tick" if r.bars is None else r.bars.timeframe for symbol, r in self._results}
+
     def tick_columns(self, symbol: str) -> list[TickColumns]:
         """The tick columns read for ``symbol`` (for the vectorised replay path)."""
         self.connect()

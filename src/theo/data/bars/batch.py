@@ -281,6 +281,19 @@ def rollup(symbol: str, start_us: I64, end_us: I64 | None, o: F64, h: F64, lo: F
     return RolledBars(**{f.name: getattr(bars, f.name) for f in fields(bars)}, outside=outside)
 
 
+def item_sessions(start_us: I64, calendar: MarketCalendar, timeframe: str) -> tuple[Mask, Mask]:
+    """Per item of a series of ``timeframe`` (``tick`` for prints): inside a session, and in the regular one.
+
+    Daily bars are labelled by their New York date: a bar on a session day is inside and regular.
+    """
+    start = np.asarray(start_us, dtype=np.int64)
+    if timeframe != "tick" and parse_timeframe(timeframe).daily:
+        inside = _on_session_days(start, calendar)
+        return inside, inside
+    _b, _e, kind, inside, _used = bucket_items(start, calendar, parse_timeframe("1m"))
+    return inside, inside & (kind == _REGULAR)
+
+
 def _on_session_days(start_us: I64, calendar: MarketCalendar) -> Mask:
     """Whether each time falls on a session's New York calendar date (where daily bars are labelled)."""
     if len(start_us) == 0:

@@ -152,6 +152,12 @@ class BarRollup:
         self._next_due = nxt
         return self._bars(due)
 
+    @property
+    def next_end(self) -> int | None:
+        """The earliest end (µs) of the bars still open, ``None`` when none is: the next :meth:`advance` that
+        returns a bar is to this time or later."""
+        return None if self._next_due == _NEVER else self._next_due
+
     def flush(self) -> list[Bar]:
         """End of data: every open bar, complete or not, ordered as :meth:`advance` orders them."""
         due, self._pending = self._pending, []
