@@ -174,6 +174,7 @@ class Driver:
             sym.next = 0 if self.visit_all else len(sym.start)
         ranges = self._ranges
         step = max(1, n_sig // 100)
+        last = max((int(sym.end[-1]) for sym in self.symbols if len(sym.end)), default=0)  # timers stop here
         while True:
             t = int(ts[i]) if i < n_sig else _END
             for sym in self.symbols:
@@ -184,7 +185,7 @@ class Driver:
             if ranges and ranges[0][0] < t:
                 t = ranges[0][0]
             nt = clock.next_timer()
-            if nt is not None:
+            if nt is not None and to_us(nt) <= last:
                 t = min(t, to_us(nt))
             if t == _END:
                 break
@@ -193,7 +194,7 @@ class Driver:
                 _, k, j = heapq.heappop(ranges)
                 self._close(self.symbols[k], j)
             self._sync(t, strict=False)
-            node.advance(from_us(t))
+            node.advance(from_us(min(t, last)))  # after the data, no timer fires (no item could follow)
             while i < n_sig and int(ts[i]) == t:
                 self._route(i)
                 i += 1
@@ -242,7 +243,7 @@ class Driver:
         self.node.close_item(sym.name, from_us(int(sym.start[j])), from_us(int(sym.end[j])), float(sym.open[j]),
                              float(sym.high[j]), float(sym.low[j]), float(sym.close[j]), float(sym.volume[j]),
                              bool(sym.regular[j]))
-        self._plan(sym, max(j + 1, sym.next if sym.next > j else j + 1))
+        self._plan(sym, j + 1)
 
     def _plan(self, sym: _Symbol, pos: int) -> None:
         """Set the symbol's next item to show the broker, at or after ``pos``."""

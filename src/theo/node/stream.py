@@ -51,6 +51,8 @@ class StreamDriver:
         self.outside = 0
         self.items = 0
         self.now = -1
+        self._last_end = -1  # end of the latest item: timers never fire past the data
+        self._finished = False
 
     # -- input ----------------------------------------------------------------------------------------------
     def on_item(self, symbol: str, ts_us: int, end_us: int, o: float, h: float, lo: float, c: float,
@@ -62,6 +64,7 @@ class StreamDriver:
             return
         self.advance(ts_us)
         self.items += 1
+        self._last_end = max(self._last_end, end_us)
         regular = seg.kind is SessionKind.REGULAR
         self.node.open_item(symbol, from_us(ts_us), from_us(end_us), o, h, lo, c, v, regular)
         if end_us > ts_us:
@@ -83,7 +86,7 @@ class StreamDriver:
                 t = bar_end
             if isinstance(clock, SimulatedClock):
                 nt = clock.next_timer()
-                if nt is not None and to_us(nt) < t:
+                if nt is not None and to_us(nt) < t and not (self._finished and to_us(nt) > self._last_end):
                     t = to_us(nt)
             self._instant(t)
             if t >= now_us:
@@ -92,6 +95,7 @@ class StreamDriver:
 
     def finish(self) -> None:
         """End of data: close the last bars, let strategies flush what they hold, route the signals."""
+        self._finished = True
         while True:
             pending = [self._ranges[0][0]] if self._ranges else []
             bar_end = self.bars.next_end()
@@ -122,7 +126,7 @@ class StreamDriver:
             if end < t or (end == t and self._bars.get(symbol, False)):
                 node.mark(symbol, close)
                 del self._unmarked[symbol]
-        node.advance(from_us(t))
+        node.advance(from_us(min(t, self._last_end) if self._finished else t))
         collected: Collected = []
         for bar in self.bars.advance(t):
             for idx in self._subscribers.get((bar.symbol, bar.timeframe), ()):
