@@ -75,11 +75,12 @@ def measure_all(kind: str, npz: Path, peers: dict[str, str]) -> tuple[dict[str, 
     engines += [(name, _peer_python(), module) for name, module in peers.items()]
     for name, python, module in engines:
         print(f"{kind}: {name} (best of {REPEAT[name]}) ...", flush=True)
+        load = os.getloadavg()[0]
         out = run_engine(python, module, npz, REPEAT[name])
         if "error" in out:
             failures.append(f"{name} on {kind}: not measured — {out['error']}")
         else:
-            outs[name] = out
+            outs[name] = out | {"load": (load + os.getloadavg()[0]) / 2}
     return outs, failures
 
 
@@ -104,7 +105,8 @@ def _figures(section: Section, label: str, out: dict[str, Any], unit: str, what:
                                   note=f"{out['engine']}; {len(out['rows']):,} fills; {runs}; "
                                   f"{out['cpu']:.2f} CPU s"))
     section.results.append(Result(f"{label}: {unit} per wall second, run phase", wall, f"{unit}/s",
-                                  note=f"{runs}; {out['wall']:.2f} s; the machine is shared"))
+                                  note=f"{runs}; {out['wall']:.2f} s; shared machine: load average "
+                                  f"{out['load']:.1f} on {os.cpu_count()} cores"))
     return cpu
 
 
@@ -177,7 +179,9 @@ def notes(section: Section) -> None:
         "time.perf_counter (wall). Data generation and loading are excluded for all engines.",
         f"Best of: Theo {REPEAT['Theo']}, NautilusTrader {REPEAT['NautilusTrader']}, backtrader "
         f"{REPEAT['backtrader']} run(s); CPU and wall are each the best of the runs. Ratios use CPU seconds "
-        f"(the machine is shared; wall time depends on the other jobs).",
+        f"(the machine is shared; wall time depends on the other jobs, and CPU time too, less so: cores and "
+        f"caches are shared). The load average beside each wall figure is the mean of the 1-minute load "
+        f"averages before and after that engine ran.",
         "NautilusTrader on bars gets each bar's open as a trade tick as well (its venue fills a market order "
         "at once, so the orders decided in on_bar go out on the next open tick): two events per bar; the "
         "figures count bars.",
