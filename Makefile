@@ -43,7 +43,7 @@ format: $(STAMP) ## Format the code with ruff
 bench: $(STAMP) ## Run the benchmarks and rewrite BENCHMARKS.md (BENCH=name for one)
 	$(BIN)/python -m benchmarks $(BENCH)
 
-bench-peers: $(STAMP) ## Compare the Donchian breakout with backtrader and NautilusTrader
+bench-peers: $(STAMP) ## Theo's default path vs backtrader and NautilusTrader (THEO_PEER_BARS=N for a quick run)
 	$(BIN)/python -m benchmarks.peers
 
 lock: ## Re-resolve the dependencies and rewrite requirements.lock

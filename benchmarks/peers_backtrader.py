@@ -1,71 +1,98 @@
-"""The Donchian breakout of theo.strategy.library.donchian written for backtrader (run by benchmarks/peers.py in the
-peers' virtualenv). Orders are market orders filled at the next bar's open, no charges, 100 shares."""
+"""The 20-bar Donchian stop-and-reverse in backtrader (run by benchmarks/peers.py in the peers' virtualenv).
+
+``python -m benchmarks.peers_backtrader <bars.npz> <repeat>``. Market orders placed in ``next`` fill at the
+next bar's open (backtrader's default), 100 shares, no commission; a reversal is a closing order then an
+opening order, as Theo's trade manager does.
+
+The feeds are loaded (``preload``) before the timer: :class:`PreloadedCerebro` takes backtrader's own path
+for data loaded ahead of ``run()`` (``runstrategies(predata=True)``, what ``optdatas`` uses), so the timed
+``cerebro.run()`` builds the strategy and its indicators and runs the bars, and does not parse the DataFrame.
+"""
 
 from __future__ import annotations
 
-import json
-import sys
-import time
+from collections.abc import Callable
+from typing import Any
 
 import backtrader as bt
-import numpy as np
 import pandas as pd
+
+from benchmarks.peers_common import Fill, peer_main
+
+PERIOD, QTY = 20, 100
+
+
+class PreloadedCerebro(bt.Cerebro):  # type: ignore[misc]
+    """A Cerebro whose feeds are loaded by :meth:`preload` before :meth:`run`."""
+
+    def preload(self) -> None:
+        for data in self.datas:  # what Cerebro.run does for optdatas before handing the data to workers
+            data.reset()
+            data.extend(size=self.p.lookahead)
+            data._start()
+            data.preload()
+
+    def runstrategies(self, iterstrat: Any, predata: bool = False) -> Any:
+        return super().runstrategies(iterstrat, predata=True)
 
 
 class Donchian(bt.Strategy):  # type: ignore[misc]
-    params = (("entry", 20), ("exit", 10), ("qty", 100))
+    params = (("period", PERIOD), ("qty", QTY), ("starts", None))
 
     def __init__(self) -> None:
-        self.ind = {}
-        self.prev = {}
-        for d in self.datas:
-            self.ind[d._name] = (bt.ind.Highest(d.high(-1), period=self.p.entry),
-                                 bt.ind.Lowest(d.low(-1), period=self.p.entry),
-                                 bt.ind.Lowest(d.low(-1), period=self.p.exit),
-                                 bt.ind.Highest(d.high(-1), period=self.p.exit))
-            self.prev[d._name] = [False] * 4
-        self.fills: list[list[object]] = []
+        # The channel of the previous ``period`` bars: Highest of high(-1) ends at the bar before this one.
+        self.chan = {d._name: (bt.ind.Highest(d.high(-1), period=self.p.period),
+                               bt.ind.Lowest(d.low(-1), period=self.p.period)) for d in self.datas}
+        self.prev = {d._name: (False, False) for d in self.datas}
+        self.fills: list[Fill] = []
 
     def next(self) -> None:
         for d in self.datas:
-            up_n, lo_n, lo_m, up_m = (float(x[0]) for x in self.ind[d._name])
+            up, lo = self.chan[d._name]
             c = d.close[0]
-            conds = [c > up_n, c < lo_n, c < lo_m, c > up_m]
-            fired = [a and not b for a, b in zip(conds, self.prev[d._name], strict=True)]
-            self.prev[d._name] = conds
+            above, below = c > up[0], c < lo[0]
+            was_above, was_below = self.prev[d._name]
+            self.prev[d._name] = (above, below)
             size = self.getposition(d).size
-            closing = False
-            if (fired[2] and size > 0) or (fired[3] and size < 0):
-                self.close(data=d)
-                closing = True
-            if size == 0 or closing:
-                if fired[0]:
-                    self.buy(data=d, size=self.p.qty)
-                elif fired[1]:
-                    self.sell(data=d, size=self.p.qty)
+            if above and not was_above and size <= 0:
+                if size < 0:
+                    self.buy(data=d, size=self.p.qty)  # close the short
+                self.buy(data=d, size=self.p.qty)
+            elif below and not was_below and size >= 0:
+                if size > 0:
+                    self.sell(data=d, size=self.p.qty)  # close the long
+                self.sell(data=d, size=self.p.qty)
 
     def notify_order(self, order: bt.Order) -> None:
-        if order.status == order.Completed:
-            when = bt.num2date(order.executed.dt)
-            self.fills.append([order.data._name, int(pd.Timestamp(when, tz="UTC").value // 1000),
-                               "BUY" if order.isbuy() else "SELL", round(order.executed.price, 2)])
+        if order.status != order.Completed:
+            return
+        d = order.data
+        # backtrader keeps times as float days; the exact time is the start of the bar being processed,
+        # which must be the bar the order executed on (checked, not assumed).
+        if order.executed.dt != d.datetime[0]:
+            raise RuntimeError(f"{d._name}: order executed at {order.executed.dt}, not on the current bar")
+        self.fills.append([d._name, int(self.p.starts[d._name][len(d) - 1]), "BUY" if order.isbuy() else "SELL",
+                           float(abs(order.executed.size)), float(order.executed.price)])
 
 
-def main(path: str, entry: int, exit_: int) -> None:
-    arrays = np.load(path)
-    cerebro = bt.Cerebro(stdstats=False)
-    for name in arrays["symbols"].tolist():
-        df = pd.DataFrame({k: arrays[f"{name}_{k}"] for k in ("open", "high", "low", "close", "volume")},
-                          index=pd.to_datetime(arrays[f"{name}_start_us"], unit="us"))
-        cerebro.adddata(bt.feeds.PandasData(dataname=df), name=name)
-    cerebro.addstrategy(Donchian, entry=entry, exit=exit_)
-    cerebro.broker.setcash(1e9)
-    cerebro.broker.setcommission(commission=0.0)
-    t0 = time.perf_counter()
-    strat = cerebro.run()[0]
-    seconds = time.perf_counter() - t0
-    print(json.dumps({"seconds": seconds, "fills": strat.fills}))
+def build(arrays: Any) -> Callable[[], Callable[[], Any]]:
+    symbols = arrays["symbols"].tolist()
+    starts = {s: arrays[f"{s}_start_us"] for s in symbols}
+
+    def ready() -> Callable[[], Any]:
+        cerebro = PreloadedCerebro(stdstats=False)
+        for s in symbols:
+            df = pd.DataFrame({k: arrays[f"{s}_{k}"] for k in ("open", "high", "low", "close", "volume")},
+                              index=pd.to_datetime(starts[s], unit="us"))
+            cerebro.adddata(bt.feeds.PandasData(dataname=df), name=s)
+        cerebro.addstrategy(Donchian, starts=starts)
+        cerebro.broker.setcash(1e12)
+        cerebro.broker.setcommission(commission=0.0)
+        cerebro.preload()
+        return lambda: cerebro.run()[0]
+
+    return ready
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]))
+    peer_main(build, lambda _: {"engine": f"backtrader {bt.__version__}, runonce, feeds preloaded"})
