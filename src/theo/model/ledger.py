@@ -16,7 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from theo.core.calendar import ET
+from theo.core.calendar import et_date
 from theo.model.enums import Side
 from theo.model.money import ZERO
 
@@ -106,7 +106,7 @@ class FillLedger:
         realised = pos.add_fill(side, qty, price, charges)
         self.realised += realised
         self.charges += charges
-        self.daily[ts.astimezone(ET).date()] += PnL(realised, ZERO, charges)
+        self.daily[et_date(ts)] += PnL(realised, ZERO, charges)
         return realised
 
     def position(self, symbol: str) -> Decimal:
@@ -142,7 +142,7 @@ def by_day(trades: Iterable[Trade], marks: Mapping[str, Decimal], today: date | 
     out: dict[date, PnL] = defaultdict(PnL)
     for t in trades:
         for ts, realised, charges in t.events:
-            out[ts.astimezone(ET).date()] += PnL(realised, ZERO, charges)
+            out[et_date(ts)] += PnL(realised, ZERO, charges)
         if today is not None and t.open_qty:
             out[today] += PnL(ZERO, t.unrealised(marks.get(t.symbol)), ZERO)
     return dict(sorted(out.items()))

@@ -77,6 +77,7 @@ class Trade:
     id: int | None = None
     status: TradeStatus = TradeStatus.WAITING
     entry_qty: Decimal = ZERO
+    entry_price: Decimal | None = None  # average of the entry fills
     entry_value: Decimal = ZERO  # sum of qty x price of the entry fills
     exit_qty: Decimal = ZERO
     exit_value: Decimal = ZERO  # sum of qty x price of the exit fills
@@ -105,10 +106,6 @@ class Trade:
     @property
     def open_qty(self) -> Decimal:
         return self.entry_qty - self.exit_qty
-
-    @property
-    def entry_price(self) -> Decimal | None:
-        return self.entry_value / self.entry_qty if self.entry_qty else None
 
     @property
     def exit_price(self) -> Decimal | None:
@@ -147,6 +144,7 @@ class Trade:
     def add_entry_fill(self, qty: Decimal, price: Decimal, charges: Decimal, ts: datetime) -> None:
         self.entry_value += price * qty
         self.entry_qty += qty
+        self.entry_price = price if self.entry_qty == qty else self.entry_value / self.entry_qty
         self.book.add_fill(self.side, qty, price, charges)
         self.events.append((ts, ZERO, charges))
         if self.entry_ts is None:
@@ -170,6 +168,7 @@ class Trade:
     def reset_fills(self) -> None:
         """Forget every fill (recovery recomputes them from the journal)."""
         self.entry_qty = self.entry_value = self.exit_qty = self.exit_value = ZERO
+        self.entry_price = None
         self.entry_ts = None
         self.events = []
         self.book = Position(self.multiplier)
@@ -178,6 +177,7 @@ class Trade:
                 exit_price: Decimal | None, realised: Decimal, charges: Decimal) -> None:
         """Set the fill totals a stored trade row holds (the journal's fills replace them on recovery)."""
         self.entry_qty, self.exit_qty = entry_qty, exit_qty
+        self.entry_price = entry_price if entry_qty else None
         self.entry_value = (entry_price or ZERO) * entry_qty
         self.exit_value = (exit_price or ZERO) * exit_qty
         book = Position(self.multiplier)

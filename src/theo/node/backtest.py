@@ -12,6 +12,7 @@ skipping gives byte-identical orders, fills and deals to visiting every item.
 
 from __future__ import annotations
 
+import gc
 import heapq
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ from theo.node.signals import SignalStream, signal_stream
 from theo.node.watch import Items, next_event
 
 _END = int(np.iinfo(np.int64).max)
+_SIDES = (Side.BUY, Side.SELL, Side.SELL, Side.BUY)  # the side of each signal kind (see SignalTable)
 
 
 @dataclass
@@ -91,7 +93,15 @@ def run_backtest(config: TheoConfig, data: MarketData, *, visit_all: bool = Fals
                           f"{', '.join(data.series)}; add --data files for them")
     result = BacktestResult(config, data, node, notes=list(data.notes))
     driver = Driver(node, data.series, signal_stream(node, data.series), visit_all=visit_all, progress=progress)
-    driver.run()
+    # The run allocates many small objects that live to its end (orders, fills, trades) and makes no
+    # reference cycles worth chasing: the cyclic collector would rescan them over and over.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        driver.run()
+    finally:
+        if collecting:
+            gc.enable()
     result.visited = driver.visited
     result.notes.extend(driver.notes)
     return result
@@ -142,6 +152,9 @@ class Driver:
         self.visited = 0
         self.symbols: list[_Symbol] = []
         self._ranges: list[tuple[int, int, int]] = []  # (end, symbol index, item) of bars shown at their open
+        self._now = 0
+        self._synced = (-1, True)  # the last (instant, strictness) the marks were brought to
+        self._rows: tuple[list[int], list[int], list[int], list[int]] = ([], [], [], [])
         order = [s for s in node.symbols if s in series] + [s for s in series if s not in node.symbols]
         for name in order:
             s = series[name]
@@ -168,7 +181,12 @@ class Driver:
         clock = node.clock
         assert isinstance(clock, SimulatedClock)
         n_sig = len(stream)
-        ts = stream.ts_us
+        ts = stream.ts_us.tolist()
+        self._rows = (stream.strategy.tolist(), stream.kind.tolist(), stream.row.tolist(), stream.source.tolist())
+        names = [s.name for s in node.strategies]
+        strategies, kinds, rows, sources = self._rows
+        tables = stream.tables
+        ignores, add_lazy = node.manager.ignores, node.signals.add_lazy
         i = 0
         for sym in self.symbols:
             sym.next = 0 if self.visit_all else len(sym.start)
@@ -176,7 +194,7 @@ class Driver:
         step = max(1, n_sig // 100)
         last = max((int(sym.end[-1]) for sym in self.symbols if len(sym.end)), default=0)  # timers stop here
         while True:
-            t = int(ts[i]) if i < n_sig else _END
+            t = _END
             for sym in self.symbols:
                 if sym.next < len(sym.start):
                     s = int(sym.start[sym.next])
@@ -187,15 +205,35 @@ class Driver:
             nt = clock.next_timer()
             if nt is not None and to_us(nt) <= last:
                 t = min(t, to_us(nt))
+            # Signals before the next other event that change nothing are recorded at once (nothing can change
+            # what they find until then); the first one that acts is handled at its own instant.
+            while i < n_sig and ts[i] < t:
+                kind = kinds[i]
+                if kind < 0:
+                    break
+                src = sources[i]
+                note = ignores(names[strategies[i]], self._table_symbols[src], _SIDES[kind], kind >= 2)
+                if not note:
+                    break
+                add_lazy(tables[src].make, rows[i], note)
+                i += 1
+                if self.progress is not None and i % step == 0:
+                    self.progress(i)
+            if i < n_sig and ts[i] < t:
+                t = ts[i]
             if t == _END:
                 break
-            self._sync(t, strict=True)
-            while ranges and ranges[0][0] == t:
-                _, k, j = heapq.heappop(ranges)
-                self._close(self.symbols[k], j)
-            self._sync(t, strict=False)
+            self._now = t
+            if ranges and ranges[0][0] == t:
+                self._sync(t, strict=True)
+                while ranges and ranges[0][0] == t:
+                    _, k, j = heapq.heappop(ranges)
+                    self._close(self.symbols[k], j)
+            nt = clock.next_timer()
+            if nt is not None and to_us(nt) <= min(t, last):
+                self._sync(t, strict=False)  # a timer may trade: it reads the marks
             node.advance(from_us(min(t, last)))  # after the data, no timer fires (no item could follow)
-            while i < n_sig and int(ts[i]) == t:
+            while i < n_sig and ts[i] == t:
                 self._route(i)
                 i += 1
                 if self.progress is not None and i % step == 0:
@@ -204,30 +242,41 @@ class Driver:
             for k, sym in enumerate(self.symbols):
                 j = sym.next
                 if j < len(sym.start) and int(sym.start[j]) == t:
+                    self._sync(t, strict=False)
                     self._open(k, sym, j)
             self._refresh()
-        self._sync(_END, strict=True)
+        for sym in self.symbols:  # the final marks of every symbol (the report reads them)
+            self._sync_one(sym, _END, strict=True)
 
     def _route(self, i: int) -> None:
         stream, node = self.stream, self.node
-        strategy = int(stream.strategy[i])
-        kind = int(stream.kind[i])
-        row = int(stream.row[i])
+        strategies, kinds, rows, sources = self._rows
+        strategy, kind, row = strategies[i], kinds[i], rows[i]
         if kind >= 0:
-            source = int(stream.source[i])
+            source = sources[i]
             table = stream.tables[source]
-            side = Side.BUY if kind in (0, 3) else Side.SELL
-            note = node.manager.ignores(node.strategies[strategy].name, self._table_symbols[source], side, kind >= 2)
+            symbol = self._table_symbols[source]
+            note = node.manager.ignores(node.strategies[strategy].name, symbol, _SIDES[kind], kind >= 2)
             if note:
                 node.signals.add_lazy(table.make, row, note)
                 return
+            self._sync(self._now, strict=False)
+            self._sync_symbol(symbol)
             node.route(strategy, table.make(row))
             return
         item = stream.built[row]
         if isinstance(item, SignalOutcome):
             node.signals.add(item)
         else:
+            self._sync(self._now, strict=False)
+            self._sync_symbol(item.symbol)
             node.route(strategy, item)
+
+    def _sync_symbol(self, name: str) -> None:
+        """Bring a signal's symbol to now: its price sizes the entry even when nothing else uses it."""
+        sym = self._by_name.get(name)
+        if sym is not None:
+            self._sync_one(sym, self._now, strict=False)
 
     def _open(self, k: int, sym: _Symbol, j: int) -> None:
         self.visited += 1
@@ -265,27 +314,45 @@ class Driver:
         dirty.clear()
 
     def _sync(self, t: int, *, strict: bool) -> None:
-        """Apply every item completed before ``t`` (``strict``) or by ``t``: marks, and for items the broker was
-        not shown, their last price and the trailing stops' best prices."""
+        """Apply every item completed before ``t`` (``strict``) or by ``t`` to the symbols whose marks can be
+        read now: those with a position or working orders (the others are brought up to date when a signal
+        of theirs is routed: nothing else reads their price). Called only before a step that may read them
+        (a bar's range, a timer, a signal that is not ignored, an item's open): at every such step the marks
+        are those of every item completed by then, whether items were skipped or not."""
+        if self._synced == (t, strict):
+            return
+        self._synced = (t, strict)
+        broker = self.node.broker
+        position = self.node.manager.portfolio.position
+        for sym in self.symbols:
+            if broker.has_working(sym.name) or position(sym.name):
+                self._sync_one(sym, t, strict)
+
+    def _sync_one(self, sym: _Symbol, t: int, strict: bool) -> None:
+        c = sym.marked
+        n = len(sym.end)
+        if c >= n:
+            return
+        first = int(sym.end[c])
+        if first > t or (first == t and (strict or sym.side == "left")):
+            return  # nothing completed since the last sync
+        c = int(np.searchsorted(sym.end, t, side="left" if strict else sym.side))
+        if c <= sym.marked:
+            return
         node = self.node
         broker = node.broker
-        for sym in self.symbols:
-            side = "left" if strict else sym.side
-            c = int(np.searchsorted(sym.end, t, side=side))
-            if c <= sym.marked:
-                continue
-            node.mark(sym.name, float(sym.close[c - 1]))
-            sym.marked = c
-            lo = sym.seen
-            if lo < c and sym.next >= c:
-                high = low = None
-                if broker.has_trailing(sym.name):
-                    reg = sym.regular[lo:c]
-                    if reg.any():
-                        high = float(sym.high[lo:c][reg].max())
-                        low = float(sym.low[lo:c][reg].min())
-                broker.skipped(sym.name, from_us(int(sym.start[c - 1])), float(sym.close[c - 1]), high, low)
-                sym.seen = c
+        node.mark(sym.name, float(sym.close[c - 1]))
+        sym.marked = c
+        lo = sym.seen
+        if lo < c and sym.next >= c:
+            high = low = None
+            if broker.has_trailing(sym.name):
+                reg = sym.regular[lo:c]
+                if reg.any():
+                    high = float(sym.high[lo:c][reg].max())
+                    low = float(sym.low[lo:c][reg].min())
+            broker.skipped(sym.name, from_us(int(sym.start[c - 1])), float(sym.close[c - 1]), high, low)
+            sym.seen = c
 
 
 __all__ = ["BacktestResult", "Driver", "SignalStatus", "run_backtest"]

@@ -18,7 +18,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from theo.config.market import MarketConfig
-from theo.core.calendar import ET, MarketCalendar
+from theo.core.calendar import ET, MarketCalendar, et_date
 from theo.core.clock import Clock
 from theo.core.errors import RiskDenied
 from theo.model.enums import InstrumentKind, Side
@@ -26,11 +26,12 @@ from theo.model.instruments import Instrument, equity
 from theo.model.money import ZERO, to_decimal
 from theo.model.orders import Order, OrderRequest
 from theo.model.signals import Signal
+from theo.risk.account import AccountSnapshot, take_snapshot
 from theo.risk.config import AccountRisk, Limits, RiskConfig
 from theo.risk.decisions import Decision, DecisionLog
 from theo.risk.margin import MarginModel
 from theo.risk.portfolio import PortfolioView
-from theo.risk.sizing import Account, TradePlan, plan, size_from_risk
+from theo.risk.sizing import MarginContext, TradePlan, plan, size_from_risk
 from theo.risk.state import TradingState
 from theo.strategy.settings import FixedQuantity, RiskPercent
 
@@ -61,6 +62,8 @@ class PreTradeChecks:
         self._plans: dict[tuple[str, str, Side], TradePlan] = {}
         self._limit_cache: dict[tuple[str, str], Limits] = {}
         self._holds_overnight = holds_overnight or (lambda: config.trade.time_exit is None)
+        self._snapshot: AccountSnapshot | None = None
+        self._snapshot_key: tuple[object, object] = (None, None)
 
     # -- planning ---------------------------------------------------------------------------------------
     def limits(self, strategy: str) -> Limits:
@@ -74,32 +77,40 @@ class PreTradeChecks:
         inst = self.instruments.get(symbol)
         return inst if inst is not None else equity(symbol)
 
+    def snapshot(self) -> AccountSnapshot:
+        """The account now, computed once per instant and state of the portfolio (see :mod:`theo.risk.account`)."""
+        key = (self.clock.now(), getattr(self.portfolio, "version", None))
+        snap = self._snapshot
+        if snap is None or key[1] is None or self._snapshot_key != key:
+            snap = self._snapshot = take_snapshot(self.portfolio, self.instrument, self.margin)
+            self._snapshot_key = key
+        return snap
+
+    def margin_context(self, now: datetime) -> MarginContext:
+        bv = self.portfolio.broker_values()
+        return MarginContext(start_of_day_equity=self.portfolio.start_of_day_equity(et_date(now)),
+                             available_funds=bv.available_funds if bv is not None else None,
+                             holds_overnight=self._holds_overnight()
+                             or now.astimezone(ET).time() >= self.acct.margin.reg_t_check_time,
+                             pdt_policy=self.acct.pdt_policy, pdt_min_equity=self.acct.pdt_min_equity,
+                             intraday_margin_buffer=self.acct.intraday_margin_buffer)
+
     def plan_trade(self, signal: Signal, policy: FixedQuantity | RiskPercent, *, signal_id: int | None = None,
                    ss_type: str = "") -> TradePlan:
         """Checks 4–11 on ``signal`` as a plan: levels, the sizing policy, then the quantity capped at the limits."""
-        pf = self.portfolio
         inst = self.instrument(signal.symbol)
-        marks = pf.marks()
-        price = marks.get(signal.symbol)
+        acct = self.snapshot()
+        price = acct.marks.get(signal.symbol)
         if price is None:
             price = to_decimal(signal.price, field="signal.price")
-        bv = pf.broker_values()
         now = self.clock.now()
-        acct = Account(equity=pf.equity(), open_risk=pf.open_risk(), positions=pf.positions(), marks=marks,
-                       instruments={**{s: self.instrument(s) for s in pf.positions()}, signal.symbol: inst},
-                       start_of_day_equity=pf.start_of_day_equity(now.astimezone(ET).date()),
-                       available_funds=bv.available_funds if bv is not None else None,
-                       holds_overnight=self._holds_overnight()
-                       or now.astimezone(ET).time() >= self.acct.margin.reg_t_check_time,
-                       pdt_policy=self.acct.pdt_policy, pdt_min_equity=self.acct.pdt_min_equity,
-                       intraday_margin_buffer=self.acct.intraday_margin_buffer)
         try:
             p = plan(signal, inst, self.limits(signal.strategy), self.config.rules_for(signal.strategy), policy, acct,
-                     self.margin, price, signal_id=signal_id, ss_type=ss_type)
+                     self.margin_context(now), self.margin, price, signal_id=signal_id, ss_type=ss_type)
         except RiskDenied as exc:
             self.last_denial = exc
             req = OrderRequest(signal.symbol, signal.side, Decimal(1), signal.order_type, strategy=signal.strategy)
-            self.decisions.add(Decision(self.clock.now(), exc.rule, False, exc.reason, req))
+            self.decisions.add(Decision(now, exc.rule, False, exc.reason, req))
             raise
         self._plans[(p.strategy, p.symbol, p.side)] = p
         return p
@@ -153,7 +164,7 @@ class PreTradeChecks:
     def _opening(self, req: OrderRequest, order: Order | None, now: datetime) -> None:
         pf, lim = self.portfolio, self.limits(req.strategy)
         inst = self.instrument(req.symbol)
-        today = now.astimezone(ET).date()
+        today = et_date(now)
         own = self.config.strategies.get(req.strategy)
         per_strategy = req.strategy if own is not None else None
         # (1) number of active trades, (2) trades per day
@@ -166,19 +177,20 @@ class PreTradeChecks:
             if n >= lim.max_trades_per_day:
                 raise RiskDenied("MAX_TRADES_PER_DAY", f"{n} trades were opened today; the limit is "
                                                        f"max_trades_per_day={lim.max_trades_per_day}")
-        price = self._price(req)
+        acct = self.snapshot()
+        price = self._price(req, acct)
         signed = req.side.sign * req.quantity
-        eq = pf.equity()
+        eq = acct.equity
         # Daily loss limit and circuit breakers come before sizing: no new risk after a bad day.
         self._daily_loss(lim, today, eq)
-        self._pdt(req, inst, price, signed, today, eq)  # (3)
-        self._trade_risk(req, inst, price, lim, eq)  # (6)-(9) for orders that were not planned here
-        self._limits(req, inst, price, signed, lim, eq)
-        self._reg_t(req, inst, price, signed, today, eq, now)  # (11)
+        self._pdt(req, inst, price, signed, today, acct)  # (3)
+        self._trade_risk(req, inst, price, lim, acct)  # (6)-(9) for orders that were not planned here
+        self._limits(req, inst, price, signed, lim, acct)
+        self._reg_t(req, inst, price, signed, today, acct, now)  # (11)
         self.state.take_rate_slot(now)
 
-    def _price(self, req: OrderRequest) -> Decimal:
-        px = req.limit_price or req.stop_price or self.portfolio.marks().get(req.symbol)
+    def _price(self, req: OrderRequest, acct: AccountSnapshot) -> Decimal:
+        px = req.limit_price or req.stop_price or acct.marks.get(req.symbol)
         if px is None:
             p = self._plans.get((req.strategy, req.symbol, req.side))
             px = p.entry if p is not None else None
@@ -189,20 +201,23 @@ class PreTradeChecks:
         return px
 
     def _daily_loss(self, lim: Limits, today: date, eq: Decimal) -> None:
-        pnl = self.portfolio.day_pnl(today)
         caps = [c for c in (lim.daily_loss_limit,
                             None if lim.daily_loss_limit_pct is None else
                             self.portfolio.start_of_day_equity(today) * lim.daily_loss_limit_pct / HUNDRED)
                 if c is not None]
-        if caps and pnl <= -min(caps):
+        if not caps:
+            return
+        pnl = eq - self.portfolio.start_of_day_equity(today)
+        if pnl <= -min(caps):
             raise RiskDenied("DAILY_LOSS_LIMIT", f"today's P&L {pnl:.2f} USD reached the daily loss limit "
                                                  f"{-min(caps):.2f} USD; only closing orders are allowed today")
 
     def _pdt(self, req: OrderRequest, inst: Instrument, price: Decimal, signed: Decimal, today: date,
-             eq: Decimal) -> None:
+             acct: AccountSnapshot) -> None:
         policy = self.acct.pdt_policy
         if policy == "none" or inst.kind is InstrumentKind.FUTURE:  # §1.1 scope: futures are not securities
             return
+        eq = acct.equity
         bv = self.portfolio.broker_values()
         if policy == "legacy_pdt":
             if bv is not None and bv.day_trades_remaining == 0:
@@ -221,8 +236,7 @@ class PreTradeChecks:
         if bv is not None and bv.available_funds is not None:
             available = bv.available_funds
         else:
-            available = eq - self.margin.total("intraday_initial", self._insts(), self.portfolio.positions(),
-                                               self.portfolio.marks())
+            available = eq - acct.intraday_initial
         room = available - self.acct.intraday_margin_buffer
         if impact > room:
             raise RiskDenied("INTRADAY_MARGIN", f"initial margin {impact:.2f} USD of {req.side.value} "
@@ -231,7 +245,9 @@ class PreTradeChecks:
                                                 f"{available:.2f} - buffer {self.acct.intraday_margin_buffer}); "
                                                 f"market-rules.md §1.4")
 
-    def _trade_risk(self, req: OrderRequest, inst: Instrument, price: Decimal, lim: Limits, eq: Decimal) -> None:
+    def _trade_risk(self, req: OrderRequest, inst: Instrument, price: Decimal, lim: Limits,
+                    acct: AccountSnapshot) -> None:
+        eq = acct.equity
         p = self._plans.get((req.strategy, req.symbol, req.side))
         if p is not None and req.tag.opens:
             if req.quantity > p.quantity:
@@ -246,28 +262,27 @@ class PreTradeChecks:
                 raise RiskDenied("TRADE_RISK", f"{req.quantity} {req.symbol} risks {risk:.2f} USD at the default "
                                                f"{lim.default_stop_pct}% stop, above the budget {budget:.2f} USD "
                                                f"(account_risk_pct={lim.account_risk_pct})")
-        total = self.portfolio.open_risk() + risk
+        total = acct.open_risk + risk
         cap = eq * lim.max_total_risk_pct / HUNDRED
         if total > cap:
             raise RiskDenied("TOTAL_RISK", f"open risk with this order {total:.2f} USD exceeds "
                                            f"max_total_risk_pct={lim.max_total_risk_pct}% of equity ({cap:.2f} USD)")
 
     def _limits(self, req: OrderRequest, inst: Instrument, price: Decimal, signed: Decimal, lim: Limits,
-                eq: Decimal) -> None:
-        after = self.portfolio.position(req.symbol) + signed
+                acct: AccountSnapshot) -> None:
+        eq = acct.equity
+        pos = acct.positions.get(req.symbol, ZERO)
+        after = pos + signed
         if lim.max_position_qty is not None and abs(after) > lim.max_position_qty:
             raise RiskDenied("POSITION_LIMIT", f"position {after} {req.symbol} would exceed "
                                                f"max_position_qty={lim.max_position_qty}")
         if lim.max_position_value is not None and abs(after) * price * inst.multiplier > lim.max_position_value:
             raise RiskDenied("POSITION_LIMIT", f"position value {abs(after) * price * inst.multiplier:.2f} USD of "
                                                f"{req.symbol} would exceed max_position_value={lim.max_position_value}")
-        gross = net = ZERO
-        marks = self.portfolio.marks()
-        for sym, qty in {**self.portfolio.positions(), req.symbol: after}.items():
-            px = price if sym == req.symbol else marks.get(sym, ZERO)
-            value = qty * px * self.instrument(sym).multiplier
-            gross += abs(value)
-            net += value
+        own = acct.value(req.symbol)
+        value = after * price * inst.multiplier
+        gross = acct.gross - abs(own) + abs(value)
+        net = acct.net - own + value
         if eq > 0 and gross > eq * lim.max_gross_exposure_pct / HUNDRED:
             raise RiskDenied("EXPOSURE_LIMIT", f"gross exposure {gross:.2f} USD would exceed "
                                                f"max_gross_exposure_pct={lim.max_gross_exposure_pct}% of equity")
@@ -276,34 +291,33 @@ class PreTradeChecks:
                                                f"max_net_exposure_pct={lim.max_net_exposure_pct}% of equity")
 
     def _reg_t(self, req: OrderRequest, inst: Instrument, price: Decimal, signed: Decimal, today: date,
-               eq: Decimal, now: datetime) -> None:
-        positions = dict(self.portfolio.positions())
-        positions[req.symbol] = positions.get(req.symbol, ZERO) + signed
-        marks = {**self.portfolio.marks(), req.symbol: price}
-        insts = {**self._insts(), req.symbol: inst}
-        intraday = self.margin.total("intraday_initial", insts, positions, marks)
+               acct: AccountSnapshot, now: datetime) -> None:
+        eq = acct.equity
+        pos = acct.positions.get(req.symbol, ZERO)
+        mark = acct.marks.get(req.symbol)
+        own = acct.instruments.get(req.symbol, inst)
+
+        def with_order(kind: str, total: Decimal) -> Decimal:
+            return total - acct.requirement(self.margin, kind, own, pos, mark) + \
+                acct.requirement(self.margin, kind, inst, pos + signed, price)
+
+        intraday = with_order("intraday_initial", acct.intraday_initial)
         if intraday > eq:
             raise RiskDenied("REG_T_MARGIN", f"initial margin {intraday:.2f} USD with this order exceeds equity "
                                              f"{eq:.2f} USD (house intraday rates, market-rules.md §2.3)")
         legacy = self.acct.pdt_policy == "legacy_pdt" and inst.kind is not InstrumentKind.FUTURE
         if legacy and eq >= self.acct.pdt_min_equity:
             sod = self.portfolio.start_of_day_equity(today)
-            maint = self.margin.total("maintenance", self._insts(), self.portfolio.positions(), self.portfolio.marks())
-            dtbp = self.margin.day_trading_buying_power(sod, maint)
-            gross = sum((abs(q) * marks.get(s, ZERO) * insts[s].multiplier for s, q in positions.items()
-                         if s in insts and insts[s].kind is not InstrumentKind.FUTURE), ZERO)
+            dtbp = self.margin.day_trading_buying_power(sod, acct.maintenance)
+            gross = acct.stock_gross - abs(acct.value(req.symbol)) + abs((pos + signed) * price * inst.multiplier)
             if gross > dtbp:
                 raise RiskDenied("DAY_TRADING_BP", f"positions of {gross:.2f} USD would exceed the day-trading "
                                                    f"buying power {dtbp:.2f} USD (4 x maintenance excess at the "
                                                    f"previous close, market-rules.md §1.1)")
-        reg_t = self.margin.total("reg_t_initial", insts, positions, marks)
+        reg_t = with_order("reg_t_initial", acct.reg_t_initial)
         late = now.astimezone(ET).time() >= self.acct.margin.reg_t_check_time
         if (self._holds_overnight() or late or (legacy and eq < self.acct.pdt_min_equity)) and reg_t > eq:
-            obp = self.margin.overnight_buying_power(eq, self.margin.total(
-                "reg_t_initial", self._insts(), self.portfolio.positions(), self.portfolio.marks()))
+            obp = self.margin.overnight_buying_power(eq, acct.reg_t_initial)
             raise RiskDenied("OVERNIGHT_BP", f"Reg T requirement {reg_t:.2f} USD with this order exceeds equity "
                                              f"{eq:.2f} USD; overnight buying power left {obp:.2f} USD "
                                              f"(50 % Reg T, market-rules.md §2.1)")
-
-    def _insts(self) -> dict[str, Instrument]:
-        return {s: self.instrument(s) for s in self.portfolio.positions()}

@@ -15,8 +15,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from theo.core.errors import RiskDenied
@@ -24,6 +23,7 @@ from theo.model.enums import InstrumentKind, OrderType, Side
 from theo.model.instruments import Instrument
 from theo.model.money import ZERO, round_to_tick, to_decimal
 from theo.model.signals import Signal
+from theo.risk.account import AccountSnapshot
 from theo.risk.config import Limits, TradeRules
 from theo.risk.margin import MarginModel
 from theo.strategy.settings import FixedQuantity, RiskPercent
@@ -62,21 +62,15 @@ class TradePlan:
 
 
 @dataclass(frozen=True, slots=True)
-class Account:
-    """What the caps need to know about the account at decision time (computed once per decision)."""
+class MarginContext:
+    """What the buying-power caps need besides the account snapshot."""
 
-    equity: Decimal
-    open_risk: Decimal
-    positions: Mapping[str, Decimal]
-    marks: Mapping[str, Decimal]
-    instruments: Mapping[str, Instrument]
     start_of_day_equity: Decimal = ZERO
     available_funds: Decimal | None = None  # the broker's, when it reports it (intraday margin regime)
     holds_overnight: bool = True  # Reg T applies to the end-of-day position
     pdt_policy: str = "none"
     pdt_min_equity: Decimal = ZERO
     intraday_margin_buffer: Decimal = ZERO
-    extra: dict[str, Decimal] = field(default_factory=dict)
 
 
 def size_from_risk(budget: Decimal, entry: Decimal, stop: Decimal, multiplier: Decimal = Decimal(1),
@@ -167,8 +161,8 @@ class _Caps:
 
 
 def plan(signal: Signal, inst: Instrument, lim: Limits, rules: TradeRules, policy: FixedQuantity | RiskPercent,
-         acct: Account, margin: MarginModel, price: Decimal, *, signal_id: int | None = None,
-         ss_type: str = "") -> TradePlan:
+         acct: AccountSnapshot, ctx: MarginContext, margin: MarginModel, price: Decimal, *,
+         signal_id: int | None = None, ss_type: str = "") -> TradePlan:
     """Turn ``signal`` into a :class:`TradePlan` or raise :class:`RiskDenied` naming the failed check.
 
     ``price`` is what the order is expected to trade at (the last price, else the signal's).
@@ -198,7 +192,7 @@ def plan(signal: Signal, inst: Instrument, lim: Limits, rules: TradeRules, polic
                                               f"{per_unit * lot:.2f} USD, the budget is {budget:.2f} USD "
                                               f"(account_risk_pct={policy.risk_pct or lim.account_risk_pct})")
     caps = _Caps(wanted, lot)
-    _cap_all(caps, signal, inst, lim, acct, margin, entry, per_unit)
+    _cap_all(caps, signal, inst, lim, acct, ctx, margin, entry, per_unit)
     qty = caps.qty
     if qty <= 0:
         raise RiskDenied(caps.binding or "POSITION_SIZE", f"no whole lot of {signal.symbol} fits: "
@@ -213,8 +207,8 @@ def plan(signal: Signal, inst: Instrument, lim: Limits, rules: TradeRules, polic
                      notes=notes, signal_id=signal_id, ss_type=ss_type, signal=signal)
 
 
-def _cap_all(caps: _Caps, signal: Signal, inst: Instrument, lim: Limits, acct: Account, margin: MarginModel,
-             px: Decimal, per_unit: Decimal) -> None:
+def _cap_all(caps: _Caps, signal: Signal, inst: Instrument, lim: Limits, acct: AccountSnapshot, ctx: MarginContext,
+             margin: MarginModel, px: Decimal, per_unit: Decimal) -> None:
     """Check 9, §9 limits and check 11 as caps on the quantity (see the module docstring)."""
     s = signal.side.sign
     sym = signal.symbol
@@ -232,56 +226,41 @@ def _cap_all(caps: _Caps, signal: Signal, inst: Instrument, lim: Limits, acct: A
     room = eq * lim.max_total_risk_pct / HUNDRED - acct.open_risk
     caps.apply("TOTAL_RISK", room / per_unit, f"open risk {acct.open_risk:.2f} USD, max_total_risk_pct="
                                               f"{lim.max_total_risk_pct}% of equity {eq:.2f}")
-    gross_other = net_other = ZERO
-    for other, qty in acct.positions.items():
-        if other == sym or not qty:
-            continue
-        value = qty * acct.marks.get(other, ZERO) * _mult(acct, other)
-        gross_other += abs(value)
-        net_other += value
-    gross_cap = eq * lim.max_gross_exposure_pct / HUNDRED
-    caps.apply("EXPOSURE_LIMIT", (gross_cap - gross_other) / unit - s * pos,
+    own = acct.value(sym)
+    gross_other = acct.gross - abs(own)
+    net_other = acct.net - own
+    caps.apply("EXPOSURE_LIMIT", (eq * lim.max_gross_exposure_pct / HUNDRED - gross_other) / unit - s * pos,
                f"gross exposure of the other positions {gross_other:.2f} USD, max_gross_exposure_pct="
                f"{lim.max_gross_exposure_pct}% of equity")
-    net_cap = eq * lim.max_net_exposure_pct / HUNDRED
-    caps.apply("EXPOSURE_LIMIT", (net_cap - s * net_other) / unit - s * pos,
+    caps.apply("EXPOSURE_LIMIT", (eq * lim.max_net_exposure_pct / HUNDRED - s * net_other) / unit - s * pos,
                f"net exposure of the other positions {net_other:.2f} USD, max_net_exposure_pct="
                f"{lim.max_net_exposure_pct}% of equity")
-    _cap_margin(caps, sym, s, pos, inst, acct, margin, px)
+    _cap_margin(caps, s, pos, inst, acct, ctx, margin, px)
 
 
-def _mult(acct: Account, symbol: str) -> Decimal:
-    inst = acct.instruments.get(symbol)
-    return inst.multiplier if inst is not None else Decimal(1)
-
-
-def _cap_margin(caps: _Caps, sym: str, s: int, pos: Decimal, inst: Instrument, acct: Account,
+def _cap_margin(caps: _Caps, s: int, pos: Decimal, inst: Instrument, acct: AccountSnapshot, ctx: MarginContext,
                 margin: MarginModel, px: Decimal) -> None:
     """Check 11 as caps: intraday initial margin, day-trading buying power, Reg T (market-rules.md §1-§2)."""
     if caps.qty <= 0 or s * pos < 0:
         return  # reducing an opposite position first frees margin: the order check has the last word
     eq = acct.equity
     one = margin.intraday_initial(inst, Decimal(s), px)  # per unit, this direction
-    held = {k: v for k, v in acct.positions.items() if v}
-    intraday_now = margin.total("intraday_initial", acct.instruments, held, acct.marks)
-    caps.apply("REG_T_MARGIN", (eq - intraday_now) / one if one > 0 else caps.qty,
-               f"house intraday margin {intraday_now:.2f} USD of equity {eq:.2f} (market-rules.md §2.3)")
+    caps.apply("REG_T_MARGIN", (eq - acct.intraday_initial) / one if one > 0 else caps.qty,
+               f"house intraday margin {acct.intraday_initial:.2f} USD of equity {eq:.2f} (market-rules.md §2.3)")
     future = inst.kind is InstrumentKind.FUTURE
-    if acct.pdt_policy == "intraday_margin" and not future:
-        available = acct.available_funds if acct.available_funds is not None else eq - intraday_now
-        room = available - acct.intraday_margin_buffer
+    if ctx.pdt_policy == "intraday_margin" and not future:
+        available = ctx.available_funds if ctx.available_funds is not None else eq - acct.intraday_initial
+        room = available - ctx.intraday_margin_buffer
         caps.apply("INTRADAY_MARGIN", room / one if one > 0 else caps.qty,
-                   f"available funds {available:.2f} - buffer {acct.intraday_margin_buffer} USD "
+                   f"available funds {available:.2f} - buffer {ctx.intraday_margin_buffer} USD "
                    f"(market-rules.md §1.4)")
-    if acct.pdt_policy == "legacy_pdt" and not future and eq >= acct.pdt_min_equity:
-        maint = margin.total("maintenance", acct.instruments, held, acct.marks)
-        dtbp = margin.day_trading_buying_power(acct.start_of_day_equity, maint)
-        gross = sum((abs(q) * acct.marks.get(k, ZERO) * _mult(acct, k) for k, q in held.items()
-                     if (i := acct.instruments.get(k)) is not None and i.kind is not InstrumentKind.FUTURE), ZERO)
-        caps.apply("DAY_TRADING_BP", (dtbp - gross) / (px * inst.multiplier),
-                   f"day-trading buying power {dtbp:.2f} USD, positions {gross:.2f} USD (market-rules.md §1.1)")
-    if acct.holds_overnight:
+    if ctx.pdt_policy == "legacy_pdt" and not future and eq >= ctx.pdt_min_equity:
+        dtbp = margin.day_trading_buying_power(ctx.start_of_day_equity, acct.maintenance)
+        caps.apply("DAY_TRADING_BP", (dtbp - acct.stock_gross) / (px * inst.multiplier),
+                   f"day-trading buying power {dtbp:.2f} USD, positions {acct.stock_gross:.2f} USD "
+                   f"(market-rules.md §1.1)")
+    if ctx.holds_overnight:
         reg_t_one = margin.reg_t_initial(inst, Decimal(s), px)
-        reg_t_now = margin.total("reg_t_initial", acct.instruments, held, acct.marks)
-        caps.apply("OVERNIGHT_BP", (eq - reg_t_now) / reg_t_one if reg_t_one > 0 else caps.qty,
-                   f"Reg T requirement {reg_t_now:.2f} USD of equity {eq:.2f} (50 % Reg T, market-rules.md §2.1)")
+        caps.apply("OVERNIGHT_BP", (eq - acct.reg_t_initial) / reg_t_one if reg_t_one > 0 else caps.qty,
+                   f"Reg T requirement {acct.reg_t_initial:.2f} USD of equity {eq:.2f} (50 % Reg T, "
+                   f"market-rules.md §2.1)")

@@ -30,7 +30,7 @@ from typing import Protocol
 
 from theo.config.market import MarketConfig
 from theo.core.bus.base import MessageBus
-from theo.core.calendar import ET, MarketCalendar, get_calendar
+from theo.core.calendar import ET, MarketCalendar, et_date, get_calendar
 from theo.core.clock import Clock
 from theo.core.errors import OrderError, RiskDenied
 from theo.execution import ids
@@ -84,6 +84,9 @@ class StrategyTerms:
     ss_type: str = ""
 
 
+_DEFAULT_TERMS = StrategyTerms()
+
+
 class TradeManager:
     """Trades of one account: open, protect, exit, account for (see the module docstring)."""
 
@@ -97,7 +100,15 @@ class TradeManager:
         self.clock = clock
         self.config = config
         self.market = market or MarketConfig()
-        self.calendar_for = calendar_for or (lambda name: get_calendar(name, self.market))
+        calendars: dict[str, MarketCalendar] = {}
+
+        def calendar(name: str) -> MarketCalendar:
+            cal = calendars.get(name)
+            if cal is None:
+                cal = calendars[name] = calendar_for(name) if calendar_for else get_calendar(name, self.market)
+            return cal
+
+        self.calendar_for = calendar
         self.bus = bus
         self.account = account
         self.terms = dict(terms or {})
@@ -129,6 +140,7 @@ class TradeManager:
         self._next_id = 0
         self._sweep_timer: int | None = None
         self.losses_in_row = 0
+        self._count_day_trades = acct.pdt_policy != "none"  # the day-trade counter serves the PDT check only
 
     def recover(self) -> RecoveryReport:
         """Rebuild positions, P&L and open trades from the journal and the store (start-up, after a crash)."""
@@ -190,7 +202,7 @@ class TradeManager:
 
         Raises :class:`RiskDenied` when a check refuses; the trade is ``None`` when the broker rejects it.
         """
-        terms = self.terms.get(signal.strategy, StrategyTerms())
+        terms = self.terms.get(signal.strategy) or _DEFAULT_TERMS
         plan = self.checks.plan_trade(signal, terms.sizing, signal_id=signal_id, ss_type=terms.ss_type)
         inst = self._inst(plan.symbol)
         rules = self._rules(plan.strategy)
@@ -322,6 +334,7 @@ class TradeManager:
         """Plan §5.3: at the RR trigger sell the configured share and move the stop (e.g. to break-even)."""
         t.rr_done = True
         t.rr_f = None
+        self.portfolio.changed()
         rules = self._rules(t.strategy)
         qty = exits.rr_quantity(t, rules, self._inst(t.symbol).contract_size)
         if self.state.state is State.HALTED:
@@ -400,7 +413,7 @@ class TradeManager:
         if not any(self._inst(t.symbol).calendar == cal_name for t in self._open.values()):
             return
         cal = self.calendar_for(cal_name)
-        day = after.astimezone(ET).date()
+        day = et_date(after)
         for _ in range(10):
             due = exits.time_exit_at(day, cal, self.config.trade)
             if due is not None and due > after:
@@ -473,8 +486,9 @@ class TradeManager:
         inst = self._inst(ex.symbol)
         self.portfolio.ledger.add_fill(ex.symbol, ex.side, ex.quantity, ex.price, ex.charges.total, ex.ts,
                                        inst.multiplier)
-        self.portfolio.roll_day(ex.ts.astimezone(ET).date())
-        if inst.kind is not InstrumentKind.FUTURE:
+        self.portfolio.booked()
+        self.portfolio.roll_day(et_date(ex.ts))
+        if self._count_day_trades and inst.kind is not InstrumentKind.FUTURE:
             self.portfolio.counter.record(DayTradeFill(ex.symbol, ex.side, ex.quantity, ex.ts))
 
     def _track_working(self, order: Order) -> None:
@@ -551,7 +565,7 @@ class TradeManager:
         return by_strategy(self._all, self.portfolio.marks())
 
     def pnl_by_day(self) -> dict[date, PnL]:
-        return by_day(self._all, self.portfolio.marks(), self.clock.now().astimezone(ET).date())
+        return by_day(self._all, self.portfolio.marks(), et_date(self.clock.now()))
 
     def trades_of_day(self, day: date) -> list[Trade]:
         """Open trades and those closed on ``day`` (ET)."""
@@ -566,6 +580,7 @@ class TradeManager:
     # -- bookkeeping used by recovery and safety ------------------------------------------------------------------
     def adopt(self, t: Trade, orders: Mapping[str, Order]) -> None:
         """Take over a trade rebuilt from the store and the journal (start-up and crash recovery)."""
+        self.portfolio.changed()
         self._all.append(t)
         self._by_order[t.entry_order_id] = t
         for cid in list(t.exit_orders):
@@ -628,6 +643,7 @@ class TradeManager:
         return order is not None and order.is_open
 
     def _bind_entry(self, t: Trade, order: Order) -> None:
+        self.portfolio.changed()
         cid = order.client_order_id
         t.entry_order_id = cid
         self._by_order[cid] = t
@@ -642,7 +658,7 @@ class TradeManager:
             lst.append(t)
 
     def _count_opened(self, t: Trade, n: int) -> None:
-        day = (t.created_at or self.clock.now()).astimezone(ET).date()
+        day = et_date(t.created_at or self.clock.now())
         for key in ((day, None), (day, t.strategy)):
             self._opened[key] = self._opened.get(key, 0) + n
 
@@ -661,10 +677,11 @@ class TradeManager:
     def _close(self, t: Trade, reason: ExitReason, ts: datetime | None = None) -> None:
         if t.status is TradeStatus.CLOSED:
             return
+        self.portfolio.changed()
         t.close(reason, ts or self.clock.now())
         self._open.pop(t.entry_order_id, None)
         if t.exit_ts is not None:
-            self._closed_on.setdefault(t.exit_ts.astimezone(ET).date(), []).append(t)
+            self._closed_on.setdefault(et_date(t.exit_ts), []).append(t)
         lst = self._by_symbol.get(t.symbol)
         if lst and t in lst:
             lst.remove(t)

@@ -40,6 +40,8 @@ class TradingPortfolio:
         self._mark_f: dict[str, float] = {}
         self._working: dict[tuple[str, Side], Decimal] = {}
         self._sod: dict[date, Decimal] = {}
+        self._equity: Decimal | None = None  # cached until a mark moves or a fill is booked
+        self.version = 0  # moves with every change the risk checks can see (their snapshot is keyed on it)
         self.peak = capital
 
     # -- feeding ----------------------------------------------------------------------------------------
@@ -48,8 +50,21 @@ class TradingPortfolio:
         if self._mark_f.get(symbol) != price:
             self._mark_f[symbol] = price
             self._marks.pop(symbol, None)
+            self.version += 1
+            if self._equity is not None and self.ledger.position(symbol):
+                self._equity = None
+
+    def booked(self) -> None:
+        """A fill was booked into :attr:`ledger`: the equity changes."""
+        self._equity = None
+        self.version += 1
+
+    def changed(self) -> None:
+        """A trade opened, closed or moved its stop: the open risk changes."""
+        self.version += 1
 
     def set_working(self, symbol: str, side: Side, delta: Decimal) -> None:
+        self.version += 1
         key = (symbol, side)
         self._working[key] = self._working.get(key, ZERO) + delta
 
@@ -65,7 +80,10 @@ class TradingPortfolio:
             bv = self.broker_values()
             if bv is not None and bv.net_liquidation is not None:
                 return bv.net_liquidation
-        return self.capital + self.ledger.pnl(self.marks()).net
+        eq = self._equity
+        if eq is None:
+            eq = self._equity = self.capital + self.ledger.pnl(self.marks()).net
+        return eq
 
     def start_of_day_equity(self, day: date) -> Decimal:
         sod = self._sod.get(day)
@@ -75,7 +93,8 @@ class TradingPortfolio:
 
     def roll_day(self, day: date) -> None:
         """Fix the start-of-day equity of ``day`` (call at the first event of a session)."""
-        self._sod.setdefault(day, self.equity())
+        if day not in self._sod:
+            self._sod[day] = self.equity()
 
     def position(self, symbol: str) -> Decimal:
         return self.ledger.position(symbol)

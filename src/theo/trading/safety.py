@@ -6,7 +6,7 @@ import logging
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from theo.core.calendar import ET
+from theo.core.calendar import et_date
 from theo.execution import ids
 from theo.model.enums import OrderType, Side, TimeInForce
 from theo.model.ledger import account_pnl, by_strategy
@@ -72,12 +72,13 @@ def ensure_protected(mgr: TradeManager, t: Trade) -> bool:
 def breakers(mgr: TradeManager, now: datetime) -> None:
     """RM-Max-sp (plan §5.5), the daily loss limit and consecutive losses move the trading state (never back)."""
     b = mgr.config.breakers
-    dd = mgr.portfolio.drawdown_pct()
-    if b.max_drawdown_pct is not None and dd >= b.max_drawdown_pct:
-        _escalate(mgr, b.drawdown_action, f"RM-Max-sp: drawdown {dd:.2f}% reached max_drawdown_pct="
-                                          f"{b.max_drawdown_pct}%")
-    lim = mgr.config.limits_for(account=mgr.account)
-    day = now.astimezone(ET).date()
+    if b.max_drawdown_pct is not None:
+        dd = mgr.portfolio.drawdown_pct()
+        if dd >= b.max_drawdown_pct:
+            _escalate(mgr, b.drawdown_action, f"RM-Max-sp: drawdown {dd:.2f}% reached max_drawdown_pct="
+                                              f"{b.max_drawdown_pct}%")
+    lim = mgr.checks.limits("")
+    day = et_date(now)
     caps = [c for c in (lim.daily_loss_limit, None if lim.daily_loss_limit_pct is None else
                         mgr.portfolio.start_of_day_equity(day) * lim.daily_loss_limit_pct / 100) if c]
     if caps:
@@ -98,7 +99,7 @@ def save_daily(mgr: TradeManager, now: datetime) -> None:
     """Upsert today's ``pnl_daily`` rows: per strategy and for the account."""
     if mgr.store is None:
         return
-    day = now.astimezone(ET).date()
+    day = et_date(now)
     marks = mgr.portfolio.marks()
     today = mgr.trades_of_day(day)
     rows = [(s, p, sum(1 for t in today if t.strategy == s)) for s, p in by_strategy(today, marks).items()]

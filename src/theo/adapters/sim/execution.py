@@ -119,6 +119,7 @@ class SimulatedBroker(Broker):
         self._oco: dict[str, list[str]] = {}  # members of each OCO group
         self._children: dict[str, list[str]] = {}  # parent id -> bracket children
         self._expiries: dict[datetime, int] = {}  # DAY close -> clock timer
+        self._expiry_cache: dict[tuple[str, bool], tuple[datetime, datetime]] = {}  # -> (valid from, expiry)
         for o in self.state.orders.values():
             if o.working:
                 self._working.setdefault(o.symbol, []).append(o.client_order_id)
@@ -355,6 +356,10 @@ class SimulatedBroker(Broker):
         st.last_seen[symbol] = last_start
         st.last_price[symbol] = to_tick(Decimal(repr(last_close)), inst.tick_size)
 
+    def has_working(self, symbol: str) -> bool:
+        """True when an order of ``symbol`` is working (or held for its parent) at this broker."""
+        return bool(self._working.get(symbol))
+
     def has_trailing(self, symbol: str) -> bool:
         """True when a trailing stop works on ``symbol`` (skipped items then move it: see :meth:`skipped`)."""
         orders = self.state.orders
@@ -526,6 +531,17 @@ class SimulatedBroker(Broker):
 
     def _day_expiry(self, inst: Instrument, ts: datetime, outside_rth: bool) -> datetime:
         """Close (post-market close for outside-RTH orders) of the session the order works in."""
+        key = (inst.calendar, outside_rth)
+        known = self._expiry_cache.get(key)
+        if known is not None and known[0] <= ts < known[1]:
+            return known[1]
+        expiry = self._find_expiry(inst, ts, outside_rth)
+        s = self._calendar(inst.calendar).session_at(ts)
+        if s is not None and ts < expiry:  # valid for the rest of this session
+            self._expiry_cache[key] = (max(s.pre_open, ts), expiry)
+        return expiry
+
+    def _find_expiry(self, inst: Instrument, ts: datetime, outside_rth: bool) -> datetime:
         cal = self._calendar(inst.calendar)
         s = cal.session_at(ts)
         if s is not None and ts < (s.post_close if outside_rth else s.close):

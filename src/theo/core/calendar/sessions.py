@@ -97,6 +97,12 @@ def _holiday_names(xnys: object, extra: set[date]) -> dict[date, str]:
     return names
 
 
+@lru_cache(maxsize=8192)
+def et_date(ts: datetime) -> date:
+    """The New York calendar date of an aware instant (cached: the trading path asks it for every fill)."""
+    return ts.astimezone(ET).date()
+
+
 def _et(day: date, t: time) -> datetime:
     return datetime.combine(day, t, tzinfo=ET).astimezone(UTC)
 
