@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, select
 
@@ -45,35 +46,55 @@ def paper_config(tmp_path: Path) -> TheoConfig:
     return TheoConfig.model_validate({**CONFIG, "app": {"data_dir": str(tmp_path)}})
 
 
-def test_paper_replay_at_unlimited_speed_gives_the_backtest_deals(sqlite_engine: Engine, tmp_path: Path) -> None:
+def order_rows(orders: list[Any]) -> list[tuple[object, ...]]:
+    """What two runs must agree on for each order: id, kind, prices, final state and its fills."""
+    return sorted(((o.client_order_id, o.request.order_type.value, o.request.tag.value, o.request.quantity,
+                    o.request.limit_price, o.request.stop_price, o.status.value, o.filled_qty, o.avg_fill_price,
+                    o.reason, tuple((f.exec_id, f.ts, f.price, f.quantity, f.charges.total) for f in o.fills))
+                   for o in orders), key=lambda row: str(row[0]))
+
+
+def trade_rows(trades: list[Any]) -> list[tuple[object, ...]]:
+    return sorted(((t.entry_order_id, t.entry_ts, t.entry_price, t.entry_qty, t.exit_ts, t.exit_price, t.exit_qty,
+                    t.realised, t.charges, t.exit_reason and t.exit_reason.value) for t in trades),
+                  key=lambda row: str(row[0]))
+
+
+def test_paper_replay_at_unlimited_speed_gives_the_backtest_orders_fills_and_deals(sqlite_engine: Engine,
+                                                                                    tmp_path: Path) -> None:
+    from theo.persistence.repositories.orders import SqlOrderJournal
+    from theo.persistence.repositories.trades import SqlTradeStore
+
     cfg = TheoConfig.model_validate(CONFIG)
     files = [DataFile(path=shared_file(f)) for f in FILES_IN]
     backtest = run_backtest(cfg, load_files(files))
-    assert backtest.path == "broker"  # the same trade manager, order service and simulated broker as paper
-    cfg = paper_config(tmp_path)
-    run = PaperRun(cfg, sqlite_engine, replay=files, speed=None)
+    assert backtest.visited < backtest.data.items  # the backtest skipped items where nothing could happen
+    run = PaperRun(paper_config(tmp_path), sqlite_engine, replay=files, speed=None)
     assert asyncio.run(run.run()) == "completed"
-    with sqlite_engine.connect() as conn:
-        rows = conn.execute(select(EngineJournalRow.payload).where(EngineJournalRow.kind == "trade")).scalars()
-        paper = sorted((t["id"], t["entry_ts"], t["entry_price"], t["exit_ts"], t["exit_price"], t["exit_reason"])
-                       for t in map(json.loads, rows))
-    expected = sorted((t.id, t.entry_ts.isoformat(), str(t.entry_price), t.exit_ts and t.exit_ts.isoformat(),
-                       t.exit_price and str(t.exit_price), t.exit_reason) for t in backtest.journal.trades)
-    assert len(expected) > 10
-    assert paper == expected
+    paper_orders = SqlOrderJournal(sqlite_engine).load_orders()
+    assert len(backtest.orders()) > 30
+    assert order_rows(paper_orders) == order_rows(backtest.orders())
+    paper_trades = SqlTradeStore(sqlite_engine).load_trades()
+    assert trade_rows(paper_trades) == trade_rows([t for t in backtest.trades()])
+    assert [(o.signal.ts, o.signal.symbol, o.status, o.note) for o in run.node.signals.outcomes()] == \
+        [(o.signal.ts, o.signal.symbol, o.status, o.note) for o in backtest.signals()]
 
 
 def test_paper_replay_journal_on_postgresql_is_idempotent(pg_engine: Engine, tmp_path: Path) -> None:
+    from theo.persistence.repositories.orders import SqlOrderJournal
+
     cfg = paper_config(tmp_path)
     files = [DataFile(path=shared_file(f)) for f in FILES_IN]
     first = PaperRun(cfg, pg_engine, replay=files, speed=None)
     assert asyncio.run(first.run()) == "completed"
-    again = PaperRun(cfg, pg_engine, replay=files, speed=None)  # same config: resumes the lineage, rewrites rows
+    orders = order_rows(SqlOrderJournal(pg_engine).load_orders())
+    again = PaperRun(cfg, pg_engine, replay=files, speed=None)  # same account: everything is caught up, not re-sent
     assert asyncio.run(again.run()) == "completed"
     with pg_engine.connect() as conn:
         rows = conn.execute(select(EngineJournalRow.kind, EngineJournalRow.key)).all()
     assert len(rows) == len(set(rows))
-    assert sum(1 for k, _ in rows if k == "trade") == len(first.journal.trades) > 10
+    assert order_rows(SqlOrderJournal(pg_engine).load_orders()) == orders
+    assert len(orders) > 30
 
 
 def test_backtest_reads_bars_from_the_database(sqlite_engine: Engine) -> None:
@@ -97,8 +118,8 @@ def test_backtest_reads_bars_from_the_database(sqlite_engine: Engine) -> None:
     assert (load_database(sqlite_engine, ["SPY"], "1m").series["SPY"].end_us == s.end_us).all()
     cfg = TheoConfig.model_validate({"strategies": [CONFIG["strategies"][0] | {"symbols": ["SPY"]}]})
     a, b = run_backtest(cfg, data), run_backtest(cfg, db)
-    assert [(t.entry_price, t.exit_price) for t in a.journal.trades] == [
-        (t.entry_price, t.exit_price) for t in b.journal.trades]
+    assert trade_rows(a.trades()) == trade_rows(b.trades())
+    assert len(a.trades()) > 3
 
 
 def test_live_status_and_theo_status_describe_a_finished_run(sqlite_engine: Engine, tmp_path: Path) -> None:
@@ -118,5 +139,6 @@ def test_live_status_and_theo_status_describe_a_finished_run(sqlite_engine: Engi
     info = describe(sqlite_engine)
     assert info is not None
     assert info["status"] == "completed"
-    assert info["closed_trades"] == sum(1 for t in run.journal.trades if t.closed)
-    assert info["counters"]["signals"] == len(run.journal.signals)
+    assert info["closed_trades"] == sum(1 for t in run.node.manager.trades() if not t.is_open)
+    assert info["counters"]["signals"] == len(run.node.signals)
+    assert info["last_signals"]

@@ -30,8 +30,8 @@ def test_every_foundation_line_is_a_key_when_uncommented() -> None:
     assert [line for line in foundation.splitlines() if re.match(r"^# [a-z_]+\s*(#|$)", line)] == []
     body = "\n".join(re.sub(r"^# ([a-z_]+ = )", r"\1", line) for line in foundation.splitlines())
     data = tomllib.loads(body)
-    assert data["database"]["timescale_retention_days"] == 730
-    assert TheoConfig.model_validate(data).database.timescale_retention_days == 730
+    assert data["database"]["timescale_retention_days"] == "none"
+    assert TheoConfig.model_validate(data).database.timescale_retention_days is None
 
 
 def test_archive_block() -> None:
@@ -43,11 +43,10 @@ def test_archive_block() -> None:
 def test_engine_block() -> None:
     cfg = TheoConfig.model_validate(tomllib.loads(uncommented("[engine]\n")))
     assert cfg.engine.heartbeat_seconds == 5.0
-    assert cfg.engine.max_leverage == Decimal("2")
     assert cfg.engine == TheoConfig().engine.model_copy(update={"speed": 60.0})
 
 
 def test_execution_block() -> None:
     cfg = TheoConfig.model_validate(tomllib.loads(uncommented("# [execution]")))
-    assert cfg.execution.sim.participation == 0.1
+    assert cfg.execution.sim.participation is None
     assert len(cfg.execution.commissions.sec_fee_rates) == 3

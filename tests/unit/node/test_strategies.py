@@ -7,10 +7,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from tests.unit.node.helpers import walk
+from tests.unit.node.helpers import session_walk, walk
 from theo.model.series import BarSeries
 from theo.model.signals import Signal
-from theo.node.resample import resample
+from theo.core.calendar import get_calendar
+from theo.node.bars import strategy_bars
 from theo.strategy.base import Strategy
 from theo.strategy.config import DonchianBreakoutConfig, ZScoreReversionConfig
 from theo.strategy.library.donchian import DonchianBreakout
@@ -78,9 +79,10 @@ def test_stop_and_target_are_placed_from_the_signal_close() -> None:
     assert sig.take_profit == pytest.approx(sig.price * (1 + sign * 0.02))
 
 
-def test_batch_signals_of_coarser_timeframe_match_streamed_resampled_bars() -> None:
-    series = walk(600, 9)
-    five = resample(series, "5m")
+def test_batch_signals_of_coarser_timeframe_match_streamed_session_bars() -> None:
+    series = session_walk(600, 9)  # 600 session minutes from 2026-11-23 09:30 ET: one day and 210 minutes
+    arr = strategy_bars(series, "5m", get_calendar())
+    five = BarSeries("AAA", "5m", arr.start_us, arr.end_us, arr.open, arr.high, arr.low, arr.close, arr.volume)
     assert len(five) == 120
     assert donchian(timeframe="5m").batch_signals({"AAA": five}) == streamed(donchian(timeframe="5m"), five)
 
