@@ -48,3 +48,34 @@ class PreparedInsert:
             raise DBAPIError.instance(self.sql, params, exc, self._dbapi_error) from exc
         finally:
             cursor.close()
+
+
+class PreparedUpdate:
+    """``UPDATE table SET col = ?, ... [, stamp = COALESCE(stamp, ?)] WHERE key = ?`` for one SQLite dialect.
+
+    ``stamps`` are set once: the first non-null value written to them stays (``entered_at``, ``cancelled_at``).
+    """
+
+    def __init__(self, table: Table, dialect: Dialect, columns: Sequence[str], key: str,
+                 stamps: Sequence[str] = ()) -> None:
+        quote = dialect.identifier_preparer.quote
+        self.columns = [*columns, *stamps, key]
+        self.processors: list[Callable[[Any], Any] | None] = [
+            table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in self.columns]
+        sets = [f"{quote(c)} = ?" for c in columns] + [f"{quote(s)} = COALESCE({quote(s)}, ?)" for s in stamps]
+        self.sql = (f"UPDATE {dialect.identifier_preparer.format_table(table)} SET {', '.join(sets)} "
+                    f"WHERE {quote(key)} = ?")
+        self._dbapi_error: type[Exception] = dialect.loaded_dbapi.Error
+
+    def run(self, conn: Connection, values: Sequence[Any]) -> int:
+        """Update one row with ``values`` (in column order, stamps then the key last); return the rows changed."""
+        params = tuple(v if p is None or v is None else p(v)
+                       for v, p in zip(values, self.processors, strict=True))
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(self.sql, params)
+            return int(cursor.rowcount)
+        except self._dbapi_error as exc:
+            raise DBAPIError.instance(self.sql, params, exc, self._dbapi_error) from exc
+        finally:
+            cursor.close()

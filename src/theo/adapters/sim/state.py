@@ -168,11 +168,12 @@ def _dumps(data: Any) -> str:
 
 
 class StateStore:
-    """The state in a small SQLite file (WAL, ``synchronous=FULL``); every save is one transaction.
+    """The state in a small SQLite file (WAL, ``synchronous=NORMAL``); every save is one transaction.
 
     A save writes only what changed (the orders named, executions not yet saved, the per-symbol rows), so
     its cost does not grow with the account's history. SQLite's write-ahead log makes each save atomic: a
-    SIGKILL (or a power cut) at any instant leaves the state before or after it, never half of it.
+    SIGKILL at any instant leaves the state before or after it, never half of it (a power cut may lose the last
+    saves, as it may lose the order journal's: docs/storage.md, Durability).
     """
 
     def __init__(self, path: Path) -> None:
@@ -188,7 +189,9 @@ class StateStore:
             conn = sqlite3.connect(f"file:{self.path}?mode={mode}", uri=True, isolation_level=None)
             try:
                 conn.execute("PRAGMA journal_mode=WAL")
-                conn.execute("PRAGMA synchronous=FULL")  # an event is emitted only once its state is durable
+                # An event is emitted only once its state is committed; WAL with synchronous=NORMAL keeps every
+                # committed state through a crash of the process (the store of the order journal runs the same).
+                conn.execute("PRAGMA synchronous=NORMAL")
                 for ddl in _SCHEMA:
                     conn.execute(ddl)
             except sqlite3.DatabaseError:

@@ -18,13 +18,13 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, Table, func, insert, select, update
 
-from theo.execution.prepared import PreparedInsert
 from theo.model.enums import Allocation, OrderStatus, OrderType, ProductType, Routing, Side, TimeInForce
 from theo.model.events import Charges, Execution
 from theo.model.money import ZERO
 from theo.model.orders import OPEN_STATUSES, Order, OrderRequest, OrderTag
 from theo.persistence.db import transaction
 from theo.persistence.models.orders import BrokerOrderIdRow, FillRow, OrderEventRow, OrderRow
+from theo.persistence.prepared import PreparedInsert, PreparedUpdate
 
 
 def _request_fields(req: OrderRequest) -> dict[str, Any]:
@@ -46,6 +46,10 @@ _INSERT_ORDERS = insert(ORDERS)
 _INSERT_EVENTS = insert(EVENTS)
 
 log = logging.getLogger(__name__)
+
+
+_STATE = ("status", "filled_qty", "avg_fill_price", "reason", "updated_at")
+_REQUEST = ("quantity", "limit_price", "stop_price", "revision")
 
 
 def _state(order: Order, ts: datetime) -> dict[str, Any]:
@@ -116,6 +120,11 @@ class SqlOrderJournal:
         sqlite = engine.dialect.name == "sqlite"
         self._insert_orders = PreparedInsert(ORDERS, engine.dialect) if sqlite else None
         self._insert_events = PreparedInsert(EVENTS, engine.dialect) if sqlite else None
+        self._insert_fills = PreparedInsert(FILLS, engine.dialect) if sqlite else None
+        self._set_state = PreparedUpdate(ORDERS, engine.dialect, _STATE, "client_order_id",
+                                         ("entered_at", "cancelled_at")) if sqlite else None
+        self._set_request = PreparedUpdate(ORDERS, engine.dialect, (*_STATE, *_REQUEST), "client_order_id") \
+            if sqlite else None
 
     def close(self) -> None:
         """Give back the connection the journal keeps for its writes (reopened on the next write)."""
@@ -184,49 +193,81 @@ class SqlOrderJournal:
     def record_status(self, order: Order, kind: str, status_from: OrderStatus | None, ts: datetime, *,
                       payload: dict[str, Any] | None = None, source: str = "broker", actor: str = "") -> None:
         """Write the order's current state and the event that led to it."""
-        values = _state(order, ts)
-        if order.status is OrderStatus.SUBMITTED:
-            values["entered_at"] = ts
-        if order.status is OrderStatus.CANCELLED:
-            values["cancelled_at"] = ts
+        event = _event(order.client_order_id, ts, kind, status_from, order.status, payload or {}, source, actor)
+        entered = ts if order.status is OrderStatus.SUBMITTED else None
+        cancelled = ts if order.status is OrderStatus.CANCELLED else None
         with self._begin() as conn:
+            if self._set_state is not None and self._insert_events is not None:
+                self._check(self._set_state.run(conn, (order.status.value, order.filled_qty, order.avg_fill_price,
+                                                       order.reason, ts, entered, cancelled,
+                                                       order.client_order_id)), order.client_order_id)
+                self._insert_events.run(conn, [event])
+                return
+            values = _state(order, ts)
+            if entered is not None:
+                values["entered_at"] = entered
+            if cancelled is not None:
+                values["cancelled_at"] = cancelled
             self._update(conn, order.client_order_id, values)
-            conn.execute(insert(EVENTS), _event(order.client_order_id, ts, kind, status_from, order.status,
-                                                payload or {}, source, actor))
+            conn.execute(insert(EVENTS), event)
 
     def record_modification(self, order: Order, ts: datetime, payload: dict[str, Any], *, source: str = "broker",
                             actor: str = "") -> None:
         """Write a changed quantity or price of ``order.request`` with its event."""
         req = order.request
-        values = {**_state(order, ts), "quantity": req.quantity, "limit_price": req.limit_price,
-                  "stop_price": req.stop_price, "revision": order.revision}
+        event = _event(order.client_order_id, ts, "modified", order.status, order.status, payload, source, actor)
         with self._begin() as conn:
+            if self._set_request is not None and self._insert_events is not None:
+                self._check(self._set_request.run(conn, (
+                    order.status.value, order.filled_qty, order.avg_fill_price, order.reason, ts, req.quantity,
+                    req.limit_price, req.stop_price, order.revision, order.client_order_id)), order.client_order_id)
+                self._insert_events.run(conn, [event])
+                return
+            values = {**_state(order, ts), "quantity": req.quantity, "limit_price": req.limit_price,
+                      "stop_price": req.stop_price, "revision": order.revision}
             self._update(conn, order.client_order_id, values)
-            conn.execute(insert(EVENTS), _event(order.client_order_id, ts, "modified", order.status, order.status,
-                                                payload, source, actor))
+            conn.execute(insert(EVENTS), event)
 
     def record_event(self, client_order_id: str, kind: str, ts: datetime, payload: dict[str, Any] | None = None, *,
                      source: str = "engine", actor: str = "") -> None:
         """Append an event that changes no state (a request, a denial, a note)."""
+        event = _event(client_order_id, ts, kind, None, None, payload or {}, source, actor)
         with self._begin() as conn:
-            conn.execute(insert(EVENTS), _event(client_order_id, ts, kind, None, None, payload or {}, source, actor))
+            if self._insert_events is not None:
+                self._insert_events.run(conn, [event])
+            else:
+                conn.execute(insert(EVENTS), event)
 
     def record_fill(self, order: Order, execution: Execution, status_from: OrderStatus, received_at: datetime) -> bool:
         """Insert ``execution`` and the order's new state in one transaction; ``False`` if already journaled."""
         c = execution.charges
+        row = {"exec_id": execution.exec_id, "client_order_id": execution.client_order_id, "broker": self.broker,
+               "symbol": execution.symbol, "side": execution.side.value, "quantity": execution.quantity,
+               "price": execution.price, "ts": execution.ts, "received_at": received_at,
+               **{f: getattr(c, f) for f in Charges.FIELDS}, "total_charges": c.total, "charges_source": c.source,
+               "fee_schedule_version": c.schedule_version}
+        event = _event(order.client_order_id, received_at, "fill", status_from, order.status, execution.as_dict(),
+                       "broker", "")
         with self._begin() as conn:
             if conn.execute(select(FILLS.c.id).where(FILLS.c.exec_id == execution.exec_id)).first() is not None:
                 return False
-            conn.execute(insert(FILLS), {
-                "exec_id": execution.exec_id, "client_order_id": execution.client_order_id, "broker": self.broker,
-                "symbol": execution.symbol, "side": execution.side.value, "quantity": execution.quantity,
-                "price": execution.price, "ts": execution.ts, "received_at": received_at,
-                **{f: getattr(c, f) for f in Charges.FIELDS}, "total_charges": c.total, "charges_source": c.source,
-                "fee_schedule_version": c.schedule_version})
+            fills, state, events = self._insert_fills, self._set_state, self._insert_events
+            if fills is not None and state is not None and events is not None and fills.covers(row):
+                fills.run(conn, [row])
+                self._check(state.run(conn, (order.status.value, order.filled_qty, order.avg_fill_price,
+                                             order.reason, received_at, None, None, order.client_order_id)),
+                            order.client_order_id)
+                events.run(conn, [event])
+                return True
+            conn.execute(insert(FILLS), row)
             self._update(conn, order.client_order_id, _state(order, received_at))
-            conn.execute(insert(EVENTS), _event(order.client_order_id, received_at, "fill", status_from,
-                                                order.status, execution.as_dict(), "broker", ""))
+            conn.execute(insert(EVENTS), event)
         return True
+
+    @staticmethod
+    def _check(rowcount: int, cid: str) -> None:
+        if rowcount != 1:
+            raise KeyError(f"order {cid} is not in the journal")
 
     def map_broker_id(self, client_order_id: str, broker: str, broker_order_id: str, perm_id: str,
                       ts: datetime) -> None:
