@@ -80,7 +80,8 @@ def measure(trades: int = TRADES) -> dict[str, Any]:
             node.advance(ts)
             node.open_item("SPY", ts, ts, price, price, price, price, 100.0, True)  # the entry fills
             trade = node.manager.trades(open_only=True)[-1]
-            assert trade.entry_price is not None and trade.rr_f is not None
+            assert trade.entry_price is not None
+            assert trade.rr_f is not None
             up = trade.rr_f + 0.01
             ts += timedelta(seconds=1)
             node.advance(ts)

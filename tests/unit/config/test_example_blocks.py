@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import tomllib
-from decimal import Decimal
 from pathlib import Path
 
 from theo.config.schema import TheoConfig

@@ -31,7 +31,8 @@ def test_an_intraday_strategy_never_holds_overnight_and_sends_no_entry_after_the
     trades = [t for t in result.trades() if t.entry_qty > 0]
     assert len(trades) > 20
     for t in trades:
-        assert t.entry_ts is not None and t.exit_ts is not None
+        assert t.entry_ts is not None
+        assert t.exit_ts is not None
         assert t.entry_ts.astimezone(ET).date() == t.exit_ts.astimezone(ET).date(), t
         assert t.exit_ts.astimezone(ET).time() <= time(15, 56)
     late = [o for o in result.signals() if not o.signal.exit and o.signal.ts.astimezone(ET).time() >= time(15, 55)]

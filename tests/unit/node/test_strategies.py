@@ -8,9 +8,9 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from tests.unit.node.helpers import session_walk, walk
+from theo.core.calendar import get_calendar
 from theo.model.series import BarSeries
 from theo.model.signals import Signal
-from theo.core.calendar import get_calendar
 from theo.node.bars import strategy_bars
 from theo.strategy.base import Strategy
 from theo.strategy.config import DonchianBreakoutConfig, ZScoreReversionConfig
