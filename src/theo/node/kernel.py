@@ -18,13 +18,14 @@ the life of a signal is :meth:`Node.route`.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from theo.adapters.sim.execution import SimulatedBroker
 from theo.config import TheoConfig
@@ -45,6 +46,9 @@ from theo.risk.state import TradingState
 from theo.strategy.base import Strategy
 from theo.strategy.scanner.scanner import Scanner
 from theo.trading.manager import StrategyTerms, TradeManager, TradeStore
+
+if TYPE_CHECKING:
+    from theo.persistence.checkpoint import Checkpointer
 
 log = get_logger("theo.node")
 
@@ -78,6 +82,7 @@ class Stores:
     decisions: DecisionLog | None = None
     lock: Lease | None = None
     broker_state: Path | None = None
+    checkpointer: Checkpointer | None = None
 
 
 @dataclass
@@ -97,6 +102,7 @@ class Node:
     signals: SignalLog = field(default_factory=SignalLog)
     dirty: set[str] = field(default_factory=set)  # symbols whose orders changed since the driver last looked
     recovering: bool = False  # catching up after a restart: strategies are fed, nothing is routed
+    checkpointer: Checkpointer | None = None  # WAL checkpoints off the order path (paper and live)
     last_evaluated: dict[str, datetime] = field(default_factory=dict)  # scanner exits: per strategy
     _calendars: dict[str, MarketCalendar] = field(default_factory=dict)
     on_signal: Callable[[SignalOutcome], None] | None = None
@@ -196,11 +202,25 @@ class Node:
                  "fills": fills, "reconciled": report.summary()}
         if self.service.orders and not fresh:
             log.info("node.recovered", **found)
+        if self.checkpointer is not None:
+            self.checkpointer.start()
+        if self.mode is not Mode.BACKTEST:
+            # What start-up built (config, calendars, history, rebuilt trades) lives as long as the node: out of
+            # the cyclic collector's reach, a full collection on the order path walks only what trading adds.
+            gc.collect()
+            gc.freeze()
         return found
 
     def stop(self) -> None:
         self.manager.stop()
         self.service.stop()
+        if self.mode is not Mode.BACKTEST:
+            gc.unfreeze()
+        self.service.journal.close()
+        if self.manager.store is not None:
+            self.manager.store.close()
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
 
     def sweep(self, now: datetime) -> None:
         """The trade manager's safety net (kill switch from ``theo risk``, protection) and the lock heartbeat."""
@@ -259,7 +279,7 @@ def build_node(config: TheoConfig, mode: Mode, *, start: datetime | None = None,
     manager = TradeManager(service, clock, config.risk, market=config.market, bus=bus, store=stores.trades,
                            terms=terms, state=stores.state, decisions=stores.decisions)
     node = Node(config, mode, clock, bus, strats, scanners, names, broker, service, manager,
-                recovering=mode is not Mode.BACKTEST)
+                recovering=mode is not Mode.BACKTEST, checkpointer=stores.checkpointer)
     track = manager.on_order
 
     def on_order(order: Order) -> None:

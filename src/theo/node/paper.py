@@ -88,15 +88,20 @@ def paper_stores(config: TheoConfig, db: DbEngine, clock: SimulatedClock) -> Sto
     """The paper account's records in the configured database, and the broker's state file."""
     from theo.adapters.sim.state import state_path
     from theo.execution.lock import SingleWriterLock
+    from theo.persistence.checkpoint import Checkpointer
+    from theo.persistence.db import sqlite_file
     from theo.persistence.repositories.orders import SqlOrderJournal
     from theo.persistence.repositories.trades import SqlTradeStore
     from theo.risk.decisions import DecisionLog
     from theo.risk.state import TradingState
 
+    broker_state = state_path(config.app.data_dir, config.execution.sim.state_file)
+    database = sqlite_file(db, defer_checkpoints=True)
     return Stores(journal=SqlOrderJournal(db, broker="sim"), trades=SqlTradeStore(db),
                   state=TradingState(clock, store=db, rate=config.risk.rate_limit),
                   decisions=DecisionLog(db), lock=SingleWriterLock(db, ttl_seconds=config.execution.lock_ttl_seconds),
-                  broker_state=state_path(config.app.data_dir, config.execution.sim.state_file))
+                  broker_state=broker_state,
+                  checkpointer=Checkpointer([p for p in (database, broker_state) if p is not None]))
 
 
 @dataclass

@@ -74,6 +74,8 @@ class TradeStore(Protocol):
 
     def load_trades(self, *, open_only: bool = False, strategy: str | None = None) -> list[Trade]: ...
 
+    def close(self) -> None: ...
+
 
 @dataclass(frozen=True, slots=True)
 class StrategyTerms:
@@ -341,6 +343,10 @@ class TradeManager:
             return
         left = t.open_qty - qty
         new_stop = t.entry_price if rules.rr_move_stop == "breakeven" else None
+        # The price-sensitive order first: the market sale, then the resting orders shrunk to what is left
+        # (they stand a whole R or more away) and the stop moved. A refused sale leaves their quantity alone.
+        sale = self._send_exit(t, ExitReason.RISK_REDUCTION, qty) if qty > 0 else None
+        sold = sale is not None and sale.status is not OrderStatus.REJECTED
         for cid in t.protective:
             order = self.orders.lookup(cid)
             if order is None or not order.is_open:
@@ -348,7 +354,7 @@ class TradeManager:
             stop = None
             if order.request.tag is OrderTag.STOP_LOSS and new_stop is not None and self._tightens(order, new_stop):
                 stop = new_stop
-            quantity = left if qty > 0 and order.request.quantity > left else None
+            quantity = left if sold and order.request.quantity > left else None
             if quantity is None and stop is None:
                 continue
             try:
@@ -357,9 +363,7 @@ class TradeManager:
                 t.comments.append(f"risk reduction: {cid} not modified ({exc})")
         if new_stop is not None and (t.stop is None or (new_stop - t.stop) * t.side.sign > 0):
             t.stop = new_stop
-        t.comments.append(f"risk reduction: sold {qty}, stop to {t.stop}")
-        if qty > 0:
-            self._send_exit(t, ExitReason.RISK_REDUCTION, qty)
+        t.comments.append(f"risk reduction: {'sold' if sold else 'could not sell'} {qty}, stop to {t.stop}")
         self._note(t, "risk_reduced", {"quantity": str(qty), "stop": str(t.stop)})
 
     def _tightens(self, order: Order, stop: Decimal) -> bool:

@@ -22,6 +22,7 @@ from theo.model.enums import Allocation, OrderStatus, OrderType, ProductType, Ro
 from theo.model.events import Execution
 from theo.model.ledger import Position
 from theo.model.money import ZERO
+from theo.persistence.checkpoint import defer_checkpoints
 
 FORMAT_VERSION = 3
 READABLE_VERSIONS = ("2", "3")  # version 2 files lack the bracket and adjusted-stop fields
@@ -192,6 +193,7 @@ class StateStore:
                 # An event is emitted only once its state is committed; WAL with synchronous=NORMAL keeps every
                 # committed state through a crash of the process (the store of the order journal runs the same).
                 conn.execute("PRAGMA synchronous=NORMAL")
+                defer_checkpoints(conn)  # the node's checkpointer copies the log back, off the order path
                 for ddl in _SCHEMA:
                     conn.execute(ddl)
             except sqlite3.DatabaseError:

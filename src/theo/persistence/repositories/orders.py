@@ -8,10 +8,8 @@ the order state it leads to are written in one transaction, so the journal never
 from __future__ import annotations
 
 import logging
-import threading
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
@@ -24,7 +22,7 @@ from theo.model.money import ZERO
 from theo.model.orders import OPEN_STATUSES, Order, OrderRequest, OrderTag
 from theo.persistence.db import transaction
 from theo.persistence.models.orders import BrokerOrderIdRow, FillRow, OrderEventRow, OrderRow
-from theo.persistence.prepared import PreparedInsert, PreparedUpdate
+from theo.persistence.prepared import HeldConnection, PreparedInsert, PreparedQuery, PreparedUpdate
 
 
 def _request_fields(req: OrderRequest) -> dict[str, Any]:
@@ -115,42 +113,23 @@ class SqlOrderJournal:
         self.engine = engine
         self.broker = broker
         self.account = account
-        self._conn: Connection | None = None
-        self._thread: int | None = None
+        self._held = HeldConnection(engine)
+        self._begin = self._held.begin
         sqlite = engine.dialect.name == "sqlite"
         self._insert_orders = PreparedInsert(ORDERS, engine.dialect) if sqlite else None
         self._insert_events = PreparedInsert(EVENTS, engine.dialect) if sqlite else None
         self._insert_fills = PreparedInsert(FILLS, engine.dialect) if sqlite else None
         self._set_state = PreparedUpdate(ORDERS, engine.dialect, _STATE, "client_order_id",
                                          ("entered_at", "cancelled_at")) if sqlite else None
+        self._find_broker_id = PreparedQuery(BROKER_IDS, engine.dialect, ("id", "client_order_id", "perm_id"),
+                                             ("broker", "broker_order_id")) if sqlite else None
+        self._insert_broker_id = PreparedInsert(BROKER_IDS, engine.dialect) if sqlite else None
         self._set_request = PreparedUpdate(ORDERS, engine.dialect, (*_STATE, *_REQUEST), "client_order_id") \
             if sqlite else None
 
     def close(self) -> None:
         """Give back the connection the journal keeps for its writes (reopened on the next write)."""
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
-
-    @contextmanager
-    def _begin(self) -> Iterator[Connection]:
-        """One transaction on the connection kept for writes; a pooled one when called from another thread.
-
-        The journal is on the hot path of every order: a held connection saves the pool check-out and
-        check-in (tens of µs) of each write. SQLAlchemy connections are not thread-safe, hence the owner.
-        """
-        ident = threading.get_ident()
-        if self._thread is None:
-            self._thread = ident
-        if ident != self._thread:
-            with self.engine.begin() as pooled:
-                yield pooled
-            return
-        conn = self._conn
-        if conn is None or conn.closed:
-            conn = self._conn = self.engine.connect()
-        with conn.begin():
-            yield conn
+        self._held.close()
 
     # -- writes ------------------------------------------------------------------------------------------
     # Core statements on a held connection: the journal is on the hot path of every order.
@@ -278,18 +257,26 @@ class SqlOrderJournal:
         if not broker_order_id:
             return
         ids = BROKER_IDS
+        row = {"client_order_id": client_order_id, "broker": broker, "broker_order_id": broker_order_id,
+               "perm_id": perm_id or None, "created_at": ts}
         with self._begin() as conn:
-            found = conn.execute(select(ids.c.id, ids.c.client_order_id, ids.c.perm_id)
-                                 .where(ids.c.broker == broker, ids.c.broker_order_id == broker_order_id)).first()
+            if self._find_broker_id is not None and self._insert_broker_id is not None:
+                found = self._find_broker_id.first(conn, (broker, broker_order_id))
+            else:
+                found = conn.execute(select(ids.c.id, ids.c.client_order_id, ids.c.perm_id)
+                                     .where(ids.c.broker == broker, ids.c.broker_order_id == broker_order_id)).first()
             if found is None:
-                conn.execute(insert(ids), {"client_order_id": client_order_id, "broker": broker,
-                                           "broker_order_id": broker_order_id, "perm_id": perm_id or None,
-                                           "created_at": ts})
-            elif found.client_order_id != client_order_id:
+                if self._insert_broker_id is not None:
+                    self._insert_broker_id.run(conn, [row])
+                else:
+                    conn.execute(insert(ids), row)
+                return
+            key, mapped_to, known_perm_id = found
+            if mapped_to != client_order_id:
                 log.error("broker %s order id %s already maps to %s; not mapped to %s", broker, broker_order_id,
-                          found.client_order_id, client_order_id)
-            elif perm_id and found.perm_id is None:
-                conn.execute(update(ids).where(ids.c.id == found.id).values(perm_id=perm_id))
+                          mapped_to, client_order_id)
+            elif perm_id and known_perm_id is None:
+                conn.execute(update(ids).where(ids.c.id == key).values(perm_id=perm_id))
 
     @staticmethod
     def _update(conn: Connection, cid: str, values: dict[str, Any]) -> None:

@@ -7,11 +7,11 @@ holds the intent, and :meth:`TradeStore.load_trades` with the journal rebuilds a
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, Table, insert, select, update
 
 from theo.model.enums import Side
 from theo.model.ledger import PnL
@@ -19,6 +19,7 @@ from theo.model.money import ZERO
 from theo.model.trades import ExitReason, Trade, TradeStatus
 from theo.persistence.db import transaction
 from theo.persistence.models.trades import PnlDailyRow, TradeEventRow, TradeRow
+from theo.persistence.prepared import HeldConnection, PreparedInsert, PreparedUpdate
 
 
 def _norm(v: Decimal | None) -> Decimal | None:
@@ -41,29 +42,57 @@ def _fields(t: Trade, now: datetime) -> dict[str, Any]:
             "exit_ts": t.exit_ts, "updated_at": now}
 
 
+TRADES = cast(Table, TradeRow.__table__)
+TRADE_EVENTS = cast(Table, TradeEventRow.__table__)
+_COLUMNS = tuple(_fields(Trade(strategy="", symbol="", side=Side.BUY, planned_qty=ZERO, entry_order_id=""),
+                         datetime(2000, 1, 1, tzinfo=UTC)))
+
+
 class SqlTradeStore:
-    """Trades and their events in SQLite or PostgreSQL (the trade manager's ``TradeStore``)."""
+    """Trades and their events in SQLite or PostgreSQL (the trade manager's ``TradeStore``).
+
+    Writes are Core statements on a held connection (prepared ones on SQLite): a trade is saved after each of
+    its orders is handed to the broker, on the path of the next one.
+    """
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._held = HeldConnection(engine)
+        sqlite = engine.dialect.name == "sqlite"
+        self._insert_trade = PreparedInsert(TRADES, engine.dialect) if sqlite else None
+        self._update_trade = PreparedUpdate(TRADES, engine.dialect, _COLUMNS, "id") if sqlite else None
+        self._insert_event = PreparedInsert(TRADE_EVENTS, engine.dialect) if sqlite else None
+
+    def close(self) -> None:
+        """Give back the connection kept for writes (reopened on the next write)."""
+        self._held.close()
 
     def save(self, trade: Trade, now: datetime, kind: str, payload: dict[str, Any] | None = None,
              actor: str = "engine") -> int:
         """Insert or update ``trade`` and append one event, in one transaction; return the trade id."""
-        with transaction(self.engine) as s:
+        fields = _fields(trade, now)
+        insert_trade, update_trade, insert_event = self._insert_trade, self._update_trade, self._insert_event
+        with self._held.begin() as conn:
             if trade.id is None:
-                row = TradeRow(created_at=trade.created_at or now, **_fields(trade, now))
-                s.add(row)
-                s.flush()
-                trade.id = row.id
+                row = {"created_at": trade.created_at or now, **fields}
+                if insert_trade is not None and insert_trade.covers(row):
+                    key = insert_trade.run(conn, [row])
+                else:
+                    key = int(conn.execute(insert(TRADES).values(row).returning(TRADES.c.id)).scalar_one())
             else:
-                existing = s.get(TradeRow, trade.id)
-                if existing is None:
-                    raise KeyError(trade.id)
-                for k, v in _fields(trade, now).items():
-                    setattr(existing, k, v)
-            s.add(TradeEventRow(trade_id=trade.id, ts=now, kind=kind, payload=payload or {}, actor=actor))
-        assert trade.id is not None
+                key = trade.id
+                if update_trade is not None:
+                    changed = update_trade.run(conn, (*fields.values(), key))
+                else:
+                    changed = conn.execute(update(TRADES).where(TRADES.c.id == key).values(fields)).rowcount
+                if changed != 1:
+                    raise KeyError(f"trade {key} is not in the store")
+            event = {"trade_id": key, "ts": now, "kind": kind, "payload": payload or {}, "actor": actor}
+            if insert_event is not None and insert_event.covers(event):
+                insert_event.run(conn, [event])
+            else:
+                conn.execute(insert(TRADE_EVENTS), event)
+        trade.id = int(key)
         return trade.id
 
     def save_daily(self, account: str, day: date, rows: Iterable[tuple[str, PnL, int]], equity: Decimal | None,
