@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
-from theo.persistence.repositories.orders import EVENTS, ORDERS
-from theo.persistence.repositories.orders import SqlOrderJournal as OrderJournal
 from theo.model.enums import OrderStatus as S
 from theo.model.enums import OrderType, Side
 from theo.model.orders import Order, OrderRequest, OrderTag
 from theo.persistence.prepared import PreparedInsert
+from theo.persistence.repositories.orders import EVENTS, ORDERS
+from theo.persistence.repositories.orders import SqlOrderJournal as OrderJournal
 
 from .helpers import T0, migrated_sqlite
 

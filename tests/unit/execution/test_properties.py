@@ -146,7 +146,8 @@ def test_order_flow_invariants(first: tuple[Any, ...], flow: list[tuple[Any, ...
             assert (o.oco_group is not None) == (len(legs[o.parent_id]) > 1)
             assert o.filled_qty <= parent.filled_qty, (o.client_order_id, o.filled_qty, parent.filled_qty)
             if o.fills:
-                assert parent.fills and o.fills[0].ts >= parent.fills[0].ts
+                assert parent.fills
+                assert o.fills[0].ts >= parent.fills[0].ts
                 assert o.fills[0].exec_id > parent.fills[0].exec_id
 
         for o in orders:
