@@ -461,6 +461,11 @@ class TradeManager:
         if new and t.open_qty <= 0:
             entry = self.orders.lookup(t.entry_order_id)
             if entry is None or not entry.is_open:
+                for other in t.protective:  # one outside the OCO group (a re-placed stop) has no sibling to cancel it
+                    leftover = self.orders.lookup(other)
+                    if leftover is not None and leftover.is_open and \
+                            (leftover.oco_group is None or leftover.oco_group != order.oco_group):
+                        self.orders.cancel_order(other, reason=f"trade closed: {reason.value}")
                 self._close(t, reason, new[-1].ts)
                 return
         if new:
