@@ -504,3 +504,26 @@ def test_sweep_writes_the_daily_pnl(tmp_path: Path) -> None:
                 for row in s.scalars(select(PnlDailyRow))}
     assert rows == {("s1", 1): (D(0), D(500), D("5.08"), D("494.92"), None),
                     ("", 1): (D(0), D(500), D("5.08"), D("494.92"), D("100494.92"))}
+
+
+def test_a_strategy_with_its_own_time_exit_is_closed_by_it_and_the_door_agrees(tmp_path: Path) -> None:
+    config = RiskConfig.model_validate({"trade": {"time_exit": "15:55:00"},
+                                        "trade_by_strategy": {"swing": {"time_exit": "none"},
+                                                              "early": {"time_exit": "15:00:00"}}})
+    start = datetime(2019, 2, 11, 19, 50, tzinfo=UTC)  # 14:50 ET
+    r = make_trading_rig(tmp_path, config, start=start)
+    r.tick(start, 100.0)
+    early = open_trade(r, signal(start, 100.0, stop=99.0, strategy="early"))
+    swing = open_trade(r, signal(start, 100.0, stop=99.0, strategy="swing"))
+    day = open_trade(r, signal(start, 100.0, stop=99.0, strategy="day"))
+    r.tick(start + timedelta(seconds=1), 100.0)
+    r.tick(datetime(2019, 2, 11, 20, 0, tzinfo=UTC), 100.1)  # 15:00 ET: only "early" goes
+    assert (early.status, early.exit_reason) == (TradeStatus.CLOSED, ExitReason.TIME_EXIT)
+    assert (swing.status, day.status) == (TradeStatus.RUNNING, TradeStatus.RUNNING)
+    late = datetime(2019, 2, 11, 20, 55, tzinfo=UTC)  # 15:55 ET: the default time exit
+    r.tick(late, 100.2)
+    assert (day.status, day.exit_reason) == (TradeStatus.CLOSED, ExitReason.TIME_EXIT)
+    assert swing.status is TradeStatus.RUNNING  # held overnight, as its door says
+    assert r.manager.on_signal(signal(late, 100.2, stop=99.0, strategy="swing2")).status is SignalStatus.CANCELLED
+    r.tick(datetime(2019, 2, 12, 14, 31, tzinfo=UTC), 100.3)
+    assert swing.status is TradeStatus.RUNNING
