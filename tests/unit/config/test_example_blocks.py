@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import tomllib
-from decimal import Decimal
 from pathlib import Path
 
 from theo.config.schema import TheoConfig
@@ -41,10 +40,13 @@ def test_archive_block() -> None:
 
 
 def test_engine_block() -> None:
-    cfg = TheoConfig.model_validate(tomllib.loads(uncommented("[engine]\n")))
+    block = uncommented("[engine]\n")
+    cfg = TheoConfig.model_validate(tomllib.loads(block))
     assert cfg.engine.heartbeat_seconds == 5.0
-    assert cfg.engine.max_leverage == Decimal("2")
+    assert cfg.engine.status_interval == 1.0
     assert cfg.engine == TheoConfig().engine.model_copy(update={"speed": 60.0})
+    for gone in ("execution", "quantity", "charges", "slippage_ticks", "max_leverage"):
+        assert f"\n{gone} =" not in block  # settings of the second execution model, removed
 
 
 def test_execution_block() -> None:
