@@ -326,12 +326,18 @@ def test_signals_that_change_nothing_are_cancelled_with_a_note(tmp_path: Path) -
     assert len(r.manager.trades()) == 1
 
 
-def test_kill_switch_with_flatten_closes_everything_and_halts(tmp_path: Path) -> None:
+def _running_and_waiting(tmp_path: Path) -> tuple[TradingRig, Trade, Trade]:
+    """A rig with a running SPY trade and an AAPL trade whose entry waits (AAPL has no print yet)."""
     r = make_trading_rig(tmp_path)
     r.tick(sec(0), 100.0)
     running = open_trade(r, signal(sec(0), 100.0, stop=99.0, target=103.0))
     r.tick(sec(1), 100.0)
     waiting = open_trade(r, signal(sec(1), 50.0, stop=49.0, target=53.0, symbol="AAPL"))
+    return r, running, waiting
+
+
+def test_kill_switch_with_flatten_closes_everything_and_halts(tmp_path: Path) -> None:
+    r, running, waiting = _running_and_waiting(tmp_path)
     assert waiting.status is TradeStatus.WAITING
     cancelled = r.manager.kill(flatten=True, reason="test", actor="pytest")
     assert cancelled == 1  # the waiting entry
@@ -349,11 +355,7 @@ def test_kill_switch_with_flatten_closes_everything_and_halts(tmp_path: Path) ->
 
 
 def test_kill_without_flatten_cancels_entries_but_keeps_the_protective_orders(tmp_path: Path) -> None:
-    r = make_trading_rig(tmp_path)
-    r.tick(sec(0), 100.0)
-    running = open_trade(r, signal(sec(0), 100.0, stop=99.0, target=103.0))
-    r.tick(sec(1), 100.0)
-    waiting = open_trade(r, signal(sec(1), 50.0, stop=49.0, target=53.0, symbol="AAPL"))
+    r, running, waiting = _running_and_waiting(tmp_path)
     assert r.manager.kill(flatten=False, reason="test", actor="pytest") == 1
     assert r.manager.state.state is State.HALTED
     assert r.order(waiting.entry_order_id).status is OrderStatus.CANCELLED

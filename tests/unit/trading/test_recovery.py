@@ -3,12 +3,14 @@ protective orders never left the broker, so they keep protecting across the rest
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 from tests.unit.execution.helpers import T0, children, make_rig
 from tests.unit.trading.rig import TradingRig, make_manager, make_trading_rig, signal
+from theo.execution.service import OrderService
 from theo.model.enums import OrderStatus, OrderType, Side
 from theo.model.orders import OrderRequest, OrderTag
 from theo.model.trades import ExitReason, TradeStatus
@@ -88,17 +90,20 @@ def test_a_trade_whose_stop_filled_while_the_engine_was_down_is_closed_at_restar
     assert r2.manager.portfolio.position("SPY") == 0
 
 
-def test_an_accepted_entry_without_its_trade_row_is_rebuilt_from_its_children(tmp_path: Path) -> None:
+def _orphan(tmp_path: Path, send: Callable[[OrderService, OrderRequest], object]) -> TradingRig:
+    """An entry journaled and sent by ``send``, filled, then a restart: the process died before its trade row."""
     config = RiskConfig()
     rig = make_rig(tmp_path, state_file="sim.db")
     r = TradingRig(rig, make_manager(rig, config))
     r.tick(sec(0), 100.0)
-    # the bracket is journaled and sent, then the process dies before the trade row is written
-    rig.service.submit_bracket(OrderRequest("SPY", Side.BUY, D(100), OrderType.MARKET, strategy="s1",
-                                            tag=OrderTag.ENTRY),
-                               children("BUY", 100, stop="99.50", target="101.00", strategy="s1"))
+    send(rig.service, OrderRequest("SPY", Side.BUY, D(100), OrderType.MARKET, strategy="s1", tag=OrderTag.ENTRY))
     r.tick(sec(1), 100.0)
-    r2 = _restart(tmp_path, r, config)
+    return _restart(tmp_path, r, config)
+
+
+def test_an_accepted_entry_without_its_trade_row_is_rebuilt_from_its_children(tmp_path: Path) -> None:
+    r2 = _orphan(tmp_path, lambda svc, entry: svc.submit_bracket(
+        entry, children("BUY", 100, stop="99.50", target="101.00", strategy="s1")))
     report = r2.manager.recover()
     assert len(report.rebuilt) == 1
     [t] = r2.manager.trades(open_only=True)
@@ -110,14 +115,7 @@ def test_an_accepted_entry_without_its_trade_row_is_rebuilt_from_its_children(tm
 
 
 def test_a_rebuilt_entry_without_children_gets_the_default_stop_from_the_sweep(tmp_path: Path) -> None:
-    config = RiskConfig()
-    rig = make_rig(tmp_path, state_file="sim.db")
-    r = TradingRig(rig, make_manager(rig, config))
-    r.tick(sec(0), 100.0)
-    rig.service.create_order(OrderRequest("SPY", Side.BUY, D(100), OrderType.MARKET, strategy="s1",
-                                          tag=OrderTag.ENTRY))
-    r.tick(sec(1), 100.0)
-    r2 = _restart(tmp_path, r, config)
+    r2 = _orphan(tmp_path, lambda svc, entry: svc.create_order(entry))
     r2.manager.recover()
     [t] = r2.manager.trades(open_only=True)
     assert (t.entry_qty, t.stop, t.target) == (D(100), D("99.00"), None)  # default_stop_pct 1 %
