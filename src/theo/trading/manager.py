@@ -405,22 +405,24 @@ class TradeManager:
             due = self._next_exit[cal_name]
             if due is None or now < due:
                 continue
+            cal = self.calendar_for(cal_name)
             for t in [t for t in self._open.values() if self._inst(t.symbol).calendar == cal_name]:
-                self.exit(t, ExitReason.TIME_EXIT)
+                if exits.door_closed(now, cal, self._rules(t.strategy)) is not None:  # its own time exit passed
+                    self.exit(t, ExitReason.TIME_EXIT)
             self._next_exit[cal_name] = None
             self._arm_time_exit(cal_name, now)
 
     def _arm_time_exit(self, cal_name: str, after: datetime) -> None:
-        """Set the next time exit of ``cal_name`` after ``after`` when trades are open there."""
-        if self.config.trade.time_exit is None and not any(r.time_exit for r in self.config.trade_by_strategy.values()):
-            return
-        if not any(self._inst(t.symbol).calendar == cal_name for t in self._open.values()):
+        """Set the next time exit of ``cal_name`` after ``after``: the earliest of the open trades' own rules."""
+        rules = [self._rules(t.strategy) for t in self._open.values() if self._inst(t.symbol).calendar == cal_name]
+        if not any(r.time_exit is not None for r in rules):
             return
         cal = self.calendar_for(cal_name)
         day = et_date(after)
         for _ in range(10):
-            due = exits.time_exit_at(day, cal, self.config.trade)
-            if due is not None and due > after:
+            dues = [due for r in rules if (due := exits.time_exit_at(day, cal, r)) is not None and due > after]
+            if dues:
+                due = min(dues)
                 if self._next_exit.get(cal_name) != due:
                     self._next_exit[cal_name] = due
                     self.clock.call_at(due, self._time_exit)
@@ -478,6 +480,11 @@ class TradeManager:
         if new and t.open_qty <= 0:
             entry = self.orders.lookup(t.entry_order_id)
             if entry is None or not entry.is_open:
+                for other in t.protective:  # one outside the OCO group (a re-placed stop) has no sibling to cancel it
+                    leftover = self.orders.lookup(other)
+                    if leftover is not None and leftover.is_open and \
+                            (leftover.oco_group is None or leftover.oco_group != order.oco_group):
+                        self.orders.cancel_order(other, reason=f"trade closed: {reason.value}")
                 self._close(t, reason, new[-1].ts)
                 return
         if new:

@@ -44,7 +44,9 @@ def build_status(trades: Iterable[Trade], last_signal: Mapping[tuple[str, str], 
             rows.append(StatusRow(key[0], key[1], signal, "", ""))
             continue
         t = latest[key]
-        last_order = list(t.exit_orders)[-1] if t.exit_orders else t.entry_order_id
+        # The latest order that did not end cancelled: a bracket's take-profit is cancelled when its stop fills.
+        live = [cid for cid in t.exit_orders if order_status.get(cid) is not OrderStatus.CANCELLED]
+        last_order = live[-1] if live else t.entry_order_id
         rows.append(StatusRow(key[0], key[1], signal, t.status.value, order_word(order_status.get(last_order)),
                               str(t.open_qty), t.id))
     return rows

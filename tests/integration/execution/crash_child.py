@@ -30,7 +30,7 @@ from theo.execution.service import OrderService
 from theo.model.enums import InstrumentKind, OrderType, SessionKind, Side, TimeInForce
 from theo.model.instruments import equity
 from theo.model.market import Bar
-from theo.model.orders import OrderRequest
+from theo.model.orders import OrderRequest, OrderTag
 from theo.persistence.db import make_engine, upgrade
 from theo.persistence.repositories.leases import LeaseRepository
 from theo.persistence.repositories.orders import SqlOrderJournal as OrderJournal
@@ -59,41 +59,60 @@ def bars() -> list[Bar]:
     return out
 
 
-def _r(signal_id: int, side: Side, qty: int, kind: OrderType, tag: str = "entry", **kw: Any) -> OrderRequest:
+def _r(signal_id: int, side: Side, qty: int, kind: OrderType, tag: OrderTag = OrderTag.ENTRY,
+       **kw: Any) -> OrderRequest:
     return OrderRequest("SPY", side, Decimal(qty), kind, strategy="crash", signal_id=signal_id, tag=tag, **kw)
+
+
+def _leg(side: Side, qty: int, kind: OrderType, tag: OrderTag, **kw: Any) -> OrderRequest:
+    """A bracket child: the other side of its entry, reduce-only, good till cancelled."""
+    return OrderRequest("SPY", side, Decimal(qty), kind, strategy="crash", tif=TimeInForce.GTC, reduce_only=True,
+                        tag=tag, **kw)
 
 
 def actions(svc: OrderService, i: int) -> None:
     """What the flow does after bar ``i``; each action is idempotent by its signal id."""
     buy, sell, gtc = Side.BUY, Side.SELL, TimeInForce.GTC
+    sl, tp = OrderTag.STOP_LOSS, OrderTag.TAKE_PROFIT
     d = Decimal
     if i == 0:
         svc.create_order(_r(1, buy, 100, OrderType.MARKET))
         svc.create_order(_r(2, buy, 50, OrderType.LIMIT, limit_price=d("269.00"), tif=gtc))
-    elif i == 2:
-        svc.create_bracket_order(_r(3, buy, 30, OrderType.LIMIT, limit_price=d("271.60"), tif=gtc),
-                                 d("270.40"), d("271.75"))
+    elif i == 2:  # a bracket whose entry waits for its limit; the children go out with it
+        svc.submit_bracket(_r(3, buy, 30, OrderType.LIMIT, limit_price=d("271.60"), tif=gtc),
+                           [_leg(sell, 30, OrderType.STOP, sl, stop_price=d("270.40")),
+                            _leg(sell, 30, OrderType.LIMIT, tp, limit_price=d("271.75"))])
     elif i == 4:
         _cancel(svc, "crash-s2-entry")
-        svc.create_order(_r(4, sell, 40, OrderType.STOP, tag="stop_loss", stop_price=d("270.50"), tif=gtc))
-    elif i == 6:
+        svc.create_order(_r(4, sell, 40, OrderType.STOP, tag=sl, stop_price=d("270.50"), tif=gtc))
+    elif i == 6:  # a short at the market with a trailing stop child and a target
         _modify(svc, "crash-s4-stop_loss", stop_price=d("271.00"))
-        svc.create_oco_order([_r(5, sell, 30, OrderType.LIMIT, tag="take_profit", limit_price=d("271.90"), tif=gtc),
-                              _r(5, sell, 30, OrderType.STOP, tag="stop_loss", stop_price=d("270.30"), tif=gtc)])
+        svc.submit_bracket(_r(5, sell, 30, OrderType.MARKET, tif=gtc),
+                           [_leg(buy, 30, OrderType.TRAILING_STOP, sl, stop_price=d("271.90"),
+                                 trail_amount=d("0.30")),
+                            _leg(buy, 30, OrderType.LIMIT, tp, limit_price=d("270.30"))])
+    elif i == 8:  # move the resting stop child of bracket 3 while it protects the filled entry
+        _modify(svc, "crash-s3-entry-sl", stop_price=d("270.60"))
     elif i == 9:
-        svc.create_order(_r(6, sell, 20, OrderType.TRAILING_STOP, tag="exit_rule", trail_amount=d("0.30"), tif=gtc))
+        svc.create_order(_r(6, sell, 20, OrderType.TRAILING_STOP, tag=OrderTag.EXIT_RULE, trail_amount=d("0.30"),
+                            tif=gtc))
         svc.create_order(_r(7, buy, 80, OrderType.MARKET, tif=TimeInForce.IOC))
         svc.create_order(_r(8, buy, 80, OrderType.MARKET, tif=TimeInForce.FOK))
+    elif i == 10:  # the short's target goes; its trailing stop stays
+        _cancel(svc, "crash-s5-entry-tp")
     elif i == 14:
-        svc.create_order(_r(9, sell, 150, OrderType.MARKET, tag="exit_rule", tif=gtc))
+        svc.create_order(_r(9, sell, 150, OrderType.MARKET, tag=OrderTag.EXIT_RULE, tif=gtc))
         svc.create_order(_r(10, buy, 70, OrderType.STOP_LIMIT, stop_price=d("271.40"), limit_price=d("271.60"),
                             tif=gtc))
     elif i == 20:
         _modify(svc, "crash-s10-entry", quantity=d(90))
         svc.create_order(_r(11, buy, 60, OrderType.LIMIT, limit_price=d("270.70"), tif=gtc))
+        svc.submit_bracket(_r(12, buy, 40, OrderType.LIMIT, limit_price=d("269.50"), tif=gtc),
+                           [_leg(sell, 40, OrderType.STOP, sl, stop_price=d("269.00")),
+                            _leg(sell, 40, OrderType.LIMIT, tp, limit_price=d("272.00"))])
     elif i == 26:
         _cancel(svc, "crash-s11-entry")
-        _cancel(svc, "crash-s5-take_profit0")
+        _cancel(svc, "crash-s12-entry")  # its children go with it
 
 
 def _cancel(svc: OrderService, cid: str) -> None:

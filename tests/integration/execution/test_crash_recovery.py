@@ -1,8 +1,9 @@
-"""SIGKILL the order flow at many points, restart, finish: no duplicate order, no lost fill, positions agree.
+"""SIGKILL the order flow before each of its durable steps, restart, finish: no duplicate order, no lost fill,
+positions agree, brackets and OCO groups hold.
 
 The child is a forked copy of this process (imports and the exchange calendar are already loaded, so each
 run takes a fraction of a second) that runs ``tests.integration.execution.crash_child.run_script`` and kills itself with
-SIGKILL just before its N-th durable step (a journal write or a broker state write). A second child then
+SIGKILL just before its N-th durable step (a journal write or a broker state write), for every N. A second child then
 restarts on the same store and broker state file, reconciles and finishes the flow. Two more runs use a
 fresh interpreter killed from outside after a random delay. Stores live in /dev/shm when it exists: a
 SIGKILL does not lose the page cache, so memory-backed files test the same thing, faster.
@@ -31,7 +32,7 @@ from theo.persistence.repositories.orders import SqlOrderJournal as OrderJournal
 
 REPO = Path(__file__).resolve().parents[3]  # the repository root: the child runs `python -m tests...`
 
-KILL_POINTS = 50
+MIN_STEPS = 100  # the flow takes more durable steps than this; it is killed before each of them
 
 
 @pytest.fixture
@@ -87,6 +88,14 @@ def _check(workdir: Path) -> None:
                 (cid, order.status, so.status)
         else:
             assert order.status in (OrderStatus.CANCELLED, OrderStatus.REJECTED), (cid, order.status)
+    # a bracket child never traded more than its entry filled, and one-cancels-other held
+    filled_in_group: dict[str, int] = {}
+    for so in state.orders.values():
+        if so.parent_id is not None:
+            assert so.filled_qty <= state.orders[so.parent_id].filled_qty, so.client_order_id
+        if so.oco_group and so.filled_qty:
+            filled_in_group[so.oco_group] = filled_in_group.get(so.oco_group, 0) + 1
+    assert all(n == 1 for n in filled_in_group.values()), filled_in_group
     # the flow finished: nothing is left in an in-between state
     assert not [o for o in orders.values() if o.status in (OrderStatus.SUBMITTED, OrderStatus.UNKNOWN,
                                                            OrderStatus.PENDING_CANCEL, OrderStatus.CREATED)]
@@ -103,9 +112,8 @@ def test_sigkill_at_many_points_then_restart(fast_dir: Path) -> None:
     reference.mkdir()
     total = _crashchild.run_script(reference)  # also warms every cache the children inherit
     _check(reference)
-    assert total > KILL_POINTS
-    points = sorted({1 + round(k * (total - 1) / (KILL_POINTS - 1)) for k in range(KILL_POINTS)})
-    assert len(points) >= 50
+    assert total > MIN_STEPS
+    points = range(1, total + 1)
     killed = 0
     for n in points:
         work = fast_dir / f"kill-{n}"

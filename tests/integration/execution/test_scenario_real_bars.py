@@ -1,5 +1,6 @@
-"""Scripted scenario on real SPY 1-minute bars: every order type and time in force, a bracket, an OCO, partial
-fills and a DAY expiry at an early close, with fill prices, quantities and charges worked out by hand.
+"""Scripted scenario on real SPY 1-minute bars: every order type and time in force, two brackets (one-cancels-
+other children), partial fills and a DAY expiry at an early close, with fill prices, quantities, stamps and
+charges worked out by hand.
 
 Data: ``eqker/SPY_1min_2019-02-11_2019-02-15.csv.gz``, the session of Mon 2019-02-11 (390 bars). That week
 has no early close, so the same bars are re-stamped onto Fri 2026-11-27 (the day after Thanksgiving, NYSE
@@ -8,7 +9,9 @@ belong to the post-market of that day, as the calendar says. The SEC fee rate on
 (market-rules.md §7.2), so sales pay FINRA TAF and CAT only.
 
 Settings: fixed IBKR schedule, 1 tick of slippage on market and stop fills, participation 0.2 % of each
-bar's volume. Orders are placed when a bar has closed (clock = bar end) and work from the next bar on.
+bar's volume (one cap per bar). Orders are placed when a bar has closed (clock = bar end) and work from the
+next bar on: what trades at a bar's open is stamped with the bar's start, what its range reaches with its end.
+A bracket's children work from the entry's fill on, in the same bar. DAY orders expire by the clock.
 Bar prices are rounded to the cent half-even (271.455 -> 271.46, 271.405 -> 271.40).
 
 Bars used (ET start, O/H/L/C, volume -> 0.2 % cap):
@@ -31,13 +34,14 @@ from decimal import Decimal
 from pathlib import Path
 
 from tests.realbars import spy_session_restamped
-from tests.unit.execution.helpers import make_rig, req
+from tests.unit.execution.helpers import children, make_rig, req
 from theo.core.calendar import ET
 from theo.execution.config import ExecutionConfig, SimulatedBrokerConfig
+from theo.execution.service import Bracket
 from theo.model.enums import OrderStatus as S
 from theo.model.enums import TimeInForce
 from theo.model.market import Bar
-from theo.model.orders import Bracket, Order
+from theo.model.orders import Order
 
 D = Decimal
 
@@ -86,19 +90,22 @@ def test_scripted_day_on_real_bars(tmp_path: Path) -> None:
         elif i == 5:
             svc.cancel_order(order("to_cancel").client_order_id)
         elif i == 10:  # 09:41 ET
-            o["bracket"] = svc.create_bracket_order(req("BUY", 100, "LIMIT", limit_price=D("271.00"), tif=GTC),
-                                                    stop_loss=D("270.80"), take_profit=D("271.15"))
+            o["bracket"] = svc.submit_bracket(req("BUY", 100, "LIMIT", limit_price=D("271.00"), tif=GTC),
+                                              children("BUY", 100, stop="270.80", target="271.15"))
         elif i == 12:
             svc.modify_order(order("to_modify").client_order_id, limit_price=D("270.90"))
-        elif i == 13:  # 09:44 ET
-            o["oco"] = svc.create_oco_order([req("SELL", 100, "LIMIT", limit_price=D("271.30"), tif=GTC),
-                                             req("SELL", 100, "STOP", stop_price=D("270.90"), tif=GTC)])
+        elif i == 13:  # 09:44 ET: a short at the market, its stop above and its target below
+            o["short"] = svc.submit_bracket(req("SELL", 100, tif=GTC),
+                                            children("SELL", 100, stop="271.30", target="270.90"))
 
     for i, b in enumerate(bars):
         rig.clock.advance_to(b.end)
         rig.broker.on_bar(b)
         after_bar(i)
-    rig.broker.on_time(et("17:00"))  # post-market close of an early-close day
+    rig.clock.advance_to(et("17:00"))  # post-market close of an early-close day: the last DAY timer
+
+    def now(o: Order) -> Order:
+        return svc.get_order_status(o.client_order_id)
 
     def fills(key: str) -> list[tuple[D, D, datetime, D]]:
         return [(f.quantity, f.price, f.ts, f.charges.total) for f in order(key).fills]
@@ -106,8 +113,9 @@ def test_scripted_day_on_real_bars(tmp_path: Path) -> None:
     def status(key: str) -> S:
         return order(key).status
 
-    # MARKET BUY 300: 09:31 open 271.32 + 1 tick. 0.005 x 300 = 1.50; CAT 300 x 0.000072 = 0.0216 -> 0.03
-    assert fills("market") == [(D(300), D("271.33"), et("09:32"), D("1.53"))]
+    # MARKET BUY 300: 09:31 open 271.32 + 1 tick, at that bar's start. 0.005 x 300 = 1.50; CAT 300 x 0.000072
+    # = 0.0216 -> 0.03
+    assert fills("market") == [(D(300), D("271.33"), et("09:31"), D("1.53"))]
     # LIMIT BUY 100 @ 271.10: 09:32 opens 271.23, low 271.04 trades through -> 271.10; 1.00 + CAT 0.01
     assert fills("limit") == [(D(100), D("271.10"), et("09:33"), D("1.01"))]
     # STOP BUY 200 @ 271.45: first high >= 271.45 is 09:35 (271.46) -> max(open 271.29, 271.45) + 1 tick;
@@ -119,33 +127,44 @@ def test_scripted_day_on_real_bars(tmp_path: Path) -> None:
     # TRAILING SELL 0.35 from the last price 271.34: stop 270.99; the highs lift it to 271.02 (09:34),
     # 271.11 (09:35), 271.12 (09:36), 271.13 (09:38); 09:40 opens 271.19, low 270.87 -> 271.13 - 1 tick
     assert fills("trail") == [(D(100), D("271.12"), et("09:41"), D("1.03"))]
-    # IOC MARKET BUY 1000: the 09:31 cap is 503 shares at 271.33, the rest cancelled.
+    # IOC MARKET BUY 1000: the 09:31 cap is 503 shares at 271.33 (its open), the rest cancelled.
     # 0.005 x 503 = 2.515 -> 2.52 (half-even); CAT 503 x 0.000072 = 0.036 -> 0.04
-    assert fills("ioc") == [(D(503), D("271.33"), et("09:32"), D("2.56"))]
+    assert fills("ioc") == [(D(503), D("271.33"), et("09:31"), D("2.56"))]
     assert status("ioc") is S.CANCELLED
     # FOK LIMIT BUY 600 @ 271.35: marketable at the 271.32 open, but only 503 may fill -> killed, no fill
     assert (fills("fok"), status("fok")) == ([], S.CANCELLED)
     # IOC LIMIT BUY 100 @ 271.30: the first price (open 271.32) is above the limit -> cancelled
     assert (fills("ioc_limit"), status("ioc_limit")) == ([], S.CANCELLED)
-    # MARKET SELL 1500 by participation: 503 @ 271.31, 711 @ 271.22, 286 @ 271.05 (opens - 1 tick).
+    # MARKET SELL 1500 by participation, one cap per bar, each at a bar's open (its start): 503 @ 271.31,
+    # 711 @ 271.22, 286 @ 271.05 (opens - 1 tick).
     # Commission on the order's running total: 2.515 -> 2.52; 6.07 -> +3.55; 7.50 -> +1.43.
     # TAF 0.0835 -> 0.09, 0.1180 -> 0.12, 0.0475 -> 0.05; CAT 0.0362 -> 0.04, 0.0512 -> 0.06, 0.0206 -> 0.03
-    assert fills("big") == [(D(503), D("271.31"), et("09:32"), D("2.65")),
-                            (D(711), D("271.22"), et("09:33"), D("3.73")),
-                            (D(286), D("271.05"), et("09:34"), D("1.51"))]
+    assert fills("big") == [(D(503), D("271.31"), et("09:31"), D("2.65")),
+                            (D(711), D("271.22"), et("09:32"), D("3.73")),
+                            (D(286), D("271.05"), et("09:33"), D("1.51"))]
     assert sum(f.charges.commission for f in order("big").fills) == D("7.50")
-    # Bracket BUY 100 @ 271.00: 09:41 opens 270.98 -> entry 270.98 (1.01); the exits go out at 09:42;
-    # 09:43 high 271.17 trades through the 271.15 target (1.00 + TAF 0.02 + CAT 0.01); the stop is cancelled
+    # Bracket BUY 100 @ 271.00: 09:41 opens 270.98 -> entry 270.98 at 09:41 (1.01); its children work from
+    # then on: the same bar's high 271.18 trades through the 271.15 target, stamped with its end 09:42
+    # (1.00 + TAF 0.02 + CAT 0.01); the stop is cancelled
     br = o["bracket"]
     assert isinstance(br, Bracket)
-    assert [(f.quantity, f.price, f.charges.total) for f in br.entry.fills] == [(D(100), D("270.98"), D("1.01"))]
-    assert [(f.quantity, f.price, f.ts, f.charges.total) for f in br.target.fills] == [
-        (D(100), D("271.15"), et("09:44"), D("1.03"))]
-    assert (br.target.status, br.stop.status, br.stop.fills) == (S.FILLED, S.CANCELLED, [])
-    # OCO: stop 270.90 hit at 09:47 (low 270.83) -> min(open 271.08, 270.90) - 1 tick; the limit cancelled
-    limit_leg, stop_leg = o["oco"]  # type: ignore[misc]
-    assert [(f.quantity, f.price, f.charges.total) for f in stop_leg.fills] == [(D(100), D("270.89"), D("1.03"))]
-    assert (limit_leg.status, limit_leg.fills) == (S.CANCELLED, [])
+    stop, target = br.children
+    assert [(f.quantity, f.price, f.ts, f.charges.total) for f in br.entry.fills] == [
+        (D(100), D("270.98"), et("09:41"), D("1.01"))]
+    assert [(f.quantity, f.price, f.ts, f.charges.total) for f in now(target).fills] == [
+        (D(100), D("271.15"), et("09:42"), D("1.03"))]
+    assert (now(target).status, now(stop).status) == (S.FILLED, S.CANCELLED)
+    assert now(stop).reason == f"OCO: {target.client_order_id} filled"
+    # Short bracket SELL 100 at the 09:44 open 271.14 - 1 tick = 271.13 (1.00 + TAF 0.02 + CAT 0.01); its buy
+    # target 270.90 is reached by the 09:47 low 270.83 -> 270.90 at 09:48 (1.01); its stop 271.30 cancelled
+    short = o["short"]
+    assert isinstance(short, Bracket)
+    short_stop, short_target = short.children
+    assert [(f.quantity, f.price, f.ts, f.charges.total) for f in now(short.entry).fills] == [
+        (D(100), D("271.13"), et("09:44"), D("1.03"))]
+    assert [(f.quantity, f.price, f.ts, f.charges.total) for f in now(short_target).fills] == [
+        (D(100), D("270.90"), et("09:48"), D("1.01"))]
+    assert (now(short_stop).status, now(short_stop).fills) == (S.CANCELLED, [])
     # Modified 270.00 -> 270.90 at 09:43; 09:47 opens 271.08, low 270.83 -> 270.90
     assert fills("to_modify") == [(D(100), D("270.90"), et("09:48"), D("1.01"))]
     assert status("to_cancel") is S.CANCELLED
@@ -154,10 +173,11 @@ def test_scripted_day_on_real_bars(tmp_path: Path) -> None:
     assert day.status is S.EXPIRED
     assert "2026-11-27 13:00 ET" in day.reason
     last = rig.journal.events(day.client_order_id)[-1]
-    assert (last["kind"], last["payload"]["broker_ts"], last["ts"]) == ("expired", et("13:00").isoformat(), et("13:01"))
+    # expired by the broker's clock timer at the close itself, not by a later bar
+    assert (last["kind"], last["payload"]["broker_ts"], last["ts"]) == ("expired", et("13:00").isoformat(), et("13:00"))
     assert status("day_ext") is S.EXPIRED
     assert status("gtc") is S.ACCEPTED  # GTC works on
-    # Position: +300 +100 +200 -100 -100 +503 -1500 +100 -100 -100 +100 = -597, equal at the broker
-    assert svc.positions() == {"SPY": D(-597)}
-    assert rig.broker.positions()["SPY"].quantity == D(-597)
+    # Position: +300 +100 +200 -100 -100 +503 -1500 +100 -100 -100 +100 +100 = -497, equal at the broker
+    assert svc.positions() == {"SPY": D(-497)}
+    assert rig.broker.positions()["SPY"].quantity == D(-497)
     assert {e.exec_id for e in rig.broker.executions()} == rig.journal.exec_ids()

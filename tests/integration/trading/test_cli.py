@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -11,13 +12,13 @@ import typer
 from typer.testing import CliRunner
 
 from tests.unit.execution.helpers import T0, make_rig
-from tests.unit.trading.rig import TradingRig, signal
+from tests.unit.trading.rig import TradingRig, make_manager, signal
 from theo.cli import report_cmd, risk_cmd
-from theo.model.enums import Side
+from theo.model.enums import Side, SignalStatus
+from theo.model.trades import ExitReason
 from theo.persistence.db import make_engine, upgrade
 from theo.risk.config import RiskConfig
 from theo.risk.state import State, TradingState
-from theo.trading.manager import TradeManager
 
 
 def _app() -> typer.Typer:
@@ -41,8 +42,8 @@ def _setup(tmp_path: Path) -> Path:
     data.mkdir()
     engine = make_engine(f"sqlite:///{data / 'theo.db'}")
     upgrade(engine)
-    rig = make_rig(data, engine=engine, state_file=None)
-    r = TradingRig(rig, TradeManager(rig.service, rig.clock, None, RiskConfig(), rig.bus, engine))
+    rig = make_rig(data, engine=engine, state_file="sim.db")
+    r = TradingRig(rig, make_manager(rig, RiskConfig()))
     s = lambda n: T0 + timedelta(seconds=n)  # noqa: E731
     r.tick(s(0), 100.0)
     r.manager.open_trade(signal(s(0), 100.0, stop=99.0, target=103.0))
@@ -53,6 +54,7 @@ def _setup(tmp_path: Path) -> Path:
     r.tick(day2, 99.0)
     r.manager.open_trade(signal(day2, 99.0, stop=98.0, target=102.0))
     r.tick(day2 + timedelta(seconds=1), 99.0)
+    rig.service.stop()
     engine.dispose()
     config = tmp_path / "theo.toml"
     config.write_text(f'[app]\ndata_dir = "{data}"\n')
@@ -122,3 +124,26 @@ def test_risk_commands_change_the_state_a_running_engine_adopts(tmp_path: Path) 
     assert kill.reason == "panic"
     res = runner.invoke(_app(), ["risk", "status", "-c", str(config)])
     assert "flatten (pending)" in res.output
+
+
+def test_theo_risk_halt_keeps_the_stop_of_a_running_trade_working(tmp_path: Path) -> None:
+    config = _setup(tmp_path)
+    res = CliRunner().invoke(_app(), ["risk", "halt", "-c", str(config), "--reason", "broker outage"])
+    assert res.exit_code == 0, res.output
+    # the engine (re)starts on the store: it adopts HALTED and its running trade's stop rests at the broker
+    data = tmp_path / "var"
+    engine = make_engine(f"sqlite:///{data / 'theo.db'}")
+    now = T0 + timedelta(days=1, seconds=2)
+    rig = make_rig(data, engine=engine, state_file="sim.db", start=now)
+    r = TradingRig(rig, make_manager(rig, RiskConfig()))
+    r.manager.recover()
+    assert r.manager.state.state is State.HALTED
+    [running] = r.manager.trades(open_only=True)
+    assert r.manager.is_protected(running)
+    r.manager.sweep(now)
+    r.tick(now + timedelta(seconds=1), 97.9)  # through the 98.00 stop while halted
+    assert (running.status.value, running.exit_reason, running.exit_price) == ("Closed", ExitReason.STOP_LOSS,
+                                                                              Decimal("97.9"))
+    outcome = r.manager.on_signal(signal(now + timedelta(seconds=2), 97.9, stop=97.0, strategy="s3"))
+    assert (outcome.status, outcome.note.split(":")[0]) == (SignalStatus.FAILED, "TRADING_HALTED")
+    engine.dispose()

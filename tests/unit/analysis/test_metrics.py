@@ -9,19 +9,30 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
-from tests.unit.node.helpers import bars
+from tests.unit.node.helpers import MIN, bars
+from tests.unit.node.helpers import T0 as BAR0
 from theo.analysis.metrics import EquityCurve, compute_metrics, equity_curve
+from theo.core.time import from_us
 from theo.model.enums import Side
-from theo.node.records import OrderRecord, TradeRecord
+from theo.model.events import Charges, Execution
+from theo.model.trades import ExitReason, Trade
 
 DAY = 86_400_000_000
 T0 = 1_549_918_800_000_000  # 2019-02-11 21:00 UTC (16:00 New York)
+D = Decimal
 
 
-def trade(side: Side, entry: str, exit_: str, charges: str = "0") -> TradeRecord:
+def trade(side: Side, entry: str, exit_: str, charges: str = "0") -> Trade:
     ts = datetime.fromisoformat("2019-02-11T15:00:00+00:00")
-    return TradeRecord("t", "s", "AAA", side, Decimal(10), ts, Decimal(entry), Decimal(charges), 0, exit_ts=ts,
-                       exit_price=Decimal(exit_))
+    t = Trade("s", "AAA", side, D(10), "e")
+    t.add_entry_fill(D(10), D(entry), D(charges), ts)
+    t.add_exit_fill(D(10), D(exit_), D(0), ts)
+    t.close(ExitReason.MANUAL, ts)
+    return t
+
+
+def fill(exec_id: str, side: Side, price: str, at_us: int) -> Execution:
+    return Execution(exec_id, exec_id, "AAA", side, D(10), D(price), from_us(at_us), Charges(commission=D(1)))
 
 
 def test_drawdown_sharpe_and_returns_of_a_daily_curve() -> None:
@@ -41,20 +52,29 @@ def test_drawdown_sharpe_and_returns_of_a_daily_curve() -> None:
 
 def test_trade_statistics() -> None:
     trades = [trade(Side.BUY, "10", "12"), trade(Side.SELL, "10", "11"), trade(Side.BUY, "10", "13", "1")]
+    still_open = Trade("s", "AAA", Side.BUY, D(10), "e4")
+    still_open.add_entry_fill(D(10), D(10), D(0), datetime.fromisoformat("2019-02-11T15:00:00+00:00"))
+    trades.append(still_open)  # an open trade counts as a trade, not in the closed statistics
     curve = EquityCurve(np.array([T0], dtype=np.int64), np.array([100.0]), np.array([False]))
     m = compute_metrics(Decimal(100), curve, trades, [])
     assert m["win_rate"] == pytest.approx(2 / 3)
     assert m["profit_factor"] == pytest.approx(49 / 10)
     assert m["expectancy"] == pytest.approx(39 / 3)
+    assert (m["trades"], m["closed_trades"], m["open_trades"]) == (4, 3, 1)
 
 
 def test_equity_curve_marks_positions_to_the_close_and_pays_charges() -> None:
     s = bars("AAA", [(10, 10, 10, 10), (10, 11, 10, 11), (11, 12, 11, 12), (12, 12, 12, 12)])
-    ts = datetime.fromisoformat("2019-02-11T15:00:00+00:00")
-    buy = OrderRecord("1", "s", "AAA", Side.BUY, Decimal(10), "entry", ts, fill_price=Decimal(10),
-                      charges=Decimal(1), fill_index=1)
-    sell = OrderRecord("2", "s", "AAA", Side.SELL, Decimal(10), "exit-rule", ts, fill_price=Decimal(12),
-                       charges=Decimal(1), fill_index=3)
-    curve = equity_curve(Decimal(1000), {"AAA": s}, [buy, sell])
+    buy = fill("1", Side.BUY, "10", BAR0 + MIN)  # at the open of bar 1: stamped with its start
+    sell = fill("2", Side.SELL, "12", BAR0 + 3 * MIN)
+    curve = equity_curve(D(1000), {"AAA": s}, [buy, sell])
     assert curve.equity.tolist() == [1000.0, 1009.0, 1019.0, 1018.0]
     assert curve.in_market.tolist() == [False, True, True, False]
+
+
+def test_a_fill_stamped_with_a_bar_end_counts_from_the_next_bar() -> None:
+    s = bars("AAA", [(10, 10, 10, 10), (10, 11, 10, 11), (11, 12, 11, 12), (12, 12, 12, 12)])
+    stop = fill("1", Side.BUY, "10.5", BAR0 + 2 * MIN)  # inside bar 1's range: stamped with its end
+    curve = equity_curve(D(1000), {"AAA": s}, [stop])
+    assert curve.equity.tolist() == [1000.0, 1000.0, 1014.0, 1014.0]  # -105 - 1 + 10 x 12 from bar 2 on
+    assert curve.in_market.tolist() == [False, False, True, True]

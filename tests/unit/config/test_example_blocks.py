@@ -40,9 +40,13 @@ def test_archive_block() -> None:
 
 
 def test_engine_block() -> None:
-    cfg = TheoConfig.model_validate(tomllib.loads(uncommented("[engine]\n")))
+    block = uncommented("[engine]\n")
+    cfg = TheoConfig.model_validate(tomllib.loads(block))
     assert cfg.engine.heartbeat_seconds == 5.0
+    assert cfg.engine.status_interval == 1.0
     assert cfg.engine == TheoConfig().engine.model_copy(update={"speed": 60.0})
+    for gone in ("execution", "quantity", "charges", "slippage_ticks", "max_leverage"):
+        assert f"\n{gone} =" not in block  # settings of the second execution model, removed
 
 
 def test_execution_block() -> None:

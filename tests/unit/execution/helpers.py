@@ -21,11 +21,11 @@ from theo.core.bus.memory import InMemoryBus
 from theo.core.clock import SimulatedClock
 from theo.execution.config import ExecutionConfig
 from theo.execution.service import OrderService
-from theo.model.enums import InstrumentKind, SessionKind
+from theo.model.enums import InstrumentKind, SessionKind, TimeInForce
 from theo.model.events import BrokerEvent
 from theo.model.instruments import Instrument, equity
 from theo.model.market import Bar
-from theo.model.orders import OrderRequest
+from theo.model.orders import OrderRequest, OrderTag
 from theo.persistence.db import make_engine, upgrade
 from theo.persistence.repositories.orders import SqlOrderJournal as OrderJournal
 
@@ -103,3 +103,24 @@ def req(side: str = "BUY", qty: int = 100, kind: str = "MARKET", symbol: str = "
     from theo.model.enums import OrderType, Side
 
     return OrderRequest(symbol=symbol, side=Side(side), quantity=Decimal(qty), order_type=OrderType(kind), **kw)
+
+
+def children(entry_side: str, qty: int, *, stop: str | None = None, target: str | None = None,
+             trail_percent: str | None = None, trail_amount: str | None = None, trigger: str | None = None,
+             tif: TimeInForce = TimeInForce.GTC, **kw: Any) -> list[OrderRequest]:
+    """The protective children of an entry on ``entry_side``: a stop (a trailing stop with a trail), a target."""
+    from theo.model.enums import Side
+
+    side = Side(entry_side).opposite.value
+    out = []
+    if stop is not None or trail_percent is not None or trail_amount is not None:
+        trailing = trail_percent is not None or trail_amount is not None
+        out.append(req(side, qty, "TRAILING_STOP" if trailing else "STOP", stop_price=None if stop is None else D(stop),
+                       trail_percent=None if trail_percent is None else D(trail_percent),
+                       trail_amount=None if trail_amount is None else D(trail_amount),
+                       trail_trigger=None if trigger is None else D(trigger), tif=tif, reduce_only=True,
+                       tag=OrderTag.STOP_LOSS, **kw))
+    if target is not None:
+        out.append(req(side, qty, "LIMIT", limit_price=D(target), tif=tif, reduce_only=True, tag=OrderTag.TAKE_PROFIT,
+                       **kw))
+    return out

@@ -76,3 +76,39 @@ def test_an_ibkr_perm_id_learnt_after_the_order_id_is_kept(tmp_path: Path) -> No
     journal.map_broker_id("b", "ibkr", "1001", "555", T0)  # a clash is logged, never re-pointed
     assert journal.broker_ids("b") == []
     assert journal.broker_ids("a") == [("ibkr", "1001", "9876543")]
+
+
+def test_the_memory_journal_of_a_backtest_records_what_the_sql_journal_records(tmp_path: Path) -> None:
+    from theo.adapters.sim.execution import SimulatedBroker
+    from theo.core.clock import SimulatedClock
+    from theo.execution.config import ExecutionConfig, SimulatedBrokerConfig
+    from theo.execution.journal import MemoryJournal
+    from theo.execution.service import OrderService
+    from theo.model.enums import TimeInForce
+
+    from .helpers import INSTRUMENTS, bar, children, minute
+
+    cfg = ExecutionConfig(sim=SimulatedBrokerConfig(participation=0.1))
+    runs = []
+    for journal in (MemoryJournal(), OrderJournal(migrated_sqlite(tmp_path / "theo.db"), broker="sim")):
+        clock = SimulatedClock(T0)
+        broker = SimulatedBroker(cfg, clock, INSTRUMENTS)
+        svc = OrderService(broker, journal, clock, INSTRUMENTS)
+        svc.start()
+        svc.create_order(req("BUY", 150, tif=TimeInForce.GTC))
+        br = svc.submit_bracket(req("BUY", 50, "LIMIT", limit_price=D("271.20"), tif=TimeInForce.GTC),
+                                children("BUY", 50, stop="270.90", target="271.60"))
+        svc.create_order(req("SELL", 10, "LIMIT", limit_price=D("280.00"), tif=TimeInForce.GTC))
+        for i, (o, h, lo, c) in enumerate([(271.19, 271.34, 271.07, 271.34), (271.32, 271.70, 271.22, 271.60)]):
+            clock.advance_to(minute(i + 1))
+            broker.on_bar(bar(minute(i), o, h, lo, c, v=1_000))
+        svc.modify_order("man-20190211-0003", limit_price=D("279.00"))
+        svc.cancel_order(br.entry.client_order_id)
+        orders = [(o.client_order_id, o.status, o.filled_qty, o.avg_fill_price, o.request, o.parent_id, o.oco_group,
+                   [(f.exec_id, f.quantity, f.price, f.ts, f.charges.total) for f in o.fills])
+                  for o in journal.load_orders()]
+        runs.append((orders, [o.client_order_id for o in journal.load_orders(open_only=True)], journal.positions(),
+                     journal.exec_ids(), journal.ids_with_prefix("man-20190211-")))
+    memory, sql = runs
+    assert memory == sql
+    assert memory[2] == {"SPY": D(150)}  # 100 + 50 of the market order; the bracket's 50 in and out at its target

@@ -11,11 +11,12 @@ import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
-from theo.execution.journal import EVENTS, ORDERS, OrderJournal
 from theo.model.enums import OrderStatus as S
 from theo.model.enums import OrderType, Side
-from theo.model.orders import Order, OrderRequest
+from theo.model.orders import Order, OrderRequest, OrderTag
 from theo.persistence.prepared import PreparedInsert
+from theo.persistence.repositories.orders import EVENTS, ORDERS
+from theo.persistence.repositories.orders import SqlOrderJournal as OrderJournal
 
 from .helpers import T0, migrated_sqlite
 
@@ -24,7 +25,7 @@ D = Decimal
 
 def _order(cid: str, status: S = S.CREATED) -> Order:
     request = OrderRequest("SPY", Side.SELL, D("100"), OrderType.STOP_LIMIT, limit_price=D("270.05"),
-                           stop_price=D("270.10"), strategy="st", reduce_only=True, tag="stop_loss")
+                           stop_price=D("270.10"), strategy="st", reduce_only=True, tag=OrderTag.STOP_LOSS)
     return Order(cid, request, status=status, created_at=T0, updated_at=T0)
 
 

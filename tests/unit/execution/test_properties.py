@@ -1,9 +1,9 @@
 """Property tests over random order flows against the simulated broker (Hypothesis).
 
 Invariants: a position equals the sum of its fills (journal and broker agree); an OCO group never has two
-filled members; no order both fills and is cancelled; every journaled status change is in the state
-machine; replaying the broker's events (twice) changes nothing; the broker's state saved on disk equals
-its state in memory.
+filled members; a bracket child never trades before its entry nor more than its entry filled; no order both
+fills and is cancelled; every journaled status change is in the state machine; replaying the broker's events
+(twice) changes nothing; the broker's state saved on disk equals its state in memory.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from theo.model.enums import OrderStatus as S
 from theo.model.enums import TimeInForce
 from theo.model.order_states import TRANSITIONS
 
-from .helpers import T0, bar, make_rig, minute, req
+from .helpers import T0, bar, children, make_rig, minute, req
 
 D = Decimal
 
@@ -36,15 +36,18 @@ KINDS = ["MARKET", "LIMIT", "STOP", "STOP_LIMIT", "TRAILING_STOP"]
 price = st.integers(min_value=9_800, max_value=10_200).map(lambda c: D(c) / 100)
 order_op = st.tuples(st.just("order"), st.sampled_from(KINDS), st.sampled_from(["BUY", "SELL"]),
                      st.integers(1, 30).map(lambda n: n * 10), price, st.sampled_from(TIFS))
-oco_op = st.tuples(st.just("oco"), st.integers(1, 20).map(lambda n: n * 10), price, price)
+#: A bracket: entry side, quantity, entry limit (None: a market entry), stop and target distances in cents
+#: (0: no such leg), a trailing stop leg instead of a plain one.
 bracket_op = st.tuples(st.just("bracket"), st.sampled_from(["BUY", "SELL"]), st.integers(1, 20).map(lambda n: n * 10),
-                       price)
+                       st.none() | price, st.integers(0, 150), st.integers(0, 150), st.booleans())
 cancel_op = st.tuples(st.just("cancel"), st.integers(0, 50))
 modify_op = st.tuples(st.just("modify"), st.integers(0, 50), st.integers(1, 40).map(lambda n: n * 10))
 bar_op = st.tuples(st.just("bar"), price, st.integers(0, 80), st.integers(0, 80), st.integers(-50, 50),
                    st.sampled_from([500.0, 2_000.0, 100_000.0]))
-ops = st.lists(st.one_of(order_op, oco_op, bracket_op, cancel_op, modify_op, bar_op, bar_op, bar_op),
+ops = st.lists(st.one_of(order_op, bracket_op, bracket_op, cancel_op, modify_op, bar_op, bar_op, bar_op),
                min_size=1, max_size=40)
+#: Bars after the flow, so that what it placed gets a chance to trade.
+tail = st.lists(bar_op, min_size=1, max_size=6)
 
 
 def _request(kind: str, side: str, qty: int, px: D, tif: TimeInForce) -> Any:
@@ -60,6 +63,18 @@ def _request(kind: str, side: str, qty: int, px: D, tif: TimeInForce) -> Any:
     return req(side, qty, kind, tif=tif, **extra)
 
 
+def _bracket(side: str, qty: int, limit: D | None, stop_cents: int, target_cents: int, trailing: bool,
+             last: D) -> tuple[Any, list[Any]]:
+    ref = limit if limit is not None else last
+    sign = 1 if side == "BUY" else -1
+    entry = req(side, qty, "MARKET" if limit is None else "LIMIT", limit_price=limit, tif=TimeInForce.GTC)
+    legs = children(side, qty,
+                    stop=str(ref - sign * D(stop_cents) / 100) if stop_cents else None,
+                    target=str(ref + sign * D(target_cents) / 100) if target_cents else None,
+                    trail_percent="0.2" if trailing and stop_cents else None)
+    return entry, legs
+
+
 def _run(tmp: Path, flow: list[tuple[Any, ...]], participation: float | None) -> Any:
     cfg = ExecutionConfig(sim=SimulatedBrokerConfig(participation=participation, slippage_ticks=1))
     rig = make_rig(tmp, config=cfg, state_file="sim.db")
@@ -71,17 +86,9 @@ def _run(tmp: Path, flow: list[tuple[Any, ...]], participation: float | None) ->
         try:
             if kind == "order":
                 created.append(svc.create_order(_request(*op[1:])).client_order_id)
-            elif kind == "oco":
-                _, qty, a, b = op
-                lo, hi = min(a, b), max(a, b) + D("0.01")
-                orders = svc.create_oco_order([req("SELL", qty, "LIMIT", limit_price=hi, tif=TimeInForce.GTC),
-                                               req("SELL", qty, "STOP", stop_price=lo, tif=TimeInForce.GTC)])
-                created += [o.client_order_id for o in orders]
             elif kind == "bracket":
-                _, side, qty, px = op
-                sl, tp = (px - 1, px + 1) if side == "BUY" else (px + 1, px - 1)
-                br = svc.create_bracket_order(req(side, qty, "LIMIT", limit_price=px, tif=TimeInForce.GTC), sl, tp)
-                created += [br.entry.client_order_id, br.stop.client_order_id, br.target.client_order_id]
+                br = svc.submit_bracket(*_bracket(*op[1:], rig.broker.state.last_price.get("SPY", D(100))))
+                created += [o.client_order_id for o in (br.entry, *br.children)]
             elif kind == "cancel" and created:
                 svc.cancel_order(created[op[1] % len(created)])
             elif kind == "modify" and created:
@@ -97,12 +104,13 @@ def _run(tmp: Path, flow: list[tuple[Any, ...]], participation: float | None) ->
     return rig
 
 
-@settings(max_examples=35, deadline=None, suppress_health_check=[HealthCheck.too_slow],
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow],
           phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink])
-@given(flow=ops, participation=st.sampled_from([None, 0.05]))
-def test_order_flow_invariants(flow: list[tuple[Any, ...]], participation: float | None) -> None:
+@given(first=st.one_of(order_op, bracket_op), flow=ops, after=tail, participation=st.sampled_from([None, 0.05]))
+def test_order_flow_invariants(first: tuple[Any, ...], flow: list[tuple[Any, ...]], after: list[tuple[Any, ...]],
+                               participation: float | None) -> None:
     with tempfile.TemporaryDirectory(dir=FAST_TMP) as tmp:
-        rig = _run(Path(tmp), flow, participation)
+        rig = _run(Path(tmp), [first, *flow, *after], participation)
         journal, broker = rig.journal, rig.broker
         orders = journal.load_orders()
         fills = journal.fills()
@@ -124,6 +132,23 @@ def test_order_flow_invariants(flow: list[tuple[Any, ...]], participation: float
             if o.oco_group and o.filled_qty > 0:
                 filled_by_group[o.oco_group] += 1
         assert all(n == 1 for n in filled_by_group.values())
+
+        # a bracket child trades only after its entry and never more than the entry filled
+        by_id = {o.client_order_id: o for o in orders}
+        legs: dict[str, list[str]] = defaultdict(list)
+        for o in orders:
+            if o.parent_id is not None:
+                legs[o.parent_id].append(o.client_order_id)
+        for o in orders:
+            if o.parent_id is None:
+                continue
+            parent = by_id[o.parent_id]
+            assert (o.oco_group is not None) == (len(legs[o.parent_id]) > 1)
+            assert o.filled_qty <= parent.filled_qty, (o.client_order_id, o.filled_qty, parent.filled_qty)
+            if o.fills:
+                assert parent.fills
+                assert o.fills[0].ts >= parent.fills[0].ts
+                assert o.fills[0].exec_id > parent.fills[0].exec_id
 
         for o in orders:
             events = journal.events(o.client_order_id)
@@ -156,5 +181,6 @@ def test_order_flow_invariants(flow: list[tuple[Any, ...]], participation: float
         assert ([journal.events(o.client_order_id) for o in orders], journal.fills()) == snapshot
         assert rig.clock.now() >= T0
         event(f"fills: {min(len(fills), 5)}")
+        event(f"bracket children that traded: {min(sum(1 for o in orders if o.parent_id and o.fills), 3)}")
         event(f"statuses: {sorted({o.status.value for o in orders})}"[:60])
         rig.engine.dispose()

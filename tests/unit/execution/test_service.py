@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 
@@ -10,9 +11,9 @@ import pytest
 from theo.core.errors import BrokerError, OrderError, OrderValidationError, RiskDenied
 from theo.model.enums import OrderStatus as S
 from theo.model.enums import TimeInForce
-from theo.model.orders import Order, OrderRequest
+from theo.model.orders import Order, OrderRequest, OrderTag
 
-from .helpers import T0, bar, make_rig, minute, req
+from .helpers import T0, bar, children, make_rig, minute, req
 
 D = Decimal
 
@@ -42,8 +43,8 @@ def test_client_order_ids_are_deterministic_and_unique(tmp_path: Path) -> None:
     c = rig.service.create_order(req("BUY", 10))
     assert (a.client_order_id, b.client_order_id, c.client_order_id) == (
         "man-20190211-0001", "corr-20190211-0001", "man-20190211-0002")
-    s1 = rig.service.create_order(req("BUY", 10, strategy="corr", signal_id=42, tag="entry"))
-    s2 = rig.service.create_order(req("BUY", 10, strategy="corr", signal_id=42, tag="entry"))
+    s1 = rig.service.create_order(req("BUY", 10, strategy="corr", signal_id=42, tag=OrderTag.ENTRY))
+    s2 = rig.service.create_order(req("BUY", 10, strategy="corr", signal_id=42, tag=OrderTag.ENTRY))
     assert s1.client_order_id == "corr-s42-entry"
     assert s2 is s1
     assert len(rig.broker.state.orders) == 4
@@ -130,59 +131,135 @@ def test_cancel_and_cancel_again(tmp_path: Path) -> None:
         rig.service.cancel_order("nope")
 
 
-def test_bracket_exits_go_out_with_the_first_fill_and_grow_with_the_entry(tmp_path: Path) -> None:
+def test_a_bracket_is_journaled_and_sent_whole_and_its_children_work_once_the_entry_fills(tmp_path: Path) -> None:
     from theo.execution.config import ExecutionConfig, SimulatedBrokerConfig
 
     rig = make_rig(tmp_path, config=ExecutionConfig(sim=SimulatedBrokerConfig(participation=0.1)))
-    br = rig.service.create_bracket_order(req("BUY", 150, "LIMIT", limit_price=D("271.20"), tif=TimeInForce.GTC),
-                                          stop_loss=D("270.50"), take_profit=D("272.00"))
-    assert (br.entry.status, br.stop.status, br.target.status) == (S.ACCEPTED, S.CREATED, S.CREATED)
-    assert br.stop.oco_group == br.target.oco_group
-    assert br.stop.parent_id == br.entry.client_order_id
+    sent: list[list[str]] = []
+    real = rig.broker.submit_bracket
+
+    def spy(parent: Order, legs: Sequence[Order]) -> None:
+        sent.append([o.client_order_id for o in (parent, *legs)])
+        # every leg is in the journal, SUBMITTED, before the broker hears of any of them
+        assert [rig.journal.load_order(o.client_order_id).status for o in (parent, *legs)] == [  # type: ignore[union-attr]
+            S.SUBMITTED] * 3
+        real(parent, legs)
+
+    rig.broker.submit_bracket = spy  # type: ignore[method-assign]
+    br = rig.service.submit_bracket(req("BUY", 150, "LIMIT", limit_price=D("271.20"), tif=TimeInForce.GTC),
+                                    children("BUY", 150, stop="270.50", target="272.00"))
+    stop, target = br.children
+    cid = br.entry.client_order_id
+    assert sent == [[cid, f"{cid}-sl", f"{cid}-tp"]]
+    assert (stop.client_order_id, target.client_order_id) == (f"{cid}-sl", f"{cid}-tp")
+    assert (br.entry.status, stop.status, target.status) == (S.ACCEPTED, S.ACCEPTED, S.ACCEPTED)
+    assert stop.oco_group == target.oco_group == f"{cid}-oco"
+    assert stop.parent_id == target.parent_id == cid
+    assert stop.request.reduce_only
     rig.feed(bar(T0, 271.19, 271.34, 271.07, 271.34, v=1_000))  # 100 of 150 at the 271.19 open
     assert br.entry.filled_qty == D(100)
-    assert (br.stop.status, br.stop.quantity, br.target.quantity) == (S.ACCEPTED, D(100), D(100))
-    assert br.stop.request.reduce_only
     rig.feed(bar(minute(1), 271.15, 271.19, 271.10, 271.15, v=1_000))  # the other 50 at 271.15
     assert br.entry.status is S.FILLED
-    assert (br.stop.quantity, br.target.quantity) == (D(150), D(150))
-    assert rig.broker.order_status(br.stop.client_order_id).quantity == D(150)  # type: ignore[union-attr]
     rig.feed(bar(minute(2), 271.5, 272.10, 271.4, 272.0, v=10_000))  # target 272.00 traded through
-    assert (br.target.status, br.stop.status) == (S.FILLED, S.CANCELLED)
+    assert (target.status, target.filled_qty, stop.status) == (S.FILLED, D(150), S.CANCELLED)
     assert rig.service.positions() == {}
+    assert rig.journal.load_order(stop.client_order_id).status is S.CANCELLED  # type: ignore[union-attr]
 
 
-def test_bracket_entry_cancelled_after_a_partial_fill_keeps_exits_for_what_filled(tmp_path: Path) -> None:
+def test_a_bracket_for_the_same_signal_is_sent_once(tmp_path: Path) -> None:
+    rig = make_rig(tmp_path)
+    entry = req("BUY", 10, "LIMIT", limit_price=D("270.00"), strategy="corr", signal_id=7, tag=OrderTag.ENTRY)
+    legs = children("BUY", 10, stop="269.00", target="271.00", strategy="corr", signal_id=7)
+    first = rig.service.submit_bracket(entry, legs)
+    again = rig.service.submit_bracket(entry, legs)
+    assert first.entry.client_order_id == "corr-s7-entry"
+    assert again.entry is first.entry
+    assert again.children == first.children
+    assert len(rig.broker.state.orders) == 3
+
+
+def test_a_denied_bracket_entry_rejects_its_children_and_sends_nothing(tmp_path: Path) -> None:
+    checked: list[str] = []
+
+    def deny(request: OrderRequest, existing: Order | None) -> None:
+        checked.append(request.tag.value)
+        raise RiskDenied("MAX_ACTIVE_TRADES", "5 trades are running")
+
+    rig = make_rig(tmp_path, pre_trade=deny)
+    br = rig.service.submit_bracket(req("BUY", 10, tag=OrderTag.ENTRY), children("BUY", 10, stop="269.00"))
+    assert checked == ["entry"]  # only the entry is checked: a child can only reduce
+    assert [(o.status, o.reason) for o in (br.entry, *br.children)] == \
+        [(S.REJECTED, "risk denied: MAX_ACTIVE_TRADES: 5 trades are running")] * 2
+    assert rig.broker.state.orders == {}
+
+
+def test_a_bracket_the_broker_may_not_have_received_is_unknown_until_asked(tmp_path: Path) -> None:
+    rig = make_rig(tmp_path)
+
+    def dead(parent: Order, legs: Sequence[Order]) -> None:
+        raise BrokerError("connection reset")
+
+    rig.broker.submit_bracket = dead  # type: ignore[method-assign]
+    br = rig.service.submit_bracket(req("BUY", 10), children("BUY", 10, stop="269.00", target="273.00"))
+    assert [o.status for o in (br.entry, *br.children)] == [S.UNKNOWN] * 3
+    resolved = [rig.service.get_order_status(o.client_order_id) for o in (br.entry, *br.children)]
+    assert [o.status for o in resolved] == [S.REJECTED] * 3  # the broker never had them: not sent again
+    assert rig.broker.state.orders == {}
+
+
+def test_bracket_entry_cancelled_after_a_partial_fill_keeps_children_for_what_filled(tmp_path: Path) -> None:
     from theo.execution.config import ExecutionConfig, SimulatedBrokerConfig
 
     rig = make_rig(tmp_path, config=ExecutionConfig(sim=SimulatedBrokerConfig(participation=0.1)))
-    br = rig.service.create_bracket_order(req("BUY", 150, "LIMIT", limit_price=D("271.20"), tif=TimeInForce.GTC),
-                                          stop_loss=D("270.50"), take_profit=D("272.00"))
+    br = rig.service.submit_bracket(req("BUY", 150, "LIMIT", limit_price=D("271.20"), tif=TimeInForce.GTC),
+                                    children("BUY", 150, stop="270.50", target="272.00"))
     rig.feed(bar(T0, 271.19, 271.34, 271.07, 271.34, v=1_000))
     rig.service.cancel_order(br.entry.client_order_id)
     assert (br.entry.status, br.entry.filled_qty) == (S.CANCELLED, D(100))
-    assert (br.stop.status, br.stop.quantity) == (S.ACCEPTED, D(100))
+    stop, target = br.children
+    assert [(o.status, o.quantity) for o in br.children] == [(S.ACCEPTED, D(100))] * 2
+    kinds = [e["kind"] for e in rig.journal.events(stop.client_order_id)]
+    assert kinds[-1] == "modified"  # the broker's change of the quantity, adopted
+    assert rig.broker.order_status(target.client_order_id).quantity == D(100)  # type: ignore[union-attr]
 
 
-def test_bracket_entry_without_fill_drops_its_exits(tmp_path: Path) -> None:
+def test_bracket_entry_without_fill_drops_its_children(tmp_path: Path) -> None:
     rig = make_rig(tmp_path)
-    br = rig.service.create_bracket_order(req("BUY", 10, "LIMIT", limit_price=D("270.00")), D("269.00"), D("271.00"))
+    br = rig.service.submit_bracket(req("BUY", 10, "LIMIT", limit_price=D("270.00")),
+                                    children("BUY", 10, stop="269.00", target="271.00"))
     rig.service.cancel_order(br.entry.client_order_id)
-    assert (br.stop.status, br.target.status) == (S.CANCELLED, S.CANCELLED)
-    assert rig.broker.state.orders.keys() == {br.entry.client_order_id}
+    assert [o.status for o in br.children] == [S.CANCELLED, S.CANCELLED]
+    assert rig.broker.open_orders() == []
+    assert rig.journal.load_orders(open_only=True) == []
 
 
-def test_bracket_sides_are_checked(tmp_path: Path) -> None:
+def test_bracket_sides_and_children_are_checked(tmp_path: Path) -> None:
     rig = make_rig(tmp_path)
     with pytest.raises(OrderValidationError, match=r"stop_loss=272\.00 must be below"):
-        rig.service.create_bracket_order(req("BUY", 10, "LIMIT", limit_price=D("271.00")), D("272.00"), D("273.00"))
+        rig.service.submit_bracket(req("BUY", 10, "LIMIT", limit_price=D("271.00")),
+                                   children("BUY", 10, stop="272.00", target="273.00"))
+    with pytest.raises(OrderValidationError, match=r"stop_loss=270\.00 must be above"):
+        rig.service.submit_bracket(req("SELL", 10, "LIMIT", limit_price=D("271.00")),
+                                   children("SELL", 10, stop="270.00", target="269.00"))
+    with pytest.raises(OrderValidationError, match="for the entry's quantity"):
+        rig.service.submit_bracket(req("BUY", 10), children("BUY", 5, stop="269.00"))
+    with pytest.raises(OrderValidationError, match="on the other side"):
+        rig.service.submit_bracket(req("BUY", 10), [req("BUY", 10, "STOP", stop_price=D("269.00"),
+                                                        tag=OrderTag.STOP_LOSS)])
+    with pytest.raises(OrderValidationError, match="stop_loss or take_profit"):
+        rig.service.submit_bracket(req("BUY", 10), [req("SELL", 10, "STOP", stop_price=D("269.00"),
+                                                        tag=OrderTag.EXIT_RULE)])
+    assert rig.journal.load_orders() == []
 
 
-def test_bracket_exit_can_be_moved_before_it_is_sent(tmp_path: Path) -> None:
+def test_a_bracket_child_can_be_moved_while_its_entry_waits(tmp_path: Path) -> None:
     rig = make_rig(tmp_path)
-    br = rig.service.create_bracket_order(req("BUY", 10, "LIMIT", limit_price=D("270.00")), D("269.00"), D("271.00"))
-    rig.service.modify_order(br.stop.client_order_id, stop_price=D("269.50"))
-    assert rig.journal.load_order(br.stop.client_order_id).request.stop_price == D("269.50")  # type: ignore[union-attr]
+    br = rig.service.submit_bracket(req("BUY", 10, "LIMIT", limit_price=D("270.00")),
+                                    children("BUY", 10, stop="269.00", target="271.00"))
+    stop, _ = br.children
+    rig.service.modify_order(stop.client_order_id, stop_price=D("269.50"))
+    assert rig.journal.load_order(stop.client_order_id).request.stop_price == D("269.50")  # type: ignore[union-attr]
+    assert rig.broker.order_status(stop.client_order_id).stop_price == D("269.50")  # type: ignore[union-attr]
 
 
 def test_failed_submit_leaves_order_unknown_and_broker_is_asked_not_resent(tmp_path: Path) -> None:
@@ -268,13 +345,13 @@ def test_bus_topics(tmp_path: Path) -> None:
     assert rig.published == [("orders.accepted", S.ACCEPTED), ("orders.filled", S.FILLED)]
 
 
-def test_recovery_sends_bracket_exits_for_a_fill_the_engine_missed(tmp_path: Path) -> None:
+def test_recovery_adopts_a_fill_the_engine_missed_and_the_children_still_protect_it(tmp_path: Path) -> None:
     from theo.execution.config import ExecutionConfig, SimulatedBrokerConfig
 
     cfg = ExecutionConfig(sim=SimulatedBrokerConfig(participation=0.1))
     rig = make_rig(tmp_path, config=cfg)
-    br = rig.service.create_bracket_order(req("BUY", 150, "LIMIT", limit_price=D("271.20"), tif=TimeInForce.GTC),
-                                          stop_loss=D("270.50"), take_profit=D("272.00"))
+    br = rig.service.submit_bracket(req("BUY", 150, "LIMIT", limit_price=D("271.20"), tif=TimeInForce.GTC),
+                                    children("BUY", 150, stop="270.50", target="272.00"))
     rig.broker._handlers.clear()  # the engine dies before it hears of the fill
     rig.feed(bar(T0, 271.19, 271.34, 271.07, 271.34, v=1_000))
     again = make_rig(tmp_path, engine=rig.engine, config=cfg, start_service=False)
@@ -282,9 +359,13 @@ def test_recovery_sends_bracket_exits_for_a_fill_the_engine_missed(tmp_path: Pat
     report = again.service.start()
     assert report.fills_added == ["SIM-00000001"]
     assert report.clean
-    stop = again.service.get_order_status(br.stop.client_order_id)
-    assert (stop.status, stop.quantity) == (S.ACCEPTED, D(100))
-    assert again.broker.order_status(br.target.client_order_id).quantity == D(100)  # type: ignore[union-attr]
+    entry = again.service.get_order_status(br.entry.client_order_id)
+    stop = again.service.get_order_status(br.children[0].client_order_id)
+    assert (entry.status, entry.filled_qty) == (S.PARTIALLY_FILLED, D(100))
+    assert stop.status is S.ACCEPTED  # at the broker since the entry went out: nothing was re-sent
+    assert len(again.broker.state.orders) == 3
+    again.feed(bar(minute(1), 271.30, 271.30, 270.30, 270.40, v=10_000))  # the stop is crossed
+    assert [(f.quantity, f.price) for f in stop.fills] == [(D(100), D("270.50"))]
 
 
 def test_modify_the_stop_of_a_working_stop_order(tmp_path: Path) -> None:

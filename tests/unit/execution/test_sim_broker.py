@@ -16,7 +16,7 @@ from theo.execution.config import ExecutionConfig, SimulatedBrokerConfig
 from theo.model.enums import Allocation, Routing, SessionKind, TimeInForce
 from theo.model.enums import OrderStatus as S
 
-from .helpers import INSTRUMENTS, T0, bar, make_rig, minute, req
+from .helpers import INSTRUMENTS, T0, bar, children, make_rig, minute, req
 
 D = Decimal
 
@@ -34,7 +34,19 @@ def test_market_fills_at_next_bar_open_with_slippage(tmp_path: Path) -> None:
     assert buy.status is S.FILLED
     assert buy.avg_fill_price == D("271.21")
     assert sell.fills[0].price == D("99.98")  # open - 2 x 0.01
-    assert buy.fills[0].ts == minute(1)  # known when the bar closed
+    assert buy.fills[0].ts == T0  # it traded at the open: stamped with the bar's start
+
+
+def test_a_market_order_sent_at_a_close_fills_at_the_next_open_stamped_with_that_bar_start(tmp_path: Path) -> None:
+    rig = make_rig(tmp_path)
+    rig.feed(bar(T0, 271.19, 271.34, 271.07, 271.34))  # the clock is at its close, 09:31
+    order = rig.service.create_order(req("BUY", 100))
+    stop = rig.service.create_order(req("SELL", 100, "STOP", stop_price=D("271.00"), tif=TimeInForce.GTC))
+    rig.feed(bar(minute(1), 271.32, 271.32, 271.22, 271.24))
+    assert [(f.price, f.ts) for f in order.fills] == [(D("271.32"), minute(1))]
+    assert stop.status is S.ACCEPTED
+    rig.feed(bar(minute(2), 271.23, 271.33, 270.95, 271.05))  # low 270.95 crosses the stop inside the bar
+    assert [(f.price, f.ts) for f in stop.fills] == [(D("271.00"), minute(3))]  # at its level, at the bar's end
 
 
 def test_order_never_trades_on_a_bar_that_began_before_it(tmp_path: Path) -> None:
@@ -184,13 +196,14 @@ def test_regular_hours_orders_skip_extended_hours_bars(tmp_path: Path) -> None:
     assert (rth.status, ext.status) == (S.ACCEPTED, S.FILLED)
 
 
-def test_oco_first_fill_cancels_the_other_and_late_members(tmp_path: Path) -> None:
+def test_oco_first_fill_cancels_the_other(tmp_path: Path) -> None:
     rig = make_rig(tmp_path)
-    a, b = rig.service.create_oco_order([req("SELL", 10, "LIMIT", limit_price=D("271.30")),
-                                         req("SELL", 10, "STOP", stop_price=D("270.00"))])
-    rig.feed(bar(T0, 271.19, 271.34, 271.07, 271.34))
-    assert (a.status, b.status) == (S.FILLED, S.CANCELLED)
-    assert "OCO" in b.reason
+    br = rig.service.submit_bracket(req("BUY", 10), children("BUY", 10, stop="270.00", target="271.30"))
+    stop, target = br.children
+    rig.feed(bar(T0, 271.19, 271.34, 271.07, 271.34))  # entry at the open; the high trades through 271.30
+    assert (br.entry.status, target.status, stop.status) == (S.FILLED, S.FILLED, S.CANCELLED)
+    assert stop.reason == f"OCO: {target.client_order_id} filled"
+    assert rig.broker.positions() == {}
 
 
 def test_gtc_order_survives_a_restart(tmp_path: Path) -> None:
@@ -220,7 +233,7 @@ def test_state_file_is_sqlite_and_an_unreadable_file_is_reported(tmp_path: Path)
     rig = make_rig(tmp_path)
     rig.service.create_order(req("BUY", 10))
     with sqlite3.connect(tmp_path / "sim.db") as conn:
-        assert conn.execute("SELECT value FROM meta WHERE key = 'version'").fetchone() == ("2",)
+        assert conn.execute("SELECT value FROM meta WHERE key = 'version'").fetchone() == ("3",)
         assert conn.execute("SELECT cid FROM orders").fetchall() == [("man-20190211-0001",)]
     (tmp_path / "bad.db").write_text('{"version": 1, "cash": "1"')  # an old JSON state, or any other file
     with pytest.raises(BrokerError, match=r"bad\.db is unreadable .*move it away"):
@@ -256,15 +269,17 @@ def test_state_on_disk_equals_the_state_in_memory(tmp_path: Path) -> None:
     svc = rig.service
     svc.create_order(req("BUY", 350, tif=TimeInForce.GTC, routing=Routing.ARCA, allocation=Allocation.PRO_RATA))
     svc.create_order(req("SELL", 30, "TRAILING_STOP", trail_percent=D("0.1"), tif=TimeInForce.GTC))
-    svc.create_oco_order([req("SELL", 20, "LIMIT", limit_price=D("271.40"), tif=TimeInForce.GTC),
-                          req("SELL", 20, "STOP", stop_price=D("270.00"), tif=TimeInForce.GTC)])
+    svc.submit_bracket(req("BUY", 20, tif=TimeInForce.GTC), children("BUY", 20, stop="270.00", target="271.40"))
     svc.create_order(req("BUY", 10, "LIMIT", limit_price=D("200.00")))
     for i, (o, h, lo, c) in enumerate([(271.19, 271.34, 271.07, 271.34), (271.32, 271.45, 271.22, 271.24),
                                        (271.23, 271.33, 271.04, 271.05)]):
         rig.feed(bar(minute(i), o, h, lo, c, v=1_000))
     rig.broker.on_time(minute(60 * 7))  # past the close: the DAY order expires
     statuses = sorted(o.status.value for o in rig.broker.state.orders.values())
-    assert statuses == ["CANCELLED", "EXPIRED", "FILLED", "FILLED", "PARTIALLY_FILLED"]
+    # the stop child cancelled by its target; the DAY limit expired; the trailing stop, the bracket entry and
+    # its target filled; the 350 market order got 100 of each bar's 1,000 (participation 0.1)
+    assert statuses == ["CANCELLED", "EXPIRED", "FILLED", "FILLED", "FILLED", "PARTIALLY_FILLED"]
+    assert rig.broker.state.orders["man-20190211-0001"].filled_qty == D(300)
     again = load_state(tmp_path / "sim.db", D(0))
     assert again.to_json() == rig.broker.state.to_json()
     assert list(again.orders) == list(rig.broker.state.orders)  # submission order kept
@@ -375,23 +390,27 @@ def test_routing_and_allocation_reach_the_broker_and_survive_a_restart(tmp_path:
     order = rig.service.create_order(req("BUY", 10, "LIMIT", limit_price=D("270.00"), tif=TimeInForce.GTC,
                                          routing=Routing.NASDAQ, allocation=Allocation.LIFO,
                                          product_type=ProductType.CASH))
-    bracket = rig.service.create_bracket_order(req("BUY", 10, "LIMIT", limit_price=D("271.20"),
-                                                   routing=Routing.ARCA, allocation=Allocation.PRO_RATA),
-                                               D("270.00"), D("272.00"))
-    rig.feed(bar(T0, 271.19, 271.34, 271.07, 271.34))  # the entry fills; its exits go out
+    legs = children("BUY", 10, stop="270.00", target="272.00", routing=Routing.ARCA, allocation=Allocation.PRO_RATA)
+    bracket = rig.service.submit_bracket(req("BUY", 10, "LIMIT", limit_price=D("271.20"), routing=Routing.ARCA,
+                                             allocation=Allocation.PRO_RATA), legs)
+    stop_leg, target_leg = bracket.children
+    rig.feed(bar(T0, 271.19, 271.34, 271.07, 271.34))  # the entry fills; its children work from now on
     rig.service.stop()
     again = SimulatedBroker(ExecutionConfig(), rig.clock, INSTRUMENTS, tmp_path / "sim.db")
     seen = again.order_status(order.client_order_id)
     assert seen is not None
     assert (seen.routing, seen.allocation, seen.product_type) == (Routing.NASDAQ, Allocation.LIFO, ProductType.CASH)
-    for cid in (bracket.entry.client_order_id, bracket.stop.client_order_id, bracket.target.client_order_id):
+    for cid in (bracket.entry.client_order_id, stop_leg.client_order_id, target_leg.client_order_id):
         leg = again.order_status(cid)
         assert leg is not None
         assert (leg.routing, leg.allocation) == (Routing.ARCA, Allocation.PRO_RATA)
-    stop = again.order_status(bracket.stop.client_order_id)
+    stop = again.order_status(stop_leg.client_order_id)
+    target = again.order_status(target_leg.client_order_id)
     assert stop is not None
-    assert stop.oco_group == bracket.target.oco_group == again.order_status(  # type: ignore[union-attr]
-        bracket.target.client_order_id).oco_group
+    assert target is not None
+    assert (stop.status, target.status) == (S.ACCEPTED, S.ACCEPTED)
+    assert stop.oco_group == target.oco_group == target_leg.oco_group == f"{bracket.entry.client_order_id}-oco"
+    assert stop.parent_id == target.parent_id == bracket.entry.client_order_id
 
 
 def test_a_late_oco_member_is_cancelled_when_the_group_filled_before_a_restart(tmp_path: Path) -> None:

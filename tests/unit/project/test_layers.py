@@ -10,14 +10,8 @@ SRC = Path(__file__).resolve().parents[3] / "src" / "theo"
 
 #: Modules that may still import SQLAlchemy or the tables, relative to ``src/theo``.
 SQL_ALLOWED = {
-    "execution/journal.py",  # lead: journal/trades/runs repositories
-    "trading/manager.py",  # lead: journal/trades/runs repositories
-    "trading/store.py",  # lead: journal/trades/runs repositories
-    "node/desk.py",  # lead: journal/trades/runs repositories
-    "node/kernel.py",  # lead: journal/trades/runs repositories
-    "node/paper.py",  # lead: journal/trades/runs repositories
-    "node/runs.py",  # lead: journal/trades/runs repositories
-    "node/status.py",  # lead: journal/trades/runs repositories
+    "node/paper.py",  # lead: the node takes repositories
+    "node/status.py",  # lead: the node takes repositories
     "cli/report_cmd.py",  # lead: journal/trades/runs repositories
 }
 
@@ -29,8 +23,6 @@ PERSISTENCE_ALLOWED = {
     "risk/decisions.py": {"theo.persistence.repositories.decisions"},
     "execution/lock.py": {"theo.persistence.repositories.leases"},
     "execution/prepared.py": {"theo.persistence.prepared"},  # lead: journal/trades/runs repositories
-    "execution/journal.py": {"theo.persistence.db", "theo.persistence.models.orders"},  # lead: journal/trades/runs
-    "trading/store.py": {"theo.persistence.db", "theo.persistence.models.trades"},  # lead: journal/trades/runs
     # Not moved yet: the µs converters of theo.persistence.types (theo.model.series has the same ones).
     "data/bars/aggregator.py": {"theo.persistence.types"},
     "data/bars/batch.py": {"theo.persistence.types"},
@@ -89,10 +81,15 @@ def test_only_persistence_imports_sqlalchemy_or_the_tables() -> None:
 
 def test_domain_modules_depend_on_protocols_not_on_persistence() -> None:
     offenders: dict[str, set[str]] = {}
+    importers: set[str] = set()
     for rel, path in _modules(*DOMAIN):
         allowed = PERSISTENCE_ALLOWED.get(rel, set())
         found = {name for name in _imports(path) if name == "theo.persistence" or name.startswith("theo.persistence.")}
+        if found:
+            importers.add(rel)
         bad = {n for n in found if not any(n == a or n.startswith(a + ".") for a in allowed)}
         if bad:
             offenders[rel] = bad
     assert offenders == {}, "declare a Protocol next to the code and implement it in theo.persistence.repositories"
+    stale = set(PERSISTENCE_ALLOWED) - importers
+    assert stale == set(), "these modules no longer import theo.persistence: remove them from PERSISTENCE_ALLOWED"

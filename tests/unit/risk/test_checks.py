@@ -10,8 +10,11 @@ import pytest
 from tests.unit.risk.fakes import FakePortfolio, make_checks, order
 from theo.core.errors import RiskDenied
 from theo.model.enums import Side
+from theo.model.orders import Order, OrderTag
+from theo.model.signals import Signal
 from theo.risk.config import AccountRisk, LimitOverrides, Limits, RiskConfig
 from theo.risk.margin import BrokerRiskValues
+from theo.strategy.settings import FixedQuantity
 
 D = Decimal
 
@@ -197,12 +200,63 @@ def test_denials_are_recorded_in_risk_decisions(sqlite_engine: object) -> None:
 def test_a_trade_exit_is_closing_even_when_the_account_is_flat() -> None:
     pf = FakePortfolio(trade_qty={("s", "SPY", Side.SELL): D(200)})  # s is short 200, another strategy long 200
     checks, _, state = make_checks(pf=pf)
-    checks(order("BUY", 200, strategy="s", reduce_only=True, tag="exit_rule"))
+    checks(order("BUY", 200, strategy="s", reduce_only=True, tag=OrderTag.EXIT_RULE))
     assert checks.decisions.recent[-1].rule == "CLOSING"
     with pytest.raises(RiskDenied):  # more than the trade holds is not an exit
-        checks(order("BUY", 900, strategy="s", reduce_only=True, tag="exit_rule"))
+        checks(order("BUY", 900, strategy="s", reduce_only=True, tag=OrderTag.EXIT_RULE))
     state.reduce("test", "pytest")  # in REDUCING the account-level test decides: flat + buy = more exposure
-    assert denied(checks, order("BUY", 200, strategy="s", reduce_only=True, tag="exit_rule")).rule == "REDUCING_ONLY"
+    exit_order = order("BUY", 200, strategy="s", reduce_only=True, tag=OrderTag.EXIT_RULE)
+    assert denied(checks, exit_order).rule == "REDUCING_ONLY"
+
+
+def _entry_signal(price: float = 270.0, stop: float = 268.0) -> Signal:
+    return Signal("s", "SPY", Side.BUY, datetime(2019, 2, 12, 15, 0, tzinfo=UTC), price, stop_loss=stop)
+
+
+@pytest.mark.parametrize(("limits", "portfolio", "rule", "quantity"), [
+    ({"max_position_qty": D(300)}, {"pos": {"SPY": D(100)}}, "POSITION_LIMIT", D(200)),
+    ({"max_position_value": D(27_000)}, {}, "POSITION_LIMIT", D(100)),
+    ({"max_gross_exposure_pct": D(50)}, {"pos": {"AAPL": D(250)}}, "EXPOSURE_LIMIT", D(27)),
+    ({"max_total_risk_pct": D(2)}, {"risk_open": D(1500)}, "TOTAL_RISK", D(250)),
+    ({"max_total_risk_pct": D(100), "max_gross_exposure_pct": D(1000), "max_net_exposure_pct": D(1000)},
+     {"eq": D(30_000)}, "REG_T_MARGIN", D(444)),
+])
+def test_a_capped_plan_is_then_allowed_by_the_order_checks(limits: dict[str, Decimal], portfolio: dict[str, object],
+                                                            rule: str, quantity: Decimal) -> None:
+    cfg = RiskConfig(account=AccountRisk(pdt_policy="none", limits=Limits(**limits)))  # type: ignore[arg-type]
+    checks, _, _ = make_checks(cfg, FakePortfolio(**portfolio))  # type: ignore[arg-type]
+    plan = checks.plan_trade(_entry_signal(), FixedQuantity(quantity=D(1000)))
+    assert plan.quantity == quantity
+    assert [n.split(":")[0] for n in plan.notes] == [rule]
+    checks(order("BUY", int(plan.quantity), strategy="s", tag=OrderTag.ENTRY))  # the capped entry goes out
+    assert checks.decisions.recent[-1].rule == "ALL"
+    with pytest.raises(RiskDenied):  # and one more share would not
+        checks(order("BUY", int(plan.quantity) + 1, strategy="s", tag=OrderTag.ENTRY))
+
+
+def test_a_plan_that_nothing_fits_is_denied_and_recorded() -> None:
+    cfg = RiskConfig(account=AccountRisk(limits=Limits(max_position_qty=D(100))))
+    checks, _, _ = make_checks(cfg, FakePortfolio(pos={"SPY": D(100)}))
+    with pytest.raises(RiskDenied) as info:
+        checks.plan_trade(_entry_signal(), FixedQuantity(quantity=D(50)))
+    assert info.value.rule == "POSITION_LIMIT"
+    assert checks.last_denial is info.value
+    last = checks.decisions.recent[-1]
+    assert (last.rule, last.allowed) == ("POSITION_LIMIT", False)
+
+
+def test_halted_allows_only_changes_that_keep_or_shrink_a_protective_order() -> None:
+    checks, _, state = make_checks(pf=FakePortfolio(pos={"SPY": D(100)}))
+    stop = Order("e-sl", order("SELL", 100, strategy="s", reduce_only=True, tag=OrderTag.STOP_LOSS))
+    state.halt("broker outage", "pytest")
+    moved = order("SELL", 50, strategy="s", reduce_only=True, tag=OrderTag.STOP_LOSS)
+    checks(moved, stop)  # shrinking (or moving) the resting stop of a running trade
+    assert checks.decisions.recent[-1].rule == "PROTECTIVE"
+    assert denied(checks, order("SELL", 100, strategy="s", reduce_only=True,
+                                tag=OrderTag.STOP_LOSS)).rule == "TRADING_HALTED"  # a new order: no
+    with pytest.raises(RiskDenied) as info:  # growing it: no
+        checks(order("SELL", 200, strategy="s", reduce_only=True, tag=OrderTag.STOP_LOSS), stop)
+    assert info.value.rule == "TRADING_HALTED"
 
 
 def test_the_example_config_risk_block_is_valid() -> None:

@@ -1,13 +1,14 @@
-"""Exit levels: the time exit on normal and early-close days, bar crossing order, risk-reduction size."""
+"""Exit levels: the time exit on normal and early-close days and the door it closes, the risk-reduction trigger
+and size."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from theo.core.calendar import ET, get_calendar
 from theo.model.enums import Side
-from theo.model.trades import ExitReason, Trade
+from theo.model.trades import Trade
 from theo.risk.config import TradeRules
 from theo.trading import exits
 
@@ -27,13 +28,18 @@ def test_time_exit_is_earlier_on_an_early_close() -> None:
     assert exits.time_exit_at(date(2026, 11, 25), CAL, TradeRules(time_exit=None)) is None
 
 
-def test_a_bar_spanning_stop_and_target_counts_as_the_stop() -> None:
-    t = Trade("s", "SPY", Side.BUY, D(10), "e", stop=D(99), target=D(101))
-    assert exits.bar_crossed(t, 101.5, 98.5) is ExitReason.STOP_LOSS
-    assert exits.bar_crossed(t, 101.5, 99.5) is ExitReason.PROFIT_TARGET
-    s = Trade("s", "SPY", Side.SELL, D(10), "e", stop=D(101), target=D(99))
-    assert exits.bar_crossed(s, 101.5, 98.5) is ExitReason.STOP_LOSS
-    assert exits.crossed(s, 99.0) is ExitReason.PROFIT_TARGET
+def test_the_door_closes_at_the_time_exit_until_the_next_session() -> None:
+    rules = TradeRules()
+    at = datetime(2026, 11, 25, 15, 55, tzinfo=ET)
+    assert exits.door_closed(at - timedelta(seconds=1), CAL, rules) is None
+    assert exits.door_closed(at, CAL, rules) == at
+    assert exits.door_closed(datetime(2026, 11, 25, 19, 0, tzinfo=ET), CAL, rules) == at
+    assert exits.door_closed(datetime(2026, 11, 26, 10, 0, tzinfo=ET), CAL, rules) is None  # Thanksgiving
+    early = datetime(2026, 11, 27, 12, 55, tzinfo=ET)  # 13:00 close: 5 minutes before it
+    assert exits.door_closed(early - timedelta(seconds=1), CAL, rules) is None
+    assert exits.door_closed(early, CAL, rules) == early
+    assert exits.door_closed(datetime(2026, 11, 30, 8, 0, tzinfo=ET), CAL, rules) is None  # next pre-market
+    assert exits.door_closed(at, CAL, TradeRules(time_exit=None)) is None  # held overnight: never closed
 
 
 def test_risk_reduction_never_sells_everything() -> None:
@@ -45,6 +51,14 @@ def test_risk_reduction_never_sells_everything() -> None:
     one = Trade("s", "SPY", Side.BUY, D(1), "e", stop=D(99))
     one.add_entry_fill(D(1), D(100), D(0), datetime(2026, 11, 25, 15, tzinfo=UTC))
     assert exits.rr_quantity(one, TradeRules(rr_sell_pct=D(50)), 1) == D(0)
-    exits.prepare(t, rules)
+    exits.arm_risk_reduction(t, rules)
     assert t.rr_f == 101.0
-    assert exits.rr_reached(t, 101.0)
+    assert not exits.rr_reached(t, 100.99, 99.5)
+    assert exits.rr_reached(t, 101.0, 100.0)
+    short = Trade("s", "SPY", Side.SELL, D(10), "e", stop=D(102))
+    short.add_entry_fill(D(10), D(100), D(0), datetime(2026, 11, 25, 15, tzinfo=UTC))
+    exits.arm_risk_reduction(short, rules)
+    assert short.rr_f == 98.0
+    assert (exits.rr_reached(short, 101.0, 98.01), exits.rr_reached(short, 101.0, 98.0)) == (False, True)
+    t.rr_done = True
+    assert not exits.rr_reached(t, 105.0, 100.0)  # once only

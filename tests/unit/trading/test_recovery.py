@@ -1,18 +1,21 @@
-"""A restarted trade manager picks up its open trades, positions and P&L from the journal and the store."""
+"""A restarted trade manager picks up its open trades, positions and P&L from the journal and the store; the
+protective orders never left the broker, so they keep protecting across the restart."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from tests.unit.execution.helpers import T0, make_rig
-from tests.unit.trading.rig import TradingRig, signal
-from theo.model.enums import OrderType, Side
-from theo.model.orders import OrderRequest
+from tests.unit.execution.helpers import T0, children, make_rig
+from tests.unit.trading.rig import TradingRig, make_manager, make_trading_rig, signal
+from theo.execution.service import OrderService
+from theo.model.enums import OrderStatus, OrderType, Side
+from theo.model.orders import OrderRequest, OrderTag
 from theo.model.trades import ExitReason, TradeStatus
 from theo.risk.config import RiskConfig
-from theo.trading.manager import TradeManager
+from theo.trading.recovery import entry_of
 
 D = Decimal
 
@@ -23,50 +26,103 @@ def sec(n: float) -> datetime:
 
 def _restart(tmp_path: Path, first: TradingRig, config: RiskConfig) -> TradingRig:
     """A new process: same store and broker state file, fresh service and manager."""
+    first.rig.service.stop()
     first.rig.engine.dispose()
-    rig = make_rig(tmp_path, engine=first.rig.engine, state_file="sim.json", start=first.rig.clock.now())
-    mgr = TradeManager(rig.service, rig.clock, None, config, rig.bus, rig.engine)
-    return TradingRig(rig, mgr)
+    rig = make_rig(tmp_path, engine=first.rig.engine, state_file="sim.db", start=first.rig.clock.now())
+    return TradingRig(rig, make_manager(rig, config))
+
+
+def test_exit_orders_are_found_by_their_ids() -> None:
+    assert entry_of("s1-s42-entry-sl") == "s1-s42-entry"
+    assert entry_of("s1-20190211-0001-sl2") == "s1-20190211-0001"
+    assert entry_of("s1-20190211-0001-tp") == "s1-20190211-0001"
+    assert entry_of("s1-20190211-0001-x3") == "s1-20190211-0001"
+    assert entry_of("s1-20190211-0001") is None
+    assert entry_of("s1-20190211-0001-oco") is None
 
 
 def test_open_trades_survive_a_restart_and_keep_being_managed(tmp_path: Path) -> None:
     config = RiskConfig.model_validate({"trade": {"rr_trigger_r": 1}})
-    rig = make_rig(tmp_path, state_file="sim.json")
-    r = TradingRig(rig, TradeManager(rig.service, rig.clock, None, config, rig.bus, rig.engine))
+    r = make_trading_rig(tmp_path, config, state_file="sim.db")
     r.tick(sec(0), 100.0)
-    t = r.manager.open_trade(signal(sec(0), 100.0, stop=99.0, target=103.0))
-    r.tick(sec(1), 100.0)
-    r.tick(sec(2), 101.0)  # risk reduction: 500 sold, stop to 100
+    t, _ = r.manager.open_trade(signal(sec(0), 100.0, stop=99.0, target=103.0))
     assert t is not None
+    r.tick(sec(1), 100.0)
+    r.tick(sec(2), 101.0)  # risk reduction: the stop to 100 for 500, 500 to sell
+    r.tick(sec(3), 101.0)  # sold
     assert t.exit_qty == D(500)
     equity = r.manager.portfolio.equity()
 
     r2 = _restart(tmp_path, r, config)
     report = r2.manager.recover()
-    assert report.trades == 1
-    assert report.fills == 2
+    assert (report.trades, report.fills, report.rebuilt) == (1, 2, [])
     [t2] = r2.manager.trades(open_only=True)
     assert (t2.entry_qty, t2.exit_qty, t2.stop, t2.rr_done) == (D(1000), D(500), D(100), True)
     assert t2.realised == t.realised
+    assert set(t2.protective) == {f"{t2.entry_order_id}-sl", f"{t2.entry_order_id}-tp"}
+    assert r2.manager.is_protected(t2)
     assert r2.manager.portfolio.position("SPY") == D(500)
-    r2.tick(sec(3), 101.0)
+    r2.tick(sec(4), 101.0)
     assert r2.manager.portfolio.equity() == equity
-    r2.tick(sec(4), 100.0)  # the break-even stop still works after the restart
-    assert t2.status is TradeStatus.CLOSED
-    assert t2.exit_reason is ExitReason.STOP_LOSS
+    r2.tick(sec(5), 100.0)  # the break-even stop rested at the broker through the restart
+    assert (t2.status, t2.exit_reason, t2.exit_qty) == (TradeStatus.CLOSED, ExitReason.STOP_LOSS, D(1000))
+    assert r2.rig.broker.positions() == {}
 
 
-def test_an_accepted_entry_without_its_trade_row_is_rebuilt(tmp_path: Path) -> None:
+def test_a_trade_whose_stop_filled_while_the_engine_was_down_is_closed_at_restart(tmp_path: Path) -> None:
     config = RiskConfig()
-    rig = make_rig(tmp_path, state_file="sim.json")
-    r = TradingRig(rig, TradeManager(rig.service, rig.clock, None, config, rig.bus, rig.engine, subscribe=False))
+    r = make_trading_rig(tmp_path, config, state_file="sim.db")
     r.tick(sec(0), 100.0)
-    # the entry is journaled and sent, then the process dies before the trade row is written
-    rig.service.create_order(OrderRequest("SPY", Side.BUY, D(100), OrderType.MARKET, strategy="s1", tag="entry"))
+    t, _ = r.manager.open_trade(signal(sec(0), 100.0, stop=99.0, target=103.0))
+    assert t is not None
     r.tick(sec(1), 100.0)
-    r2 = _restart(tmp_path, r, config)
+    r.rig.broker._handlers.clear()  # the engine dies; the broker works on
+    r.rig.clock.advance_to(sec(2))
+    from theo.model.market import Tick
+
+    r.rig.broker.on_tick(Tick("SPY", sec(2), 98.5, 1_000))
+    r2 = _restart(tmp_path, r, config)  # reconciliation journals the stop's fill and the target's cancel
+    r2.manager.recover()
+    assert r2.manager.trades(open_only=True) == []
+    [closed] = r2.manager.trades()
+    assert (closed.exit_reason, closed.exit_price, closed.status) == (ExitReason.STOP_LOSS, D("98.5"),
+                                                                      TradeStatus.CLOSED)
+    assert r2.manager.portfolio.position("SPY") == 0
+
+
+def _orphan(tmp_path: Path, send: Callable[[OrderService, OrderRequest], object]) -> TradingRig:
+    """An entry journaled and sent by ``send``, filled, then a restart: the process died before its trade row."""
+    config = RiskConfig()
+    rig = make_rig(tmp_path, state_file="sim.db")
+    r = TradingRig(rig, make_manager(rig, config))
+    r.tick(sec(0), 100.0)
+    send(rig.service, OrderRequest("SPY", Side.BUY, D(100), OrderType.MARKET, strategy="s1", tag=OrderTag.ENTRY))
+    r.tick(sec(1), 100.0)
+    return _restart(tmp_path, r, config)
+
+
+def test_an_accepted_entry_without_its_trade_row_is_rebuilt_from_its_children(tmp_path: Path) -> None:
+    r2 = _orphan(tmp_path, lambda svc, entry: svc.submit_bracket(
+        entry, children("BUY", 100, stop="99.50", target="101.00", strategy="s1")))
     report = r2.manager.recover()
     assert len(report.rebuilt) == 1
     [t] = r2.manager.trades(open_only=True)
-    assert (t.entry_qty, t.entry_price, t.stop, t.target) == (D(100), D("100.00"), D("99.00"), D("102.00"))
-    assert "recovered without its plan" in t.comment
+    assert (t.entry_qty, t.entry_price, t.stop, t.target) == (D(100), D("100.00"), D("99.50"), D("101.00"))
+    assert set(t.protective) == {f"{t.entry_order_id}-sl", f"{t.entry_order_id}-tp"}
+    assert "recovered without its trade record" in t.comment
+    r2.tick(sec(2), 101.0)  # its target rested at the broker all along
+    assert (t.status, t.exit_reason) == (TradeStatus.CLOSED, ExitReason.PROFIT_TARGET)
+
+
+def test_a_rebuilt_entry_without_children_gets_the_default_stop_from_the_sweep(tmp_path: Path) -> None:
+    r2 = _orphan(tmp_path, lambda svc, entry: svc.create_order(entry))
+    r2.manager.recover()
+    [t] = r2.manager.trades(open_only=True)
+    assert (t.entry_qty, t.stop, t.target) == (D(100), D("99.00"), None)  # default_stop_pct 1 %
+    assert "recovered without its trade record: default stop" in t.comment
+    assert not r2.manager.is_protected(t)
+    r2.manager.sweep(sec(2))
+    stop = r2.order(f"{t.entry_order_id}-sl1")
+    assert (stop.status, stop.request.stop_price, stop.quantity) == (OrderStatus.ACCEPTED, D("99.00"), D(100))
+    r2.tick(sec(3), 98.9)
+    assert (t.status, t.exit_reason, t.exit_price) == (TradeStatus.CLOSED, ExitReason.STOP_LOSS, D("98.9"))

@@ -120,6 +120,9 @@ class SimulatedBroker(Broker):
         self._children: dict[str, list[str]] = {}  # parent id -> bracket children
         self._expiries: dict[datetime, int] = {}  # DAY close -> clock timer
         self._expiry_cache: dict[tuple[str, bool], tuple[datetime, datetime]] = {}  # -> (valid from, expiry)
+        # symbol -> (bar start, quantity each order filled at that bar's open): a bar's volume is shared by its
+        # two steps, so an order's participation cap is spent once per bar, not once per step.
+        self._at_open: dict[str, tuple[datetime, dict[str, Decimal]]] = {}
         for o in self.state.orders.values():
             if o.working:
                 self._working.setdefault(o.symbol, []).append(o.client_order_id)
@@ -403,6 +406,9 @@ class SimulatedBroker(Broker):
                 so.stop_price = tighter(so.side, so.stop_price, trail_stop(so, inst.tick_size))
         self._working.setdefault(req.symbol, []).append(cid)
         events.append(OrderAccepted(cid, now, broker_order_id=so.broker_order_id))
+        if so.oco_group and any(c != cid and self.state.orders[c].filled_qty > 0 for c in self._oco[so.oco_group]):
+            # One-cancels-other: a member already traded (before a restart, say), so this one may never work.
+            self._close(so, OrderStatus.CANCELLED, f"OCO: group {so.oco_group} already filled", now, events)
         return so
 
     def _eligible(self, so: SimOrder, start: datetime, regular: bool) -> bool:
@@ -423,6 +429,14 @@ class SimulatedBroker(Broker):
         queue = [orders[cid] for cid in ids]
         if stops_first:
             queue.sort(key=lambda so: so.order_type not in _STOPS or so.triggered)
+        opening = first and not stops_first
+        used: dict[str, Decimal] = {}
+        if self._participation is not None:
+            if opening:
+                self._at_open[inst.symbol] = (start, used)
+            elif not first:
+                seen, at_open = self._at_open.pop(inst.symbol, (start, used))
+                used = at_open if seen == start else used
         done: set[str] = set()
         k = 0
         while k < len(queue):
@@ -435,11 +449,16 @@ class SimulatedBroker(Broker):
                 continue
             done.add(cid)
             filled_before = so.filled_qty
-            self._work(so, inst, bar, ts, events)
-            if so.filled_qty > filled_before and cid in self._children:
-                queue.extend(orders[c] for c in self._children[cid] if c not in done)
+            self._work(so, inst, bar, ts, events, used.get(cid, ZERO))
+            if so.filled_qty > filled_before:
+                if opening and self._participation is not None:
+                    used[cid] = so.filled_qty - filled_before
+                if cid in self._children:
+                    queue.extend(orders[c] for c in self._children[cid] if c not in done)
 
-    def _work(self, so: SimOrder, inst: Instrument, px: PriceBar, ts: datetime, events: list[BrokerEvent]) -> None:
+    def _work(self, so: SimOrder, inst: Instrument, px: PriceBar, ts: datetime, events: list[BrokerEvent],
+              used: Decimal = ZERO) -> None:
+        """Work one order against ``px``; ``used``: what it already filled at this bar's open (participation)."""
         first_only = so.tif in _FIRST_ONLY
         before = (so.trail_ref, so.stop_price, so.triggered, so.trail_active)
         price = fill_price(so, px, inst.tick_size, self._slip, self._touch)
@@ -448,7 +467,8 @@ class SimulatedBroker(Broker):
         room = so.remaining
         if so.parent_id is not None:
             room = min(room, self.state.orders[so.parent_id].filled_qty - so.filled_qty)
-        qty = ZERO if price is None else fill_quantity(room, px.volume, self._participation, inst.contract_size)
+        qty = ZERO if price is None else \
+            max(fill_quantity(room + used, px.volume, self._participation, inst.contract_size) - used, ZERO)
         if so.tif is TimeInForce.FOK and qty < so.remaining:
             qty = ZERO
         if price is not None and qty > 0:
