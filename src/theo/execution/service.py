@@ -201,12 +201,8 @@ class OrderService:
                 self.journal.record_event(client_order_id, "modify_denied", now, {**payload, "reason": str(exc)},
                                           source=source, actor=actor)
                 raise
-        # A modification is not an intent: a crash after it is sent is settled by asking the broker (reconcile
-        # adopts its state), so it is journaled after the send, once, unless the broker already confirmed it.
-        revision = order.revision
+        self.journal.record_event(client_order_id, "modify_requested", now, payload, source=source, actor=actor)
         self.broker.modify(client_order_id, quantity=quantity, limit_price=limit_price, stop_price=stop_price)
-        if order.revision == revision:
-            self.journal.record_event(client_order_id, "modify_requested", now, payload, source=source, actor=actor)
         return order
 
     def cancel_order(self, client_order_id: str, *, source: str = "engine", actor: str = "",
@@ -220,23 +216,16 @@ class OrderService:
             self.settle(order, OrderStatus.CANCELLED, "cancelled_before_send", reason or "cancelled before it was sent",
                         source=source, actor=actor)
             return order
-        # Like a modification, a cancel is journaled after it is sent (reconcile settles a crash in between):
-        # PENDING_CANCEL is written only when the broker has not already confirmed the cancel.
-        pending = can_transition(order.status, OrderStatus.PENDING_CANCEL)
-        prev = order.status
-        if pending:
-            transition(order, OrderStatus.PENDING_CANCEL, self.clock.now())
+        if can_transition(order.status, OrderStatus.PENDING_CANCEL):
+            self._set_status(order, OrderStatus.PENDING_CANCEL, "cancel_requested", {"reason": reason}, source,
+                             actor)
+        else:
+            self.journal.record_event(client_order_id, "cancel_requested", self.clock.now(), {"reason": reason},
+                                      source=source, actor=actor)
         try:
             self.broker.cancel(client_order_id)
         except BrokerError as exc:
             log.warning("cancel of %s failed at the broker: %s; reconcile will settle it", client_order_id, exc)
-        if order.status is OrderStatus.PENDING_CANCEL:
-            self.journal.record_status(order, "cancel_requested", prev, self.clock.now(), payload={"reason": reason},
-                                       source=source, actor=actor)
-            self._publish(order)
-        elif not pending:
-            self.journal.record_event(client_order_id, "cancel_requested", self.clock.now(), {"reason": reason},
-                                      source=source, actor=actor)
         return order
 
     def get_order_status(self, client_order_id: str) -> Order:

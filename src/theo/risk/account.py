@@ -57,14 +57,18 @@ class AccountSnapshot:
 def take_snapshot(pf: PortfolioView, instrument: Callable[[str], Instrument], margin: MarginModel) -> AccountSnapshot:
     """One pass over the positions of ``pf``."""
     positions = dict(pf.positions())
-    marks = pf.marks()
-    insts = {s: instrument(s) for s in positions}
+    return snapshot(pf.equity(), pf.open_risk(), positions, pf.marks(), {s: instrument(s) for s in positions}, margin)
+
+
+def snapshot(equity: Decimal, open_risk: Decimal, positions: Mapping[str, Decimal], marks: Mapping[str, Decimal],
+             instruments: Mapping[str, Instrument], margin: MarginModel) -> AccountSnapshot:
+    """The account of ``positions`` (each in ``instruments``) at ``marks``, with its gross value and margins."""
     gross = net = intraday = reg_t = maint = stock = ZERO
     for sym, qty in positions.items():
         px = marks.get(sym)
         if px is None:
             continue
-        inst = insts[sym]
+        inst = instruments[sym]
         value = qty * px * inst.multiplier
         gross += abs(value)
         net += value
@@ -73,5 +77,5 @@ def take_snapshot(pf: PortfolioView, instrument: Callable[[str], Instrument], ma
         intraday += margin.intraday_initial(inst, qty, px)
         reg_t += margin.reg_t_initial(inst, qty, px)
         maint += margin.maintenance(inst, qty, px)
-    return AccountSnapshot(pf.equity(), pf.open_risk(), positions, marks, insts, gross, net, intraday, reg_t, maint,
+    return AccountSnapshot(equity, open_risk, positions, marks, instruments, gross, net, intraday, reg_t, maint,
                            stock)

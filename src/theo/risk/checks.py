@@ -182,7 +182,7 @@ class PreTradeChecks:
         signed = req.side.sign * req.quantity
         eq = acct.equity
         # Daily loss limit and circuit breakers come before sizing: no new risk after a bad day.
-        self._daily_loss(lim, today, eq)
+        self._daily_loss(lim, today)
         self._pdt(req, inst, price, signed, today, acct)  # (3)
         self._trade_risk(req, inst, price, lim, acct)  # (6)-(9) for orders that were not planned here
         self._limits(req, inst, price, signed, lim, acct)
@@ -200,14 +200,14 @@ class PreTradeChecks:
                                          f"send a LIMIT order")
         return px
 
-    def _daily_loss(self, lim: Limits, today: date, eq: Decimal) -> None:
+    def _daily_loss(self, lim: Limits, today: date) -> None:
         caps = [c for c in (lim.daily_loss_limit,
                             None if lim.daily_loss_limit_pct is None else
                             self.portfolio.start_of_day_equity(today) * lim.daily_loss_limit_pct / HUNDRED)
                 if c is not None]
         if not caps:
             return
-        pnl = eq - self.portfolio.start_of_day_equity(today)
+        pnl = self.portfolio.day_pnl(today)
         if pnl <= -min(caps):
             raise RiskDenied("DAILY_LOSS_LIMIT", f"today's P&L {pnl:.2f} USD reached the daily loss limit "
                                                  f"{-min(caps):.2f} USD; only closing orders are allowed today")

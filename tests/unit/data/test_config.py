@@ -29,7 +29,7 @@ def test_the_commented_example_block_is_valid_when_uncommented() -> None:
         lines.append(line[2:].split("  #")[0])
     data = tomllib.loads("\n".join(lines))
     cfg = MarketDataConfig.model_validate(data["marketdata"])
-    assert cfg.replay.speed == 10.0
+    assert cfg.replay.speed is None  # the default: as fast as possible
     assert len(cfg.synthetic.instruments) == 2
 
 

@@ -17,7 +17,8 @@ from theo.model.signals import Signal
 from theo.risk.checks import size_from_risk
 from theo.risk.config import Limits, MarginSettings, TradeRules
 from theo.risk.margin import MarginModel
-from theo.risk.sizing import Account, TradePlan, plan
+from theo.risk.account import snapshot
+from theo.risk.sizing import MarginContext, TradePlan, plan
 from theo.strategy.settings import FixedQuantity, RiskPercent
 
 D = Decimal
@@ -36,10 +37,11 @@ def make_plan(signal: Signal, *, lim: Limits | None = None, rules: TradeRules | 
               policy: FixedQuantity | RiskPercent | None = None, eq: Decimal = D(100_000), open_risk: Decimal = D(0),
               positions: Mapping[str, Decimal] | None = None, marks: Mapping[str, Decimal] | None = None,
               inst: Instrument = SPY, **account: object) -> TradePlan:
-    acct = Account(equity=eq, open_risk=open_risk, positions=positions or {}, marks=marks or {},
-                   instruments={"SPY": SPY, "AAPL": AAPL, inst.symbol: inst},
-                   **account)  # type: ignore[arg-type]
-    return plan(signal, inst, lim or Limits(), rules or TradeRules(), policy or RiskPercent(), acct, MARGIN,
+    insts = {"SPY": SPY, "AAPL": AAPL, inst.symbol: inst}
+    held = {k: v for k, v in (positions or {}).items() if v}
+    acct = snapshot(eq, open_risk, held, marks or {}, insts, MARGIN)
+    ctx = MarginContext(**account)  # type: ignore[arg-type]
+    return plan(signal, inst, lim or Limits(), rules or TradeRules(), policy or RiskPercent(), acct, ctx, MARGIN,
                 D(str(signal.price)))
 
 

@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from pathlib import Path
 from typing import Any
 
@@ -151,7 +151,9 @@ class SimState:
 def position(quantity: Decimal, avg_cost: Decimal) -> Position:
     """A broker position as saved (signed quantity, average cost)."""
     pos = Position()
-    pos.quantity, pos.cost = quantity, avg_cost * abs(quantity)
+    with localcontext() as exact:  # the product in full: cost / quantity gives back the saved average, digit for digit
+        exact.prec = 80
+        pos.quantity, pos.cost = quantity, avg_cost * abs(quantity)
     return pos
 
 
