@@ -24,7 +24,7 @@ from theo.core.errors import RiskDenied
 from theo.model.enums import InstrumentKind, Side
 from theo.model.instruments import Instrument, equity
 from theo.model.money import ZERO, to_decimal
-from theo.model.orders import Order, OrderRequest
+from theo.model.orders import Order, OrderRequest, OrderTag
 from theo.model.signals import Signal
 from theo.risk.account import AccountSnapshot, take_snapshot
 from theo.risk.config import AccountRisk, Limits, RiskConfig
@@ -64,6 +64,7 @@ class PreTradeChecks:
         self._holds_overnight = holds_overnight or (lambda: config.trade.time_exit is None)
         self._snapshot: AccountSnapshot | None = None
         self._snapshot_key: tuple[object, object] = (None, None)
+        self._sod_maintenance: tuple[date, Decimal] | None = None
 
     # -- planning ---------------------------------------------------------------------------------------
     def limits(self, strategy: str) -> Limits:
@@ -86,9 +87,20 @@ class PreTradeChecks:
             self._snapshot_key = key
         return snap
 
+    def start_of_day_maintenance(self, day: date) -> Decimal:
+        """Maintenance requirement of the positions held at the previous close, at their prices then."""
+        found = self._sod_maintenance
+        if found is None or found[0] != day:
+            held = self.portfolio.start_of_day_positions(day)
+            total = sum((self.margin.maintenance(self.instrument(s), q, px) for s, (q, px) in held.items()), ZERO)
+            found = self._sod_maintenance = (day, total)
+        return found[1]
+
     def margin_context(self, now: datetime) -> MarginContext:
         bv = self.portfolio.broker_values()
-        return MarginContext(start_of_day_equity=self.portfolio.start_of_day_equity(et_date(now)),
+        day = et_date(now)
+        return MarginContext(start_of_day_equity=self.portfolio.start_of_day_equity(day),
+                             start_of_day_maintenance=self.start_of_day_maintenance(day),
                              available_funds=bv.available_funds if bv is not None else None,
                              holds_overnight=self._holds_overnight()
                              or now.astimezone(ET).time() >= self.acct.margin.reg_t_check_time,
@@ -124,6 +136,12 @@ class PreTradeChecks:
             if order is not None and request.reduce_only and request.quantity <= order.request.quantity:
                 # Tightening or shrinking a protective order: allowed in every state, HALTED included.
                 self.decisions.add(Decision(now, "PROTECTIVE", True, "modifies a reduce-only order", request))
+                return
+            if order is None and request.tag is OrderTag.KILL_SWITCH and request.reduce_only \
+                    and (reducing or self.closes_trade(request)):
+                # The operator's flatten: its exits leave once the protective orders are cancelled, which an
+                # asynchronous broker confirms after the account is already HALTED.
+                self.decisions.add(Decision(now, "KILL_SWITCH", True, "flattens on the kill switch", request))
                 return
             self.state.check(reducing)
             if reducing or self.closes_trade(request):
@@ -180,7 +198,6 @@ class PreTradeChecks:
         acct = self.snapshot()
         price = self._price(req, acct)
         signed = req.side.sign * req.quantity
-        eq = acct.equity
         # Daily loss limit and circuit breakers come before sizing: no new risk after a bad day.
         self._daily_loss(lim, today)
         self._pdt(req, inst, price, signed, today, acct)  # (3)
@@ -308,7 +325,7 @@ class PreTradeChecks:
         legacy = self.acct.pdt_policy == "legacy_pdt" and inst.kind is not InstrumentKind.FUTURE
         if legacy and eq >= self.acct.pdt_min_equity:
             sod = self.portfolio.start_of_day_equity(today)
-            dtbp = self.margin.day_trading_buying_power(sod, acct.maintenance)
+            dtbp = self.margin.day_trading_buying_power(sod, self.start_of_day_maintenance(today))
             gross = acct.stock_gross - abs(acct.value(req.symbol)) + abs((pos + signed) * price * inst.multiplier)
             if gross > dtbp:
                 raise RiskDenied("DAY_TRADING_BP", f"positions of {gross:.2f} USD would exceed the day-trading "

@@ -24,6 +24,9 @@ class PortfolioView(Protocol):
     def start_of_day_equity(self, day: date) -> Decimal:
         """Equity at the previous session's close (market-rules.md §1.1 (iii))."""
 
+    def start_of_day_positions(self, day: date) -> Mapping[str, tuple[Decimal, Decimal]]:
+        """The positions held at the previous session's close, each with its price then: (quantity, mark)."""
+
     def position(self, symbol: str) -> Decimal: ...
 
     def positions(self) -> Mapping[str, Decimal]: ...

@@ -66,6 +66,7 @@ class MarginContext:
     """What the buying-power caps need besides the account snapshot."""
 
     start_of_day_equity: Decimal = ZERO
+    start_of_day_maintenance: Decimal = ZERO  # of the positions held at the previous close (§1.1 (iii))
     available_funds: Decimal | None = None  # the broker's, when it reports it (intraday margin regime)
     holds_overnight: bool = True  # Reg T applies to the end-of-day position
     pdt_policy: str = "none"
@@ -240,27 +241,36 @@ def _cap_all(caps: _Caps, signal: Signal, inst: Instrument, lim: Limits, acct: A
 
 def _cap_margin(caps: _Caps, s: int, pos: Decimal, inst: Instrument, acct: AccountSnapshot, ctx: MarginContext,
                 margin: MarginModel, px: Decimal) -> None:
-    """Check 11 as caps: intraday initial margin, day-trading buying power, Reg T (market-rules.md §1-§2)."""
-    if caps.qty <= 0 or s * pos < 0:
-        return  # reducing an opposite position first frees margin: the order check has the last word
+    """Check 11 as caps: intraday initial margin, day-trading buying power, Reg T (market-rules.md §1-§2).
+
+    Against an opposite position the first units only close it and free its margin: the cap is that many units
+    plus what the margin freed by closing it allows in the new direction.
+    """
+    if caps.qty <= 0:
+        return
+    closing = abs(pos) if s * pos < 0 else ZERO
+    held = pos if closing else ZERO  # the position whose margin the order releases
     eq = acct.equity
     one = margin.intraday_initial(inst, Decimal(s), px)  # per unit, this direction
-    caps.apply("REG_T_MARGIN", (eq - acct.intraday_initial) / one if one > 0 else caps.qty,
-               f"house intraday margin {acct.intraday_initial:.2f} USD of equity {eq:.2f} (market-rules.md §2.3)")
+    intraday = acct.intraday_initial - margin.intraday_initial(inst, held, px)
+    caps.apply("REG_T_MARGIN", closing + (eq - intraday) / one if one > 0 else caps.qty,
+               f"house intraday margin {intraday:.2f} USD of equity {eq:.2f} (market-rules.md §2.3)")
     future = inst.kind is InstrumentKind.FUTURE
     if ctx.pdt_policy == "intraday_margin" and not future:
-        available = ctx.available_funds if ctx.available_funds is not None else eq - acct.intraday_initial
+        available = ctx.available_funds if ctx.available_funds is not None else eq - intraday
         room = available - ctx.intraday_margin_buffer
-        caps.apply("INTRADAY_MARGIN", room / one if one > 0 else caps.qty,
+        caps.apply("INTRADAY_MARGIN", closing + room / one if one > 0 else caps.qty,
                    f"available funds {available:.2f} - buffer {ctx.intraday_margin_buffer} USD "
                    f"(market-rules.md §1.4)")
     if ctx.pdt_policy == "legacy_pdt" and not future and eq >= ctx.pdt_min_equity:
-        dtbp = margin.day_trading_buying_power(ctx.start_of_day_equity, acct.maintenance)
-        caps.apply("DAY_TRADING_BP", (dtbp - acct.stock_gross) / (px * inst.multiplier),
-                   f"day-trading buying power {dtbp:.2f} USD, positions {acct.stock_gross:.2f} USD "
+        dtbp = margin.day_trading_buying_power(ctx.start_of_day_equity, ctx.start_of_day_maintenance)
+        gross = acct.stock_gross - abs(held * px * inst.multiplier)
+        caps.apply("DAY_TRADING_BP", closing + (dtbp - gross) / (px * inst.multiplier),
+                   f"day-trading buying power {dtbp:.2f} USD, positions {gross:.2f} USD "
                    f"(market-rules.md §1.1)")
     if ctx.holds_overnight:
         reg_t_one = margin.reg_t_initial(inst, Decimal(s), px)
-        caps.apply("OVERNIGHT_BP", (eq - acct.reg_t_initial) / reg_t_one if reg_t_one > 0 else caps.qty,
-                   f"Reg T requirement {acct.reg_t_initial:.2f} USD of equity {eq:.2f} (50 % Reg T, "
+        reg_t = acct.reg_t_initial - margin.reg_t_initial(inst, held, px)
+        caps.apply("OVERNIGHT_BP", closing + (eq - reg_t) / reg_t_one if reg_t_one > 0 else caps.qty,
+                   f"Reg T requirement {reg_t:.2f} USD of equity {eq:.2f} (50 % Reg T, "
                    f"market-rules.md §2.1)")

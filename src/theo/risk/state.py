@@ -123,7 +123,8 @@ class TradingState:
     def check(self, reducing: bool) -> None:
         """Raise :class:`RiskDenied` unless the state lets this new order (or modification) leave."""
         if self.state is State.HALTED:
-            raise RiskDenied("TRADING_HALTED", f"trading is halted ({self._why()}); only cancels are sent. "
+            raise RiskDenied("TRADING_HALTED", f"trading is halted ({self._why()}); only cancels, changes to "
+                                               f"protective orders and the kill switch's exits are sent. "
                                                f"`theo risk resume --reason ...` re-enables trading")
         if self.state is State.REDUCING and not reducing:
             raise RiskDenied("REDUCING_ONLY", f"trading is in REDUCING ({self._why()}): only orders that reduce "

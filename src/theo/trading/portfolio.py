@@ -40,6 +40,7 @@ class TradingPortfolio:
         self._mark_f: dict[str, float] = {}
         self._working: dict[tuple[str, Side], Decimal] = {}
         self._sod: dict[date, Decimal] = {}
+        self._sod_positions: dict[date, dict[str, tuple[Decimal, Decimal]]] = {}
         self._equity: Decimal | None = None  # cached until a mark moves or a fill is booked
         self.version = 0  # moves with every change the risk checks can see (their snapshot is keyed on it)
         self.peak = capital
@@ -88,13 +89,22 @@ class TradingPortfolio:
     def start_of_day_equity(self, day: date) -> Decimal:
         sod = self._sod.get(day)
         if sod is None:
-            sod = self._sod[day] = self.equity()
+            self.roll_day(day)
+            sod = self._sod[day]
         return sod
 
+    def start_of_day_positions(self, day: date) -> Mapping[str, tuple[Decimal, Decimal]]:
+        if day not in self._sod_positions:
+            self.roll_day(day)
+        return self._sod_positions[day]
+
     def roll_day(self, day: date) -> None:
-        """Fix the start-of-day equity of ``day`` (call at the first event of a session)."""
+        """Fix the start-of-day equity and positions of ``day`` (call at the first event of a session)."""
         if day not in self._sod:
             self._sod[day] = self.equity()
+            marks = self.marks()
+            self._sod_positions[day] = {s: (p.quantity, marks[s]) for s, p in self.ledger.positions.items()
+                                        if p.quantity and s in marks}
 
     def position(self, symbol: str) -> Decimal:
         return self.ledger.position(symbol)

@@ -28,6 +28,7 @@ class FakePortfolio:
     eq: Decimal = D100K
     sod: Decimal | None = None
     pos: dict[str, Decimal] = field(default_factory=dict)
+    sod_pos: dict[str, Decimal] | None = None  # held at the previous close (default: the positions now)
     px: dict[str, Decimal] = field(default_factory=lambda: {"SPY": D(270), "AAPL": D(170)})
     work: dict[tuple[str, Side], Decimal] = field(default_factory=dict)
     active: int = 0
@@ -43,6 +44,10 @@ class FakePortfolio:
 
     def start_of_day_equity(self, day: date) -> Decimal:
         return self.sod if self.sod is not None else self.eq
+
+    def start_of_day_positions(self, day: date) -> dict[str, tuple[Decimal, Decimal]]:
+        held = self.pos if self.sod_pos is None else self.sod_pos
+        return {s: (q, self.px[s]) for s, q in held.items() if q and s in self.px}
 
     def position(self, symbol: str) -> Decimal:
         return self.pos.get(symbol, D(0))

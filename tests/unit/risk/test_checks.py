@@ -126,6 +126,18 @@ def test_day_trading_buying_power_is_four_times_the_maintenance_excess() -> None
     checks(order("BUY", 460))  # 141,200 fits
 
 
+def test_day_trading_buying_power_counts_the_maintenance_of_the_positions_held_at_the_previous_close() -> None:
+    lim = Limits(account_risk_pct=D(100), max_total_risk_pct=D(100), max_gross_exposure_pct=D(1000),
+                 max_net_exposure_pct=D(1000))
+    # AAPL bought today: DTBP stays 4 x (40,000 - 0) = 160,000 (market-rules.md §1.1 (iii), the prior close)
+    pf = FakePortfolio(eq=D(41_000), sod=D(40_000), pos={"AAPL": D(100)}, sod_pos={})
+    checks, _, _ = make_checks(RiskConfig(account=AccountRisk(limits=lim)), pf)
+    checks(order("BUY", 520))  # 17,000 + 140,400 = 157,400 fits 160,000 (143,000 if today's AAPL counted)
+    exc = denied(checks, order("BUY", 530))  # 17,000 + 143,100 = 160,100
+    assert exc.rule == "DAY_TRADING_BP"
+    assert "160000.00" in exc.reason
+
+
 def test_overnight_buying_power_when_trades_are_held_overnight() -> None:
     lim = Limits(account_risk_pct=D(100), max_total_risk_pct=D(100), max_gross_exposure_pct=D(1000),
                  max_net_exposure_pct=D(1000))
@@ -257,6 +269,18 @@ def test_halted_allows_only_changes_that_keep_or_shrink_a_protective_order() -> 
     with pytest.raises(RiskDenied) as info:  # growing it: no
         checks(order("SELL", 200, strategy="s", reduce_only=True, tag=OrderTag.STOP_LOSS), stop)
     assert info.value.rule == "TRADING_HALTED"
+
+
+def test_halted_lets_the_kill_switch_flatten_and_nothing_else() -> None:
+    checks, _, state = make_checks(pf=FakePortfolio(pos={"SPY": D(100)},
+                                                    trade_qty={("s", "SPY", Side.BUY): D(100)}))
+    state.halt("kill switch: test", "pytest")
+    checks(order("SELL", 100, strategy="s", reduce_only=True, tag=OrderTag.KILL_SWITCH))
+    assert checks.decisions.recent[-1].rule == "KILL_SWITCH"
+    assert denied(checks, order("SELL", 100, strategy="s", reduce_only=True,
+                                tag=OrderTag.MANUAL)).rule == "TRADING_HALTED"
+    # never more than the position: a kill-switch order that would open a short is an order like any other
+    assert denied(checks, order("SELL", 150, reduce_only=True, tag=OrderTag.KILL_SWITCH)).rule == "TRADING_HALTED"
 
 
 def test_the_example_config_risk_block_is_valid() -> None:

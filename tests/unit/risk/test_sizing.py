@@ -14,10 +14,10 @@ from theo.core.errors import RiskDenied
 from theo.model.enums import Exchange, InstrumentKind, Side
 from theo.model.instruments import Instrument, equity
 from theo.model.signals import Signal
+from theo.risk.account import snapshot
 from theo.risk.checks import size_from_risk
 from theo.risk.config import Limits, MarginSettings, TradeRules
 from theo.risk.margin import MarginModel
-from theo.risk.account import snapshot
 from theo.risk.sizing import MarginContext, TradePlan, plan
 from theo.strategy.settings import FixedQuantity, RiskPercent
 
@@ -136,6 +136,17 @@ def test_a_fixed_quantity_above_the_buying_power_is_lowered() -> None:
                   holds_overnight=True)
     assert p.quantity == D(222)
     assert p.notes[-1].startswith("OVERNIGHT_BP: quantity 444 capped to 222 (Reg T requirement 0.00 USD")
+
+
+def test_against_an_opposite_position_the_cap_counts_the_margin_closing_it_frees() -> None:
+    # short 200 SPY (house margin 200 x 270 x 30 % = 16,200): the first 200 bought close it, then 30,000 of
+    # equity carries 30,000 / (270 x 0.25) = 444 long: 644 in all
+    lim = Limits(max_total_risk_pct=D(100), max_gross_exposure_pct=D(1000), max_net_exposure_pct=D(1000))
+    p = make_plan(sig(270.0, stop=268.0), policy=FixedQuantity(quantity=D(1000)), lim=lim, eq=D(30_000),
+                  positions={"SPY": D(-200)}, marks={"SPY": D(270)}, holds_overnight=False)
+    assert p.quantity == D(644)
+    assert p.notes == ("REG_T_MARGIN: quantity 1000 capped to 644 (house intraday margin 0.00 USD of equity "
+                       "30000.00 (market-rules.md §2.3))",)
 
 
 def test_every_cap_that_bites_is_recorded_in_order() -> None:
