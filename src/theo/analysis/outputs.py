@@ -112,6 +112,7 @@ def build_report(result: BacktestResult) -> Report:
     metrics["path"] = result.path
     metrics["items"] = result.data.items
     metrics["items_visited"] = result.visited
+    metrics["items_tradable"] = result.tradable
     metrics["signals"] = result.signal_count
     metrics["orders"] = len(result.journal.orders)
     metrics["fills"] = len(fills)

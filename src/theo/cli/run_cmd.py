@@ -36,10 +36,12 @@ def run(config: ConfigOption = None,
         ) -> None:
     """Run the engine in paper mode (synthetic market or --replay); Ctrl-C stops, a restart resumes."""
     from theo.core.logging import configure_logging, get_logger
+    from theo.node.kernel import Mode, refuse_live
     from theo.node.paper import PaperRun
     from theo.node.status import live_view, status_fields
 
     cfg = get_config(config)
+    refuse_live(cfg, Mode.PAPER)  # before anything is created or recorded
     if unlimited and speed is not None:
         raise ConfigError("--speed and --unlimited exclude each other; pick one")
     if not cfg.strategies:

@@ -49,11 +49,12 @@ class BacktestResult:
     data: MarketData
     node: Node
     visited: int = 0  # items the broker and the trade manager were shown
+    tradable: int = 0  # items inside the sessions (the others are reported in ``notes``, never traded)
     notes: list[str] = field(default_factory=list)
 
     @property
     def path(self) -> str:
-        return "every item" if self.visited >= self.data.items else "skip-ahead"
+        return "every item" if self.visited >= self.tradable else "skip-ahead"
 
     @property
     def journal(self) -> MemoryJournal:
@@ -103,6 +104,7 @@ def run_backtest(config: TheoConfig, data: MarketData, *, visit_all: bool = Fals
         if collecting:
             gc.enable()
     result.visited = driver.visited
+    result.tradable = sum(len(sym.start) for sym in driver.symbols)
     result.notes.extend(driver.notes)
     return result
 

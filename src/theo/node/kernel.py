@@ -293,10 +293,13 @@ def build_node(config: TheoConfig, mode: Mode, *, start: datetime | None = None,
 
 
 def refuse_live(config: TheoConfig, mode: Mode | None = None) -> None:
-    """Stop with a clear error when the configuration asks for live trading or the IBKR broker."""
+    """Stop with a clear error when a run would trade live or through IBKR (a backtest never does: it may run)."""
+    if mode is Mode.BACKTEST:
+        return
     if mode is Mode.LIVE or config.app.mode == "live":
         raise ConfigError('[app] mode = "live" needs the Interactive Brokers adapter, which this release does not '
-                          'have yet; set mode = "paper" (theo run trades the simulated broker) or use theo backtest')
-    if config.execution.broker == "ibkr" and mode is not Mode.BACKTEST:
+                          'have yet; set mode = "paper" for theo run (it trades the simulated broker); theo backtest '
+                          'runs either way')
+    if config.execution.broker == "ibkr":
         raise ConfigError('[execution] broker = "ibkr" needs the Interactive Brokers adapter, which this release does '
                           'not have yet; set broker = "simulated" for paper trading')

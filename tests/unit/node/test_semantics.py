@@ -79,3 +79,6 @@ def test_no_fill_on_a_holiday_or_after_an_early_close_and_the_data_there_is_repo
     notes = " ".join(result.notes)
     assert "60 items outside every session" in notes
     assert "60 pre- or post-market items" in notes
+    assert (result.tradable, result.path) == (n - 60, "skip-ahead")
+    every = run_backtest(_config(time_exit="none"), MarketData({"AAA": s}, "bars"), visit_all=True)
+    assert (every.visited, every.path) == (n - 60, "every item")  # the holiday's items are never shown
