@@ -166,9 +166,10 @@ def test_order_flow_invariants(first: tuple[Any, ...], flow: list[tuple[Any, ...
                     terminal_seen = True
 
         # the broker's state on disk is the state in memory (each save wrote everything that changed);
-        # only the price marks of quiet bars wait for the next change, and they are never ahead
+        # only the progress marks of quiet steps (prices, the bar whose open ran) wait for the next change, and
+        # the price marks are never ahead
         saved = load_state(Path(tmp) / "sim.db", broker.config.sim.initial_cash)
-        marks = ("last_seen", "last_price")
+        marks = ("last_seen", "last_price", "opened")
         on_disk = {k: v for k, v in saved.to_json().items() if k not in marks}
         assert on_disk == {k: v for k, v in broker.state.to_json().items() if k not in marks}
         assert list(saved.orders) == list(broker.state.orders)

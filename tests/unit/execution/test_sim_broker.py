@@ -229,6 +229,24 @@ def test_a_bar_seen_twice_is_worked_once(tmp_path: Path) -> None:
     assert order.filled_qty == D(100)
 
 
+def test_a_restart_between_a_bars_two_steps_neither_repeats_the_open_nor_spends_its_volume_twice(
+        tmp_path: Path) -> None:
+    rig = make_rig(tmp_path, config=_cfg(participation=0.1))
+    order = rig.service.create_order(req("BUY", 250, tif=TimeInForce.GTC))
+    b = bar(T0, 271.19, 271.34, 271.07, 271.34, v=1_000)
+    rig.clock.advance_to(b.end)
+    rig.broker.work_open("SPY", b.start, 271.19, 1_000, True)  # 100 at the open, then the process dies
+    assert order.filled_qty == D(100)
+    rig.broker.disconnect()
+    again = SimulatedBroker(rig.broker.config, rig.clock, rig.broker.instruments, tmp_path / "sim.db")
+    assert again.state.orders[order.client_order_id].filled_qty == D(100)
+    again.on_bar(b)  # the replayed bar: its open already ran, its range finds the bar's volume spent
+    assert again.state.orders[order.client_order_id].filled_qty == D(100)
+    assert len(again.state.executions) == 1
+    again.on_bar(bar(minute(1), 271.32, 271.32, 271.22, 271.24, v=1_000))
+    assert again.state.orders[order.client_order_id].filled_qty == D(200)
+
+
 def test_state_file_is_sqlite_and_an_unreadable_file_is_reported(tmp_path: Path) -> None:
     rig = make_rig(tmp_path)
     rig.service.create_order(req("BUY", 10))

@@ -120,9 +120,6 @@ class SimulatedBroker(Broker):
         self._children: dict[str, list[str]] = {}  # parent id -> bracket children
         self._expiries: dict[datetime, int] = {}  # DAY close -> clock timer
         self._expiry_cache: dict[tuple[str, bool], tuple[datetime, datetime]] = {}  # -> (valid from, expiry)
-        # symbol -> (bar start, quantity each order filled at that bar's open): a bar's volume is shared by its
-        # two steps, so an order's participation cap is spent once per bar, not once per step.
-        self._at_open: dict[str, tuple[datetime, dict[str, Decimal]]] = {}
         for o in self.state.orders.values():
             if o.working:
                 self._working.setdefault(o.symbol, []).append(o.client_order_id)
@@ -266,6 +263,8 @@ class SimulatedBroker(Broker):
         if last is not None and (start < last or (start == last and start != ts and not opening)
                                  or (start == last and opening)):
             return  # already worked (a replay after a restart)
+        if opening and symbol in st.opened and st.opened[symbol][0] == start:
+            return  # its open step ran before a restart; the range step comes next
         inst = self.instruments[symbol]
         tick = inst.tick_size
         events: list[BrokerEvent] = []
@@ -430,13 +429,13 @@ class SimulatedBroker(Broker):
         if stops_first:
             queue.sort(key=lambda so: so.order_type not in _STOPS or so.triggered)
         opening = first and not stops_first
+        # A bar's volume is shared by its two steps: an order's participation cap is spent once per bar.
         used: dict[str, Decimal] = {}
-        if self._participation is not None:
-            if opening:
-                self._at_open[inst.symbol] = (start, used)
-            elif not first:
-                seen, at_open = self._at_open.pop(inst.symbol, (start, used))
-                used = at_open if seen == start else used
+        if opening:
+            self.state.opened[inst.symbol] = (start, used)
+        elif not first:
+            seen, at_open = self.state.opened.pop(inst.symbol, (start, used))
+            used = at_open if seen == start else used
         done: set[str] = set()
         k = 0
         while k < len(queue):

@@ -126,6 +126,9 @@ class SimState:
     total_charges: Decimal = ZERO
     last_seen: dict[str, datetime] = field(default_factory=dict)  # last bar start / tick ts processed
     last_price: dict[str, Decimal] = field(default_factory=dict)
+    # symbol -> (start of the bar whose open step ran, quantity each order filled at that open): a restart
+    # between a bar's two steps neither repeats the open nor spends the bar's volume twice.
+    opened: dict[str, tuple[datetime, dict[str, Decimal]]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {"version": FORMAT_VERSION, "cash": str(self.cash), "order_seq": self.order_seq,
@@ -134,7 +137,8 @@ class SimState:
                 "positions": {k: [str(p.quantity), str(p.avg_cost)] for k, p in self.positions.items()},
                 "realized_pnl": str(self.realized_pnl), "total_charges": str(self.total_charges),
                 "last_seen": {k: v.isoformat() for k, v in self.last_seen.items()},
-                "last_price": {k: str(v) for k, v in self.last_price.items()}}
+                "last_price": {k: str(v) for k, v in self.last_price.items()},
+                "opened": _opened_json(self.opened)}
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> SimState:
@@ -145,7 +149,17 @@ class SimState:
                    positions={k: position(Decimal(q), Decimal(c)) for k, (q, c) in d["positions"].items()},
                    realized_pnl=Decimal(d["realized_pnl"]), total_charges=Decimal(d["total_charges"]),
                    last_seen={k: datetime.fromisoformat(v) for k, v in d["last_seen"].items()},
-                   last_price={k: Decimal(v) for k, v in d["last_price"].items()})
+                   last_price={k: Decimal(v) for k, v in d["last_price"].items()},
+                   opened=_opened_of(d.get("opened", {})))
+
+
+def _opened_json(opened: dict[str, tuple[datetime, dict[str, Decimal]]]) -> dict[str, Any]:
+    return {k: [start.isoformat(), {cid: str(q) for cid, q in used.items()}] for k, (start, used) in opened.items()}
+
+
+def _opened_of(d: dict[str, Any]) -> dict[str, tuple[datetime, dict[str, Decimal]]]:
+    return {k: (datetime.fromisoformat(start), {cid: Decimal(q) for cid, q in used.items()})
+            for k, (start, used) in d.items()}
 
 
 def position(quantity: Decimal, avg_cost: Decimal) -> Position:
@@ -228,7 +242,8 @@ class StateStore:
             state = SimState(cash=Decimal(meta["cash"]), order_seq=int(meta["order_seq"]),
                              exec_seq=int(meta["exec_seq"]), orders={o.client_order_id: o for o in orders},
                              executions=execs, realized_pnl=Decimal(meta["realized_pnl"]),
-                             total_charges=Decimal(meta["total_charges"]))
+                             total_charges=Decimal(meta["total_charges"]),
+                             opened=_opened_of(json.loads(meta.get("opened", "{}"))))
             for sym, qty, cost in conn.execute("SELECT symbol, quantity, avg_cost FROM positions"):
                 state.positions[sym] = position(Decimal(qty), Decimal(cost))
             for sym, seen, px in conn.execute("SELECT symbol, last_seen, last_price FROM marks"):
@@ -248,7 +263,7 @@ class StateStore:
         conn = self._connect(create=True)
         meta = {"version": str(FORMAT_VERSION), "cash": str(state.cash), "order_seq": str(state.order_seq),
                 "exec_seq": str(state.exec_seq), "realized_pnl": str(state.realized_pnl),
-                "total_charges": str(state.total_charges)}
+                "total_charges": str(state.total_charges), "opened": _dumps(_opened_json(state.opened))}
         new_execs = state.executions[self._saved_execs:]
         conn.execute("BEGIN IMMEDIATE")
         try:
