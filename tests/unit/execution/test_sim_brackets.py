@@ -190,6 +190,10 @@ def test_no_fill_on_a_holiday_nor_after_an_early_close(tmp_path: Path) -> None:
     rig.feed(bar(datetime(2026, 11, 26, 15, 0, tzinfo=UTC), 271.0, 271.2, 270.8, 271.0, session=SessionKind.CLOSED))
     assert (day.status, gtc.status) == (S.ACCEPTED, S.ACCEPTED)
     ext = rig.service.create_order(req("BUY", 10, "LIMIT", limit_price=D("272.00"), tif=GTC, outside_rth=True))
+    holiday = datetime(2026, 11, 26, 15, 1, tzinfo=UTC)
+    rig.feed(bar(holiday, 271.0, 271.2, 270.8, 271.0, session=SessionKind.CLOSED))
+    _tick(rig, holiday + timedelta(minutes=5), 270.90)  # no venue is open: not even outside-RTH orders trade
+    assert ext.fills == []
     late = datetime(2026, 11, 27, 18, 30, tzinfo=UTC)  # 13:30 ET: post-market of the early-close day
     rig.feed(bar(late, 271.0, 271.2, 270.8, 271.0, session=SessionKind.POST))
     assert day.status is S.EXPIRED  # its session closed at 13:00 ET: the clock expired it on the way

@@ -221,7 +221,13 @@ class SimulatedBroker(Broker):
 
     # -- market data ---------------------------------------------------------------------------------------
     def on_bar(self, bar: Bar) -> None:
-        """Work this symbol's orders against a closed bar (fast no-op when none is working)."""
+        """Work this symbol's orders against a closed bar (fast no-op when none is working).
+
+        A bar of a closed market (a holiday, after an early close's post-market) trades nothing, even for
+        ``outside_rth`` orders: no venue is open.
+        """
+        if bar.session is SessionKind.CLOSED:
+            return
         self.work(bar.symbol, bar.start, bar.end, bar.open, bar.high, bar.low, bar.close, bar.volume,
                   bar.session is SessionKind.REGULAR)
 
@@ -230,7 +236,10 @@ class SimulatedBroker(Broker):
         regular = True
         if self._working.get(tick.symbol):
             inst = self.instruments[tick.symbol]
-            regular = self._calendar(inst.calendar).session_kind(tick.ts) is SessionKind.REGULAR
+            kind = self._calendar(inst.calendar).session_kind(tick.ts)
+            if kind is SessionKind.CLOSED:
+                return  # a print while the market is closed trades nothing (see on_bar)
+            regular = kind is SessionKind.REGULAR
         self.work(tick.symbol, tick.ts, tick.ts, tick.price, tick.price, tick.price, tick.price, tick.size, regular)
 
     def work(self, symbol: str, start: datetime, end: datetime, o: float, h: float, lo: float, c: float,
