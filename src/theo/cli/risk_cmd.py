@@ -101,7 +101,7 @@ def kill_command(
     reason: Annotated[str, typer.Option("--reason", help="Why (kept in the audit log).")] = "kill switch",
     account: AccountOption = "",
 ) -> None:
-    """Kill switch: cancel our working orders, optionally flatten, then HALT."""
+    """Kill switch: cancel working entries (stops and targets stay), optionally flatten, then HALT."""
     _set(config, "HALTED", reason, account, kill=True, flatten=flatten)
 
 

@@ -56,12 +56,13 @@ class EngineConfig(Section):
     @classmethod
     def _removed_keys(cls, data: Any) -> Any:
         if isinstance(data, dict):
-            for key, hint in _REMOVED.items():
-                if key in data:
-                    raise ValueError(f"[engine] {key} is no longer a setting: {hint}")
+            problems = [f"[engine] {key} is no longer a setting: {hint}" for key, hint in _REMOVED.items()
+                        if key in data]
             if isinstance(data.get("backtest"), dict) and "fast_path" in data["backtest"]:
-                raise ValueError("[engine.backtest] fast_path is no longer a setting: backtests skip the items where "
-                                 "nothing can happen, with the same rules as theo run; remove the key")
+                problems.append("[engine.backtest] fast_path is no longer a setting: backtests skip the items where "
+                                "nothing can happen, with the same rules as theo run; remove the key")
+            if problems:
+                raise ValueError("; ".join(problems))
         return data
 
     @field_validator("synthetic_start")

@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
 
@@ -140,7 +140,6 @@ class TradeManager:
         self._last_signal: dict[tuple[str, str], Side] = {}
         self._next_exit: dict[str, datetime | None] = {}
         self._next_id = 0
-        self._sweep_timer: int | None = None
         self.losses_in_row = 0
         self._count_day_trades = acct.pdt_policy != "none"  # the day-trade counter serves the PDT check only
 
@@ -515,27 +514,15 @@ class TradeManager:
             self._working.pop(cid, None)
 
     # -- sweep --------------------------------------------------------------------------------------------------
-    def start(self) -> None:
-        """Arm the periodic sweep on the clock (paper and live)."""
-        if self._sweep_timer is None:
-            self._sweep_timer = self.clock.call_later(timedelta(seconds=self.config.trade.sweep_seconds),
-                                                      self._on_sweep)
-
     def stop(self) -> None:
-        if self._sweep_timer is not None:
-            self.clock.cancel(self._sweep_timer)
-            self._sweep_timer = None
         self.checks.decisions.flush()
 
-    def _on_sweep(self, when: datetime) -> None:
-        self._sweep_timer = None
-        try:
-            self.sweep(when)
-        finally:
-            self.start()
-
     def sweep(self, now: datetime) -> None:
-        """Safety net: adopt outside state changes, run kill requests, check every position is protected."""
+        """Safety net: adopt outside state changes, run kill requests, check every position is protected.
+
+        The paper and live runs call it every ``sweep_seconds`` of wall time (``theo risk`` acts from another
+        process, whatever the market clock does); a backtest never needs it.
+        """
         kill = self.state.refresh()
         if kill is not None:
             self.kill(flatten=kill.flatten, reason=kill.reason, actor=kill.actor)

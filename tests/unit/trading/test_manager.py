@@ -459,9 +459,8 @@ def test_the_sweep_re_places_a_stop_cancelled_behind_the_engine_back(tmp_path: P
     r.rig.broker.cancel(sl)  # someone cancels the stop at the broker
     assert r.order(sl).status is OrderStatus.CANCELLED
     assert not r.manager.is_protected(t)
-    r.manager.start()
-    r.rig.clock.advance_to(sec(6))  # the periodic sweep finds the trade without a stop
-    r.manager.stop()
+    r.rig.clock.advance_to(sec(6))
+    r.manager.sweep(sec(6))  # the periodic sweep finds the trade without a stop
     again = r.order(f"{t.entry_order_id}-sl2")
     assert (again.request.order_type, again.request.side, again.quantity, again.request.stop_price,
             again.status) == (OrderType.STOP, Side.SELL, D(1000), D("99.00"), OrderStatus.ACCEPTED)
