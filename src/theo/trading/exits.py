@@ -55,8 +55,9 @@ def time_exit_at(day: date, cal: MarketCalendar, rules: TradeRules) -> datetime 
 def door_closed(now: datetime, cal: MarketCalendar, rules: TradeRules) -> datetime | None:
     """The time exit also closes the door: the cut-off ``now`` is at or after, or ``None`` when entries may go.
 
-    From the cut-off of a session until the next session's pre-market no entry is sent, so an intraday
-    strategy never holds a position overnight.
+    From the cut-off of a session to the end of its trading day no entry is sent (its post-market included), so
+    an intraday strategy never holds a position overnight; nothing trades between midnight ET and the next
+    pre-market, where the next day's door opens.
     """
     if rules.time_exit is None:
         return None
