@@ -123,8 +123,9 @@ def bars_part(section: Section, npz: Path, peers_ok: bool) -> list[str]:
     outs, failures = measure_all("bars", npz, peers if peers_ok else {})
     theo = outs.get("Theo")
     if theo is not None:
-        section.notes.append(f"Theo measured: {theo['engine']} (result.path), the path its config selects by "
-                             f"default: the benchmark config names no execution mode.")
+        section.notes.append(f"Theo measured: {theo['engine']} (result.path): the one engine a user gets by "
+                             f"default (trade manager, pre-trade checks, order service, in-memory journal, simulated "
+                             f"broker on every order); skip-ahead only leaves out the items where nothing can happen.")
         section.notes += [f"Theo: {n}" for n in theo.get("notes", [])]
     rates = {name: _figures(section, name, out, "bars", what) for name, out in outs.items()}
     ref = outs.get("backtrader")
