@@ -16,7 +16,7 @@ def render() -> str:
         "# Benchmarks",
         "",
         "Measured by `make bench` (all) or `make bench BENCH=<name>` (one). Each section gives the machine it",
-        "ran on, the command and every figure against the target the issue sets. Never timed in unit tests.",
+        "ran on, the command and every figure against its target (when one is set). Never timed in unit tests.",
         "",
     ]
     for path in sorted(RESULTS.glob("*.json")):

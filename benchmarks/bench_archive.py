@@ -2,7 +2,7 @@
 
 Archive: the real IBM trade ticks of 2013-10-07 … 10-11 plus the first SPY ticks, loaded into a SQLite
 store, archived (write, fsync, re-read and verify, delete), verified and restored. Futures: the continuous
-ES series from the ESZ13/ESH14 one-minute files. The issue sets no speed targets for these.
+ES series from the ESZ13/ESH14 one-minute files. No speed targets are set for these.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Foundation hot paths: calendar look-ups (per-tick quality gate), bus dispatch, simulated-clock timers.
 
-The issue sets no targets for these; the figures show the per-event overhead the rest of the engine pays.
+No targets are set for these; the figures show the per-event overhead the rest of the engine pays.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Tick ingest: our validated, idempotent writer vs bare executemany (SQLite) and bare binary COPY (psycopg 3).
 
 The same first 1,000,000 SPY ticks go into an empty migrated ``ticks`` table each time (same indexes);
-parsing the file is measured separately. Target (issue 2): our import reaches >= 70% of the raw speed.
+parsing the file is measured separately. Target: our import reaches >= 70% of the raw speed.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def run() -> Section | None:
     assert res.ticks is not None
     cols = res.ticks.select(~res.ticks.suspicious).head(N)
     seq = writer.tick_seq(cols.ts_us)
-    section = Section("Tick ingest (issue 2)", "make bench BENCH=ingest")
+    section = Section("Tick ingest", "make bench BENCH=ingest")
     section.results.append(Result("parse + validate SPY tick file (1,887,460 rows)", 1_887_460 / parse_s,
                                   "rows/s", note=f"{parse_s:.2f} s"))
 

@@ -1,7 +1,7 @@
 """Orders and the simulated broker: the per-bar cost the engine pays, order round trips through the journal,
 recovery time, and the crash/restart cycle.
 
-The issue sets no numeric targets; the figures show where the time goes. Bars are real SPY 1-minute bars
+No numeric targets are set; the figures show where the time goes. Bars are real SPY 1-minute bars
 (eqker, 2019-02-11..15) when ../shared/data is present, else a synthetic path of the same length.
 """
 
@@ -151,8 +151,8 @@ def _history(n: int):  # type: ignore[no-untyped-def]
     return broker
 
 
-def _old_json_save(state, path: Path) -> None:  # type: ignore[no-untyped-def]
-    """The first release's save, for comparison: the whole state as JSON, temp file + fsync + rename."""
+def _json_file_save(state, path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The whole state as one JSON file (temp file + fsync + rename), the baseline the SQLite store beats."""
     import json
     import os
 
@@ -182,11 +182,11 @@ def _state_saves() -> list[Result]:
             t, _ = best_of(lambda store=store, st=broker.state, reps=reps: [persist(store, st, ["working"])
                                                                   for _ in range(reps)], repeat=3)
             store.close()
-            t_old, _ = best_of(lambda st=broker.state, p=Path(tmp) / "old.json": [_old_json_save(st, p)
-                                                                                  for _ in range(5)], repeat=1)
+            t_json, _ = best_of(lambda st=broker.state, p=Path(tmp) / "state.json": [_json_file_save(st, p)
+                                                                                     for _ in range(5)], repeat=1)
         out.append(Result(f"broker state save (SQLite), {n:,} orders in the history", t / reps * 1000, "ms",
                           note="one changed order + account rows, one fsynced transaction"))
-        out.append(Result(f"whole-file JSON rewrite (first release), {n:,} orders", t_old / 5 * 1000, "ms",
+        out.append(Result(f"whole-file JSON rewrite, {n:,} orders", t_json / 5 * 1000, "ms",
                           note="for comparison: grows with the history"))
     return out
 
@@ -199,7 +199,7 @@ def run() -> Section | None:
     section.results += _state_saves()
     section.results += _crash_cycle()
     section.results.append(Result("peak RSS", peak_rss_mb(), "MB"))
-    section.notes.append(f"{len(bars)} SPY 1-minute bars; no targets set by the issue.")
+    section.notes.append(f"{len(bars)} SPY 1-minute bars; no targets set.")
     section.notes.append("The paper broker's state is a SQLite file (WAL, synchronous=FULL): each change is one "
                          "transaction writing only what changed; backtests run the broker in memory "
                          "(state_path=None).")

@@ -1,5 +1,5 @@
 """Correlation strategy + scanner throughput on the real eqker week (SPY vs VIX, VXXB, QQQ), and the rule
-language's evaluation rate. The issue sets no targets; the figures show the per-bar cost of a scan."""
+language's evaluation rate. No targets are set; the figures show the per-bar cost of a scan."""
 
 from __future__ import annotations
 

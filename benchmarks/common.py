@@ -22,7 +22,7 @@ SHARED_DATA = Path(os.environ.get("THEO_SHARED_DATA", ROOT.parent / "shared" / "
 
 @dataclass
 class Result:
-    """One measured figure, with its target (if the issue sets one) and whether it was met."""
+    """One measured figure, with its target (when one is set) and whether it was met."""
 
     name: str
     value: float

@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from theo.core.calendar import get_calendar
-from theo.model.series import BarSeries, to_us
+from theo.core.time import to_us
+from theo.model.series import BarSeries
 from theo.node.data import MarketData
 
 FIRST_SESSION = date(2019, 1, 2)

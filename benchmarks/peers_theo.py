@@ -18,7 +18,7 @@ from typing import Any
 from benchmarks.engine_data import load_npz
 from benchmarks.peers_common import args, emit, measure
 from theo.config import TheoConfig
-from theo.model.series import to_us
+from theo.core.time import to_us
 from theo.node.backtest import BacktestResult, run_backtest
 from theo.node.data import MarketData
 

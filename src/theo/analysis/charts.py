@@ -21,7 +21,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from theo.analysis.metrics import EquityCurve
-from theo.model.series import from_us
+from theo.core.time import from_us
 
 ET = ZoneInfo("America/New_York")
 MAX_POINTS = 2_000

@@ -48,12 +48,13 @@ def _load(config: TheoConfig, data: list[str] | None, start: str | None, end: st
     if d0 and d1 and d1 < d0:
         raise ConfigError(f"--to {d1} is before --from {d0}")
     if db is not None:
+        from theo.persistence.repositories.bars import BarRepository
         from theo.strategy.registry import build_strategies
 
         symbols: list[str] = []
         for s in build_strategies(config.strategies):
             symbols += [sym for sym, _ in s.subscriptions if sym not in symbols]
-        return load_database(open_store(config), symbols, db, d0, d1)
+        return load_database(BarRepository(open_store(config)), symbols, db, d0, d1)
     files = [parse_data_arg(a) for a in data] if data else list(config.engine.backtest.data)
     return load_files(files, d0, d1, config)
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from theo.cli.common import ConfigOption, console, err_console, friendly_errors, get_config, open_store
 from theo.core.errors import ConfigError
+
+if TYPE_CHECKING:
+    from theo.persistence.repositories.bars import BarRepository
 
 report_app = typer.Typer(help="Reports from the journal: deals.", no_args_is_help=True)
 
@@ -37,6 +40,7 @@ def deals_command(
     """Print the deals report: one row per trade with P&L, charges and how it closed."""
     from theo.analysis.deals import build_deals, render_deals
     from theo.core.calendar import ET
+    from theo.persistence.repositories.bars import BarRepository
     from theo.persistence.repositories.orders import SqlOrderJournal as OrderJournal
     from theo.persistence.repositories.trades import SqlTradeStore as TradeStore
 
@@ -53,7 +57,7 @@ def deals_command(
     fills: dict[str, list] = {}  # type: ignore[type-arg]
     for ex in OrderJournal(engine).fills():
         fills.setdefault(ex.client_order_id, []).append(ex)
-    marks = _last_closes(engine, {t.symbol for t in trades if t.is_open})
+    marks = _last_closes(BarRepository(engine), {t.symbol for t in trades if t.is_open})
     text = render_deals(build_deals(trades, marks, fills), fmt)  # type: ignore[arg-type]
     if out is not None:
         out.write_text(text, encoding="utf-8")
@@ -62,20 +66,13 @@ def deals_command(
         console.print(text, end="", markup=False, highlight=False, soft_wrap=True)
 
 
-def _last_closes(engine: object, symbols: set[str]) -> dict[str, Decimal]:
+def _last_closes(bars: BarRepository, symbols: set[str]) -> dict[str, Decimal]:
     """Running trades are marked at the newest stored bar close of their symbol."""
-    from sqlalchemy import select
-
-    from theo.persistence.db import transaction
-    from theo.persistence.models.core import BarRow
-
     out: dict[str, Decimal] = {}
-    with transaction(engine) as s:  # type: ignore[arg-type]
-        for sym in sorted(symbols):
-            row = s.execute(select(BarRow.close).where(BarRow.symbol == sym).order_by(BarRow.end.desc())
-                            .limit(1)).first()
-            if row is not None:
-                out[sym] = Decimal(repr(row[0]))
+    for sym in sorted(symbols):
+        close = bars.last_close(sym)
+        if close is not None:
+            out[sym] = Decimal(repr(close))
     return out
 
 

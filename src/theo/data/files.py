@@ -17,19 +17,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 
 from theo.core.errors import ImportFileError
+from theo.core.time import from_us
 from theo.data import files_parse as fp
 from theo.model.enums import SessionKind
 from theo.model.market import Bar, Tick
 
 Kind = Literal["ticks", "bars", "quotes"]
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # Stable rejection reasons (quarantine.reason); documented in docs/import.md.
 UNPARSABLE_TIMESTAMP = "unparsable_timestamp"
@@ -41,10 +40,6 @@ OUT_OF_ORDER = "out_of_order"
 MISSING_FIELD = "missing_field"
 MALFORMED_ROW = "malformed_row"
 PROVIDER_SUSPICIOUS = "provider_suspicious"
-
-
-def _dt(us: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=int(us))
 
 
 @dataclass
@@ -75,7 +70,7 @@ class TickColumns:
     def to_ticks(self, source: str = "") -> list[Tick]:
         """Domain :class:`Tick` objects in file order."""
         return [
-            Tick(self.symbol, _dt(t), float(p), float(s), source, str(e), str(c))
+            Tick(self.symbol, from_us(t), float(p), float(s), source, str(e), str(c))
             for t, p, s, e, c in zip(self.ts_us.tolist(), self.price.tolist(), self.size.tolist(),
                                      self.exchange.tolist(), self.condition.tolist(), strict=True)
         ]
@@ -112,7 +107,7 @@ class BarColumns:
         ends = self.end_us().tolist()
         kinds = self.sessions().tolist()
         return [
-            Bar(self.symbol, self.timeframe, _dt(s), _dt(e), float(o), float(h), float(lo), float(c),
+            Bar(self.symbol, self.timeframe, from_us(s), from_us(e), float(o), float(h), float(lo), float(c),
                 float(v), 0, SessionKind(k), source)
             for s, e, o, h, lo, c, v, k in zip(self.start_us.tolist(), ends, self.open.tolist(),
                                                 self.high.tolist(), self.low.tolist(), self.close.tolist(),

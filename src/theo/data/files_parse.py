@@ -9,7 +9,7 @@ from __future__ import annotations
 import gzip
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -21,13 +21,14 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from theo.core.errors import ImportFileError, TheoError, TimeframeError
+from theo.core.time import from_us, to_us
 from theo.data.bars.timeframes import Timeframe, parse_timeframe
+from theo.model.enums import SessionKind
 
 if TYPE_CHECKING:
     from theo.data.files import RowRejection
 
 ET = ZoneInfo("America/New_York")
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _TS_ALIASES = ("timestamp", "time", "datetime", "date")
 _SIZE_COLUMNS = {"size", "volume", "bid_size", "ask_size"}
 _DATE_ONLY = r"^\d{4}-\d{2}-\d{2}$"
@@ -69,7 +70,7 @@ def session_kinds(start_us: np.ndarray, tf: str) -> np.ndarray:
     """PRE/REGULAR/POST/CLOSED of each bar start on the NYSE calendar; whole-day bars are REGULAR."""
     from theo.core.calendar import get_calendar
 
-    out = np.full(start_us.shape[0], "REGULAR", dtype=object)
+    out = np.full(start_us.shape[0], SessionKind.REGULAR.value, dtype=object)
     if parse_timeframe(tf).daily or start_us.shape[0] == 0:
         return out
     local = pd.to_datetime(start_us, unit="us", utc=True).tz_convert(ET)
@@ -82,18 +83,13 @@ def session_kinds(start_us: np.ndarray, tf: str) -> np.ndarray:
         except TheoError:
             s = None
         if s is not None:
-            bounds[i] = [_us(s.pre_open), _us(s.open), _us(s.close), _us(s.post_close)]
+            bounds[i] = [to_us(s.pre_open), to_us(s.open), to_us(s.close), to_us(s.post_close)]
     b = bounds[inverse]
-    out[:] = "CLOSED"
-    out[(start_us >= b[:, 0]) & (start_us < b[:, 1])] = "PRE"
-    out[(start_us >= b[:, 1]) & (start_us < b[:, 2])] = "REGULAR"
-    out[(start_us >= b[:, 2]) & (start_us < b[:, 3])] = "POST"
+    out[:] = SessionKind.CLOSED.value
+    out[(start_us >= b[:, 0]) & (start_us < b[:, 1])] = SessionKind.PRE.value
+    out[(start_us >= b[:, 1]) & (start_us < b[:, 2])] = SessionKind.REGULAR.value
+    out[(start_us >= b[:, 2]) & (start_us < b[:, 3])] = SessionKind.POST.value
     return out
-
-
-def _us(ts: datetime) -> int:
-    d = ts - _EPOCH
-    return (d.days * 86_400 + d.seconds) * 1_000_000 + d.microseconds
 
 
 def read_table(path: Path) -> tuple[pa.Table, np.ndarray, list[RowRejection]]:
@@ -395,7 +391,7 @@ def _series_us(parsed: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _iso(us: int) -> str:
-    return (_EPOCH + timedelta(microseconds=us)).isoformat()
+    return from_us(us).isoformat()
 
 
 __all__ = ["ET", "RowChecks", "bar_ends", "detect_kind", "file_timeframe", "infer_timeframe", "read_table",

@@ -31,6 +31,7 @@ import numpy.typing as npt
 from theo.core.bus import MessageBus
 from theo.core.calendar import MarketCalendar
 from theo.core.clock import Clock
+from theo.core.time import from_us, to_us
 from theo.data.config import GateConfig
 from theo.data.gate_columns import check_columns_impl
 from theo.data.rejection import (
@@ -47,7 +48,6 @@ from theo.data.rejection import (
 )
 from theo.data.zscore import RollingZ
 from theo.model.market import Tick
-from theo.persistence.types import from_micros, to_micros
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,9 +125,9 @@ class QualityGate:
             return self._reject(tick, BAD_PRICE, f"price {p!r} is not a positive finite number")
         if not (s >= 0 and math.isfinite(s)):
             return self._reject(tick, BAD_SIZE, f"size {s!r} is negative or not finite")
-        ts_us = to_micros(tick.ts)
+        ts_us = to_us(tick.ts)
         if self._skew_us is not None:
-            skew = ts_us - to_micros(self.clock.now())
+            skew = ts_us - to_us(self.clock.now())
             if abs(skew) > self._skew_us:
                 return self._reject(tick, CLOCK_SKEW, f"exchange time is {skew / 1e6:+.3f}s from the clock "
                                                       f"(limit {self._skew_us / 1e6:g}s)")
@@ -250,7 +250,7 @@ class QualityGate:
             self.rejections[reason] += n
         if self.on_reject is not None:
             for i in np.flatnonzero(~keep).tolist():
-                tick = Tick(symbol, from_micros(int(ts_us[i])), float(price[i]), float(size[i]), source,
+                tick = Tick(symbol, from_us(int(ts_us[i])), float(price[i]), float(size[i]), source,
                             "" if exchange is None else str(exchange[i]),
                             "" if condition is None else str(condition[i]), None,
                             "" if trade_id is None else str(trade_id[i]))
@@ -267,7 +267,7 @@ class QualityGate:
         if reason == BAD_SIZE:
             return f"size {tick.size!r} is negative or not finite"
         if reason == CLOCK_SKEW and now_us is not None:
-            return (f"exchange time is {(to_micros(tick.ts) - now_us) / 1e6:+.3f}s from the clock "
+            return (f"exchange time is {(to_us(tick.ts) - now_us) / 1e6:+.3f}s from the clock "
                     f"(limit {(self._skew_us or 0) / 1e6:g}s)")
         if reason == OUTSIDE_SESSION:
             return f"{tick.ts.isoformat()} is outside every {self.calendar_for(tick.symbol).name} session"

@@ -6,17 +6,17 @@ import numpy as np
 import numpy.typing as npt
 
 from theo.core.calendar import MarketCalendar
+from theo.core.time import from_us
 from theo.data.bars.timeframes import segments_between
 from theo.data.rejection import BAD_PRICE, BAD_SIZE, CLOCK_SKEW, DUPLICATE, OUT_OF_ORDER, OUTSIDE_SESSION
 from theo.data.zscore import rolling_z
-from theo.persistence.types import from_micros
 
 
 def _inside_sessions(ts_us: npt.NDArray[np.int64], calendar: MarketCalendar) -> npt.NDArray[np.bool_]:
     if len(ts_us) == 0:
         return np.zeros(0, dtype=bool)
     lo, hi = int(ts_us.min()), int(ts_us.max())
-    segs = segments_between(calendar, from_micros(lo), from_micros(hi + 1))
+    segs = segments_between(calendar, from_us(lo), from_us(hi + 1))
     if not segs:
         return np.zeros(len(ts_us), dtype=bool)
     starts = np.array([s.start_us for s in segs], dtype=np.int64)

@@ -11,7 +11,7 @@ import numpy as np
 import structlog
 
 from theo.core.clock import Clock
-from theo.persistence.types import to_micros
+from theo.core.time import to_us
 
 log = structlog.get_logger(__name__)
 
@@ -41,11 +41,11 @@ class LatencyMonitor:
         self._timer: int | None = None
 
     def record(self, feed: str, symbol: str, exchange_ts: datetime, received: datetime) -> None:
-        recv_us = to_micros(received)
+        recv_us = to_us(received)
         buf = self._samples.get((feed, symbol))
         if buf is None:
             buf = self._samples[(feed, symbol)] = deque(maxlen=self.max_samples)
-        buf.append((recv_us, (recv_us - to_micros(exchange_ts)) / 1000.0))
+        buf.append((recv_us, (recv_us - to_us(exchange_ts)) / 1000.0))
         cut = recv_us - self.window_us
         while buf[0][0] < cut:
             buf.popleft()
@@ -56,7 +56,7 @@ class LatencyMonitor:
         for key, buf in self._samples.items():
             if not buf:
                 continue
-            cut = (to_micros(now) if now is not None else buf[-1][0]) - self.window_us
+            cut = (to_us(now) if now is not None else buf[-1][0]) - self.window_us
             vals = np.array([v for t, v in buf if t >= cut], dtype=float)
             if len(vals) == 0:
                 continue

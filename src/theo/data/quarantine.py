@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from theo.core.time import from_us
 from theo.data.files import RowRejection
-from theo.model.series import from_us
 
 
 @dataclass(frozen=True)

@@ -15,12 +15,12 @@ from typing import Any, Protocol
 import numpy as np
 
 from theo.core.bus import MessageBus, Subscription
+from theo.core.time import to_us
 from theo.data.files import TickColumns
 from theo.data.gate import FeedResumed, FeedStale
 from theo.data.quarantine import QuarantineItem
 from theo.data.rejection import Rejection
 from theo.model.market import Bar, Tick
-from theo.model.series import to_us
 
 
 class RecordingStore(Protocol):

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from theo.core.errors import SingleWriterLockError
 
@@ -71,25 +71,12 @@ class LeaseStore(Protocol):
         ...
 
 
-#: lead: an SQLAlchemy Engine passed by callers that do not build a repository yet (the kernel); drop it
-#: with :func:`_adopt` once they pass a LeaseStore.
-LegacyEngine = Any
-
-
-def _adopt(store: LeaseStore | LegacyEngine) -> LeaseStore:
-    if isinstance(store, LeaseStore):
-        return store
-    from theo.persistence.repositories.leases import LeaseRepository  # lead: see LegacyEngine
-
-    return LeaseRepository(store)
-
-
 class SingleWriterLock:
     """Hold the named lock of a store while trading; call :meth:`heartbeat` more often than the TTL."""
 
-    def __init__(self, store: LeaseStore | LegacyEngine, name: str = "engine", *, ttl_seconds: float = 30.0,
+    def __init__(self, store: LeaseStore, name: str = "engine", *, ttl_seconds: float = 30.0,
                  now: Callable[[], datetime] = _utcnow) -> None:
-        self.store = _adopt(store)
+        self.store = store
         self.name = name
         self.ttl = timedelta(seconds=ttl_seconds)
         self.now = now

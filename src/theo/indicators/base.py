@@ -17,9 +17,9 @@ import numpy as np
 import numpy.typing as npt
 
 from theo.core.errors import DataError
+from theo.core.time import from_us, to_us
 from theo.model.enums import SessionKind
 from theo.model.market import Bar
-from theo.persistence.types import from_micros, to_micros
 
 V = TypeVar("V")
 
@@ -55,7 +55,7 @@ class BarArrays:
         return cls(
             symbol=symbol or (first.symbol if first else ""),
             timeframe=timeframe or (first.timeframe if first else ""),
-            start_us=np.array([to_micros(b.start) for b in bars], dtype=np.int64),
+            start_us=np.array([to_us(b.start) for b in bars], dtype=np.int64),
             open=np.array([b.open for b in bars], dtype=np.float64),
             high=np.array([b.high for b in bars], dtype=np.float64),
             low=np.array([b.low for b in bars], dtype=np.float64),
@@ -65,7 +65,7 @@ class BarArrays:
         )
 
     def start(self, i: int) -> datetime:
-        return from_micros(int(self.start_us[i]))
+        return from_us(int(self.start_us[i]))
 
 
 class Indicator(ABC, Generic[V]):

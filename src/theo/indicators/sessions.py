@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from theo.core.calendar import ET, MarketCalendar
+from theo.core.time import to_us
 from theo.indicators.base import IntArray
 
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
@@ -42,8 +43,8 @@ def session_keys(start_us: IntArray, calendar: MarketCalendar | None = None) -> 
     sessions = calendar.sessions_in_range(first, last)
     if not sessions:
         return keys
-    pre = np.array([int(s.pre_open.timestamp() * 1_000_000) for s in sessions], dtype=np.int64)
-    post = np.array([int(s.post_close.timestamp() * 1_000_000) for s in sessions], dtype=np.int64)
+    pre = np.array([to_us(s.pre_open) for s in sessions], dtype=np.int64)
+    post = np.array([to_us(s.post_close) for s in sessions], dtype=np.int64)
     days = np.array([s.day.toordinal() for s in sessions], dtype=np.int64)
     i = np.searchsorted(pre, start_us, side="right") - 1
     inside = (i >= 0) & (start_us < post[np.maximum(i, 0)])

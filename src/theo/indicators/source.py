@@ -12,6 +12,7 @@ import numpy as np
 from theo.core.errors import DataError
 from theo.data.bars.stored import StoredBarColumns
 from theo.indicators.base import BarArrays, BoolArray, IntArray
+from theo.model.enums import SessionKind
 
 
 class BarStore(Protocol):
@@ -69,8 +70,8 @@ def _overlaps_regular(start_us: IntArray, end_us: IntArray, timeframe: str) -> B
     """Bars that overlap regular hours: Lean's hourly files label the 09:30-10:00 bar 09:00."""
     from theo.data.files_parse import session_kinds
 
-    first = session_kinds(start_us, timeframe) == "REGULAR"
-    last = session_kinds(np.maximum(end_us - 1, start_us), timeframe) == "REGULAR"
+    first = session_kinds(start_us, timeframe) == SessionKind.REGULAR.value
+    last = session_kinds(np.maximum(end_us - 1, start_us), timeframe) == SessionKind.REGULAR.value
     return np.asarray(first | last, dtype=np.bool_)
 
 

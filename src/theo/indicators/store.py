@@ -9,9 +9,9 @@ from typing import NamedTuple, Protocol
 
 import numpy as np
 
+from theo.core.time import from_us
 from theo.indicators.base import FloatArray, IntArray
 from theo.indicators.registry import IndicatorSet
-from theo.model.series import from_us
 
 
 class IndicatorValue(NamedTuple):

@@ -80,6 +80,15 @@ class SignalStatus(StrEnum):
     FAILED = "FAILED"
 
 
+class RunStatus(StrEnum):
+    """Where a ``theo run`` stands (``engine_runs.status``)."""
+
+    RUNNING = "running"
+    STOPPED = "stopped"
+    COMPLETED = "completed"
+    CRASHED = "crashed"
+
+
 class TimeInForce(StrEnum):
     DAY = "DAY"
     GTC = "GTC"

@@ -136,15 +136,6 @@ class Order:
         return True
 
 
-@dataclass(frozen=True, slots=True)
-class Bracket:
-    """An entry with its two exits; the exits are sent when the entry fills and cancel each other."""
-
-    entry: Order
-    stop: Order
-    target: Order
-
-
 def _bad(req: OrderRequest, field_name: str, value: object, rule: str) -> OrderValidationError:
     return OrderValidationError(f"order {req.side.value} {req.quantity} {req.symbol}: {field_name}={value} {rule}")
 

@@ -10,14 +10,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
-from theo.core.time import EPOCH, from_us, to_us
+from theo.core.time import from_us, to_us
 from theo.model.columns import OHLCVColumns
 from theo.model.market import Bar
 
 if TYPE_CHECKING:
     from theo.model.signals import Signal
 
-__all__ = ["EPOCH", "BarSeries", "SignalTable", "et_days", "from_us", "table_order", "to_us"]
+__all__ = ["BarSeries", "SignalTable", "et_days", "table_order"]
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]

@@ -27,7 +27,8 @@ class BacktestSettings(Section):
     out: Path = Path("backtest-out")
 
 
-#: Keys of earlier releases that configured a second, faster execution model; one engine now trades every mode.
+#: Keys that configured a second, faster execution model, refused with what to use instead: one engine trades
+#: every mode.
 _REMOVED = {
     "execution": "there is one engine: backtests trade exactly as theo run does; remove the key",
     "quantity": "set quantity (or [strategies.sizing]) on each strategy",

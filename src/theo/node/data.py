@@ -7,15 +7,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 from theo.config import TheoConfig
 from theo.core.calendar import ET
 from theo.core.errors import DataError
+from theo.core.time import from_us, to_us
 from theo.data.bars.stored import StoredBarColumns
-from theo.model.series import BarSeries, from_us, to_us
+from theo.model.series import BarSeries
 from theo.node.config import DataFile
 
 _SYMBOL = re.compile(r"^([A-Za-z][A-Za-z0-9.]*)_")
@@ -135,23 +136,9 @@ class BarStore(Protocol):
         ...
 
 
-#: lead: an SQLAlchemy Engine passed by callers that do not build a repository yet (``theo backtest``);
-#: drop it with :func:`_adopt` once they pass a BarStore.
-LegacyEngine = Any
-
-
-def _adopt(store: BarStore | LegacyEngine) -> BarStore:
-    if isinstance(store, BarStore):
-        return store
-    from theo.persistence.repositories.bars import BarRepository  # lead: see LegacyEngine
-
-    return BarRepository(store)
-
-
-def load_database(store: BarStore | LegacyEngine, symbols: Sequence[str], timeframe: str,
+def load_database(bars: BarStore, symbols: Sequence[str], timeframe: str,
                   start: date | None = None, end: date | None = None) -> MarketData:
     """Bars of ``symbols`` in ``timeframe`` from the store (New York dates ``start``..``end``, both included)."""
-    bars = _adopt(store)
     lo = datetime.combine(start, time(0), tzinfo=ET) if start else None  # the New York dates of _window
     hi = datetime.combine(date.fromordinal(end.toordinal() + 1), time(0), tzinfo=ET) if end else None
     series: dict[str, BarSeries] = {}

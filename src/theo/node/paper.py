@@ -25,21 +25,20 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine as DbEngine
-
 from theo.config import TheoConfig
 from theo.core.clock import SimulatedClock
 from theo.core.errors import ConfigError
 from theo.core.logging import get_logger
 from theo.core.time import from_us, to_us
-from theo.model.enums import SignalStatus
+from theo.model.enums import RunStatus, SignalStatus
 from theo.model.market import Bar, Tick
 from theo.model.signals import SignalOutcome
 from theo.node.config import DataFile
 from theo.node.gate import EngineGate
 from theo.node.kernel import Mode, Node, Stores, build_node
-from theo.node.runs import RunStatus, RunStore, wall_now
+from theo.node.runs import RunStore, wall_now
 from theo.node.stream import Item, StreamDriver
+from theo.persistence.repositories import Store
 
 log = get_logger("theo.node.paper")
 IDLE_GAP_US = 15 * 60 * 1_000_000  # a quiet stretch longer than this is skipped, not waited for
@@ -84,12 +83,13 @@ def replay_items(files: list[DataFile], gate: EngineGate) -> tuple[Iterator[Item
     return items(), sources
 
 
-def paper_stores(config: TheoConfig, db: DbEngine, clock: SimulatedClock) -> Stores:
+def paper_stores(config: TheoConfig, db: Store, clock: SimulatedClock) -> Stores:
     """The paper account's records in the configured database, and the broker's state file."""
     from theo.adapters.sim.state import state_path
     from theo.execution.lock import SingleWriterLock
     from theo.persistence.checkpoint import Checkpointer
     from theo.persistence.db import sqlite_file
+    from theo.persistence.repositories import Repositories
     from theo.persistence.repositories.orders import SqlOrderJournal
     from theo.persistence.repositories.trades import SqlTradeStore
     from theo.risk.decisions import DecisionLog
@@ -97,9 +97,11 @@ def paper_stores(config: TheoConfig, db: DbEngine, clock: SimulatedClock) -> Sto
 
     broker_state = state_path(config.app.data_dir, config.execution.sim.state_file)
     database = sqlite_file(db, defer_checkpoints=True)
+    repos = Repositories(db)
     return Stores(journal=SqlOrderJournal(db, broker="sim"), trades=SqlTradeStore(db),
-                  state=TradingState(clock, store=db, rate=config.risk.rate_limit),
-                  decisions=DecisionLog(db), lock=SingleWriterLock(db, ttl_seconds=config.execution.lock_ttl_seconds),
+                  state=TradingState(clock, store=repos.trading_state, rate=config.risk.rate_limit),
+                  decisions=DecisionLog(repos.decisions),
+                  lock=SingleWriterLock(repos.leases, ttl_seconds=config.execution.lock_ttl_seconds),
                   broker_state=broker_state,
                   checkpointer=Checkpointer([p for p in (database, broker_state) if p is not None]))
 
@@ -119,7 +121,7 @@ class RunState:
 class PaperRun:
     """One ``theo run``: node + streaming driver + run record + pacing."""
 
-    def __init__(self, config: TheoConfig, db: DbEngine, replay: list[DataFile] | None = None,
+    def __init__(self, config: TheoConfig, db: Store, replay: list[DataFile] | None = None,
                  speed: float | None = None, duration: float | None = None) -> None:
         self.config = config
         self.replay = replay if replay is not None else list(config.engine.replay)

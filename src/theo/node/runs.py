@@ -9,21 +9,12 @@ from __future__ import annotations
 import json
 import os
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from typing import Any, Protocol
 
 from theo.core.errors import StorageError
 from theo.execution.lock import pid_alive
+from theo.model.enums import RunStatus
 from theo.model.signals import SignalOutcome
-
-
-class RunStatus(StrEnum):
-    """Where a run stands (``engine_runs.status``)."""
-
-    RUNNING = "running"
-    STOPPED = "stopped"
-    COMPLETED = "completed"
-    CRASHED = "crashed"
 
 
 class RunRepository(Protocol):

@@ -9,12 +9,12 @@ from typing import Any
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy import Engine
 
 from theo.execution.lock import pid_alive
+from theo.model.enums import RunStatus
 from theo.model.trades import Trade
 from theo.node.paper import PaperRun
-from theo.node.runs import RunStatus
+from theo.persistence.repositories import Store
 
 
 def live_view(run: PaperRun) -> Group:
@@ -62,7 +62,7 @@ def _trade_json(t: Trade) -> dict[str, Any]:
             "status": t.status.value}
 
 
-def describe(db: Engine, run_id: int | None = None) -> dict[str, Any] | None:
+def describe(db: Store, run_id: int | None = None) -> dict[str, Any] | None:
     """State of a running or stopped run from the database (latest run by default)."""
     from theo.persistence.repositories.runs import SqlRunStore
     from theo.persistence.repositories.trades import SqlTradeStore

@@ -8,19 +8,7 @@ from typing import Any
 from sqlalchemy import BigInteger, DateTime, Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def to_micros(ts: datetime) -> int:
-    """UTC microseconds since the epoch of an aware datetime (exact integer arithmetic)."""
-    delta = ts - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-
-def from_micros(us: int) -> datetime:
-    from datetime import timedelta
-
-    return _EPOCH + timedelta(microseconds=us)
+from theo.core.time import from_us, to_us
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -45,13 +33,13 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             raise ValueError(f"naive datetime {value.isoformat()} refused: timestamps must be UTC-aware")
         if dialect.name == "sqlite":
-            return to_micros(value)
+            return to_us(value)
         return value.astimezone(UTC)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if dialect.name == "sqlite":
-            return from_micros(int(value))
+            return from_us(int(value))
         assert isinstance(value, datetime)
         return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)

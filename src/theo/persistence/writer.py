@@ -18,11 +18,11 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from theo.core.errors import DataError
+from theo.core.time import from_us
 from theo.data.files import BarColumns, TickColumns
 from theo.model.market import Bar
 from theo.persistence.models.core import BarRow
 from theo.persistence.pgcopy import PAYLOAD_COLUMNS, PG_EPOCH_US, tick_payload
-from theo.persistence.types import from_micros, to_micros
 
 BATCH = 200_000
 TICK_COLUMNS = ("symbol", "ts", "seq", "price", "size", "exchange", "condition", "source")
@@ -120,7 +120,7 @@ def _pg_ticks(engine: Engine, cols: TickColumns, source: str, seq: np.ndarray, b
             # Checked once for the whole call: batches of one call never collide with each other, since
             # (ts, seq) is unique within the columns, but a batch boundary may split one timestamp.
             cur.execute("SELECT 1 FROM ticks WHERE symbol = %s AND ts BETWEEN %s AND %s LIMIT 1",
-                        (cols.symbol, from_micros(int(cols.ts_us.min())), from_micros(int(cols.ts_us.max()))))
+                        (cols.symbol, from_us(int(cols.ts_us.min())), from_us(int(cols.ts_us.max()))))
             overlap = cur.fetchone() is not None
         inserted = 0
         for lo in range(0, len(cols), batch):
@@ -160,7 +160,7 @@ def _pg_ticks(engine: Engine, cols: TickColumns, source: str, seq: np.ndarray, b
 def _bar_dicts(bars: BarColumns | Sequence[Bar], source: str) -> list[dict[str, Any]]:
     if isinstance(bars, BarColumns):
         return [
-            {"symbol": bars.symbol, "timeframe": bars.timeframe, "start": from_micros(s), "end": from_micros(e),
+            {"symbol": bars.symbol, "timeframe": bars.timeframe, "start": from_us(s), "end": from_us(e),
              "open": o, "high": h, "low": lo, "close": c, "volume": v, "tick_count": 0, "session": k,
              "source": source, "flags": ""}
             for s, e, o, h, lo, c, v, k in zip(
@@ -195,4 +195,4 @@ def write_bars(engine: Engine, bars: BarColumns | Sequence[Bar], source: str) ->
     return WriteStats(inserted, len(rows) - inserted)
 
 
-__all__ = ["WriteStats", "check_ticks", "tick_seq", "to_micros", "write_bars", "write_ticks"]
+__all__ = ["WriteStats", "check_ticks", "tick_seq", "write_bars", "write_ticks"]

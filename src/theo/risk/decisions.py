@@ -41,26 +41,13 @@ class DecisionStore(Protocol):
         ...
 
 
-#: lead: an SQLAlchemy Engine passed by callers that do not build a repository yet (the trade manager);
-#: drop it with :func:`_adopt` once they pass a DecisionStore.
-LegacyEngine = Any
-
-
-def _adopt(store: DecisionStore | LegacyEngine | None) -> DecisionStore | None:
-    if store is None or isinstance(store, DecisionStore):
-        return store
-    from theo.persistence.repositories.decisions import DecisionRepository  # lead: see LegacyEngine
-
-    return DecisionRepository(store)
-
-
 class DecisionLog:
     """Keeps decisions in memory; denials are written at once, allowed ones at :meth:`flush` (or when
     ``batch`` are pending, a bound for runs that never sweep)."""
 
-    def __init__(self, store: DecisionStore | LegacyEngine | None = None, *, account: str = "", batch: int = 10_000,
+    def __init__(self, store: DecisionStore | None = None, *, account: str = "", batch: int = 10_000,
                  keep: int = 1000) -> None:
-        self.store = _adopt(store)
+        self.store = store
         self.account = account
         self.batch = batch
         self.keep = keep

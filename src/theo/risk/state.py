@@ -16,7 +16,7 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from theo.core.bus.base import MessageBus
 from theo.core.clock import Clock
@@ -89,26 +89,13 @@ class StateStore(Protocol):
         ...
 
 
-#: lead: journal/trades/runs repositories — an SQLAlchemy Engine passed by callers that do not build a
-#: repository yet (the trade manager); drop it with :func:`_adopt` once they pass a StateStore.
-LegacyEngine = Any
-
-
-def _adopt(store: StateStore | LegacyEngine | None) -> StateStore | None:
-    if store is None or isinstance(store, StateStore):
-        return store
-    from theo.persistence.repositories.trading_state import TradingStateRepository  # lead: see LegacyEngine
-
-    return TradingStateRepository(store)
-
-
 class TradingState:
     """Current state with its history; :meth:`check` is the gate every new order passes."""
 
-    def __init__(self, clock: Clock, *, store: StateStore | LegacyEngine | None = None,
+    def __init__(self, clock: Clock, *, store: StateStore | None = None,
                  bus: MessageBus | None = None, account: str = "", rate: RateLimit | None = None) -> None:
         self.clock = clock
-        self.store = _adopt(store)
+        self.store = store
         self.bus = bus
         self.account = account
         self.rate = rate or RateLimit()

@@ -14,11 +14,11 @@ from typer.testing import CliRunner
 
 from tests.conftest import shared_file
 from theo.cli.main import app
+from theo.core.time import from_us
 from theo.indicators.source import bars_from_file
 from theo.persistence.db import make_engine, transaction, upgrade
 from theo.persistence.models import BarRow
 from theo.persistence.models.indicators import IndicatorValueRow
-from theo.persistence.types import from_micros
 
 SPY15 = "eqker/SPY_15min_2019-01-04_2019-02-15.csv.gz"
 QQQ15 = "eqker/QQQ_15min_2019-01-04_2019-02-15.csv.gz"
@@ -48,7 +48,7 @@ def _store_bars(url: str, rel: str, symbol: str) -> None:
     b = bars_from_file(shared_file(rel), symbol).bars
     with transaction(engine) as s:
         for i in range(len(b)):
-            start = from_micros(int(b.start_us[i]))
+            start = from_us(int(b.start_us[i]))
             s.add(BarRow(symbol=symbol, timeframe="15m", start=start, end=start, open=float(b.open[i]),
                          high=float(b.high[i]), low=float(b.low[i]), close=float(b.close[i]),
                          volume=float(b.volume[i]), session="REGULAR"))

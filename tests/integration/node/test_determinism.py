@@ -98,7 +98,7 @@ def test_paper_replay_journal_on_postgresql_is_idempotent(pg_engine: Engine, tmp
 
 
 def test_backtest_reads_bars_from_the_database(sqlite_engine: Engine) -> None:
-    from theo.model.series import from_us
+    from theo.core.time import from_us
     from theo.node.data import load_database
     from theo.persistence.db import transaction
     from theo.persistence.models.core import BarRow
@@ -114,8 +114,7 @@ def test_backtest_reads_bars_from_the_database(sqlite_engine: Engine) -> None:
     db = load_database(BarRepository(sqlite_engine), ["SPY"], "1m")
     assert (db.series["SPY"].close == s.close).all()
     assert (db.series["SPY"].start_us == s.start_us).all()
-    # lead: `theo backtest` still passes the bare engine (LegacyEngine in theo.node.data)
-    assert (load_database(sqlite_engine, ["SPY"], "1m").series["SPY"].end_us == s.end_us).all()
+    assert (db.series["SPY"].end_us == s.end_us).all()
     cfg = TheoConfig.model_validate({"strategies": [CONFIG["strategies"][0] | {"symbols": ["SPY"]}]})
     a, b = run_backtest(cfg, data), run_backtest(cfg, db)
     assert trade_rows(a.trades()) == trade_rows(b.trades())

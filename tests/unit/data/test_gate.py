@@ -10,11 +10,11 @@ from tests.unit.data.bars.helpers import et
 from theo.core.bus import InMemoryBus
 from theo.core.calendar import get_calendar
 from theo.core.clock import SimulatedClock
+from theo.core.time import from_us, to_us
 from theo.data.config import GateConfig
 from theo.data.gate import FeedResumed, FeedStale, QualityGate
 from theo.data.rejection import Rejection
 from theo.model.market import Tick
-from theo.persistence.types import to_micros
 
 CAL = get_calendar()
 T0 = et(2013, 10, 7, 10, 0)
@@ -106,7 +106,7 @@ def test_a_resent_copy_does_not_count_as_a_new_print_for_the_fail_over_rule() ->
 def test_check_columns_rejects_the_same_duplicates_as_check() -> None:
     rng = np.random.default_rng(9)
     n = 2000
-    ts = np.sort(to_micros(T0) + rng.integers(0, 600_000_000, n) // 1000 * 1000).astype(np.int64)
+    ts = np.sort(to_us(T0) + rng.integers(0, 600_000_000, n) // 1000 * 1000).astype(np.int64)
     price = np.round(100 + np.cumsum(rng.choice([-0.01, 0.0, 0.01], n)), 2)
     size = rng.choice([100.0, 200.0], n)
     exchange = rng.choice(np.array(["P", "Q"], dtype=object), n)
@@ -122,9 +122,8 @@ def test_check_columns_rejects_the_same_duplicates_as_check() -> None:
     keep, reasons = vec.check_columns("SPY", ts, price, size, trade_id=trade_id, exchange=exchange,
                                       condition=condition, source="polygon")
     one, one_out, _, _ = _gate(max_clock_skew_seconds=None, out_of_order_tolerance_seconds=10)
-    from theo.persistence.types import from_micros
 
-    got = [one.check(Tick("SPY", from_micros(int(t)), float(p), float(s), "polygon", e, c, None, i)) is not None
+    got = [one.check(Tick("SPY", from_us(int(t)), float(p), float(s), "polygon", e, c, None, i)) is not None
            for t, p, s, e, c, i in zip(ts, price, size, exchange, condition, trade_id, strict=True)]
     assert keep.tolist() == got
     assert vec.rejections == one.rejections
@@ -195,9 +194,9 @@ def test_gap_publishes_stale_then_resumed_only_while_the_market_is_open() -> Non
 def test_check_columns_applies_the_same_rules_as_check() -> None:
     rng = np.random.default_rng(4)
     n = 3000
-    ts = np.sort(to_micros(T0) + rng.integers(0, 3_600_000_000, n)).astype(np.int64)
+    ts = np.sort(to_us(T0) + rng.integers(0, 3_600_000_000, n)).astype(np.int64)
     ts[500] -= 10_000_000  # out of order
-    ts[900] = to_micros(et(2013, 10, 7, 21, 0))  # outside sessions (and so it does not move "newest")
+    ts[900] = to_us(et(2013, 10, 7, 21, 0))  # outside sessions (and so it does not move "newest")
     price = 100 * np.exp(np.cumsum(rng.normal(0, 1e-4, n)))
     price[100], price[200] = np.nan, -1.0
     price[1500] *= 1.05
@@ -206,9 +205,8 @@ def test_check_columns_applies_the_same_rules_as_check() -> None:
     vec, vec_out, _, _ = _gate(max_clock_skew_seconds=None, zscore_window=100)
     keep, reasons = vec.check_columns("SPY", ts, price, size, source="file")
     one, one_out, _, _ = _gate(max_clock_skew_seconds=None, zscore_window=100)
-    from theo.persistence.types import from_micros
 
-    got = [one.check(Tick("SPY", from_micros(int(t)), float(p), float(s), "file")) is not None
+    got = [one.check(Tick("SPY", from_us(int(t)), float(p), float(s), "file")) is not None
            for t, p, s in zip(ts, price, size, strict=True)]
     assert keep.tolist() == got
     assert vec.rejections == one.rejections

@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 
 from tests.conftest import shared_file
+from theo.core.time import from_us
 from theo.indicators.base import BarArrays
 from theo.model.enums import SessionKind
 from theo.model.market import Bar
-from theo.persistence.types import from_micros
 
 
 def read_frame(rel: str) -> pd.DataFrame:
@@ -40,7 +40,7 @@ def to_bars(a: BarArrays, step: timedelta = timedelta(minutes=1)) -> list[Bar]:
     """Domain bars of the arrays (session REGULAR where ``a.regular``, else PRE)."""
     out = []
     for i in range(len(a)):
-        start = from_micros(int(a.start_us[i]))
+        start = from_us(int(a.start_us[i]))
         out.append(Bar(a.symbol, a.timeframe, start, start + step, float(a.open[i]), float(a.high[i]),
                        float(a.low[i]), float(a.close[i]), float(a.volume[i]), 1,
                        SessionKind.REGULAR if a.regular[i] else SessionKind.PRE))

@@ -8,33 +8,12 @@ from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[3] / "src" / "theo"
 
-#: Modules that may still import SQLAlchemy or the tables, relative to ``src/theo``.
-SQL_ALLOWED = {
-    "node/paper.py",  # lead: the node takes repositories
-    "node/status.py",  # lead: the node takes repositories
-    "cli/report_cmd.py",  # lead: journal/trades/runs repositories
-}
+#: Composition roots outside ``theo.persistence`` that import SQLAlchemy or the tables, relative to
+#: ``src/theo``: the paper node hands its SQLite file to the WAL checkpointer (``theo.persistence.db``).
+SQL_ALLOWED = {"node/paper.py"}
 
-#: Domain modules that still import something of ``theo.persistence``, and what.
-PERSISTENCE_ALLOWED = {
-    # Transitional: these accept a bare Engine until the trade manager, the kernel and `theo backtest` pass
-    # repositories (see ``LegacyEngine`` in each).
-    "risk/state.py": {"theo.persistence.repositories.trading_state"},
-    "risk/decisions.py": {"theo.persistence.repositories.decisions"},
-    "execution/lock.py": {"theo.persistence.repositories.leases"},
-    "execution/prepared.py": {"theo.persistence.prepared"},  # lead: journal/trades/runs repositories
-    # Not moved yet: the µs converters of theo.persistence.types (theo.model.series has the same ones).
-    "data/bars/aggregator.py": {"theo.persistence.types"},
-    "data/bars/batch.py": {"theo.persistence.types"},
-    "data/bars/timeframes.py": {"theo.persistence.types"},
-    "data/futures/continuous.py": {"theo.persistence.types"},
-    "data/gate.py": {"theo.persistence.types"},
-    "data/gate_columns.py": {"theo.persistence.types"},
-    "data/latency.py": {"theo.persistence.types"},
-    "indicators/base.py": {"theo.persistence.types"},
-    # Not moved yet: the scanner stores through SignalStore itself rather than a protocol.
-    "strategy/scanner/run.py": {"theo.persistence.signals"},
-}
+#: Domain modules that import something of ``theo.persistence``, and what: none, they declare protocols.
+PERSISTENCE_ALLOWED: dict[str, set[str]] = {}
 DOMAIN = ("data", "indicators", "strategy", "risk", "execution", "trading", "model", "core")
 
 

@@ -6,16 +6,15 @@ import asyncio
 import heapq
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from theo.core.errors import DataError, FeedError
+from theo.core.time import from_us, to_us
 from theo.data.feeds.base import EventHandler, Feed, MarketEvent
 from theo.data.feeds.pacing import paced
 from theo.data.files import ReadResult, RowRejection, TickColumns, read_market_file
 from theo.data.rejection import SUSPICIOUS, Rejection
 from theo.model.market import Bar, Tick
-from theo.persistence.types import to_micros
 
 
 class ReplayFeed(Feed):
@@ -82,7 +81,7 @@ class ReplayFeed(Feed):
                 yield int(cols.ts_us[i]), order, i, tick
         elif result.bars is not None:
             for i, bar in enumerate(result.bars.to_bars(self.name)[start:], start):
-                yield to_micros(bar.end), order, i, bar
+                yield to_us(bar.end), order, i, bar
 
     def _merged(self, resume: bool) -> Iterator[tuple[int, int, int, MarketEvent]]:
         self.connect()
@@ -116,13 +115,12 @@ class ReplayFeed(Feed):
 
 def fast_ticks(cols: TickColumns, source: str, start: int = 0) -> Iterator[Tick]:
     """``Tick`` objects from columns (from row ``start``), lazily: a replay of millions never holds them all."""
-    epoch = datetime(1970, 1, 1, tzinfo=UTC)
     sym = cols.symbol
     # The file line is the print's id within its feed: the gate rejects a line delivered twice.
     for t, p, s, e, c, n in zip(cols.ts_us[start:].tolist(), cols.price[start:].tolist(), cols.size[start:].tolist(),
                                 cols.exchange[start:].tolist(), cols.condition[start:].tolist(),
                                 cols.line[start:].tolist(), strict=True):
-        yield Tick(sym, epoch + timedelta(microseconds=t), p, s, source, str(e), str(c), None, str(n))
+        yield Tick(sym, from_us(t), p, s, source, str(e), str(c), None, str(n))
 
 
 def replay_ticks(feed: ReplayFeed) -> Iterator[Tick]:

@@ -26,12 +26,12 @@ import numpy.typing as npt
 
 from theo.core.calendar import MarketCalendar, get_calendar
 from theo.core.clock import Clock
+from theo.core.time import from_us, to_us
 from theo.data.bars.timeframes import Segment, session_segments
 from theo.data.config import SyntheticConfig
 from theo.data.feeds.base import EventHandler, Feed, MarketEvent
 from theo.model.enums import SessionKind
 from theo.model.market import Tick, ensure_utc
-from theo.persistence.types import from_micros, to_micros
 
 #: Trading seconds in a year of regular sessions (252 × 6.5 h), the unit of ``annual_vol`` and ``drift``.
 YEAR_SECONDS = 252 * 390 * 60
@@ -72,7 +72,7 @@ class SyntheticMarket(Feed):
 
     # -- generation ----------------------------------------------------------------------------------------
     def _segments_from(self, ts_us: int) -> Iterator[Segment]:
-        day = from_micros(ts_us).date() - timedelta(days=1)
+        day = from_us(ts_us).date() - timedelta(days=1)
         while True:
             if self.calendar.is_session(day):
                 for seg in session_segments(self.calendar, day):
@@ -132,9 +132,9 @@ class SyntheticMarket(Feed):
 
     def segment_ticks_between(self, start: datetime, end: datetime) -> Iterator[tuple[Segment, SegmentTicks]]:
         """Generated segments overlapping ``[start, end)`` with all their prints (vectorised form)."""
-        a, b = to_micros(ensure_utc(start)), to_micros(ensure_utc(end))
+        a, b = to_us(ensure_utc(start)), to_us(ensure_utc(end))
         if self._next_us is not None and a < self._next_us:
-            raise ValueError(f"the synthetic market already ran to {from_micros(self._next_us).isoformat()}; "
+            raise ValueError(f"the synthetic market already ran to {from_us(self._next_us).isoformat()}; "
                              "ask for later times (it only moves forward)")
         for seg in self._segments_from(a if self._next_us is None else max(a, self._next_us)):
             if seg.start_us >= b:
@@ -145,19 +145,19 @@ class SyntheticMarket(Feed):
 
     def events_between(self, start: datetime, end: datetime) -> Iterator[Tick]:
         """Prints of the subscribed symbols in ``[start, end)``, in time order (simulated time)."""
-        a, b = to_micros(ensure_utc(start)), to_micros(ensure_utc(end))
+        a, b = to_us(ensure_utc(start)), to_us(ensure_utc(end))
         wanted = np.array([s in self._subscribed for s in self.symbols])
         for _, st in self.segment_ticks_between(start, end):
             keep = (st.ts_us >= a) & (st.ts_us < b) & wanted[st.symbol]
             for j, t, p, s, lat in zip(st.symbol[keep].tolist(), st.ts_us[keep].tolist(), st.price[keep].tolist(),
                                        st.size[keep].tolist(), st.latency_us[keep].tolist(), strict=True):
-                tick = Tick(self.symbols[j], from_micros(t), p, s, self.name, "", "", from_micros(t + lat))
+                tick = Tick(self.symbols[j], from_us(t), p, s, self.name, "", "", from_us(t + lat))
                 self._seen(tick)
                 yield tick
 
     # -- Feed ----------------------------------------------------------------------------------------------
     def events(self) -> Iterator[MarketEvent]:
-        start = self.clock.now() if self.clock is not None else from_micros(self._next_us or 0)
+        start = self.clock.now() if self.clock is not None else from_us(self._next_us or 0)
         yield from self.events_between(start, datetime(2030, 12, 31, tzinfo=start.tzinfo))
 
     async def run(self, handler: EventHandler, stop: asyncio.Event) -> None:

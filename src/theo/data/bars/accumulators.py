@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from theo.core.errors import DataError
+from theo.core.time import from_us
 from theo.data.bars.timeframes import Segment
 from theo.model.enums import SessionKind
 
 _INF = float("inf")
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _TIMES: dict[int, datetime] = {}
 
 
@@ -19,7 +19,7 @@ def bar_time(us: int) -> datetime:
     if dt is None:
         if len(_TIMES) > 4096:
             _TIMES.clear()
-        dt = _TIMES[us] = _EPOCH + timedelta(microseconds=us)
+        dt = _TIMES[us] = from_us(us)
     return dt
 
 

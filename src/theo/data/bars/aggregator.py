@@ -24,12 +24,12 @@ from datetime import datetime, timedelta
 from theo.core.bus import MessageBus
 from theo.core.calendar import MarketCalendar
 from theo.core.clock import Clock
+from theo.core.time import to_us
 from theo.data.bars.accumulators import DAILY_STEP, BarAccumulator, TargetSet, TickAccumulator, bar_time
 from theo.data.bars.timeframes import MINUTE_US, Segment, SegmentCursor, Timeframe, minute_timeframe, next_segment
 from theo.data.conditions import NO_REGULAR_PRINTS, NO_TICKS, ConditionFilter
 from theo.data.rejection import LATE, OUTSIDE_SESSION, Rejection
 from theo.model.market import Bar, Tick
-from theo.persistence.types import to_micros
 
 _FLAGS_NONE: frozenset[str] = frozenset()
 _FLAGS_NRP = frozenset({NO_REGULAR_PRINTS})
@@ -96,7 +96,7 @@ class BarAggregator:
     def on_tick(self, tick: Tick) -> None:
         """Add a gated tick; close every bar the new watermark makes due."""
         self.ticks_in += 1
-        ts_us = to_micros(tick.ts)
+        ts_us = to_us(tick.ts)
         st = self._state.get(tick.symbol)
         segments = st.segments if st is not None else self._cursor(tick.symbol)
         seg = segments.segment  # segment of the latest tick: the calendar is asked only when it changes
@@ -129,7 +129,7 @@ class BarAggregator:
 
     def on_time(self, now: datetime) -> None:
         """Advance the watermark to ``now`` and close every due bar (also called by clock timers)."""
-        now_us = to_micros(now)
+        now_us = to_us(now)
         if self._timer is not None and self._timer[0] <= now_us:
             self._timer = None  # fired (or due): cancelling it later would only leak an id in the clock
         if now_us > self._watermark:

@@ -18,13 +18,13 @@ import numpy.typing as npt
 
 from theo.core.calendar import ET, MarketCalendar
 from theo.core.errors import DataError
+from theo.core.time import from_us, to_us
 from theo.data.bars.accumulators import straddle_message
 from theo.data.bars.timeframes import Timeframe, check_rollup, parse_timeframe, segments_between
 from theo.data.conditions import NO_REGULAR_PRINTS, NO_TICKS, ConditionFilter
 from theo.model.columns import OHLCVColumns
 from theo.model.enums import SessionKind
 from theo.model.market import Bar
-from theo.persistence.types import from_micros, to_micros
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -58,8 +58,8 @@ class BarArrays(OHLCVColumns):
         nrp = frozenset({NO_REGULAR_PRINTS})
         none: frozenset[str] = frozenset()
         for i in range(len(self)):
-            out.append(Bar(self.symbol, self.timeframe, from_micros(int(self.start_us[i])),
-                           from_micros(int(self.end_us[i])), float(self.open[i]), float(self.high[i]),
+            out.append(Bar(self.symbol, self.timeframe, from_us(int(self.start_us[i])),
+                           from_us(int(self.end_us[i])), float(self.open[i]), float(self.high[i]),
                            float(self.low[i]), float(self.close[i]), float(self.volume[i]),
                            int(self.tick_count[i]), _KINDS[int(self.session[i])], source,
                            none if self.regular[i] else nrp))
@@ -88,7 +88,7 @@ def _timeframe(tf: str | Timeframe) -> Timeframe:
 
 
 def _segment_table(calendar: MarketCalendar, lo_us: int, hi_us: int) -> tuple[I64, I64, npt.NDArray[np.int8]]:
-    segs = segments_between(calendar, from_micros(lo_us), from_micros(hi_us + 1))
+    segs = segments_between(calendar, from_us(lo_us), from_us(hi_us + 1))
     starts = np.array([s.start_us for s in segs], dtype=np.int64)
     ends = np.array([s.end_us for s in segs], dtype=np.int64)
     kinds = np.array([_KINDS.index(s.kind) for s in segs], dtype=np.int8)
@@ -213,7 +213,7 @@ def resample_bars(bars: Any, timeframe: str | Timeframe, calendar: MarketCalenda
     if isinstance(bars, list):
         live = [b for b in bars if NO_TICKS not in b.flags]
         symbol = live[0].symbol if live else ""
-        start = np.array([to_micros(b.start) for b in live], dtype=np.int64)
+        start = np.array([to_us(b.start) for b in live], dtype=np.int64)
         o = np.array([b.open for b in live], dtype=float)
         h = np.array([b.high for b in live], dtype=float)
         lo = np.array([b.low for b in live], dtype=float)
@@ -298,13 +298,13 @@ def _on_session_days(start_us: I64, calendar: MarketCalendar) -> Mask:
     """Whether each time falls on a session's New York calendar date (where daily bars are labelled)."""
     if len(start_us) == 0:
         return np.zeros(0, dtype=bool)
-    lo = from_micros(int(start_us.min())).astimezone(ET).date()
-    hi = from_micros(int(start_us.max())).astimezone(ET).date()
+    lo = from_us(int(start_us.min())).astimezone(ET).date()
+    hi = from_us(int(start_us.max())).astimezone(ET).date()
     days = [s.day for s in calendar.sessions_in_range(lo, hi)]
     if not days:
         return np.zeros(len(start_us), dtype=bool)
-    a = np.array([to_micros(datetime.combine(d, time(), tzinfo=ET)) for d in days], dtype=np.int64)
-    b = np.array([to_micros(datetime.combine(d + timedelta(days=1), time(), tzinfo=ET)) for d in days],
+    a = np.array([to_us(datetime.combine(d, time(), tzinfo=ET)) for d in days], dtype=np.int64)
+    b = np.array([to_us(datetime.combine(d + timedelta(days=1), time(), tzinfo=ET)) for d in days],
                  dtype=np.int64)
     idx = np.searchsorted(a, start_us, side="right") - 1
     return (idx >= 0) & (start_us < b[np.maximum(idx, 0)])

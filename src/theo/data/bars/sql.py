@@ -16,11 +16,11 @@ from typing import NamedTuple, Protocol
 import numpy as np
 
 from theo.core.calendar import MarketCalendar, get_calendar
+from theo.core.time import to_us
 from theo.data.bars.batch import BarArrays
 from theo.data.bars.timeframes import Segment, Timeframe, parse_timeframe, segments_between
 from theo.data.conditions import ConditionFilter
 from theo.model.enums import SessionKind
-from theo.model.series import to_us
 
 _KINDS = (SessionKind.PRE, SessionKind.REGULAR, SessionKind.POST)
 

@@ -29,8 +29,8 @@ from pydantic import AfterValidator
 
 from theo.core.calendar import MarketCalendar
 from theo.core.errors import TimeframeError
+from theo.core.time import from_us, to_us
 from theo.model.enums import SessionKind
-from theo.persistence.types import from_micros, to_micros
 
 SECOND_US = 1_000_000
 MINUTE_US = 60 * SECOND_US
@@ -144,7 +144,7 @@ def session_grid_us(calendar: MarketCalendar) -> int:
     grid = 0
     for s in calendar.sessions_in_range(date(1990, 1, 1), date(2030, 12, 31)):
         for t in (s.pre_open, s.open, s.close, s.post_close):
-            grid = math.gcd(grid, to_micros(t))
+            grid = math.gcd(grid, to_us(t))
     return grid or QUARTER_HOUR_US
 
 
@@ -172,12 +172,12 @@ def session_segments(calendar: MarketCalendar, day: date) -> list[Segment]:
         return []
     parts = ((s.pre_open, s.open, SessionKind.PRE), (s.open, s.close, SessionKind.REGULAR),
              (s.close, s.post_close, SessionKind.POST))
-    return [Segment(to_micros(a), to_micros(b), k, day) for a, b, k in parts if b > a]
+    return [Segment(to_us(a), to_us(b), k, day) for a, b, k in parts if b > a]
 
 
 def segment_at(calendar: MarketCalendar, ts_us: int) -> Segment | None:
     """The segment holding ``ts_us``, or ``None`` when the market is closed."""
-    s = calendar.session_at(from_micros(ts_us))
+    s = calendar.session_at(from_us(ts_us))
     if s is None:
         return None
     for seg in session_segments(calendar, s.day):
@@ -191,7 +191,7 @@ def next_segment(calendar: MarketCalendar, ts_us: int) -> Segment:
     seg = segment_at(calendar, ts_us)
     if seg is not None:
         return seg
-    ts = from_micros(ts_us)
+    ts = from_us(ts_us)
     day = (ts - timedelta(days=1)).date()
     for _ in range(15):
         for cand in session_segments(calendar, day) if calendar.is_session(day) else []:
@@ -203,7 +203,7 @@ def next_segment(calendar: MarketCalendar, ts_us: int) -> Segment:
 
 def segments_between(calendar: MarketCalendar, start: datetime, end: datetime) -> list[Segment]:
     """Every segment overlapping ``[start, end)``."""
-    a, b = to_micros(start), to_micros(end)
+    a, b = to_us(start), to_us(end)
     days = calendar.sessions_in_range(start.date() - timedelta(days=1), end.date() + timedelta(days=1))
     out: list[Segment] = []
     for s in days:

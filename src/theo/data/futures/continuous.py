@@ -24,13 +24,13 @@ import numpy as np
 
 from theo.core.calendar import get_calendar
 from theo.core.errors import DataError
+from theo.core.time import from_us, to_us
 from theo.data.bars.timeframes import parse_timeframe
 from theo.data.futures.bars import ContractBars, FloatArray, IntArray
 from theo.data.futures.contracts import Contract
 from theo.model.enums import SessionKind
 from theo.model.instruments import CME_EQUITY_CALENDAR, Instrument
 from theo.model.market import Bar, ensure_utc
-from theo.persistence.types import from_micros, to_micros
 
 Method = Literal["difference", "ratio", "none"]
 
@@ -141,8 +141,8 @@ class ContinuousSeries:
 
     def contract_at(self, ts: datetime) -> Contract:
         """The contract to trade at ``ts``: the next one from the close of each roll bar on."""
-        us = to_micros(ensure_utc(ts, "ts"))
-        k = sum(1 for r in self.rolls if us > to_micros(r.ts))
+        us = to_us(ensure_utc(ts, "ts"))
+        k = sum(1 for r in self.rolls if us > to_us(r.ts))
         return self.contracts[k]
 
     def instrument_at(self, ts: datetime) -> Instrument:
@@ -156,10 +156,10 @@ class ContinuousSeries:
     def bars(self, timeframe: str = "1m") -> list[Bar]:
         """Bars for the indicator set; ``flags`` name the source contract and mark the roll bars."""
         step = parse_timeframe(timeframe).length
-        roll_us = {to_micros(r.ts) for r in self.rolls}
+        roll_us = {to_us(r.ts) for r in self.rolls}
         out: list[Bar] = []
         for i in range(len(self)):
-            start = from_micros(int(self.start_us[i]))
+            start = from_us(int(self.start_us[i]))
             flags = {f"contract={self.contract_of_bar(i).symbol}"}
             if int(self.start_us[i]) in roll_us:
                 flags.add("roll")
@@ -187,7 +187,7 @@ def _session_start_us(day: date) -> int:
     cal = get_calendar(CME_EQUITY_CALENDAR)
     session = cal.session(day) or cal.session(cal.next_session(day))
     assert session is not None
-    return to_micros(session.open)
+    return to_us(session.open)
 
 
 def find_roll(front: ContractBars, nxt: ContractBars, rule: RollRule) -> RollEvent | None:
@@ -203,7 +203,7 @@ def find_roll(front: ContractBars, nxt: ContractBars, rule: RollRule) -> RollEve
                         f"{nxt.contract.symbol} traded; the roll adjustment cannot be measured")
     k = int(after[0])
     return RollEvent(front.contract.root, rule.name, front.contract.symbol, nxt.contract.symbol, day,
-                     from_micros(int(common[k])), float(front.close[i_front[k]]), float(nxt.close[i_next[k]]))
+                     from_us(int(common[k])), float(front.close[i_front[k]]), float(nxt.close[i_next[k]]))
 
 
 def build_continuous(chain: Sequence[ContractBars], rule: RollRule, method: Method = "difference") -> ContinuousSeries:
@@ -231,7 +231,7 @@ def build_continuous(chain: Sequence[ContractBars], rule: RollRule, method: Meth
         if lower is not None:
             mask &= bars.start_us > lower
         if k < len(rolls):
-            upper = to_micros(rolls[k].ts)
+            upper = to_us(rolls[k].ts)
             mask &= bars.start_us <= upper
             lower = upper
         pieces.append((k, np.flatnonzero(mask)))

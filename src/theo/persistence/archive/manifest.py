@@ -14,8 +14,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from theo.core.time import from_us, to_us
 from theo.persistence.models.futures import ArchiveFileRow
-from theo.persistence.types import from_micros, to_micros
 
 MANIFEST_NAME = "manifest.jsonl"
 STATES = ("written", "verified", "purged")
@@ -47,14 +47,14 @@ class FileEntry:
     def to_json(self, at: datetime) -> dict[str, Any]:
         return {"event": self.state, "path": self.path, "kind": self.kind, "symbol": self.symbol,
                 "date": self.day.isoformat(), "rows": self.rows, "sha256": self.sha256,
-                "content_sha256": self.content_sha256, "min_ts_us": to_micros(self.min_ts),
-                "max_ts_us": to_micros(self.max_ts), "at": at.isoformat()}
+                "content_sha256": self.content_sha256, "min_ts_us": to_us(self.min_ts),
+                "max_ts_us": to_us(self.max_ts), "at": at.isoformat()}
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> FileEntry:
         return cls(str(d["path"]), str(d["kind"]), str(d["symbol"]), date.fromisoformat(d["date"]), int(d["rows"]),
-                   str(d["sha256"]), str(d["content_sha256"]), from_micros(int(d["min_ts_us"])),
-                   from_micros(int(d["max_ts_us"])), str(d["event"]))
+                   str(d["sha256"]), str(d["content_sha256"]), from_us(int(d["min_ts_us"])),
+                   from_us(int(d["max_ts_us"])), str(d["event"]))
 
 
 class JsonlManifest:

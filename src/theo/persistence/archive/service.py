@@ -27,13 +27,13 @@ from sqlalchemy import Connection, Engine, select
 
 from theo.core.calendar import ET
 from theo.core.errors import StorageError
+from theo.core.time import from_us
 from theo.persistence.archive.files import TMP_SUFFIX, TickTuple, content_digest, file_sha256, read_rows, write_once
 from theo.persistence.archive.manifest import FileEntry, JsonlManifest
 from theo.persistence.archive.ticks import delete_rows, first_ts, select_rows, symbols_between
 from theo.persistence.db import transaction
 from theo.persistence.models.core import AuditLogRow
 from theo.persistence.models.futures import ArchiveFileRow
-from theo.persistence.types import from_micros
 
 StepHook = Callable[[str], None]
 _SAFE_SYMBOL = re.compile(r"^[A-Za-z0-9._=-]+$")
@@ -265,7 +265,7 @@ class Archiver:
         self._step("file-written")
         now = self._now()
         entry = FileEntry(rel, KIND, symbol, day, len(fresh), sha, digest,
-                          from_micros(fresh[0][1]), from_micros(fresh[-1][1]), "written")
+                          from_us(fresh[0][1]), from_us(fresh[-1][1]), "written")
         with transaction(self.engine) as s:
             s.add(ArchiveFileRow(path=rel, kind=KIND, symbol=symbol, day=day, rows=len(fresh), sha256=sha,
                                  content_sha256=digest, min_ts=entry.min_ts, max_ts=entry.max_ts, state="written",

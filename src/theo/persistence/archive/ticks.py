@@ -9,9 +9,9 @@ from sqlalchemy import BigInteger, Connection, Table, bindparam, delete, func, s
 from sqlalchemy.dialects import postgresql, sqlite
 
 from theo.core.errors import StorageError
+from theo.core.time import from_us, to_us
 from theo.persistence.archive.files import TickTuple
 from theo.persistence.models.core import TickRow
-from theo.persistence.types import from_micros, to_micros
 
 TICKS: Table = TickRow.__table__  # type: ignore[assignment]
 _BATCH = 5_000
@@ -23,7 +23,7 @@ def first_ts(conn: Connection, *, at_or_after: datetime | None, before: datetime
     if at_or_after is not None:
         q = q.where(TICKS.c.ts >= at_or_after)
     value = conn.execute(q).scalar()
-    return value if isinstance(value, datetime) or value is None else from_micros(int(value))
+    return value if isinstance(value, datetime) or value is None else from_us(int(value))
 
 
 def symbols_between(conn: Connection, lo: datetime, hi: datetime) -> list[str]:
@@ -55,8 +55,8 @@ def select_rows(conn: Connection, symbol: str, lo: datetime, hi: datetime, *,
     if raw:
         return [(r[0], int(r[1]), int(r[2]), float(r[3]), float(r[4]), r[5] or "", r[6] or "", r[7] or "",
                  None if r[8] is None else int(r[8])) for r in conn.execute(q)]
-    return [(r[0], to_micros(r[1]), int(r[2]), float(r[3]), float(r[4]), r[5] or "", r[6] or "", r[7] or "",
-             None if r[8] is None else to_micros(r[8])) for r in conn.execute(q)]
+    return [(r[0], to_us(r[1]), int(r[2]), float(r[3]), float(r[4]), r[5] or "", r[6] or "", r[7] or "",
+             None if r[8] is None else to_us(r[8])) for r in conn.execute(q)]
 
 
 def delete_rows(conn: Connection, rows: Sequence[TickTuple]) -> None:
@@ -73,7 +73,7 @@ def delete_rows(conn: Connection, rows: Sequence[TickTuple]) -> None:
         stmt = delete(TICKS).where(c.symbol == bindparam("k_symbol"), c.ts == bindparam("k_ts"),
                                    c.seq == bindparam("k_seq"))
         for i in range(0, len(rows), _BATCH):
-            chunk = [{"k_symbol": r[0], "k_ts": from_micros(r[1]), "k_seq": r[2]} for r in rows[i:i + _BATCH]]
+            chunk = [{"k_symbol": r[0], "k_ts": from_us(r[1]), "k_seq": r[2]} for r in rows[i:i + _BATCH]]
             result = conn.execute(stmt, chunk)
             deleted += result.rowcount if result.rowcount is not None and result.rowcount >= 0 else len(chunk)
     if deleted != len(rows):
@@ -87,8 +87,8 @@ def insert_missing(conn: Connection, rows: Sequence[TickTuple]) -> None:
     stmt = ins.on_conflict_do_nothing(index_elements=["symbol", "ts", "seq"])
     for i in range(0, len(rows), _BATCH):
         conn.execute(stmt, [
-            {"symbol": r[0], "ts": from_micros(r[1]), "seq": r[2], "price": r[3], "size": r[4], "exchange": r[5],
-             "condition": r[6], "source": r[7], "received": None if r[8] is None else from_micros(r[8])}
+            {"symbol": r[0], "ts": from_us(r[1]), "seq": r[2], "price": r[3], "size": r[4], "exchange": r[5],
+             "condition": r[6], "source": r[7], "received": None if r[8] is None else from_us(r[8])}
             for r in rows[i:i + _BATCH]])
 
 

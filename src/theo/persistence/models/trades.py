@@ -1,4 +1,4 @@
-"""Trade, trade-event, risk-decision, trading-state and daily P&L tables (issue 6).
+"""Trade, trade-event, risk-decision, trading-state and daily P&L tables.
 
 ``trades`` holds the current state of each trade (plan §6–§7); ``trade_events``, ``risk_decisions`` and
 ``trading_state`` are append-only history; ``pnl_daily`` is one row per account, day and strategy (``""`` =

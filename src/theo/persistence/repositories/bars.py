@@ -8,12 +8,12 @@ from datetime import datetime
 import numpy as np
 from sqlalchemy import Select, literal, select, tuple_
 
+from theo.core.time import to_us
 from theo.data.bars.stored import StoredBarColumns
 from theo.data.feeds.database import StoredBar
 from theo.data.files import BarColumns
 from theo.model.enums import SessionKind
 from theo.model.market import Bar
-from theo.model.series import to_us
 from theo.persistence import writer
 from theo.persistence.models.core import BarRow
 from theo.persistence.repositories.base import Repository
@@ -63,6 +63,13 @@ class BarRepository(Repository):
             return [Bar(r.symbol, r.timeframe, r.start, r.end, r.open, r.high, r.low, r.close, r.volume, r.tick_count,
                         SessionKind(r.session), r.source, frozenset(f for f in r.flags.split(",") if f))
                     for r in conn.execute(q)]
+
+    def last_close(self, symbol: str) -> float | None:
+        """The close of ``symbol``'s newest stored bar (by end, any timeframe); None when none is stored."""
+        q = select(_T.close).where(_T.symbol == symbol).order_by(_T.end.desc()).limit(1)
+        with self.engine.connect() as conn:
+            row = conn.execute(q).first()
+        return None if row is None else row[0]
 
     def replay_bars(self, symbols: Sequence[str], timeframe: str, start: datetime, end: datetime,
                     after: tuple[datetime, str] | None, chunk: int) -> Iterator[StoredBar]:

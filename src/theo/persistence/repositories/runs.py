@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Engine, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from theo.model.enums import RunStatus
 from theo.persistence.db import transaction
 from theo.persistence.models.engine import EngineJournalRow, EngineRunRow
 
@@ -42,9 +43,9 @@ class SqlRunStore:
         """Insert a new ``running`` row (marking ``crashed`` as such); return its id."""
         with transaction(self.db) as s:
             if crashed is not None:
-                s.execute(update(EngineRunRow).where(EngineRunRow.id == crashed).values(status="crashed"))
-            row = EngineRunRow(mode=mode, feed=feed, status="running", started=now, stopped=None, heartbeat=now,
-                               pid=os.getpid(), config_digest=digest, counters="{}", state="{}")
+                s.execute(update(EngineRunRow).where(EngineRunRow.id == crashed).values(status=RunStatus.CRASHED.value))
+            row = EngineRunRow(mode=mode, feed=feed, status=RunStatus.RUNNING.value, started=now, stopped=None,
+                               heartbeat=now, pid=os.getpid(), config_digest=digest, counters="{}", state="{}")
             s.add(row)
             s.flush()
             return int(row.id)

@@ -7,10 +7,10 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, func, literal, select, text, tuple_
 
+from theo.core.time import from_us
 from theo.data.bars.sql import Bucket, BucketWindow
 from theo.data.feeds.database import StoredTick
 from theo.data.files import TickColumns
-from theo.model.series import from_us
 from theo.persistence import writer
 from theo.persistence.models.core import TickRow
 from theo.persistence.repositories.base import Repository

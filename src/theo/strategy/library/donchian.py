@@ -20,8 +20,9 @@ from datetime import datetime
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from theo.core.time import from_us
 from theo.model.market import Bar
-from theo.model.series import F64, BarSeries, SignalTable, from_us
+from theo.model.series import F64, BarSeries, SignalTable
 from theo.model.signals import Signal
 from theo.strategy.library.crossing import CrossingStrategy
 from theo.strategy.library.donchian_config import DonchianBreakoutConfig

@@ -10,11 +10,11 @@ the same records, in the same order, every time.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from theo.config.schema import TheoConfig
 from theo.core.calendar import MarketCalendar, get_calendar
@@ -23,7 +23,6 @@ from theo.data.bars.batch import rollup
 from theo.data.bars.timeframes import check_rollup, parse_timeframe
 from theo.model.market import Bar
 from theo.model.signals import Signal
-from theo.persistence.signals import SignalStore
 from theo.strategy.base import Strategy
 from theo.strategy.library.correlation import CorrelationStrategy
 from theo.strategy.library.correlation_config import CorrelationStrategyConfig
@@ -32,6 +31,23 @@ from theo.strategy.scanner.scanner import Scanner, default_record
 
 if TYPE_CHECKING:
     from theo.data.files import BarColumns
+
+
+class SignalSink(Protocol):
+    """Where a scan keeps its records (``theo.persistence.signals.SignalStore`` in the database)."""
+
+    @property
+    def duplicates(self) -> Sequence[tuple[str, str, str, datetime]]:
+        """Keys of the records refused so far because an equal one is already kept."""
+        ...
+
+    def register_strategy(self, name: str, type_: str, config: Mapping[str, Any] | None = None) -> int:
+        """Record the strategy ``name`` with its configuration; return its id."""
+        ...
+
+    def add_many(self, records: Iterable[SignalRecord]) -> Sequence[object]:
+        """Keep ``records`` in one transaction, skipping duplicates; return what was kept."""
+        ...
 
 
 @dataclass
@@ -92,7 +108,7 @@ def build_strategy(cfg: Any, extra_rules: Sequence[Any] = ()) -> Strategy:
 
 
 def run_scan(config: TheoConfig, data: Mapping[str, Path], *, start: datetime | None = None,
-             end: datetime | None = None, store: SignalStore | None = None) -> ScanResult:
+             end: datetime | None = None, store: SignalSink | None = None) -> ScanResult:
     """Run every enabled strategy and its scanners over ``data`` (symbol → bar file)."""
     result = ScanResult()
     calendar = get_calendar(config.market.calendar, config.market)

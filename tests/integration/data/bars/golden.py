@@ -6,10 +6,10 @@ from datetime import datetime
 from pathlib import Path
 
 from theo.core.calendar import ET
+from theo.core.time import to_us
 from theo.data.bars.batch import BarArrays
 from theo.data.files import read_market_file
 from theo.model.enums import SessionKind
-from theo.persistence.types import to_micros
 
 FIRST_TICK_DAY = datetime(2013, 10, 7, tzinfo=ET)
 
@@ -19,7 +19,7 @@ def match_rate(ours: BarArrays, provider_file: Path, symbol: str) -> tuple[float
     over the days our ticks cover (the minute file also has 2013-10-04, the tick files start 2013-10-07)."""
     ref = read_market_file(provider_file, symbol).bars
     assert ref is not None
-    regular = (ref.sessions() == str(SessionKind.REGULAR)) & (ref.start_us >= to_micros(FIRST_TICK_DAY))
+    regular = (ref.sessions() == str(SessionKind.REGULAR)) & (ref.start_us >= to_us(FIRST_TICK_DAY))
     mine = {int(s): i for i, s in enumerate(ours.start_us.tolist())}
     n = ohlc = both = 0
     for j in regular.nonzero()[0].tolist():

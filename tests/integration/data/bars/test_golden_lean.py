@@ -13,6 +13,7 @@ from tests.integration.data.bars.golden import match_rate
 from theo.adapters.sim.replay import ReplayFeed, fast_ticks
 from theo.core.calendar import get_calendar
 from theo.core.clock import SimulatedClock
+from theo.core.time import to_us
 from theo.data.bars.aggregator import BarAggregator
 from theo.data.bars.batch import BarArrays, aggregate_ticks
 from theo.data.conditions import ConditionFilter
@@ -22,7 +23,6 @@ from theo.data.gate import QualityGate
 from theo.data.rejection import Rejection
 from theo.model.enums import SessionKind
 from theo.model.market import Bar, Tick
-from theo.persistence.types import to_micros
 
 CAL = get_calendar()
 REPLAY_GATE = GateConfig(max_clock_skew_seconds=None)  # history has no wall clock to compare with
@@ -31,7 +31,7 @@ REPLAY_GATE = GateConfig(max_clock_skew_seconds=None)  # history has no wall clo
 def _arrays(bars: list[Bar]) -> BarArrays:
     b = [x for x in bars if x.timeframe == "1m" and x.tick_count > 0]
     f = np.array
-    return BarArrays(b[0].symbol, "1m", f([to_micros(x.start) for x in b]), f([to_micros(x.end) for x in b]),
+    return BarArrays(b[0].symbol, "1m", f([to_us(x.start) for x in b]), f([to_us(x.end) for x in b]),
                      f([x.open for x in b]), f([x.high for x in b]), f([x.low for x in b]), f([x.close for x in b]),
                      f([x.volume for x in b]), f([x.tick_count for x in b]), f([0] * len(b), dtype=np.int8),
                      f([True] * len(b)))
@@ -94,7 +94,7 @@ def _line_ids(cols: TickColumns) -> np.ndarray:
 def test_spy_prints_re_sent_after_a_reconnect_are_rejected_and_leave_the_kept_ticks_unchanged(spy_cols) -> None:  # type: ignore[no-untyped-def]
     day = CAL.session(date(2013, 10, 8))
     assert day is not None
-    spy_cols = spy_cols.select((spy_cols.ts_us >= to_micros(day.pre_open)) & (spy_cols.ts_us < to_micros(
+    spy_cols = spy_cols.select((spy_cols.ts_us >= to_us(day.pre_open)) & (spy_cols.ts_us < to_us(
         day.post_close)))  # one real day keeps the test fast; the full file is checked above
     ids = _line_ids(spy_cols)
     clean = QualityGate(REPLAY_GATE, SimulatedClock(), lambda _s: CAL)
@@ -103,7 +103,7 @@ def test_spy_prints_re_sent_after_a_reconnect_are_rejected_and_leave_the_kept_ti
     assert len(spy_cols) > 300_000
     assert clean.rejections["duplicate"] == 0
     # at 10:00 on 2013-10-08 the feed drops and re-sends its last 300 prints (an adapter replaying its buffer)
-    at = int(np.searchsorted(spy_cols.ts_us, to_micros(datetime(2013, 10, 8, 14, 0, tzinfo=UTC))))
+    at = int(np.searchsorted(spy_cols.ts_us, to_us(datetime(2013, 10, 8, 14, 0, tzinfo=UTC))))
     resent = np.arange(at - 300, at)
     span_s = (spy_cols.ts_us[at - 1] - spy_cols.ts_us[at - 300]) / 1e6
     cols = [np.insert(a, at, a[resent]) for a in (spy_cols.ts_us, spy_cols.price, spy_cols.size,
@@ -124,8 +124,8 @@ def test_spy_prints_re_sent_after_a_reconnect_are_rejected_and_leave_the_kept_ti
 
 
 def test_spy_day_streamed_equals_the_vectorised_path(spy_cols) -> None:  # type: ignore[no-untyped-def]
-    day = (spy_cols.ts_us >= to_micros(CAL.session(__import__("datetime").date(2013, 10, 8)).pre_open)) & (
-        spy_cols.ts_us < to_micros(CAL.session(__import__("datetime").date(2013, 10, 8)).post_close))
+    day = (spy_cols.ts_us >= to_us(CAL.session(__import__("datetime").date(2013, 10, 8)).pre_open)) & (
+        spy_cols.ts_us < to_us(CAL.session(__import__("datetime").date(2013, 10, 8)).post_close))
     cols = spy_cols.select(day & ~spy_cols.suspicious)
     cf = ConditionFilter()
     bars: list[Bar] = []

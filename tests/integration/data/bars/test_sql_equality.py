@@ -10,12 +10,12 @@ from sqlalchemy import Engine
 from theo.adapters.sim.replay import fast_ticks
 from theo.core.calendar import get_calendar
 from theo.core.clock import SimulatedClock
+from theo.core.time import to_us
 from theo.data.bars.aggregator import BarAggregator
 from theo.data.bars.sql import aggregate_sql
 from theo.data.files import TickColumns
 from theo.model.market import Bar
 from theo.persistence.repositories.market_data import MarketDataRepository
-from theo.persistence.types import to_micros
 
 CAL = get_calendar()
 DAY = CAL.session(date(2013, 10, 9))
@@ -28,7 +28,7 @@ def slice_cols(spy_cols: TickColumns) -> TickColumns:
     """SPY 2013-10-09 09:00-11:00 ET: the busiest part of a real day, across the pre-market/regular boundary
     (bars must not straddle 09:30). A full day takes a minute on SQLite; the golden test covers full days."""
     cols = spy_cols
-    lo, hi = to_micros(DAY.open - timedelta(minutes=30)), to_micros(DAY.open + timedelta(minutes=90))
+    lo, hi = to_us(DAY.open - timedelta(minutes=30)), to_us(DAY.open + timedelta(minutes=90))
     return cols.select((cols.ts_us >= lo) & (cols.ts_us < hi) & ~cols.suspicious)
 
 

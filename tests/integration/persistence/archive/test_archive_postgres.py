@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import Engine
 
 from tests.unit.persistence.archive.seed import db_ticks, insert_ticks, make_ticks
+from theo.core.time import to_us
 from theo.persistence.archive import Archiver, et_midnight, restore, verify_archive
 from theo.persistence.archive.files import read_rows
-from theo.persistence.types import to_micros
 
 
 class Crash(Exception):
@@ -35,7 +35,7 @@ def test_archive_restore_and_recovery_on_postgres(pg_engine: Engine, tmp_path: P
     assert report.files_recovered == 1
     archived = [r for e in archiver.entries() for r in read_rows(archiver.file_path(e))]
     assert sorted(db_ticks(pg_engine) + archived) == sorted(original)
-    cut_us = to_micros(cutoff)
+    cut_us = to_us(cutoff)
     assert archived
     assert all(r[1] < cut_us for r in archived)
     assert all(r[1] >= cut_us for r in db_ticks(pg_engine))

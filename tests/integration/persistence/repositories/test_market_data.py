@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 from sqlalchemy import Engine, func, select
 
+from theo.core.time import to_us
 from theo.data.quarantine import QuarantineItem
 from theo.model.enums import SessionKind
 from theo.model.market import Bar
-from theo.model.series import to_us
 from theo.persistence.models.marketdata import FeedEventRow
 from theo.persistence.repositories import Repositories
 

@@ -10,17 +10,17 @@ import numpy as np
 from tests.unit.data.bars.helpers import et
 from theo.core.calendar import get_calendar
 from theo.core.clock import SimulatedClock
+from theo.core.time import from_us, to_us
 from theo.data.bars.aggregator import BarAggregator
 from theo.data.bars.batch import aggregate_arrays, group_sums, resample_bars
 from theo.model.market import Bar, Tick
-from theo.persistence.types import from_micros, to_micros
 
 CAL = get_calendar()
 
 
 def _random_ticks(n: int = 4000, seed: int = 3) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
-    lo = to_micros(et(2013, 10, 7, 8, 50))
+    lo = to_us(et(2013, 10, 7, 8, 50))
     ts = np.sort(lo + rng.integers(0, 8 * 3600 * 1_000_000, n)).astype(np.int64)
     price = np.round(100 + np.cumsum(rng.normal(0, 0.02, n)), 2)
     size = rng.integers(1, 500, n).astype(float)
@@ -32,7 +32,7 @@ def _stream(ts: np.ndarray, price: np.ndarray, size: np.ndarray, counts: np.ndar
     out: list[Bar] = []
     agg = BarAggregator(tfs, lambda _s: CAL, None, SimulatedClock(), timedelta(seconds=1), on_bar=out.append)
     for t, p, s, c in zip(ts.tolist(), price.tolist(), size.tolist(), counts.tolist(), strict=True):
-        agg.on_tick(Tick("X", from_micros(t), p, s, "t", "", "1" if c else "9"))
+        agg.on_tick(Tick("X", from_us(t), p, s, "t", "", "1" if c else "9"))
     agg.flush()
     return [b for b in out if b.tick_count > 0]
 
@@ -69,7 +69,7 @@ def test_unsorted_input_is_sorted_stably_and_ticks_outside_sessions_are_left_out
     b = aggregate_arrays("X", ts[perm], price[perm], size[perm], counts[perm], "1m", CAL)
     assert np.array_equal(a.start_us, b.start_us)
     assert np.array_equal(a.volume, b.volume)
-    night = np.array([to_micros(et(2013, 10, 7, 22, 0))], dtype=np.int64)
+    night = np.array([to_us(et(2013, 10, 7, 22, 0))], dtype=np.int64)
     assert len(aggregate_arrays("X", night, np.array([1.0]), np.array([1.0]), np.array([True]), "1m", CAL)) == 0
 
 

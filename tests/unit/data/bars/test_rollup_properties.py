@@ -13,10 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from theo.core.calendar import ET, get_calendar
+from theo.core.time import to_us
 from theo.data.bars.batch import rollup
 from theo.data.bars.rollup import BarRollup, Unused
 from theo.model.market import Bar
-from theo.persistence.types import to_micros
 
 CAL = get_calendar()
 TARGETS = ["1m", "5m", "7m", "60m", "1h", "1d"]
@@ -34,7 +34,7 @@ volumes = st.one_of(st.integers(0, 10**6).map(float), st.floats(0.0, 1e6, allow_
 def streams(draw: st.DrawFn, step_us: int | None) -> Items:
     """Items over 2 hours to 3 days from a random hour of a chosen day; ``step_us`` None: ticks."""
     day = draw(st.sampled_from(DAYS))
-    origin = to_micros(datetime.combine(day, time(draw(st.integers(0, 23))), tzinfo=ET))
+    origin = to_us(datetime.combine(day, time(draw(st.integers(0, 23))), tzinfo=ET))
     span = draw(st.sampled_from([2 * HOUR, 24 * HOUR, 72 * HOUR]))
     grid = step_us or 1
     slots = draw(st.lists(st.integers(0, span // grid - 1), min_size=1, max_size=120, unique=step_us is not None))

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from tests.unit.data.bars.helpers import et
 from theo.core.calendar import ET, get_calendar
 from theo.core.errors import ConfigError, TimeframeError
+from theo.core.time import from_us, to_us
 from theo.data.bars.timeframes import (
     MINUTE_US,
     SegmentCursor,
@@ -22,7 +23,6 @@ from theo.data.bars.timeframes import (
     session_segments,
 )
 from theo.model.enums import SessionKind
-from theo.persistence.types import from_micros, to_micros
 from theo.strategy.settings import StrategySettings
 
 ACCEPTED = r"use Ns, Nm or Nh of at most a day \(e\.g\. 5s, 1m, 90m, 1h\) or 1d \(one bar per regular session\)"
@@ -137,16 +137,16 @@ def test_the_session_grid_is_half_an_hour_on_nyse_and_a_quarter_on_cme() -> None
 
 def test_a_segment_cursor_caches_the_segment_and_the_closed_gap_after_it() -> None:
     cur = SegmentCursor(get_calendar())
-    seg = cur.at(to_micros(et(2026, 11, 25, 19, 0)))
+    seg = cur.at(to_us(et(2026, 11, 25, 19, 0)))
     assert seg is not None
     assert seg.kind is SessionKind.POST
-    assert cur.at(to_micros(et(2026, 11, 25, 20, 0))) is None  # post-market ends at 20:00
+    assert cur.at(to_us(et(2026, 11, 25, 20, 0))) is None  # post-market ends at 20:00
     # Thanksgiving 2026-11-26 is closed; the gap runs to the 04:00 pre-market of the early-close day
-    assert from_micros(cur.gap_end).astimezone(ET) == et(2026, 11, 27, 4, 0)
-    assert cur.at(to_micros(et(2026, 11, 26, 12, 0))) is None
-    early = cur.at(to_micros(et(2026, 11, 27, 12, 59)))
+    assert from_us(cur.gap_end).astimezone(ET) == et(2026, 11, 27, 4, 0)
+    assert cur.at(to_us(et(2026, 11, 26, 12, 0))) is None
+    early = cur.at(to_us(et(2026, 11, 27, 12, 59)))
     assert early is not None
-    assert from_micros(early.end_us) == et(2026, 11, 27, 13, 0)
+    assert from_us(early.end_us) == et(2026, 11, 27, 13, 0)
 
 
 def _starts(day: date, kind: SessionKind, step_min: int) -> list[str]:
@@ -155,7 +155,7 @@ def _starts(day: date, kind: SessionKind, step_min: int) -> list[str]:
     t = seg.start_us
     while t < seg.end_us:
         a, b = seg.bucket(t, step_min * MINUTE_US)
-        out.append(f"{from_micros(a).astimezone(ET):%H:%M}-{from_micros(b).astimezone(ET):%H:%M}")
+        out.append(f"{from_us(a).astimezone(ET):%H:%M}-{from_us(b).astimezone(ET):%H:%M}")
         t = b
     return out
 
@@ -178,11 +178,11 @@ def test_pre_market_bars_are_aligned_to_0400_and_stop_at_the_open() -> None:
 
 def test_segment_lookup_and_next_segment_skip_the_night_and_the_weekend() -> None:
     cal = get_calendar()
-    assert segment_at(cal, to_micros(et(2013, 10, 7, 9, 29, 59))).kind is SessionKind.PRE
-    assert segment_at(cal, to_micros(et(2013, 10, 7, 9, 30))).kind is SessionKind.REGULAR
-    assert segment_at(cal, to_micros(et(2013, 10, 5, 12, 0))) is None
-    nxt = next_segment(cal, to_micros(et(2013, 10, 11, 21, 0)))
-    assert from_micros(nxt.start_us) == et(2013, 10, 14, 4, 0)
+    assert segment_at(cal, to_us(et(2013, 10, 7, 9, 29, 59))).kind is SessionKind.PRE
+    assert segment_at(cal, to_us(et(2013, 10, 7, 9, 30))).kind is SessionKind.REGULAR
+    assert segment_at(cal, to_us(et(2013, 10, 5, 12, 0))) is None
+    nxt = next_segment(cal, to_us(et(2013, 10, 11, 21, 0)))
+    assert from_us(nxt.start_us) == et(2013, 10, 14, 4, 0)
     assert nxt.kind is SessionKind.PRE
 
 
@@ -190,7 +190,7 @@ def test_cme_futures_have_one_segment_from_1800_the_evening_before() -> None:
     cal = get_calendar("CME_EQUITY")
     segs = session_segments(cal, date(2013, 10, 8))
     assert len(segs) == 1
-    assert from_micros(segs[0].start_us) == et(2013, 10, 7, 18, 0)
-    assert from_micros(segs[0].end_us) == et(2013, 10, 8, 17, 0)
-    a, _b = segs[0].bucket(to_micros(et(2013, 10, 7, 18, 40)), 30 * MINUTE_US)
-    assert from_micros(a) == et(2013, 10, 7, 18, 30)
+    assert from_us(segs[0].start_us) == et(2013, 10, 7, 18, 0)
+    assert from_us(segs[0].end_us) == et(2013, 10, 8, 17, 0)
+    a, _b = segs[0].bucket(to_us(et(2013, 10, 7, 18, 40)), 30 * MINUTE_US)
+    assert from_us(a) == et(2013, 10, 7, 18, 30)

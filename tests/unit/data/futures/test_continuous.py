@@ -9,10 +9,10 @@ import pytest
 
 from tests.conftest import shared_file
 from theo.core.errors import DataError
+from theo.core.time import to_us
 from theo.data.futures import Contract, parse_symbol
 from theo.data.futures.bars import ContractBars, read_contract_bars
 from theo.data.futures.continuous import CalendarRoll, VolumeRoll, build_continuous
-from theo.persistence.types import to_micros
 
 ROLL_DAY = date(2013, 10, 9)  # forced: session from Tue 2013-10-08 18:00 ET (22:00 UTC)
 
@@ -29,7 +29,7 @@ def test_files_are_read_whole(chain: list[ContractBars]) -> None:
     assert (len(z), len(h)) == (6826, 1689)
     assert (z.rejected, h.rejected) == ((), ())
     # First ESH14 bar: Sunday 2013-10-06 18:00 ET, close 1668.0.
-    assert z.start_us[0] == h.start_us[0] == to_micros(datetime(2013, 10, 6, 22, 0, tzinfo=UTC))
+    assert z.start_us[0] == h.start_us[0] == to_us(datetime(2013, 10, 6, 22, 0, tzinfo=UTC))
     assert h.close[0] == 1668.0
 
 
@@ -55,7 +55,7 @@ def test_volume_crossover_rolls_the_day_after(chain: list[ContractBars]) -> None
 
 
 def _roll_index(series_start: np.ndarray, ts: datetime) -> int:
-    return int(np.searchsorted(series_start, to_micros(ts)))
+    return int(np.searchsorted(series_start, to_us(ts)))
 
 
 def test_forced_calendar_roll_by_difference(chain: list[ContractBars]) -> None:
@@ -65,8 +65,8 @@ def test_forced_calendar_roll_by_difference(chain: list[ContractBars]) -> None:
     assert (ev.from_symbol, ev.to_symbol, ev.roll_day) == ("ESZ13", "ESH14", ROLL_DAY)
     # The roll bar: first bar of the 10-09 session where both traded (18:00 ET on 10-08).
     assert ev.ts == datetime(2013, 10, 8, 22, 0, tzinfo=UTC)
-    iz = int(np.searchsorted(z.start_us, to_micros(ev.ts)))
-    ih = int(np.searchsorted(h.start_us, to_micros(ev.ts)))
+    iz = int(np.searchsorted(z.start_us, to_us(ev.ts)))
+    ih = int(np.searchsorted(h.start_us, to_us(ev.ts)))
     assert (ev.from_price, ev.to_price) == (z.close[iz], h.close[ih]) == (1648.5, 1641.5)
     assert ev.difference == -7.0
     i = _roll_index(series.start_us, ev.ts)
@@ -88,7 +88,7 @@ def test_forced_calendar_roll_by_ratio(chain: list[ContractBars]) -> None:
     (ev,) = series.rolls
     assert ev.ratio == pytest.approx(1641.5 / 1648.5, rel=1e-15)
     i = _roll_index(series.start_us, ev.ts)
-    iz = int(np.searchsorted(z.start_us, to_micros(ev.ts)))
+    iz = int(np.searchsorted(z.start_us, to_us(ev.ts)))
     assert series.close[i] == pytest.approx(1641.5, rel=1e-14)
     np.testing.assert_allclose(series.high[: i + 1], z.high[: iz + 1] * ev.ratio, rtol=1e-15)
     # Ratios of pre-roll closes (returns) are preserved exactly up to rounding.

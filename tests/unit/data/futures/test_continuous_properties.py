@@ -8,15 +8,15 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from theo.core.time import to_us
 from theo.data.futures import Contract
 from theo.data.futures.bars import ContractBars
 from theo.data.futures.continuous import CalendarRoll, build_continuous
-from theo.persistence.types import to_micros
 
 STEP = 30 * 60_000_000  # half-hour bars keep the generated input small
 # Session of Wed 2013-10-09 opens Tue 18:00 ET = 22:00 UTC; bars run Mon 18:00 ET .. Wed evening.
-FIRST = to_micros(datetime(2013, 10, 6, 22, 0, tzinfo=UTC))
-SWITCH = to_micros(datetime(2013, 10, 8, 22, 0, tzinfo=UTC))
+FIRST = to_us(datetime(2013, 10, 6, 22, 0, tzinfo=UTC))
+SWITCH = to_us(datetime(2013, 10, 8, 22, 0, tzinfo=UTC))
 N = (SWITCH - FIRST) // STEP + 20
 
 
@@ -40,7 +40,7 @@ def test_adjusted_history_joins_the_next_contract_without_a_jump(data: st.DataOb
     rule = CalendarRoll(dates={"ESZ13": date(2013, 10, 9)})
     series = build_continuous([nxt, front], rule, "ratio" if method == "ratio" else "difference")
     (ev,) = series.rolls
-    roll_us = to_micros(ev.ts)
+    roll_us = to_us(ev.ts)
     assert roll_us >= SWITCH
     assert roll_us == int(minutes[keep][np.searchsorted(minutes[keep], SWITCH)])
     i = int(np.searchsorted(series.start_us, roll_us))

@@ -11,11 +11,11 @@ from sqlalchemy import Engine, func, select, update
 
 from tests.unit.persistence.archive.seed import db_ticks, insert_ticks, make_ticks
 from theo.core.errors import StorageError
+from theo.core.time import from_us, to_us
 from theo.persistence.archive import Archiver, cutoff_for, et_midnight, restore, verify_archive
 from theo.persistence.archive.files import read_rows
 from theo.persistence.models.core import AuditLogRow, TickRow
 from theo.persistence.models.futures import ArchiveFileRow
-from theo.persistence.types import from_micros, to_micros
 
 CUTOFF = et_midnight(date(2013, 10, 10))  # Mon..Wed archived, Thu and Fri stay
 
@@ -39,10 +39,10 @@ def test_run_moves_old_ticks_into_verified_files(seeded: tuple[Engine, list], tm
     engine, original = seeded
     archiver = Archiver(engine, tmp_path / "archive")
     report = archiver.run(CUTOFF)
-    old = [r for r in original if r[1] < to_micros(CUTOFF)]
+    old = [r for r in original if r[1] < to_us(CUTOFF)]
     assert report.rows_archived == report.rows_purged == len(old) > 0
     left = db_ticks(engine)
-    assert all(r[1] >= to_micros(CUTOFF) for r in left)
+    assert all(r[1] >= to_us(CUTOFF) for r in left)
     assert sorted(left + archived_rows(archiver)) == sorted(original)
     entries = archiver.entries()
     assert {e.state for e in entries} == {"purged"}
@@ -119,7 +119,7 @@ def test_late_ticks_of_an_archived_day_go_to_a_second_file(seeded: tuple[Engine,
     engine, original = seeded
     archiver = Archiver(engine, tmp_path / "archive")
     archiver.run(CUTOFF)
-    late = [("SPY", to_micros(datetime(2013, 10, 8, 15, 0, 0, 123, tzinfo=UTC)), 5, 99.5, 10.0, "P", "", "late", None)]
+    late = [("SPY", to_us(datetime(2013, 10, 8, 15, 0, 0, 123, tzinfo=UTC)), 5, 99.5, 10.0, "P", "", "late", None)]
     insert_ticks(engine, late)
     report = archiver.run(CUTOFF)
     assert (report.files_written, report.rows_archived) == (1, 1)
@@ -187,17 +187,17 @@ def test_a_second_run_at_the_same_time_is_refused(seeded: tuple[Engine, list], t
 
 def test_timestamps_round_trip_to_the_microsecond(sqlite_engine: Engine, tmp_path: Path) -> None:
     ts = datetime(2013, 10, 7, 13, 30, 0, 1, tzinfo=UTC)
-    row = ("SPY", to_micros(ts), 0, 168.95, 100.0, "P", "1", "x", to_micros(ts) + 7)
+    row = ("SPY", to_us(ts), 0, 168.95, 100.0, "P", "1", "x", to_us(ts) + 7)
     insert_ticks(sqlite_engine, [row])
     archiver = Archiver(sqlite_engine, tmp_path / "a")
     archiver.run(CUTOFF)
     (e,) = archiver.entries()
-    assert e.min_ts == e.max_ts == from_micros(row[1]) == ts
+    assert e.min_ts == e.max_ts == from_us(row[1]) == ts
     assert read_rows(archiver.file_path(e)) == [row]
 
 
 def test_a_symbol_that_cannot_name_a_folder_is_refused(sqlite_engine: Engine, tmp_path: Path) -> None:
-    ts = to_micros(datetime(2013, 10, 7, 13, 30, tzinfo=UTC))
+    ts = to_us(datetime(2013, 10, 7, 13, 30, tzinfo=UTC))
     insert_ticks(sqlite_engine, [("../X", ts, 0, 1.0, 1.0, "", "", "", None)])
     with pytest.raises(StorageError, match="cannot name an archive folder"):
         Archiver(sqlite_engine, tmp_path / "a").run(CUTOFF)

@@ -11,14 +11,13 @@ import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
+from tests.unit.execution.helpers import T0, migrated_sqlite
 from theo.model.enums import OrderStatus as S
 from theo.model.enums import OrderType, Side
 from theo.model.orders import Order, OrderRequest, OrderTag
 from theo.persistence.prepared import PreparedInsert
 from theo.persistence.repositories.orders import EVENTS, ORDERS
 from theo.persistence.repositories.orders import SqlOrderJournal as OrderJournal
-
-from .helpers import T0, migrated_sqlite
 
 D = Decimal
 
