@@ -91,9 +91,11 @@ def _scan(items: Items, lo: int, end: int, level: float, high: bool, rth: bool) 
 def _trail(items: Items, lo: int, end: int, w: Watch) -> int:
     """First index where a trailing stop can trigger (the fill rules of ``theo.execution.fills``).
 
-    Before item k the stop is the initial stop or the trail behind the best price of the eligible items
-    before k since trailing started, whichever is nearer the market; trailing starts at the first eligible
-    item whose best price reaches the trigger (at once when there is none).
+    At item k the stop is the initial stop or the trail behind the best price since trailing started,
+    whichever is nearer the market; trailing starts at the first eligible item whose best price reaches the
+    trigger (at once when there is none). The best price counts item k's own high (low) too: its open moves
+    the trail before its range is worked, and the open is within the item's range, so the search never misses
+    a stop the open tightened.
     """
     sell = w.sell
     far = -np.inf if sell else np.inf
@@ -115,7 +117,7 @@ def _trail(items: Items, lo: int, end: int, w: Watch) -> int:
             best = np.where(np.arange(m) >= start, best, far)
         else:
             start = 0
-        before = accumulate(np.concatenate(([ref], best[:-1])))
+        before = accumulate(np.concatenate(([ref], best)))[1:]
         if w.trail_pct is not None:
             trailed = before * (1.0 - w.trail_pct / 100.0) if sell else before * (1.0 + w.trail_pct / 100.0)
         else:
