@@ -4,9 +4,9 @@ The node of ``theo run`` with its records in a SQLite file (WAL, ``synchronous=N
 uses; a process crash loses no committed write) and the simulated broker. Each trade:
 
 1. an entry signal (a bracket: entry, stop-loss and take-profit resting at the broker), filled on the next tick;
-2. a tick that reaches the risk-reduction level: the trade manager shrinks the resting stop and target, moves
-   the stop to break-even (two modifications) and sends a market order for half the position: timed from the
-   tick's arrival to the market order handed to the broker (``Broker.submit``);
+2. a tick that reaches the risk-reduction level: the trade manager sends a market order for half the position
+   (checked, journaled) and then shrinks the resting stop and target and moves the stop to break-even: timed
+   from the tick's arrival to the market order handed to the broker (``Broker.submit``);
 3. a tick through the break-even stop: the resting stop fills inside the broker on that tick: timed from the
    tick's arrival to the fill in the journal.
 """
@@ -130,7 +130,8 @@ def run() -> Section:
         "The order journal, the trades and the trading state are in a SQLite file in WAL mode with "
         "synchronous=NORMAL (docs/storage.md, Durability): every write is a committed transaction, which a crash "
         "of the process never loses; a power cut may lose the last ones. The simulated broker's state file (the "
-        "venue's own books) uses synchronous=FULL and is written after the order is handed over.",
+        "venue's own books) is the same kind of file. As in `theo run`, a background thread checkpoints both "
+        "(theo.persistence.checkpoint) and the collector is frozen after start-up.",
         "Wall time (time.perf_counter) of the engine's own work per tick, in one process; the machine is shared.",
     ]
     return section
