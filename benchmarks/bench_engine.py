@@ -142,6 +142,9 @@ def run() -> Section:
         "service, journal, simulated broker); a backtest only skips the items where no order can fill and no "
         "level can be reached (tests/unit/node/test_skip_ahead.py proves the results are those of every item).",
         "The comparison with backtrader and NautilusTrader is `make bench-peers` (section Peers).",
-        "CPU time is the process's own; the machine is shared, so wall time may be higher.",
+        "CPU time is the process's own; the machine is shared, so wall time may be higher. On a shared virtual "
+        "machine CPU seconds drift by tens of percent between sessions (the build machine gave this run between "
+        "about 80,000 and 130,000 bars per CPU second over one day): compare engines within one `make "
+        "bench-peers` session, where they run interleaved.",
     ]
     return section
