@@ -87,8 +87,7 @@ def paper_stores(config: TheoConfig, db: Store, clock: SimulatedClock) -> Stores
     """The paper account's records in the configured database, and the broker's state file."""
     from theo.adapters.sim.state import state_path
     from theo.execution.lock import SingleWriterLock
-    from theo.persistence.checkpoint import Checkpointer
-    from theo.persistence.db import sqlite_file
+    from theo.persistence.checkpoint import background_checkpoints
     from theo.persistence.repositories import Repositories
     from theo.persistence.repositories.orders import SqlOrderJournal
     from theo.persistence.repositories.trades import SqlTradeStore
@@ -96,14 +95,13 @@ def paper_stores(config: TheoConfig, db: Store, clock: SimulatedClock) -> Stores
     from theo.risk.state import TradingState
 
     broker_state = state_path(config.app.data_dir, config.execution.sim.state_file)
-    database = sqlite_file(db, defer_checkpoints=True)
     repos = Repositories(db)
     return Stores(journal=SqlOrderJournal(db, broker="sim"), trades=SqlTradeStore(db),
                   state=TradingState(clock, store=repos.trading_state, rate=config.risk.rate_limit),
                   decisions=DecisionLog(repos.decisions),
                   lock=SingleWriterLock(repos.leases, ttl_seconds=config.execution.lock_ttl_seconds),
                   broker_state=broker_state,
-                  checkpointer=Checkpointer([p for p in (database, broker_state) if p is not None]))
+                  checkpointer=background_checkpoints(db, broker_state))
 
 
 @dataclass

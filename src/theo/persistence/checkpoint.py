@@ -18,6 +18,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Engine, event
+
+from theo.persistence.db import sqlite_file
+
 log = logging.getLogger(__name__)
 
 # The automatic checkpoint a write connection keeps when a checkpointer runs: far above what a checkpointer
@@ -28,6 +32,20 @@ BACKSTOP_PAGES = 20_000
 def defer_checkpoints(dbapi_conn: Any) -> None:
     """Leave checkpoints of this SQLite connection to a :class:`Checkpointer` (up to the backstop)."""
     dbapi_conn.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
+
+
+def background_checkpoints(engine: Engine, *files: Path) -> Checkpointer:
+    """A checkpointer for the store of ``engine`` (when it is an SQLite file) and the SQLite ``files``.
+
+    The store's connections leave their checkpoints to it (pooled ones are reopened with the setting).
+    """
+    paths = list(files)
+    database = sqlite_file(engine)
+    if database is not None:
+        event.listen(engine, "connect", lambda conn, _record: defer_checkpoints(conn))
+        engine.dispose()
+        paths.insert(0, database)
+    return Checkpointer(paths)
 
 
 class Checkpointer:
@@ -83,4 +101,4 @@ class Checkpointer:
                 bad.close()
 
 
-__all__ = ["BACKSTOP_PAGES", "Checkpointer", "defer_checkpoints"]
+__all__ = ["BACKSTOP_PAGES", "Checkpointer", "background_checkpoints", "defer_checkpoints"]

@@ -53,19 +53,10 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 5) -> Engine:
     return create_engine(url, echo=echo, pool_size=pool_size, pool_pre_ping=True)
 
 
-def sqlite_file(engine: Engine, *, defer_checkpoints: bool = False) -> Path | None:
-    """The database file of a file-backed SQLite engine (``None`` for PostgreSQL or memory).
-
-    ``defer_checkpoints``: its connections leave WAL checkpoints to a
-    :class:`~theo.persistence.checkpoint.Checkpointer` (pooled connections are reopened with the setting).
-    """
+def sqlite_file(engine: Engine) -> Path | None:
+    """The database file of a file-backed SQLite engine (``None`` for PostgreSQL or memory)."""
     if engine.dialect.name != "sqlite" or not engine.url.database or engine.url.database == ":memory:":
         return None
-    if defer_checkpoints:
-        from theo.persistence.checkpoint import defer_checkpoints as defer
-
-        event.listen(engine, "connect", lambda conn, _record: defer(conn))
-        engine.dispose()
     return Path(engine.url.database).expanduser()
 
 

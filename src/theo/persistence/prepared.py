@@ -52,10 +52,30 @@ class HeldConnection:
             self._conn = None
 
 
-class PreparedInsert:
+class _Statement:
+    """SQL run on the DBAPI cursor of a held connection; DBAPI errors come back as SQLAlchemy's."""
+
+    sql: str
+
+    def __init__(self, dialect: Dialect) -> None:
+        self._dbapi_error: type[Exception] = dialect.loaded_dbapi.Error
+
+    @contextmanager
+    def _cursor(self, conn: Connection, params: Any) -> Iterator[Any]:
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            yield cursor
+        except self._dbapi_error as exc:
+            raise DBAPIError.instance(self.sql, params, exc, self._dbapi_error) from exc
+        finally:
+            cursor.close()
+
+
+class PreparedInsert(_Statement):
     """``INSERT INTO table (every column but an autoincrement key)`` for one SQLite dialect."""
 
     def __init__(self, table: Table, dialect: Dialect) -> None:
+        super().__init__(dialect)
         quote = dialect.identifier_preparer.quote
         self.columns = [c.name for c in table.columns if not (c.primary_key and c.autoincrement is True)]
         self._keys = frozenset(self.columns)
@@ -63,7 +83,6 @@ class PreparedInsert:
             table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in self.columns]
         self.sql = (f"INSERT INTO {dialect.identifier_preparer.format_table(table)} "
                     f"({', '.join(quote(n) for n in self.columns)}) VALUES ({', '.join('?' * len(self.columns))})")
-        self._dbapi_error: type[Exception] = dialect.loaded_dbapi.Error
 
     def covers(self, row: dict[str, Any]) -> bool:
         """True when ``row`` names exactly the columns written (else a Core insert applies the defaults)."""
@@ -74,25 +93,17 @@ class PreparedInsert:
                      for v, p in zip([row[c] for c in self.columns], self.processors, strict=True))
 
     def run(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> int:
-        """Insert ``rows`` in the transaction open on ``conn``; return the key of the last row inserted.
-
-        DBAPI errors come back as SQLAlchemy's.
-        """
+        """Insert ``rows`` in the transaction open on ``conn``; return the key of the last row inserted."""
         params = [self.params(r) for r in rows]
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        try:
+        with self._cursor(conn, params) as cursor:
             if len(params) == 1:
                 cursor.execute(self.sql, params[0])
             else:
                 cursor.executemany(self.sql, params)
             return int(cursor.lastrowid or 0)
-        except self._dbapi_error as exc:
-            raise DBAPIError.instance(self.sql, params, exc, self._dbapi_error) from exc
-        finally:
-            cursor.close()
 
 
-class PreparedUpdate:
+class PreparedUpdate(_Statement):
     """``UPDATE table SET col = ?, ... [, stamp = COALESCE(stamp, ?)] WHERE key = ?`` for one SQLite dialect.
 
     ``stamps`` are set once: the first non-null value written to them stays (``entered_at``, ``cancelled_at``).
@@ -100,6 +111,7 @@ class PreparedUpdate:
 
     def __init__(self, table: Table, dialect: Dialect, columns: Sequence[str], key: str,
                  stamps: Sequence[str] = ()) -> None:
+        super().__init__(dialect)
         quote = dialect.identifier_preparer.quote
         self.columns = [*columns, *stamps, key]
         self.processors: list[Callable[[Any], Any] | None] = [
@@ -107,39 +119,29 @@ class PreparedUpdate:
         sets = [f"{quote(c)} = ?" for c in columns] + [f"{quote(s)} = COALESCE({quote(s)}, ?)" for s in stamps]
         self.sql = (f"UPDATE {dialect.identifier_preparer.format_table(table)} SET {', '.join(sets)} "
                     f"WHERE {quote(key)} = ?")
-        self._dbapi_error: type[Exception] = dialect.loaded_dbapi.Error
 
     def run(self, conn: Connection, values: Sequence[Any]) -> int:
         """Update one row with ``values`` (in column order, stamps then the key last); return the rows changed."""
         params = tuple(v if p is None or v is None else p(v)
                        for v, p in zip(values, self.processors, strict=True))
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        try:
+        with self._cursor(conn, params) as cursor:
             cursor.execute(self.sql, params)
             return int(cursor.rowcount)
-        except self._dbapi_error as exc:
-            raise DBAPIError.instance(self.sql, params, exc, self._dbapi_error) from exc
-        finally:
-            cursor.close()
 
 
-class PreparedQuery:
+class PreparedQuery(_Statement):
     """``SELECT columns FROM table WHERE a = ? AND b = ?`` for one SQLite dialect (equality on plain values)."""
 
     def __init__(self, table: Table, dialect: Dialect, columns: Sequence[str], where: Sequence[str]) -> None:
+        super().__init__(dialect)
         quote = dialect.identifier_preparer.quote
         self.sql = (f"SELECT {', '.join(quote(c) for c in columns)} FROM "
                     f"{dialect.identifier_preparer.format_table(table)} WHERE "
                     f"{' AND '.join(f'{quote(c)} = ?' for c in where)}")
-        self._dbapi_error: type[Exception] = dialect.loaded_dbapi.Error
 
     def first(self, conn: Connection, values: Sequence[Any]) -> tuple[Any, ...] | None:
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.execute(self.sql, tuple(values))
+        params = tuple(values)
+        with self._cursor(conn, params) as cursor:
+            cursor.execute(self.sql, params)
             row = cursor.fetchone()
             return None if row is None else tuple(row)
-        except self._dbapi_error as exc:
-            raise DBAPIError.instance(self.sql, values, exc, self._dbapi_error) from exc
-        finally:
-            cursor.close()

@@ -8,9 +8,8 @@ from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[3] / "src" / "theo"
 
-#: Composition roots outside ``theo.persistence`` that import SQLAlchemy or the tables, relative to
-#: ``src/theo``: the paper node hands its SQLite file to the WAL checkpointer (``theo.persistence.db``).
-SQL_ALLOWED = {"node/paper.py"}
+#: Modules outside ``theo.persistence`` that may import SQLAlchemy or the tables, relative to ``src/theo``.
+SQL_ALLOWED: set[str] = set()
 
 #: Domain modules that import something of ``theo.persistence``, and what: none, they declare protocols.
 PERSISTENCE_ALLOWED: dict[str, set[str]] = {}
