@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,7 +15,7 @@ from tests.unit.trading.rig import TradingRig, make_manager, make_trading_rig, s
 from theo.core.errors import RiskDenied
 from theo.execution.config import ExecutionConfig, SimulatedBrokerConfig
 from theo.model.enums import OrderStatus, OrderType, Side, SignalStatus
-from theo.model.orders import OrderRequest, OrderTag
+from theo.model.orders import Order, OrderRequest, OrderTag
 from theo.model.signals import Signal
 from theo.model.trades import ExitReason, Trade, TradeStatus
 from theo.persistence.repositories.trades import SqlTradeStore as TradeStore
@@ -170,7 +171,24 @@ def test_risk_reduction_shrinks_the_resting_orders_moves_the_stop_and_sells_the_
     t = open_trade(r, signal(sec(0), 100.0, stop=99.0, target=103.0))
     sl, tp = legs(t)
     r.tick(sec(1), 100.0)
+    broker = r.rig.broker
+    calls: list[tuple[str, str]] = []
+    submit, modify = broker.submit, broker.modify
+
+    def spy_submit(order: Order) -> None:
+        calls.append(("submit", order.client_order_id))
+        submit(order)
+
+    def spy_modify(cid: str, **kw: Any) -> None:
+        calls.append(("modify", cid))
+        modify(cid, **kw)
+
+    broker.submit = spy_submit  # type: ignore[method-assign]
+    broker.modify = spy_modify  # type: ignore[method-assign]
     r.tick(sec(2), 101.0)  # +1R: the trigger
+    # the price-sensitive order first, then the resting orders shrunk (and the stop moved)
+    assert [kind for kind, _ in calls] == ["submit", "modify", "modify"]
+    assert {cid for kind, cid in calls if kind == "modify"} == {sl, tp}
     view = r.rig.broker.order_status
     assert (view(sl).quantity, view(sl).stop_price) == (D(500), D("100.00"))  # type: ignore[union-attr]
     assert view(tp).quantity == D(500)  # type: ignore[union-attr]
