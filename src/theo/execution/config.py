@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
+from theo.adapters.ibkr.config import IbkrConfig
 from theo.config.base import Section
 
 
@@ -84,10 +85,11 @@ class SimulatedBrokerConfig(Section):
 
 
 class ExecutionConfig(Section):
-    """Orders and the simulated broker."""
+    """Orders, the simulated broker and the Interactive Brokers connection."""
 
     broker: Literal["simulated", "ibkr"] = "simulated"
     account: str = "SIM"
     lock_ttl_seconds: float = Field(default=30.0, gt=0)
     sim: SimulatedBrokerConfig = SimulatedBrokerConfig()
+    ibkr: IbkrConfig = IbkrConfig()
     commissions: CommissionConfig = CommissionConfig()
