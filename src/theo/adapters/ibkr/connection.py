@@ -164,7 +164,7 @@ class IbkrSession:
         for hook in self.on_link:
             hook(link)
 
-    def _alert(self, level: str, text: str) -> None:
+    def alert(self, level: str, text: str) -> None:
         (log.error if level == "critical" else log.warning)("ibkr.alert", level=level, text=text)
         if self.on_alert is not None:
             self.on_alert(level, text)
@@ -245,7 +245,7 @@ class IbkrSession:
             await hook(reconnect)
         self._set_link(Link.READY)
         if self._down_alerted:
-            self._alert("info", f"IBKR connection restored ({cfg.host}:{cfg.port}); orders and positions "
+            self.alert("info", f"IBKR connection restored ({cfg.host}:{cfg.port}); orders and positions "
                                 f"reconciled, trading resumes")
             self._down_alerted = False
 
@@ -286,7 +286,7 @@ class IbkrSession:
         down = (self.now() - self.since).total_seconds()
         if self.link in (Link.DOWN, Link.CONNECTING, Link.LOST) and down >= self.config.down_alert_seconds:
             self._down_alerted = True
-            self._alert("critical", f"IBKR connection down for {down:.0f} s ({self.last_error or self.link.value}); "
+            self.alert("critical", f"IBKR connection down for {down:.0f} s ({self.last_error or self.link.value}); "
                                     f"every new order is refused until it is back")
 
     async def close(self) -> None:
