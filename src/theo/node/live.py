@@ -113,6 +113,7 @@ class LiveRun:
         self.last_price: dict[str, float] = {}
         self.started = False
         self.reconcile_reports: list[ReconcileReport] = []
+        self._tasks: set[asyncio.Future[None]] = set()
 
     # -- alerts and reconciliation -------------------------------------------------------------------------
     def alert(self, level: str, text: str) -> None:
@@ -153,7 +154,9 @@ class LiveRun:
             return
         self.node.service.mark_unknown(order, why)
         if self.session.ready:
-            asyncio.ensure_future(self._resolve(cid))
+            task = asyncio.ensure_future(self._resolve(cid))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     async def _resolve(self, cid: str) -> None:
         """Ask TWS about an unanswered order: its open and completed orders and the executions."""
@@ -192,7 +195,8 @@ class LiveRun:
                    for (feed, sym), s in self.pipeline.latency.snapshot().items()}
         return {"items": self.items, "late_ticks": self.late, "signals": len(self.node.signals),
                 "signals_executed": self.node.signals.counts.get(SignalStatus.EXECUTED, 0),
-                "orders": len(self.node.service.orders), "trades": len(trades), "open_trades": len(trades) - len(closed),
+                "orders": len(self.node.service.orders), "trades": len(trades),
+                "open_trades": len(trades) - len(closed),
                 "realized_pnl": str(realized), "rejected_ticks": len(self.pipeline.rejected),
                 "ibkr": self.session.health(), "latency": latency, "alerts": len(self.alerts),
                 "sim_now": wall_now().isoformat(), "last_price": dict(sorted(self.last_price.items()))}
