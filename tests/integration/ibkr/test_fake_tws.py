@@ -570,3 +570,70 @@ def test_running_fake_in_a_thread_with_sync_client() -> None:
         frame = fake.wait_for_sync(3, lambda f: f[23] == "DU2")
         assert frame.client_id == 9
         assert fake.positions("DU2") == {"AAPL": (1.0, 190.0)}
+
+
+def test_server_version_176_what_if_stall_rate_limit_and_restart() -> None:
+    async def scenario(fake: FakeTws, ib: IB) -> None:
+        assert ib.client.serverVersion() == 176
+        fake.push_trade("AAPL", 100.0)
+        trade = ib.placeOrder(AAPL, LimitOrder("BUY", 10, 99.0))
+        await until(lambda: trade.orderStatus.status == "Submitted")
+        assert len(fake.sent(5)[-1]) == 128  # faProfile is still there below 177
+        state = await ib.whatIfOrderAsync(AAPL, MarketOrder("BUY", 10))
+        assert (float(state.initMarginChange), state.commission) == (250.0, 1.0)
+        fake.stall()
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(ib.reqCurrentTimeAsync(), 0.2)
+        fake.unstall()
+        assert (await asyncio.wait_for(ib.reqCurrentTimeAsync(), 1)).year >= 2026
+        codes: list[int] = []
+        ib.errorEvent += lambda req_id, code, text, contract: codes.append(code)
+        fake.rate_limit = 3
+        for _ in range(5):
+            ib.client.reqCurrentTime()
+        await until(lambda: codes.count(100) == 2)
+        fake.rate_limit = 0
+        fake.restart(0.3)
+        await until(lambda: not ib.isConnected())
+        with pytest.raises(ConnectionRefusedError):
+            await ib.connectAsync("127.0.0.1", fake.port, clientId=1, timeout=1)
+        await asyncio.sleep(0.35)
+        await ib.connectAsync("127.0.0.1", fake.port, clientId=1, timeout=2)
+        assert [t.order.lmtPrice for t in ib.openTrades()] == [99.0]
+
+    run(scenario, server_version=176)
+
+
+def test_too_low_server_version_fails_the_connect() -> None:
+    async def scenario(fake: FakeTws, ib: IB) -> None:
+        with pytest.raises(TimeoutError):
+            await ib.connectAsync("127.0.0.1", fake.port, clientId=1, timeout=0.5)
+        assert fake.clients == []
+
+    run(scenario, connect=False, server_version=150)
+
+
+def test_module_entry_point_streams_a_random_walk() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    proc = subprocess.Popen([sys.executable, "-m", "tests.fakes.tws", "--port", "0", "--symbols", "AAPL",
+                             "--tick-interval", "0.05", "--seed", "1"], cwd=root, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        port = int(proc.stdout.readline().rsplit(":", 1)[1])
+
+        async def main() -> float:
+            ib = IB()
+            await ib.connectAsync("127.0.0.1", port, clientId=4, timeout=3)
+            ticker = ib.reqMktData(AAPL_Q)
+            await until(lambda: ticker.last == ticker.last and ticker.last > 0)
+            ib.disconnect()
+            return float(ticker.last)
+
+        assert 90 < asyncio.run(main()) < 110
+    finally:
+        proc.terminate()
+        proc.wait(5)
