@@ -22,7 +22,7 @@ from theo.model.enums import OrderStatus, OrderType, Side
 from theo.model.instruments import equity
 from theo.model.orders import Order, OrderRequest
 
-from tests.fakes.tws.server import FakeTws
+from tests.fakes.tws import FakeTws
 
 os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
 SYMBOLS = ("AAPL", "SPY")
@@ -51,7 +51,7 @@ class Rig:
 
     def at_fake(self, cid: str) -> list[Any]:
         """The fake's orders carrying ``cid`` in orderRef."""
-        return [o for o in self.fake.all_orders() if o.order_ref == cid]
+        return [o for o in self.fake.all_orders if o.order_ref == cid]
 
     async def until(self, check: Callable[[], bool], timeout: float = 5.0, what: str = "") -> None:
         deadline = asyncio.get_running_loop().time() + timeout

@@ -101,7 +101,9 @@ def test_a_connection_lost_for_good_turns_health_red_alerts_and_refuses_every_or
             r.fake.refuse(60)
             r.fake.drop()
             await r.until(lambda: r.session.health()["status"] == "red", timeout=5, what="health red")
-            assert any(level == "critical" and "down" in text for level, text in r.alerts)
+            await r.until(lambda: any(level == "critical" and "down" in text for level, text in r.alerts),
+                          timeout=2, what="the alert")
+            assert r.session.health()["link"] in ("down", "connecting")
             order = r.order()
             assert order.status is OrderStatus.REJECTED
             assert "not connected to TWS" in order.reason
