@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from tests.fakes.tws import FakeTws
 from theo.adapters.ibkr.config import IbkrConfig
 from theo.adapters.ibkr.connection import IbkrSession
 from theo.adapters.ibkr.execution import IbkrBroker
@@ -21,8 +22,6 @@ from theo.execution.service import OrderService
 from theo.model.enums import OrderStatus, OrderType, Side
 from theo.model.instruments import equity
 from theo.model.orders import Order, OrderRequest
-
-from tests.fakes.tws import FakeTws
 
 os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
 SYMBOLS = ("AAPL", "SPY")

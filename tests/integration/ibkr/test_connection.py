@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal as D
+from decimal import Decimal
 
 import pytest
 
+from tests.fakes.tws import FakeTws
+from tests.integration.ibkr.rig import ib_config, rig
 from theo.adapters.ibkr.connection import AccountError, IbkrSession, Link
 from theo.core.calendar import ET
 from theo.model.enums import OrderStatus, OrderType, Side
 
-from tests.fakes.tws import FakeTws
-from tests.integration.ibkr.rig import ib_config, rig
-
+D = Decimal
 
 def run(coro: object) -> None:
     asyncio.run(coro)  # type: ignore[arg-type]
@@ -28,7 +28,8 @@ def test_client_id_in_use_after_a_restart_is_retried_with_the_same_id() -> None:
         session = IbkrSession(ib_config(fake.port, client_id=7))
         try:
             await session.connect(attempts=10)
-            assert session.ready and session.account == "DU1234567"
+            assert session.ready
+            assert session.account == "DU1234567"
             ids = [int(f[2]) for f in fake.received(71)]
             assert ids == [7, 7, 7]  # refused twice (326), then accepted: never another client id
             assert any(e.code == 326 for e in session.errors)
@@ -46,7 +47,7 @@ def test_nothing_listening_is_retried_then_reported_in_words() -> None:
         port = fake.port
         await fake.stop()
         session = IbkrSession(ib_config(port))
-        with pytest.raises(ConnectionError, match="nothing listens at 127.0.0.1"):
+        with pytest.raises(ConnectionError, match=r"nothing listens at 127\.0\.0\.1"):
             await session.connect(attempts=3)
         assert session.link is Link.DOWN
         assert "start TWS or IB Gateway" in session.refusal() or "not connected" in session.refusal()
@@ -62,7 +63,8 @@ def test_a_live_account_is_refused_without_live_and_its_name_in_the_config() -> 
             session = IbkrSession(ib_config(fake.port))
             with pytest.raises(AccountError, match="live"):
                 await session.connect(attempts=3)
-            assert session.link is Link.CLOSED and not session.ib.isConnected()
+            assert session.link is Link.CLOSED
+            assert not session.ib.isConnected()
             ok = IbkrSession(ib_config(fake.port, account="U7654321", client_id=2), live=True)
             await ok.connect(attempts=3)
             assert ok.account == "U7654321"
@@ -85,7 +87,8 @@ def test_connectivity_lost_refuses_orders_until_restored_and_farm_flaps_change_n
             await r.until(lambda: r.session.link is Link.LOST, what="1100")
             refused = r.order()
             assert refused.status is OrderStatus.REJECTED
-            assert "1100" in refused.reason and "no order is sent" in refused.reason
+            assert "1100" in refused.reason
+            assert "no order is sent" in refused.reason
             assert r.at_fake(refused.client_order_id) == []
             r.fake.connectivity_restored(data_lost=False)
             await r.until(lambda: r.session.link is Link.READY, what="1102")

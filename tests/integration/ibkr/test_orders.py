@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from decimal import Decimal as D
+from decimal import Decimal
 
+from tests.integration.ibkr.rig import rig
 from theo.model.enums import OrderStatus, OrderType, Side, TimeInForce
 from theo.model.orders import OrderRequest, OrderTag
 
-from tests.integration.ibkr.rig import rig
-
+D = Decimal
 
 def run(coro: object) -> None:
     asyncio.run(coro)  # type: ignore[arg-type]
@@ -22,10 +22,12 @@ def test_a_market_order_is_filled_once_with_the_broker_commission_and_our_id_in_
             order = r.order(Side.BUY, 100)
             await r.status(order, OrderStatus.FILLED)
             [at_ib] = r.at_fake(order.client_order_id)
-            assert at_ib.order_type == "MKT" and at_ib.total_quantity == 100 and at_ib.action == "BUY"
-            assert order.filled_qty == D(100) and order.avg_fill_price == D("190.25")
+            assert (at_ib.order_type, at_ib.total_quantity, at_ib.action) == ("MKT", 100, "BUY")
+            assert order.filled_qty == D(100)
+            assert order.avg_fill_price == D("190.25")
             [fill] = order.fills
-            assert fill.charges.source == "broker" and fill.charges.commission == D("1.0")
+            assert fill.charges.source == "broker"
+            assert fill.charges.commission == D("1.0")
             assert order.broker_order_id == str(at_ib.order_id)
             assert r.broker.positions()["AAPL"].quantity == D(100)
 
@@ -58,7 +60,8 @@ def test_a_rejected_order_shows_the_reason_from_ibkr() -> None:
             r.fake.reject_next("Your account has insufficient buying power", code=201)
             order = r.order()
             await r.status(order, OrderStatus.REJECTED)
-            assert "201" in order.reason and "insufficient buying power" in order.reason
+            assert "201" in order.reason
+            assert "insufficient buying power" in order.reason
 
     run(go())
 
@@ -91,7 +94,8 @@ def test_duplicate_and_out_of_order_reports_book_each_execution_once() -> None:
             await r.status(order, OrderStatus.FILLED)
             await asyncio.sleep(0.3)  # the duplicates have arrived
             fills = order.fills
-            assert len(fills) == 3 and len({f.exec_id for f in fills}) == 3
+            assert len(fills) == 3
+            assert len({f.exec_id for f in fills}) == 3
             assert sum(f.quantity for f in fills) == D(90) == order.filled_qty
 
     run(go())
@@ -116,7 +120,8 @@ def test_a_bracket_transmits_on_the_last_child_and_the_target_cancels_the_stop()
             parent_id = placed[-3][1]
             assert [f[28] for f in placed[-2:]] == [parent_id, parent_id]
             [sl_ib] = r.at_fake(sl.client_order_id)
-            assert sl_ib.oca_group == tp.oco_group and sl_ib.oca_type == 1
+            assert sl_ib.oca_group == tp.oco_group
+            assert sl_ib.oca_type == 1
             r.service.modify_order(sl.client_order_id, stop_price=D("98"))
             await r.until(lambda: sl.request.stop_price == D("98"), what="the stop to move")
             assert r.at_fake(sl.client_order_id)[0].aux_price == 98.0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, time
-from decimal import Decimal as D
+from decimal import Decimal
 
 import pytest
 
@@ -15,6 +15,7 @@ from theo.model.enums import OrderStatus, OrderType, Routing, Side, TimeInForce
 from theo.model.instruments import equity
 from theo.model.orders import Order, OrderRequest
 
+D = Decimal
 
 def test_a_single_paper_account_is_chosen_without_configuration() -> None:
     assert choose_account(["DU1234567"], "", live=False) == "DU1234567"
@@ -122,4 +123,5 @@ def test_ibkr_numbers_become_decimals_and_its_unset_markers_none() -> None:
     assert dec(0.1 + 0.2) == D("0.30000000000000004")  # the float as IBKR sent it, never rounded silently
     assert dec(1.7976931348623157e308) is None
     assert dec(2**31 - 1) is None
-    assert dec("") is None and dec(None) is None
+    assert dec("") is None
+    assert dec(None) is None
