@@ -109,6 +109,10 @@ class Reference:
 
     async def validate_symbol(self, symbol: str) -> SymbolInfo:
         """The contract of ``symbol``; :class:`UnknownSymbol` or :class:`AmbiguousSymbol` (with the candidates)."""
+        return (await self.qualify(symbol))[0]
+
+    async def qualify(self, symbol: str) -> tuple[SymbolInfo, Contract]:
+        """:meth:`validate_symbol` with the qualified IBKR contract (conId set) to request data with."""
         contract = contract_of(symbol)
         found = await self.details(contract, f"looking up {symbol}")
         if not found:
@@ -122,7 +126,9 @@ class Reference:
                                f"(conId {i.con_id}, {i.description})" for i in infos)
             raise AmbiguousSymbol(f"symbol {symbol!r} matches {len(infos)} IBKR contracts: {listed}; Theo trades "
                                   f"U.S. listings in USD, so name the primary exchange or the contract", infos)
-        return infos[0]
+        qualified = found[0].contract
+        assert qualified is not None  # symbol_info read it
+        return infos[0], qualified
 
     async def option_chain(self, symbol: str, *, expiries: int = 0) -> OptionChain:
         """Expirations and strikes of ``symbol``'s options (``reqSecDefOptParams``); the first ``expiries``
