@@ -11,10 +11,11 @@ historical series are requested again.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 from ib_async import Contract
 
@@ -28,12 +29,14 @@ from theo.adapters.ibkr.reference import Reference
 from theo.adapters.ibkr.requests import RequestErrors, fresh, refused
 from theo.adapters.ibkr.streams import Handler, Stream, Streams
 from theo.core.calendar import ET, MarketCalendar, get_calendar
+from theo.core.logging import get_logger
 from theo.data.corporate_actions import CorporateActionStore
 from theo.data.latency import LatencyMonitor
 from theo.model.enums import SessionKind
 from theo.model.market import Bar, Quote, Tick
 from theo.model.reference import CorporateAction, CurrentPrice, FutureExpiry, OptionChain, SymbolInfo
 
+log = get_logger("theo.ibkr.data")
 MARKET_DATA_TYPES = {"live": 1, "frozen": 2, "delayed": 3, "delayed_frozen": 4}
 
 
@@ -111,7 +114,9 @@ class IbkrMarketData:
         self.pacer = HistoryPacer(per_window=cfg.history_requests_per_10min,
                                   per_contract=cfg.history_same_contract_per_2s, backoff=cfg.pacing_backoff_seconds)
         self.reference = Reference(self.ib, self.errors, cfg.request_timeout_seconds)
-        self.history = History(self.ib, self.errors, self.pacer, self.calendar, cfg.request_timeout_seconds)
+        self.history = History(self.ib, self.errors, self.pacer, self.calendar, cfg.request_timeout_seconds,
+                               now)
+        self._tasks: set[asyncio.Task[None]] = set()
         self._handler: Handler = handler or (lambda event: None)
         self.streams = Streams(self.ib, self.errors, self._deliver, self.calendar, tick_by_tick=cfg.tick_by_tick,
                                latency=latency, now=now)
@@ -131,11 +136,22 @@ class IbkrMarketData:
         self.ib.reqMarketDataType(MARKET_DATA_TYPES[self.config.market_data_type])
         if reconnect:
             self.streams.restore(reconnect=True)
-            await self.history.restore(reconnect=True)
+            self._background(self.history.restore(reconnect=True))
 
     async def _on_data_lost(self) -> None:
         self.streams.restore(reconnect=False)
-        await self.history.restore(reconnect=False)
+        self._background(self.history.restore(reconnect=False))
+
+    def _background(self, work: Coroutine[Any, Any, None]) -> None:
+        """Historical series come back paced, without holding up the session (orders wait for nothing here)."""
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("ibkr.history_restore_failed", error=str(task.exception()))
 
     def _require(self) -> None:
         if not self.ib.isConnected():

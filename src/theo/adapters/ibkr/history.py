@@ -103,6 +103,10 @@ def to_bars(raw: list[BarData], symbol: str, timeframe: str, calendar: MarketCal
     return out
 
 
+def _span(timeframe: str) -> int:
+    return 86400 if timeframe == "1d" else _seconds(timeframe)
+
+
 def _seconds(timeframe: str) -> int:
     n, unit = int(timeframe[:-1]), timeframe[-1]
     return n * {"s": 1, "m": 60, "h": 3600}[unit]
@@ -132,8 +136,9 @@ class History:
     """Paced historical-data requests on one session's client."""
 
     def __init__(self, ib: IB, errors: RequestErrors, pacer: HistoryPacer, calendar: MarketCalendar,
-                 timeout: float) -> None:
+                 timeout: float, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.ib = ib
+        self.now = now
         self.errors = errors
         self.pacer = pacer
         self.calendar = calendar
@@ -197,9 +202,13 @@ class History:
 
     # -- kept up to date -----------------------------------------------------------------------------------
     async def subscribe(self, sub: HistorySubscription, duration: str = "1800 S") -> None:
-        """Start (or restart, after a reconnect) a kept-up-to-date series; bars missed meanwhile are delivered."""
+        """Start (or restart, after a reconnect) a kept-up-to-date series; bars missed meanwhile are delivered
+        (a restart reaches back to the last delivered bar, as far as one request may)."""
         if sub not in self.subscriptions:
             self.subscriptions.append(sub)
+        if sub.last_start is not None:
+            gap = int((self.now() - sub.last_start).total_seconds()) + 2 * _span(sub.timeframe)
+            duration = f"{min(max(gap, 60), bar_size(sub.timeframe)[1])} S"
         bars = await self.request(sub.contract, sub.symbol, "", duration, sub.timeframe, sub.what_to_show,
                                   sub.use_rth, keep_up_to_date=True)
         sub.bars = bars
