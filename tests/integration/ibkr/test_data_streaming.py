@@ -23,18 +23,22 @@ def test_tick_by_tick_trades_quotes_and_5s_bars_arrive_as_theo_objects() -> None
             r.fake.push_bar("AAPL", 190.0, 190.5, 189.9, 190.25, volume=1200, count=7, ts=T0)
             await r.until(lambda: len(r.of(Tick)) == 2 and r.of(Quote) and r.of(Bar))
             a, b = r.of(Tick)
-            assert (a.symbol, a.price, a.size, a.source, a.exchange, a.ts) == ("AAPL", 190.25, 300, "ibkr", "NASDAQ", T0)
-            assert a.received is not None and a.received > a.ts
+            assert (a.symbol, a.price, a.size, a.source, a.exchange, a.ts) == (
+                "AAPL", 190.25, 300, "ibkr", "NASDAQ", T0)
+            assert a.received is not None
+            assert a.received > a.ts
             assert a.trade_id != b.trade_id  # two prints, not one delivered twice
             [q] = r.of(Quote)
-            assert (q.symbol, q.bid, q.ask, q.bid_size, q.ask_size, q.source) == ("AAPL", 190.2, 190.3, 400, 500, "ibkr")
+            assert (q.symbol, q.bid, q.ask, q.bid_size, q.ask_size, q.source) == (
+                "AAPL", 190.2, 190.3, 400, 500, "ibkr")
             [bar] = r.of(Bar)
             assert (bar.timeframe, bar.start, bar.end) == ("5s", T0 - timedelta(seconds=1), T0 + timedelta(seconds=4))
             assert (bar.open, bar.high, bar.low, bar.close, bar.volume, bar.tick_count) == (
                 190.0, 190.5, 189.9, 190.25, 1200, 7)
             assert bar.session is SessionKind.REGULAR
             stats = r.latency.snapshot()[("ibkr", "AAPL")]
-            assert stats.count == 2 and stats.p50 > 0
+            assert stats.count == 2
+            assert stats.p50 > 0
 
     asyncio.run(main())
 
@@ -76,7 +80,8 @@ def test_streams_are_restored_after_1101_and_redelivered_prints_keep_their_trade
             await r.until(lambda: len(r.of(Tick)) == 3)
             first, again, new = r.of(Tick)
             assert again.trade_id == first.trade_id  # the quality gate drops it as a duplicate
-            assert new.trade_id != first.trade_id and new.price == 190.1
+            assert new.trade_id != first.trade_id
+            assert new.price == 190.1
 
     asyncio.run(main())
 

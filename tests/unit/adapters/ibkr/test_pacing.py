@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -39,7 +40,7 @@ def test_no_window_ever_exceeds_the_limits(limits: tuple[int, float, int, float,
             assert mine[i + per_contract] - mine[i] >= contract_window - eps
     for key in {k for _, _, k in sent}:
         same = [t for t, _, k in sent if k == key]
-        for a, b in zip(same, same[1:], strict=False):
+        for a, b in itertools.pairwise(same):
             assert b - a >= identical - eps
 
 
