@@ -176,7 +176,7 @@ class History:
                 return bars
             if problem.kind is Kind.PACING:
                 self.violations += 1
-                wait = self.pacer.violation()
+                wait = self.pacer.violation(ask)
                 log.warning("ibkr.pacing_violation", symbol=symbol, code=problem.code, backoff_s=wait)
                 continue
             if problem.kind is Kind.NO_DATA:

@@ -85,8 +85,11 @@ class HistoryPacer:
             await asyncio.sleep(at - now)
             waited += at - now
 
-    def violation(self) -> float:
-        """TWS reported a pacing violation: block every request for the back-off; return its length."""
+    def violation(self, request: Hashable | None = None) -> float:
+        """TWS reported a pacing violation: block every request for the back-off; return its length. The refused
+        ``request`` was not served, so asking it again is not an identical request."""
+        if request is not None:
+            self._identical.pop(request, None)
         delay = float(min(self.backoff * 2.0 ** self.violations, self.max_backoff))
         self.violations += 1
         self.blocked_until = max(self.blocked_until, self.clock() + delay)
