@@ -22,7 +22,8 @@ def test_db_upgrade_logs_json_to_stderr_and_the_file_at_the_configured_level(tmp
                                      encoding="utf-8")
     result = _theo(tmp_path, "db", "upgrade", "-c", "c.toml")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[:2] == ["database: sqlite:///d/theo.db", "revision: 0010_corporate_actions (head)"]
+    assert result.stdout.splitlines()[:2] == ["database: sqlite:///d/theo.db",
+                                              "revision: 0010_corporate_actions (head)"]
     assert "{" not in result.stdout
     records = [json.loads(line) for line in result.stderr.splitlines()]
     upgrades = [r for r in records if r["event"].startswith("Running upgrade")]
