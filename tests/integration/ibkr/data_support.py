@@ -6,12 +6,14 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from tests.fakes.tws import FakeTws
 from theo.adapters.ibkr.config import IbkrConfig
 from theo.adapters.ibkr.connection import IbkrSession
 from theo.adapters.ibkr.data import IbkrMarketData
+from theo.data.corporate_actions import CorporateActionStore
 from theo.data.latency import LatencyMonitor
 from theo.model.market import Bar, Quote, Tick
 
@@ -45,7 +47,8 @@ def config(port: int, **overrides: Any) -> IbkrConfig:
 
 
 @asynccontextmanager
-async def rig(setup: Callable[[FakeTws], None] | None = None, **overrides: Any) -> AsyncIterator[Rig]:
+async def rig(setup: Callable[[FakeTws], None] | None = None, *, now: Callable[[], datetime] | None = None,
+              corporate_actions: CorporateActionStore | None = None, **overrides: Any) -> AsyncIterator[Rig]:
     fake = FakeTws(accounts=("DU1234567",))
     await fake.start()
     if setup is not None:
@@ -54,7 +57,8 @@ async def rig(setup: Callable[[FakeTws], None] | None = None, **overrides: Any) 
     session = IbkrSession(cfg)
     latency = LatencyMonitor()
     events: list[Tick | Quote | Bar] = []
-    md = IbkrMarketData(session, cfg, handler=events.append, latency=latency)
+    md = IbkrMarketData(session, cfg, handler=events.append, latency=latency, corporate_actions=corporate_actions,
+                        **({"now": now} if now is not None else {}))
     await session.connect(attempts=3)
     try:
         yield Rig(fake, session, md, latency, events)

@@ -301,18 +301,19 @@ class IbkrMarketData:
                 while loop.time() < deadline and not errs and not (ticker.domBids and ticker.domAsks):
                     await asyncio.sleep(0.02)
                 await asyncio.sleep(0.05)
+                bids, asks = list(ticker.domBids[:rows]), list(ticker.domAsks[:rows])
             finally:
                 if self.ib.isConnected():
-                    self.ib.cancelMktDepth(contract, True)
-        if not ticker.domBids and not ticker.domAsks:
+                    self.ib.cancelMktDepth(contract, True)  # this clears the ticker's book
+        if not bids and not asks:
             err = refused(errs, f"market depth of {symbol}")
             if err is not None:
                 raise err
         return MarketDepth(symbol.strip().upper(), self.now(),
                            tuple(DepthLevel(dec(b.price) or Decimal(0), dec(b.size) or Decimal(0), b.marketMaker)
-                                 for b in ticker.domBids[:rows]),
+                                 for b in bids),
                            tuple(DepthLevel(dec(a.price) or Decimal(0), dec(a.size) or Decimal(0), a.marketMaker)
-                                 for a in ticker.domAsks[:rows]))
+                                 for a in asks))
 
     async def get_fundamental_data(self, symbol: str, report: str = "ReportSnapshot") -> str:
         self._require()
@@ -322,7 +323,7 @@ class IbkrMarketData:
         """The dividends IBKR announces for ``symbol`` (dividend tick 456), saved to the corporate-actions store
         when one is given. IBKR's API does not announce splits."""
         self._require()
-        actions = await self.reference.dividends(symbol, wait)
+        actions = await self.reference.dividends(await self.contract(symbol), symbol, wait)
         if actions and self.corporate_actions is not None:
             self.corporate_actions.save_actions(actions)
         return actions

@@ -206,10 +206,10 @@ class Reference:
             raise err or IbkrError(f"IBKR sent no {report} report for {symbol}")
         return str(xml)
 
-    async def dividends(self, symbol: str, wait: float) -> list[CorporateAction]:
+    async def dividends(self, contract: Contract, symbol: str, wait: float) -> list[CorporateAction]:
         """The next dividend IBKR announces for ``symbol`` (generic tick 456: past and next 12 months, next date
-        and amount). IBKR's API does not announce splits."""
-        c = fresh(contract_of(symbol))
+        and amount) on its qualified ``contract``. IBKR's API does not announce splits."""
+        c = fresh(contract)
         with self.errors.watch(c) as errs:
             ticker = self.ib.reqMktData(c, "456", False, False)
             try:
