@@ -57,6 +57,10 @@ def test_option_chain_and_strike_selection_on_the_real_chain() -> None:
             assert select_strike(500.4, OptionRight.CALL, "OTM", chain=listed) == Decimal("501.00")
             assert select_strike(500.4, OptionRight.CALL, "OTM") == Decimal("510.00")  # assumed $10 spacing
             assert select_strike(500.4, OptionRight.PUT, "ITM", chain=listed) == Decimal("501.00")
+            # the scanner's lookup (Scanner(strikes=md.listed_strikes)) answers from the loaded chain
+            assert r.md.listed_strikes("qqq", date(2026, 12, 18)) == listed
+            assert r.md.listed_strikes("QQQ", date(2026, 12, 25)) is None  # not listed: standard intervals
+            assert r.md.listed_strikes("SPY", date(2026, 12, 18)) is None
 
     asyncio.run(main())
 

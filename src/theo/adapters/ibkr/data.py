@@ -121,6 +121,7 @@ class IbkrMarketData:
         self.streams = Streams(self.ib, self.errors, self._deliver, self.calendar, tick_by_tick=cfg.tick_by_tick,
                                latency=latency, now=now)
         self._contracts: dict[str, Contract] = {}
+        self._chains: dict[str, OptionChain] = {}
         session.on_ready.append(self._on_ready)
         session.on_data_lost.append(self._on_data_lost)
 
@@ -278,7 +279,17 @@ class IbkrMarketData:
         """Listed expirations and strikes (``reqSecDefOptParams``); the nearest ``expiries`` expirations carry
         their own strikes from the listed contracts."""
         self._require()
-        return await self.reference.option_chain(symbol, expiries=expiries)
+        chain = await self.reference.option_chain(symbol, expiries=expiries)
+        self._chains[chain.symbol] = chain
+        return chain
+
+    def listed_strikes(self, symbol: str, expiry: date) -> tuple[Decimal, ...] | None:
+        """The strikes listed for ``expiry`` on the chain last loaded by :meth:`get_option_chain` (``None`` when
+        none was loaded): the scanner's ``strikes`` lookup, so ITM/OTM/DITM/DOTM pick listed strikes."""
+        chain = self._chains.get(symbol.strip().upper())
+        if chain is None or (expiry not in chain.by_expiry and expiry not in chain.expirations):
+            return None
+        return chain.strikes_for(expiry)
 
     async def get_futures(self, root: str) -> list[FutureExpiry]:
         self._require()
