@@ -14,6 +14,7 @@ from theo.cli import (
     data_cmd,
     db_cmd,
     futures_cmd,
+    ib_cmd,
     indicators_cmd,
     orders_cmd,
     report_cmd,
@@ -31,7 +32,7 @@ app = typer.Typer(
 )
 
 for module in (config_cmd, calendar_cmd, db_cmd, data_cmd, archive_cmd, futures_cmd, indicators_cmd, corr_cmd, scan_cmd,
-               orders_cmd, report_cmd, risk_cmd, run_cmd, backtest_cmd):
+               orders_cmd, report_cmd, risk_cmd, run_cmd, backtest_cmd, ib_cmd):
     module.register(app)
 
 

@@ -1,6 +1,6 @@
 """All tables of Theo's schema; importing this package registers every model on ``Base.metadata``."""
 
-from theo.persistence.models import engine, futures, indicators, marketdata, orders, signals, trades
+from theo.persistence.models import corporate, engine, futures, indicators, marketdata, orders, signals, trades
 from theo.persistence.models.base import Base
 from theo.persistence.models.core import (
     AuditLogRow,
@@ -19,6 +19,7 @@ __all__ = [
     "QuarantineRow",
     "SettingRow",
     "TickRow",
+    "corporate",
     "engine",
     "futures",
     "indicators",

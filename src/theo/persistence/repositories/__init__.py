@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, TypeAlias
 from sqlalchemy import Engine
 
 if TYPE_CHECKING:
+    from theo.persistence.repositories.corporate_actions import CorporateActionRepository
     from theo.persistence.repositories.decisions import DecisionRepository
     from theo.persistence.repositories.futures import RollEventRepository
     from theo.persistence.repositories.indicators import IndicatorValueRepository
@@ -76,6 +77,12 @@ class Repositories:
         from theo.persistence.repositories.swings import SwingPointRepository
 
         return SwingPointRepository(self.store)
+
+    @cached_property
+    def corporate_actions(self) -> CorporateActionRepository:
+        from theo.persistence.repositories.corporate_actions import CorporateActionRepository
+
+        return CorporateActionRepository(self.store)
 
     @cached_property
     def futures(self) -> RollEventRepository:

@@ -11,7 +11,7 @@ Each refusal is counted by reason in :attr:`Scanner.refused`, so nothing disappe
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -28,6 +28,9 @@ from theo.strategy.scanner.schedule import parse_cron
 from theo.strategy.scanner.strikes import select_strike
 
 PRICE_QUANTUM = Decimal("0.0001")
+#: The strikes a broker lists for (underlying, expiration), e.g. from IBKR's option chain; ``None`` when unknown
+#: (the standard intervals are assumed then).
+StrikeLookup = Callable[[str, date], Sequence[Decimal] | None]
 
 
 def _price(value: float | None) -> Decimal | None:
@@ -38,8 +41,10 @@ class Scanner:
     """Apply one :class:`ScanDefinition` to signals (see module doc)."""
 
     def __init__(self, definition: ScanDefinition, market: MarketConfig | None = None,
-                 calendar: MarketCalendar | None = None, user: str = "default") -> None:
+                 calendar: MarketCalendar | None = None, user: str = "default",
+                 strikes: StrikeLookup | None = None) -> None:
         self.d = definition
+        self.strikes = strikes
         self.market = market or MarketConfig()
         self.calendar = calendar or get_calendar(self.market.calendar, self.market)
         self.cron = parse_cron(definition.scheduler) if definition.scheduler else None
@@ -165,9 +170,10 @@ class Scanner:
         if d.instrument_type == "OPTION" and d.option_category is not None:
             default = OptionRight.CALL if signal.side is Side.BUY else OptionRight.PUT
             right = d.option_type or default.value
-            strike = select_strike(Decimal(repr(signal.price)), right, d.option_category,
-                                   self.market.option_category_split)
             expiration = option_expiration(signal.ts, d.expiry, self.calendar)
+            listed = self.strikes(signal.symbol, expiration) if self.strikes is not None else None
+            strike = select_strike(Decimal(repr(signal.price)), right, d.option_category,
+                                   self.market.option_category_split, listed)
         order_type = OrderType(d.order_type)
         return SignalRecord(
             strategy=signal.strategy, symbol=signal.symbol, side=signal.side, created_at=signal.ts,

@@ -184,3 +184,25 @@ def test_an_entry_is_not_exited_on_its_own_bar() -> None:
     assert s.exits(ny(12, 10, 0), "5m", {"close": 269.4}, "s") == []
     out = s.exits(ny(12, 10, 5), "5m", {"close": 269.4}, "s")
     assert [(x.side, x.exit, x.ts) for x in out] == [(Side.BUY, True, ny(12, 10, 5))]
+
+
+def test_option_scanner_picks_strikes_on_the_listed_chain_when_it_has_one() -> None:
+    asked: list[tuple[str, date]] = []
+
+    def listed(symbol: str, expiry: date) -> list[Decimal] | None:
+        asked.append((symbol, expiry))
+        return [Decimal(k) for k in (268, 269, 270, 271, 272)] if symbol == "SPY" else None
+
+    definition = ScanDefinition.model_validate({"name": "sc", "strategy": "s", "instrument_type": "OPTION",
+                                                "option_category": "OTM"})
+    s = Scanner(definition, strikes=listed)
+    buy = s.accept(sig(ny(12, 10, 0)))
+    sell = s.accept(sig(ny(12, 10, 5), Side.SELL))
+    assert buy is not None
+    assert sell is not None
+    assert (buy.option_right, buy.option_strike) == ("CALL", Decimal("271.00"))  # $1 chain, not the assumed $10
+    assert (sell.option_right, sell.option_strike) == ("PUT", Decimal("269.00"))
+    assert asked == [("SPY", date(2019, 2, 15))] * 2
+    other = s.accept(sig(ny(12, 10, 10), symbol="QQQ"))
+    assert other is not None
+    assert other.option_strike == Decimal("280.00")  # no chain: the standard intervals

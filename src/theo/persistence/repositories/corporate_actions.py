@@ -1,0 +1,50 @@
+"""The ``corporate_actions`` table: dividends and splits; saving the same action again changes nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+
+from sqlalchemy import select
+
+from theo.model.reference import CorporateAction
+from theo.persistence.db import transaction
+from theo.persistence.models.corporate import CorporateActionRow
+from theo.persistence.repositories.base import Repository
+
+
+class CorporateActionRepository(Repository):
+    """Corporate actions, one per (symbol, kind, ex-date, source); implements ``CorporateActionStore``."""
+
+    def save_actions(self, actions: Sequence[CorporateAction], *, now: datetime | None = None) -> int:
+        """Insert new actions, update ones whose figures changed; return how many rows were written."""
+        stamp = now or datetime.now(UTC)
+        written = 0
+        with transaction(self.engine) as session:
+            for a in actions:
+                row = session.scalars(select(CorporateActionRow).where(
+                    CorporateActionRow.symbol == a.symbol, CorporateActionRow.kind == a.kind,
+                    CorporateActionRow.ex_date == a.ex_date, CorporateActionRow.source == a.source)).first()
+                values = {"amount": a.amount, "ratio": a.ratio, "pay_date": a.pay_date, "note": a.note[:200]}
+                if row is None:
+                    session.add(CorporateActionRow(symbol=a.symbol, kind=a.kind, ex_date=a.ex_date, source=a.source,
+                                                   updated_at=stamp, **values))
+                    written += 1
+                elif any(getattr(row, k) != v for k, v in values.items()):
+                    for k, v in values.items():
+                        setattr(row, k, v)
+                    row.updated_at = stamp
+                    written += 1
+        return written
+
+    def actions(self, symbol: str, start: date | None = None, end: date | None = None) -> list[CorporateAction]:
+        """The actions of ``symbol`` with an ex-date in ``[start, end]``, oldest first."""
+        query = select(CorporateActionRow).where(CorporateActionRow.symbol == symbol)
+        if start is not None:
+            query = query.where(CorporateActionRow.ex_date >= start)
+        if end is not None:
+            query = query.where(CorporateActionRow.ex_date <= end)
+        with transaction(self.engine) as session:
+            rows = session.scalars(query.order_by(CorporateActionRow.ex_date, CorporateActionRow.kind)).all()
+            return [CorporateAction(r.symbol, r.kind, r.ex_date, r.amount, r.ratio, r.pay_date, r.source, r.note)
+                    for r in rows]
