@@ -89,7 +89,6 @@ def run(config: ConfigOption = None,
 
 def _run_ibkr(cfg: TheoConfig, live: bool, duration: float | None) -> None:
     """``theo run --broker ibkr``: the node on TWS / IB Gateway."""
-    from theo.adapters.ibkr.data import IbkrMarketData
     from theo.core.logging import configure_logging, get_logger
     from theo.node.live import LiveRun
 
@@ -98,7 +97,7 @@ def _run_ibkr(cfg: TheoConfig, live: bool, duration: float | None) -> None:
     configure_logging(cfg.logging, data_dir=cfg.app.data_dir)
     log = get_logger("theo.run")
     db = open_store(cfg)
-    run = LiveRun(cfg, db, lambda session: IbkrMarketData(session, cfg), live=live, duration=duration)
+    run = LiveRun(cfg, db, live=live, duration=duration)
     ib = cfg.execution.ibkr
     console.print(f"connecting to TWS / IB Gateway at {ib.host}:{ib.port} (client id {ib.client_id}); "
                   f"Ctrl-C stops", soft_wrap=True)

@@ -44,6 +44,7 @@ from theo.node.kernel import Mode, Node, Stores, build_node
 from theo.node.runs import RunStore, wall_now
 from theo.node.stream import StreamDriver
 from theo.persistence.repositories import Store
+from theo.strategy.base import Strategy
 
 log = get_logger("theo.node.live")
 
@@ -51,11 +52,13 @@ MarketHandler = Callable[[Tick | Bar | Quote], None]
 
 
 class LiveFeed(Protocol):
-    """Real-time market data for the live run (the IBKR adapter's market data)."""
+    """Real-time market data for the live run (the IBKR adapter's market data service)."""
 
-    async def start(self, symbols: Sequence[str], handler: MarketHandler) -> None: ...
+    def set_handler(self, handler: MarketHandler) -> None: ...
 
-    async def stop(self) -> None: ...
+    async def subscribe(self, symbols: Sequence[str]) -> None: ...
+
+    def unsubscribe(self, symbols: Sequence[str]) -> None: ...
 
 
 def live_stores(config: TheoConfig, db: Store, clock: Clock) -> Stores:
@@ -77,16 +80,19 @@ def live_stores(config: TheoConfig, db: Store, clock: Clock) -> Stores:
 class LiveRun:
     """One ``theo run --broker ibkr`` (see the module docstring)."""
 
-    def __init__(self, config: TheoConfig, db: Store, feed_factory: Callable[[IbkrSession], LiveFeed], *,
-                 live: bool = False, duration: float | None = None,
+    def __init__(self, config: TheoConfig, db: Store, *, live: bool = False, duration: float | None = None,
+                 clock: LiveClock | None = None, strategies: Sequence[Strategy] | None = None,
+                 feed: Callable[[IbkrSession], LiveFeed] | None = None,
                  on_alert: Callable[[str, str], None] | None = None) -> None:
+        """``clock``: the wall clock (a test shifts it into a session); ``strategies`` replace the config's
+        objects (their names must still be configured); ``feed`` builds the market data (default: IBKR's)."""
         self.config = config
         self.db = db
         self.duration = duration
-        self.clock = LiveClock()
+        self.clock = clock or LiveClock()
         self.alerts: list[tuple[datetime, str, str]] = []
         self._on_alert = on_alert
-        self.session = IbkrSession(config.execution.ibkr, live=live, on_alert=self.alert)
+        self.session = IbkrSession(config.execution.ibkr, live=live, on_alert=self.alert, now=self.clock.now)
         from theo.persistence.repositories.runs import SqlRunStore
 
         self.store = RunStore(SqlRunStore(db))
@@ -95,7 +101,7 @@ class LiveRun:
             return IbkrBroker(self.session, config.execution, clock, instruments)
 
         self.node: Node = build_node(config, Mode.LIVE, stores=live_stores(config, db, self.clock), clock=self.clock,
-                                     broker=make_broker)
+                                     broker=make_broker, strategies=strategies)
         self.broker: IbkrBroker = self.node.broker  # type: ignore[assignment]
         self.broker.on_ack_timeout = self._ack_timed_out
         self.node.signals.listener = self.store.on_signal
@@ -104,7 +110,8 @@ class LiveRun:
 
         self.pipeline = MarketDataPipeline(config.marketdata, self.clock, self.node.bus, self.node.calendar_of,
                                            MarketDataRepository(db))
-        self.feed = feed_factory(self.session)
+        self.feed = feed(self.session) if feed is not None else self._ibkr_feed()
+        self.feed.set_handler(self.pipeline.on_event)
         self.driver = StreamDriver(self.node, {s: "tick" for s in self.node.symbols})
         self.node.bus.subscribe("ticks.*", lambda _t, tick: self._to_node(tick))
         self.stop = asyncio.Event()
@@ -171,8 +178,14 @@ class LiveRun:
         log.info("ibkr.unknown_resolved", order=cid, status=order.status.value)
 
     # -- market data -----------------------------------------------------------------------------------------
-    def _on_market(self, event: Tick | Bar | Quote) -> None:
-        self.pipeline.on_event(event)
+    def _ibkr_feed(self) -> LiveFeed:
+        from theo.adapters.ibkr.data import IbkrMarketData
+        from theo.core.calendar import get_calendar
+        from theo.persistence.repositories.corporate_actions import CorporateActionRepository
+
+        market = self.config.market
+        return IbkrMarketData(self.session, calendar=get_calendar(market.calendar, market),
+                              corporate_actions=CorporateActionRepository(self.db), now=self.clock.now)
 
     def _to_node(self, tick: Tick) -> None:
         if not self.started:
@@ -213,14 +226,15 @@ class LiveRun:
         status = RunStatus.STOPPED
         supervisor: asyncio.Task[None] | None = None
         try:
-            await self.session.connect()
+            if not await self._connect():
+                return status
             found = self.node.start()  # reconcile with TWS, rebuild open trades from the journal
             if isinstance(self.node.reconciled, ReconcileReport):
                 self._judge(self.node.reconciled, "start")
             log.info("run.reconciled", **{k: v for k, v in found.items() if k != "reconciled"})
             self.started = True
             self.pipeline.start()
-            await self.feed.start(self.node.symbols, self._on_market)
+            await self.feed.subscribe(self.node.symbols)
             supervisor = asyncio.ensure_future(self.session.run())
             self.flush()
             await self._loop(on_status)
@@ -229,13 +243,29 @@ class LiveRun:
             if supervisor is not None:
                 supervisor.cancel()
             with contextlib.suppress(Exception):
-                await self.feed.stop()
+                self.feed.unsubscribe(self.node.symbols)
             self.pipeline.stop()
             self.flush(status, wall_now())
             self.node.stop()
             await self.session.close()
             log.info("run.stopped", run=self.store.run_id, status=status.value)
         return status
+
+    async def _connect(self) -> bool:
+        """Connect (retrying with back-off) until connected, stopped or ``duration`` is over; False if not."""
+        connecting = asyncio.ensure_future(self.session.connect())
+        stopping = asyncio.ensure_future(self.stop.wait())
+        done, _ = await asyncio.wait({connecting, stopping}, timeout=self.duration,
+                                     return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if connecting not in done:
+            connecting.cancel()
+            with contextlib.suppress(asyncio.CancelledError, ConnectionError):
+                await connecting
+            log.warning("run.not_connected", error=self.session.last_error)
+            return False
+        connecting.result()  # an account refusal is raised here
+        return True
 
     async def _loop(self, on_status: Callable[[LiveRun], None] | None) -> None:
         cfg = self.config
