@@ -95,7 +95,7 @@ def test_a_position_at_the_broker_the_journal_does_not_know_halts_trading_with_a
             await fake.stop()
         assert status.value == "stopped"
         assert run.node.manager.state.state is State.HALTED
-        [(_, level, text)] = [a for a in run.alerts if a[1] == "critical"]
+        [text] = [a[2] for a in run.alerts if a[1] == "critical"]
         assert "MSFT journal 0 vs IBKR 50" in text
         assert "HALTED" in text
 
