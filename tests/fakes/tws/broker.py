@@ -44,6 +44,7 @@ class BrokerMixin:
         self._policies: dict[str | None, str] = {None: "auto"}
         self._next_partial: tuple[int, float] | None = None
         self._drop_on_place: list[str | None] = []
+        self._batch: list[tuple[int, list[list[Any]]]] | None = None
 
     # ----------------------------------------------------------------- helpers
     if TYPE_CHECKING:  # provided by FakeTws / MarketMixin
@@ -64,6 +65,9 @@ class BrokerMixin:
 
     def _deliver(self, client_id: int, frames: list[list[Any]]) -> None:
         """Send one order's report batch, applying the reordering/duplication injections."""
+        if self._batch is not None:
+            self._batch.append((client_id, frames))
+            return
         if self.out_of_order_reports:
             frames = sorted(frames, key=lambda f: _REPORT_PRIORITY.get(int(f[0]), 9))
         for fields in frames:
@@ -88,6 +92,10 @@ class BrokerMixin:
 
     def _policy_for(self, inst: Instrument) -> str:
         return self._policies.get(inst.symbol, self._policies.get(None, "auto"))
+
+    def _auto(self, o: FakeOrder) -> bool:
+        """Whether the matching engine works the order now (policy "auto" for its symbol, acked)."""
+        return o.policy != "never_ack" and self._policy_for(o.instrument) == "auto"
 
     def next_order_id(self, client_id: int) -> int:
         """The nextValidId answer for ``client_id``."""
@@ -190,6 +198,23 @@ class BrokerMixin:
         return parent is not None and parent.filled <= 0
 
     def _accept(self, o: FakeOrder) -> None:
+        if not self.out_of_order_reports or self._batch is not None:
+            self._accept_now(o)
+            return
+        # Collect everything the acceptance produces (acks and immediate fills) so that the
+        # reordering puts execDetails/orderStatus before openOrder.
+        self._batch = []
+        try:
+            self._accept_now(o)
+        finally:
+            batch, self._batch = self._batch, None
+        by_client: dict[int, list[list[Any]]] = {}
+        for client_id, frames in batch:
+            by_client.setdefault(client_id, []).extend(frames)
+        for client_id, frames in by_client.items():
+            self._deliver(client_id, frames)
+
+    def _accept_now(self, o: FakeOrder) -> None:
         o.set_status("PreSubmitted")
         frames = self._open_and_status(o)
         if self._is_held_child(o):
@@ -213,7 +238,7 @@ class BrokerMixin:
 
     def _work_new(self, o: FakeOrder) -> None:
         """Try to execute a freshly live order against the current market."""
-        if o.policy != "auto" or not o.is_live:
+        if not self._auto(o) or not o.is_live:
             return
         last = self._last_price(o.instrument)
         if o.order_type.startswith("TRAIL") and last is not None:
@@ -299,7 +324,7 @@ class BrokerMixin:
     def _work_orders_on_trade(self, inst: Instrument, price: float) -> None:
         """Let resting orders of ``inst`` react to a trade at ``price``."""
         for o in list(self._orders.values()):
-            if o.instrument.con_id != inst.con_id or not o.is_live or o.staged or o.policy != "auto":
+            if o.instrument.con_id != inst.con_id or not o.is_live or o.staged or not self._auto(o):
                 continue
             if o.status not in {"Submitted", "PreSubmitted"} or self._is_held_child(o):
                 continue

@@ -328,29 +328,33 @@ class MarketMixin:
         if st.halted:
             send(msg.tick_generic(r, 49, 1))
 
-    def _on_req_tick_by_tick(self, session: Session, fields: list[str]) -> None:
-        req_id = to_int(fields[1])
-        f = fields + [""] * 4
-        inst = self._resolve_one(session, req_id, ContractSpec.parse(fields, 2))
+    def _live_request(self, session: Session, fields: list[str], req_at: int) -> tuple[int, Instrument] | None:
+        """reqId and instrument of a live-only request (C12 right after the reqId), or None once refused."""
+        req_id = to_int(fields[req_at])
+        inst = self._resolve_one(session, req_id, ContractSpec.parse(fields, req_at + 1))
         if inst is None or self._entitled(session, req_id, inst, allow_delayed=False) is None:
-            return
-        self._subs.append(Subscription("tbt", session, req_id, inst.con_id, {"type": f[14] or "Last"}))
+            return None
+        return req_id, inst
+
+    def _on_req_tick_by_tick(self, session: Session, fields: list[str]) -> None:
+        found = self._live_request(session, fields, 1)
+        if found is not None:
+            kind = fields[14] if len(fields) > 14 and fields[14] else "Last"
+            self._subs.append(Subscription("tbt", session, found[0], found[1].con_id, {"type": kind}))
 
     def _on_req_real_time_bars(self, session: Session, fields: list[str]) -> None:
-        req_id = to_int(fields[2])
-        inst = self._resolve_one(session, req_id, ContractSpec.parse(fields, 3))
-        if inst is None or self._entitled(session, req_id, inst, allow_delayed=False) is None:
-            return
-        self._subs.append(Subscription("rtbar", session, req_id, inst.con_id, {"since": self.now().timestamp()}))
+        found = self._live_request(session, fields, 2)
+        if found is not None:
+            since = self.now().timestamp()
+            self._subs.append(Subscription("rtbar", session, found[0], found[1].con_id, {"since": since}))
 
     def _on_req_mkt_depth(self, session: Session, fields: list[str]) -> None:
-        req_id = to_int(fields[2])
-        f = fields + [""] * 4
-        inst = self._resolve_one(session, req_id, ContractSpec.parse(fields, 3))
-        if inst is None or self._entitled(session, req_id, inst, allow_delayed=False) is None:
+        found = self._live_request(session, fields, 2)
+        if found is None:
             return
-        sub = Subscription("depth", session, req_id, inst.con_id, {"rows": to_int(f[15], 5), "smart": to_bool(f[16]),
-                                                                   "sent": (0, 0)})
+        f = fields + [""] * 4
+        options = {"rows": to_int(f[15], 5), "smart": to_bool(f[16]), "sent": (0, 0)}
+        sub = Subscription("depth", session, found[0], found[1].con_id, options)
         self._subs.append(sub)
         self._send_depth(sub)
 

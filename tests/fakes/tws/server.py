@@ -227,16 +227,10 @@ class FakeTws(BrokerMixin, MarketMixin):
             if (match, fut) in self._waiters:
                 self._waiters.remove((match, fut))
 
-    def wait_for_sync(
-        self,
-        msg_id: int,
-        predicate: Callable[[list[str]], bool] | None = None,
-        timeout: float = 5.0,
-        direction: str = "in",
-        since: int = 0,
-    ) -> Frame:
-        """Blocking :meth:`wait_for` for threads other than the fake's loop."""
-        coro = self.wait_for(msg_id, predicate, timeout, direction, since)
+    def wait_for_sync(self, msg_id: int, *args: Any, **kwargs: Any) -> Frame:
+        """Blocking :meth:`wait_for` (same arguments) for threads other than the fake's loop."""
+        timeout = kwargs.get("timeout", args[1] if len(args) > 1 else 5.0)
+        coro = self.wait_for(msg_id, *args, **kwargs)
         return asyncio.run_coroutine_threadsafe(coro, self._loop()).result(timeout + 1)
 
     def received(self, msg_id: int) -> list[list[str]]:
