@@ -22,7 +22,7 @@ from ib_async import Contract
 from theo.adapters.ibkr.config import IbkrConfig
 from theo.adapters.ibkr.connection import IbkrSession
 from theo.adapters.ibkr.errors import IbkrError, IbkrUnavailable
-from theo.adapters.ibkr.history import History, HistorySubscription
+from theo.adapters.ibkr.history import History, HistorySubscription, to_bars
 from theo.adapters.ibkr.pacing import HistoryPacer
 from theo.adapters.ibkr.parsing import dec
 from theo.adapters.ibkr.reference import Reference
@@ -271,8 +271,6 @@ class IbkrMarketData:
         if duration is None:
             raise IbkrError("get_historical_data needs start (and end) or duration (e.g. '2 D', '3600 S')")
         raw = await self.history.request(contract, key, end or "", duration, bar_size, what_to_show, use_rth)
-        from theo.adapters.ibkr.history import to_bars
-
         return to_bars(list(raw), key, bar_size, self.calendar)
 
     async def get_option_chain(self, symbol: str, *, expiries: int = 2) -> OptionChain:
