@@ -57,7 +57,8 @@ def _node(folder: Path) -> Node:
 def measure(trades: int = TRADES) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         node = _node(Path(tmp))
-        broker = node.broker
+        broker = node.sim
+        assert broker is not None
         handed: list[float] = []
         submit = broker.submit
 

@@ -19,7 +19,9 @@ from theo.cli.common import (
     is_terminal,
     open_store,
 )
+from theo.config import TheoConfig
 from theo.core.errors import ConfigError, DataError
+from theo.model.enums import RunStatus
 from theo.node.config import DataFile
 
 
@@ -33,15 +35,30 @@ def run(config: ConfigOption = None,
         unlimited: Annotated[bool, typer.Option("--unlimited", help="as fast as possible (no pacing)")] = False,
         duration: Annotated[float | None, typer.Option(
             "--duration", help="stop after this many wall seconds", min=0, show_default=False)] = None,
+        broker: Annotated[str | None, typer.Option(
+            "--broker", help="simulated (paper on the synthetic market or --replay) or ibkr (TWS / IB Gateway); "
+            "default from [execution] broker", show_default=False)] = None,
+        live: Annotated[bool, typer.Option(
+            "--live", help="allow a live (real-money) IBKR account; it must also be [execution.ibkr] account")] = False,
         ) -> None:
-    """Run the engine in paper mode (synthetic market or --replay); Ctrl-C stops, a restart resumes."""
+    """Run the engine: paper on the simulated broker (synthetic market or --replay), or on IBKR with --broker
+    ibkr (paper account by default, --live for a live one). Ctrl-C stops, a restart resumes."""
     from theo.core.logging import configure_logging, get_logger
-    from theo.node.kernel import Mode, refuse_live
+    from theo.node.kernel import check_broker
     from theo.node.paper import PaperRun
     from theo.node.status import live_view, status_fields
 
     cfg = get_config(config)
-    refuse_live(cfg, Mode.PAPER)  # before anything is created or recorded
+    venue = (broker or cfg.execution.broker).strip().lower()
+    if venue not in ("simulated", "ibkr"):
+        raise ConfigError(f"--broker {broker}: unknown broker; use simulated or ibkr")
+    check_broker(cfg, venue, live)  # before anything is created or recorded
+    if venue == "ibkr":
+        if replay or speed is not None or unlimited:
+            raise ConfigError("--replay, --speed and --unlimited drive the simulated market; with --broker ibkr "
+                              "the market is IBKR's, in real time")
+        _run_ibkr(cfg, live, duration)
+        return
     if unlimited and speed is not None:
         raise ConfigError("--speed and --unlimited exclude each other; pick one")
     if not cfg.strategies:
@@ -66,6 +83,34 @@ def run(config: ConfigOption = None,
     status = asyncio.run(main())
     c = paper.counters()
     console.print(f"run {paper.state.run_id} {status}: {c['items']:,} items, {c['signals']} signals, "
+                  f"{c['orders']} orders, {c['trades']} trades ({c['open_trades']} open), realized P&L "
+                  f"{c['realized_pnl']} USD", soft_wrap=True)
+
+
+def _run_ibkr(cfg: TheoConfig, live: bool, duration: float | None) -> None:
+    """``theo run --broker ibkr``: the node on TWS / IB Gateway."""
+    from theo.adapters.ibkr.data import IbkrMarketData
+    from theo.core.logging import configure_logging, get_logger
+    from theo.node.live import LiveRun
+
+    if not cfg.strategies:
+        raise ConfigError("the config has no [[strategies]], so there is nothing to trade")
+    configure_logging(cfg.logging, data_dir=cfg.app.data_dir)
+    log = get_logger("theo.run")
+    db = open_store(cfg)
+    run = LiveRun(cfg, db, lambda session: IbkrMarketData(session, cfg), live=live, duration=duration)
+    ib = cfg.execution.ibkr
+    console.print(f"connecting to TWS / IB Gateway at {ib.host}:{ib.port} (client id {ib.client_id}); "
+                  f"Ctrl-C stops", soft_wrap=True)
+
+    async def main() -> RunStatus:
+        run.install_signal_handlers()
+        return await run.run(lambda r: log.info("engine.status", **{
+            k: v for k, v in r.counters().items() if k in ("items", "signals", "orders", "open_trades")}))
+
+    status = asyncio.run(main())
+    c = run.counters()
+    console.print(f"run {run.store.run_id} {status}: {c['items']:,} ticks, {c['signals']} signals, "
                   f"{c['orders']} orders, {c['trades']} trades ({c['open_trades']} open), realized P&L "
                   f"{c['realized_pnl']} USD", soft_wrap=True)
 

@@ -101,6 +101,10 @@ class Broker(ABC):
     def disconnect(self) -> None:
         """Close the connection; working orders stay at the broker."""
 
+    def refusal(self) -> str:
+        """Why no new order can be sent now ('' when it can), e.g. the connection to the broker is down."""
+        return ""
+
     @abstractmethod
     def submit(self, order: Order) -> None:
         """Send ``order``; the answer comes as an event. Raise :class:`~theo.core.errors.BrokerError` when unsure."""

@@ -372,19 +372,20 @@ class OrderService:
 
     def _admit(self, orders: list[Order], checked: list[Order], source: str, actor: str, now: datetime) -> bool:
         """Run the pre-trade check on ``checked``, then journal ``orders`` as SUBMITTED (or REJECTED, unsent)."""
-        denial = ""
-        if self.pre_trade is not None:
+        refusal = self.broker.refusal()  # e.g. the connection to the broker is down: never trade blind
+        denial = f"not sent: {refusal}" if refusal else ""
+        if not denial and self.pre_trade is not None:
             for order in checked:
                 try:
                     self.pre_trade(order.request, None)
                 except RiskDenied as exc:
-                    denial = str(exc)
+                    denial = f"risk denied: {exc}"
                     break
         status = OrderStatus.REJECTED if denial else OrderStatus.SUBMITTED
         for order in orders:
             order.status = status
             if denial:
-                order.reason = f"risk denied: {denial}"
+                order.reason = denial
             self.orders[order.client_order_id] = order
         self.journal.record_intents(orders, now, source=source, actor=actor)
         if denial:
@@ -398,6 +399,10 @@ class OrderService:
             self.broker.submit(order)
         except BrokerError as exc:
             self._unknown(order, exc)
+
+    def mark_unknown(self, order: Order, why: str) -> None:
+        """The broker did not answer about a sent order: UNKNOWN until the broker is asked, never sent again."""
+        self._unknown(order, BrokerError(why))
 
     def _unknown(self, order: Order, exc: BrokerError) -> None:
         log.warning("submit of %s failed: %s; it is UNKNOWN until the broker is asked", order.client_order_id, exc)

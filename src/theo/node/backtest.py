@@ -146,7 +146,10 @@ class Driver:
 
     def __init__(self, node: Node, series: Mapping[str, BarSeries], stream: SignalStream, *, visit_all: bool = False,
                  progress: Callable[[int], None] | None = None) -> None:
+        if node.sim is None:
+            raise ValueError("a backtest works its orders on the simulated broker")
         self.node = node
+        self.sim = node.sim
         self.stream = stream
         self.visit_all = visit_all
         self.progress = progress
@@ -303,7 +306,7 @@ class Driver:
             return
         node = self.node
         pos = max(pos, sym.seen)
-        sym.next = next_event(sym.items, pos, node.broker.watches(sym.name), node.manager.watch_levels(sym.name))
+        sym.next = next_event(sym.items, pos, self.sim.watches(sym.name), node.manager.watch_levels(sym.name))
 
     def _refresh(self) -> None:
         dirty = self.node.dirty
@@ -324,7 +327,7 @@ class Driver:
         if self._synced == (t, strict):
             return
         self._synced = (t, strict)
-        broker = self.node.broker
+        broker = self.sim
         position = self.node.manager.portfolio.position
         for sym in self.symbols:
             if broker.has_working(sym.name) or position(sym.name):
@@ -342,7 +345,7 @@ class Driver:
         if c <= sym.marked:
             return
         node = self.node
-        broker = node.broker
+        broker = self.sim
         node.mark(sym.name, float(sym.close[c - 1]))
         sym.marked = c
         lo = sym.seen

@@ -8,8 +8,9 @@ where the records live:
 * ``paper``: simulated clock (replay or synthetic market, paced by the wall clock), the simulated broker with
   its state file, the order journal, trades, decisions and trading state in the configured database, the
   single-writer lock;
-* ``live``: needs the Interactive Brokers adapter, which this release does not have: refused with a clear
-  error before anything starts.
+* ``live``: the wall clock, the Interactive Brokers adapter (:mod:`theo.adapters.ibkr`) built by the live run
+  (:mod:`theo.node.live`), and the paper run's database-backed records. The broker works the orders itself:
+  the node only feeds the strategies and the trade manager.
 
 Strategies, scanner gates, the trade manager with its sizing and pre-trade checks, the order service and the
 fill rules are the same objects in every mode. The life of an item (a bar or a tick) is :meth:`Node.on_item`;
@@ -34,6 +35,7 @@ from theo.core.calendar import MarketCalendar, get_calendar
 from theo.core.clock import Clock, SimulatedClock
 from theo.core.errors import ConfigError, OrderValidationError
 from theo.core.logging import get_logger
+from theo.execution.broker import Broker
 from theo.execution.journal import MemoryJournal, OrderJournal
 from theo.execution.service import Lease, OrderService
 from theo.model.enums import SignalStatus
@@ -96,9 +98,10 @@ class Node:
     strategies: list[Strategy]
     scanners: dict[str, list[Scanner]]
     symbols: list[str]
-    broker: SimulatedBroker
+    broker: Broker
     service: OrderService
     manager: TradeManager
+    sim: SimulatedBroker | None = None  # the broker when it is simulated: the node shows it the market
     signals: SignalLog = field(default_factory=SignalLog)
     dirty: set[str] = field(default_factory=set)  # symbols whose orders changed since the driver last looked
     recovering: bool = False  # catching up after a restart: strategies are fed, nothing is routed
@@ -106,6 +109,7 @@ class Node:
     last_evaluated: dict[str, datetime] = field(default_factory=dict)  # scanner exits: per strategy
     _calendars: dict[str, MarketCalendar] = field(default_factory=dict)
     on_signal: Callable[[SignalOutcome], None] | None = None
+    reconciled: Any = None  # the start-up reconciliation report
 
     # -- signals --------------------------------------------------------------------------------------------
     def route(self, strategy_index: int, sig: Signal) -> SignalOutcome | None:
@@ -153,11 +157,13 @@ class Node:
         """An item starts: a tick (``start == end``) is worked whole; a bar is worked at its open only."""
         if self.recovering:
             return
+        sim = self.sim
         if start == end:
-            self.broker.work(symbol, start, end, o, h, lo, c, v, regular)
+            if sim is not None:
+                sim.work(symbol, start, end, o, h, lo, c, v, regular)
             self.manager.on_item(symbol, h, lo)
-        else:
-            self.broker.work_open(symbol, start, o, v, regular)
+        elif sim is not None:
+            sim.work_open(symbol, start, o, v, regular)
 
     def close_item(self, symbol: str, start: datetime, end: datetime, o: float, h: float, lo: float, c: float,
                    v: float, regular: bool) -> None:
@@ -167,7 +173,8 @@ class Node:
         clock = self.clock
         if isinstance(clock, SimulatedClock):
             clock.move_to(end)
-        self.broker.work_range(symbol, start, end, o, h, lo, c, v, regular)
+        if self.sim is not None:
+            self.sim.work_range(symbol, start, end, o, h, lo, c, v, regular)
         self.manager.on_item(symbol, h, lo)
 
     def mark(self, symbol: str, price: float) -> None:
@@ -194,7 +201,7 @@ class Node:
 
         ``fresh``: the journal is new and empty (a backtest), nothing to rebuild.
         """
-        report = self.service.start()
+        report = self.reconciled = self.service.start()
         fills = 0 if fresh else self.manager.recover().fills
         self.service.preload()  # the node is the journal's only writer (lock, or an in-memory journal)
         self.recovering = False
@@ -229,7 +236,9 @@ class Node:
 
     def account_time(self) -> datetime | None:
         """The last market time the paper account's broker worked orders at (``None`` for a new account)."""
-        return max(self.broker.state.last_seen.values(), default=None)
+        if self.sim is None:
+            return None
+        return max(self.sim.state.last_seen.values(), default=None)
 
     def checkpoint(self) -> dict[str, Any]:
         positions = [{"id": t.entry_order_id, "strategy": t.strategy, "symbol": t.symbol, "side": t.side.value,
@@ -243,13 +252,16 @@ class Node:
 
 def build_node(config: TheoConfig, mode: Mode, *, start: datetime | None = None,
                strategies: Sequence[Strategy] | None = None, stores: Stores | None = None,
-               symbols: Sequence[str] = (), clock: SimulatedClock | None = None) -> Node:
+               symbols: Sequence[str] = (), clock: Clock | None = None,
+               broker: Callable[[Clock, dict[str, Instrument]], Broker] | None = None) -> Node:
     """Build the graph for ``mode``: the only place where backtest, paper and live differ.
 
     ``stores`` holds a paper run's database-backed records (``None`` for a backtest); ``symbols`` adds symbols
-    the data has beyond those the strategies trade.
+    the data has beyond those the strategies trade; ``broker`` builds a live run's broker (default: the
+    simulated broker).
     """
-    refuse_live(config, mode)
+    if mode is Mode.LIVE and broker is None:
+        raise ConfigError("a live node needs its broker adapter (theo run --broker ibkr)")
     from theo.strategy.registry import build_strategies
     from theo.strategy.scanner.run import build_strategy
 
@@ -273,12 +285,18 @@ def build_node(config: TheoConfig, mode: Mode, *, start: datetime | None = None,
         if mode is not Mode.BACKTEST:
             raise ConfigError("a paper run needs its database (the [database] url)")
         stores = Stores(MemoryJournal())
-    broker = SimulatedBroker(config.execution, clock, instruments, stores.broker_state, market=config.market)
-    service = OrderService(broker, stores.journal, clock, instruments, bus, lock=stores.lock)
+    sim: SimulatedBroker | None = None
+    venue: Broker
+    if broker is None:
+        sim = SimulatedBroker(config.execution, clock, instruments, stores.broker_state, market=config.market)
+        venue = sim
+    else:
+        venue = broker(clock, instruments)
+    service = OrderService(venue, stores.journal, clock, instruments, bus, lock=stores.lock)
     terms = {c.name: StrategyTerms(c.sizing_policy, c.trail_pct, getattr(c, "type", "")) for c in config.strategies}
     manager = TradeManager(service, clock, config.risk, market=config.market, bus=bus, store=stores.trades,
                            terms=terms, state=stores.state, decisions=stores.decisions)
-    node = Node(config, mode, clock, bus, strats, scanners, names, broker, service, manager,
+    node = Node(config, mode, clock, bus, strats, scanners, names, venue, service, manager, sim=sim,
                 recovering=mode is not Mode.BACKTEST, checkpointer=stores.checkpointer)
     track = manager.on_order
 
@@ -292,14 +310,15 @@ def build_node(config: TheoConfig, mode: Mode, *, start: datetime | None = None,
     return node
 
 
-def refuse_live(config: TheoConfig, mode: Mode | None = None) -> None:
-    """Stop with a clear error when a run would trade live or through IBKR (a backtest never does: it may run)."""
-    if mode is Mode.BACKTEST:
-        return
-    if mode is Mode.LIVE or config.app.mode == "live":
-        raise ConfigError('[app] mode = "live" needs the Interactive Brokers adapter, which this release does not '
-                          'have yet; set mode = "paper" for theo run (it trades the simulated broker); theo backtest '
-                          'runs either way')
-    if config.execution.broker == "ibkr":
-        raise ConfigError('[execution] broker = "ibkr" needs the Interactive Brokers adapter, which this release does '
-                          'not have yet; set broker = "simulated" for paper trading')
+def check_broker(config: TheoConfig, broker: str, live: bool) -> None:
+    """Refuse a ``theo run`` whose broker and mode disagree (before anything is created or recorded).
+
+    The simulated broker is never live; a live account is traded only through IBKR, with ``--live`` (the
+    account check itself happens when TWS names its accounts, see :mod:`theo.adapters.ibkr.connection`).
+    """
+    if broker == "simulated" and (live or config.app.mode == "live"):
+        raise ConfigError('live trading goes through Interactive Brokers: run `theo run --broker ibkr --live` (with '
+                          '[execution.ibkr] account set to the live account), or set [app] mode = "paper"')
+    if broker == "ibkr" and config.app.mode == "live" and not live:
+        raise ConfigError('[app] mode = "live" trades real money: say so on the command line too, '
+                          '`theo run --broker ibkr --live`')

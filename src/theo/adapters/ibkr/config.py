@@ -50,7 +50,8 @@ class IbkrConfig(Section):
     pacing_backoff_seconds: float = Field(default=10.0, gt=0)
     #: Messages per second to TWS (IBKR allows 50; ib_async throttles at 45).
     max_messages_per_second: int = Field(default=45, ge=1, le=50)
-    exchange: str = Field(default="SMART", description="default routing")
+    #: A fill waits this long for its commission report (then it is booked with the modelled charges).
+    commission_wait_seconds: float = Field(default=2.0, ge=0)
 
     @field_validator("account")
     @classmethod

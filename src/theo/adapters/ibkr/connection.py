@@ -105,6 +105,7 @@ class IbkrSession:
         self.on_alert = on_alert
         self.link = Link.DOWN
         self.since: datetime = now()  # when the link entered its state
+        self.down_since: datetime | None = self.since  # when the link stopped being ready (None while ready)
         self.account = ""
         self.accounts: list[str] = []
         self.server_version = 0
@@ -134,7 +135,7 @@ class IbkrSession:
         """Why a new order cannot go out now ('' when it can)."""
         now = self.now()
         if self.link is not Link.READY:
-            since = self.since.astimezone(EXCHANGE_TZ).strftime("%Y-%m-%d %H:%M:%S %Z")
+            since = (self.down_since or self.since).astimezone(EXCHANGE_TZ).strftime("%Y-%m-%d %H:%M:%S %Z")
             what = {Link.LOST: "TWS lost its connection to IBKR's servers (1100)",
                     Link.CLOSED: "the IBKR session is closed"}.get(self.link, "not connected to TWS / IB Gateway")
             detail = f": {self.last_error}" if self.last_error and self.link is Link.DOWN else ""
@@ -148,12 +149,18 @@ class IbkrSession:
 
     def health(self) -> dict[str, Any]:
         """The link for health checks: green when ready, red when down longer than ``down_alert_seconds``."""
-        down_for = (self.now() - self.since).total_seconds() if self.link is not Link.READY else 0.0
+        down_for = self._down_for()
         colour = "green" if self.link is Link.READY else (
             "red" if down_for >= self.config.down_alert_seconds else "amber")
         return {"link": self.link.value, "status": colour, "since": self.since.isoformat(), "account": self.account,
                 "server_version": self.server_version, "reconnects": self.reconnects, "error": self.last_error,
                 "host": self.config.host, "port": self.config.port, "client_id": self.config.client_id}
+
+    def _down_for(self) -> float:
+        """Seconds since the link stopped being ready (0 while it is ready)."""
+        if self.link is Link.READY or self.down_since is None:
+            return 0.0
+        return (self.now() - self.down_since).total_seconds()
 
     def _set_link(self, link: Link) -> None:
         if link is self.link:
@@ -161,10 +168,14 @@ class IbkrSession:
         log.info("ibkr.link", link=link.value, was=self.link.value)
         self.link = link
         self.since = self.now()
+        if link is Link.READY:
+            self.down_since = None
+        elif self.down_since is None:
+            self.down_since = self.since
         for hook in self.on_link:
             hook(link)
 
-    def _alert(self, level: str, text: str) -> None:
+    def alert(self, level: str, text: str) -> None:
         (log.error if level == "critical" else log.warning)("ibkr.alert", level=level, text=text)
         if self.on_alert is not None:
             self.on_alert(level, text)
@@ -245,7 +256,7 @@ class IbkrSession:
             await hook(reconnect)
         self._set_link(Link.READY)
         if self._down_alerted:
-            self._alert("info", f"IBKR connection restored ({cfg.host}:{cfg.port}); orders and positions "
+            self.alert("info", f"IBKR connection restored ({cfg.host}:{cfg.port}); orders and positions "
                                 f"reconciled, trading resumes")
             self._down_alerted = False
 
@@ -283,10 +294,10 @@ class IbkrSession:
     def _check_down(self) -> None:
         if self.link is Link.READY or self._down_alerted:
             return
-        down = (self.now() - self.since).total_seconds()
+        down = self._down_for()
         if self.link in (Link.DOWN, Link.CONNECTING, Link.LOST) and down >= self.config.down_alert_seconds:
             self._down_alerted = True
-            self._alert("critical", f"IBKR connection down for {down:.0f} s ({self.last_error or self.link.value}); "
+            self.alert("critical", f"IBKR connection down for {down:.0f} s ({self.last_error or self.link.value}); "
                                     f"every new order is refused until it is back")
 
     async def close(self) -> None:

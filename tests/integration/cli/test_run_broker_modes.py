@@ -1,4 +1,4 @@
-"""Live trading without the Interactive Brokers adapter stops with a clear error; it never trades anything else."""
+"""`theo run` refuses a broker and mode that disagree before anything is created; backtests run either way."""
 
 from __future__ import annotations
 
@@ -18,31 +18,29 @@ quantity = 10
 """
 
 
-@pytest.mark.parametrize(("setting", "named"), [
-    ('[app]\nmode = "live"\ndata_dir = "var"\n', '[app] mode = "live"'),
-    ('[app]\ndata_dir = "var"\n[execution]\nbroker = "ibkr"\n', '[execution] broker = "ibkr"'),
+@pytest.mark.parametrize(("setting", "args", "named"), [
+    ('[app]\nmode = "live"\ndata_dir = "var"\n', (), "live trading goes through Interactive Brokers"),
+    ('[app]\ndata_dir = "var"\n', ("--live",), "live trading goes through Interactive Brokers"),
+    ('[app]\nmode = "live"\ndata_dir = "var"\n', ("--broker", "ibkr"), "--live"),
+    ('[app]\ndata_dir = "var"\n', ("--broker", "nyse"), "unknown broker"),
 ])
-def test_live_or_ibkr_without_the_adapter_is_refused_before_anything_runs(theo: Invoke, tmp_path: Path,
-                                                                          setting: str, named: str) -> None:
+def test_a_run_whose_broker_and_mode_disagree_is_refused_before_anything_runs(
+        theo: Invoke, tmp_path: Path, setting: str, args: tuple[str, ...], named: str) -> None:
     cfg = tmp_path / "theo.toml"
     cfg.write_text(setting + STRATEGY, encoding="utf-8")
-    assert theo("db", "upgrade", "--config", str(cfg)).exit_code == 0
-    r = theo("run", "--config", str(cfg), "--duration", "5")
+    r = theo("run", "--config", str(cfg), "--duration", "5", *args)
     assert r.exit_code == 2
     assert named in r.output
-    assert "Interactive Brokers adapter" in r.output
     assert "Traceback" not in r.output
-    status = theo("status", "--config", str(cfg))
-    assert status.exit_code == 1  # no run was recorded: nothing traded the synthetic market
-    assert "no engine run recorded yet" in status.output
+    assert not (tmp_path / "var").exists()  # refused before the store is created: nothing traded anything
 
 
-def test_the_refusal_comes_before_the_store_is_created(theo: Invoke, tmp_path: Path) -> None:
+def test_ibkr_refuses_the_simulated_market_options(theo: Invoke, tmp_path: Path) -> None:
     cfg = tmp_path / "theo.toml"
-    cfg.write_text('[app]\nmode = "live"\ndata_dir = "var"\n' + STRATEGY, encoding="utf-8")
-    r = theo("run", "--config", str(cfg), "--duration", "5")
+    cfg.write_text('[app]\ndata_dir = "var"\n' + STRATEGY, encoding="utf-8")
+    r = theo("run", "--config", str(cfg), "--broker", "ibkr", "--unlimited")
     assert r.exit_code == 2
-    assert not (tmp_path / "var").exists()
+    assert "the market is IBKR's" in r.output
 
 
 @pytest.mark.parametrize("setting", ['[execution]\nbroker = "ibkr"\n', '[app]\nmode = "live"\n'])

@@ -1,0 +1,267 @@
+"""``theo run --broker ibkr``: the node on TWS / IB Gateway, its market data and its orders, in real time.
+
+The node is the backtest's and the paper run's (:func:`theo.node.kernel.build_node`), on the wall clock,
+with the IBKR broker adapter and the records in the configured database. One asyncio loop runs everything:
+``ib_async``'s socket, the market data, the node and the timers, so a tick reaches the strategies and an
+order reaches the socket without a thread hop.
+
+Life of a run:
+
+1. connect (with back-off; the account check refuses a live account without ``--live``);
+2. ``ib_async`` fetches TWS's open and completed orders, executions and positions; the broker adapter
+   rebuilds its index of our orders by ``orderRef`` and cancels stray incarnations;
+3. the order service reconciles the journal with TWS and the trade manager rebuilds its trades; a difference
+   that cannot be explained (a fill or an order of an unknown ``orderRef``, a position the journal does not
+   have) halts trading (HALTED: nothing new is sent, protective orders keep working) with an alert;
+4. the market data is subscribed; ticks go through the quality gate, the latency monitor, the bar
+   aggregator and the recorder (:class:`~theo.data.pipeline.MarketDataPipeline`) and then to the node;
+5. on every reconnect steps 2-3 run again before an order can go out; 1101 and restarts resubscribe the data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, Protocol
+
+from theo.adapters.ibkr.connection import IbkrSession
+from theo.adapters.ibkr.execution import IbkrBroker
+from theo.config import TheoConfig
+from theo.core.clock import Clock, LiveClock
+from theo.core.logging import get_logger
+from theo.core.time import to_us
+from theo.data.pipeline import MarketDataPipeline
+from theo.execution.broker import Broker
+from theo.execution.reconciliation import ReconcileReport
+from theo.model.enums import RunStatus, SignalStatus
+from theo.model.instruments import Instrument
+from theo.model.market import Bar, Quote, Tick
+from theo.node.kernel import Mode, Node, Stores, build_node
+from theo.node.runs import RunStore, wall_now
+from theo.node.stream import StreamDriver
+from theo.persistence.repositories import Store
+
+log = get_logger("theo.node.live")
+
+MarketHandler = Callable[[Tick | Bar | Quote], None]
+
+
+class LiveFeed(Protocol):
+    """Real-time market data for the live run (the IBKR adapter's market data)."""
+
+    async def start(self, symbols: Sequence[str], handler: MarketHandler) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+def live_stores(config: TheoConfig, db: Store, clock: Clock) -> Stores:
+    """The live account's records in the configured database (journal of broker ``ibkr``)."""
+    from theo.execution.lock import SingleWriterLock
+    from theo.persistence.repositories import Repositories
+    from theo.persistence.repositories.orders import SqlOrderJournal
+    from theo.persistence.repositories.trades import SqlTradeStore
+    from theo.risk.decisions import DecisionLog
+    from theo.risk.state import TradingState
+
+    repos = Repositories(db)
+    return Stores(journal=SqlOrderJournal(db, broker="ibkr"), trades=SqlTradeStore(db),
+                  state=TradingState(clock, store=repos.trading_state, rate=config.risk.rate_limit),
+                  decisions=DecisionLog(repos.decisions),
+                  lock=SingleWriterLock(repos.leases, ttl_seconds=config.execution.lock_ttl_seconds))
+
+
+class LiveRun:
+    """One ``theo run --broker ibkr`` (see the module docstring)."""
+
+    def __init__(self, config: TheoConfig, db: Store, feed_factory: Callable[[IbkrSession], LiveFeed], *,
+                 live: bool = False, duration: float | None = None,
+                 on_alert: Callable[[str, str], None] | None = None) -> None:
+        self.config = config
+        self.db = db
+        self.duration = duration
+        self.clock = LiveClock()
+        self.alerts: list[tuple[datetime, str, str]] = []
+        self._on_alert = on_alert
+        self.session = IbkrSession(config.execution.ibkr, live=live, on_alert=self.alert)
+        from theo.persistence.repositories.runs import SqlRunStore
+
+        self.store = RunStore(SqlRunStore(db))
+
+        def make_broker(clock: Clock, instruments: dict[str, Instrument]) -> Broker:
+            return IbkrBroker(self.session, config.execution, clock, instruments)
+
+        self.node: Node = build_node(config, Mode.LIVE, stores=live_stores(config, db, self.clock), clock=self.clock,
+                                     broker=make_broker)
+        self.broker: IbkrBroker = self.node.broker  # type: ignore[assignment]
+        self.broker.on_ack_timeout = self._ack_timed_out
+        self.node.signals.listener = self.store.on_signal
+        self.session.on_ready.append(self._after_connect)  # after the broker's own resync
+        from theo.persistence.repositories.market_data import MarketDataRepository
+
+        self.pipeline = MarketDataPipeline(config.marketdata, self.clock, self.node.bus, self.node.calendar_of,
+                                           MarketDataRepository(db))
+        self.feed = feed_factory(self.session)
+        self.driver = StreamDriver(self.node, {s: "tick" for s in self.node.symbols})
+        self.node.bus.subscribe("ticks.*", lambda _t, tick: self._to_node(tick))
+        self.stop = asyncio.Event()
+        self.items = 0
+        self.late = 0
+        self.last_price: dict[str, float] = {}
+        self.started = False
+        self.reconcile_reports: list[ReconcileReport] = []
+        self._tasks: set[asyncio.Future[None]] = set()
+
+    # -- alerts and reconciliation -------------------------------------------------------------------------
+    def alert(self, level: str, text: str) -> None:
+        """An operator alert: logged, kept, published on the bus (``alerts``) for Telegram and the dashboard."""
+        self.alerts.append((wall_now(), level, text))
+        self.node.bus.publish("alerts", {"level": level, "text": text, "source": "ibkr"})
+        if self._on_alert is not None:
+            self._on_alert(level, text)
+
+    async def _after_connect(self, reconnect: bool) -> None:
+        if not reconnect or not self.started:
+            return
+        report = self.node.service.reconcile()
+        self._judge(report, "reconnect")
+        self.node.manager.recover()
+
+    def _judge(self, report: ReconcileReport, when: str) -> None:
+        self.reconcile_reports.append(report)
+        log.info("ibkr.reconciled", when=when, summary=report.summary())
+        if report.clean:
+            return
+        parts = []
+        if report.position_diffs:
+            parts.append("positions differ: " + ", ".join(
+                f"{sym} journal {a} vs IBKR {b}" for sym, (a, b) in sorted(report.position_diffs.items())))
+        if report.orphan_orders:
+            parts.append(f"orders at IBKR unknown to the journal: {', '.join(report.orphan_orders)}")
+        if report.orphan_fills:
+            parts.append(f"fills at IBKR of unknown orders: {', '.join(report.orphan_fills)}")
+        why = f"reconciliation with IBKR after {when} failed: " + "; ".join(parts)
+        self.node.manager.state.halt(why, "ibkr")
+        self.alert("critical", why + ". Trading is HALTED (protective orders keep working); check the account in "
+                               "TWS, then `theo risk resume`")
+
+    def _ack_timed_out(self, cid: str, why: str) -> None:
+        order = self.node.service.lookup(cid)
+        if order is None:
+            return
+        self.node.service.mark_unknown(order, why)
+        if self.session.ready:
+            task = asyncio.ensure_future(self._resolve(cid))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _resolve(self, cid: str) -> None:
+        """Ask TWS about an unanswered order: its open and completed orders and the executions."""
+        ib = self.session.ib
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(ib.reqOpenOrdersAsync(), self.config.execution.ibkr.request_timeout_seconds)
+            await asyncio.wait_for(ib.reqCompletedOrdersAsync(False),
+                                   self.config.execution.ibkr.request_timeout_seconds)
+            await asyncio.wait_for(ib.reqExecutionsAsync(), self.config.execution.ibkr.request_timeout_seconds)
+        self.broker.resync()
+        order = self.node.service.get_order_status(cid)
+        log.info("ibkr.unknown_resolved", order=cid, status=order.status.value)
+
+    # -- market data -----------------------------------------------------------------------------------------
+    def _on_market(self, event: Tick | Bar | Quote) -> None:
+        self.pipeline.on_event(event)
+
+    def _to_node(self, tick: Tick) -> None:
+        if not self.started:
+            return
+        us = to_us(tick.ts)
+        if us < self.driver.now:
+            self.late += 1  # the node's time has moved past it (bars closed): it is recorded, not traded on
+            return
+        self.driver.on_item(tick.symbol, us, us, tick.price, tick.price, tick.price, tick.price, tick.size)
+        self.items += 1
+        self.last_price[tick.symbol] = tick.price
+
+    # -- the run ------------------------------------------------------------------------------------------------
+    def counters(self) -> dict[str, Any]:
+        manager = self.node.manager
+        trades = manager.trades()
+        closed = [t for t in trades if not t.is_open]
+        realized = sum((t.realised - t.charges for t in closed), Decimal(0))
+        latency = {f"{feed}:{sym}": {"p50_ms": round(s.p50, 2), "p99_ms": round(s.p99, 2), "n": s.count}
+                   for (feed, sym), s in self.pipeline.latency.snapshot().items()}
+        return {"items": self.items, "late_ticks": self.late, "signals": len(self.node.signals),
+                "signals_executed": self.node.signals.counts.get(SignalStatus.EXECUTED, 0),
+                "orders": len(self.node.service.orders), "trades": len(trades),
+                "open_trades": len(trades) - len(closed),
+                "realized_pnl": str(realized), "rejected_ticks": len(self.pipeline.rejected),
+                "ibkr": self.session.health(), "latency": latency, "alerts": len(self.alerts),
+                "sim_now": wall_now().isoformat(), "last_price": dict(sorted(self.last_price.items()))}
+
+    def flush(self, status: RunStatus = RunStatus.RUNNING, stopped: datetime | None = None) -> None:
+        self.store.flush(wall_now(), self.counters(), self.node.checkpoint(), status, stopped)
+
+    async def run(self, on_status: Callable[[LiveRun], None] | None = None) -> RunStatus:
+        """Connect, reconcile, trade until stopped (or ``duration``); return the final status."""
+        cfg = self.config.engine
+        self.store.start(Mode.LIVE.value, "ibkr", "", wall_now(), stale_after=max(3 * cfg.heartbeat_seconds, 15.0))
+        log.info("run.started", run=self.store.run_id, mode="ibkr", host=self.session.config.host,
+                 port=self.session.config.port)
+        status = RunStatus.STOPPED
+        supervisor: asyncio.Task[None] | None = None
+        try:
+            await self.session.connect()
+            found = self.node.start()  # reconcile with TWS, rebuild open trades from the journal
+            if isinstance(self.node.reconciled, ReconcileReport):
+                self._judge(self.node.reconciled, "start")
+            log.info("run.reconciled", **{k: v for k, v in found.items() if k != "reconciled"})
+            self.started = True
+            self.pipeline.start()
+            await self.feed.start(self.node.symbols, self._on_market)
+            supervisor = asyncio.ensure_future(self.session.run())
+            self.flush()
+            await self._loop(on_status)
+        finally:
+            self.started = False
+            if supervisor is not None:
+                supervisor.cancel()
+            with contextlib.suppress(Exception):
+                await self.feed.stop()
+            self.pipeline.stop()
+            self.flush(status, wall_now())
+            self.node.stop()
+            await self.session.close()
+            log.info("run.stopped", run=self.store.run_id, status=status.value)
+        return status
+
+    async def _loop(self, on_status: Callable[[LiveRun], None] | None) -> None:
+        cfg = self.config
+        t0 = asyncio.get_running_loop().time()
+        lateness = timedelta(seconds=cfg.marketdata.bars.lateness_seconds)
+        last_beat = last_sweep = last_status = t0
+        while not self.stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop.wait(), timeout=0.25)
+            now_loop = asyncio.get_running_loop().time()
+            self.clock.run_due()
+            # Bars close on time even when no tick comes (a quiet symbol, a lost feed).
+            self.driver.advance(max(self.driver.now, to_us(self.clock.now() - lateness)))
+            if now_loop - last_sweep >= cfg.risk.trade.sweep_seconds:
+                self.node.sweep(self.clock.now())
+                last_sweep = now_loop
+            if now_loop - last_beat >= cfg.engine.heartbeat_seconds:
+                self.flush()
+                last_beat = now_loop
+            if on_status is not None and now_loop - last_status >= cfg.engine.status_interval:
+                on_status(self)
+                last_status = now_loop
+            if self.duration is not None and now_loop - t0 >= self.duration:
+                break
+
+    def install_signal_handlers(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self.stop.set)
