@@ -110,3 +110,18 @@ def test_streams_and_kept_up_to_date_bars_are_restored_after_a_restart() -> None
             runner.cancel()
 
     asyncio.run(main())
+
+
+def test_the_live_run_feed_starts_and_stops_every_stream() -> None:
+    async def main() -> None:
+        async with rig() as r:
+            got: list[Tick | Quote | Bar] = []
+            await r.md.start(["AAPL", "MSFT"], got.append)
+            await r.until(lambda: len(r.fake.subscriptions("tbt")) == 2 and len(r.fake.subscriptions("mkt")) == 2)
+            r.fake.push_trade("MSFT", 410.0, 5, ts=T0)
+            await r.until(lambda: any(isinstance(e, Tick) for e in got))
+            assert r.events == []  # the live run's handler replaced the one given at construction
+            await r.md.stop()
+            await r.until(lambda: not r.fake.subscriptions("tbt") and not r.fake.subscriptions("mkt"))
+
+    asyncio.run(main())

@@ -22,12 +22,13 @@ from ib_async import Contract
 from theo.adapters.ibkr.config import IbkrConfig
 from theo.adapters.ibkr.connection import IbkrSession
 from theo.adapters.ibkr.errors import IbkrError, IbkrUnavailable
-from theo.adapters.ibkr.history import History, HistorySubscription
+from theo.adapters.ibkr.history import History, HistorySubscription, to_bars
 from theo.adapters.ibkr.pacing import HistoryPacer
 from theo.adapters.ibkr.parsing import dec
 from theo.adapters.ibkr.reference import Reference
 from theo.adapters.ibkr.requests import RequestErrors, fresh, refused
 from theo.adapters.ibkr.streams import Handler, Stream, Streams
+from theo.config import TheoConfig
 from theo.core.calendar import ET, MarketCalendar, get_calendar
 from theo.core.logging import get_logger
 from theo.data.corporate_actions import CorporateActionStore
@@ -98,14 +99,18 @@ class MarketStatus:
 class IbkrMarketData:
     """Market data from TWS / IB Gateway (see the module docstring)."""
 
-    def __init__(self, session: IbkrSession, config: IbkrConfig | None = None, *,
+    def __init__(self, session: IbkrSession, config: IbkrConfig | TheoConfig | None = None, *,
                  handler: Handler | None = None, latency: LatencyMonitor | None = None,
                  calendar: MarketCalendar | None = None, corporate_actions: CorporateActionStore | None = None,
-                 now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 realtime_bars: bool = False, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.session = session
+        if isinstance(config, TheoConfig):  # the whole config: [execution.ibkr] and the [market] calendar
+            calendar = calendar or get_calendar(config.market.calendar, config.market)
+            config = config.execution.ibkr
         self.config = config or session.config
         self.ib = session.ib
         self.calendar = calendar or get_calendar()
+        self.realtime_bars = realtime_bars
         self.corporate_actions = corporate_actions
         self.latency = latency
         self.now = now
@@ -170,6 +175,20 @@ class IbkrMarketData:
         return found
 
     # -- streaming -----------------------------------------------------------------------------------------
+    async def start(self, symbols: Sequence[str], handler: Handler) -> None:
+        """The live run's feed: trades and quotes of ``symbols`` (and 5-second bars with ``realtime_bars``)
+        to ``handler``, restored after reconnects and 1101 until :meth:`stop`."""
+        self.set_handler(handler)
+        await self.subscribe(symbols, bars=self.realtime_bars)
+
+    async def stop(self) -> None:
+        """Cancel every stream and kept-up-to-date series."""
+        for task in list(self._tasks):
+            task.cancel()
+        self.unsubscribe(list(self.streams.streams))
+        for sub in list(self.history.subscriptions):
+            self.history.unsubscribe(sub.symbol)
+
     async def subscribe(self, symbols: Sequence[str], *, trades: bool = True, quotes: bool = True,
                         bars: bool = False) -> None:
         """Stream ``symbols`` (trades, quotes, and with ``bars`` 5-second bars) to the handler."""
@@ -271,8 +290,6 @@ class IbkrMarketData:
         if duration is None:
             raise IbkrError("get_historical_data needs start (and end) or duration (e.g. '2 D', '3600 S')")
         raw = await self.history.request(contract, key, end or "", duration, bar_size, what_to_show, use_rth)
-        from theo.adapters.ibkr.history import to_bars
-
         return to_bars(list(raw), key, bar_size, self.calendar)
 
     async def get_option_chain(self, symbol: str, *, expiries: int = 2) -> OptionChain:

@@ -61,7 +61,7 @@ class Stream:
     bars: bool = False
     tick_by_tick: bool = True
     delayed: bool = False
-    refused: str = ""  # why TWS refuses data for the symbol (shown by health and `theo ib check`)
+    refused: str = ""  # the last refusal of TWS for the symbol's data (also logged as ibkr.stream_refused)
     tbt_contract: Contract | None = None
     mkt_contract: Contract | None = None
     bars_contract: Contract | None = None
