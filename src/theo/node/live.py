@@ -29,6 +29,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from theo.adapters.ibkr.connection import IbkrSession
+from theo.adapters.ibkr.errors import IbkrError
 from theo.adapters.ibkr.execution import IbkrBroker
 from theo.config import TheoConfig
 from theo.core.clock import Clock, LiveClock
@@ -178,6 +179,24 @@ class LiveRun:
         log.info("ibkr.unknown_resolved", order=cid, status=order.status.value)
 
     # -- market data -----------------------------------------------------------------------------------------
+    async def _option_chains(self) -> None:
+        """Scanners that trade options pick their strikes on IBKR's listed chain, loaded once at start."""
+        from theo.adapters.ibkr.data import IbkrMarketData
+
+        feed = self.feed
+        if not isinstance(feed, IbkrMarketData):
+            return
+        for scanners in self.node.scanners.values():
+            for scanner in scanners:
+                if scanner.d.instrument_type != "OPTION":
+                    continue
+                scanner.strikes = feed.listed_strikes
+                for symbol in scanner.d.symbols or self.node.symbols:
+                    try:
+                        await feed.get_option_chain(symbol)
+                    except IbkrError as exc:  # the scanner falls back to the assumed strike spacing
+                        log.warning("ibkr.option_chain_unavailable", symbol=symbol, error=str(exc))
+
     def _ibkr_feed(self) -> LiveFeed:
         from theo.adapters.ibkr.data import IbkrMarketData
         from theo.core.calendar import get_calendar
@@ -235,6 +254,7 @@ class LiveRun:
             self.started = True
             self.pipeline.start()
             await self.feed.subscribe(self.node.symbols)
+            await self._option_chains()
             supervisor = asyncio.ensure_future(self.session.run())
             self.flush()
             await self._loop(on_status)

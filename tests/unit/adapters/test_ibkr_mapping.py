@@ -125,3 +125,17 @@ def test_ibkr_numbers_become_decimals_and_its_unset_markers_none() -> None:
     assert dec(2**31 - 1) is None
     assert dec("") is None
     assert dec(None) is None
+
+
+def test_a_future_is_its_root_and_expiry_at_ibkr_and_comes_back_as_theos_symbol() -> None:
+    from ib_async import Contract
+
+    from theo.adapters.ibkr.parsing import symbol_of
+    from theo.data.futures.contracts import parse_symbol
+
+    inst = parse_symbol("MESZ26").instrument()
+    c = contract_for(inst)
+    assert (c.secType, c.symbol, c.lastTradeDateOrContractMonth, c.exchange, c.multiplier) == (
+        "FUT", "MES", "20261218", "CME", "5")
+    assert symbol_of(Contract(secType="FUT", symbol="MES", localSymbol="MESZ6")) == "MESZ26"
+    assert symbol_of(Contract(secType="STK", symbol="aapl")) == "AAPL"

@@ -13,6 +13,8 @@ from decimal import Decimal, InvalidOperation
 from ib_async import Contract, Future, Index, Option, Stock
 from ib_async import Order as IbOrder
 
+from theo.core.errors import DataError
+from theo.data.futures.contracts import parse_symbol
 from theo.model.enums import InstrumentKind, OptionRight, OrderStatus, OrderType, Routing, Side, TimeInForce
 from theo.model.instruments import Instrument
 from theo.model.orders import Order
@@ -71,7 +73,7 @@ def contract_for(inst: Instrument, routing: Routing = Routing.SMART, primary: st
     if inst.kind is InstrumentKind.FUTURE:
         if inst.expiry is None:
             raise ValueError(f"future {inst.symbol} has no expiry")
-        root = inst.underlying or inst.symbol
+        root = parse_symbol(inst.symbol, today=inst.expiry).root  # MESZ26 -> MES (underlying is the index)
         return Future(root, inst.expiry.strftime("%Y%m%d"), inst.exchange.value, multiplier=str(inst.multiplier),
                       currency=inst.currency)
     if inst.kind is InstrumentKind.INDEX:
@@ -155,7 +157,11 @@ def utc(ts: datetime | None) -> datetime:
 def symbol_of(contract: Contract) -> str:
     """Theo's symbol of an IBKR contract: the stock symbol, or the future's local symbol (``MESZ6``)."""
     if contract.secType == "FUT" and contract.localSymbol:
-        return str(contract.localSymbol).replace(" ", "")
+        local = str(contract.localSymbol).replace(" ", "")
+        try:
+            return parse_symbol(local).symbol  # IBKR's MESZ6 is Theo's MESZ26
+        except DataError:
+            return local
     if contract.secType == "OPT" and contract.localSymbol:
         return str(contract.localSymbol).replace(" ", "")
     return str(contract.symbol).upper()
