@@ -59,7 +59,7 @@ async def _run(cfg: TheoConfig, store: BarStore, symbols: list[str], bar_size: s
     from theo.adapters.ibkr.data import IbkrMarketData
     from theo.adapters.ibkr.download import download as run_download
 
-    ib = cfg.execution.ibkr.model_copy(update={"daily_restart": None})
+    ib = cfg.execution.ibkr.for_command()
     session = IbkrSession(ib)
     md = IbkrMarketData(session, ib)
     try:

@@ -85,9 +85,8 @@ async def _check(cfg: TheoConfig, symbols: list[str], attempts: int) -> int:
     from theo.adapters.ibkr.connection import AccountError, IbkrSession
     from theo.adapters.ibkr.data import IbkrMarketData
 
-    ib = cfg.execution.ibkr.model_copy(update={
-        "connect_timeout_seconds": min(cfg.execution.ibkr.connect_timeout_seconds, 5.0),
-        "reconnect_initial_seconds": 0.5, "reconnect_max_seconds": 1.0, "daily_restart": None})
+    ib = cfg.execution.ibkr.for_command(connect_timeout_seconds=min(cfg.execution.ibkr.connect_timeout_seconds, 5.0),
+                                        reconnect_initial_seconds=0.5, reconnect_max_seconds=1.0)
     session = IbkrSession(ib)
     md = IbkrMarketData(session, ib)
     missing: list[str] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 from typing import Annotated
 
@@ -9,6 +10,7 @@ import typer
 from rich.table import Table
 
 from theo.cli.common import ConfigOption, console, friendly_errors, get_config, open_store
+from theo.config import TheoConfig
 
 
 def _num(value: Decimal | None) -> str:
@@ -77,7 +79,7 @@ def positions_command(config: ConfigOption = None) -> None:
         else:
             note = f"(no simulated broker state at {path} yet: broker positions unknown)"
     else:
-        note = "(the IBKR adapter is not part of this release: broker positions are shown by `theo run` only)"
+        broker, note = asyncio.run(_ibkr_positions(cfg))
     table = Table(title="positions")
     for col in ("symbol", "journal", "broker", "difference"):
         table.add_column(col)
@@ -105,3 +107,22 @@ def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
     app.command("orders")(orders_command)
     app.command("positions")(positions_command)
+
+
+async def _ibkr_positions(cfg: TheoConfig) -> tuple[dict[str, Decimal] | None, str]:
+    """IBKR's positions of the configured account, read on a short look-only connection ([execution.ibkr]
+    command_client_id, so it works beside a running ``theo run``); ``None`` and why when TWS is not reachable."""
+    from theo.adapters.ibkr.connection import IbkrSession
+    from theo.adapters.ibkr.parsing import dec, symbol_of
+
+    ib = cfg.execution.ibkr.for_command(connect_timeout_seconds=min(cfg.execution.ibkr.connect_timeout_seconds, 5.0))
+    session = IbkrSession(ib, readonly=True)  # look-only: any account of the login may be read
+    try:
+        await session.connect(attempts=2)
+        held = {symbol_of(p.contract): dec(p.position) or Decimal(0)
+                for p in session.ib.positions(session.account)}
+        return {k: v for k, v in held.items() if v}, f"(IBKR account {session.account} at {ib.host}:{ib.port})"
+    except ConnectionError as exc:
+        return None, f"(IBKR not reachable, broker positions unknown: {exc})"
+    finally:
+        await session.close()

@@ -23,7 +23,10 @@ class IbkrConfig(Section):
 
     host: str = "127.0.0.1"
     port: int = Field(default=7497, ge=1, le=65535, description="7497 TWS paper, 7496 TWS live, 4002/4001 Gateway")
-    client_id: int = Field(default=1, ge=0, description="API client id; one connection per id")
+    client_id: int = Field(default=1, ge=0, description="API client id of theo run; one connection per id")
+    #: Client id of the short commands (theo ib check, theo positions, theo data download), so they can run
+    #: beside theo run without taking its id.
+    command_client_id: int = Field(default=90, ge=0)
     account: str = Field(default="", description="the account id to trade (DU... for paper); '' = the only one")
     connect_timeout_seconds: float = Field(default=10.0, gt=0)
     request_timeout_seconds: float = Field(default=15.0, gt=0)
@@ -61,3 +64,7 @@ class IbkrConfig(Section):
     @property
     def live_port(self) -> bool:
         return self.port in LIVE_PORTS
+
+    def for_command(self, **changes: object) -> IbkrConfig:
+        """The settings of a short command: its own client id, no restart guard, ``changes`` on top."""
+        return self.model_copy(update={"client_id": self.command_client_id, "daily_restart": None, **changes})

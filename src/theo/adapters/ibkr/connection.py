@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -39,6 +40,8 @@ from theo.core.errors import ConfigError
 from theo.core.logging import get_logger
 
 log = get_logger("theo.ibkr")
+# ib_async narrates every message at INFO; Theo logs what matters itself (its warnings and errors still show).
+logging.getLogger("ib_async").setLevel(logging.WARNING)
 
 AlertHandler = Callable[[str, str], None]  # level (info | warning | critical), text
 ReadyHook = Callable[[bool], Awaitable[None]]  # argument: True on a reconnect
@@ -57,8 +60,9 @@ class AccountError(ConfigError):
     """The managed accounts do not allow this run (wrong account, or a live account without ``--live``)."""
 
 
-def choose_account(managed: list[str], configured: str, live: bool) -> str:
-    """The account to trade among ``managed``; refuse a live account unless ``live`` and named in the config."""
+def choose_account(managed: list[str], configured: str, live: bool, *, trading: bool = True) -> str:
+    """The account to trade among ``managed``; refuse a live account unless ``live`` and named in the config
+    (``trading=False``: a look-only session may read any account)."""
     accounts = [a.strip().upper() for a in managed if a.strip()]
     if configured:
         if configured not in accounts:
@@ -70,7 +74,7 @@ def choose_account(managed: list[str], configured: str, live: bool) -> str:
     else:
         raise AccountError(f"this TWS login manages {len(accounts)} accounts ({', '.join(accounts)}); name the one "
                            f"to trade in [execution.ibkr] account")
-    if not account.startswith("DU") and not (live and configured == account):
+    if trading and not account.startswith("DU") and not (live and configured == account):
         raise AccountError(f"account {account} is a live (real-money) account; Theo trades it only with "
                            f"`theo run --broker ibkr --live` and [execution.ibkr] account = \"{account}\" in the "
                            f"config. Log TWS / IB Gateway into the paper account (DU...) to paper-trade")
@@ -95,9 +99,11 @@ class IbkrSession:
     """The supervised connection (see the module docstring)."""
 
     def __init__(self, config: IbkrConfig, *, live: bool = False, on_alert: AlertHandler | None = None,
-                 now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 now: Callable[[], datetime] = lambda: datetime.now(UTC), readonly: bool = False) -> None:
+        """``readonly``: a look-only session (no orders; TWS's open orders are not fetched)."""
         self.config = config
         self.live = live
+        self.readonly = readonly
         self.ib = IB()
         self.ib.RequestTimeout = config.request_timeout_seconds
         self.ib.client.MaxRequests = config.max_messages_per_second
@@ -231,7 +237,8 @@ class IbkrSession:
         self._id_in_use = False
         try:
             await self.ib.connectAsync(cfg.host, cfg.port, clientId=cfg.client_id,
-                                       timeout=cfg.connect_timeout_seconds, account=cfg.account)
+                                       timeout=cfg.connect_timeout_seconds, account=cfg.account,
+                                       readonly=self.readonly)
         except BaseException:
             self._connecting = False
             with contextlib.suppress(Exception):
@@ -241,7 +248,7 @@ class IbkrSession:
         self.accounts = list(self.ib.managedAccounts())
         self.server_version = self.ib.client.serverVersion()
         try:
-            self.account = choose_account(self.accounts, cfg.account, self.live)
+            self.account = choose_account(self.accounts, cfg.account, self.live, trading=not self.readonly)
         except AccountError:
             self.ib.disconnect()
             raise
