@@ -157,6 +157,14 @@ def status(config: ConfigOption = None,
                        ("closed trades", info["closed_trades"]), ("realized P&L", f"{info['realized_pnl']} USD"),
                        ("last prices", ", ".join(f"{k} {v:.2f}" for k, v in c.get("last_price", {}).items()))):
         table.add_row(key, str(value))
+    link = c.get("ibkr")
+    if isinstance(link, dict):  # a run on IBKR: the connection and the feed's delay
+        table.add_row("IBKR", f"{link.get('link')} ({link.get('status')}) since {link.get('since')}, account "
+                              f"{link.get('account') or '-'}, {link.get('reconnects', 0)} reconnect(s)"
+                              + (f"; {link['error']}" if link.get("error") else ""))
+        for name, lat in sorted(c.get("latency", {}).items()):
+            table.add_row(f"latency {name}", f"p50 {lat['p50_ms']} ms, p99 {lat['p99_ms']} ms ({lat['n']} ticks)")
+        table.add_row("alerts", str(c.get("alerts", 0)))
     console.print(table)
     if info["open_trades"]:
         t = Table(title="open trades")

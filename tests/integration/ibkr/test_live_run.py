@@ -78,6 +78,10 @@ def test_a_full_paper_session_from_ticks_to_the_deals_report(tmp_path: Path) -> 
         assert D(row["charges"]) == D("2.00")  # the broker's commission reports: 1.00 per fill
         assert D(row["net_pnl"]) == D("28.00")
         assert row["status"] == "Completed"
+        status = CliRunner().invoke(app, ["status", "--config", str(path)], env={"COLUMNS": "200"})
+        assert status.exit_code == 0, status.output
+        assert "account DU1234567" in status.output
+        assert "latency ibkr:AAPL" in status.output
 
     asyncio.run(go())
 
