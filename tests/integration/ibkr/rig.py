@@ -28,7 +28,7 @@ SYMBOLS = ("AAPL", "SPY")
 
 
 def ib_config(port: int, **overrides: Any) -> IbkrConfig:
-    base: dict[str, Any] = {"port": port, "connect_timeout_seconds": 2.0, "request_timeout_seconds": 2.0,
+    base: dict[str, Any] = {"port": port, "connect_timeout_seconds": 2.0, "request_timeout_seconds": 3.0,
                             "reconnect_initial_seconds": 0.05, "reconnect_max_seconds": 0.2, "probe_seconds": 0.2,
                             "down_alert_seconds": 0.5, "daily_restart": None, "commission_wait_seconds": 0.5}
     return IbkrConfig(**{**base, **overrides})

@@ -90,7 +90,7 @@ def test_an_order_without_an_answer_becomes_unknown_and_is_resolved_by_asking_tw
 
             r.broker.on_ack_timeout = on_timeout
             order = r.order(Side.BUY, 10, OrderType.LIMIT, limit_price=D("99"))
-            await r.status(order, OrderStatus.UNKNOWN, timeout=4)
+            await r.status(order, OrderStatus.UNKNOWN, timeout=6)
             assert "not re-sent" in timed_out[0]
             await r.session.ib.reqOpenOrdersAsync()  # ask TWS, as the live run does
             r.broker.resync()
