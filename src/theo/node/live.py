@@ -8,14 +8,15 @@ order reaches the socket without a thread hop.
 Life of a run:
 
 1. connect (with back-off; the account check refuses a live account without ``--live``);
-2. ``ib_async`` fetches TWS's open and completed orders, executions and positions; the broker adapter
+2. the strategies are warmed up on IBKR's recent 1-minute history (``warmup_days``), trading off;
+3. ``ib_async`` fetches TWS's open and completed orders, executions and positions; the broker adapter
    rebuilds its index of our orders by ``orderRef`` and cancels stray incarnations;
-3. the order service reconciles the journal with TWS and the trade manager rebuilds its trades; a difference
+4. the order service reconciles the journal with TWS and the trade manager rebuilds its trades; a difference
    that cannot be explained (a fill or an order of an unknown ``orderRef``, a position the journal does not
    have) halts trading (HALTED: nothing new is sent, protective orders keep working) with an alert;
-4. the market data is subscribed; ticks go through the quality gate, the latency monitor, the bar
+5. the market data is subscribed; ticks go through the quality gate, the latency monitor, the bar
    aggregator and the recorder (:class:`~theo.data.pipeline.MarketDataPipeline`) and then to the node;
-5. on every reconnect steps 2-3 run again before an order can go out; 1101 and restarts resubscribe the data.
+6. on every reconnect steps 3-4 run again before an order can go out; 1101 and restarts resubscribe the data.
 """
 
 from __future__ import annotations
@@ -120,6 +121,7 @@ class LiveRun:
         self.late = 0
         self.last_price: dict[str, float] = {}
         self.started = False
+        self.warmed = 0  # 1-minute bars of history fed to the strategies at start
         self.reconcile_reports: list[ReconcileReport] = []
         self._tasks: set[asyncio.Future[None]] = set()
 
@@ -179,6 +181,35 @@ class LiveRun:
         log.info("ibkr.unknown_resolved", order=cid, status=order.status.value)
 
     # -- market data -----------------------------------------------------------------------------------------
+    async def _warm_up(self) -> int:
+        """Feed ``warmup_days`` of IBKR's 1-minute bars to the strategies (the node is still recovering, so
+        nothing is routed); return the bars fed. A symbol without history starts cold, with a warning."""
+        from theo.adapters.ibkr.data import IbkrMarketData
+
+        days = self.config.execution.ibkr.warmup_days
+        feed = self.feed
+        if not days or not isinstance(feed, IbkrMarketData):
+            return 0
+        now = self.clock.now()
+        items: list[tuple[int, int, Bar]] = []
+        for rank, symbol in enumerate(self.node.symbols):
+            try:
+                bars = await feed.get_historical_data(symbol, "1m", start=now - timedelta(days=days), end=now)
+            except IbkrError as exc:
+                log.warning("ibkr.warmup_unavailable", symbol=symbol, error=str(exc),
+                            note="its strategies start without history")
+                continue
+            items.extend((to_us(b.start), rank, b) for b in bars if b.end <= now)
+        items.sort(key=lambda item: (item[0], item[1]))
+        driver = StreamDriver(self.node, {s: "1m" for s in self.node.symbols})
+        for _, _, b in items:
+            driver.on_item(b.symbol, to_us(b.start), to_us(b.end), b.open, b.high, b.low, b.close, b.volume)
+        if items:
+            driver.advance(max(to_us(b.end) for _, _, b in items))
+        self.warmed = len(items)
+        log.info("run.warmed_up", bars=len(items), days=days)
+        return len(items)
+
     async def _option_chains(self) -> None:
         """Scanners that trade options pick their strikes on IBKR's listed chain, loaded once at start."""
         from theo.adapters.ibkr.data import IbkrMarketData
@@ -247,6 +278,7 @@ class LiveRun:
         try:
             if not await self._connect():
                 return status
+            await self._warm_up()  # the strategies see recent history, trading off
             found = self.node.start()  # reconcile with TWS, rebuild open trades from the journal
             if isinstance(self.node.reconciled, ReconcileReport):
                 self._judge(self.node.reconciled, "start")

@@ -104,3 +104,31 @@ def test_a_position_at_the_broker_the_journal_does_not_know_halts_trading_with_a
         assert "HALTED" in text
 
     asyncio.run(go())
+
+
+def test_the_strategies_are_warmed_up_on_ibkr_history_before_trading_and_nothing_is_routed(tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    async def go() -> None:
+        fake = await FakeTws().start()
+        first = datetime(2026, 12, 2, 14, 30, tzinfo=UTC)  # 09:30 ET, the session of SESSION_MOMENT
+        fake.set_history("AAPL", [(first + timedelta(minutes=i), 100 + i / 10, 100.5 + i / 10, 99.5 + i / 10,
+                                   100.2 + i / 10, 1000 + i) for i in range(30)])
+        clock = shifted(fake)
+        _, cfg = live_config(tmp_path, fake.port)
+        strategy = BuyFirstBar()
+        run = LiveRun(cfg, open_store(cfg), clock=clock, strategies=[strategy], duration=1.0)
+        try:
+            await asyncio.wait_for(run.run(), 20)
+        finally:
+            await fake.stop()
+        assert run.warmed == 30
+        history = [b for b in strategy.bars if b.end <= first + timedelta(minutes=30)]
+        assert len(history) == 30
+        assert (history[0].start, history[0].open, history[0].close) == (first, 100.0, 100.2)
+        assert history[-1].end == first + timedelta(minutes=30)
+        assert history[-1].close == pytest.approx(103.1)
+        assert run.node.service.orders == {}  # the history's signal was not routed: nothing was sent
+        assert fake.received(3) == []
+
+    asyncio.run(go())
