@@ -8,15 +8,15 @@ order reaches the socket without a thread hop.
 Life of a run:
 
 1. connect (with back-off; the account check refuses a live account without ``--live``);
-2. the strategies are warmed up on IBKR's recent 1-minute history (``warmup_days``), trading off;
-3. ``ib_async`` fetches TWS's open and completed orders, executions and positions; the broker adapter
+2. ``ib_async`` fetches TWS's open and completed orders, executions and positions; the broker adapter
    rebuilds its index of our orders by ``orderRef`` and cancels stray incarnations;
+3. the strategies are warmed up on IBKR's recent 1-minute history (``warmup_days``), trading off;
 4. the order service reconciles the journal with TWS and the trade manager rebuilds its trades; a difference
    that cannot be explained (a fill or an order of an unknown ``orderRef``, a position the journal does not
    have) halts trading (HALTED: nothing new is sent, protective orders keep working) with an alert;
 5. the market data is subscribed; ticks go through the quality gate, the latency monitor, the bar
    aggregator and the recorder (:class:`~theo.data.pipeline.MarketDataPipeline`) and then to the node;
-6. on every reconnect steps 3-4 run again before an order can go out; 1101 and restarts resubscribe the data.
+6. on every reconnect steps 2 and 4 run again before an order can go out; 1101 and restarts resubscribe the data.
 """
 
 from __future__ import annotations
