@@ -91,6 +91,7 @@ def _run_ibkr(cfg: TheoConfig, live: bool, duration: float | None) -> None:
     """``theo run --broker ibkr``: the node on TWS / IB Gateway."""
     from theo.core.logging import configure_logging, get_logger
     from theo.node.live import LiveRun
+    from theo.node.status import live_view, status_fields
 
     if not cfg.strategies:
         raise ConfigError("the config has no [[strategies]], so there is nothing to trade")
@@ -104,8 +105,10 @@ def _run_ibkr(cfg: TheoConfig, live: bool, duration: float | None) -> None:
 
     async def main() -> RunStatus:
         run.install_signal_handlers()
-        return await run.run(lambda r: log.info("engine.status", **{
-            k: v for k, v in r.counters().items() if k in ("items", "signals", "orders", "open_trades")}))
+        if is_terminal():
+            with Live(console=console, refresh_per_second=4, transient=False) as screen:
+                return await run.run(lambda r: screen.update(live_view(r)))
+        return await run.run(lambda r: log.info("engine.status", **status_fields(r)))
 
     status = asyncio.run(main())
     c = run.counters()

@@ -42,7 +42,9 @@ from theo.execution.reconciliation import ReconcileReport
 from theo.model.enums import RunStatus, SignalStatus
 from theo.model.instruments import Instrument
 from theo.model.market import Bar, Quote, Tick
+from theo.model.signals import SignalOutcome
 from theo.node.kernel import Mode, Node, Stores, build_node
+from theo.node.paper import RunState
 from theo.node.runs import RunStore, wall_now
 from theo.node.stream import StreamDriver
 from theo.persistence.repositories import Store
@@ -117,9 +119,9 @@ class LiveRun:
         self.driver = StreamDriver(self.node, {s: "tick" for s in self.node.symbols})
         self.node.bus.subscribe("ticks.*", lambda _t, tick: self._to_node(tick))
         self.stop = asyncio.Event()
-        self.items = 0
+        self.state = RunState()  # what the status view shows
+        self.feed_name = "ibkr"
         self.late = 0
-        self.last_price: dict[str, float] = {}
         self.started = False
         self.warmed = 0  # 1-minute bars of history fed to the strategies at start
         self.reconcile_reports: list[ReconcileReport] = []
@@ -245,8 +247,10 @@ class LiveRun:
             self.late += 1  # the node's time has moved past it (bars closed): it is recorded, not traded on
             return
         self.driver.on_item(tick.symbol, us, us, tick.price, tick.price, tick.price, tick.price, tick.size)
-        self.items += 1
-        self.last_price[tick.symbol] = tick.price
+        st = self.state
+        st.items += 1
+        st.last_price[tick.symbol] = tick.price
+        st.sim_now = tick.ts
 
     # -- the run ------------------------------------------------------------------------------------------------
     def counters(self) -> dict[str, Any]:
@@ -256,13 +260,16 @@ class LiveRun:
         realized = sum((t.realised - t.charges for t in closed), Decimal(0))
         latency = {f"{feed}:{sym}": {"p50_ms": round(s.p50, 2), "p99_ms": round(s.p99, 2), "n": s.count}
                    for (feed, sym), s in self.pipeline.latency.snapshot().items()}
-        return {"items": self.items, "late_ticks": self.late, "signals": len(self.node.signals),
+        return {"items": self.state.items, "late_ticks": self.late, "signals": len(self.node.signals),
                 "signals_executed": self.node.signals.counts.get(SignalStatus.EXECUTED, 0),
                 "orders": len(self.node.service.orders), "trades": len(trades),
                 "open_trades": len(trades) - len(closed),
                 "realized_pnl": str(realized), "rejected_ticks": len(self.pipeline.rejected),
                 "ibkr": self.session.health(), "latency": latency, "alerts": len(self.alerts),
-                "sim_now": wall_now().isoformat(), "last_price": dict(sorted(self.last_price.items()))}
+                "sim_now": wall_now().isoformat(), "last_price": dict(sorted(self.state.last_price.items()))}
+
+    def recent_signals(self, n: int = 5) -> list[SignalOutcome]:
+        return self.node.signals.last(n)
 
     def flush(self, status: RunStatus = RunStatus.RUNNING, stopped: datetime | None = None) -> None:
         self.store.flush(wall_now(), self.counters(), self.node.checkpoint(), status, stopped)
@@ -271,6 +278,7 @@ class LiveRun:
         """Connect, reconcile, trade until stopped (or ``duration``); return the final status."""
         cfg = self.config.engine
         self.store.start(Mode.LIVE.value, "ibkr", "", wall_now(), stale_after=max(3 * cfg.heartbeat_seconds, 15.0))
+        self.state.run_id = self.store.run_id
         log.info("run.started", run=self.store.run_id, mode="ibkr", host=self.session.config.host,
                  port=self.session.config.port)
         status = RunStatus.STOPPED

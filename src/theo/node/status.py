@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from rich.console import Group
 from rich.table import Table
@@ -13,17 +13,38 @@ from rich.text import Text
 from theo.execution.lock import pid_alive
 from theo.model.enums import RunStatus
 from theo.model.trades import Trade
-from theo.node.paper import PaperRun
+from theo.model.signals import SignalOutcome
+from theo.node.kernel import Node
+from theo.node.paper import RunState
 from theo.persistence.repositories import Store
 
 
-def live_view(run: PaperRun) -> Group:
-    """Render the running engine: header, prices, open trades, recent signals."""
+class ViewedRun(Protocol):
+    """What the status view reads of a run (paper or IBKR)."""
+
+    state: RunState
+    feed_name: str
+    node: Node
+
+    def counters(self) -> dict[str, Any]: ...
+
+    def recent_signals(self, n: int = 5) -> list[SignalOutcome]: ...
+
+
+def live_view(run: ViewedRun) -> Group:
+    """Render the running engine: header, prices, open trades, recent signals (and the IBKR link)."""
     st = run.state
     c = run.counters()
-    head = Text(f"theo run #{st.run_id}  feed={run.feed_name}  sim time {st.sim_now or '-'}  items {st.items:,}  "
-                f"signals {c['signals']}  orders {c['orders']}  trades {c['trades']}  "
-                f"realized P&L {c['realized_pnl']} USD" + ("  (resumed)" if st.resumed_to else ""))
+    clock = "time" if run.feed_name == "ibkr" else "sim time"
+    text = (f"theo run #{st.run_id}  feed={run.feed_name}  {clock} {st.sim_now or '-'}  items {st.items:,}  "
+            f"signals {c['signals']}  orders {c['orders']}  trades {c['trades']}  "
+            f"realized P&L {c['realized_pnl']} USD" + ("  (resumed)" if st.resumed_to else ""))
+    link = c.get("ibkr")
+    if isinstance(link, dict):
+        text += (f"\nIBKR {link['link']} ({link['status']})  account {link['account'] or '-'}  "
+                 f"reconnects {link['reconnects']}  alerts {c.get('alerts', 0)}"
+                 + (f"  {link['error']}" if link.get("error") else ""))
+    head = Text(text)
     prices = Table(title="prices", show_edge=False)
     for sym in sorted(st.last_price):
         prices.add_column(sym, justify="right")
@@ -48,7 +69,7 @@ def live_view(run: PaperRun) -> Group:
     return Group(head, prices, trades, recent)
 
 
-def status_fields(run: PaperRun) -> dict[str, Any]:
+def status_fields(run: ViewedRun) -> dict[str, Any]:
     """Structured-log form of the status (when stdout is not a terminal)."""
     c = run.counters()
     return {"run": run.state.run_id, **c}
