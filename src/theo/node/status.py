@@ -12,8 +12,8 @@ from rich.text import Text
 
 from theo.execution.lock import pid_alive
 from theo.model.enums import RunStatus
-from theo.model.trades import Trade
 from theo.model.signals import SignalOutcome
+from theo.model.trades import Trade
 from theo.node.kernel import Node
 from theo.node.paper import RunState
 from theo.persistence.repositories import Store
