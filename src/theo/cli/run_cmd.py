@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.live import Live
@@ -43,10 +43,9 @@ def run(config: ConfigOption = None,
         ) -> None:
     """Run the engine: paper on the simulated broker (synthetic market or --replay), or on IBKR with --broker
     ibkr (paper account by default, --live for a live one). Ctrl-C stops, a restart resumes."""
-    from theo.core.logging import configure_logging, get_logger
+    from theo.core.logging import configure_logging
     from theo.node.kernel import check_broker
     from theo.node.paper import PaperRun
-    from theo.node.status import live_view, status_fields
 
     cfg = get_config(config)
     venue = (broker or cfg.execution.broker).strip().lower()
@@ -68,51 +67,44 @@ def run(config: ConfigOption = None,
         )
     files = _replay_files(replay) if replay else None
     configure_logging(cfg.logging, data_dir=cfg.app.data_dir)
-    log = get_logger("theo.run")
     db = open_store(cfg)
     pace = None if unlimited else (speed if speed is not None else cfg.engine.speed)
-    paper = PaperRun(cfg, db, files, pace, duration)
-
-    async def main() -> str:
-        paper.install_signal_handlers()
-        if is_terminal():
-            with Live(console=console, refresh_per_second=4, transient=False) as screen:
-                return await paper.run(lambda r: screen.update(live_view(r)))
-        return await paper.run(lambda r: log.info("engine.status", **status_fields(r)))
-
-    status = asyncio.run(main())
-    c = paper.counters()
-    console.print(f"run {paper.state.run_id} {status}: {c['items']:,} items, {c['signals']} signals, "
-                  f"{c['orders']} orders, {c['trades']} trades ({c['open_trades']} open), realized P&L "
-                  f"{c['realized_pnl']} USD", soft_wrap=True)
+    _drive(PaperRun(cfg, db, files, pace, duration), "items")
 
 
 def _run_ibkr(cfg: TheoConfig, live: bool, duration: float | None) -> None:
     """``theo run --broker ibkr``: the node on TWS / IB Gateway."""
-    from theo.core.logging import configure_logging, get_logger
+    from theo.core.logging import configure_logging
     from theo.node.live import LiveRun
-    from theo.node.status import live_view, status_fields
 
     if not cfg.strategies:
         raise ConfigError("the config has no [[strategies]], so there is nothing to trade")
     configure_logging(cfg.logging, data_dir=cfg.app.data_dir)
-    log = get_logger("theo.run")
-    db = open_store(cfg)
-    run = LiveRun(cfg, db, live=live, duration=duration)
+    run = LiveRun(cfg, open_store(cfg), live=live, duration=duration)
     ib = cfg.execution.ibkr
     console.print(f"connecting to TWS / IB Gateway at {ib.host}:{ib.port} (client id {ib.client_id}); "
                   f"Ctrl-C stops", soft_wrap=True)
+    _drive(run, "ticks")
+
+
+def _drive(run: Any, unit: str) -> None:
+    """Run a :class:`~theo.node.paper.PaperRun` or :class:`~theo.node.live.LiveRun` with the status view in a
+    terminal (structured status lines otherwise) until it ends; print its summary."""
+    from theo.core.logging import get_logger
+    from theo.node.status import live_view, status_fields
+
+    log = get_logger("theo.run")
 
     async def main() -> RunStatus:
         run.install_signal_handlers()
         if is_terminal():
             with Live(console=console, refresh_per_second=4, transient=False) as screen:
-                return await run.run(lambda r: screen.update(live_view(r)))
-        return await run.run(lambda r: log.info("engine.status", **status_fields(r)))
+                return await run.run(lambda r: screen.update(live_view(r)))  # type: ignore[no-any-return]
+        return await run.run(lambda r: log.info("engine.status", **status_fields(r)))  # type: ignore[no-any-return]
 
     status = asyncio.run(main())
     c = run.counters()
-    console.print(f"run {run.store.run_id} {status}: {c['items']:,} ticks, {c['signals']} signals, "
+    console.print(f"run {run.state.run_id} {status}: {c['items']:,} {unit}, {c['signals']} signals, "
                   f"{c['orders']} orders, {c['trades']} trades ({c['open_trades']} open), realized P&L "
                   f"{c['realized_pnl']} USD", soft_wrap=True)
 
