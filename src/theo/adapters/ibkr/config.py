@@ -53,11 +53,25 @@ class IbkrConfig(Section):
     pacing_backoff_seconds: float = Field(default=10.0, gt=0)
     #: Messages per second to TWS (IBKR allows 50; ib_async throttles at 45).
     max_messages_per_second: int = Field(default=45, ge=1, le=50)
+    #: The time zone TWS / Gateway runs in (its login settings): old TWS versions send execution times without
+    #: a zone, and they are read in this one.
+    tws_timezone: str = Field(default="America/New_York")
     #: Calendar days of 1-minute history fed to the strategies at start, with trading off, so their bars and
     #: indicators are warm when trading starts (0 = start cold).
     warmup_days: float = Field(default=3.0, ge=0, le=30)
     #: A fill waits this long for its commission report (then it is booked with the modelled charges).
     commission_wait_seconds: float = Field(default=2.0, ge=0)
+
+    @field_validator("tws_timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as America/New_York") from exc
+        return value
 
     @field_validator("account")
     @classmethod

@@ -107,6 +107,7 @@ class IbkrSession:
         self.ib = IB()
         self.ib.RequestTimeout = config.request_timeout_seconds
         self.ib.client.MaxRequests = config.max_messages_per_second
+        self.ib.TimezoneTWS = config.tws_timezone  # for times TWS sends without a zone
         self.now = now
         self.on_alert = on_alert
         self.link = Link.DOWN
