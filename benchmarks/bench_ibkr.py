@@ -353,7 +353,7 @@ async def _throughput(folder: Path, mkt_updates: bool) -> list[dict[str, Any]]:
             marks.clear()
             reads.clear()
             count[0] = 0
-            before = (recorder.written["ticks"], recorder.written["bars"], run.items, run.late)
+            before = (recorder.written["ticks"], recorder.written["bars"], run.state.items, run.late)
             fake = await s.fake.call("burst", ticks=_tape(TICKS, SYMBOLS, day), mkt_updates=mkt_updates)
             await _until(lambda: "t1" in marks, 120, "every print through the pipeline")
             bursts.append({
@@ -361,7 +361,7 @@ async def _throughput(folder: Path, mkt_updates: bool) -> list[dict[str, Any]]:
                 "through_s": marks["through"] - marks["t0"], "fake": fake, "reads": list(reads),
                 "fake_done_before_end_s": marks["t1"] - fake["written"], "rejected": len(pipeline.rejected),
                 "recorded": recorder.written["ticks"] - before[0], "bars": recorder.written["bars"] - before[1],
-                "to_node": run.items - before[2], "late": run.late - before[3]})
+                "to_node": run.state.items - before[2], "late": run.late - before[3]})
             await asyncio.sleep(0.5)
     return bursts
 
