@@ -183,6 +183,17 @@ class LiveRun:
         log.info("ibkr.unknown_resolved", order=cid, status=order.status.value)
 
     # -- market data -----------------------------------------------------------------------------------------
+    def _check_capital(self) -> None:
+        """Risk limits and sizing read ``[market] capital``: warn when the IBKR account holds less."""
+        values = self.broker.account_values()
+        capital = self.config.market.capital
+        log.info("ibkr.account", account=self.session.account, net_liquidation=str(values.equity),
+                 cash=str(values.cash), buying_power=str(values.buying_power))
+        if values.equity and capital > values.equity:
+            self.alert("warning", f"[market] capital = {capital} USD, but IBKR account {self.session.account} is "
+                                  f"worth {values.equity} USD (NetLiquidation): risk limits and sizing use the "
+                                  f"capital; lower it to what the account holds")
+
     async def _warm_up(self) -> int:
         """Feed ``warmup_days`` of IBKR's 1-minute bars to the strategies (the node is still recovering, so
         nothing is routed); return the bars fed. A symbol without history starts cold, with a warning."""
@@ -286,6 +297,7 @@ class LiveRun:
         try:
             if not await self._connect():
                 return status
+            self._check_capital()
             await self._warm_up()  # the strategies see recent history, trading off
             found = self.node.start()  # reconcile with TWS, rebuild open trades from the journal
             if isinstance(self.node.reconciled, ReconcileReport):

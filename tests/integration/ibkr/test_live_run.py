@@ -132,3 +132,20 @@ def test_the_strategies_are_warmed_up_on_ibkr_history_before_trading_and_nothing
         assert fake.received(3) == []
 
     asyncio.run(go())
+
+
+def test_a_capital_larger_than_the_ibkr_account_is_warned_about(tmp_path: Path) -> None:
+    async def go() -> None:
+        fake = await FakeTws(cash=40_000.0).start()
+        clock = shifted(fake)
+        _, cfg = live_config(tmp_path, fake.port, warmup_days=0)
+        run = LiveRun(cfg, open_store(cfg), clock=clock, strategies=[BuyFirstBar()], duration=0.5)
+        try:
+            await asyncio.wait_for(run.run(), 15)
+        finally:
+            await fake.stop()
+        [text] = [a[2] for a in run.alerts if a[1] == "warning"]
+        assert "capital = 100000 USD" in text
+        assert "worth 40000" in text
+
+    asyncio.run(go())
