@@ -375,7 +375,7 @@ class BrokerMixin:
                 price=price,
                 cum_qty=o.filled,
                 avg_price=round(o.avg_fill_price, 8),
-                order_ref=o.order_ref,
+                order_ref=o.order_ref if self.exec_order_ref else "",
                 time=self._ib_time(),
                 epoch=now.timestamp(),
                 exchange=o.instrument.primary or o.instrument.exchange,

@@ -70,6 +70,7 @@ class FakeTws(BrokerMixin, MarketMixin):
         self.duplicate_reports = False
         self.out_of_order_reports = False
         self.omit_commission = False
+        self.exec_order_ref = True  # False: executions leave orderRef empty (some TWS builds do)
         self.reject_status = "Cancelled"
         self.ack_delay = 0.0
         self.pending_cancel_status = False

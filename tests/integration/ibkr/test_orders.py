@@ -131,3 +131,20 @@ def test_a_bracket_transmits_on_the_last_child_and_the_target_cancels_the_stop()
             assert "AAPL" not in r.broker.positions()
 
     run(go())
+
+
+def test_executions_without_order_ref_are_matched_by_ibkr_ids_and_still_booked_once() -> None:
+    async def go() -> None:
+        async with rig() as r:
+            r.fake.exec_order_ref = False
+            r.fake.omit_commission = True  # and the commission never comes: the modelled charges are used
+            r.fake.push_trade("AAPL", 50.0, 100)
+            order = r.order(Side.BUY, 300)
+            await r.status(order, OrderStatus.FILLED)
+            [fill] = order.fills
+            assert fill.client_order_id == order.client_order_id
+            assert fill.charges.source == "model"
+            assert fill.charges.commission == D("1.50")  # IBKR Pro fixed: 300 x 0.005 (market-rules.md §7.1)
+            assert [e.client_order_id for e in r.broker.executions()] == [order.client_order_id]
+
+    run(go())

@@ -137,7 +137,13 @@ class IbkrBroker(Broker):
         if not todo:
             return
         contracts = [contract_for(self.instruments.get(s) or equity(s)) for s in todo]
-        found = await self.ib.qualifyContractsAsync(*contracts)
+        wait = self.session.config.request_timeout_seconds
+        try:
+            found = await asyncio.wait_for(self.ib.qualifyContractsAsync(*contracts), wait)
+        except TimeoutError:
+            log.warning("ibkr.contracts_unqualified", symbols=todo, wait_s=wait,
+                        note="TWS did not answer the contract look-up; orders go out by symbol, exchange and currency")
+            return
         for symbol, contract in zip(todo, found, strict=True):
             if isinstance(contract, Contract) and contract.conId:
                 self.contracts[symbol] = contract
@@ -357,7 +363,7 @@ class IbkrBroker(Broker):
         symbol = _symbol(fill.contract)
         qty = dec(ex.shares) or ZERO
         price = dec(ex.price) or ZERO
-        cid = ex.orderRef or f"ib-perm-{ex.permId}"
+        cid = self._ref_of(ex)
         if charges is None:
             charges = self._charges(cid, symbol, side_of(ex.side), qty, price, fill)
         return Execution(ex.execId, cid, symbol, side_of(ex.side), qty, price, utc(ex.time), charges)
@@ -445,9 +451,10 @@ class IbkrBroker(Broker):
         ex = fill.execution
         if ex.execId in self._emitted:
             return
-        tracked = self._orders.get(ex.orderRef) if ex.orderRef else None
+        tracked = self._orders.get(self._ref_of(ex, trade))
         if tracked is None:
-            log.warning("ibkr.foreign_fill", exec_id=ex.execId, order_ref=ex.orderRef, perm_id=ex.permId)
+            log.warning("ibkr.foreign_fill", exec_id=ex.execId, order_ref=ex.orderRef, perm_id=ex.permId,
+                        note="not an order of this journal: reconciliation reports it")
             return
         if ex.execId in tracked.held:
             return
@@ -463,8 +470,7 @@ class IbkrBroker(Broker):
             self._release(tracked, fill)
 
     def _on_commission(self, trade: Trade, fill: Fill, report: Any) -> None:
-        ref = fill.execution.orderRef
-        tracked = self._orders.get(ref) if ref else None
+        tracked = self._orders.get(self._ref_of(fill.execution, trade))
         if tracked is not None and fill.execution.execId in tracked.held:
             self._release(tracked, fill)
 
@@ -492,6 +498,20 @@ class IbkrBroker(Broker):
             events, tracked.after_fills = tracked.after_fills, []
             for event in events:
                 self._emit(event)
+
+    def _ref_of(self, ex: Any, trade: Trade | None = None) -> str:
+        """Our client order id of an execution: its ``orderRef``, else that of the order it belongs to (by
+        ``permId``, or order id and client id), else a name made of IBKR's ``permId``."""
+        if ex.orderRef:
+            return str(ex.orderRef)
+        candidates = [trade] if trade is not None else []
+        candidates += self.ib.trades()
+        for t in candidates:
+            o = t.order
+            if o.orderRef and ((ex.permId and o.permId == ex.permId) or
+                               (ex.orderId > 0 and o.orderId == ex.orderId and o.clientId == ex.clientId)):
+                return str(o.orderRef)
+        return f"ib-perm-{ex.permId}"
 
     def _disarm(self, cid: str) -> None:
         timer = self._ack_timers.pop(cid, None)
