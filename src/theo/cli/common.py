@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from theo.config import TheoConfig, load_config
+from theo.config.loader import redact
 from theo.core.errors import TheoError
 from theo.persistence.repositories import Repositories, Store
 
@@ -37,7 +38,7 @@ def friendly_errors(func: F) -> F:
             return func(*args, **kwargs)
         except TheoError as exc:
             # Escape: messages quote TOML like "[market]", which Rich would take for markup.
-            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, markup=True,
+            err_console.print(f"[bold red]error:[/] {escape(redact(str(exc)))}", highlight=False, markup=True,
                               soft_wrap=True)
             raise typer.Exit(code=2) from None
         except KeyboardInterrupt:

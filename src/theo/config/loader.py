@@ -12,6 +12,7 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from pydantic import SecretStr, ValidationError
 
@@ -21,6 +22,28 @@ from theo.core.errors import ConfigError
 ENV_PREFIX = "THEO__"
 #: Keys whose values are secrets: accepted only from the environment, masked on output.
 SECRET_KEYS = frozenset({"password", "token", "bot_token", "api_key", "secret"})
+#: The password of a URL (``scheme://user:PASSWORD@host``), up to the last ``@`` of the URL.
+_URL_PASSWORD = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@'\"]*:)[^\s'\"]*(?=@)")
+#: Secret values read from the environment, masked in every message :func:`redact` sees.
+_SECRETS: set[str] = set()
+#: Shorter values would mask ordinary words in messages; they are masked by key and in URLs only.
+_MIN_MASKED = 4
+
+
+def _remember_secret(value: str) -> None:
+    if len(value) >= _MIN_MASKED:
+        _SECRETS.update({value, quote(value, safe=""), quote(value)})
+
+
+def redact(text: str) -> str:
+    """``text`` with URL passwords and the secrets given in the environment replaced by ``***``.
+
+    Apply it to every message a user or a log may see that can quote a URL or a value from the config.
+    """
+    text = _URL_PASSWORD.sub(r"\g<head>***", text)
+    for secret in sorted(_SECRETS, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
 
 
 def _parse_env_value(raw: str) -> Any:
@@ -46,7 +69,11 @@ def _apply_env(data: dict[str, Any], env: Mapping[str, str]) -> list[str]:
                 raise ConfigError(f"environment {name}: '{part}' is not a section")
             node = child
         key = path[-1]
-        node[key] = env[name] if key in SECRET_KEYS else _parse_env_value(env[name])
+        if key in SECRET_KEYS:
+            _remember_secret(env[name])
+            node[key] = env[name]
+        else:
+            node[key] = _parse_env_value(env[name])
         applied.append(name)
     return applied
 
@@ -92,15 +119,15 @@ def _describe_one(err: Mapping[str, Any]) -> str:
     loc = ".".join(loc_parts)
     value = err.get("input")
     kind = err["type"]
+    secret = any(p in SECRET_KEYS for p in loc_parts)
     if kind == "extra_forbidden":
         if isinstance(value, dict):
             return f"  - [{loc}]: unknown section; check the spelling or remove it"
-        return f"  - {loc}: unknown key (value {_shown(value, False)}); check the spelling or remove it"
+        return f"  - {loc}: unknown key (value {_shown(value, secret)}); check the spelling or remove it"
     if kind == "model_type" or (kind == "dict_type" and not isinstance(value, dict)):
         got = _TYPE_NAMES.get(type(value), type(value).__name__)
         return (f"  - {loc} = {_shown(value, False)}: expected a [{loc}] table (section) of keys, got {got}; "
                 f"write it as a [{loc}] section")
-    secret = any(p in SECRET_KEYS for p in loc_parts)
     msg = str(err["msg"]).removeprefix("Value error, ")
     if not loc_parts:  # a check across sections (e.g. a scanner naming a strategy)
         return f"  - {msg}"
@@ -112,7 +139,7 @@ def _describe_one(err: Mapping[str, Any]) -> str:
 def _describe(errors: ValidationError, source: str) -> str:
     lines = [f"{source}: invalid configuration ({errors.error_count()} problem(s))"]
     lines.extend(_describe_one(err) for err in errors.errors())
-    return "\n".join(lines)
+    return redact("\n".join(lines))
 
 
 def _toml_error(source: str, text: str, exc: tomllib.TOMLDecodeError) -> ConfigError:
@@ -120,16 +147,19 @@ def _toml_error(source: str, text: str, exc: tomllib.TOMLDecodeError) -> ConfigE
     # Python 3.11 has the position only in the message: "Illegal character (at line 2, column 14)".
     found = re.search(r"\s*\(at line (\d+), column (\d+)\)", str(exc))
     if found is None:
-        return ConfigError(f"{source}: not valid TOML: {exc}")
+        return ConfigError(redact(f"{source}: not valid TOML: {exc}"))
     reason = str(exc)[: found.start()] or "syntax error"
     line_no, col = int(found.group(1)), int(found.group(2))
     lines = text.splitlines()
     shown = lines[line_no - 1] if 0 < line_no <= len(lines) else ""
+    key = shown.split("=", 1)[0].strip().strip("'\"").rsplit(".", 1)[-1].lower()
+    if "=" in shown and key in SECRET_KEYS:
+        shown = shown.split("=", 1)[0] + "= ***"
     where = f"line {line_no}, column {col}"
-    return ConfigError(
+    return ConfigError(redact(
         f"{source}: not valid TOML at {where}: {reason}\n  {line_no} | {shown}\n"
         "  fix the syntax (strings need closing quotes, tables look like [section], keys like key = value)"
-    )
+    ))
 
 
 def load_config(path: Path | str | None = None, env: Mapping[str, str] | None = None) -> TheoConfig:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from pydantic import Field, model_validator
 
 from theo.config.app import AppConfig, DatabaseConfig, LoggingConfig
@@ -44,5 +46,6 @@ class TheoConfig(Section):
         if pw is not None and url.startswith("postgresql") and "@" in url:
             scheme, rest = url.split("//", 1)
             userinfo, host = rest.split("@", 1)
-            url = f"{scheme}//{userinfo}:{pw.get_secret_value()}@{host}"
+            # Quoted: a password holding '@', '/' or ':' would otherwise be read as part of the host.
+            url = f"{scheme}//{userinfo}:{quote(pw.get_secret_value(), safe='')}@{host}"
         return url
