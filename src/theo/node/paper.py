@@ -261,6 +261,9 @@ class PaperRun:
                 self.driver.finish()
                 self.state.finished = True
                 status = RunStatus.COMPLETED
+        except Exception:
+            status = RunStatus.CRASHED  # recorded below when the store can still be written
+            raise
         finally:
             self.flush(status, wall_now())
             node.stop()

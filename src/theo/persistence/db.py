@@ -6,9 +6,10 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from weakref import WeakSet
 
 from sqlalchemy import Engine, create_engine, event, inspect
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -39,18 +40,65 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+#: SQLite errors that say the file cannot be written or read, not that a statement is wrong.
+_SQLITE_IO = ("disk i/o error", "database or disk is full", "readonly database", "unable to open database file",
+              "database disk image is malformed", "file is not a database")
+
+
+#: Engines that have connected once: a failed connect after that is a lost store, not a wrong URL.
+_CONNECTED: WeakSet[Engine] = WeakSet()
+
+_RESUME = "then start the command again: a run resumes from its journal and checkpoint, nothing sent is lost"
+
+
+def _headline(ctx: ExceptionContext) -> str | None:
+    """What went wrong with the store in ``ctx`` (``None``: the statement failed, not the store)."""
+    engine = ctx.engine
+    if engine is None or ctx.is_pre_ping:  # the pool replaces a connection that fails its ping
+        return None
+    if engine.dialect.name == "sqlite":
+        reason = str(ctx.original_exception).lower()
+        return "cannot write or read the SQLite database" if any(r in reason for r in _SQLITE_IO) else None
+    if ctx.is_disconnect:
+        return "lost the connection to the database"
+    if ctx.connection is None and engine in _CONNECTED:  # never connected: the caller names the command
+        return "lost the connection to the database and cannot open it again"
+    return None
+
+
+def _storage_failure(ctx: ExceptionContext) -> None:
+    """Turn a lost connection or a failing SQLite file into a :class:`StorageError` a user can act on."""
+    headline = _headline(ctx)
+    if headline is None or ctx.engine is None:
+        return
+    reason = " ".join(str(ctx.original_exception).split()).rstrip(".")
+    if ctx.engine.dialect.name == "sqlite":
+        advice = f"check the free disk space, the file's permissions and the disk, {_RESUME}"
+    else:
+        advice = f"check that the server is up and reachable, {_RESUME}"
+    where = mask_url(ctx.engine.url.render_as_string(hide_password=False))
+    raise StorageError(f"{headline} {where}: {reason}.\n{advice}")
+
+
 def make_engine(url: str, *, echo: bool = False, pool_size: int = 5) -> Engine:
-    """Create an engine; for SQLite the parent folder is created and WAL mode switched on."""
+    """Create an engine; for SQLite the parent folder is created and WAL mode switched on.
+
+    A lost connection or a failing SQLite file raises :class:`StorageError` naming the store (password
+    masked) and what to do; ``pool_pre_ping`` replaces connections the server dropped while they were idle.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, echo=echo)
         event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    if parsed.drivername in ("postgresql", "postgres"):
-        url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    return create_engine(url, echo=echo, pool_size=pool_size, pool_pre_ping=True)
+    else:
+        if parsed.drivername in ("postgresql", "postgres"):
+            url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+        engine = create_engine(url, echo=echo, pool_size=pool_size, pool_pre_ping=True)
+    event.listen(engine, "handle_error", _storage_failure)
+    event.listen(engine, "first_connect", lambda _conn, _record: _CONNECTED.add(engine))
+    return engine
 
 
 def sqlite_file(engine: Engine) -> Path | None:

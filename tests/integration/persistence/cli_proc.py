@@ -29,6 +29,8 @@ name = "d"
 symbols = ["SPY"]
 timeframe = "1m"
 quantity = 10
+entry_period = 5
+exit_period = 3
 """
 
 
