@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import subprocess
 import time
-import uuid
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -17,22 +15,6 @@ from tests.integration.persistence.cli_proc import THEO, clean_env, paper_config
 from theo.adapters.sim.state import load_state
 from theo.persistence.db import make_engine
 from theo.persistence.repositories.orders import SqlOrderJournal
-
-
-@pytest.fixture
-def fresh_pg_url(pg_database_url: str) -> Iterator[str]:
-    """A new, empty PostgreSQL database on the test server, dropped after the test."""
-    admin = create_engine(pg_database_url.replace("postgresql://", "postgresql+psycopg://"),
-                          isolation_level="AUTOCOMMIT")
-    name = f"theo_lost_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"{pg_database_url.rsplit('/', 1)[0]}/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _terminate_backends(admin_url: str, database: str, rounds: int) -> int:

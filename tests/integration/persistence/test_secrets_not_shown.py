@@ -64,8 +64,8 @@ def test_the_database_password_is_never_shown_when_the_store_is_unreachable(tmp_
 
 
 @pytest.mark.slow
-def test_the_database_password_is_never_shown_by_a_run_on_postgresql(tmp_path: Path, pg_database_url: str) -> None:
-    cfg = paper_config(tmp_path, pg_database_url)  # trust authentication: the password is sent and ignored
+def test_the_database_password_is_never_shown_by_a_run_on_postgresql(tmp_path: Path, fresh_pg_url: str) -> None:
+    cfg = paper_config(tmp_path, fresh_pg_url)  # trust authentication: the password is sent and ignored
     outputs = _run_all(tmp_path, cfg, {"THEO__DATABASE__PASSWORD": PASSWORD})
     assert outputs[4].split("\n", 1)[0].endswith("-> 0"), outputs[4]
     assert (tmp_path / "var" / "theo.log").stat().st_size > 0
