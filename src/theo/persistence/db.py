@@ -10,7 +10,7 @@ from weakref import WeakSet
 
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import ExceptionContext, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
 from theo.core.errors import StorageError
@@ -150,8 +150,22 @@ def upgrade(engine: Engine, revision: str = "head", *, database: DatabaseConfig 
     try:
         ts = timescale_options(database, ohlc_conditions) if database is not None else None
         command.upgrade(alembic_config(engine, ts), revision)
-    except OperationalError as exc:
-        raise StorageError(f"cannot migrate {mask_url(str(engine.url))}: {exc.orig}") from None
+    except (OperationalError, ProgrammingError) as exc:
+        where = mask_url(str(engine.url))
+        if "already exists" in str(exc.orig) and _revision_or_none(engine) is None:
+            raise StorageError(
+                f"cannot migrate {where}: {exc.orig}, but the store has no schema revision: it was not made by "
+                "'theo db upgrade' or an older release was interrupted while creating it; point database.url at an "
+                "empty database (or delete the SQLite file, if it holds nothing to keep) and run 'theo db upgrade'"
+            ) from None
+        raise StorageError(f"cannot migrate {where}: {exc.orig}") from None
+
+
+def _revision_or_none(engine: Engine) -> str | None:
+    try:
+        return current_revision(engine)
+    except (OperationalError, StorageError):
+        return None
 
 
 def current_revision(engine: Engine) -> str | None:

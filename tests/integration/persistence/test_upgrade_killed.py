@@ -87,3 +87,25 @@ def test_theo_db_upgrade_killed_after_random_delays_is_completed_by_the_next_upg
             engine.dispose()
         _assert_upgrades_to_head(cfg, f"killed after {i}")
     assert killed_mid_way >= 1  # at least one kill landed while the schema was being built
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_tables_without_a_revision_are_refused_with_what_to_do(tmp_path: Path, backend: str,
+                                                               request: pytest.FixtureRequest) -> None:
+    from sqlalchemy import text
+
+    from theo.core.errors import StorageError
+    from theo.persistence.db import upgrade
+
+    url = f"sqlite:///{tmp_path / 'half.db'}" if backend == "sqlite" else request.getfixturevalue("fresh_pg_url")
+    engine = make_engine(url)
+    with engine.begin() as conn:  # what a release without atomic migrations left behind
+        conn.execute(text("CREATE TABLE audit_log (id INTEGER PRIMARY KEY)"))
+    with pytest.raises(StorageError) as info:
+        upgrade(engine)
+    engine.dispose()
+    msg = str(info.value)
+    assert "audit_log" in msg
+    assert "already exists" in msg
+    assert "the store has no schema revision" in msg
+    assert "point database.url at an empty database" in msg
