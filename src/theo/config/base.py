@@ -7,7 +7,6 @@ from typing import Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-
 #: Words a user may write for "off" that TOML or Theo does not take: answered with how to say it.
 _OFF_WORDS = frozenset({"off", "null", "nil", "disabled", "disable", "no", "false", "never"})
 

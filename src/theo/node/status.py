@@ -16,6 +16,7 @@ from theo.model.signals import SignalOutcome
 from theo.model.trades import Trade
 from theo.node.kernel import Node
 from theo.node.paper import RunState
+from theo.node.pnl import realized_pnl
 from theo.persistence.repositories import Store
 
 
@@ -102,11 +103,10 @@ def describe(db: Store, run_id: int | None = None) -> dict[str, Any] | None:
             status = "crashed (no heartbeat; `theo run` resumes it)"
     open_trades = [_trade_json(t) for t in trades if t.is_open]
     closed = [t for t in trades if not t.is_open]
-    realized = sum((t.realised - t.charges for t in closed), Decimal(0))
     return {"run": row["id"], "lineage": lineage, "mode": row["mode"], "feed": row["feed"], "status": status,
             "pid": row["pid"], "started": row["started"].isoformat(),
             "stopped": row["stopped"].isoformat() if row["stopped"] else None,
             "heartbeat": row["heartbeat"].isoformat(), "counters": row["counters"],
-            "open_trades": open_trades, "closed_trades": len(closed), "realized_pnl": f"{realized:.2f}",
+            "open_trades": open_trades, "closed_trades": len(closed), "realized_pnl": str(realized_pnl(closed)),
             "working_orders": state.get("working_orders", []),
             "last_signals": runs.journal("signal", lineage, limit=5)}
