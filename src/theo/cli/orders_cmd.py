@@ -82,14 +82,14 @@ def orders_command(
                      "price": _price(r), "tif": r.tif.value,
                      "status": o.status.value, "filled": _num(o.filled_qty), "avg price": price_text(o.avg_fill_price),
                      "fills": str(len(o.fills)), "tag": str(r.tag), "reason": o.reason})
-    table, hidden = fitted_table(ORDER_COLUMNS, rows, None if wide else console.width, title=f"{'open ' if open_only else ''}orders "
-                                                                   f"({len(orders)})")
+    title = f"{'open ' if open_only else ''}orders ({len(orders)})"
+    table, hidden = fitted_table(ORDER_COLUMNS, rows, None if wide else console.width, title=title)
     (Console(width=WIDE) if wide else console).print(table)
     notes = ["ids shortened"] if any(k != v for k, v in ids.items()) else []
     notes += [f"left out for width: {', '.join(hidden)}"] if hidden else []
     if notes:
         err_console.print(f"{'; '.join(notes)} (--wide shows everything, --format json the full records)",
-                          soft_wrap=True)
+                          soft_wrap=True, highlight=False)
 
 
 @friendly_errors

@@ -15,8 +15,10 @@ import typer
 from rich.table import Table
 
 from theo.cli.common import ConfigOption, console, err_console, friendly_errors, get_config, open_store
+from theo.cli.tables import price_text
 from theo.core.calendar import ET
 from theo.core.errors import ConfigError
+from theo.core.time import exchange_time
 from theo.strategy.scanner.records import SignalRecord
 
 scan_app = typer.Typer(help="Scan history for signals and manage stored signals.", no_args_is_help=False,
@@ -24,7 +26,8 @@ scan_app = typer.Typer(help="Scan history for signals and manage stored signals.
 
 FORMATS = ("table", "csv", "json")
 COLUMNS = ("created_at", "strategy", "scanner", "symbol", "side", "exit", "entry_price", "stop_loss",
-           "take_profit", "quantity", "option", "status", "active", "expires_at", "mode", "reason")
+           "take_profit", "quantity", "option", "status", "active", "expires_at", "mode", "reason", "exchange",
+           "order_type", "product_type", "timeframe", "bar_ts")
 
 
 def _parse_data(items: Sequence[str]) -> dict[str, Path]:
@@ -61,6 +64,8 @@ def _row(r: SignalRecord, status: str = "", active: bool | None = None) -> dict[
         "take_profit": r.take_profit, "quantity": r.quantity, "option": option,
         "status": status or r.status.value, "active": r.is_active if active is None else active,
         "expires_at": r.expires_at.isoformat() if r.expires_at else "", "mode": r.mode, "reason": r.reason,
+        "exchange": r.exchange.value, "order_type": r.order_type.value, "product_type": r.product_type.value,
+        "timeframe": r.timeframe, "bar_ts": r.bar_ts.isoformat(),
     }
 
 
@@ -78,19 +83,15 @@ def _print(records: Sequence[SignalRecord], fmt: str, title: str) -> None:
                              "inputs": json.dumps(dict(r.inputs), sort_keys=True)})
         return
     table = Table(title=title)
-    for col in ("time (UTC)", "strategy", "symbol", "side", "entry", "stop", "target", "option", "status", "reason"):
+    for col in ("time (ET)", "strategy", "symbol", "side", "entry", "stop", "target", "option", "status", "reason"):
         table.add_column(col, overflow="fold")
     for r in records:
         side = r.side.value + (" exit" if r.is_exit else "")
         option = _option(r)
-        table.add_row(r.created_at.strftime("%Y-%m-%d %H:%M"), r.scanner or r.strategy, r.symbol, side,
-                      _text(r.entry_price), _text(r.stop_loss), _text(r.take_profit), option,
+        table.add_row(exchange_time(r.created_at), r.scanner or r.strategy, r.symbol, side,
+                      price_text(r.entry_price), price_text(r.stop_loss), price_text(r.take_profit), option,
                       r.status.value + ("" if r.is_active else " (inactive)"), r.reason)
     console.print(table)
-
-
-def _text(value: Decimal | None) -> str:
-    return "" if value is None else str(value)
 
 
 @scan_app.callback()
@@ -134,7 +135,7 @@ def scan(
         if counts:
             err_console.print(f"scanner {name} refused: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     for signal, reason in result.rejected:
-        err_console.print(f"rejected {signal.symbol} {signal.side.value} at {signal.ts.isoformat()}: {reason}")
+        err_console.print(f"rejected {signal.symbol} {signal.side.value} at {exchange_time(signal.ts)}: {reason}")
     if result.unused:
         err_console.print(f"not used by any enabled strategy, so not read: --data {', '.join(result.unused)}")
     for symbol, n in sorted(result.file_rejections.items()):
