@@ -12,10 +12,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from theo.cli.common import ConfigOption, console, err_console, friendly_errors, get_config, open_store
-from theo.cli.tables import price_text
+from theo.cli.tables import Column, fitted_table, price_text
 from theo.core.calendar import ET
 from theo.core.errors import ConfigError
 from theo.core.time import exchange_time
@@ -28,6 +27,11 @@ FORMATS = ("table", "csv", "json")
 COLUMNS = ("created_at", "strategy", "scanner", "symbol", "side", "exit", "entry_price", "stop_loss",
            "take_profit", "quantity", "option", "status", "active", "expires_at", "mode", "reason", "exchange",
            "order_type", "product_type", "timeframe", "bar_ts")
+
+
+SIGNAL_COLUMNS = (Column("time (ET)"), Column("strategy", 1), Column("symbol"), Column("side"),
+                  Column("entry", justify="right"), Column("stop", 1, "right"), Column("target", 1, "right"),
+                  Column("option", 3), Column("status"), Column("reason", 2, max_width=30))
 
 
 def _parse_data(items: Sequence[str]) -> dict[str, Path]:
@@ -82,16 +86,16 @@ def _print(records: Sequence[SignalRecord], fmt: str, title: str) -> None:
             writer.writerow({**{k: "" if v is None else v for k, v in row.items()},
                              "inputs": json.dumps(dict(r.inputs), sort_keys=True)})
         return
-    table = Table(title=title)
-    for col in ("time (ET)", "strategy", "symbol", "side", "entry", "stop", "target", "option", "status", "reason"):
-        table.add_column(col, overflow="fold")
-    for r in records:
-        side = r.side.value + (" exit" if r.is_exit else "")
-        option = _option(r)
-        table.add_row(exchange_time(r.created_at), r.scanner or r.strategy, r.symbol, side,
-                      price_text(r.entry_price), price_text(r.stop_loss), price_text(r.take_profit), option,
-                      r.status.value + ("" if r.is_active else " (inactive)"), r.reason)
+    cells = [{"time (ET)": exchange_time(r.created_at), "strategy": r.scanner or r.strategy, "symbol": r.symbol,
+              "side": r.side.value + (" exit" if r.is_exit else ""), "entry": price_text(r.entry_price),
+              "stop": price_text(r.stop_loss), "target": price_text(r.take_profit), "option": _option(r),
+              "status": r.status.value + ("" if r.is_active else " (inactive)"), "reason": r.reason}
+             for r in records]
+    table, hidden = fitted_table(SIGNAL_COLUMNS, cells, console.width, title=title)
     console.print(table)
+    if hidden:
+        err_console.print(f"left out for width: {', '.join(hidden)} (--format csv or json has every field)",
+                          highlight=False, soft_wrap=True)
 
 
 @scan_app.callback()

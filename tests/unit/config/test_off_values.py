@@ -49,11 +49,13 @@ def test_config_show_prints_off_as_none_and_its_output_loads_back(tmp_path: Path
 
 
 @pytest.mark.parametrize(("text", "expected"), [
-    ('[risk.trade]\ntime_exit = "never"\n', 'risk.trade: time_exit = \'never\': write time_exit = "none" to turn it off'),
+    ('[risk.trade]\ntime_exit = "never"\n',
+     'risk.trade: time_exit = \'never\': write time_exit = "none" to turn it off'),
     ('[risk.breakers]\nmax_drawdown_pct = "off"\n', 'write max_drawdown_pct = "none" to turn it off'),
     ('[risk.account.limits]\nmax_active_trades = "none"\n',
      'max_active_trades = "none": this key cannot be turned off; set a value (default 5) or remove the line'),
-    ('[risk.strategies.a]\nmax_active_trades = "none"\n', 'max_active_trades = "none": this limit cannot be turned off'),
+    ('[risk.strategies.a]\nmax_active_trades = "none"\n',
+     'max_active_trades = "none": this limit cannot be turned off'),
 ])
 def test_a_wrong_off_word_or_none_on_a_required_key_is_a_clear_error(tmp_path: Path, text: str, expected: str) -> None:
     with pytest.raises(ConfigError) as err:

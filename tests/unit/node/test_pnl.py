@@ -25,7 +25,8 @@ def test_a_restarted_run_reports_the_closed_trades_of_the_store_as_theo_status_d
     r.tick(T + timedelta(seconds=2), 101.0)
     assert t.status is TradeStatus.CLOSED
     first = account_realized(r.manager)
-    assert first == (t.realised - t.charges).quantize(Decimal("0.01")) and first > 0
+    assert first == (t.realised - t.charges).quantize(Decimal("0.01"))
+    assert first > 0
     restarted = make_manager(r.rig)  # a new process: recovery holds only open trades, none here
     assert restarted.trades() == []
     stored = SqlTradeStore(r.rig.engine).load_trades()
