@@ -127,7 +127,7 @@ def register(app: typer.Typer) -> None:
             since_utc = since.replace(tzinfo=UTC) if since.tzinfo is None else since
             first = int(np.searchsorted(bars.start_us, to_us(since_utc)))
             if first == len(bars):
-                raise ConfigError(f"no bars of {bars.symbol} {bars.timeframe} from --since {exchange_time(since_utc)} "
+                raise ConfigError(f"no bars of {bars.symbol} {bars.timeframe} from --since {since_utc.isoformat()} "
                                   f"on; the last one starts {exchange_time(bars.start(len(bars) - 1))}")
             frame = frame.iloc[first:]
         if out is not None:
