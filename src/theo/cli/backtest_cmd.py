@@ -59,6 +59,15 @@ def _load(config: TheoConfig, data: list[str] | None, start: str | None, end: st
     return load_files(files, d0, d1, config)
 
 
+def print_signal_summary(outcomes: Any, strategies: list[str]) -> None:
+    """Signals found, executed, and ignored or refused by reason, per strategy."""
+    from theo.analysis.signal_summary import signal_lines, summarise_signals
+
+    console.print("[bold]Signals[/]")
+    for line in signal_lines(summarise_signals(outcomes, strategies)):
+        console.print(line, markup=False, highlight=False)
+
+
 def _summary(metrics: dict[str, Any], folder: Path) -> Table:
     table = Table(title=f"Backtest summary ({folder})", show_header=True)
     table.add_column("metric")
@@ -103,6 +112,7 @@ def backtest(ctx: typer.Context, config: ConfigOption = None, data: DataOption =
     report = write_outputs(result, folder, title=f"{', '.join(s.name for s in cfg.strategies)} on "
                                                  f"{', '.join(market.symbols)}")
     console.print(_summary(report.metrics, folder))
+    print_signal_summary(result.signals(), [s.name for s in cfg.strategies])
     console.print(f"wrote {', '.join(sorted(p.name for p in folder.iterdir()))} to {folder}")
 
 
