@@ -69,7 +69,8 @@ def test_html_fits_a_1366_pixel_screen() -> None:
     ex = Execution("X1", "corr-1", "SPY", Side.BUY, D(100), D(270), T0, Charges(commission=D("1.00")))
     page = render_deals(build_deals(trades(), fills={"corr-1": [ex]}), "html")
     widths = [int(w) for w in re.findall(r"max-width:(\d+)px", page)]
-    assert widths and max(widths) <= 1366
+    assert widths
+    assert max(widths) <= 1366
     assert "table{border-collapse:collapse;width:100%" in page
     assert ".wrap{max-width:100%;overflow-x:auto}" in page  # a narrower window scrolls the table, not the page
     assert '<td class="comment">Profit target</td>' in page  # the long column wraps

@@ -215,4 +215,5 @@ def test_each_entry_rule_counts_how_often_it_held() -> None:
     assert s.rule_tried == {"corr <= -0.5": 2, "corr <= -0.9": 2}
     assert s.rule_held == {"corr <= -0.5": 2, "corr <= -0.9": 1}
     s.reset()
-    assert not s.rule_tried and not s.rule_held
+    assert not s.rule_tried
+    assert not s.rule_held
