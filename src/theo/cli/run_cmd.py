@@ -85,6 +85,10 @@ def _run_ibkr(cfg: TheoConfig, live: bool, duration: float | None) -> None:
     console.print(f"connecting to TWS / IB Gateway at {ib.host}:{ib.port} (client id {ib.client_id}); "
                   f"Ctrl-C stops", soft_wrap=True)
     _drive(run, "ticks")
+    if not run.connected:
+        err_console.print(f"error: no connection to TWS / IB Gateway at {ib.host}:{ib.port} before the run ended: "
+                          f"{run.session.last_error or 'no answer'}", soft_wrap=True)
+        raise typer.Exit(code=1)
 
 
 def _drive(run: Any, unit: str) -> None:

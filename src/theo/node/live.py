@@ -123,6 +123,7 @@ class LiveRun:
         self.feed_name = "ibkr"
         self.late = 0
         self.started = False
+        self.connected = False  # the run reached TWS at least once
         self.warmed = 0  # 1-minute bars of history fed to the strategies at start
         self.reconcile_reports: list[ReconcileReport] = []
         self._tasks: set[asyncio.Future[None]] = set()
@@ -297,6 +298,7 @@ class LiveRun:
         try:
             if not await self._connect():
                 return status
+            self.connected = True
             self._check_capital()
             await self._warm_up()  # the strategies see recent history, trading off
             found = self.node.start()  # reconcile with TWS, rebuild open trades from the journal
