@@ -5,11 +5,12 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -19,6 +20,9 @@ from theo.core.calendar import ET
 from theo.core.errors import ConfigError
 from theo.core.time import exchange_time
 from theo.strategy.scanner.records import SignalRecord
+
+if TYPE_CHECKING:
+    from theo.strategy.scanner.run import ScanResult
 
 scan_app = typer.Typer(help="Scan history for signals and manage stored signals.", no_args_is_help=False,
                        invoke_without_command=True)
@@ -98,6 +102,29 @@ def _print(records: Sequence[SignalRecord], fmt: str, title: str) -> None:
                           highlight=False, soft_wrap=True)
 
 
+def _explanations(result: ScanResult) -> list[str]:
+    """Per strategy the signals it found and kept; per scanner what it refused and how often each rule held."""
+    kept = Counter(r.strategy for r in result.records)
+    lines = []
+    for name in result.strategies:
+        found = result.found[name]
+        if found:
+            lines.append(f"strategy {name}: {found:,} signals found, {kept[name]:,} kept")
+        else:
+            lines.append(f"strategy {name}: no signal found (its rules never held on this data)")
+    for name, counts in result.refused.items():
+        if counts:
+            lines.append(f"scanner {name} refused: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+        for rule, (held, tried) in result.rules.get(name, {}).items():
+            if not tried:
+                lines.append(f"scanner {name} rule '{rule}': never checked (no signal reached the rules)")
+            elif not held:
+                lines.append(f"scanner {name} rule '{rule}': never held ({tried:,} checks)")
+            else:
+                lines.append(f"scanner {name} rule '{rule}': held {held:,} of {tried:,} checks")
+    return lines
+
+
 @scan_app.callback()
 @friendly_errors
 def scan(
@@ -135,9 +162,8 @@ def scan(
     if result.warmup_signals:
         notes.append(f"{result.warmup_signals} before --from (warm-up, not kept)")
     err_console.print(", ".join(notes))
-    for name, counts in result.refused.items():
-        if counts:
-            err_console.print(f"scanner {name} refused: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    for line in _explanations(result):
+        err_console.print(line, markup=False, highlight=False)
     for signal, reason in result.rejected:
         err_console.print(f"rejected {signal.symbol} {signal.side.value} at {exchange_time(signal.ts)}: {reason}")
     if result.unused:
