@@ -11,6 +11,7 @@ from rich.table import Table
 from theo.cli.common import ConfigOption, console, err_console, friendly_errors, get_config, open_store
 from theo.config import TheoConfig
 from theo.core.clock import LiveClock
+from theo.model.symbols import parse_symbol
 
 if TYPE_CHECKING:
     from theo.persistence.archive import Archiver
@@ -105,7 +106,7 @@ def restore_cmd(
 
     a, b = _date("--from", first), _date("--to", last)
     archiver = _archiver(get_config(config))
-    report = restore(archiver, a, b, symbol.upper() if symbol else None)
+    report = restore(archiver, a, b, parse_symbol(symbol, what="--symbol") if symbol else None)
     console.print(f"restored {report.rows_inserted} tick(s) from {report.files} file(s) "
                   f"({report.rows_in_files - report.rows_inserted} already present)")
 

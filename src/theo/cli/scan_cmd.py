@@ -17,6 +17,7 @@ from rich.table import Table
 from theo.cli.common import ConfigOption, console, err_console, friendly_errors, get_config, open_store
 from theo.core.calendar import ET
 from theo.core.errors import ConfigError
+from theo.model.symbols import parse_symbol
 from theo.strategy.scanner.records import SignalRecord
 
 scan_app = typer.Typer(help="Scan history for signals and manage stored signals.", no_args_is_help=False,
@@ -33,7 +34,7 @@ def _parse_data(items: Sequence[str]) -> dict[str, Path]:
         symbol, sep, path = item.partition("=")
         if not sep or not symbol or not path:
             raise ConfigError(f"--data {item!r}: expected SYMBOL=PATH, e.g. --data SPY=data/SPY_1min.csv.gz")
-        data[symbol.strip().upper()] = Path(path.strip())
+        data[parse_symbol(symbol, what=f"--data {item!r}: symbol")] = Path(path.strip())
     return data
 
 

@@ -44,6 +44,14 @@ class TimeframeError(ConfigError, ValueError):
     """
 
 
+class SymbolError(ConfigError, ValueError):
+    """A symbol is not a valid instrument symbol (empty, too long, spaces, path characters).
+
+    Reaction: as :class:`ConfigError`; the message names the value and the accepted form. It is also a
+    ``ValueError`` so that a configuration validator (pydantic) reports it beside the field it checks.
+    """
+
+
 class DataError(TheoError):
     """Market data cannot be used as given.
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field, field_validator, model_validator
 
 from theo.config.base import Section
+from theo.model.symbols import Symbol
 
 
 class GateConfig(Section):
@@ -60,7 +61,7 @@ class BarsConfig(Section):
 class SyntheticInstrument(Section):
     """One instrument of the synthetic market."""
 
-    symbol: str
+    symbol: Symbol
     start_price: float = Field(gt=0)
     annual_vol: float = Field(default=0.2, gt=0, le=5)
     drift: float = 0.0

@@ -11,6 +11,7 @@ from typing import Protocol
 from theo.core.errors import ImportFileError
 from theo.data.files import PROVIDER_SUSPICIOUS, BarColumns, ReadResult, RowRejection, TickColumns, read_market_file
 from theo.data.quarantine import QuarantineItem
+from theo.model.symbols import parse_symbol
 
 
 class ImportStore(Protocol):
@@ -56,9 +57,9 @@ def import_file(store: ImportStore, path: str | Path, symbol: str, tz: str | Non
     table yet): the summary then shows 0 imported.
     """
     p = Path(path)
-    sym = symbol.strip().upper()
-    if not sym:
+    if not symbol.strip():
         raise ImportFileError(f"{p}: --symbol is empty; give the instrument symbol, e.g. --symbol SPY")
+    sym = parse_symbol(symbol, what="--symbol")
     result = read_market_file(p, sym, tz=tz, timeframe=timeframe)
     source = str(p.resolve())  # one quarantine key per file, whatever the working directory
     rejections = list(result.rejections)

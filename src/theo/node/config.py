@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import Field, field_validator, model_validator
 
 from theo.config.base import Section
+from theo.model.symbols import parse_symbol
 
 
 class DataFile(Section):
@@ -16,6 +17,11 @@ class DataFile(Section):
 
     path: Path
     symbol: str = ""
+
+    @field_validator("symbol")
+    @classmethod
+    def _symbol(cls, value: str) -> str:
+        return value and parse_symbol(value)
 
 
 class BacktestSettings(Section):
