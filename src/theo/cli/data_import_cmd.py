@@ -41,7 +41,8 @@ def import_files(
     try:
         for f in files:
             with console.status(f"importing {f.name} ..."):
-                summaries.append(import_file(repos.market_data, f, symbol, tz=tz, timeframe=timeframe))
+                summaries.append(import_file(repos.market_data, f, symbol, tz=tz, timeframe=timeframe,
+                                                 limits=cfg.marketdata.validation))
     finally:
         repos.close()
     table = Table(title=f"import of {symbol.upper()}")

@@ -5,7 +5,8 @@ the system reacts to it, so a reader of a traceback or a log line knows what hap
 
     TheoError
     ├── ConfigError                 stop at start-up; the message names file, key, value, expectation
-    │   └── TimeframeError          a timeframe label or a source/target timeframe pair is refused
+    │   ├── TimeframeError          a timeframe label or a source/target timeframe pair is refused
+    │   └── SymbolError             a symbol with spaces, path characters or too many characters
     ├── DataError                   reject the input, keep it in quarantine, carry on
     │   ├── ImportFileError         the whole file cannot be read; nothing is imported
     │   └── QualityRejection        one tick/bar failed the quality gate

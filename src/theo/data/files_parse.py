@@ -26,6 +26,7 @@ from theo.data.bars.timeframes import Timeframe, parse_timeframe
 from theo.model.enums import SessionKind
 
 if TYPE_CHECKING:
+    from theo.data.config import InputLimits
     from theo.data.files import RowRejection
 
 ET = ZoneInfo("America/New_York")
@@ -192,8 +193,9 @@ class _Check:
 class RowChecks:
     """Accumulate per-row rejections over one table; the first failing check of a row wins."""
 
-    def __init__(self, path: Path, table: pa.Table, lines: np.ndarray, early: list[RowRejection]) -> None:
-        self.path, self.table, self.lines = path, table, lines
+    def __init__(self, path: Path, table: pa.Table, lines: np.ndarray, early: list[RowRejection],
+                 limits: InputLimits) -> None:
+        self.path, self.table, self.lines, self.limits = path, table, lines, limits
         self.bad = np.zeros(table.num_rows, dtype=bool)
         self.daily = False
         self._checks: list[_Check] = []
@@ -318,6 +320,40 @@ class RowChecks:
         if non_negative:
             reason = "negative_size" if size or column in _SIZE_COLUMNS else "non_positive_price"
             self.reject(values < 0, column, reason, f"{column} must be >= 0")
+        return np.where(self.bad, 0.0, values)
+
+    def time_window(self, ts_us: np.ndarray) -> None:
+        """Reject timestamps before ``limits.earliest`` or more than ``max_ahead_seconds`` after now."""
+        lo, hi = self.limits.window_us()
+        self.reject(~self.bad & ((ts_us < lo) | (ts_us > hi)), "ts", "timestamp_out_of_range",
+                    lambda i: f"{_iso(int(ts_us[i]))} is outside {_iso(lo)} .. {_iso(hi)} "
+                              "([marketdata.validation] earliest, max_ahead_seconds)")
+
+    def prices(self, values: np.ndarray, column: str, *, zero_ok: bool = False) -> np.ndarray:
+        """Reject implausible prices (outside [min_price, max_price]) and prices off the increment grid."""
+        lim = self.limits
+        open_ = ~self.bad & ~((values == 0) if zero_ok else np.zeros(values.shape[0], dtype=bool))
+        self.reject(open_ & ((values < lim.min_price) | (values > lim.max_price)), column, "implausible_price",
+                    lambda i: f"{column} {values[i]!r} is outside {lim.min_price:g} .. {lim.max_price:g} "
+                              "([marketdata.validation] min_price, max_price)")
+        if lim.price_increment > 0:
+            with np.errstate(invalid="ignore", over="ignore"):
+                steps = values / lim.price_increment
+                off = np.abs(steps - np.round(steps)) > 1e-3
+            self.reject(~self.bad & off, column, "off_tick_price",
+                        lambda i: f"{column} {values[i]!r} is not a multiple of {lim.price_increment:g} "
+                                  "([marketdata.validation] price_increment)")
+        return np.where(self.bad, 0.0, values)
+
+    def sizes(self, values: np.ndarray, column: str) -> np.ndarray:
+        """Reject sizes above ``max_size`` and, unless fractional sizes are allowed, sizes that are not whole."""
+        lim = self.limits
+        self.reject(~self.bad & (values > lim.max_size), column, "implausible_size",
+                    lambda i: f"{column} {values[i]!r} is above {lim.max_size:g} ([marketdata.validation] max_size)")
+        if not lim.fractional_sizes:
+            self.reject(~self.bad & (np.abs(values - np.round(values)) > 1e-9), column, "fractional_size",
+                        lambda i: f"{column} {values[i]!r} is not a whole number of shares or contracts "
+                                  "(set [marketdata.validation] fractional_sizes = true for such a feed)")
         return np.where(self.bad, 0.0, values)
 
     def both_sides_empty(self, bid: np.ndarray, ask: np.ndarray) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Protocol
 
 from theo.core.errors import ImportFileError
+from theo.data.config import InputLimits
 from theo.data.files import PROVIDER_SUSPICIOUS, BarColumns, ReadResult, RowRejection, TickColumns, read_market_file
 from theo.data.quarantine import QuarantineItem
 from theo.model.symbols import parse_symbol
@@ -49,10 +50,12 @@ class ImportSummary:
 
 
 def import_file(store: ImportStore, path: str | Path, symbol: str, tz: str | None = None,
-                timeframe: str | None = None) -> ImportSummary:
+                timeframe: str | None = None, limits: InputLimits | None = None) -> ImportSummary:
     """Read, validate and store one file; re-importing it adds nothing.
 
-    Ticks the provider flags as suspicious are quarantined (reason ``provider_suspicious``), not stored.
+    Rows outside ``limits`` (``[marketdata.validation]``: timestamp window, price and size bounds, tick
+    grid, whole sizes) are quarantined with their reason. Ticks the provider flags as suspicious are
+    quarantined (reason ``provider_suspicious``), not stored.
     Quote files are validated and their bad rows quarantined, but quotes are not stored (no quotes
     table yet): the summary then shows 0 imported.
     """
@@ -60,7 +63,7 @@ def import_file(store: ImportStore, path: str | Path, symbol: str, tz: str | Non
     if not symbol.strip():
         raise ImportFileError(f"{p}: --symbol is empty; give the instrument symbol, e.g. --symbol SPY")
     sym = parse_symbol(symbol, what="--symbol")
-    result = read_market_file(p, sym, tz=tz, timeframe=timeframe)
+    result = read_market_file(p, sym, tz=tz, timeframe=timeframe, limits=limits)
     source = str(p.resolve())  # one quarantine key per file, whatever the working directory
     rejections = list(result.rejections)
     summary = ImportSummary(p, sym, result.kind, result.timeframe)

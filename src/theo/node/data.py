@@ -85,7 +85,7 @@ def load_files(files: Sequence[DataFile], start: date | None = None, end: date |
         symbol = f.symbol or symbol_of(f.path)
         if symbol in series:
             raise DataError(f"{f.path}: symbol {symbol} is given twice; one file per symbol")
-        result = read_market_file(f.path, symbol)
+        result = read_market_file(f.path, symbol, limits=config.marketdata.validation if config else None)
         rejected += len(result.rejections)
         if result.rejections:
             notes.append(f"{f.path.name}: {len(result.rejections)} rows rejected by the reader "

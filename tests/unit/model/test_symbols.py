@@ -43,7 +43,8 @@ def test_the_column_length_leaves_room_for_every_accepted_symbol() -> None:
 
     lengths = [c.type.length for t in Base.metadata.tables.values() for c in t.columns
                if c.name in ("symbol", "underlying") and getattr(c.type, "length", None)]
-    assert lengths and min(lengths) >= MAX_SYMBOL_LENGTH
+    assert lengths
+    assert min(lengths) >= MAX_SYMBOL_LENGTH
     assert len(check_symbol("A" * MAX_SYMBOL_LENGTH)) == MAX_SYMBOL_LENGTH
 
 
@@ -56,7 +57,7 @@ def test_config_refuses_a_bad_strategy_symbol_and_a_bad_synthetic_instrument() -
 
 def test_replay_argument_symbol_is_checked() -> None:
     assert parse_data_arg("spy=x.csv").symbol == "SPY"
-    with pytest.raises(SymbolError, match="in 'SP Y=x.csv', symbol 'SP Y' is not a symbol"):
+    with pytest.raises(SymbolError, match=r"in 'SP Y=x\.csv', symbol 'SP Y' is not a symbol"):
         parse_data_arg("SP Y=x.csv")
 
 
