@@ -46,6 +46,7 @@ IMPLAUSIBLE_PRICE = "implausible_price"
 OFF_TICK_PRICE = "off_tick_price"
 IMPLAUSIBLE_SIZE = "implausible_size"
 FRACTIONAL_SIZE = "fractional_size"
+LINE_TOO_LONG = "line_too_long"
 
 
 @dataclass

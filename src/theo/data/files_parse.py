@@ -6,7 +6,6 @@ loops run only over rejected rows (to build their quarantine records) and over u
 
 from __future__ import annotations
 
-import gzip
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC
@@ -18,11 +17,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 
 from theo.core.errors import ImportFileError, TheoError, TimeframeError
 from theo.core.time import from_us, to_us
 from theo.data.bars.timeframes import Timeframe, parse_timeframe
+from theo.data.files_csv import read_csv_table
 from theo.model.enums import SessionKind
 
 if TYPE_CHECKING:
@@ -95,8 +94,6 @@ def session_kinds(start_us: np.ndarray, tf: str) -> np.ndarray:
 
 def read_table(path: Path) -> tuple[pa.Table, np.ndarray, list[RowRejection]]:
     """All columns (strings for CSV), the source line of each row, and rows with a wrong field count."""
-    from theo.data.files import MALFORMED_ROW, MISSING_FIELD, RowRejection
-
     if path.suffix.lower() in (".parquet", ".pq"):
         import pyarrow.parquet as pq
 
@@ -105,56 +102,17 @@ def read_table(path: Path) -> tuple[pa.Table, np.ndarray, list[RowRejection]]:
         except (pa.ArrowException, OSError) as exc:
             raise ImportFileError(f"{path}: not a readable Parquet file ({exc})") from None
         return _normalise_names(path, table), np.arange(2, table.num_rows + 2, dtype=np.int64), []
-    names = _csv_header(path)
-    bad: list[pacsv.InvalidRow] = []
-
-    def on_invalid(row: pacsv.InvalidRow) -> Literal["skip"]:
-        bad.append(row)
-        return "skip"
-
-    def read(threads: bool) -> pa.Table:
-        bad.clear()
-        try:
-            return pacsv.read_csv(
-                path, read_options=pacsv.ReadOptions(use_threads=threads),
-                parse_options=pacsv.ParseOptions(ignore_empty_lines=False, invalid_row_handler=on_invalid),
-                convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
-                                                     strings_can_be_null=True, null_values=[""]))
-        except (pa.ArrowException, OSError, EOFError) as exc:
-            raise ImportFileError(f"{path}: cannot read it as CSV ({exc})") from None
-
-    table = read(True)
-    if any(r.number is None for r in bad):
-        table = read(False)  # row numbers of bad rows are known only on the single-threaded reader
-    if not bad:
-        return _normalise_names(path, table), np.arange(2, table.num_rows + 2, dtype=np.int64), []
-    skipped = np.array(sorted(int(r.number or 0) for r in bad), dtype=np.int64)
-    all_lines = np.arange(2, table.num_rows + len(bad) + 2, dtype=np.int64)
-    lines = all_lines[~np.isin(all_lines, skipped)]
-    rejections = [
-        RowRejection(int(r.number or 0), "row", r.text,
-                     MISSING_FIELD if r.actual_columns < r.expected_columns else MALFORMED_ROW,
-                     f"expected {r.expected_columns} fields, found {r.actual_columns}", r.text)
-        for r in bad
-    ]
+    table, lines, rejections = read_csv_table(path)
     return _normalise_names(path, table), lines, rejections
-
-
-def _csv_header(path: Path) -> list[str]:
-    opener = gzip.open if path.suffix.lower() == ".gz" else open
-    try:
-        with opener(path, "rt", encoding="utf-8", newline="") as fh:
-            header = fh.readline()
-    except (OSError, UnicodeDecodeError, EOFError) as exc:
-        raise ImportFileError(f"{path}: cannot read the header line ({exc})") from None
-    names = [n.strip() for n in header.strip().split(",")]
-    if not header.strip() or any(not n for n in names):
-        raise ImportFileError(f"{path}: the first line must be a header such as 'ts,price,size'")
-    return names
 
 
 def _normalise_names(path: Path, table: pa.Table) -> pa.Table:
     names = [str(n).strip().lower() for n in table.column_names]
+    for j, name in enumerate(names):
+        if name in names[:j]:
+            i = names.index(name)
+            raise ImportFileError(f"{path}: line 1 (header), column {j + 1}: column {name!r} appears twice "
+                                  f"(columns {i + 1} and {j + 1}); rename or remove one, nothing was imported")
     if "ts" not in names:
         for alias in _TS_ALIASES:
             if alias in names:
