@@ -47,6 +47,7 @@ OFF_TICK_PRICE = "off_tick_price"
 IMPLAUSIBLE_SIZE = "implausible_size"
 FRACTIONAL_SIZE = "fractional_size"
 LINE_TOO_LONG = "line_too_long"
+NOT_UTF8 = "not_utf8"
 
 
 @dataclass
@@ -252,25 +253,8 @@ def _bars(p: Path, symbol: str, b: fp.RowChecks, ts_us: np.ndarray, timeframe: s
 
 
 __all__ = [
-    "FRACTIONAL_SIZE",
-    "IMPLAUSIBLE_PRICE",
-    "IMPLAUSIBLE_SIZE",
-    "MALFORMED_ROW",
-    "MISSING_FIELD",
-    "NAN_OR_INF",
-    "NEGATIVE_SIZE",
-    "NON_POSITIVE_PRICE",
-    "OFF_TICK_PRICE",
-    "OUT_OF_ORDER",
-    "PROVIDER_SUSPICIOUS",
-    "TIMESTAMP_OUT_OF_RANGE",
-    "UNPARSABLE_NUMBER",
-    "UNPARSABLE_TIMESTAMP",
-    "BarColumns",
-    "QuoteColumns",
-    "ReadResult",
-    "RowRejection",
-    "TickColumns",
-    "read_market_file",
-    "timeframe_from_name",
+    "FRACTIONAL_SIZE", "IMPLAUSIBLE_PRICE", "IMPLAUSIBLE_SIZE", "LINE_TOO_LONG", "MALFORMED_ROW", "MISSING_FIELD",
+    "NAN_OR_INF", "NEGATIVE_SIZE", "NON_POSITIVE_PRICE", "NOT_UTF8", "OFF_TICK_PRICE", "OUT_OF_ORDER",
+    "PROVIDER_SUSPICIOUS", "TIMESTAMP_OUT_OF_RANGE", "UNPARSABLE_NUMBER", "UNPARSABLE_TIMESTAMP", "BarColumns",
+    "QuoteColumns", "ReadResult", "RowRejection", "TickColumns", "read_market_file", "timeframe_from_name",
 ]

@@ -1,13 +1,17 @@
 """Read a CSV market-data file into a table of strings, keeping the source line of every row.
 
 Rows with a wrong field count come back as rejections. A line too long for the parser's blocks (a
-corrupt file, a binary blob pasted into a CSV) is rejected alone with reason ``line_too_long``: the file
-is read again without it, so the good rows are kept and every line number stays the file's own.
+corrupt file, a binary blob pasted into a CSV) or a line that is not UTF-8 text is rejected alone
+(reason ``line_too_long`` or ``not_utf8``): the file is read again without such lines, so the good rows
+are kept and every line number stays the file's own.
 """
 
 from __future__ import annotations
 
 import gzip
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -48,12 +52,16 @@ def read_csv_table(path: Path) -> tuple[pa.Table, np.ndarray, list[RowRejection]
 
     dropped: list[RowRejection] = []
     try:
-        try:
-            table = read(path, True)
-        except pa.ArrowInvalid as exc:
-            if "straddl" not in str(exc):
-                raise
-            buffer, dropped = _without_long_lines(path, names)
+        failure: pa.ArrowInvalid | None = None
+        with _undecodable_rows() as undecodable:
+            try:
+                table = read(path, True)
+            except pa.ArrowInvalid as exc:
+                failure = exc
+        if failure is not None or undecodable:
+            if failure is not None and not undecodable and not any(k in str(failure) for k in ("straddl", "UTF8")):
+                raise failure
+            buffer, dropped = _without_bad_lines(path, names)
             table = read(buffer, False, _BLOCK_BYTES)
         if any(r.number is None for r in bad):
             # row numbers of bad rows are known only on the single-threaded reader
@@ -88,17 +96,52 @@ def _file_lines(read_lines: np.ndarray, gone: np.ndarray) -> np.ndarray:
     return out
 
 
-def _without_long_lines(path: Path, names: list[str]) -> tuple[pa.Buffer, list[RowRejection]]:
-    """The file's bytes without lines over :data:`MAX_LINE_BYTES`, and a rejection for each one."""
-    from theo.data.files import LINE_TOO_LONG, RowRejection
+@contextmanager
+def _undecodable_rows() -> Iterator[list[BaseException]]:
+    """Collect the UnicodeDecodeError pyarrow hits (and would print) while handing a bad row to Python."""
+    seen: list[BaseException] = []
+    previous = sys.unraisablehook
+
+    def hook(info: sys.UnraisableHookArgs) -> None:
+        if isinstance(info.exc_value, UnicodeDecodeError):
+            seen.append(info.exc_value)
+        else:
+            previous(info)
+
+    sys.unraisablehook = hook
+    try:
+        yield seen
+    finally:
+        sys.unraisablehook = previous
+
+
+def _without_bad_lines(path: Path, names: list[str]) -> tuple[pa.Buffer, list[RowRejection]]:
+    """The file's bytes without lines over :data:`MAX_LINE_BYTES` or not UTF-8, and a rejection for each."""
+    from theo.data.files import LINE_TOO_LONG, NOT_UTF8, RowRejection
 
     opener = gzip.open if path.suffix.lower() == ".gz" else open
     kept: list[bytes] = []
     dropped: list[RowRejection] = []
     with opener(path, "rb") as fh:
         for number, line in enumerate(fh, start=1):
-            if len(line) <= MAX_LINE_BYTES or number == 1:
+            if number == 1:
                 kept.append(line)
+                continue
+            if len(line) <= MAX_LINE_BYTES:
+                try:
+                    line.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    start = line.rfind(b",", 0, exc.start) + 1
+                    at = line[:start].count(b",")
+                    name = names[at] if at < len(names) else f"field {at + 1}"
+                    end = line.find(b",", exc.start)
+                    shown = line[start:end if end >= 0 else None].rstrip(b"\r\n")[:_SHOWN].decode(
+                        "utf-8", "backslashreplace")
+                    dropped.append(RowRejection(
+                        number, name, shown, NOT_UTF8, f"line {number}, column {at + 1} ({name}): byte "
+                        f"{line[exc.start]:#04x} is not UTF-8 text", line[:200].decode("utf-8", "backslashreplace")))
+                else:
+                    kept.append(line)
                 continue
             fields = line.rstrip(b"\r\n").split(b",")
             widest = max(range(len(fields)), key=lambda k: len(fields[k]))
@@ -115,10 +158,10 @@ def csv_header(path: Path) -> list[str]:
     """The header's column names; refuse a file whose first line is not a header."""
     opener = gzip.open if path.suffix.lower() == ".gz" else open
     try:
-        with opener(path, "rt", encoding="utf-8", newline="") as fh:
-            header = fh.readline(MAX_LINE_BYTES)
+        with opener(path, "rb") as fh:
+            header = fh.readline(MAX_LINE_BYTES).decode("utf-8-sig")
     except (OSError, UnicodeDecodeError, EOFError) as exc:
-        raise ImportFileError(f"{path}: cannot read the header line ({exc})") from None
+        raise ImportFileError(f"{path}: cannot read the header line (line 1: {exc})") from None
     names = [n.strip() for n in header.strip().split(",")]
     if not header.strip() or any(not n for n in names):
         raise ImportFileError(f"{path}: the first line must be a header such as 'ts,price,size'")

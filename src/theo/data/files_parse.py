@@ -385,7 +385,10 @@ def _series_us(parsed: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _iso(us: int) -> str:
-    return from_us(us).isoformat()
+    try:
+        return from_us(us).isoformat()
+    except OverflowError:  # a year before 1 or after 9999 (e.g. ts "-1") still needs a readable detail
+        return f"{us} microseconds from 1970-01-01T00:00:00+00:00"
 
 
 __all__ = ["ET", "RowChecks", "bar_ends", "detect_kind", "file_timeframe", "infer_timeframe", "read_table",

@@ -39,3 +39,15 @@ def test_a_20_mb_line_is_rejected_alone_and_the_line_numbers_stay_the_files(tmp_
     assert res.ticks is not None
     assert res.ticks.line.tolist() == [2, 5]
     assert res.ticks.price.tolist() == [167.41, 167.43]
+
+
+def test_lines_that_are_not_utf8_are_rejected_alone_naming_line_and_column(tmp_path: Path) -> None:
+    path = tmp_path / "SPY_ticks.csv"
+    path.write_bytes(b"ts,price,size\n2013-10-07T09:30:00-04:00,167.41,100\n2013-10-07T09:30:01-04:00,16\xff7.41,100\n"
+                     b"2013-10-07T09:30:01-04:00,\xdf\n2013-10-07T09:30:02-04:00,167.42,100\n")
+    res = read_market_file(path, "SPY")
+    assert [(r.line, r.column, r.value, r.reason, r.detail) for r in res.rejections] == [
+        (3, "price", "16\\xff7.41", "not_utf8", "line 3, column 2 (price): byte 0xff is not UTF-8 text"),
+        (4, "price", "\\xdf", "not_utf8", "line 4, column 2 (price): byte 0xdf is not UTF-8 text")]
+    assert res.ticks is not None
+    assert res.ticks.line.tolist() == [2, 5]
