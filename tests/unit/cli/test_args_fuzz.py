@@ -99,3 +99,16 @@ def test_each_local_command_with_hostile_values_gives_no_traceback(workdir: Path
             if o.startswith("-") and o not in ("-c", "--config")]
     for value in ("../../etc", "-1", "9999-12-31", "\x00", str(workdir / "SPY_dup.csv")):
         _run(path, [a for o in opts[:4] for a in (o, value)], workdir)
+
+
+@pytest.mark.parametrize("args", [
+    ["data", "import", "{root}/SPY_dup.csv", "--symbol", "SPY"],
+    ["data", "import", "{root}/SPY_latin1.csv", "--symbol", "SPY"],
+    ["data", "import", "{root}/SPY_ticks.csv", "--symbol", "../../etc"],
+    ["config", "validate", "{root}/open0.toml"],
+])
+def test_inputs_the_fuzzer_found_give_a_message_not_a_traceback(workdir: Path, args: list[str]) -> None:
+    (workdir / "open0.toml").write_text("[market]\nopen_time = 0\n")
+    path = tuple(a for a in args if not a.startswith(("{", "-")))[:2]
+    rest = [a.replace("{root}", str(workdir)) for a in args[len(path):]]
+    _run(path, rest, workdir)
