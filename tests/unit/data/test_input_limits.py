@@ -85,3 +85,17 @@ def test_bars_and_quotes_get_the_same_bounds_and_a_feed_may_allow_fractions(tmp_
                     name="IBM_quotes.csv", header="ts,bid,bid_size,ask,ask_size\n")
     res = read_market_file(quotes, "IBM")
     assert [(r.line, r.column, r.reason) for r in res.rejections] == [(4, "bid_size", "implausible_size")]
+
+
+def test_a_futures_contract_is_held_to_its_exchange_tick(tmp_path: Path) -> None:
+    from theo.data.importer import instrument_limits
+
+    assert instrument_limits("ESZ13", None).price_increment == 0.25
+    assert instrument_limits("SPY", None).price_increment == 0.0001
+    assert instrument_limits("ESZ13", InputLimits(price_increment=0)).price_increment == 0
+    path = _write(tmp_path, ["2013-10-07T09:30:00-04:00,1690.25,1,1,1,3",
+                             "2013-10-07T09:31:00-04:00,1690.30,1,1,1,3"],
+                  name="ESZ13_1min.csv", header="ts,open,high,low,close,volume\n")
+    path.write_text(path.read_text().replace(",1,1,1,3", ",1690.5,1690,1690.25,3"))
+    res = read_market_file(path, "ESZ13", limits=instrument_limits("ESZ13", None))
+    assert [(r.line, r.column, r.value, r.reason) for r in res.rejections] == [(3, "open", "1690.30", "off_tick_price")]
