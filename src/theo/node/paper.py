@@ -42,6 +42,10 @@ from theo.persistence.repositories import Store
 
 log = get_logger("theo.node.paper")
 IDLE_GAP_US = 15 * 60 * 1_000_000  # a quiet stretch longer than this is skipped, not waited for
+# Between two looks at the event loop (where SIGTERM/SIGINT handlers run): at most this long, checked every
+# SLICE items. Each look can hand the GIL to another thread for a switch interval, so not more often.
+YIELD_EVERY_S = 0.2
+SLICE = 500
 
 
 def config_digest(config: TheoConfig) -> str:
@@ -146,6 +150,7 @@ class PaperRun:
         self.driver: StreamDriver | None = None
         self.state = RunState()
         self.stop = asyncio.Event()
+        self._yielded = time.monotonic()
         self.gate = EngineGate(config, from_us(0))  # the gate clock follows the ticks (no skew rule)
 
     # --------------------------------------------------------------------------------------- snapshots
@@ -206,12 +211,14 @@ class PaperRun:
         items = self._items()
         t_start = time.monotonic()
         status = RunStatus.STOPPED
-        pending: Item | None = None
-        for item in items:  # catch up to the checkpoint at full speed, trading off
-            if resume_us is None or item[1] > resume_us:
-                pending = item
-                break
-            self._feed(item)
+        pending = await self._catch_up(items, resume_us)
+        if self.stop.is_set():  # stopped while catching up: nothing was traded, the checkpoint stays as it was
+            self.store.flush(wall_now(), self.counters(), resume, status, wall_now())
+            node.stop()
+            log.info("run.stopped_catching_up", run=self.store.run_id, items=self.state.items,
+                     seconds=round(time.monotonic() - t_start, 3))
+            return status
+        log.info("run.caught_up", items=self.state.items, seconds=round(time.monotonic() - t_start, 3))
         if resume_us is not None:
             self.state.resumed_to = from_us(resume_us)
         if pending is not None and isinstance(node.clock, SimulatedClock):
@@ -255,8 +262,8 @@ class PaperRun:
                 last_status = self._tick_status(on_status, last_status)
                 if self._expired(t_start):
                     break
-                if self.speed is None and self.state.items % 5000 == 0:
-                    await asyncio.sleep(0)  # let signal handlers run during an unlimited replay
+                if self.state.items % SLICE == 0:
+                    await self._breathe()  # let signal handlers run while the feed is behind the wall clock
             if pending is None and self.driver is not None:
                 self.driver.finish()
                 self.state.finished = True
@@ -269,6 +276,32 @@ class PaperRun:
         if on_status is not None:
             on_status(self)
         return status
+
+    async def _catch_up(self, items: Iterator[Item], resume_us: int | None) -> Item | None:
+        """Feed the items up to ``resume_us`` at full speed with trading off; return the first item after it.
+
+        The strategies rebuild their bars and indicators from the feed's start, so this takes longer the older
+        the account; it yields to the event loop every few hundred items, so Ctrl-C or SIGTERM stops it at once
+        (``self.stop`` is then set and the item returned is meaningless).
+        """
+        if resume_us is None:
+            return next(items, None)
+        for n, item in enumerate(items, 1):
+            if item[1] > resume_us:
+                return item
+            self._feed(item)
+            if n % SLICE == 0:
+                await self._breathe()
+                if self.stop.is_set():
+                    return None
+        return None
+
+    async def _breathe(self) -> None:
+        """Yield to the event loop when the last time is ``YIELD_EVERY_S`` ago."""
+        now = time.monotonic()
+        if now - self._yielded >= YIELD_EVERY_S:
+            self._yielded = now
+            await asyncio.sleep(0)
 
     def _expired(self, t_start: float) -> bool:
         return self.duration is not None and time.monotonic() - t_start >= self.duration
