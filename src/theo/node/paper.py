@@ -7,10 +7,12 @@ run, and ``theo risk halt|kill`` reach it through the trade manager's sweep.
 
 Restart and recovery are one path. The feed is deterministic (seeded synthetic market, or files), so on start
 the node is fed at full speed up to where the previous run got (its checkpoint, or the paper account's last
-market time when that is later) with trading off: the strategies rebuild their bars and indicators, nothing
-is routed. Then the order service reconciles the journal with the broker's state, the trade manager rebuilds
-its open trades from the journal, and the run continues in (scaled) real time. A signal seen again after the
-checkpoint finds the entry order it already sent (order ids follow from the signal), so nothing is sent twice.
+market time when that is later) with trading off: the strategies rebuild their bars and indicators, nothing is
+routed. The synthetic market starts ``engine.catch_up_days`` before that point (its price path up to there is
+computed, not replayed), so the catch-up does not grow with the account's age; files replay from the start.
+Then the order service reconciles the journal with the broker's state, the trade manager rebuilds its open
+trades from the journal, and the run continues in (scaled) real time. A signal seen again after the checkpoint
+finds the entry order it already sent (order ids follow from the signal), so nothing is sent twice.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import signal
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -50,15 +52,23 @@ SLICE = 500
 
 def config_digest(config: TheoConfig) -> str:
     """Fingerprint of what decides the run's events (strategies, engine, market data, market, risk)."""
-    parts = [config.model_dump_json(include={"strategies", "engine", "marketdata", "market", "risk", "scanner"})]
+    parts = [config.model_dump_json(include={"strategies", "engine", "marketdata", "market", "risk", "scanner"},
+                                    exclude={"engine": {"catch_up_days"}})]  # how a restart rebuilds, not what
     return hashlib.sha256("".join(parts).encode()).hexdigest()
 
 
-def synthetic_items(config: TheoConfig, gate: EngineGate) -> Iterator[Item]:
-    """Ticks of the seeded synthetic market from ``engine.synthetic_start`` on, through the quality gate."""
+def synthetic_items(config: TheoConfig, gate: EngineGate, resume: datetime | None = None) -> Iterator[Item]:
+    """Ticks of the seeded synthetic market, through the quality gate: from ``engine.synthetic_start`` on, or,
+    to resume at ``resume``, from ``engine.catch_up_days`` before it (the path up to there is computed, not
+    replayed, so a restart costs the same however old the paper account is)."""
     from theo.adapters.sim.synthetic import SyntheticMarket
 
-    market = SyntheticMarket(config.marketdata.synthetic, SimulatedClock(config.engine.synthetic_start))
+    start = config.engine.synthetic_start
+    clock = SimulatedClock(start)
+    market = SyntheticMarket(config.marketdata.synthetic, clock)
+    days = config.engine.catch_up_days
+    if resume is not None and days > 0:
+        clock.move_to(market.fast_forward(start, resume - timedelta(days=days)))
     market.connect()
     for ev in market.events():
         if isinstance(ev, Tick) and gate.check(ev) is not None:
@@ -178,12 +188,13 @@ class PaperRun:
         return self.node.signals.last(n)
 
     # ------------------------------------------------------------------------------------------- loop
-    def _items(self) -> Iterator[Item]:
+    def _items(self, resume_us: int | None) -> Iterator[Item]:
         """The feed's items; the streaming driver is built once the feed knows each symbol's timeframe."""
         if self.feed_name == "replay":
             items, sources = replay_items(self.replay, self.gate)
         else:
-            items, sources = synthetic_items(self.config, self.gate), {s: "tick" for s in self.node.symbols}
+            resume = from_us(resume_us) if resume_us is not None else None
+            items, sources = synthetic_items(self.config, self.gate, resume), {s: "tick" for s in self.node.symbols}
         self.driver = StreamDriver(self.node, sources)
         return items
 
@@ -208,7 +219,7 @@ class PaperRun:
             resume_us = to_us(account)  # the paper account has traded up to here: continue after it
         log.info("run.started", run=self.store.run_id, feed=self.feed_name, resume_to=resume_us and
                  from_us(resume_us).isoformat(), speed=self.speed)
-        items = self._items()
+        items = self._items(resume_us)
         t_start = time.monotonic()
         status = RunStatus.STOPPED
         pending = await self._catch_up(items, resume_us)
@@ -280,9 +291,8 @@ class PaperRun:
     async def _catch_up(self, items: Iterator[Item], resume_us: int | None) -> Item | None:
         """Feed the items up to ``resume_us`` at full speed with trading off; return the first item after it.
 
-        The strategies rebuild their bars and indicators from the feed's start, so this takes longer the older
-        the account; it yields to the event loop every few hundred items, so Ctrl-C or SIGTERM stops it at once
-        (``self.stop`` is then set and the item returned is meaningless).
+        It yields to the event loop every ``YIELD_EVERY_S``, so Ctrl-C or SIGTERM stops it at once (``self.stop``
+        is then set and the item returned is meaningless).
         """
         if resume_us is None:
             return next(items, None)

@@ -9,11 +9,15 @@ import sqlite3
 import subprocess
 import sys
 import time
+from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import REPO
+from theo.config import TheoConfig
+from theo.node.paper import PaperRun
 
 THEO = [sys.executable, "-m", "theo.cli.main"]
 CONFIG = """
@@ -22,6 +26,7 @@ data_dir = "{data}"
 
 [engine]
 speed = 600
+status_interval = 0.05
 
 [risk.account.limits]
 max_active_trades = 50
@@ -48,20 +53,45 @@ def _events(out: str, name: str) -> list[dict[str, object]]:
     return [e for e in (json.loads(line) for line in out.splitlines() if line.startswith("{")) if e["event"] == name]
 
 
+def _config(tmp_path: Path, **engine: object) -> tuple[Path, TheoConfig]:
+    import tomllib
+
+    path = tmp_path / "theo.toml"
+    path.write_text(CONFIG.format(data=tmp_path / "var"), encoding="utf-8")
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    data["engine"].update(engine)
+    return path, TheoConfig.model_validate(data)
+
+
+def _trade_until(cfg: TheoConfig, sim_until: timedelta) -> PaperRun:
+    """A paper run as fast as possible, stopped once the synthetic market is ``sim_until`` past its start
+    (whatever the machine's speed)."""
+    import asyncio
+
+    from theo.cli.common import open_store
+
+    run = PaperRun(cfg, open_store(cfg), speed=None)
+    until = cfg.engine.synthetic_start + sim_until
+
+    def check(r: PaperRun) -> None:
+        if r.state.sim_now is not None and r.state.sim_now >= until:
+            r.stop.set()
+
+    assert asyncio.run(run.run(check)) == "stopped"
+    return run
+
+
 @pytest.mark.slow
 def test_sigterm_during_catch_up_stops_within_seconds_and_the_next_start_resumes(tmp_path: Path) -> None:
-    cfg = tmp_path / "theo.toml"
-    cfg.write_text(CONFIG.format(data=tmp_path / "var"), encoding="utf-8")
+    path, cfg = _config(tmp_path)
+    first = _trade_until(cfg, timedelta(days=2, hours=1))  # about 200,000 ticks to catch up on
     db = tmp_path / "var" / "theo.db"
-    first = subprocess.run([*THEO, "run", "-c", str(cfg), "--unlimited", "--duration", "8"], cwd=REPO, env=_env(),
-                           capture_output=True, text=True, timeout=120)
-    assert first.returncode == 0, first.stderr
     with sqlite3.connect(db) as conn:
         orders = conn.execute("select count(*) from orders").fetchone()[0]
-        checkpoint, counters = conn.execute("select state, counters from engine_runs where id = 1").fetchone()
+        checkpoint = conn.execute("select state from engine_runs where id = 1").fetchone()[0]
     assert orders > 10
 
-    proc = subprocess.Popen([*THEO, "run", "-c", str(cfg), "--duration", "60"], cwd=REPO, env=_env(),
+    proc = subprocess.Popen([*THEO, "run", "-c", str(path), "--duration", "60"], cwd=REPO, env=_env(),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert proc.stdout is not None
     seen = []
@@ -78,7 +108,7 @@ def test_sigterm_during_catch_up_stops_within_seconds_and_the_next_start_resumes
     assert code == 0, out
     assert took < 3.0, f"exited {took:.1f} s after SIGTERM"
     [stopped] = _events(out, "run.stopped_catching_up")
-    assert int(str(stopped["items"])) > 0  # it was feeding history when the signal came
+    assert 0 < int(str(stopped["items"])) < first.state.items  # it was feeding history when the signal came
     assert _events(out, "run.caught_up") == []
     with sqlite3.connect(db) as conn:
         status, state = conn.execute("select status, state from engine_runs where id = 2").fetchone()
@@ -86,12 +116,11 @@ def test_sigterm_during_catch_up_stops_within_seconds_and_the_next_start_resumes
     assert status == "stopped"
     assert json.loads(state) == json.loads(checkpoint)  # the checkpoint it resumed from, unchanged
 
-    again = subprocess.run([*THEO, "run", "-c", str(cfg), "--duration", "1"], cwd=REPO, env=_env(),
+    again = subprocess.run([*THEO, "run", "-c", str(path), "--duration", "0"], cwd=REPO, env=_env(),
                            capture_output=True, text=True, timeout=120)
     assert again.returncode == 0, again.stderr
     log = again.stdout + again.stderr
-    [caught] = _events(log, "run.caught_up")
-    assert int(str(caught["items"])) >= json.loads(counters)["items"] > 100_000  # from the first run's checkpoint
+    assert len(_events(log, "run.caught_up")) == 1
     assert _events(log, "run.resumed"), log[-2000:]
     with sqlite3.connect(db) as conn:
         dup = conn.execute("select signal_id from orders where tag = 'entry' group by signal_id "
@@ -99,3 +128,35 @@ def test_sigterm_during_catch_up_stops_within_seconds_and_the_next_start_resumes
         lineages = {json.loads(s)["lineage"] for (s,) in conn.execute("select state from engine_runs")}
     assert dup == []
     assert lineages == {1}
+
+
+@pytest.mark.slow
+def test_a_restart_catches_up_on_the_last_catch_up_days_only_and_resumes_the_same_account(tmp_path: Path) -> None:
+    import asyncio
+
+    from theo.cli.common import open_store
+    from theo.persistence.repositories.orders import SqlOrderJournal
+
+    _, cfg = _config(tmp_path, catch_up_days=0.5)
+    first = _trade_until(cfg, timedelta(days=1, hours=1))
+    sim_now = first.state.sim_now
+    assert sim_now is not None
+    db = open_store(cfg)
+    orders = {o.client_order_id for o in SqlOrderJournal(db).load_orders()}
+    assert len(orders) > 10
+
+    def positions(run: PaperRun) -> set[tuple[str, Decimal, Decimal]]:
+        return {(p["id"], Decimal(p["quantity"]), Decimal(p["entry_price"])) for p in run.checkpoint()["positions"]}
+
+    held = positions(first)
+    again = PaperRun(cfg, db, speed=None, duration=0)  # catch up, rebuild, take one step
+    assert asyncio.run(again.run()) == "stopped"
+    assert again.state.resumed_to is not None
+    assert again.state.resumed_to >= sim_now
+    assert again.state.items < first.state.items / 2  # the last session only, not the whole account's history
+    assert positions(again) == held  # the same account, rebuilt from the journal
+    after = SqlOrderJournal(db).load_orders()
+    assert orders <= {o.client_order_id for o in after}
+    entries = [o.request.signal_id for o in after if o.request.tag.value == "entry"]
+    assert len(entries) == len(set(entries))  # nothing sent twice
+    db.dispose()
