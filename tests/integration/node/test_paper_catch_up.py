@@ -10,10 +10,10 @@ import subprocess
 import sys
 import time
 from datetime import timedelta
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import structlog.testing
 
 from tests.conftest import REPO
 from theo.config import TheoConfig
@@ -136,6 +136,8 @@ def test_a_restart_catches_up_on_the_last_catch_up_days_only_and_resumes_the_sam
 
     from theo.cli.common import open_store
     from theo.persistence.repositories.orders import SqlOrderJournal
+    from theo.persistence.repositories.trades import SqlTradeStore
+    from theo.trading.recovery import entry_of
 
     _, cfg = _config(tmp_path, catch_up_days=0.5)
     first = _trade_until(cfg, timedelta(days=1, hours=1))
@@ -145,18 +147,24 @@ def test_a_restart_catches_up_on_the_last_catch_up_days_only_and_resumes_the_sam
     orders = {o.client_order_id for o in SqlOrderJournal(db).load_orders()}
     assert len(orders) > 10
 
-    def positions(run: PaperRun) -> set[tuple[str, Decimal, Decimal]]:
-        return {(p["id"], Decimal(p["quantity"]), Decimal(p["entry_price"])) for p in run.checkpoint()["positions"]}
-
-    held = positions(first)
+    held = {p["id"] for p in first.checkpoint()["positions"]}
     again = PaperRun(cfg, db, speed=None, duration=0)  # catch up, rebuild, take one step
-    assert asyncio.run(again.run()) == "stopped"
+    with structlog.testing.capture_logs() as logs:
+        assert asyncio.run(again.run()) == "stopped"
     assert again.state.resumed_to is not None
     assert again.state.resumed_to >= sim_now
     assert again.state.items < first.state.items / 2  # the last session only, not the whole account's history
-    assert positions(again) == held  # the same account, rebuilt from the journal
+    # The same account, rebuilt from the journal: checked against the checkpoint before the first new step.
+    [resumed] = [e for e in logs if e["event"] in ("run.resumed", "run.resume_mismatch")]
+    assert resumed["event"] == "run.resumed"
+    assert resumed["positions"] == len(held)
     after = SqlOrderJournal(db).load_orders()
     assert orders <= {o.client_order_id for o in after}
     entries = [o.request.signal_id for o in after if o.request.tag.value == "entry"]
     assert len(entries) == len(set(entries))  # nothing sent twice
+    trades = SqlTradeStore(db).load_trades()
+    assert sum(1 for t in trades if not t.is_open) > 5
+    for t in trades:  # after the restart, each trade lists its own exit orders only
+        assert t.exit_orders
+        assert {entry_of(cid) for cid in t.exit_orders} == {t.entry_order_id}, t.exit_orders
     db.dispose()
