@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -44,6 +46,15 @@ def test_backtest_writes_every_output_on_real_data(tmp_path: Path, config: str) 
         assert key in m
     assert m["trades"] > 0
     assert m["charges"] > 0
+    traded = {row["symbol"] for row in csv.DictReader((out / "deals.csv").open())}
+    assert sorted(p.name for p in out.glob("price_*.png")) == sorted(f"price_{s}.png" for s in traded)
+    for name in ("equity.png", *(f"price_{s}.png" for s in traded)):
+        assert 20_000 < (out / name).stat().st_size < 1_000_000, name
+    found = [int(n.replace(",", "")) for n in re.findall(r": ([\d,]+) signals found", r.stdout)]
+    assert sum(found) == m["signals"]
+    statuses = [row["status"] for row in csv.DictReader((out / "signals.csv").open())]
+    executed = sum(int(n.replace(",", "")) for n in re.findall(r"signals found, ([\d,]+) executed", r.stdout))
+    assert executed == statuses.count("EXECUTED")
 
 
 def test_command_line_overrides_data_and_dates(tmp_path: Path) -> None:

@@ -150,17 +150,28 @@ def render_deals(deals: Sequence[Deal], fmt: Format = "csv") -> str:
     raise ValueError(f"unknown format {fmt!r}; use csv, json or html")
 
 
+# Fits a 1366-pixel screen: the page is capped at that width, the table takes the page's width with a small font
+# and wrapping comments, and only a very narrow window scrolls the table sideways (inside its own box).
+DEALS_CSS = ("body{font-family:sans-serif;background:#111;color:#ddd;max-width:1366px;margin:0 auto;padding:8px;"
+             "box-sizing:border-box}.wrap{max-width:100%;overflow-x:auto}"
+             "table{border-collapse:collapse;width:100%;font-size:12px}"
+             "td,th{border:1px solid #444;padding:2px 4px;text-align:right;white-space:nowrap}"
+             "th{background:#222;position:sticky;top:0;white-space:normal}"
+             "td.comment{white-space:normal;text-align:left;min-width:16em}")
+
+
 def _html(cols: list[str], rows: list[dict[str, str]], deals: Sequence[Deal]) -> str:
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
-    body = "\n".join("<tr>" + "".join(f"<td>{html.escape(r.get(c, ''))}</td>" for c in cols) + "</tr>"
-                     for r in rows)
+    head = "".join(f"<th>{html.escape(c.replace('_', ' '))}</th>" for c in cols)
+    cells = [f"<td class=\"{c}\">" if c == "comment" else "<td>" for c in cols]
+    body = "\n".join("<tr>" + "".join(f"{td}{html.escape(r.get(c, ''))}</td>"
+                                       for td, c in zip(cells, cols, strict=True)) + "</tr>" for r in rows)
     net = sum((d.net_pnl for d in deals), ZERO)
     charges = sum((d.charges for d in deals), ZERO)
     gross = sum((d.pnl for d in deals), ZERO)
     return ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Theo deals report</title>\n"
-            "<style>body{font-family:sans-serif;background:#111;color:#ddd}table{border-collapse:collapse}"
-            "td,th{border:1px solid #444;padding:2px 6px;text-align:right}th{background:#222}</style>"
+            f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<style>{DEALS_CSS}</style>"
             "</head><body>\n<h1>Deals</h1>\n"
             f"<p>{len(deals)} deals; P&amp;L {_money(gross)} USD, charges {_money(charges)} USD, "
             f"net P&amp;L {_money(net)} USD</p>\n"
-            f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table>\n</body></html>\n")
+            f"<div class=\"wrap\"><table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table></div>\n"
+            "</body></html>\n")

@@ -136,4 +136,25 @@ def write_outputs(result: BacktestResult, folder: Path, title: str = "Theo backt
 
         write_png(report.curve, folder / "equity.png", title)
         write_html(report.curve, folder / "equity.html", title)
+    write_price_charts(result, folder)
     return report
+
+
+def write_price_charts(result: BacktestResult, folder: Path) -> list[Path]:
+    """``price_<SYMBOL>.png`` for each traded symbol (see ``theo.analysis.price_chart``)."""
+    trades = result.trades()
+    from theo.analysis.price_chart import traded_symbols
+
+    symbols = [s for s in traded_symbols(trades) if len(result.data.series.get(s, ()))]
+    if not symbols:
+        return []
+    from theo.analysis.charts import save_png
+    from theo.analysis.price_chart import price_figure
+
+    fills = result.fills()
+    paths = []
+    for symbol in symbols:
+        path = folder / f"price_{symbol}.png"
+        save_png(price_figure(result.data.series[symbol], trades, fills), path)
+        paths.append(path)
+    return paths

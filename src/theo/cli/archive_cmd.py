@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from theo.cli.common import ConfigOption, console, err_console, friendly_errors, get_config, open_store
+from theo.cli.progress import progress_bar
 from theo.config import TheoConfig
 from theo.core.clock import LiveClock
 
@@ -57,7 +58,8 @@ def run_cmd(
             raise typer.BadParameter(str(exc), param_hint="--older-than") from None
         cutoff = cutoff_for(LiveClock().now(), age)
     archiver = _archiver(cfg)
-    report = archiver.run(cutoff)
+    with progress_bar("archiving ticks") as bar:
+        report = archiver.run(cutoff, progress=lambda done, total: bar.update(done, total))
     console.print(f"archive {archiver.directory}: cutoff {cutoff.isoformat()}")
     console.print(f"  files written {report.files_written}, rows archived {report.rows_archived}, "
                   f"rows deleted from the database {report.rows_purged}")
@@ -78,7 +80,8 @@ def verify_cmd(
     cfg = get_config(config)
     directory = cfg.archive.resolve_directory(cfg.app.data_dir)
     archiver = Archiver.offline(directory) if jsonl else _archiver(cfg)
-    report = verify_archive(archiver, use_jsonl=jsonl)
+    with progress_bar("checking files", unit="files") as bar:
+        report = verify_archive(archiver, use_jsonl=jsonl, progress=lambda done, total: bar.update(done, total))
     console.print(f"archive {directory}: {report.checked} file(s), {report.rows} row(s) checked")
     if report.problems:
         table = Table("file", "problem", "detail")

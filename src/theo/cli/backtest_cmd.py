@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import Progress
 from rich.table import Table
 
-from theo.cli.common import ConfigOption, console, friendly_errors, get_config, is_terminal, open_store
+from theo.cli.common import ConfigOption, console, friendly_errors, get_config, open_store
+from theo.cli.progress import progress_bar
 from theo.config import TheoConfig
 from theo.core.errors import ConfigError
 
@@ -59,6 +59,15 @@ def _load(config: TheoConfig, data: list[str] | None, start: str | None, end: st
     return load_files(files, d0, d1, config)
 
 
+def print_signal_summary(outcomes: Any, strategies: list[str]) -> None:
+    """Signals found, executed, and ignored or refused by reason, per strategy."""
+    from theo.analysis.signal_summary import signal_lines, summarise_signals
+
+    console.print("[bold]Signals[/]")
+    for line in signal_lines(summarise_signals(outcomes, strategies)):
+        console.print(line, markup=False, highlight=False)
+
+
 def _summary(metrics: dict[str, Any], folder: Path) -> Table:
     table = Table(title=f"Backtest summary ({folder})", show_header=True)
     table.add_column("metric")
@@ -92,17 +101,18 @@ def backtest(ctx: typer.Context, config: ConfigOption = None, data: DataOption =
     folder = out or cfg.engine.backtest.out
     for note in market.notes:
         console.print(f"[yellow]note:[/] {note}")
-    if is_terminal() and market.items > 200_000:
-        with Progress(console=console, transient=True) as bar:
-            task = bar.add_task("backtest", total=None)
-            result = run_backtest(cfg, market, visit_all=every_item, progress=lambda n: bar.update(task, advance=1))
-    else:
-        result = run_backtest(cfg, market, visit_all=every_item)
+    with progress_bar(f"computing signals on {market.items:,} items", unit="signals") as bar:
+        def replayed(done: int, total: int) -> None:
+            bar.update(done, total, "replaying signals")
+
+        result = run_backtest(cfg, market, visit_all=every_item, progress=replayed)
+        bar.restart("writing reports and charts", None)
+        report = write_outputs(result, folder, title=f"{', '.join(s.name for s in cfg.strategies)} on "
+                                                     f"{', '.join(market.symbols)}")
     for note in result.notes[len(market.notes):]:
         console.print(f"[yellow]note:[/] {note}")
-    report = write_outputs(result, folder, title=f"{', '.join(s.name for s in cfg.strategies)} on "
-                                                 f"{', '.join(market.symbols)}")
     console.print(_summary(report.metrics, folder))
+    print_signal_summary(result.signals(), [s.name for s in cfg.strategies])
     console.print(f"wrote {', '.join(sorted(p.name for p in folder.iterdir()))} to {folder}")
 
 

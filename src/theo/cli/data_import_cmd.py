@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from theo.cli.common import ConfigOption, console, friendly_errors, get_config, open_repositories
+from theo.cli.progress import progress_bar
 from theo.core.errors import ImportFileError
 
 
@@ -40,8 +41,15 @@ def import_files(
     summaries: list[ImportSummary] = []
     try:
         for f in files:
-            with console.status(f"importing {f.name} ..."):
-                summaries.append(import_file(repos.market_data, f, symbol, tz=tz, timeframe=timeframe))
+            with progress_bar(f"reading {f.name}") as bar:
+                def report(stage: str, done: int, total: int | None, name: str = f.name) -> None:
+                    if stage == "storing" and done == 0:
+                        bar.restart(f"storing {name}", total)
+                    else:
+                        bar.update(done, total)
+
+                summaries.append(import_file(repos.market_data, f, symbol, tz=tz, timeframe=timeframe,
+                                             progress=report))
     finally:
         repos.close()
     table = Table(title=f"import of {symbol.upper()}")

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from theo.cli.common import ConfigOption, console, err_console, friendly_errors, get_config, open_repositories
 from theo.core.errors import ConfigError
-from theo.core.time import to_us
+from theo.core.time import exchange_time, to_us
 
 SPEC_DEFAULT = "atr:14,donchian:20,fractal:2,swing:2:2,pivot:classic"
 
@@ -53,7 +53,14 @@ def _frame(bars: Any, columns: dict[str, Any]) -> Any:
 def _cell(v: Any) -> str:
     if isinstance(v, float | np.floating):
         return "" if np.isnan(v) else f"{float(v):.6g}"
-    return str(v)[:19].replace("T", " ")
+    text = str(v)
+    return _header(text) if len(text) >= 19 and text[10:11] == "T" else text  # a *_ts column: the bar it names
+
+
+def _header(iso: str) -> str:
+    """A bar start (ISO, UTC) as two lines of exchange time: the date, then ``09:30:00 EDT``."""
+    date, _, clock = exchange_time(iso).partition(" ")
+    return f"{date}\n{clock}"
 
 
 def register(app: typer.Typer) -> None:
@@ -121,7 +128,7 @@ def register(app: typer.Typer) -> None:
             first = int(np.searchsorted(bars.start_us, to_us(since_utc)))
             if first == len(bars):
                 raise ConfigError(f"no bars of {bars.symbol} {bars.timeframe} from --since {since_utc.isoformat()} "
-                                  f"on; the last one starts {bars.start(len(bars) - 1).isoformat()}")
+                                  f"on; the last one starts {exchange_time(bars.start(len(bars) - 1))}")
             frame = frame.iloc[first:]
         if out is not None:
             frame.to_csv(out, index=False, na_rep="")
@@ -129,10 +136,10 @@ def register(app: typer.Typer) -> None:
         else:
             shown = frame.tail(tail)
             table = Table(title=f"{bars.symbol} {bars.timeframe} ({loaded.source}), last {len(shown)} bars "
-                                "(columns: bar start, UTC)")
+                                "(columns: bar start, New York time)")
             table.add_column("output", no_wrap=True)
             for ts in shown["ts"]:
-                table.add_column(str(ts)[:16].replace("T", " "), justify="right")
+                table.add_column(_header(str(ts)), justify="right")
             for col in shown.columns[1:]:
                 table.add_row(str(col), *(_cell(v) for v in shown[col]))
             console.print(table)

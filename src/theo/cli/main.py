@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+from typer.core import TyperOption
 
 from theo import __version__
 from theo.cli import (
@@ -30,6 +31,16 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+_typed = TyperOption.display_type_rich
+
+
+def _flag_without_type(self: TyperOption, ctx: typer.Context) -> str | None:
+    # Typer 0.29 labels every on/off flag "<bool>" in --help, which reads as if it took a value.
+    return None if self.is_flag else _typed(self, ctx)
+
+
+TyperOption.display_type_rich = _flag_without_type  # type: ignore[method-assign,assignment]
 
 for module in (config_cmd, calendar_cmd, db_cmd, data_cmd, archive_cmd, futures_cmd, indicators_cmd, corr_cmd, scan_cmd,
                orders_cmd, report_cmd, risk_cmd, run_cmd, backtest_cmd, ib_cmd):

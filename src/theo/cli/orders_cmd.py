@@ -4,29 +4,51 @@ from __future__ import annotations
 
 import asyncio
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from rich.console import Console
 from rich.table import Table
 
-from theo.cli.common import ConfigOption, console, friendly_errors, get_config, open_store
+from theo.cli.common import ConfigOption, console, err_console, friendly_errors, get_config, open_store
+from theo.cli.tables import WIDE, Column, OutputFormat, fitted_table, price_text, qty_text, short_ids, write_records
 from theo.config import TheoConfig
+from theo.core.time import exchange_time
+from theo.model.orders import Order, OrderRequest
+
+_num = qty_text
+ORDER_COLUMNS = (Column("id"), Column("time (ET)", 2), Column("symbol"), Column("side"),
+                 Column("qty", justify="right"), Column("type", 1), Column("price", 0, "right"),
+                 Column("tif", 5), Column("status"), Column("filled", 1, "right"), Column("avg price", 1, "right"),
+                 Column("fills", 4, "right"), Column("tag", 3), Column("reason", 3, max_width=32))
 
 
-def _num(value: Decimal | None) -> str:
-    if value is None:
-        return ""
-    text = f"{value:f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
+def _price(r: OrderRequest) -> str:
+    """The order's own price: its limit, its stop (``stop 10.00 limit 9.95``) or its trail."""
+    if r.trail_amount:
+        return f"trail {price_text(r.trail_amount)}"
+    if r.trail_percent:
+        return f"trail {_num(r.trail_percent)}%"
+    if r.stop_price is not None and r.limit_price is not None:
+        return f"{price_text(r.stop_price)} / {price_text(r.limit_price)}"
+    return price_text(r.stop_price if r.stop_price is not None else r.limit_price)
 
 
-def _px(value: Decimal | None) -> str:
-    """A price with at least two decimals (271.60, not 271.6); finer ticks and averages keep theirs."""
-    if value is None:
-        return ""
-    text = _num(value)
-    decimals = len(text.partition(".")[2])
-    return f"{value:.2f}" if decimals < 2 else text
+def _exact(value: Decimal | None) -> str | None:
+    return None if value is None else _num(value)
+
+
+def _record(o: Order) -> dict[str, Any]:
+    """An order as plain data for CSV and JSON: full id, exact values, UTC times."""
+    r = o.request
+    return {"client_order_id": o.client_order_id, "created_at": o.created_at.isoformat() if o.created_at else "",
+            "symbol": r.symbol, "side": r.side.value, "quantity": _num(r.quantity), "type": r.order_type.value,
+            "limit_price": _exact(r.limit_price), "stop_price": _exact(r.stop_price),
+            "trail_amount": _exact(r.trail_amount), "trail_percent": _exact(r.trail_percent), "tif": r.tif.value,
+            "status": o.status.value, "filled_qty": _num(o.filled_qty), "avg_fill_price": _exact(o.avg_fill_price),
+            "fills": [{"exec_id": f.exec_id, "quantity": _num(f.quantity), "price": _num(f.price),
+                       "ts": f.ts.isoformat()} for f in o.fills],
+            "tag": str(r.tag), "reason": o.reason}
 
 
 @friendly_errors
@@ -34,30 +56,40 @@ def orders_command(
     config: ConfigOption = None,
     open_only: Annotated[bool, typer.Option("--open", help="Only orders still open (working, pending, unknown).")]
     = False,
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="table (for people), csv or json (full ids, "
+                                              "UTC times)")] = OutputFormat.table,
+    wide: Annotated[bool, typer.Option("--wide", help="Full order ids and every column, whatever the width.")]
+    = False,
 ) -> None:
-    """List orders with their state and fills."""
+    """List orders with their state and fills (ids shortened, columns fitted to the terminal; see --wide)."""
     from theo.persistence.repositories.orders import SqlOrderJournal as OrderJournal
 
     cfg = get_config(config)
     orders = OrderJournal(open_store(cfg)).load_orders(open_only=open_only)
+    if fmt is not OutputFormat.table:
+        write_records([_record(o) for o in orders], fmt)
+        return
     if not orders:
         console.print("no open orders" if open_only else "no orders in the journal")
         return
-    table = Table(title=f"{'open ' if open_only else ''}orders ({len(orders)})")
-    for col in ("client order id", "symbol", "side", "qty", "type", "limit", "stop", "tif", "status", "filled",
-                "avg price", "fills", "tag", "reason"):
-        table.add_column(col, overflow="fold")
+    ids = {o.client_order_id: o.client_order_id for o in orders} if wide else short_ids(
+        o.client_order_id for o in orders)
+    rows = []
     for o in orders:
         r = o.request
-        stop = r.stop_price
-        trail = f"trail {_px(r.trail_amount)}" if r.trail_amount else f"trail {_num(r.trail_percent)}%" \
-            if r.trail_percent else _px(stop)
-        fills = ", ".join(f"{_num(f.quantity)}@{_px(f.price)}" for f in o.fills)
-        table.add_row(o.client_order_id, r.symbol, r.side.value, _num(r.quantity), r.order_type.value,
-                      _px(r.limit_price), trail, r.tif.value, o.status.value, _num(o.filled_qty),
-                      _px(o.avg_fill_price.quantize(Decimal("0.0001")) if o.avg_fill_price is not None else None),
-                      fills, r.tag, o.reason)
-    console.print(table)
+        rows.append({"id": ids[o.client_order_id], "time (ET)": exchange_time(o.created_at), "symbol": r.symbol,
+                     "side": r.side.value, "qty": _num(r.quantity), "type": r.order_type.value,
+                     "price": _price(r), "tif": r.tif.value,
+                     "status": o.status.value, "filled": _num(o.filled_qty), "avg price": price_text(o.avg_fill_price),
+                     "fills": str(len(o.fills)), "tag": str(r.tag), "reason": o.reason})
+    title = f"{'open ' if open_only else ''}orders ({len(orders)})"
+    table, hidden = fitted_table(ORDER_COLUMNS, rows, None if wide else console.width, title=title)
+    (Console(width=WIDE) if wide else console).print(table)
+    notes = ["ids shortened"] if any(k != v for k, v in ids.items()) else []
+    notes += [f"left out for width: {', '.join(hidden)}"] if hidden else []
+    if notes:
+        err_console.print(f"{'; '.join(notes)} (--wide shows everything, --format json the full records)",
+                          soft_wrap=True, highlight=False)
 
 
 @friendly_errors

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from theo.cli.common import ConfigOption, console, friendly_errors, get_config, open_repositories
 from theo.core.errors import ConfigError
+from theo.core.time import exchange_time
 
 risk_app = typer.Typer(help="Trading state, kill switch and recent risk decisions.", no_args_is_help=True)
 ReasonOption = Annotated[str, typer.Option("--reason", help="Why (kept in the audit log).")]
@@ -25,6 +26,19 @@ def _actor() -> str:
         return f"cli:{getpass.getuser()}"
     except (KeyError, OSError):
         return "cli"
+
+
+ENGINE_CLOCK_NOTE = "engine clock: the simulated time of a paper run on synthetic or replayed data"
+#: Actors that write a state change themselves, stamped with the wall clock (`theo risk`, API, Telegram).
+OPERATOR_PREFIXES = ("cli", "api", "telegram", "operator")
+
+
+def by_operator(actor: str, reason: str) -> bool:
+    """True when an operator wrote the change (wall clock); the engine's own changes carry its clock.
+
+    The engine carries out a kill switch in the operator's name, with the reason ``kill switch: ...``.
+    """
+    return actor.startswith(OPERATOR_PREFIXES) and not reason.startswith("kill switch: ")
 
 
 def _set(config: ConfigOption, to: str, reason: str, account: str, *, kill: bool = False,
@@ -53,20 +67,22 @@ def status_command(config: ConfigOption = None, account: AccountOption = "") -> 
     state, rows = current_state(repos.trading_state, account)
     console.print(f"trading state: [bold]{state.value}[/]")
     if rows:
-        table = Table(title="recent changes")
-        for col in ("when (UTC)", "from", "to", "by", "reason", "kill"):
-            table.add_column(col, overflow="fold")
+        table = Table(title="recent changes", caption=ENGINE_CLOCK_NOTE)
+        for col in ("wall clock (ET)", "engine clock (ET)", "from", "to", "by", "reason", "kill"):
+            table.add_column(col, overflow="fold", no_wrap="clock" in col)
         for r in rows[:10]:
             kill = ("flatten" if r.flatten else "yes") + ("" if r.handled_at else " (pending)") if r.kill else ""
-            table.add_row(f"{r.ts:%Y-%m-%d %H:%M:%S}", r.previous.value, r.state.value, r.actor, r.reason, kill)
+            when = exchange_time(r.ts)
+            wall, engine = (when, "") if by_operator(r.actor, r.reason) else ("", when)
+            table.add_row(wall, engine, r.previous.value, r.state.value, r.actor, r.reason, kill)
         console.print(table)
     denials = repos.decisions.denials(10)
     if denials:
-        table = Table(title="latest denials")
-        for col in ("when (UTC)", "strategy", "symbol", "rule", "reason"):
-            table.add_column(col, overflow="fold")
+        table = Table(title="latest denials", caption=ENGINE_CLOCK_NOTE)
+        for col in ("engine clock (ET)", "strategy", "symbol", "rule", "reason"):
+            table.add_column(col, overflow="fold", no_wrap="clock" in col)
         for d in denials:
-            table.add_row(f"{d.ts:%Y-%m-%d %H:%M:%S}", d.strategy, d.symbol, d.rule, d.reason)
+            table.add_row(exchange_time(d.ts), d.strategy, d.symbol, d.rule, d.reason)
         console.print(table)
     else:
         console.print("no denials recorded")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from decimal import Decimal
 from typing import Annotated, Any
 
 import typer
@@ -19,8 +20,10 @@ from theo.cli.common import (
     is_terminal,
     open_store,
 )
+from theo.cli.tables import price_text, short_ids
 from theo.config import TheoConfig
 from theo.core.errors import ConfigError, DataError
+from theo.core.time import exchange_time
 from theo.model.enums import RunStatus
 from theo.node.config import DataFile
 
@@ -85,6 +88,10 @@ def _run_ibkr(cfg: TheoConfig, live: bool, duration: float | None) -> None:
     console.print(f"connecting to TWS / IB Gateway at {ib.host}:{ib.port} (client id {ib.client_id}); "
                   f"Ctrl-C stops", soft_wrap=True)
     _drive(run, "ticks")
+    if not run.connected:
+        err_console.print(f"error: no connection to TWS / IB Gateway at {ib.host}:{ib.port} before the run ended: "
+                          f"{run.session.last_error or 'no answer'}", soft_wrap=True)
+        raise typer.Exit(code=1)
 
 
 def _drive(run: Any, unit: str) -> None:
@@ -145,9 +152,10 @@ def status(config: ConfigOption = None,
     table.add_column("field")
     table.add_column("value")
     c = info["counters"]
-    for key, value in (("status", info["status"]), ("pid", info["pid"]), ("started", info["started"]),
-                       ("stopped", info["stopped"] or "-"), ("heartbeat", info["heartbeat"]),
-                       ("simulated time", c.get("sim_now") or "-"), ("items", f"{c.get('items', 0):,}"),
+    sim_label = "market time" if info["feed"] == "ibkr" else "simulated time"
+    for key, value in (("status", info["status"]), ("pid", info["pid"]), ("started", exchange_time(info["started"])),
+                       ("stopped", exchange_time(info["stopped"])), ("heartbeat", exchange_time(info["heartbeat"])),
+                       (sim_label, exchange_time(c.get("sim_now"))), ("items", f"{c.get('items', 0):,}"),
                        ("signals", c.get("signals", 0)), ("orders", c.get("orders", 0)),
                        ("closed trades", info["closed_trades"]), ("realized P&L", f"{info['realized_pnl']} USD"),
                        ("last prices", ", ".join(f"{k} {v:.2f}" for k, v in c.get("last_price", {}).items()))):
@@ -163,14 +171,15 @@ def status(config: ConfigOption = None,
     console.print(table)
     if info["open_trades"]:
         t = Table(title="open trades")
-        for col in ("id", "symbol", "side", "quantity", "entry_price", "entry_ts"):
+        for col in ("id", "symbol", "side", "quantity", "entry price", "entry (ET)"):
             t.add_column(col)
         for tr in info["open_trades"]:
-            t.add_row(*(str(tr.get(col, "")) for col in ("id", "symbol", "side", "quantity", "entry_price",
-                                                          "entry_ts")))
+            t.add_row(str(tr["id"]), tr["symbol"], tr["side"], tr["quantity"], price_text(
+                None if tr["entry_price"] is None else Decimal(tr["entry_price"])), exchange_time(tr["entry_ts"]))
         console.print(t)
     if info["working_orders"]:
-        console.print(f"working orders: {', '.join(o['id'] for o in info['working_orders'])}")
+        short = short_ids(o["id"] for o in info["working_orders"])
+        console.print(f"working orders: {', '.join(short.values())} (full ids: --json)", soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

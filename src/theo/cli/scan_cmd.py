@@ -5,26 +5,37 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
 from theo.cli.common import ConfigOption, console, err_console, friendly_errors, get_config, open_store
+from theo.cli.tables import Column, fitted_table, price_text
 from theo.core.calendar import ET
 from theo.core.errors import ConfigError
+from theo.core.time import exchange_time
 from theo.strategy.scanner.records import SignalRecord
+
+if TYPE_CHECKING:
+    from theo.strategy.scanner.run import ScanResult
 
 scan_app = typer.Typer(help="Scan history for signals and manage stored signals.", no_args_is_help=False,
                        invoke_without_command=True)
 
 FORMATS = ("table", "csv", "json")
 COLUMNS = ("created_at", "strategy", "scanner", "symbol", "side", "exit", "entry_price", "stop_loss",
-           "take_profit", "quantity", "option", "status", "active", "expires_at", "mode", "reason")
+           "take_profit", "quantity", "option", "status", "active", "expires_at", "mode", "reason", "exchange",
+           "order_type", "product_type", "timeframe", "bar_ts")
+
+
+SIGNAL_COLUMNS = (Column("time (ET)"), Column("strategy", 1), Column("symbol"), Column("side"),
+                  Column("entry", justify="right"), Column("stop", 1, "right"), Column("target", 1, "right"),
+                  Column("option", 3), Column("status"), Column("reason", 2, max_width=30))
 
 
 def _parse_data(items: Sequence[str]) -> dict[str, Path]:
@@ -61,6 +72,8 @@ def _row(r: SignalRecord, status: str = "", active: bool | None = None) -> dict[
         "take_profit": r.take_profit, "quantity": r.quantity, "option": option,
         "status": status or r.status.value, "active": r.is_active if active is None else active,
         "expires_at": r.expires_at.isoformat() if r.expires_at else "", "mode": r.mode, "reason": r.reason,
+        "exchange": r.exchange.value, "order_type": r.order_type.value, "product_type": r.product_type.value,
+        "timeframe": r.timeframe, "bar_ts": r.bar_ts.isoformat(),
     }
 
 
@@ -77,20 +90,39 @@ def _print(records: Sequence[SignalRecord], fmt: str, title: str) -> None:
             writer.writerow({**{k: "" if v is None else v for k, v in row.items()},
                              "inputs": json.dumps(dict(r.inputs), sort_keys=True)})
         return
-    table = Table(title=title)
-    for col in ("time (UTC)", "strategy", "symbol", "side", "entry", "stop", "target", "option", "status", "reason"):
-        table.add_column(col, overflow="fold")
-    for r in records:
-        side = r.side.value + (" exit" if r.is_exit else "")
-        option = _option(r)
-        table.add_row(r.created_at.strftime("%Y-%m-%d %H:%M"), r.scanner or r.strategy, r.symbol, side,
-                      _text(r.entry_price), _text(r.stop_loss), _text(r.take_profit), option,
-                      r.status.value + ("" if r.is_active else " (inactive)"), r.reason)
+    cells = [{"time (ET)": exchange_time(r.created_at), "strategy": r.scanner or r.strategy, "symbol": r.symbol,
+              "side": r.side.value + (" exit" if r.is_exit else ""), "entry": price_text(r.entry_price),
+              "stop": price_text(r.stop_loss), "target": price_text(r.take_profit), "option": _option(r),
+              "status": r.status.value + ("" if r.is_active else " (inactive)"), "reason": r.reason}
+             for r in records]
+    table, hidden = fitted_table(SIGNAL_COLUMNS, cells, console.width, title=title)
     console.print(table)
+    if hidden:
+        err_console.print(f"left out for width: {', '.join(hidden)} (--format csv or json has every field)",
+                          highlight=False, soft_wrap=True)
 
 
-def _text(value: Decimal | None) -> str:
-    return "" if value is None else str(value)
+def _explanations(result: ScanResult) -> list[str]:
+    """Per strategy the signals it found and kept; per scanner what it refused and how often each rule held."""
+    kept = Counter(r.strategy for r in result.records)
+    lines = []
+    for name in result.strategies:
+        found = result.found[name]
+        if found:
+            lines.append(f"strategy {name}: {found:,} signals found, {kept[name]:,} kept")
+        else:
+            lines.append(f"strategy {name}: no signal found (its rules never held on this data)")
+    for name, counts in result.refused.items():
+        if counts:
+            lines.append(f"scanner {name} refused: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+        for rule, (held, tried) in result.rules.get(name, {}).items():
+            if not tried:
+                lines.append(f"scanner {name} rule '{rule}': never checked (no signal reached the rules)")
+            elif not held:
+                lines.append(f"scanner {name} rule '{rule}': never held ({tried:,} checks)")
+            else:
+                lines.append(f"scanner {name} rule '{rule}': held {held:,} of {tried:,} checks")
+    return lines
 
 
 @scan_app.callback()
@@ -130,11 +162,10 @@ def scan(
     if result.warmup_signals:
         notes.append(f"{result.warmup_signals} before --from (warm-up, not kept)")
     err_console.print(", ".join(notes))
-    for name, counts in result.refused.items():
-        if counts:
-            err_console.print(f"scanner {name} refused: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    for line in _explanations(result):
+        err_console.print(line, markup=False, highlight=False)
     for signal, reason in result.rejected:
-        err_console.print(f"rejected {signal.symbol} {signal.side.value} at {signal.ts.isoformat()}: {reason}")
+        err_console.print(f"rejected {signal.symbol} {signal.side.value} at {exchange_time(signal.ts)}: {reason}")
     if result.unused:
         err_console.print(f"not used by any enabled strategy, so not read: --data {', '.join(result.unused)}")
     for symbol, n in sorted(result.file_rejections.items()):

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from theo.config.loader import masked_dump
+from theo.config.loader import SECRET_KEYS, masked_dump
 from theo.config.schema import TheoConfig
 
 UTC = ZoneInfo("UTC")
@@ -68,7 +68,8 @@ def _emit_table(name: str, data: dict[str, Any], out: list[str], on: date, zone:
             nested.append((key, value))
             continue
         if value is None:
-            out.append(f"# {_toml_key(key)} is not set")
+            # A secret is never written to a file, not even as "none" (the loader refuses it there).
+            out.append(f"# {key} is not set" if key in SECRET_KEYS else f'{_toml_key(key)} = "none"  # off')
             continue
         line = f"{_toml_key(key)} = {_toml_scalar(value)}"
         if isinstance(value, time):

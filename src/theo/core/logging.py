@@ -77,7 +77,7 @@ def configure_logging(config: LoggingConfig | None = None, *, data_dir: Path | N
         structlog.processors.JSONRenderer() if use_json else structlog.dev.ConsoleRenderer(colors=stream.isatty())
     )
     formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=shared,
+        foreign_pre_chain=[structlog.stdlib.ExtraAdder(), *shared],  # stdlib `extra=` become fields
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
     )
     root = logging.getLogger()
@@ -93,7 +93,7 @@ def configure_logging(config: LoggingConfig | None = None, *, data_dir: Path | N
         )
         file_handler.setFormatter(
             structlog.stdlib.ProcessorFormatter(
-                foreign_pre_chain=shared,
+                foreign_pre_chain=[structlog.stdlib.ExtraAdder(), *shared],  # stdlib `extra=` become fields
                 processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
                             structlog.processors.JSONRenderer()],
             )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -12,12 +12,14 @@ from theo.core.errors import ImportFileError
 from theo.data.files import PROVIDER_SUSPICIOUS, BarColumns, ReadResult, RowRejection, TickColumns, read_market_file
 from theo.data.quarantine import QuarantineItem
 
+ImportProgress = Callable[[str, int, int | None], None]
+
 
 class ImportStore(Protocol):
     """Where an import goes: idempotent tick and bar writes, and the quarantine."""
 
-    def write_ticks(self, ticks: TickColumns, source: str) -> int:
-        """Store ticks (one already stored is kept); return how many were new."""
+    def write_ticks(self, ticks: TickColumns, source: str, progress: Callable[[int], None] | None = None) -> int:
+        """Store ticks (one already stored is kept); return how many were new; report ticks written so far."""
         ...
 
     def write_bars(self, bars: BarColumns, source: str) -> int:
@@ -48,8 +50,11 @@ class ImportSummary:
 
 
 def import_file(store: ImportStore, path: str | Path, symbol: str, tz: str | None = None,
-                timeframe: str | None = None) -> ImportSummary:
+                timeframe: str | None = None, progress: ImportProgress | None = None) -> ImportSummary:
     """Read, validate and store one file; re-importing it adds nothing.
+
+    ``progress(stage, done, total)`` hears ``reading`` (no count: the file is read whole) and then
+    ``storing`` with the rows stored so far.
 
     Ticks the provider flags as suspicious are quarantined (reason ``provider_suspicious``), not stored.
     Quote files are validated and their bad rows quarantined, but quotes are not stored (no quotes
@@ -59,6 +64,8 @@ def import_file(store: ImportStore, path: str | Path, symbol: str, tz: str | Non
     sym = symbol.strip().upper()
     if not sym:
         raise ImportFileError(f"{p}: --symbol is empty; give the instrument symbol, e.g. --symbol SPY")
+    report = progress or _quiet
+    report("reading", 0, None)
     result = read_market_file(p, sym, tz=tz, timeframe=timeframe)
     source = str(p.resolve())  # one quarantine key per file, whatever the working directory
     rejections = list(result.rejections)
@@ -75,16 +82,23 @@ def import_file(store: ImportStore, path: str | Path, symbol: str, tz: str | Non
                 strict=True)
         ]
         kept = ticks.select(~sus)
-        summary.imported = store.write_ticks(kept, p.name[:32])
+        report("storing", 0, len(kept))
+        summary.imported = store.write_ticks(kept, p.name[:32], lambda done: report("storing", done, len(kept)))
         summary.already_present = len(kept) - summary.imported
     elif result.bars is not None:
+        report("storing", 0, len(result.bars))
         summary.imported = store.write_bars(result.bars, p.name[:32])
+        report("storing", len(result.bars), len(result.bars))
         summary.already_present = len(result.bars) - summary.imported
     summary.rows_read = result.rows + len(result.rejections)
     summary.rejected = dict(Counter(r.reason for r in rejections))
     store.write_quarantine([QuarantineItem.from_rejection(r, kind=_kind(result), source=source, symbol=sym)
                             for r in rejections])
     return summary
+
+
+def _quiet(stage: str, done: int, total: int | None) -> None:
+    """No progress report (the default)."""
 
 
 def _kind(result: ReadResult) -> str:

@@ -80,7 +80,7 @@ class BacktestResult:
 
 
 def run_backtest(config: TheoConfig, data: MarketData, *, visit_all: bool = False,
-                 progress: Callable[[int], None] | None = None) -> BacktestResult:
+                 progress: Callable[[int, int], None] | None = None) -> BacktestResult:
     """Backtest the config's strategies on ``data`` (``visit_all``: show every item, for the proofs)."""
     if not config.strategies:
         raise ConfigError("the config has no [[strategies]]; add one (see config/backtest.example.toml)")
@@ -145,7 +145,7 @@ class Driver:
     """Replays items through a node in time order (see the module docstring and :class:`Node`'s order)."""
 
     def __init__(self, node: Node, series: Mapping[str, BarSeries], stream: SignalStream, *, visit_all: bool = False,
-                 progress: Callable[[int], None] | None = None) -> None:
+                 progress: Callable[[int, int], None] | None = None) -> None:
         if node.sim is None:
             raise ValueError("a backtest works its orders on the simulated broker")
         self.node = node
@@ -197,6 +197,8 @@ class Driver:
             sym.next = 0 if self.visit_all else len(sym.start)
         ranges = self._ranges
         step = max(1, n_sig // 100)
+        if self.progress is not None:
+            self.progress(0, n_sig)  # the signals are known: the replay starts
         last = max((int(sym.end[-1]) for sym in self.symbols if len(sym.end)), default=0)  # timers stop here
         while True:
             t = _END
@@ -223,7 +225,7 @@ class Driver:
                 add_lazy(tables[src].make, rows[i], note)
                 i += 1
                 if self.progress is not None and i % step == 0:
-                    self.progress(i)
+                    self.progress(i, n_sig)
             if i < n_sig and ts[i] < t:
                 t = ts[i]
             if t == _END:
@@ -242,7 +244,7 @@ class Driver:
                 self._route(i)
                 i += 1
                 if self.progress is not None and i % step == 0:
-                    self.progress(i)
+                    self.progress(i, n_sig)
             self._refresh()
             for k, sym in enumerate(self.symbols):
                 j = sym.next

@@ -293,7 +293,8 @@ def build_node(config: TheoConfig, mode: Mode, *, start: datetime | None = None,
     else:
         venue = broker(clock, instruments)
     service = OrderService(venue, stores.journal, clock, instruments, bus, lock=stores.lock)
-    terms = {c.name: StrategyTerms(c.sizing_policy, c.trail_pct, getattr(c, "type", "")) for c in config.strategies}
+    terms = {c.name: StrategyTerms(c.sizing_policy, c.trail_pct, getattr(c, "type", ""),
+                                        c.ss_type == "positional") for c in config.strategies}
     manager = TradeManager(service, clock, config.risk, market=config.market, bus=bus, store=stores.trades,
                            terms=terms, state=stores.state, decisions=stores.decisions)
     node = Node(config, mode, clock, bus, strats, scanners, names, venue, service, manager, sim=sim,

@@ -26,7 +26,6 @@ import contextlib
 import signal
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any, Protocol
 
 from theo.adapters.ibkr.connection import IbkrSession
@@ -45,6 +44,7 @@ from theo.model.market import Bar, Quote, Tick
 from theo.model.signals import SignalOutcome
 from theo.node.kernel import Mode, Node, Stores, build_node
 from theo.node.paper import RunState
+from theo.node.pnl import account_realized
 from theo.node.runs import RunStore, wall_now
 from theo.node.stream import StreamDriver
 from theo.persistence.repositories import Store
@@ -123,6 +123,7 @@ class LiveRun:
         self.feed_name = "ibkr"
         self.late = 0
         self.started = False
+        self.connected = False  # the run reached TWS at least once
         self.warmed = 0  # 1-minute bars of history fed to the strategies at start
         self.reconcile_reports: list[ReconcileReport] = []
         self._tasks: set[asyncio.Future[None]] = set()
@@ -268,14 +269,13 @@ class LiveRun:
         manager = self.node.manager
         trades = manager.trades()
         closed = [t for t in trades if not t.is_open]
-        realized = sum((t.realised - t.charges for t in closed), Decimal(0))
         latency = {f"{feed}:{sym}": {"p50_ms": round(s.p50, 2), "p99_ms": round(s.p99, 2), "n": s.count}
                    for (feed, sym), s in self.pipeline.latency.snapshot().items()}
         return {"items": self.state.items, "late_ticks": self.late, "signals": len(self.node.signals),
                 "signals_executed": self.node.signals.counts.get(SignalStatus.EXECUTED, 0),
                 "orders": len(self.node.service.orders), "trades": len(trades),
                 "open_trades": len(trades) - len(closed),
-                "realized_pnl": str(realized), "rejected_ticks": len(self.pipeline.rejected),
+                "realized_pnl": str(account_realized(manager)), "rejected_ticks": len(self.pipeline.rejected),
                 "ibkr": self.session.health(), "latency": latency, "alerts": len(self.alerts),
                 "sim_now": wall_now().isoformat(), "last_price": dict(sorted(self.state.last_price.items()))}
 
@@ -297,6 +297,7 @@ class LiveRun:
         try:
             if not await self._connect():
                 return status
+            self.connected = True
             self._check_capital()
             await self._warm_up()  # the strategies see recent history, trading off
             found = self.node.start()  # reconcile with TWS, rebuild open trades from the journal

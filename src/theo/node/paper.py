@@ -24,7 +24,6 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from theo.config import TheoConfig
@@ -38,6 +37,7 @@ from theo.model.signals import SignalOutcome
 from theo.node.config import DataFile
 from theo.node.gate import EngineGate
 from theo.node.kernel import Mode, Node, Stores, build_node
+from theo.node.pnl import account_realized
 from theo.node.runs import RunStore, wall_now
 from theo.node.stream import Item, StreamDriver
 from theo.persistence.repositories import Store
@@ -168,11 +168,11 @@ class PaperRun:
         manager = self.node.manager
         trades = manager.trades()
         closed = [t for t in trades if not t.is_open]
-        realized = sum((t.realised - t.charges for t in closed), Decimal(0))
         counts = self.node.signals.counts
         return {"items": self.state.items, "signals": len(self.node.signals),
                 "signals_executed": counts.get(SignalStatus.EXECUTED, 0), "orders": len(self.node.service.orders),
-                "trades": len(trades), "open_trades": len(trades) - len(closed), "realized_pnl": str(realized),
+                "trades": len(trades), "open_trades": len(trades) - len(closed),
+                "realized_pnl": str(account_realized(manager)),
                 "rejected_ticks": sum(self.gate.rejected.values()),
                 "sim_now": self.state.sim_now.isoformat() if self.state.sim_now else None,
                 "last_price": {k: v for k, v in sorted(self.state.last_price.items())}}

@@ -10,12 +10,14 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from theo.core.time import exchange_time
 from theo.execution.lock import pid_alive
 from theo.model.enums import RunStatus
 from theo.model.signals import SignalOutcome
 from theo.model.trades import Trade
 from theo.node.kernel import Node
 from theo.node.paper import RunState
+from theo.node.pnl import realized_pnl
 from theo.persistence.repositories import Store
 
 
@@ -36,7 +38,7 @@ def live_view(run: ViewedRun) -> Group:
     st = run.state
     c = run.counters()
     clock = "time" if run.feed_name == "ibkr" else "sim time"
-    text = (f"theo run #{st.run_id}  feed={run.feed_name}  {clock} {st.sim_now or '-'}  items {st.items:,}  "
+    text = (f"theo run #{st.run_id}  feed={run.feed_name}  {clock} {exchange_time(st.sim_now)}  items {st.items:,}  "
             f"signals {c['signals']}  orders {c['orders']}  trades {c['trades']}  "
             f"realized P&L {c['realized_pnl']} USD" + ("  (resumed)" if st.resumed_to else ""))
     link = c.get("ibkr")
@@ -60,11 +62,11 @@ def live_view(run: ViewedRun) -> Group:
         trades.add_row(t.strategy, t.symbol, t.side.value, str(t.open_qty), f"{t.entry_price:.2f}", stop,
                        "-" if t.target is None else f"{t.target:.2f}", f"{t.unrealised(last):.2f}")
     recent = Table(title="last signals", show_edge=False)
-    for col in ("time", "strategy", "symbol", "side", "status", "reason"):
+    for col in ("time (ET)", "strategy", "symbol", "side", "status", "reason"):
         recent.add_column(col)
     for r in run.recent_signals(5):
         s = r.signal
-        recent.add_row(s.ts.strftime("%m-%d %H:%M"), s.strategy, s.symbol, ("exit " if s.exit else "") + s.side.value,
+        recent.add_row(exchange_time(s.ts), s.strategy, s.symbol, ("exit " if s.exit else "") + s.side.value,
                        r.status.value, (r.note or s.reason)[:40])
     return Group(head, prices, trades, recent)
 
@@ -102,11 +104,10 @@ def describe(db: Store, run_id: int | None = None) -> dict[str, Any] | None:
             status = "crashed (no heartbeat; `theo run` resumes it)"
     open_trades = [_trade_json(t) for t in trades if t.is_open]
     closed = [t for t in trades if not t.is_open]
-    realized = sum((t.realised - t.charges for t in closed), Decimal(0))
     return {"run": row["id"], "lineage": lineage, "mode": row["mode"], "feed": row["feed"], "status": status,
             "pid": row["pid"], "started": row["started"].isoformat(),
             "stopped": row["stopped"].isoformat() if row["stopped"] else None,
             "heartbeat": row["heartbeat"].isoformat(), "counters": row["counters"],
-            "open_trades": open_trades, "closed_trades": len(closed), "realized_pnl": f"{realized:.2f}",
+            "open_trades": open_trades, "closed_trades": len(closed), "realized_pnl": str(realized_pnl(closed)),
             "working_orders": state.get("working_orders", []),
             "last_signals": runs.journal("signal", lineage, limit=5)}

@@ -8,7 +8,7 @@ Either way the primary key (symbol, ts, seq) makes a re-import add nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import repeat
 from typing import Any
@@ -74,17 +74,21 @@ def _tick_rows(cols: TickColumns, source: str, lo: int, hi: int, seq: np.ndarray
                repeat(source), strict=False)
 
 
-def write_ticks(engine: Engine, cols: TickColumns, source: str, *, batch: int = BATCH) -> WriteStats:
-    """Store ticks idempotently; ``seq`` numbers ticks sharing a timestamp in input order."""
+def write_ticks(engine: Engine, cols: TickColumns, source: str, *, batch: int = BATCH,
+                progress: Callable[[int], None] | None = None) -> WriteStats:
+    """Store ticks idempotently; ``seq`` numbers ticks sharing a timestamp in input order.
+
+    ``progress`` is called with the number of ticks written so far after each batch.
+    """
     check_ticks(cols)
     n = len(cols)
     if n == 0:
         return WriteStats(0, 0)
     seq = tick_seq(cols.ts_us)
     if engine.dialect.name == "postgresql":
-        inserted = _pg_ticks(engine, cols, source, seq, batch)
+        inserted = _pg_ticks(engine, cols, source, seq, batch, progress)
     else:
-        inserted = _sqlite_ticks(engine, cols, source, seq, batch)
+        inserted = _sqlite_ticks(engine, cols, source, seq, batch, progress)
     return WriteStats(inserted, n - inserted)
 
 
@@ -92,7 +96,8 @@ _SQLITE_INSERT = (f"INSERT OR IGNORE INTO ticks ({', '.join(TICK_COLUMNS)}) "
                   f"VALUES ({', '.join('?' * len(TICK_COLUMNS))})")
 
 
-def _sqlite_ticks(engine: Engine, cols: TickColumns, source: str, seq: np.ndarray, batch: int) -> int:
+def _sqlite_ticks(engine: Engine, cols: TickColumns, source: str, seq: np.ndarray, batch: int,
+                  progress: Callable[[int], None] | None = None) -> int:
     raw = engine.raw_connection()
     try:
         conn = raw.driver_connection
@@ -102,6 +107,8 @@ def _sqlite_ticks(engine: Engine, cols: TickColumns, source: str, seq: np.ndarra
             cur = conn.cursor()
             cur.executemany(_SQLITE_INSERT, _tick_rows(cols, source, lo, lo + batch, seq, pg=False))
             conn.commit()
+            if progress is not None:
+                progress(min(lo + batch, len(cols)))
         return int(conn.total_changes - before)
     except Exception:
         raw.rollback()
@@ -110,7 +117,8 @@ def _sqlite_ticks(engine: Engine, cols: TickColumns, source: str, seq: np.ndarra
         raw.close()
 
 
-def _pg_ticks(engine: Engine, cols: TickColumns, source: str, seq: np.ndarray, batch: int) -> int:
+def _pg_ticks(engine: Engine, cols: TickColumns, source: str, seq: np.ndarray, batch: int,
+              progress: Callable[[int], None] | None = None) -> int:
     raw = engine.raw_connection()
     names = ", ".join(TICK_COLUMNS)
     try:
@@ -148,6 +156,8 @@ def _pg_ticks(engine: Engine, cols: TickColumns, source: str, seq: np.ndarray, b
                     inserted += max(cur.rowcount, 0)
                 else:
                     inserted += hi - lo
+            if progress is not None:
+                progress(hi)
             conn.commit()
         return inserted
     except Exception:

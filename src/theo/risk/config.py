@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from datetime import time
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SerializerFunctionWrapHandler, model_serializer, model_validator
 
-from theo.config.base import Section
+from theo.config.base import Section, is_optional
 
 PdtPolicy = Literal["legacy_pdt", "intraday_margin", "none"]
 BreakerAction = Literal["reducing", "halted"]
@@ -44,7 +44,11 @@ class MarginSettings(Section):
 
 
 class LimitOverrides(Section):
-    """Limits that a strategy or a user may set differently from the account (unset = inherit)."""
+    """Limits that a strategy or a user may set differently from the account.
+
+    A key left out inherits the account's value; ``"none"`` turns an optional limit off for this strategy or
+    user (e.g. ``daily_loss_limit_pct = "none"``).
+    """
 
     max_active_trades: int | None = Field(default=None, ge=0)
     max_trades_per_day: int | None = Field(default=None, ge=0)
@@ -62,6 +66,19 @@ class LimitOverrides(Section):
     max_net_exposure_pct: Decimal | None = Field(default=None, gt=0)
     daily_loss_limit: Decimal | None = Field(default=None, gt=0)
     daily_loss_limit_pct: Decimal | None = Field(default=None, gt=0, le=100)
+
+    @model_validator(mode="after")
+    def _off_only_where_optional(self) -> LimitOverrides:
+        for key in sorted(self.model_fields_set):
+            if getattr(self, key) is None and not is_optional(Limits.model_fields[key].annotation):
+                raise ValueError(f'{key} = "none": this limit cannot be turned off; set a value or remove the line')
+        return self
+
+    @model_serializer(mode="wrap")
+    def _only_set(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Unset means "inherit" and "none" means "off": only the keys written are shown.
+        data: dict[str, Any] = handler(self)
+        return {k: v for k, v in data.items() if k in self.model_fields_set}
 
 
 class Limits(Section):
@@ -88,7 +105,7 @@ class Limits(Section):
         data = self.model_dump()
         for o in overrides:
             if o is not None:
-                data.update({k: v for k, v in o.model_dump().items() if v is not None})
+                data.update(o.model_dump())  # only the keys set: "none" turns an optional limit off
         return Limits.model_validate(data)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from theo.config.base import Section
 from theo.data.bars.timeframes import TimeframeLabel
@@ -48,6 +48,14 @@ class StrategySettings(Section):
     trail_pct: Decimal | None = Field(default=None, gt=0, lt=100,
                                       description="trailing stop % for this strategy's trades; default "
                                                   "[risk.trade] trailing_stop_pct")
+    ss_type: Literal["intraday", "positional"] = Field(
+        default="intraday", description="plan SS-Type: intraday trades end at [risk.trade] time_exit; "
+                                        "positional trades hold overnight")
+
+    @field_validator("ss_type", mode="before")
+    @classmethod
+    def _ss_type_any_case(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value  # the plan writes "Positional"
 
     @model_validator(mode="after")
     def _one_sizing(self) -> StrategySettings:

@@ -84,6 +84,7 @@ class StrategyTerms:
     sizing: FixedQuantity | RiskPercent = field(default_factory=RiskPercent)
     trail_pct: Decimal | None = None  # overrides [risk.trade] trailing_stop_pct
     ss_type: str = ""
+    holds_overnight: bool = False  # SS-Type positional: the intraday time exit does not apply
 
 
 _DEFAULT_TERMS = StrategyTerms()
@@ -114,6 +115,7 @@ class TradeManager:
         self.bus = bus
         self.account = account
         self.terms = dict(terms or {})
+        self._rules_of: dict[str, TradeRules] = {}
         self.instruments: Mapping[str, Instrument] = service.instruments
         self.store = store
         acct = config.for_account(account)
@@ -125,7 +127,8 @@ class TradeManager:
                                           use_broker_equity=acct.capital_source == "broker")
         self.checks = PreTradeChecks(config, self.market, self.state, self.portfolio, clock, cal,
                                      instruments=self.instruments, account=account,
-                                     decisions=decisions or DecisionLog(account=account))
+                                     decisions=decisions or DecisionLog(account=account),
+                                     holds_overnight=self._may_hold_overnight)
         service.pre_trade = self.checks
         service.listener = self.on_order
         self._all: list[Trade] = []
@@ -630,7 +633,17 @@ class TradeManager:
 
     # -- internals ----------------------------------------------------------------------------------------------
     def _rules(self, strategy: str) -> TradeRules:
-        return self.config.rules_for(strategy)
+        rules = self._rules_of.get(strategy)
+        if rules is None:
+            rules = self.config.rules_for(strategy)
+            if self.terms.get(strategy, _DEFAULT_TERMS).holds_overnight and rules.time_exit is not None:
+                rules = rules.model_copy(update={"time_exit": None})  # a positional strategy holds overnight
+            self._rules_of[strategy] = rules
+        return rules
+
+    def _may_hold_overnight(self) -> bool:
+        """True when some trade may stay open past the close, so Reg T's overnight requirement applies."""
+        return self.config.trade.time_exit is None or any(t.holds_overnight for t in self.terms.values())
 
     def _inst(self, symbol: str) -> Instrument:
         inst = self.instruments.get(symbol)

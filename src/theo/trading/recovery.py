@@ -91,7 +91,7 @@ def recover(mgr: TradeManager) -> RecoveryReport:
         _refill(t, entry, outs)
         mgr.adopt(t, orders)
         report.trades += 1
-    log.info("trade manager recovered: %s", report)
+    log.info("trade_manager.recovered", extra=vars(report))
     return report
 
 

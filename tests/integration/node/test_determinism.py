@@ -30,7 +30,9 @@ def test_two_runs_write_byte_identical_outputs(tmp_path: Path) -> None:
     files = [DataFile(path=shared_file(f)) for f in FILES_IN]
     for name in ("a", "b"):
         write_outputs(run_backtest(cfg, load_files(files)), tmp_path / name)
-    for f in FILES:
+    charts = sorted(p.name for p in (tmp_path / "a").glob("price_*.png"))
+    assert charts == ["price_QQQ.png", "price_SPY.png"]
+    for f in (*FILES, *charts):
         assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes(), f
     metrics = json.loads((tmp_path / "a" / "metrics.json").read_text())
     assert list(metrics) == sorted(metrics)

@@ -167,5 +167,5 @@ def test_every_exit_kind_on_real_bars_and_the_deals_report(tmp_path: Path) -> No
     assert rows[3]["exit_price"] == "270.675"
     assert rows[3]["total_charges"] == "4.15"
     assert rows[6]["charges_source"] == "model"
-    assert "<td>Kill switch; POSITION_LIMIT: quantity 401 capped to 200 (max_trade_qty=200)</td>" in \
+    assert "<td class=\"comment\">Kill switch; POSITION_LIMIT: quantity 401 capped to 200 (max_trade_qty=200)</td>" in \
         render_deals(deals, "html")

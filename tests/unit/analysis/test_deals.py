@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -62,3 +63,15 @@ def test_html_is_escaped_and_unknown_format_refused() -> None:
     assert "net P&amp;L 147.96 USD" in page
     with pytest.raises(ValueError, match="csv, json or html"):
         render_deals([], "xml")  # type: ignore[arg-type]
+
+
+def test_html_fits_a_1366_pixel_screen() -> None:
+    ex = Execution("X1", "corr-1", "SPY", Side.BUY, D(100), D(270), T0, Charges(commission=D("1.00")))
+    page = render_deals(build_deals(trades(), fills={"corr-1": [ex]}), "html")
+    widths = [int(w) for w in re.findall(r"max-width:(\d+)px", page)]
+    assert widths
+    assert max(widths) <= 1366
+    assert "table{border-collapse:collapse;width:100%" in page
+    assert ".wrap{max-width:100%;overflow-x:auto}" in page  # a narrower window scrolls the table, not the page
+    assert '<td class="comment">Profit target</td>' in page  # the long column wraps
+    assert "<th>net pnl pct</th>" in page

@@ -546,3 +546,22 @@ def test_a_strategy_with_its_own_time_exit_is_closed_by_it_and_the_door_agrees(t
     assert r.manager.on_signal(signal(late, 100.2, stop=99.0, strategy="swing2")).status is SignalStatus.CANCELLED
     r.tick(datetime(2019, 2, 12, 14, 31, tzinfo=UTC), 100.3)
     assert swing.status is TradeStatus.RUNNING
+
+
+def test_a_positional_strategy_holds_overnight_while_an_intraday_one_is_closed_at_the_time_exit(
+        tmp_path: Path) -> None:
+    start = datetime(2019, 2, 11, 20, 50, tzinfo=UTC)  # 15:50 ET, before the default 15:55 time exit
+    r = make_trading_rig(tmp_path, cfg(), start=start,
+                         terms={"swing": StrategyTerms(ss_type="donchian_breakout", holds_overnight=True)})
+    r.tick(start, 100.0)
+    swing = open_trade(r, signal(start, 100.0, stop=99.0, strategy="swing"))
+    day = open_trade(r, signal(start, 100.0, stop=99.0, strategy="day"))
+    r.tick(start + timedelta(seconds=1), 100.0)
+    late = datetime(2019, 2, 11, 20, 56, tzinfo=UTC)
+    r.tick(late, 100.1)
+    assert (day.status, day.exit_reason) == (TradeStatus.CLOSED, ExitReason.TIME_EXIT)
+    assert swing.status is TradeStatus.RUNNING
+    assert r.manager.on_signal(signal(late, 100.1, stop=99.0, strategy="day")).note.startswith("after the time exit")
+    assert r.manager.on_signal(signal(late, 100.1, stop=99.0, strategy="swing")).note == ENTRY_NOTE  # not the door
+    r.tick(datetime(2019, 2, 12, 14, 31, tzinfo=UTC), 100.2)  # next morning
+    assert swing.status is TradeStatus.RUNNING

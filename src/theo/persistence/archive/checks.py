@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -32,8 +33,11 @@ class VerifyReport:
         return not any(p.what != "writable" for p in self.problems)
 
 
-def verify_archive(archiver: Archiver, *, use_jsonl: bool = False) -> VerifyReport:
+def verify_archive(archiver: Archiver, *, use_jsonl: bool = False,
+                   progress: Callable[[int, int], None] | None = None) -> VerifyReport:
     """Recompute every file's SHA-256 and row count; report missing, changed and unrecorded files.
+
+    ``progress(files checked, files listed)`` is called after each file.
 
     ``use_jsonl`` checks against ``manifest.jsonl`` alone (no database needed). A file that lost its
     read-only mode is reported as a warning (``writable``) but does not fail the check by itself.
@@ -48,9 +52,11 @@ def verify_archive(archiver: Archiver, *, use_jsonl: bool = False) -> VerifyRepo
     else:
         entries = archiver.entries()
     known = set()
-    for entry in entries:
+    for i, entry in enumerate(entries, 1):
         known.add(entry.path)
         _check_file(archiver, entry, report)
+        if progress is not None:
+            progress(i, len(entries))
     root = archiver.directory / KIND
     if root.exists():
         for path in sorted(root.rglob("*.parquet")):

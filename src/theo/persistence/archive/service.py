@@ -30,7 +30,7 @@ from theo.core.errors import StorageError
 from theo.core.time import from_us
 from theo.persistence.archive.files import TMP_SUFFIX, TickTuple, content_digest, file_sha256, read_rows, write_once
 from theo.persistence.archive.manifest import FileEntry, JsonlManifest
-from theo.persistence.archive.ticks import delete_rows, first_ts, select_rows, symbols_between
+from theo.persistence.archive.ticks import count_before, delete_rows, first_ts, select_rows, symbols_between
 from theo.persistence.db import transaction
 from theo.persistence.models.core import AuditLogRow
 from theo.persistence.models.futures import ArchiveFileRow
@@ -192,8 +192,11 @@ class Archiver:
         return removed
 
     # -- run --------------------------------------------------------------------------------------------------
-    def run(self, cutoff: datetime) -> RunReport:
-        """Archive every tick older than ``cutoff`` (UTC); first finish whatever a previous run left."""
+    def run(self, cutoff: datetime, progress: Callable[[int, int], None] | None = None) -> RunReport:
+        """Archive every tick older than ``cutoff`` (UTC); first finish whatever a previous run left.
+
+        ``progress(rows archived, rows to archive)`` is called after each file (one symbol and day).
+        """
         report = RunReport(cutoff)
         with self.lock():
             report.orphans_removed = self._remove_orphans()
@@ -202,6 +205,11 @@ class Archiver:
                 report.rows_purged += self._finish(entry)
                 report.files_recovered += 1
             self._step("recovered")
+            total = 0
+            if progress is not None:
+                with self.engine.connect() as conn:
+                    total = count_before(conn, cutoff)
+                progress(0, total)
             lower: datetime | None = None
             while True:
                 with self.engine.connect() as conn:
@@ -214,6 +222,8 @@ class Archiver:
                     symbols = symbols_between(conn, lo, hi)
                 for symbol in symbols:
                     self._archive_partition(symbol, day, lo, hi, report)
+                    if progress is not None:
+                        progress(report.rows_archived, total)
                 lower = hi
             with transaction(self.engine) as s:
                 s.add(AuditLogRow(ts=self._now(), actor="theo archive", action="archive.run",

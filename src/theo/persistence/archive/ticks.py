@@ -26,6 +26,11 @@ def first_ts(conn: Connection, *, at_or_after: datetime | None, before: datetime
     return value if isinstance(value, datetime) or value is None else from_us(int(value))
 
 
+def count_before(conn: Connection, before: datetime) -> int:
+    """Ticks older than ``before`` (what an archive run has to move)."""
+    return int(conn.execute(select(func.count()).select_from(TICKS).where(TICKS.c.ts < before)).scalar_one())
+
+
 def symbols_between(conn: Connection, lo: datetime, hi: datetime) -> list[str]:
     q = select(TICKS.c.symbol).where(TICKS.c.ts >= lo, TICKS.c.ts < hi).distinct().order_by(TICKS.c.symbol)
     return [str(s) for s in conn.execute(q).scalars()]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 
 from sqlalchemy import bindparam, func, literal, select, text, tuple_
@@ -49,9 +49,12 @@ FROM c GROUP BY bucket ORDER BY bucket
 class TickRepository(Repository):
     """Trade prints, keyed by (symbol, ts, seq)."""
 
-    def write_ticks(self, ticks: TickColumns, source: str) -> int:
-        """Store ticks idempotently (see :mod:`theo.persistence.writer`); return how many were new."""
-        return writer.write_ticks(self.engine, ticks, source).inserted
+    def write_ticks(self, ticks: TickColumns, source: str, progress: Callable[[int], None] | None = None) -> int:
+        """Store ticks idempotently (see :mod:`theo.persistence.writer`); return how many were new.
+
+        ``progress`` is called with the number of ticks written so far after each batch.
+        """
+        return writer.write_ticks(self.engine, ticks, source, progress=progress).inserted
 
     def count_ticks(self, symbol: str) -> int:
         """Stored ticks of ``symbol``."""

@@ -63,6 +63,9 @@ class ScanResult:
     stored: int = 0
     file_rejections: dict[str, int] = field(default_factory=dict)
     unused: list[str] = field(default_factory=list)  # data symbols no enabled strategy subscribes to
+    strategies: list[str] = field(default_factory=list)  # the strategies run, in config order
+    found: Counter[str] = field(default_factory=Counter)  # signals each strategy found (before the scanners)
+    rules: dict[str, dict[str, tuple[int, int]]] = field(default_factory=dict)  # scanner -> rule -> (held, tried)
 
 
 def load_bars(data: Mapping[str, Path], needs: set[tuple[str, str]], calendar: MarketCalendar | None = None
@@ -146,6 +149,7 @@ def run_scan(config: TheoConfig, data: Mapping[str, Path], *, start: datetime | 
         if start is not None and signal.ts <= start:
             result.warmup_signals += 1
             return
+        result.found[strategy.name] += 1
         values = getattr(strategy, "values", None)
         bound = scanners.get(strategy.name, [])
         records: list[SignalRecord] = []
@@ -189,6 +193,10 @@ def run_scan(config: TheoConfig, data: Mapping[str, Path], *, start: datetime | 
             for signal in flush():
                 take(strategy, signal)
     result.refused = {s.d.name: s.refused for group in scanners.values() for s in group}
+    result.strategies = [s.name for s in strategies]
+    result.rules = {s.d.name: {r.expression: (s.rule_held[r.expression], s.rule_tried[r.expression])
+                               for r in (*s.entry_rules, *s.exit_rules)}
+                    for group in scanners.values() for s in group}
     if store is not None:
         for cfg in config.strategies:
             store.register_strategy(cfg.name, cfg.type, cfg.model_dump(mode="json"))

@@ -52,12 +52,17 @@ class Scanner:
         self.exit_rules = parse_rules(definition.exit_rules)
         self.user = user
         self.refused: Counter[str] = Counter()
+        # How often each entry and exit rule was evaluated, and how often it held (the scan's summary).
+        self.rule_tried: Counter[str] = Counter()
+        self.rule_held: Counter[str] = Counter()
         self.last_refusal: str | None = None  # why the last signal given to accept() was refused
         self._per_day: Counter[date] = Counter()
         self._open: dict[str, tuple[Side, datetime]] = {}  # symbol -> side and time of the open entry
 
     def reset(self) -> None:
         self.refused.clear()
+        self.rule_tried.clear()
+        self.rule_held.clear()
         self._per_day.clear()
         self._open.clear()
 
@@ -129,7 +134,11 @@ class Scanner:
             return "max_signals"
         merged: dict[str, float | None] = dict(values or {})
         merged.update({k: v for k, v in signal.inputs.items() if isinstance(v, int | float)})
-        if not all(rule.evaluate(merged) for rule in self.entry_rules):
+        held = [rule.evaluate(merged) for rule in self.entry_rules]
+        for rule, ok in zip(self.entry_rules, held, strict=True):
+            self.rule_tried[rule.expression] += 1
+            self.rule_held[rule.expression] += bool(ok)
+        if not all(held):
             return "entry_rules"
         return None
 
@@ -145,6 +154,9 @@ class Scanner:
         if not self.exit_rules or not self._open:
             return []
         fired = [r for r in self.exit_rules if r.evaluate(values)]
+        for rule in self.exit_rules:
+            self.rule_tried[rule.expression] += 1
+            self.rule_held[rule.expression] += rule in fired
         if not fired:
             return []
         out: list[Signal] = []

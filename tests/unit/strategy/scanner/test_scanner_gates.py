@@ -206,3 +206,14 @@ def test_option_scanner_picks_strikes_on_the_listed_chain_when_it_has_one() -> N
     other = s.accept(sig(ny(12, 10, 10), symbol="QQQ"))
     assert other is not None
     assert other.option_strike == Decimal("280.00")  # no chain: the standard intervals
+
+
+def test_each_entry_rule_counts_how_often_it_held() -> None:
+    s = scanner(entry_rules=["corr <= -0.5", "corr <= -0.9"])
+    s.accept(sig(ny(12, 10, 0), corr=-0.8))
+    s.accept(sig(ny(12, 10, 5), corr=-0.95))
+    assert s.rule_tried == {"corr <= -0.5": 2, "corr <= -0.9": 2}
+    assert s.rule_held == {"corr <= -0.5": 2, "corr <= -0.9": 1}
+    s.reset()
+    assert not s.rule_tried
+    assert not s.rule_held
