@@ -12,6 +12,7 @@ from theo.cli.common import ConfigOption, console, err_console, friendly_errors,
 from theo.cli.progress import progress_bar
 from theo.config import TheoConfig
 from theo.core.clock import LiveClock
+from theo.model.symbols import parse_symbol
 
 if TYPE_CHECKING:
     from theo.persistence.archive import Archiver
@@ -108,7 +109,7 @@ def restore_cmd(
 
     a, b = _date("--from", first), _date("--to", last)
     archiver = _archiver(get_config(config))
-    report = restore(archiver, a, b, symbol.upper() if symbol else None)
+    report = restore(archiver, a, b, parse_symbol(symbol, what="--symbol") if symbol else None)
     console.print(f"restored {report.rows_inserted} tick(s) from {report.files} file(s) "
                   f"({report.rows_in_files - report.rows_inserted} already present)")
 

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from theo.cli.common import ConfigOption, console, err_console, friendly_errors, get_config, open_repositories
 from theo.core.errors import ConfigError
+from theo.model.symbols import parse_symbol
 
 corr_app = typer.Typer(help="Rolling Pearson/Spearman/Kendall correlation of bar series.", no_args_is_help=True)
 
@@ -31,13 +32,14 @@ def _series(files: list[str] | None, symbols: str | None, timeframe: str | None,
     """Load each symbol's bars (files first, else the store); all must share one timeframe."""
     from theo.indicators.source import bars_from_file, bars_from_store
 
-    wanted = [s.strip().upper() for s in symbols.split(",") if s.strip()] if symbols else []
+    wanted = [parse_symbol(s, what="--symbols") for s in symbols.split(",") if s.strip()] if symbols else []
     loaded: dict[str, Any] = {}
     for item in files or []:
         if "=" not in item:
             raise ConfigError(f"--file {item!r}: write it as SYM=PATH, e.g. SPY=data/SPY_15min.csv.gz")
         sym, path = item.split("=", 1)
-        loaded[sym.strip().upper()] = bars_from_file(path.strip(), sym.strip().upper(), timeframe)
+        sym = parse_symbol(sym, what=f"--file {item!r}: symbol")
+        loaded[sym] = bars_from_file(path.strip(), sym, timeframe)
     missing = [s for s in wanted if s not in loaded]
     if missing:
         if timeframe is None:

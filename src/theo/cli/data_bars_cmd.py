@@ -15,6 +15,7 @@ from rich.table import Table
 from theo.cli.common import ConfigOption, console, err_console, friendly_errors, get_config, open_repositories
 from theo.core.errors import ConfigError
 from theo.model.market import Bar
+from theo.model.symbols import parse_symbol
 
 FORMATS = ("table", "csv", "json")
 
@@ -90,7 +91,7 @@ def bars(
         raise ConfigError(f"--to {end} is not after --from {start}")
     cfg = get_config(config)
     repos = open_repositories(cfg)
-    sym = symbol.upper()
+    sym = parse_symbol(symbol, what="--symbol")
     try:
         rows = repos.market_data.stored_bars(sym, tf.label, a, b)
         if not rows:

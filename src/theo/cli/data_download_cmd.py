@@ -14,6 +14,7 @@ from rich.table import Table
 from theo.cli.common import ConfigOption, console, err_console, friendly_errors, get_config, open_repositories
 from theo.cli.data_bars_cmd import _instant
 from theo.core.errors import ConfigError
+from theo.model.symbols import parse_symbol
 
 if TYPE_CHECKING:
     from theo.adapters.ibkr.download import BarStore, DownloadResult
@@ -47,7 +48,7 @@ def download(
     last = _instant(end, "--to", end=True) if end else datetime.now(UTC)
     if last <= first:
         raise ConfigError(f"--to {end!r} must be after --from {start!r}")
-    names = [s.strip().upper() for s in symbols if s.strip()]
+    names = [parse_symbol(s) for s in symbols if s.strip()]
     repos = open_repositories(cfg)
     code = asyncio.run(_run(cfg, repos.market_data, names, bar_size, first, last, what_to_show.upper(), rth))
     raise typer.Exit(code)

@@ -49,7 +49,7 @@ def import_files(
                         bar.update(done, total)
 
                 summaries.append(import_file(repos.market_data, f, symbol, tz=tz, timeframe=timeframe,
-                                             progress=report))
+                                             progress=report, limits=cfg.marketdata.validation))
     finally:
         repos.close()
     table = Table(title=f"import of {symbol.upper()}")

@@ -14,6 +14,7 @@ import typer
 from rich.markup import escape
 
 from theo.cli.common import ConfigOption, console, err_console, friendly_errors, get_config
+from theo.model.symbols import parse_symbol
 
 if TYPE_CHECKING:
     from theo.adapters.ibkr.connection import IbkrSession
@@ -75,8 +76,9 @@ def check(
     cfg = get_config(config)
     wanted = configured_symbols(cfg)
     for extra in symbols or []:
-        if extra.strip().upper() not in wanted:
-            wanted.append(extra.strip().upper())
+        sym = parse_symbol(extra, what="--symbol")
+        if sym not in wanted:
+            wanted.append(sym)
     code = asyncio.run(_check(cfg, wanted, attempts))
     raise typer.Exit(code)
 

@@ -13,6 +13,7 @@ from rich.table import Table
 from theo.cli.common import ConfigOption, console, err_console, friendly_errors, get_config, open_repositories
 from theo.core.errors import ConfigError
 from theo.core.time import exchange_time, to_us
+from theo.model.symbols import parse_symbol
 
 SPEC_DEFAULT = "atr:14,donchian:20,fractal:2,swing:2:2,pivot:classic"
 
@@ -99,6 +100,7 @@ def register(app: typer.Typer) -> None:
 
         if file is None and symbol is None:
             raise ConfigError("give --file BARS.csv, or --symbol S --timeframe TF to read stored bars")
+        symbol = parse_symbol(symbol, what="--symbol") if symbol is not None else None
         cal = get_calendar(calendar)
         inds = parse_spec(spec, cal)
         if all_sessions:

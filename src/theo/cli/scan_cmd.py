@@ -19,6 +19,7 @@ from theo.cli.tables import Column, fitted_table, price_text
 from theo.core.calendar import ET
 from theo.core.errors import ConfigError
 from theo.core.time import exchange_time
+from theo.model.symbols import parse_symbol
 from theo.strategy.scanner.records import SignalRecord
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ def _parse_data(items: Sequence[str]) -> dict[str, Path]:
         symbol, sep, path = item.partition("=")
         if not sep or not symbol or not path:
             raise ConfigError(f"--data {item!r}: expected SYMBOL=PATH, e.g. --data SPY=data/SPY_1min.csv.gz")
-        data[symbol.strip().upper()] = Path(path.strip())
+        data[parse_symbol(symbol, what=f"--data {item!r}: symbol")] = Path(path.strip())
     return data
 
 

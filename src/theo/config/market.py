@@ -61,6 +61,14 @@ class MarketConfig(Section):
             raise ValueError(f"unknown timezone {value!r}; use an IANA name such as America/New_York") from exc
         return value
 
+    @field_validator("open_time", "close_time", "pre_market_start", "post_market_end", "early_close_time")
+    @classmethod
+    def _wall_clock(cls, value: time) -> time:
+        if value.tzinfo is not None:
+            raise ValueError(f"{value.isoformat()} has a UTC offset; write a wall-clock time such as 09:30:00 "
+                             "(times are in [market] timezone)")
+        return value
+
     @field_validator("calendar")
     @classmethod
     def _known_calendar(cls, value: str) -> str:

@@ -5,7 +5,8 @@ the system reacts to it, so a reader of a traceback or a log line knows what hap
 
     TheoError
     ├── ConfigError                 stop at start-up; the message names file, key, value, expectation
-    │   └── TimeframeError          a timeframe label or a source/target timeframe pair is refused
+    │   ├── TimeframeError          a timeframe label or a source/target timeframe pair is refused
+    │   └── SymbolError             a symbol with spaces, path characters or too many characters
     ├── DataError                   reject the input, keep it in quarantine, carry on
     │   ├── ImportFileError         the whole file cannot be read; nothing is imported
     │   └── QualityRejection        one tick/bar failed the quality gate
@@ -41,6 +42,14 @@ class TimeframeError(ConfigError, ValueError):
 
     Reaction: as :class:`ConfigError`. It is also a ``ValueError`` so that a configuration validator
     (pydantic) reports it beside the field it checks.
+    """
+
+
+class SymbolError(ConfigError, ValueError):
+    """A symbol is not a valid instrument symbol (empty, too long, spaces, path characters).
+
+    Reaction: as :class:`ConfigError`; the message names the value and the accepted form. It is also a
+    ``ValueError`` so that a configuration validator (pydantic) reports it beside the field it checks.
     """
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
 from pydantic import Field, field_validator, model_validator
 
 from theo.config.base import Section
+from theo.model.symbols import Symbol
 
 
 class GateConfig(Section):
@@ -25,6 +28,40 @@ class GateConfig(Section):
     settlement_tolerance_pct: float = Field(default=1.0, gt=0)
     #: Reject ticks outside the instrument's sessions (extended hours count as sessions).
     reject_outside_sessions: bool = True
+
+
+class InputLimits(Section):
+    """What an imported or replayed row may hold; a row outside these bounds is quarantined with its reason.
+
+    The defaults accept every file of the shared real data (prices on a $0.0001 grid, whole share and
+    contract counts) and refuse values that cannot be true.
+    """
+
+    #: No market data before this date (UTC) is accepted (reason ``timestamp_out_of_range``).
+    earliest: date = date(1990, 1, 1)
+    #: No row later than the wall clock plus this many seconds is accepted (``timestamp_out_of_range``).
+    max_ahead_seconds: float = Field(default=86_400.0, ge=0)
+    #: Prices outside [min_price, max_price] are refused (``implausible_price``); quotes may have 0 sides.
+    min_price: float = Field(default=0.0001, gt=0)
+    max_price: float = Field(default=10_000_000.0, gt=0)
+    #: Prices must be whole multiples of this increment (``off_tick_price``); 0 turns the check off.
+    price_increment: float = Field(default=0.0001, ge=0)
+    #: Sizes and volumes above this are refused (``implausible_size``).
+    max_size: float = Field(default=1e10, gt=0)
+    #: Accept fractional sizes (crypto, fractional-share feeds); off: 100.5 shares is ``fractional_size``.
+    fractional_sizes: bool = False
+
+    @model_validator(mode="after")
+    def _ordered(self) -> InputLimits:
+        if self.min_price >= self.max_price:
+            raise ValueError(f"min_price={self.min_price:g} must be below max_price={self.max_price:g}")
+        return self
+
+    def window_us(self, now: datetime | None = None) -> tuple[int, int]:
+        """The first and last accepted timestamp (UTC microseconds) at ``now`` (default: the wall clock)."""
+        lo = datetime(self.earliest.year, self.earliest.month, self.earliest.day, tzinfo=UTC)
+        hi = (now or datetime.now(UTC)).timestamp() + self.max_ahead_seconds
+        return int(lo.timestamp()) * 1_000_000, int(hi * 1_000_000)
 
 
 class ConditionsConfig(Section):
@@ -60,7 +97,7 @@ class BarsConfig(Section):
 class SyntheticInstrument(Section):
     """One instrument of the synthetic market."""
 
-    symbol: str
+    symbol: Symbol
     start_price: float = Field(gt=0)
     annual_vol: float = Field(default=0.2, gt=0, le=5)
     drift: float = 0.0
@@ -121,6 +158,7 @@ class MarketDataConfig(Section):
 
     feed: str = Field(default="synthetic", pattern="^(synthetic|replay)$")
     gate: GateConfig = GateConfig()
+    validation: InputLimits = InputLimits()
     conditions: ConditionsConfig = ConditionsConfig()
     bars: BarsConfig = BarsConfig()
     synthetic: SyntheticConfig = SyntheticConfig()

@@ -25,6 +25,7 @@ import numpy as np
 from theo.core.errors import ImportFileError
 from theo.core.time import from_us
 from theo.data import files_parse as fp
+from theo.data.config import InputLimits
 from theo.model.enums import SessionKind
 from theo.model.market import Bar, Tick
 
@@ -40,6 +41,13 @@ OUT_OF_ORDER = "out_of_order"
 MISSING_FIELD = "missing_field"
 MALFORMED_ROW = "malformed_row"
 PROVIDER_SUSPICIOUS = "provider_suspicious"
+TIMESTAMP_OUT_OF_RANGE = "timestamp_out_of_range"
+IMPLAUSIBLE_PRICE = "implausible_price"
+OFF_TICK_PRICE = "off_tick_price"
+IMPLAUSIBLE_SIZE = "implausible_size"
+FRACTIONAL_SIZE = "fractional_size"
+LINE_TOO_LONG = "line_too_long"
+NOT_UTF8 = "not_utf8"
 
 
 @dataclass
@@ -174,13 +182,17 @@ def timeframe_from_name(path: Path) -> str | None:
 
 
 def read_market_file(path: str | Path, symbol: str, *, tz: str | None = None, timeframe: str | None = None,
-                     out_of_order_tolerance_us: int = 1_000_000) -> ReadResult:
+                     out_of_order_tolerance_us: int = 1_000_000, limits: InputLimits | None = None,
+                     ) -> ReadResult:
     """Read and validate one market-data file.
 
     ``tz`` is needed only when ``ts`` values carry no UTC offset (explicit offsets always win); daily
     session dates are read in New York time. ``timeframe`` overrides the one inferred from the file
     name or the median bar spacing. A tick or quote earlier than the latest accepted one by more than
     ``out_of_order_tolerance_us`` is rejected ``out_of_order``; a bar must start after the previous one.
+    Rows outside ``limits`` (default :class:`InputLimits`: timestamps from 1990 to a day after now,
+    plausible prices on a $0.0001 grid, whole sizes) are rejected before the order check, so one row
+    dated 9999 does not make every later row ``out_of_order``.
     Raise :class:`ImportFileError` when the whole file is unusable.
     """
     p = Path(path)
@@ -190,8 +202,9 @@ def read_market_file(path: str | Path, symbol: str, *, tz: str | None = None, ti
         fp.file_timeframe(timeframe, p)  # refuse a bad label before reading the file
     table, lines, rejections = fp.read_table(p)
     kind = fp.detect_kind(p, table.column_names)
-    builder = fp.RowChecks(p, table, lines, rejections)
+    builder = fp.RowChecks(p, table, lines, rejections, limits or InputLimits())
     ts_us = builder.timestamps(tz, daily_ok=kind == "bars")
+    builder.time_window(ts_us)
     if kind == "ticks":
         return _ticks(p, symbol, builder, ts_us, out_of_order_tolerance_us)
     if kind == "quotes":
@@ -200,8 +213,8 @@ def read_market_file(path: str | Path, symbol: str, *, tz: str | None = None, ti
 
 
 def _ticks(p: Path, symbol: str, b: fp.RowChecks, ts_us: np.ndarray, tol: int) -> ReadResult:
-    price = b.number("price", positive=True)
-    size = b.number("size", non_negative=True)
+    price = b.prices(b.number("price", positive=True), "price")
+    size = b.sizes(b.number("size", non_negative=True), "size")
     b.order(ts_us, tol)
     keep = b.good()
     exch, cond = b.text("exchange"), b.text("condition")
@@ -213,10 +226,10 @@ def _ticks(p: Path, symbol: str, b: fp.RowChecks, ts_us: np.ndarray, tol: int) -
 
 def _quotes(p: Path, symbol: str, b: fp.RowChecks, ts_us: np.ndarray, tol: int) -> ReadResult:
     # One side of a quote update may be 0 (unchanged); only negative prices and sizes are wrong.
-    bid = b.number("bid", non_negative=True)
-    bid_size = b.number("bid_size", non_negative=True, size=True)
-    ask = b.number("ask", non_negative=True)
-    ask_size = b.number("ask_size", non_negative=True, size=True)
+    bid = b.prices(b.number("bid", non_negative=True), "bid", zero_ok=True)
+    bid_size = b.sizes(b.number("bid_size", non_negative=True, size=True), "bid_size")
+    ask = b.prices(b.number("ask", non_negative=True), "ask", zero_ok=True)
+    ask_size = b.sizes(b.number("ask_size", non_negative=True, size=True), "ask_size")
     b.both_sides_empty(bid, ask)
     b.order(ts_us, tol)
     keep = b.good()
@@ -226,9 +239,9 @@ def _quotes(p: Path, symbol: str, b: fp.RowChecks, ts_us: np.ndarray, tol: int) 
 
 
 def _bars(p: Path, symbol: str, b: fp.RowChecks, ts_us: np.ndarray, timeframe: str | None) -> ReadResult:
-    o, h = b.number("open", positive=True), b.number("high", positive=True)
-    lo, c = b.number("low", positive=True), b.number("close", positive=True)
-    vol = b.number("volume", non_negative=True, optional=True)
+    o, h = b.prices(b.number("open", positive=True), "open"), b.prices(b.number("high", positive=True), "high")
+    lo, c = b.prices(b.number("low", positive=True), "low"), b.prices(b.number("close", positive=True), "close")
+    vol = b.sizes(b.number("volume", non_negative=True, optional=True), "volume")
     split = b.number("split_factor", positive=True, optional=True) if b.has("split_factor") else None
     b.order(ts_us, 0, strict=True)
     keep = b.good()
@@ -240,7 +253,8 @@ def _bars(p: Path, symbol: str, b: fp.RowChecks, ts_us: np.ndarray, timeframe: s
 
 
 __all__ = [
-    "MALFORMED_ROW", "MISSING_FIELD", "NAN_OR_INF", "NEGATIVE_SIZE", "NON_POSITIVE_PRICE", "OUT_OF_ORDER",
-    "PROVIDER_SUSPICIOUS", "UNPARSABLE_NUMBER", "UNPARSABLE_TIMESTAMP", "BarColumns", "QuoteColumns",
-    "ReadResult", "RowRejection", "TickColumns", "read_market_file", "timeframe_from_name",
+    "FRACTIONAL_SIZE", "IMPLAUSIBLE_PRICE", "IMPLAUSIBLE_SIZE", "LINE_TOO_LONG", "MALFORMED_ROW", "MISSING_FIELD",
+    "NAN_OR_INF", "NEGATIVE_SIZE", "NON_POSITIVE_PRICE", "NOT_UTF8", "OFF_TICK_PRICE", "OUT_OF_ORDER",
+    "PROVIDER_SUSPICIOUS", "TIMESTAMP_OUT_OF_RANGE", "UNPARSABLE_NUMBER", "UNPARSABLE_TIMESTAMP", "BarColumns",
+    "QuoteColumns", "ReadResult", "RowRejection", "TickColumns", "read_market_file", "timeframe_from_name",
 ]

@@ -6,7 +6,6 @@ loops run only over rejected rows (to build their quarantine records) and over u
 
 from __future__ import annotations
 
-import gzip
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC
@@ -18,14 +17,15 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 
 from theo.core.errors import ImportFileError, TheoError, TimeframeError
 from theo.core.time import from_us, to_us
 from theo.data.bars.timeframes import Timeframe, parse_timeframe
+from theo.data.files_csv import read_csv_table
 from theo.model.enums import SessionKind
 
 if TYPE_CHECKING:
+    from theo.data.config import InputLimits
     from theo.data.files import RowRejection
 
 ET = ZoneInfo("America/New_York")
@@ -94,8 +94,6 @@ def session_kinds(start_us: np.ndarray, tf: str) -> np.ndarray:
 
 def read_table(path: Path) -> tuple[pa.Table, np.ndarray, list[RowRejection]]:
     """All columns (strings for CSV), the source line of each row, and rows with a wrong field count."""
-    from theo.data.files import MALFORMED_ROW, MISSING_FIELD, RowRejection
-
     if path.suffix.lower() in (".parquet", ".pq"):
         import pyarrow.parquet as pq
 
@@ -104,56 +102,17 @@ def read_table(path: Path) -> tuple[pa.Table, np.ndarray, list[RowRejection]]:
         except (pa.ArrowException, OSError) as exc:
             raise ImportFileError(f"{path}: not a readable Parquet file ({exc})") from None
         return _normalise_names(path, table), np.arange(2, table.num_rows + 2, dtype=np.int64), []
-    names = _csv_header(path)
-    bad: list[pacsv.InvalidRow] = []
-
-    def on_invalid(row: pacsv.InvalidRow) -> Literal["skip"]:
-        bad.append(row)
-        return "skip"
-
-    def read(threads: bool) -> pa.Table:
-        bad.clear()
-        try:
-            return pacsv.read_csv(
-                path, read_options=pacsv.ReadOptions(use_threads=threads),
-                parse_options=pacsv.ParseOptions(ignore_empty_lines=False, invalid_row_handler=on_invalid),
-                convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
-                                                     strings_can_be_null=True, null_values=[""]))
-        except (pa.ArrowException, OSError, EOFError) as exc:
-            raise ImportFileError(f"{path}: cannot read it as CSV ({exc})") from None
-
-    table = read(True)
-    if any(r.number is None for r in bad):
-        table = read(False)  # row numbers of bad rows are known only on the single-threaded reader
-    if not bad:
-        return _normalise_names(path, table), np.arange(2, table.num_rows + 2, dtype=np.int64), []
-    skipped = np.array(sorted(int(r.number or 0) for r in bad), dtype=np.int64)
-    all_lines = np.arange(2, table.num_rows + len(bad) + 2, dtype=np.int64)
-    lines = all_lines[~np.isin(all_lines, skipped)]
-    rejections = [
-        RowRejection(int(r.number or 0), "row", r.text,
-                     MISSING_FIELD if r.actual_columns < r.expected_columns else MALFORMED_ROW,
-                     f"expected {r.expected_columns} fields, found {r.actual_columns}", r.text)
-        for r in bad
-    ]
+    table, lines, rejections = read_csv_table(path)
     return _normalise_names(path, table), lines, rejections
-
-
-def _csv_header(path: Path) -> list[str]:
-    opener = gzip.open if path.suffix.lower() == ".gz" else open
-    try:
-        with opener(path, "rt", encoding="utf-8", newline="") as fh:
-            header = fh.readline()
-    except (OSError, UnicodeDecodeError, EOFError) as exc:
-        raise ImportFileError(f"{path}: cannot read the header line ({exc})") from None
-    names = [n.strip() for n in header.strip().split(",")]
-    if not header.strip() or any(not n for n in names):
-        raise ImportFileError(f"{path}: the first line must be a header such as 'ts,price,size'")
-    return names
 
 
 def _normalise_names(path: Path, table: pa.Table) -> pa.Table:
     names = [str(n).strip().lower() for n in table.column_names]
+    for j, name in enumerate(names):
+        if name in names[:j]:
+            i = names.index(name)
+            raise ImportFileError(f"{path}: line 1 (header), column {j + 1}: column {name!r} appears twice "
+                                  f"(columns {i + 1} and {j + 1}); rename or remove one, nothing was imported")
     if "ts" not in names:
         for alias in _TS_ALIASES:
             if alias in names:
@@ -192,8 +151,9 @@ class _Check:
 class RowChecks:
     """Accumulate per-row rejections over one table; the first failing check of a row wins."""
 
-    def __init__(self, path: Path, table: pa.Table, lines: np.ndarray, early: list[RowRejection]) -> None:
-        self.path, self.table, self.lines = path, table, lines
+    def __init__(self, path: Path, table: pa.Table, lines: np.ndarray, early: list[RowRejection],
+                 limits: InputLimits) -> None:
+        self.path, self.table, self.lines, self.limits = path, table, lines, limits
         self.bad = np.zeros(table.num_rows, dtype=bool)
         self.daily = False
         self._checks: list[_Check] = []
@@ -320,6 +280,40 @@ class RowChecks:
             self.reject(values < 0, column, reason, f"{column} must be >= 0")
         return np.where(self.bad, 0.0, values)
 
+    def time_window(self, ts_us: np.ndarray) -> None:
+        """Reject timestamps before ``limits.earliest`` or more than ``max_ahead_seconds`` after now."""
+        lo, hi = self.limits.window_us()
+        self.reject(~self.bad & ((ts_us < lo) | (ts_us > hi)), "ts", "timestamp_out_of_range",
+                    lambda i: f"{_iso(int(ts_us[i]))} is outside {_iso(lo)} .. {_iso(hi)} "
+                              "([marketdata.validation] earliest, max_ahead_seconds)")
+
+    def prices(self, values: np.ndarray, column: str, *, zero_ok: bool = False) -> np.ndarray:
+        """Reject implausible prices (outside [min_price, max_price]) and prices off the increment grid."""
+        lim = self.limits
+        open_ = ~self.bad & ~((values == 0) if zero_ok else np.zeros(values.shape[0], dtype=bool))
+        self.reject(open_ & ((values < lim.min_price) | (values > lim.max_price)), column, "implausible_price",
+                    lambda i: f"{column} {values[i]!r} is outside {lim.min_price:g} .. {lim.max_price:g} "
+                              "([marketdata.validation] min_price, max_price)")
+        if lim.price_increment > 0:
+            with np.errstate(invalid="ignore", over="ignore"):
+                steps = values / lim.price_increment
+                off = np.abs(steps - np.round(steps)) > 1e-3
+            self.reject(~self.bad & off, column, "off_tick_price",
+                        lambda i: f"{column} {values[i]!r} is not a multiple of {lim.price_increment:g} "
+                                  "([marketdata.validation] price_increment)")
+        return np.where(self.bad, 0.0, values)
+
+    def sizes(self, values: np.ndarray, column: str) -> np.ndarray:
+        """Reject sizes above ``max_size`` and, unless fractional sizes are allowed, sizes that are not whole."""
+        lim = self.limits
+        self.reject(~self.bad & (values > lim.max_size), column, "implausible_size",
+                    lambda i: f"{column} {values[i]!r} is above {lim.max_size:g} ([marketdata.validation] max_size)")
+        if not lim.fractional_sizes:
+            self.reject(~self.bad & (np.abs(values - np.round(values)) > 1e-9), column, "fractional_size",
+                        lambda i: f"{column} {values[i]!r} is not a whole number of shares or contracts "
+                                  "(set [marketdata.validation] fractional_sizes = true for such a feed)")
+        return np.where(self.bad, 0.0, values)
+
     def both_sides_empty(self, bid: np.ndarray, ask: np.ndarray) -> None:
         self.reject((bid <= 0) & (ask <= 0), "bid", "non_positive_price", "neither bid nor ask has a price")
 
@@ -391,7 +385,10 @@ def _series_us(parsed: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _iso(us: int) -> str:
-    return from_us(us).isoformat()
+    try:
+        return from_us(us).isoformat()
+    except OverflowError:  # a year before 1 or after 9999 (e.g. ts "-1") still needs a readable detail
+        return f"{us} microseconds from 1970-01-01T00:00:00+00:00"
 
 
 __all__ = ["ET", "RowChecks", "bar_ends", "detect_kind", "file_timeframe", "infer_timeframe", "read_table",

@@ -8,9 +8,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from theo.core.errors import ImportFileError
+from theo.core.errors import DataError, ImportFileError
+from theo.data.config import InputLimits
 from theo.data.files import PROVIDER_SUSPICIOUS, BarColumns, ReadResult, RowRejection, TickColumns, read_market_file
 from theo.data.quarantine import QuarantineItem
+from theo.model.symbols import parse_symbol
 
 ImportProgress = Callable[[str, int, int | None], None]
 
@@ -50,23 +52,27 @@ class ImportSummary:
 
 
 def import_file(store: ImportStore, path: str | Path, symbol: str, tz: str | None = None,
-                timeframe: str | None = None, progress: ImportProgress | None = None) -> ImportSummary:
+                timeframe: str | None = None, progress: ImportProgress | None = None,
+                limits: InputLimits | None = None) -> ImportSummary:
     """Read, validate and store one file; re-importing it adds nothing.
 
     ``progress(stage, done, total)`` hears ``reading`` (no count: the file is read whole) and then
     ``storing`` with the rows stored so far.
 
-    Ticks the provider flags as suspicious are quarantined (reason ``provider_suspicious``), not stored.
+    Rows outside ``limits`` (``[marketdata.validation]``: timestamp window, price and size bounds, tick
+    grid, whole sizes) are quarantined with their reason; a futures contract's prices must be on its
+    exchange tick (ESZ13: 0.25). Ticks the provider flags as suspicious are quarantined (reason
+    ``provider_suspicious``), not stored.
     Quote files are validated and their bad rows quarantined, but quotes are not stored (no quotes
     table yet): the summary then shows 0 imported.
     """
     p = Path(path)
-    sym = symbol.strip().upper()
-    if not sym:
+    if not symbol.strip():
         raise ImportFileError(f"{p}: --symbol is empty; give the instrument symbol, e.g. --symbol SPY")
+    sym = parse_symbol(symbol, what="--symbol")
     report = progress or _quiet
     report("reading", 0, None)
-    result = read_market_file(p, sym, tz=tz, timeframe=timeframe)
+    result = read_market_file(p, sym, tz=tz, timeframe=timeframe, limits=instrument_limits(sym, limits))
     source = str(p.resolve())  # one quarantine key per file, whatever the working directory
     rejections = list(result.rejections)
     summary = ImportSummary(p, sym, result.kind, result.timeframe)
@@ -95,6 +101,20 @@ def import_file(store: ImportStore, path: str | Path, symbol: str, tz: str | Non
     store.write_quarantine([QuarantineItem.from_rejection(r, kind=_kind(result), source=source, symbol=sym)
                             for r in rejections])
     return summary
+
+
+def instrument_limits(symbol: str, limits: InputLimits | None) -> InputLimits:
+    """``limits`` with the instrument's own price grid where Theo knows it (a futures contract's tick)."""
+    from theo.data.futures.contracts import parse_symbol as parse_contract
+
+    base = limits or InputLimits()
+    if base.price_increment == 0:
+        return base
+    try:
+        contract = parse_contract(symbol)
+    except DataError:
+        return base
+    return base.model_copy(update={"price_increment": float(contract.spec.tick_size)})
 
 
 def _quiet(stage: str, done: int, total: int | None) -> None:

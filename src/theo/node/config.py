@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import Field, field_validator, model_validator
 
 from theo.config.base import Section
+from theo.model.symbols import parse_symbol
 
 
 class DataFile(Section):
@@ -16,6 +17,11 @@ class DataFile(Section):
 
     path: Path
     symbol: str = ""
+
+    @field_validator("symbol")
+    @classmethod
+    def _symbol(cls, value: str) -> str:
+        return value and parse_symbol(value)
 
 
 class BacktestSettings(Section):
@@ -49,6 +55,9 @@ class EngineConfig(Section):
                                 description="simulated seconds per wall second; unset = as fast as possible")
     synthetic_start: datetime = Field(default=datetime.fromisoformat("2026-01-05T14:30:00+00:00"),
                                       description="simulated time the synthetic market starts at (a session open)")
+    catch_up_days: float = Field(default=5.0, ge=0, le=3650, description=(
+        "on a restart on the synthetic market, the strategies are fed this many days of history before the "
+        "checkpoint (the price path before them is computed, not replayed); 0 replays from synthetic_start"))
     status_interval: float = Field(default=1.0, gt=0, description="seconds between status refreshes")
     heartbeat_seconds: float = Field(default=5.0, gt=0, description="seconds between checkpoints in the DB")
     backtest: BacktestSettings = BacktestSettings()

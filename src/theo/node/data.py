@@ -17,6 +17,7 @@ from theo.core.errors import DataError
 from theo.core.time import from_us, to_us
 from theo.data.bars.stored import StoredBarColumns
 from theo.model.series import BarSeries
+from theo.model.symbols import parse_symbol
 from theo.node.config import DataFile
 
 _SYMBOL = re.compile(r"^([A-Za-z][A-Za-z0-9.]*)_")
@@ -45,14 +46,14 @@ def symbol_of(path: Path) -> str:
     m = _SYMBOL.match(path.name)
     if m is None:
         raise DataError(f"{path}: cannot tell the symbol from the file name; pass it as SYMBOL=PATH")
-    return m.group(1).upper()
+    return parse_symbol(m.group(1), what=f"symbol of file {path.name!r}")
 
 
 def parse_data_arg(arg: str) -> DataFile:
     """``PATH`` or ``SYMBOL=PATH`` from the command line."""
     if "=" in arg and not Path(arg).exists():
         symbol, path = arg.split("=", 1)
-        return DataFile(path=Path(path), symbol=symbol.strip().upper())
+        return DataFile(path=Path(path), symbol=parse_symbol(symbol, what=f"in {arg!r}, symbol"))
     return DataFile(path=Path(arg))
 
 
@@ -84,7 +85,7 @@ def load_files(files: Sequence[DataFile], start: date | None = None, end: date |
         symbol = f.symbol or symbol_of(f.path)
         if symbol in series:
             raise DataError(f"{f.path}: symbol {symbol} is given twice; one file per symbol")
-        result = read_market_file(f.path, symbol)
+        result = read_market_file(f.path, symbol, limits=config.marketdata.validation if config else None)
         rejected += len(result.rejections)
         if result.rejections:
             notes.append(f"{f.path.name}: {len(result.rejections)} rows rejected by the reader "

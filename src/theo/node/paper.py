@@ -7,10 +7,12 @@ run, and ``theo risk halt|kill`` reach it through the trade manager's sweep.
 
 Restart and recovery are one path. The feed is deterministic (seeded synthetic market, or files), so on start
 the node is fed at full speed up to where the previous run got (its checkpoint, or the paper account's last
-market time when that is later) with trading off: the strategies rebuild their bars and indicators, nothing
-is routed. Then the order service reconciles the journal with the broker's state, the trade manager rebuilds
-its open trades from the journal, and the run continues in (scaled) real time. A signal seen again after the
-checkpoint finds the entry order it already sent (order ids follow from the signal), so nothing is sent twice.
+market time when that is later) with trading off: the strategies rebuild their bars and indicators, nothing is
+routed. The synthetic market starts ``engine.catch_up_days`` before that point (its price path up to there is
+computed, not replayed), so the catch-up does not grow with the account's age; files replay from the start.
+Then the order service reconciles the journal with the broker's state, the trade manager rebuilds its open
+trades from the journal, and the run continues in (scaled) real time. A signal seen again after the checkpoint
+finds the entry order it already sent (order ids follow from the signal), so nothing is sent twice.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import signal
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from theo.config import TheoConfig
@@ -42,19 +44,31 @@ from theo.persistence.repositories import Store
 
 log = get_logger("theo.node.paper")
 IDLE_GAP_US = 15 * 60 * 1_000_000  # a quiet stretch longer than this is skipped, not waited for
+# Between two looks at the event loop (where SIGTERM/SIGINT handlers run): at most this long, checked every
+# SLICE items. Each look can hand the GIL to another thread for a switch interval, so not more often.
+YIELD_EVERY_S = 0.2
+SLICE = 500
 
 
 def config_digest(config: TheoConfig) -> str:
     """Fingerprint of what decides the run's events (strategies, engine, market data, market, risk)."""
-    parts = [config.model_dump_json(include={"strategies", "engine", "marketdata", "market", "risk", "scanner"})]
+    parts = [config.model_dump_json(include={"strategies", "engine", "marketdata", "market", "risk", "scanner"},
+                                    exclude={"engine": {"catch_up_days"}})]  # how a restart rebuilds, not what
     return hashlib.sha256("".join(parts).encode()).hexdigest()
 
 
-def synthetic_items(config: TheoConfig, gate: EngineGate) -> Iterator[Item]:
-    """Ticks of the seeded synthetic market from ``engine.synthetic_start`` on, through the quality gate."""
+def synthetic_items(config: TheoConfig, gate: EngineGate, resume: datetime | None = None) -> Iterator[Item]:
+    """Ticks of the seeded synthetic market, through the quality gate: from ``engine.synthetic_start`` on, or,
+    to resume at ``resume``, from ``engine.catch_up_days`` before it (the path up to there is computed, not
+    replayed, so a restart costs the same however old the paper account is)."""
     from theo.adapters.sim.synthetic import SyntheticMarket
 
-    market = SyntheticMarket(config.marketdata.synthetic, SimulatedClock(config.engine.synthetic_start))
+    start = config.engine.synthetic_start
+    clock = SimulatedClock(start)
+    market = SyntheticMarket(config.marketdata.synthetic, clock)
+    days = config.engine.catch_up_days
+    if resume is not None and days > 0:
+        clock.move_to(market.fast_forward(start, resume - timedelta(days=days)))
     market.connect()
     for ev in market.events():
         if isinstance(ev, Tick) and gate.check(ev) is not None:
@@ -146,6 +160,7 @@ class PaperRun:
         self.driver: StreamDriver | None = None
         self.state = RunState()
         self.stop = asyncio.Event()
+        self._yielded = time.monotonic()
         self.gate = EngineGate(config, from_us(0))  # the gate clock follows the ticks (no skew rule)
 
     # --------------------------------------------------------------------------------------- snapshots
@@ -173,12 +188,13 @@ class PaperRun:
         return self.node.signals.last(n)
 
     # ------------------------------------------------------------------------------------------- loop
-    def _items(self) -> Iterator[Item]:
+    def _items(self, resume_us: int | None) -> Iterator[Item]:
         """The feed's items; the streaming driver is built once the feed knows each symbol's timeframe."""
         if self.feed_name == "replay":
             items, sources = replay_items(self.replay, self.gate)
         else:
-            items, sources = synthetic_items(self.config, self.gate), {s: "tick" for s in self.node.symbols}
+            resume = from_us(resume_us) if resume_us is not None else None
+            items, sources = synthetic_items(self.config, self.gate, resume), {s: "tick" for s in self.node.symbols}
         self.driver = StreamDriver(self.node, sources)
         return items
 
@@ -203,15 +219,17 @@ class PaperRun:
             resume_us = to_us(account)  # the paper account has traded up to here: continue after it
         log.info("run.started", run=self.store.run_id, feed=self.feed_name, resume_to=resume_us and
                  from_us(resume_us).isoformat(), speed=self.speed)
-        items = self._items()
+        items = self._items(resume_us)
         t_start = time.monotonic()
         status = RunStatus.STOPPED
-        pending: Item | None = None
-        for item in items:  # catch up to the checkpoint at full speed, trading off
-            if resume_us is None or item[1] > resume_us:
-                pending = item
-                break
-            self._feed(item)
+        pending = await self._catch_up(items, resume_us)
+        if self.stop.is_set():  # stopped while catching up: nothing was traded, the checkpoint stays as it was
+            self.store.flush(wall_now(), self.counters(), resume, status, wall_now())
+            node.stop()
+            log.info("run.stopped_catching_up", run=self.store.run_id, items=self.state.items,
+                     seconds=round(time.monotonic() - t_start, 3))
+            return status
+        log.info("run.caught_up", items=self.state.items, seconds=round(time.monotonic() - t_start, 3))
         if resume_us is not None:
             self.state.resumed_to = from_us(resume_us)
         if pending is not None and isinstance(node.clock, SimulatedClock):
@@ -255,8 +273,8 @@ class PaperRun:
                 last_status = self._tick_status(on_status, last_status)
                 if self._expired(t_start):
                     break
-                if self.speed is None and self.state.items % 5000 == 0:
-                    await asyncio.sleep(0)  # let signal handlers run during an unlimited replay
+                if self.state.items % SLICE == 0:
+                    await self._breathe()  # let signal handlers run while the feed is behind the wall clock
             if pending is None and self.driver is not None:
                 self.driver.finish()
                 self.state.finished = True
@@ -272,6 +290,31 @@ class PaperRun:
         if on_status is not None:
             on_status(self)
         return status
+
+    async def _catch_up(self, items: Iterator[Item], resume_us: int | None) -> Item | None:
+        """Feed the items up to ``resume_us`` at full speed with trading off; return the first item after it.
+
+        It yields to the event loop every ``YIELD_EVERY_S``, so Ctrl-C or SIGTERM stops it at once (``self.stop``
+        is then set and the item returned is meaningless).
+        """
+        if resume_us is None:
+            return next(items, None)
+        for n, item in enumerate(items, 1):
+            if item[1] > resume_us:
+                return item
+            self._feed(item)
+            if n % SLICE == 0:
+                await self._breathe()
+                if self.stop.is_set():
+                    return None
+        return None
+
+    async def _breathe(self) -> None:
+        """Yield to the event loop when the last time is ``YIELD_EVERY_S`` ago."""
+        now = time.monotonic()
+        if now - self._yielded >= YIELD_EVERY_S:
+            self._yielded = now
+            await asyncio.sleep(0)
 
     def _expired(self, t_start: float) -> bool:
         return self.duration is not None and time.monotonic() - t_start >= self.duration

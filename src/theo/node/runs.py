@@ -21,6 +21,7 @@ class RunRepository(Protocol):
     """Where runs are kept (``persistence.repositories.runs.SqlRunStore``)."""
 
     def latest(self, run_id: int | None = None) -> dict[str, Any] | None: ...
+    def checkpointed(self) -> dict[str, Any] | None: ...
     def open(self, mode: str, feed: str, digest: str, now: datetime, *, crashed: int | None) -> int: ...
     def write(self, run_id: int, rows: list[dict[str, Any]], now: datetime, counters: dict[str, Any],
               state: dict[str, Any], status: str, stopped: datetime | None) -> None: ...
@@ -52,9 +53,13 @@ class RunStore:
                 last["pid"] != os.getpid() and now - last["heartbeat"] < timedelta(seconds=stale_after):
             raise StorageError(f"another theo run (pid {last['pid']}, run {last['id']}) is running on this database; "
                                "stop it first (Ctrl-C or kill -TERM) or use another data_dir")
+        # Resume from the newest checkpoint, not merely the newest run: a run killed before its first
+        # checkpoint left an empty state, and the run before it knows where the account got to.
+        saved = self.repo.checkpointed()
         state: dict[str, Any] = {}
-        if last is not None and last["config_digest"] == digest and last["feed"] == feed and last["mode"] == mode:
-            state = last["state"]
+        if saved is not None and saved["config_digest"] == digest and saved["feed"] == feed and \
+                saved["mode"] == mode:
+            state = saved["state"]
         crashed = last["id"] if last is not None and last["status"] == RunStatus.RUNNING else None
         self.run_id = self.repo.open(mode, feed, digest, now, crashed=crashed)
         self.lineage = int(state.get("lineage", self.run_id))

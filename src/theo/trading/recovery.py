@@ -70,19 +70,21 @@ def recover(mgr: TradeManager) -> RecoveryReport:
         owner = o.parent_id or entry_of(o.client_order_id)
         if owner is not None and owner in orders:
             legs.setdefault(owner, []).append(o)
-    trades = mgr.store.load_trades(open_only=True) if mgr.store is not None else []
-    known = {t.entry_order_id for t in trades}
+    stored = mgr.store.load_trades() if mgr.store is not None else []
+    trades = [t for t in stored if t.is_open]
+    # Every order a trade has claimed, open or closed: a closed trade's orders belong to it, not to a trade
+    # recovered now; and an entry is rebuilt only when no trade row at all claims it.
+    claimed = {cid: t.entry_order_id for t in stored for cid in (t.entry_order_id, *t.exit_orders)}
     if mgr.store is not None:
         for o in journal:  # accepted entries whose trade row was never written
-            if o.request.tag is OrderTag.ENTRY and o.client_order_id not in known \
+            if o.request.tag is OrderTag.ENTRY and o.client_order_id not in claimed \
                     and o.status is not OrderStatus.REJECTED and (o.is_open or o.filled_qty > 0):
-                stored = mgr.store.load_trades(strategy=o.request.strategy)
-                if not any(x.entry_order_id == o.client_order_id for x in stored):
-                    trades.append(_rebuild(mgr, o, legs.get(o.client_order_id, [])))
-                    report.rebuilt.append(o.client_order_id)
+                trades.append(_rebuild(mgr, o, legs.get(o.client_order_id, [])))
+                report.rebuilt.append(o.client_order_id)
     for t in trades:
         entry = orders.get(t.entry_order_id)
-        outs = legs.get(t.entry_order_id, [])
+        outs = [o for o in legs.get(t.entry_order_id, [])
+                if claimed.get(o.client_order_id, t.entry_order_id) == t.entry_order_id]
         t.exit_orders = {o.client_order_id: _reason(o) for o in outs}
         t.protective = {o.client_order_id: _reason(o) for o in outs if o.request.tag in PROTECTIVE}
         t.rr_done = ExitReason.RISK_REDUCTION in t.exit_orders.values() or "risk reduction" in t.comment

@@ -158,3 +158,18 @@ def test_volatility_seasonality_makes_the_open_more_volatile_than_midday() -> No
 
     assert ratio(True) > 1.6  # the model's U shape: 2.5 × at the edges of the day
     assert 0.7 < ratio(False) < 1.4
+
+
+def test_fast_forward_gives_the_prints_a_full_run_gives_from_the_next_session_on() -> None:
+    cfg = SyntheticConfig(seed=5)
+    start, until, end = WEEK[0] + timedelta(hours=14, minutes=30), WEEK[0] + timedelta(days=2), WEEK[1]
+    full = [(t.symbol, t.ts, t.price, t.size) for t in SyntheticMarket(cfg).events_between(start, end)]
+    skipped = SyntheticMarket(cfg)
+    resume = skipped.fast_forward(start, until)
+    assert resume == datetime(2024, 3, 6, 14, 30, tzinfo=UTC)  # Wednesday's open: Mon and Tue are computed
+    rest = [(t.symbol, t.ts, t.price, t.size) for t in skipped.events_between(resume, end)]
+    assert len(rest) > 1000
+    assert rest == [row for row in full if row[1] >= resume]
+    with pytest.raises(ValueError, match="produced nothing yet"):
+        skipped.fast_forward(start, until)
+    assert SyntheticMarket(cfg).fast_forward(start, start) == start  # nothing ends by then: nothing skipped

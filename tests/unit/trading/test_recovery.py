@@ -126,3 +126,36 @@ def test_a_rebuilt_entry_without_children_gets_the_default_stop_from_the_sweep(t
     assert (stop.status, stop.request.stop_price, stop.quantity) == (OrderStatus.ACCEPTED, D("99.00"), D(100))
     r2.tick(sec(3), 98.9)
     assert (t.status, t.exit_reason, t.exit_price) == (TradeStatus.CLOSED, ExitReason.STOP_LOSS, D("98.9"))
+
+
+def test_recovery_reads_the_trade_store_once_and_leaves_closed_trades_their_own_orders(tmp_path: Path) -> None:
+    from sqlalchemy import event
+
+    config = RiskConfig()
+    r = make_trading_rig(tmp_path, config, state_file="sim.db")
+    closed = []
+    for n in range(3):  # three trades, each closed by its target, then one left open
+        r.tick(sec(10 * n), 100.0)
+        t, _ = r.manager.open_trade(signal(sec(10 * n), 100.0, stop=99.0, target=101.0))
+        assert t is not None
+        r.tick(sec(10 * n + 1), 100.0)
+        r.tick(sec(10 * n + 2), 101.0)
+        assert t.status is TradeStatus.CLOSED
+        closed.append(t)
+    r.tick(sec(40), 100.0)
+    live, _ = r.manager.open_trade(signal(sec(40), 100.0, stop=99.0, target=103.0))
+    assert live is not None
+    r.tick(sec(41), 100.0)
+
+    r2 = _restart(tmp_path, r, config)
+    selects: list[str] = []
+    event.listen(r2.rig.engine, "before_cursor_execute",
+                 lambda conn, cur, stmt, *a: selects.append(stmt) if "FROM trades" in stmt else None)
+    report = r2.manager.recover()
+    assert (report.trades, report.rebuilt) == (1, [])
+    assert len(selects) == 1  # not once more per closed trade: start-up does not grow with the account's age
+    [t2] = r2.manager.trades(open_only=True)
+    assert t2.entry_order_id == live.entry_order_id
+    assert set(t2.exit_orders) == {f"{live.entry_order_id}-sl", f"{live.entry_order_id}-tp"}
+    for t in closed:
+        assert r2.manager.trade_of(f"{t.entry_order_id}-tp") is None

@@ -143,6 +143,20 @@ class SyntheticMarket(Feed):
             self._next_us = seg.end_us
             yield seg, ticks
 
+    def fast_forward(self, start: datetime, until: datetime) -> datetime:
+        """Move the price path from ``start`` through every segment that ends by ``until`` without producing
+        its prints (a few milliseconds a day); return where the prints continue: the next segment's start, or
+        ``start`` when no segment ends by then. The prints from there are those a run from ``start`` gives."""
+        a, b = to_us(ensure_utc(start)), to_us(ensure_utc(until))
+        if self._next_us is not None:
+            raise ValueError("fast_forward moves a market that has produced nothing yet")
+        for seg in self._segments_from(a):
+            if seg.end_us > b:
+                return from_us(max(a, seg.start_us)) if self._next_us is not None else start
+            self.generate(seg)
+            self._next_us = seg.end_us
+        raise AssertionError("the calendar has no end")  # pragma: no cover
+
     def events_between(self, start: datetime, end: datetime) -> Iterator[Tick]:
         """Prints of the subscribed symbols in ``[start, end)``, in time order (simulated time)."""
         a, b = to_us(ensure_utc(start)), to_us(ensure_utc(end))

@@ -11,7 +11,7 @@ import os
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, Select, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from theo.model.enums import RunStatus
@@ -27,10 +27,18 @@ class SqlRunStore:
 
     def latest(self, run_id: int | None = None) -> dict[str, Any] | None:
         """The latest run (or ``run_id``) as a plain dict, ``None`` when there is none."""
+        q = select(EngineRunRow).order_by(EngineRunRow.id.desc()).limit(1)
+        if run_id is not None:
+            q = select(EngineRunRow).where(EngineRunRow.id == run_id)
+        return self._first(q)
+
+    def checkpointed(self) -> dict[str, Any] | None:
+        """The newest run that wrote a checkpoint (a run killed before its first one has an empty state)."""
+        return self._first(select(EngineRunRow).where(EngineRunRow.state.not_in(("", "{}")))
+                           .order_by(EngineRunRow.id.desc()).limit(1))
+
+    def _first(self, q: Select[Any]) -> dict[str, Any] | None:
         with transaction(self.db) as s:
-            q = select(EngineRunRow).order_by(EngineRunRow.id.desc()).limit(1)
-            if run_id is not None:
-                q = select(EngineRunRow).where(EngineRunRow.id == run_id)
             row = s.scalars(q).first()
             if row is None:
                 return None

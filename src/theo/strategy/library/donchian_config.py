@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from theo.model.symbols import Symbol
 from theo.strategy.settings import StrategySettings
 
 
@@ -19,7 +20,7 @@ class DonchianBreakoutConfig(StrategySettings):
     """
 
     type: Literal["donchian_breakout"] = "donchian_breakout"
-    symbols: list[str] = Field(default_factory=lambda: ["SPY"], min_length=1)
+    symbols: list[Symbol] = Field(default_factory=lambda: ["SPY"], min_length=1)
     entry_period: int = Field(default=20, ge=2, le=10_000)
     exit_period: int = Field(default=10, ge=1, le=10_000)
     stop_loss_pct: float | None = Field(default=None, gt=0, lt=100)

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from theo.model.symbols import Symbol
 from theo.strategy.settings import StrategySettings
 
 
@@ -18,7 +19,7 @@ class ZScoreReversionConfig(StrategySettings):
     """
 
     type: Literal["zscore_reversion"] = "zscore_reversion"
-    symbols: list[str] = Field(default_factory=lambda: ["SPY"], min_length=1)
+    symbols: list[Symbol] = Field(default_factory=lambda: ["SPY"], min_length=1)
     lookback: int = Field(default=20, ge=3, le=10_000)
     entry_z: float = Field(default=2.0, gt=0)
     exit_z: float = Field(default=0.5, ge=0)

@@ -16,6 +16,7 @@ from pydantic import Field, field_validator, model_validator
 
 from theo.config.base import Section
 from theo.core.errors import RuleSyntaxError
+from theo.model.symbols import Symbol
 from theo.strategy.rules import parse_rule
 from theo.strategy.scanner.schedule import CronError, parse_cron
 
@@ -50,7 +51,7 @@ class ScanDefinition(Section):
     mode: Literal["live", "virtual"] = "virtual"
     entry_rules: list[str] = Field(default_factory=list)
     exit_rules: list[str] = Field(default_factory=list)
-    symbols: list[str] = Field(default_factory=list, description="only these symbols (default: all)")
+    symbols: list[Symbol] = Field(default_factory=list, description="only these symbols (default: all)")
     quantity: int | None = Field(default=None, ge=1, description="default: one contract")
     contract_size: int | None = Field(default=None, ge=1, description="default: 100 for OPTION, else 1")
     order_type: Literal["MARKET", "LIMIT", "STOP", "STOP_LIMIT", "TRAILING_STOP"] = "MARKET"

@@ -47,3 +47,21 @@ def test_naive_timestamps_without_tz_exit_2_naming_file_and_value(tmp_path: Path
     assert "--tz" in res.output
     ok = runner.invoke(app, [*args, "--tz", "America/New_York"])
     assert ok.exit_code == 0, ok.output
+
+
+def test_far_future_tick_is_quarantined_and_later_rows_are_imported(tmp_path: Path) -> None:
+    path = tmp_path / "SPY_ticks.csv"
+    path.write_text("ts,price,size\n2013-10-07T09:30:00-04:00,167.41,100\n9999-12-31T00:00:00Z,167.41,100\n"
+                    "2013-10-07T09:30:01-04:00,167.42,100.5\n2013-10-07T09:30:02-04:00,167.43,100\n")
+    res = runner.invoke(app, ["data", "import", str(path), "--symbol", "spy", "-c", str(_config(tmp_path))])
+    assert res.exit_code == 0, res.output
+    assert "timestamp_out_of_range" in res.output
+    assert "fractional_size" in res.output
+    assert "out_of_order" not in res.output
+    assert "│ SPY_ticks.csv │ ticks │    4 │        2 │" in res.output
+    cfg = _config(tmp_path)
+    cfg.write_text(cfg.read_text() + "[marketdata.validation]\nfractional_sizes = true\n")
+    again = runner.invoke(app, ["data", "import", str(path), "--symbol", "SPY", "-c", str(cfg)])
+    assert again.exit_code == 0, again.output
+    assert "fractional_size" not in again.output
+    assert "│ SPY_ticks.csv │ ticks │    4 │        1 │" in again.output
