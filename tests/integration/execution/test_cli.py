@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from decimal import Decimal
 from pathlib import Path
 
@@ -47,8 +49,11 @@ def test_orders_and_positions_commands(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "man-20190211-0001" in result.output
     assert "FILLED" in result.output
-    assert "100@271.19" in result.output
     assert "270.00" in result.output  # prices keep two decimals
+    detail = runner.invoke(app, ["orders", "--config", str(config), "--format", "json"])
+    assert detail.exit_code == 0, detail.output
+    fills = {o["client_order_id"]: o["fills"] for o in json.loads(detail.output)}
+    assert [(f["quantity"], f["price"]) for f in fills["man-20190211-0001"]] == [("100", "271.19")]
     result = runner.invoke(app, ["orders", "--open", "-c", str(config)], env={"COLUMNS": "250"})
     assert result.exit_code == 0
     assert "man-20190211-0002" in result.output
