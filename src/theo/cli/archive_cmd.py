@@ -12,6 +12,7 @@ from theo.cli.common import ConfigOption, console, err_console, friendly_errors,
 from theo.cli.progress import progress_bar
 from theo.config import TheoConfig
 from theo.core.clock import LiveClock
+from theo.core.time import exchange_time
 from theo.model.symbols import parse_symbol
 
 if TYPE_CHECKING:
@@ -61,9 +62,9 @@ def run_cmd(
     archiver = _archiver(cfg)
     with progress_bar("archiving ticks") as bar:
         report = archiver.run(cutoff, progress=lambda done, total: bar.update(done, total))
-    console.print(f"archive {archiver.directory}: cutoff {cutoff.isoformat()}")
-    console.print(f"  files written {report.files_written}, rows archived {report.rows_archived}, "
-                  f"rows deleted from the database {report.rows_purged}")
+    console.print(f"archive {archiver.directory}: ticks before {exchange_time(cutoff)}", highlight=False)
+    console.print(f"  files written {report.files_written:,}, rows archived {report.rows_archived:,}, "
+                  f"rows deleted from the database {report.rows_purged:,}", highlight=False)
     if report.files_recovered or report.orphans_removed:
         console.print(f"  recovered from an interrupted run: {report.files_recovered} file(s) finished, "
                       f"{report.orphans_removed} unrecorded file(s) removed")
@@ -83,7 +84,7 @@ def verify_cmd(
     archiver = Archiver.offline(directory) if jsonl else _archiver(cfg)
     with progress_bar("checking files", unit="files") as bar:
         report = verify_archive(archiver, use_jsonl=jsonl, progress=lambda done, total: bar.update(done, total))
-    console.print(f"archive {directory}: {report.checked} file(s), {report.rows} row(s) checked")
+    console.print(f"archive {directory}: {report.checked:,} file(s), {report.rows:,} row(s) checked", highlight=False)
     if report.problems:
         table = Table("file", "problem", "detail")
         for p in report.problems:
@@ -110,8 +111,8 @@ def restore_cmd(
     a, b = _date("--from", first), _date("--to", last)
     archiver = _archiver(get_config(config))
     report = restore(archiver, a, b, parse_symbol(symbol, what="--symbol") if symbol else None)
-    console.print(f"restored {report.rows_inserted} tick(s) from {report.files} file(s) "
-                  f"({report.rows_in_files - report.rows_inserted} already present)")
+    console.print(f"restored {report.rows_inserted:,} tick(s) from {report.files:,} file(s) "
+                  f"({report.rows_in_files - report.rows_inserted:,} already present)", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

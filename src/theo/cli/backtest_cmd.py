@@ -72,13 +72,12 @@ def _summary(metrics: dict[str, Any], folder: Path) -> Table:
     table = Table(title=f"Backtest summary ({folder})", show_header=True)
     table.add_column("metric")
     table.add_column("value", justify="right")
-    pct = {"total_return", "annual_return", "max_drawdown", "win_rate", "exposure"}
     for key in ("final_equity", "total_return", "annual_return", "sharpe", "sortino", "max_drawdown",
                 "max_drawdown_duration_days", "calmar", "trades", "win_rate", "profit_factor", "expectancy",
                 "charges", "exposure", "path", "items"):
         v = metrics.get(key, "")
         if isinstance(v, float):
-            text = f"{v * 100:.2f} %" if key in pct else f"{v:,.3f}"
+            text = _shown(key, v)
         else:
             text = f"{v:,}" if isinstance(v, int) else str(v)
         table.add_row(key, text)
@@ -163,14 +162,26 @@ def sweep(config: ConfigOption = None, data: DataOption = None, start: FromOptio
         table.add_column(k.replace("_", " "), justify="right")
     for i, r in enumerate(runs[:top], 1):
         m = r.metrics
-        table.add_row(str(i), *[str(r.params.get(k)) for k in keys], _fmt(m.get(metric)),
-                      *[_fmt(m.get(c)) for c in cols if c != metric])
+        table.add_row(str(i), *[str(r.params.get(k)) for k in keys],
+                      *[_shown(c, v) if isinstance(v := m.get(c), float) else _fmt(v)
+                        for c in [metric, *[c for c in cols if c != metric]]])
     console.print(table)
     best = next((r for r in runs if "error" not in r.metrics), None)
     if best is not None:
         result = run_backtest(with_params(cfg, name, best.params), market)
         write_outputs(result, folder / "best", title=f"best {name} {best.params}")
         console.print(f"best {best.params}; its report is in {folder / 'best'}; all runs in {folder / 'sweep.csv'}")
+
+
+PERCENT_METRICS = frozenset({"total_return", "annual_return", "max_drawdown", "win_rate", "exposure"})
+MONEY_METRICS = frozenset({"final_equity", "expectancy", "charges"})  # USD: cents, as a trader reads them
+
+
+def _shown(key: str, v: float) -> str:
+    """A metric as a person reads it: fractions as percent, money in cents, ratios to three decimals."""
+    if key in PERCENT_METRICS:
+        return f"{v * 100:.2f} %"
+    return f"{v:,.2f}" if key in MONEY_METRICS else f"{v:,.3f}"
 
 
 def _fmt(v: Any) -> str:

@@ -61,7 +61,8 @@ def session_lines(cal: MarketCalendar, day: date) -> list[str]:
 
 def _describe(cal: MarketCalendar, s: SessionTimes) -> list[str]:
     if cal.name == "CME_EQUITY":
-        lines = [f"  globex:       {_span(s.open, s.close)}"]
+        et, _, utc = _span(s.open, s.close).partition("   ")
+        lines = [f"  globex:       {et}", f"{'':16}{utc}"]  # two lines: the overnight window is wide
         if s.early_close:
             why = cal.nyse_holiday_name(s.day)
             lines.append(f"early close: yes (halt {s.close.astimezone(ET):%H:%M} ET"

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from theo.cli.common import ConfigOption, console, err_console, friendly_errors, get_config, open_repositories
 from theo.core.errors import ConfigError
+from theo.core.time import EXCHANGE_ZONE
 from theo.model.symbols import parse_symbol
 
 corr_app = typer.Typer(help="Rolling Pearson/Spearman/Kendall correlation of bar series.", no_args_is_help=True)
@@ -98,7 +99,8 @@ def register(app: typer.Typer) -> None:
             for s, row in zip(syms, m.values, strict=True):
                 typer.echo(s + "," + ",".join("" if not np.isfinite(v) else repr(float(v)) for v in row))
         elif fmt == "table":
-            t = Table(title=f"{method} correlation of {on}, {tf}, last {window} common points")
+            console.print(f"{method} correlation of {on}, {tf}, last {window} common points", highlight=False)
+            t = Table()
             t.add_column("")
             for s in syms:
                 t.add_column(s, justify="right", no_wrap=True)
@@ -150,9 +152,13 @@ def register(app: typer.Typer) -> None:
                                            for t, v in shown.itertuples(index=False)]))
         else:
             n = 20 if tail is None else tail
-            t = Table(title=f"{method} {sa}/{sb} {on}, window {window} (last {min(n, len(frame))} of {len(frame)})")
-            t.add_column("ts")
+            console.print(f"{method} {sa}/{sb} {on}, window {window} (last {min(n, len(frame))} of {len(frame)})",
+                          highlight=False)
+            t = Table()
+            t.add_column("time (ET)", no_wrap=True)
             t.add_column("value", justify="right")
-            for row in frame.tail(n).itertuples(index=False):
-                t.add_row(str(row[0]), _fmt(row[1]) or "not enough data")
+            k = min(n, len(frame))
+            shown_ts = pd.to_datetime(ts[len(ts) - k:], unit="us", utc=True).tz_convert(EXCHANGE_ZONE)
+            for when, row in zip(shown_ts, frame.tail(n).itertuples(index=False), strict=True):
+                t.add_row(when.strftime("%Y-%m-%d %H:%M:%S"), _fmt(row[1]) or "not enough data")
             console.print(t)

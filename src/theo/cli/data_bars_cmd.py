@@ -112,13 +112,26 @@ def bars(
     if fmt != "table":
         typer.echo(_render(rows, fmt), nl=False)
         return
-    table = Table(title=f"{sym} {tf.label} bars ({len(rows)})")
-    for col in ("start (ET)", "session", "open", "high", "low", "close", "volume", "ticks", "flags"):
-        table.add_column(col, justify="left" if col in ("start (ET)", "session", "flags") else "right")
     from theo.core.calendar import ET
 
-    for r in rows:
-        table.add_row(r.start.astimezone(ET).strftime("%Y-%m-%d %H:%M"), str(r.session), f"{r.open:g}",
-                      f"{r.high:g}", f"{r.low:g}", f"{r.close:g}", f"{r.volume:,.0f}", str(r.tick_count),
-                      ",".join(sorted(r.flags)))
+    cells = [(r.start.astimezone(ET).strftime("%Y-%m-%d %H:%M"), str(r.session), _price(r.open), _price(r.high),
+              _price(r.low), _price(r.close), f"{r.volume:,.0f}", str(r.tick_count), ",".join(sorted(r.flags)))
+             for r in rows]
+    table = Table(title=f"{sym} {tf.label} bars ({len(rows)})")
+    names = ("start (ET)", "session", "open", "high", "low", "close", "volume", "ticks", "flags")
+    widths = [max(len(col), *(len(c[i]) for c in cells)) for i, col in enumerate(names)]
+    # Every column but the flags keeps its full width, so a narrow terminal shortens the flags, not a price.
+    widths[-1] = max(len("flags"), min(widths[-1], console.width - sum(w + 3 for w in widths[:-1]) - 4))
+    for col, width in zip(names, widths, strict=True):
+        table.add_column(col, justify="left" if col in ("start (ET)", "session", "flags") else "right",
+                         no_wrap=True, overflow="ellipsis", min_width=width, max_width=width)
+    for c in cells:
+        table.add_row(*c)
     console.print(table)
+
+
+def _price(value: float) -> str:
+    """A bar price with at least two decimals and every decimal the data has: ``271.00``, ``269.855``."""
+    text = f"{value:g}" if abs(value) < 1e15 else f"{value:f}"
+    whole, _, frac = text.partition(".")
+    return f"{whole}.{frac.ljust(2, '0')}" if "e" not in text else text

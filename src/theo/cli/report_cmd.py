@@ -18,6 +18,7 @@ from theo.core.time import exchange_time
 
 if TYPE_CHECKING:
     from theo.analysis.deals import Deal
+    from theo.model.trades import Trade
     from theo.persistence.repositories.bars import BarRepository
 
 report_app = typer.Typer(help="Reports from the journal: deals.", no_args_is_help=True)
@@ -70,7 +71,7 @@ def deals_command(
     fills: dict[str, list] = {}  # type: ignore[type-arg]
     for ex in OrderJournal(engine).fills():
         fills.setdefault(ex.client_order_id, []).append(ex)
-    marks = _last_closes(BarRepository(engine), {t.symbol for t in trades if t.is_open})
+    marks = _last_closes(BarRepository(engine), [t for t in trades if t.is_open])
     deals = build_deals(trades, marks, fills)
     if fmt == "table":
         _print_table(deals, out, wide)
@@ -112,11 +113,16 @@ def _print_table(deals: Sequence[Deal], out: Path | None, wide: bool) -> None:
                           f"column)", soft_wrap=True, highlight=False)
 
 
-def _last_closes(bars: BarRepository, symbols: set[str]) -> dict[str, Decimal]:
-    """Running trades are marked at the newest stored bar close of their symbol."""
+def _last_closes(bars: BarRepository, running: Sequence[Trade]) -> dict[str, Decimal]:
+    """Running trades are marked at the newest stored bar close of their symbol, never at a bar older than
+    the trade (imported history of the same symbol says nothing about a position opened later)."""
+    entered: dict[str, datetime] = {}
+    for t in running:
+        if t.entry_ts is not None:
+            entered[t.symbol] = min(t.entry_ts, entered.get(t.symbol, t.entry_ts))
     out: dict[str, Decimal] = {}
-    for sym in sorted(symbols):
-        close = bars.last_close(sym)
+    for sym in sorted(entered):
+        close = bars.last_close(sym, since=entered[sym])
         if close is not None:
             out[sym] = Decimal(repr(close))
     return out

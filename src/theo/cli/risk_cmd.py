@@ -67,20 +67,26 @@ def status_command(config: ConfigOption = None, account: AccountOption = "") -> 
     state, rows = current_state(repos.trading_state, account)
     console.print(f"trading state: [bold]{state.value}[/]")
     if rows:
-        table = Table(title="recent changes", caption=ENGINE_CLOCK_NOTE)
-        for col in ("wall clock (ET)", "engine clock (ET)", "from", "to", "by", "reason", "kill"):
-            table.add_column(col, overflow="fold", no_wrap="clock" in col)
+        cells = []
         for r in rows[:10]:
             kill = ("flatten" if r.flatten else "yes") + ("" if r.handled_at else " (pending)") if r.kill else ""
             when = exchange_time(r.ts)
             wall, engine = (when, "") if by_operator(r.actor, r.reason) else ("", when)
-            table.add_row(wall, engine, r.previous.value, r.state.value, r.actor, r.reason, kill)
+            cells.append((wall, engine, r.previous.value, r.state.value, r.actor, r.reason, kill))
+        names = ("wall clock (ET)", "engine clock (ET)", "from", "to", "by", "reason", "kill")
+        # A clock no row uses is left out, so the reason keeps the width; only the reason wraps.
+        shown = [i for i, col in enumerate(names) if "clock" not in col or any(c[i] for c in cells)]
+        table = Table(title="recent changes", caption=ENGINE_CLOCK_NOTE if 1 in shown else None)
+        for i in shown:
+            table.add_column(names[i], overflow="fold", no_wrap=names[i] != "reason")
+        for c in cells:
+            table.add_row(*(c[i] for i in shown))
         console.print(table)
     denials = repos.decisions.denials(10)
     if denials:
         table = Table(title="latest denials", caption=ENGINE_CLOCK_NOTE)
         for col in ("engine clock (ET)", "strategy", "symbol", "rule", "reason"):
-            table.add_column(col, overflow="fold", no_wrap="clock" in col)
+            table.add_column(col, overflow="fold", no_wrap=col != "reason")
         for d in denials:
             table.add_row(exchange_time(d.ts), d.strategy, d.symbol, d.rule, d.reason)
         console.print(table)

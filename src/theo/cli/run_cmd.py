@@ -44,8 +44,9 @@ def run(config: ConfigOption = None,
         live: Annotated[bool, typer.Option(
             "--live", help="allow a live (real-money) IBKR account; it must also be [execution.ibkr] account")] = False,
         ) -> None:
-    """Run the engine: paper on the simulated broker (synthetic market or --replay), or on IBKR with --broker
-    ibkr (paper account by default, --live for a live one). Ctrl-C stops, a restart resumes."""
+    """Run the engine: paper on the simulated broker (synthetic market or --replay), or on IBKR with --broker ibkr.
+
+    IBKR trades the paper account by default (--live for a live one). Ctrl-C stops, a restart resumes."""
     from theo.core.logging import configure_logging
     from theo.node.kernel import check_broker
     from theo.node.paper import PaperRun

@@ -128,7 +128,8 @@ def summary(config: TheoConfig) -> list[str]:
     db = "SQLite (default)" if not config.database.url else config.database.url.split(":", 1)[0]
     return [
         f"mode {config.app.mode}, data_dir {config.app.data_dir}, database {db}",
-        f"market: capital {m.capital} USD, calendar {m.calendar}, regular {m.open_time:%H:%M}–{m.close_time:%H:%M} "
-        f"ET, pre-market from {m.pre_market_start:%H:%M}, post-market to {m.post_market_end:%H:%M}",
+        f"market: capital {m.capital} USD, calendar {m.calendar}",
+        f"  sessions (ET): regular {m.open_time:%H:%M}–{m.close_time:%H:%M}, pre-market from "
+        f"{m.pre_market_start:%H:%M}, post-market to {m.post_market_end:%H:%M}",
         f"strategies: {len(config.strategies)} ({', '.join(s.name for s in config.strategies) or 'none'})",
     ]

@@ -159,7 +159,9 @@ def test_json_output_masks_secrets_and_gives_utc_instants() -> None:
 def test_summary_names_mode_capital_and_calendar() -> None:
     lines = summary(load_config(None, env={}))
     assert lines[0] == "mode paper, data_dir var, database SQLite (default)"
-    assert "capital 100000 USD, calendar XNYS, regular 09:30–16:00 ET" in lines[1]
+    assert lines[1] == "market: capital 100000 USD, calendar XNYS"
+    assert lines[2] == "  sessions (ET): regular 09:30–16:00, pre-market from 04:00, post-market to 20:00"
+    assert max(len(f"  {line}") for line in lines) <= 100  # as `theo config validate` prints them
 
 
 def test_example_comments_show_the_real_defaults() -> None:

@@ -64,9 +64,13 @@ class BarRepository(Repository):
                         SessionKind(r.session), r.source, frozenset(f for f in r.flags.split(",") if f))
                     for r in conn.execute(q)]
 
-    def last_close(self, symbol: str) -> float | None:
-        """The close of ``symbol``'s newest stored bar (by end, any timeframe); None when none is stored."""
-        q = select(_T.close).where(_T.symbol == symbol).order_by(_T.end.desc()).limit(1)
+    def last_close(self, symbol: str, since: datetime | None = None) -> float | None:
+        """The close of ``symbol``'s newest stored bar (by end, any timeframe) ending at or after ``since``;
+        None when none is stored."""
+        q = select(_T.close).where(_T.symbol == symbol)
+        if since is not None:
+            q = q.where(_T.end >= since)
+        q = q.order_by(_T.end.desc()).limit(1)
         with self.engine.connect() as conn:
             row = conn.execute(q).first()
         return None if row is None else row[0]
