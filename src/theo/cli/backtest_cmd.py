@@ -76,11 +76,7 @@ def _summary(metrics: dict[str, Any], folder: Path) -> Table:
                 "max_drawdown_duration_days", "calmar", "trades", "win_rate", "profit_factor", "expectancy",
                 "charges", "exposure", "path", "items"):
         v = metrics.get(key, "")
-        if isinstance(v, float):
-            text = _shown(key, v)
-        else:
-            text = f"{v:,}" if isinstance(v, int) else str(v)
-        table.add_row(key, text)
+        table.add_row(key, _shown(key, v) if isinstance(v, float) else f"{v:,}" if isinstance(v, int) else str(v))
     return table
 
 
