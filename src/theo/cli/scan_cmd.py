@@ -91,6 +91,9 @@ def _print(records: Sequence[SignalRecord], fmt: str, title: str) -> None:
             writer.writerow({**{k: "" if v is None else v for k, v in row.items()},
                              "inputs": json.dumps(dict(r.inputs), sort_keys=True)})
         return
+    if not records:
+        console.print(f"{title}: nothing to list", highlight=False)
+        return
     cells = [{"time (ET)": exchange_time(r.created_at), "strategy": r.scanner or r.strategy, "symbol": r.symbol,
               "side": r.side.value + (" exit" if r.is_exit else ""), "entry": price_text(r.entry_price),
               "stop": price_text(r.stop_loss), "target": price_text(r.take_profit), "option": _option(r),

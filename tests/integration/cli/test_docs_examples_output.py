@@ -12,7 +12,7 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from tests.integration.trading.test_cli import _setup
-from theo.cli import backtest_cmd, corr_cmd, data_bars_cmd, report_cmd, risk_cmd
+from theo.cli import backtest_cmd, corr_cmd, data_bars_cmd, report_cmd, risk_cmd, scan_cmd
 from theo.cli.main import app
 from theo.model.market import Bar
 from theo.persistence.db import make_engine, upgrade
@@ -23,7 +23,7 @@ T0 = datetime(2019, 2, 11, 14, 30, tzinfo=UTC)  # 09:30 EST
 
 @pytest.fixture(autouse=True)
 def hundred_columns(monkeypatch: pytest.MonkeyPatch) -> None:
-    for module in (backtest_cmd, corr_cmd, data_bars_cmd, report_cmd, risk_cmd):
+    for module in (backtest_cmd, corr_cmd, data_bars_cmd, report_cmd, risk_cmd, scan_cmd):
         monkeypatch.setattr(module, "console", Console(width=100, force_terminal=False))
 
 
@@ -117,3 +117,8 @@ def test_running_trade_is_not_marked_at_a_bar_older_than_it(tmp_path: Path) -> N
     running = [d for d in deals if d["status"] == "Running"]
     assert len(running) == 1
     assert abs(float(running[0]["pnl"])) < 1  # unmarked, not (1 - 99) × quantity
+
+
+def test_scan_signals_with_none_stored_says_so_instead_of_an_empty_table(tmp_path: Path) -> None:
+    config = _store(tmp_path, [])
+    assert invoke("scan", "signals", "-c", str(config), "--active") == "0 stored signals: nothing to list\n"
