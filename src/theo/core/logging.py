@@ -57,13 +57,17 @@ def get_logger(name: str) -> Any:
 
 
 def configure_logging(config: LoggingConfig | None = None, *, data_dir: Path | None = None,
-                      stream: Any = None) -> None:
+                      stream: Any = None, console_level: str | None = None) -> None:
     """Configure structlog and the stdlib root logger (idempotent: a second call replaces the first).
 
     ``stream`` defaults to the current ``sys.stderr`` so that command output on stdout stays clean.
+    ``console_level`` raises the level of that stream only (the log file keeps ``config.level``): a one-shot
+    command's report is not interleaved with its progress events.
     """
     config = config or LoggingConfig()
     console_handler: logging.Handler = _StderrHandler() if stream is None else logging.StreamHandler(stream)
+    if console_level is not None:
+        console_handler.setLevel(max(logging.getLevelName(console_level), logging.getLevelName(config.level)))
     stream = stream if stream is not None else sys.stderr
     use_json = config.format == "json" or (config.format == "auto" and not stream.isatty())
     shared: list[Any] = [

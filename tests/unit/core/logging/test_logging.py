@@ -103,3 +103,29 @@ def test_configure_twice_does_not_duplicate_lines() -> None:
     configure_logging(LoggingConfig(format="json"), stream=stream)
     get_logger("theo.test").info("once")
     assert stream.getvalue().count('"once"') == 1
+
+
+def test_one_shot_commands_show_warnings_on_the_terminal_and_keep_info_in_the_file(tmp_path: Path) -> None:
+    stream = FakeTTY()
+    configure_logging(LoggingConfig(file=tmp_path / "theo.log"), stream=stream, console_level="WARNING")
+    log = get_logger("theo.ibkr")
+    log.info("ibkr.link", link="ready")
+    log.warning("ibkr.slow", seconds=3)
+    for h in logging.getLogger().handlers:
+        h.flush()
+    assert "ibkr.slow" in stream.getvalue()
+    assert "ibkr.link" not in stream.getvalue()  # no microsecond UTC line between the report's lines
+    assert "ibkr.link" in (tmp_path / "theo.log").read_text()
+
+
+def test_get_config_keeps_info_events_off_the_terminal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    from theo.cli.common import get_config
+
+    monkeypatch.chdir(tmp_path)
+    get_config(None)
+    get_logger("theo.ibkr").info("ibkr.connected", port=4002)
+    get_logger("theo.ibkr").error("ibkr.refused", port=4002)
+    err = capsys.readouterr().err
+    assert "ibkr.refused" in err
+    assert "ibkr.connected" not in err
