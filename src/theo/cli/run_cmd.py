@@ -163,7 +163,7 @@ def status(config: ConfigOption = None,
         table.add_row(key, str(value))
     link = c.get("ibkr")
     if isinstance(link, dict):  # a run on IBKR: the connection and the feed's delay
-        table.add_row("IBKR", f"{link.get('link')} ({link.get('status')}) since {link.get('since')}, account "
+        table.add_row("IBKR", f"{link.get('link')} ({link.get('status')}) since {exchange_time(link.get('since'))}, account "
                               f"{link.get('account') or '-'}, {link.get('reconnects', 0)} reconnect(s)"
                               + (f"; {link['error']}" if link.get("error") else ""))
         for name, lat in sorted(c.get("latency", {}).items()):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import re
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -81,6 +82,7 @@ def test_a_full_paper_session_from_ticks_to_the_deals_report(tmp_path: Path) -> 
         status = CliRunner().invoke(app, ["status", "--config", str(path)], env={"COLUMNS": "200"})
         assert status.exit_code == 0, status.output
         assert "account DU1234567" in status.output
+        assert re.search(r"ready \(green\) since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d E[SD]T,", status.output)
         assert "latency ibkr:AAPL" in status.output
 
     asyncio.run(go())
