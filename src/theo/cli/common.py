@@ -51,12 +51,14 @@ def friendly_errors(func: F) -> F:
 def get_config(path: Path | None) -> TheoConfig:
     """Load the configuration and set up logging from its ``[logging]`` section (stderr, so stdout stays clean).
 
-    The terminal gets warnings and errors only; info events go to the log file (``theo run`` shows them all).
+    Below ``DEBUG`` the terminal gets warnings and errors only; info events go to the log file (``theo run``
+    shows them all).
     """
     from theo.core.logging import configure_logging
 
     config = load_config(path)
-    configure_logging(config.logging, data_dir=config.app.data_dir, console_level="WARNING")
+    quiet = config.logging.level != "DEBUG"
+    configure_logging(config.logging, data_dir=config.app.data_dir, console_level="WARNING" if quiet else None)
     return config
 
 

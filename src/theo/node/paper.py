@@ -30,7 +30,7 @@ from theo.config import TheoConfig
 from theo.core.clock import SimulatedClock
 from theo.core.errors import ConfigError
 from theo.core.logging import get_logger
-from theo.core.time import from_us, to_us
+from theo.core.time import exchange_time, from_us, to_us
 from theo.model.enums import RunStatus, SignalStatus
 from theo.model.market import Bar, Tick
 from theo.model.signals import SignalOutcome
@@ -229,6 +229,15 @@ class PaperRun:
             log.info("run.stopped_catching_up", run=self.store.run_id, items=self.state.items,
                      seconds=round(time.monotonic() - t_start, 3))
             return status
+        ended = to_us(self.state.sim_now) if self.state.sim_now is not None else None
+        if pending is None and resume_us is not None and (ended is None or ended < resume_us):
+            # the replay ends before this account's time (a re-run of the same data ends on it: nothing to do)
+            self.store.flush(wall_now(), self.counters(), resume, status, wall_now())
+            node.stop()
+            raise ConfigError(
+                f"nothing to replay: the data ends before {exchange_time(from_us(resume_us))}, where this "
+                f"account's journal resumes (its previous run or last fill); replay later data, or start a new "
+                f"account with another [app] data_dir or [database] url")
         log.info("run.caught_up", items=self.state.items, seconds=round(time.monotonic() - t_start, 3))
         if resume_us is not None:
             self.state.resumed_to = from_us(resume_us)
