@@ -163,8 +163,8 @@ def status(config: ConfigOption = None,
         table.add_row(key, str(value))
     link = c.get("ibkr")
     if isinstance(link, dict):  # a run on IBKR: the connection and the feed's delay
-        table.add_row("IBKR", f"{link.get('link')} ({link.get('status')}) since {exchange_time(link.get('since'))}, account "
-                              f"{link.get('account') or '-'}, {link.get('reconnects', 0)} reconnect(s)"
+        table.add_row("IBKR", f"{link.get('link')} ({link.get('status')}) since {exchange_time(link.get('since'))}, "
+                              f"account {link.get('account') or '-'}, {link.get('reconnects', 0)} reconnect(s)"
                               + (f"; {link['error']}" if link.get("error") else ""))
         for name, lat in sorted(c.get("latency", {}).items()):
             table.add_row(f"latency {name}", f"p50 {lat['p50_ms']} ms, p99 {lat['p99_ms']} ms ({lat['n']} ticks)")
