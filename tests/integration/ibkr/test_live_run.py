@@ -33,7 +33,12 @@ async def until(check: Callable[[], bool], timeout: float, what: str) -> None:
         await asyncio.sleep(0.02)
 
 
-def test_a_full_paper_session_from_ticks_to_the_deals_report(tmp_path: Path) -> None:
+def test_a_full_paper_session_from_ticks_to_the_deals_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rich.console import Console
+
+    from theo.cli import run_cmd
+
+    monkeypatch.setattr(run_cmd, "console", Console(width=200, force_terminal=False))  # whatever the worker's tty
     async def go() -> None:
         fake = await FakeTws().start()
         clock = shifted(fake)
