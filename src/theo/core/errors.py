@@ -87,6 +87,14 @@ class StorageError(TheoError):
     """
 
 
+class StoreConnectionLost(StorageError):
+    """The connection to the database server was lost (or cannot be opened again) during an operation.
+
+    Reaction: an idempotent write (a run's heartbeat and checkpoint) is retried with back-off on a new
+    connection; anything else stops with the message, and a restart resumes from the journal.
+    """
+
+
 class SingleWriterLockError(StorageError):
     """Another live instance holds the single-writer lock of this store.
 

@@ -8,13 +8,19 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from theo.core.errors import StorageError
+from theo.core.errors import StorageError, StoreConnectionLost
+from theo.core.logging import get_logger
 from theo.execution.lock import pid_alive
 from theo.model.enums import RunStatus
 from theo.model.signals import SignalOutcome
+
+log = get_logger(__name__)
+#: Waits (seconds) before each retry of a run's heartbeat after a lost database connection.
+RETRY_SECONDS = (0.25, 0.5, 1.0, 2.0)
 
 
 class RunRepository(Protocol):
@@ -71,9 +77,22 @@ class RunStore:
 
     def flush(self, now: datetime, counters: dict[str, Any], state: dict[str, Any],
               status: RunStatus = RunStatus.RUNNING, stopped: datetime | None = None) -> None:
-        """Write buffered journal rows and the checkpoint in one transaction."""
-        self.repo.write(self.run_id, list(self._buffer.values()), now, counters, {**state, "lineage": self.lineage},
-                        status.value, stopped)
+        """Write buffered journal rows and the checkpoint in one transaction.
+
+        The write is an upsert of the same rows and the run row, so a connection lost during it is retried
+        with back-off on a new connection (``RETRY_SECONDS``); a store still unreachable after that raises.
+        """
+        rows = list(self._buffer.values())
+        for wait in (*RETRY_SECONDS, None):
+            try:
+                self.repo.write(self.run_id, rows, now, counters, {**state, "lineage": self.lineage}, status.value,
+                                stopped)
+                break
+            except StoreConnectionLost as exc:
+                if wait is None:
+                    raise
+                log.warning("run.store_retry", run=self.run_id, retry_in_s=wait, error=str(exc).splitlines()[0])
+                time.sleep(wait)
         self._buffer.clear()
 
 

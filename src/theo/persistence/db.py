@@ -13,7 +13,7 @@ from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
-from theo.core.errors import StorageError
+from theo.core.errors import StorageError, StoreConnectionLost
 from theo.persistence.postgres import DEFAULT_OHLC_CONDITIONS, TimescaleOptions
 
 if TYPE_CHECKING:
@@ -77,7 +77,8 @@ def _storage_failure(ctx: ExceptionContext) -> None:
     else:
         advice = f"check that the server is up and reachable, {_RESUME}"
     where = mask_url(ctx.engine.url.render_as_string(hide_password=False))
-    raise StorageError(f"{headline} {where}: {reason}.\n{advice}")
+    kind = StorageError if ctx.engine.dialect.name == "sqlite" else StoreConnectionLost
+    raise kind(f"{headline} {where}: {reason}.\n{advice}")
 
 
 def make_engine(url: str, *, echo: bool = False, pool_size: int = 5) -> Engine:
