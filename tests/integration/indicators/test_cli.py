@@ -156,7 +156,8 @@ def test_corr_rolling_from_the_store_and_too_few_points(run, tmp_path: Path) -> 
     assert df.iloc[:, 1].isna().sum() == 29
     r = run("corr", "rolling", "--symbols", "SPY,QQQ", "--timeframe", "15m", "--tail", "3")
     assert r.exit_code == 0
-    assert "2019-02-15T20:45:00+00:00" in r.output
+    assert "2019-02-15 15:45:00" in r.output  # 20:45 UTC, shown in exchange time (ET)
+    assert "time (ET)" in r.output
     r = run("corr", "matrix", "--symbols", "SPY,QQQ", "--timeframe", "15m", "--window", "2000",
             "--min-points", "1000")
     assert r.exit_code == 0
