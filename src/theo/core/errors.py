@@ -11,6 +11,7 @@ the system reacts to it, so a reader of a traceback or a log line knows what hap
     │   ├── ImportFileError         the whole file cannot be read; nothing is imported
     │   └── QualityRejection        one tick/bar failed the quality gate
     ├── StorageError                stop the component; the store is unreachable or inconsistent
+    │   ├── StoreConnectionLost     the server dropped the connection: idempotent writes retry, else stop
     │   └── SingleWriterLockError   a second instance refuses to trade
     ├── CalendarError               stop at start-up (unknown calendar or date out of range)
     ├── FeedError                   retry with back-off, then publish feed.stale
