@@ -73,6 +73,7 @@ def bars(
     config: ConfigOption = None,
 ) -> None:
     """Print or export bars; aggregates stored ticks when no bars of that timeframe are stored."""
+    from theo.cli.progress import progress_bar
     from theo.core.calendar import get_calendar
     from theo.data.bars.sql import aggregate_sql
     from theo.data.bars.timeframes import parse_timeframe
@@ -98,8 +99,10 @@ def bars(
             stored_calendar = repos.instruments.calendar(sym)
             cal = get_calendar(cfg.market.calendar if stored_calendar is None else stored_calendar, cfg.market)
             err_console.print(f"no stored {tf.label} bars for {sym}; aggregating the stored ticks instead")
-            rows = aggregate_sql(repos.market_data, sym, tf, a, b, cal,
-                                 ConditionFilter.from_config(cfg.marketdata.conditions)).to_bars("ticks")
+            with progress_bar(f"aggregating {sym}", unit="sessions") as bar:
+                rows = aggregate_sql(repos.market_data, sym, tf, a, b, cal,
+                                     ConditionFilter.from_config(cfg.marketdata.conditions),
+                                     lambda done, total: bar.update(done, total)).to_bars("ticks")
     finally:
         repos.close()
     if not rows:

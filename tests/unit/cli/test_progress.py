@@ -107,3 +107,20 @@ def test_backtest_reports_signals_replayed_of_the_total() -> None:
     done = [d for d, _ in calls]
     assert done == sorted(done)
     assert done[-1] > total - max(1, total // 100) - 1
+
+
+def test_bars_aggregated_from_ticks_report_each_session(sqlite_engine: Engine) -> None:
+    from datetime import UTC, datetime
+
+    from theo.core.calendar import get_calendar
+    from theo.data.bars.sql import aggregate_sql
+
+    insert_ticks(sqlite_engine, make_ticks(n=600, days=3, symbols=("SPY",)))  # from Monday 2013-10-07
+    calls: list[tuple[int, int]] = []
+    bars = aggregate_sql(MarketDataRepository(sqlite_engine), "SPY", "5m", datetime(2013, 10, 7, tzinfo=UTC),
+                         datetime(2013, 10, 10, tzinfo=UTC), get_calendar(),
+                         progress=lambda done, total: calls.append((done, total)))
+    assert len(bars) > 0
+    total = calls[-1][1]
+    assert total >= 3  # one window per session segment (pre, regular, post) of each day
+    assert calls == [(k, total) for k in range(1, total + 1)]

@@ -9,7 +9,7 @@ the range into segments and windows; the store runs one ``GROUP BY`` per window.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import NamedTuple, Protocol
 
@@ -50,15 +50,18 @@ class Bucket(NamedTuple):
 class TickBuckets(Protocol):
     """A store that buckets its ticks (the ``GROUP BY`` lives with the store)."""
 
-    def tick_buckets(self, symbol: str, windows: Sequence[BucketWindow],
-                     ohlc_conditions: Sequence[str]) -> list[list[Bucket]]:
-        """The buckets of each window, oldest first; a print counts when its condition is in ``ohlc_conditions``."""
+    def tick_buckets(self, symbol: str, windows: Sequence[BucketWindow], ohlc_conditions: Sequence[str],
+                     progress: Callable[[int], None] | None = None) -> list[list[Bucket]]:
+        """The buckets of each window, oldest first; a print counts when its condition is in ``ohlc_conditions``.
+        ``progress`` is called with the number of windows done after each one."""
         ...
 
 
 def aggregate_sql(store: TickBuckets, symbol: str, timeframe: str | Timeframe, start: datetime, end: datetime,
-                  calendar: MarketCalendar | None = None, conditions: ConditionFilter | None = None) -> BarArrays:
-    """Aggregate the stored ticks of ``symbol`` in ``[start, end)`` into session-aligned bars."""
+                  calendar: MarketCalendar | None = None, conditions: ConditionFilter | None = None,
+                  progress: Callable[[int, int], None] | None = None) -> BarArrays:
+    """Aggregate the stored ticks of ``symbol`` in ``[start, end)`` into session-aligned bars; ``progress`` is
+    told ``(sessions done, sessions)`` as the store works through the session segments."""
     tf = parse_timeframe(timeframe) if isinstance(timeframe, str) else timeframe
     calendar = calendar or get_calendar()
     conditions = conditions or ConditionFilter()
@@ -72,8 +75,12 @@ def aggregate_sql(store: TickBuckets, symbol: str, timeframe: str | Timeframe, s
         windows.append(BucketWindow(max(seg.start_us, a_us), min(seg.end_us, b_us), seg.start_us, step))
         segments.append(seg)
     rows: list[tuple[int, int, float, float, float, float, float, int, int, bool]] = []
-    for seg, window, buckets in zip(segments, windows, store.tick_buckets(symbol, windows, conditions.sql_values()),
-                                    strict=True):
+    def done(k: int) -> None:
+        if progress is not None:
+            progress(k, len(windows))
+
+    for seg, window, buckets in zip(segments, windows,
+                                    store.tick_buckets(symbol, windows, conditions.sql_values(), done), strict=True):
         for b in buckets:
             rows.append((b.start_us, min(b.start_us + window.step_us, seg.end_us), b.open, b.high, b.low, b.close,
                          b.volume, b.ticks, _KINDS.index(seg.kind), b.regular))

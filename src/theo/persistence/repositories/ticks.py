@@ -62,9 +62,10 @@ class TickRepository(Repository):
             return int(conn.execute(select(func.count()).select_from(TickRow).where(TickRow.symbol == symbol))
                        .scalar_one())
 
-    def tick_buckets(self, symbol: str, windows: Sequence[BucketWindow],
-                     ohlc_conditions: Sequence[str]) -> list[list[Bucket]]:
-        """OHLCV buckets of each window (one ``GROUP BY`` per window, all on one connection)."""
+    def tick_buckets(self, symbol: str, windows: Sequence[BucketWindow], ohlc_conditions: Sequence[str],
+                     progress: Callable[[int], None] | None = None) -> list[list[Bucket]]:
+        """OHLCV buckets of each window (one ``GROUP BY`` per window, all on one connection); ``progress`` is
+        called with the windows done after each one."""
         ts_expr = "ts" if self.dialect == "sqlite" else "CAST(EXTRACT(EPOCH FROM ts) * 1000000 AS BIGINT)"
         stmt = text(_BUCKETS.format(ts_us=ts_expr)).bindparams(
             bindparam("conds", expanding=True), bindparam("a", type_=UTCDateTime()),
@@ -76,6 +77,8 @@ class TickRepository(Repository):
                                            "b": from_us(w.hi_us), "origin": w.origin_us, "step": w.step_us})
                 out.append([Bucket(int(r.bucket), float(r.open), float(r.high), float(r.low), float(r.close),
                                    float(r.volume), int(r.n), bool(r.regular)) for r in rows])
+                if progress is not None:
+                    progress(len(out))
         return out
 
     def replay_ticks(self, symbols: Sequence[str], start: datetime, end: datetime,
