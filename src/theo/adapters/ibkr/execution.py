@@ -45,7 +45,7 @@ from theo.core.logging import get_logger
 from theo.execution.broker import AccountValues, Broker, BrokerOrder, BrokerPosition, EventHandler
 from theo.execution.commissions import CommissionModel, OrderChargeState
 from theo.execution.config import ExecutionConfig
-from theo.model.enums import OrderStatus, OrderType, Side, TimeInForce
+from theo.model.enums import OrderStatus, OrderType, Routing, Side, TimeInForce
 from theo.model.events import (
     BrokerEvent,
     Charges,
@@ -101,7 +101,7 @@ class IbkrBroker(Broker):
         self.on_ack_timeout: Callable[[str, str], None] | None = None  # (client order id, why): the node resolves
         self._handlers: list[EventHandler] = []
         self._orders: dict[str, _Tracked] = {}
-        self._emitted: set[str] = set()  # exec ids reported
+        self._booked: dict[str, Execution] = {}  # exec id -> the execution reported (with its charges)
         self._ack_timers: dict[str, asyncio.TimerHandle] = {}
         ib = self.ib
         ib.openOrderEvent += self._on_open_order
@@ -196,7 +196,7 @@ class IbkrBroker(Broker):
         contract = self.contracts.get(symbol)
         if contract is None:
             contract = contract_for(self.instruments.get(symbol) or equity(symbol))
-        if order is not None and order.request.routing.value not in ("SMART",):
+        if order is not None and order.request.routing is not Routing.SMART:
             inst = self.instruments.get(symbol) or equity(symbol)
             routed = contract_for(inst, order.request.routing, contract.primaryExchange)
             routed.conId = contract.conId
@@ -313,16 +313,26 @@ class IbkrBroker(Broker):
         return out
 
     def executions(self, since: datetime | None = None) -> list[Execution]:
-        out = [self._execution(f) for f in self.ib.fills()]
-        out = [e for e in out if since is None or e.ts >= since]
-        return sorted(out, key=lambda e: (e.ts, e.exec_id))
+        """TWS's executions: as reported when they were, else with IBKR's commission or the modelled charges
+        (each order's fills in turn, so a minimum commission is charged once, as the live path does)."""
+        fills = sorted(self.ib.fills(), key=lambda f: (utc(f.execution.time), f.execution.execId))
+        states: dict[str, OrderChargeState] = {}
+        out = []
+        for fill in fills:
+            booked = self._booked.get(fill.execution.execId)
+            if booked is None:
+                cid = self._ref_of(fill.execution)
+                booked, states[cid] = self._execution(fill, states.get(cid))
+            if since is None or booked.ts >= since:
+                out.append(booked)
+        return out
 
     def positions(self) -> dict[str, BrokerPosition]:
         out: dict[str, BrokerPosition] = {}
         for pos in self.ib.positions(self.session.account or ""):
             qty = dec(pos.position) or ZERO
             if qty:
-                symbol = _symbol(pos.contract)
+                symbol = symbol_of(pos.contract)
                 out[symbol] = BrokerPosition(symbol, qty, dec(pos.avgCost) or ZERO)
         return out
 
@@ -346,7 +356,7 @@ class IbkrBroker(Broker):
         otype = ORDER_TYPES_BACK.get(o.orderType, OrderType.LIMIT)
         trail = otype is OrderType.TRAILING_STOP
         return BrokerOrder(
-            client_order_id=tracked.cid, broker_order_id=str(o.orderId), symbol=_symbol(trade.contract),
+            client_order_id=tracked.cid, broker_order_id=str(o.orderId), symbol=symbol_of(trade.contract),
             side=Side.BUY if o.action == "BUY" else Side.SELL, order_type=otype,
             quantity=dec(o.totalQuantity) or tracked.quantity, filled_qty=filled, status=status,
             tif=TimeInForce(o.tif) if o.tif in TimeInForce.__members__ else TimeInForce.DAY,
@@ -358,28 +368,21 @@ class IbkrBroker(Broker):
             trail_amount=dec(o.auxPrice) if trail and not dec(o.trailingPercent) else None,
             trail_percent=dec(o.trailingPercent) if trail else None)
 
-    def _execution(self, fill: Fill, charges: Charges | None = None) -> Execution:
+    def _execution(self, fill: Fill, prior: OrderChargeState | None) -> tuple[Execution, OrderChargeState]:
+        """The execution of ``fill``, charged IBKR's reported commission or, when none came, the commission
+        model given what the order was charged before (``prior``); and the order's charges after it."""
         ex = fill.execution
-        symbol = _symbol(fill.contract)
-        qty = dec(ex.shares) or ZERO
-        price = dec(ex.price) or ZERO
-        cid = self._ref_of(ex)
-        if charges is None:
-            charges = self._charges(cid, symbol, side_of(ex.side), qty, price, fill)
-        return Execution(ex.execId, cid, symbol, side_of(ex.side), qty, price, utc(ex.time), charges)
-
-    def _charges(self, cid: str, symbol: str, side: Side, qty: Decimal, price: Decimal, fill: Fill) -> Charges:
+        symbol, side = symbol_of(fill.contract), side_of(ex.side)
+        qty, price, ts = dec(ex.shares) or ZERO, dec(ex.price) or ZERO, utc(ex.time)
         report = fill.commissionReport
         commission = dec(report.commission) if report is not None and report.execId else None
         if commission is not None:
-            return Charges(commission=commission, source="broker", schedule_version="ibkr-report")
-        tracked = self._orders.get(cid)
-        prior = tracked.charges if tracked is not None else None
-        charges, state = self.commissions.charges(self.instruments.get(symbol) or equity(symbol), side, qty, price,
-                                                  utc(fill.execution.time), prior)
-        if tracked is not None:
-            tracked.charges = state
-        return charges
+            charges = Charges(commission=commission, source="broker", schedule_version="ibkr-report")
+            state = prior or OrderChargeState()
+        else:
+            charges, state = self.commissions.charges(self.instruments.get(symbol) or equity(symbol), side, qty,
+                                                      price, ts, prior)
+        return Execution(ex.execId, self._ref_of(ex), symbol, side, qty, price, ts, charges), state
 
     # -- events from TWS --------------------------------------------------------------------------------
     def _emit(self, event: BrokerEvent) -> None:
@@ -449,7 +452,7 @@ class IbkrBroker(Broker):
 
     def _on_exec(self, trade: Trade, fill: Fill) -> None:
         ex = fill.execution
-        if ex.execId in self._emitted:
+        if ex.execId in self._booked:
             return
         tracked = self._orders.get(self._ref_of(ex, trade))
         if tracked is None:
@@ -483,10 +486,10 @@ class IbkrBroker(Broker):
     def _release(self, tracked: _Tracked, fill: Fill) -> None:
         ex = fill.execution
         tracked.held.pop(ex.execId, None)
-        if ex.execId in self._emitted:
+        if ex.execId in self._booked:
             return
-        self._emitted.add(ex.execId)
-        execution = self._execution(fill)
+        execution, tracked.charges = self._execution(fill, tracked.charges)
+        self._booked[ex.execId] = execution
         tracked.filled += execution.quantity
         if not tracked.accepted:
             tracked.accepted = True
@@ -531,10 +534,6 @@ class IbkrBroker(Broker):
 
 def _perm(trade: Trade) -> int:
     return int(trade.order.permId or 0)
-
-
-def _symbol(contract: Contract) -> str:
-    return symbol_of(contract)
 
 
 def _last_error(trade: Trade) -> tuple[int | None, str]:
