@@ -42,8 +42,8 @@ from theo.model.enums import RunStatus, SignalStatus
 from theo.model.instruments import Instrument
 from theo.model.market import Bar, Quote, Tick
 from theo.model.signals import SignalOutcome
-from theo.node.kernel import Mode, Node, Stores, build_node
-from theo.node.paper import RunState
+from theo.node.kernel import Mode, Node, build_node
+from theo.node.paper import RunState, account_stores
 from theo.node.pnl import account_realized
 from theo.node.runs import RunStore, wall_now
 from theo.node.stream import StreamDriver
@@ -63,22 +63,6 @@ class LiveFeed(Protocol):
     async def subscribe(self, symbols: Sequence[str]) -> None: ...
 
     def unsubscribe(self, symbols: Sequence[str]) -> None: ...
-
-
-def live_stores(config: TheoConfig, db: Store, clock: Clock) -> Stores:
-    """The live account's records in the configured database (journal of broker ``ibkr``)."""
-    from theo.execution.lock import SingleWriterLock
-    from theo.persistence.repositories import Repositories
-    from theo.persistence.repositories.orders import SqlOrderJournal
-    from theo.persistence.repositories.trades import SqlTradeStore
-    from theo.risk.decisions import DecisionLog
-    from theo.risk.state import TradingState
-
-    repos = Repositories(db)
-    return Stores(journal=SqlOrderJournal(db, broker="ibkr"), trades=SqlTradeStore(db),
-                  state=TradingState(clock, store=repos.trading_state, rate=config.risk.rate_limit),
-                  decisions=DecisionLog(repos.decisions),
-                  lock=SingleWriterLock(repos.leases, ttl_seconds=config.execution.lock_ttl_seconds))
 
 
 class LiveRun:
@@ -104,8 +88,8 @@ class LiveRun:
         def make_broker(clock: Clock, instruments: dict[str, Instrument]) -> Broker:
             return IbkrBroker(self.session, config.execution, clock, instruments)
 
-        self.node: Node = build_node(config, Mode.LIVE, stores=live_stores(config, db, self.clock), clock=self.clock,
-                                     broker=make_broker, strategies=strategies)
+        self.node: Node = build_node(config, Mode.LIVE, stores=account_stores(config, db, self.clock, "ibkr"),
+                                     clock=self.clock, broker=make_broker, strategies=strategies)
         self.broker: IbkrBroker = self.node.broker  # type: ignore[assignment]
         self.broker.on_ack_timeout = self._ack_timed_out
         self.node.signals.listener = self.store.on_signal

@@ -22,12 +22,13 @@ import hashlib
 import signal
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from theo.config import TheoConfig
-from theo.core.clock import SimulatedClock
+from theo.core.clock import Clock, SimulatedClock
 from theo.core.errors import ConfigError
 from theo.core.logging import get_logger
 from theo.core.time import exchange_time, from_us, to_us
@@ -97,9 +98,9 @@ def replay_items(files: list[DataFile], gate: EngineGate) -> tuple[Iterator[Item
     return items(), sources
 
 
-def paper_stores(config: TheoConfig, db: Store, clock: SimulatedClock) -> Stores:
-    """The paper account's records in the configured database, and the broker's state file."""
-    from theo.adapters.sim.state import state_path
+def account_stores(config: TheoConfig, db: Store, clock: Clock, broker: str, *files: Path) -> Stores:
+    """An account's records in the configured database: the order journal of ``broker``, trades, trading state,
+    risk decisions, the single-writer lock, and the checkpointer of the store's (and ``files``') WAL."""
     from theo.execution.lock import SingleWriterLock
     from theo.persistence.checkpoint import background_checkpoints
     from theo.persistence.repositories import Repositories
@@ -108,14 +109,20 @@ def paper_stores(config: TheoConfig, db: Store, clock: SimulatedClock) -> Stores
     from theo.risk.decisions import DecisionLog
     from theo.risk.state import TradingState
 
-    broker_state = state_path(config.app.data_dir, config.execution.sim.state_file)
     repos = Repositories(db)
-    return Stores(journal=SqlOrderJournal(db, broker="sim"), trades=SqlTradeStore(db),
+    return Stores(journal=SqlOrderJournal(db, broker=broker), trades=SqlTradeStore(db),
                   state=TradingState(clock, store=repos.trading_state, rate=config.risk.rate_limit),
                   decisions=DecisionLog(repos.decisions),
                   lock=SingleWriterLock(repos.leases, ttl_seconds=config.execution.lock_ttl_seconds),
-                  broker_state=broker_state,
-                  checkpointer=background_checkpoints(db, broker_state))
+                  checkpointer=background_checkpoints(db, *files))
+
+
+def paper_stores(config: TheoConfig, db: Store, clock: SimulatedClock) -> Stores:
+    """The paper account's records in the configured database, and the simulated broker's state file."""
+    from theo.adapters.sim.state import state_path
+
+    broker_state = state_path(config.app.data_dir, config.execution.sim.state_file)
+    return replace(account_stores(config, db, clock, "sim", broker_state), broker_state=broker_state)
 
 
 @dataclass
