@@ -58,11 +58,9 @@ MarketHandler = Callable[[Tick | Bar | Quote], None]
 class LiveFeed(Protocol):
     """Real-time market data for the live run (the IBKR adapter's market data service)."""
 
-    def set_handler(self, handler: MarketHandler) -> None: ...
+    async def start(self, symbols: Sequence[str], handler: MarketHandler) -> None: ...
 
-    async def subscribe(self, symbols: Sequence[str]) -> None: ...
-
-    def unsubscribe(self, symbols: Sequence[str]) -> None: ...
+    async def stop(self) -> None: ...
 
 
 class LiveRun:
@@ -99,7 +97,6 @@ class LiveRun:
         self.pipeline = MarketDataPipeline(config.marketdata, self.clock, self.node.bus, self.node.calendar_of,
                                            MarketDataRepository(db))
         self.feed = feed(self.session) if feed is not None else self._ibkr_feed()
-        self.feed.set_handler(self.pipeline.on_event)
         self.driver = StreamDriver(self.node, {s: "tick" for s in self.node.symbols})
         self.node.bus.subscribe("ticks.*", lambda _t, tick: self._to_node(tick))
         self.stop = asyncio.Event()
@@ -290,7 +287,7 @@ class LiveRun:
             log.info("run.reconciled", **{k: v for k, v in found.items() if k != "reconciled"})
             self.started = True
             self.pipeline.start()
-            await self.feed.subscribe(self.node.symbols)
+            await self.feed.start(self.node.symbols, self.pipeline.on_event)
             await self._option_chains()
             supervisor = asyncio.ensure_future(self.session.run())
             self.flush()
@@ -300,7 +297,7 @@ class LiveRun:
             if supervisor is not None:
                 supervisor.cancel()
             with contextlib.suppress(Exception):
-                self.feed.unsubscribe(self.node.symbols)
+                await self.feed.stop()
             self.pipeline.stop()
             self.flush(status, wall_now())
             self.node.stop()

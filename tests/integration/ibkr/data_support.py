@@ -57,7 +57,13 @@ async def rig(setup: Callable[[FakeTws], None] | None = None, *, now: Callable[[
     session = IbkrSession(cfg)
     latency = LatencyMonitor()
     events: list[Tick | Quote | Bar] = []
-    md = IbkrMarketData(session, cfg, handler=events.append, latency=latency, corporate_actions=corporate_actions,
+
+    def handle(event: Tick | Quote | Bar) -> None:  # as the engine's pipeline does: latency from each tick's times
+        if isinstance(event, Tick) and event.received is not None:
+            latency.record(event.source, event.symbol, event.ts, event.received)
+        events.append(event)
+
+    md = IbkrMarketData(session, cfg, handler=handle, corporate_actions=corporate_actions,
                         **({"now": now} if now is not None else {}))
     await session.connect(attempts=3)
     try:

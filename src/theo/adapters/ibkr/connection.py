@@ -122,7 +122,6 @@ class IbkrSession:
         self.on_ready: list[ReadyHook] = []
         self.on_data_lost: list[Callable[[], Awaitable[None]]] = []
         self.on_error: list[ErrorHandler] = []
-        self.on_link: list[Callable[[Link], None]] = []
         self._down_alerted = False
         self._dropped = asyncio.Event()
         self._stop = asyncio.Event()
@@ -179,8 +178,6 @@ class IbkrSession:
             self.down_since = None
         elif self.down_since is None:
             self.down_since = self.since
-        for hook in self.on_link:
-            hook(link)
 
     def alert(self, level: str, text: str) -> None:
         (log.error if level == "critical" else log.warning)("ibkr.alert", level=level, text=text)

@@ -32,7 +32,6 @@ from theo.config import TheoConfig
 from theo.core.calendar import ET, MarketCalendar, get_calendar
 from theo.core.logging import get_logger
 from theo.data.corporate_actions import CorporateActionStore
-from theo.data.latency import LatencyMonitor
 from theo.model.enums import SessionKind
 from theo.model.market import Bar, Quote, Tick
 from theo.model.reference import CorporateAction, CurrentPrice, FutureExpiry, OptionChain, SymbolInfo
@@ -100,7 +99,7 @@ class IbkrMarketData:
     """Market data from TWS / IB Gateway (see the module docstring)."""
 
     def __init__(self, session: IbkrSession, config: IbkrConfig | TheoConfig | None = None, *,
-                 handler: Handler | None = None, latency: LatencyMonitor | None = None,
+                 handler: Handler | None = None,
                  calendar: MarketCalendar | None = None, corporate_actions: CorporateActionStore | None = None,
                  realtime_bars: bool = False, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.session = session
@@ -112,7 +111,6 @@ class IbkrMarketData:
         self.calendar = calendar or get_calendar()
         self.realtime_bars = realtime_bars
         self.corporate_actions = corporate_actions
-        self.latency = latency
         self.now = now
         self.errors = RequestErrors(self.ib)
         cfg = self.config
@@ -124,7 +122,7 @@ class IbkrMarketData:
         self._tasks: set[asyncio.Task[None]] = set()
         self._handler: Handler = handler or (lambda event: None)
         self.streams = Streams(self.ib, self.errors, self._deliver, self.calendar, tick_by_tick=cfg.tick_by_tick,
-                               latency=latency, now=now)
+                               now=now)
         self._contracts: dict[str, Contract] = {}
         self._chains: dict[str, OptionChain] = {}
         session.on_ready.append(self._on_ready)

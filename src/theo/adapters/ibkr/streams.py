@@ -12,7 +12,7 @@ Exchange time: ``ib_async`` stamps tick-by-tick prints with their arrival time a
 ``time`` field, and keeps RTVolume's millisecond trade time only on the ticker. This module reads both where
 the client receives them (the wrapper's ``tickByTickAllLast`` and ``tickString`` callbacks, which it wraps
 and always passes on), so ``Tick.ts`` is the exchange's time (whole seconds for tick-by-tick, milliseconds
-for RTVolume) and ``Tick.received`` the arrival; both go to the latency monitor.
+for RTVolume) and ``Tick.received`` the arrival; the engine's pipeline measures the latency from them.
 
 Trade ids: IBKR gives none, so one is made from what identifies a print on the wire: for tick-by-tick the
 exchange second, price, size, venue and the print's rank among identical prints of that second; for RTVolume
@@ -38,7 +38,6 @@ from theo.adapters.ibkr.errors import IbError, Kind
 from theo.adapters.ibkr.requests import RequestErrors, fresh
 from theo.core.calendar import MarketCalendar
 from theo.core.logging import get_logger
-from theo.data.latency import LatencyMonitor
 from theo.model.market import Bar, Quote, Tick
 
 log = get_logger("theo.ibkr.data")
@@ -77,14 +76,13 @@ class Streams:
     """The live streams of one session (see the module docstring)."""
 
     def __init__(self, ib: IB, errors: RequestErrors, handler: Handler, calendar: MarketCalendar, *,
-                 tick_by_tick: bool = True, latency: LatencyMonitor | None = None,
+                 tick_by_tick: bool = True,
                  now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.ib = ib
         self.errors = errors
         self.handler = handler
         self.calendar = calendar
         self.tick_by_tick = tick_by_tick
-        self.latency = latency
         self.now = now
         self.streams: dict[str, Stream] = {}
         self.delivered = 0
@@ -232,10 +230,7 @@ class Streams:
 
     def _tick(self, s: Stream, ts: datetime, price: float, size: float, exchange: str, condition: str,
               trade_id: str) -> None:
-        received = self.now()
-        if self.latency is not None:
-            self.latency.record(FEED, s.symbol, ts, received)
-        self._deliver(Tick(s.symbol, ts, price, size, FEED, exchange, condition, received, trade_id))
+        self._deliver(Tick(s.symbol, ts, price, size, FEED, exchange, condition, self.now(), trade_id))
 
     def _on_tickers(self, tickers: set[Ticker]) -> None:
         for ticker in tickers:
