@@ -44,7 +44,7 @@ from theo.model.market import Bar, Quote, Tick
 from theo.model.signals import SignalOutcome
 from theo.node.kernel import Mode, Node, build_node
 from theo.node.paper import RunState, account_stores
-from theo.node.pnl import account_realized
+from theo.node.pnl import AccountRealized
 from theo.node.runs import RunStore, wall_now
 from theo.node.stream import StreamDriver
 from theo.persistence.repositories import Store
@@ -90,6 +90,7 @@ class LiveRun:
                                      clock=self.clock, broker=make_broker, strategies=strategies)
         self.broker: IbkrBroker = self.node.broker  # type: ignore[assignment]
         self.broker.on_ack_timeout = self._ack_timed_out
+        self.realized = AccountRealized(self.node.manager)
         self.node.signals.listener = self.store.on_signal
         self.session.on_ready.append(self._after_connect)  # after the broker's own resync
         from theo.persistence.repositories.market_data import MarketDataRepository
@@ -256,7 +257,7 @@ class LiveRun:
                 "signals_executed": self.node.signals.counts.get(SignalStatus.EXECUTED, 0),
                 "orders": len(self.node.service.orders), "trades": len(trades),
                 "open_trades": len(trades) - len(closed),
-                "realized_pnl": str(account_realized(manager)), "rejected_ticks": len(self.pipeline.rejected),
+                "realized_pnl": str(self.realized()), "rejected_ticks": len(self.pipeline.rejected),
                 "ibkr": self.session.health(), "latency": latency, "alerts": len(self.alerts),
                 "sim_now": wall_now().isoformat(), "last_price": dict(sorted(self.state.last_price.items()))}
 

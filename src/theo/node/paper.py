@@ -38,7 +38,7 @@ from theo.model.signals import SignalOutcome
 from theo.node.config import DataFile
 from theo.node.gate import EngineGate
 from theo.node.kernel import Mode, Node, Stores, build_node
-from theo.node.pnl import account_realized
+from theo.node.pnl import AccountRealized
 from theo.node.runs import RunStore, wall_now
 from theo.node.stream import Item, StreamDriver
 from theo.persistence.repositories import Store
@@ -157,6 +157,7 @@ class PaperRun:
         self.node: Node = build_node(config, Mode.PAPER, start=start, stores=paper_stores(config, db, clock),
                                      clock=clock)
         self.node.signals.listener = self.store.on_signal
+        self.realized = AccountRealized(self.node.manager)
         if self.feed_name == "synthetic":
             offered = [i.symbol.upper() for i in config.marketdata.synthetic.instruments]
             missing = [s for s in self.node.symbols if s not in offered]
@@ -179,7 +180,7 @@ class PaperRun:
         return {"items": self.state.items, "signals": len(self.node.signals),
                 "signals_executed": counts.get(SignalStatus.EXECUTED, 0), "orders": len(self.node.service.orders),
                 "trades": len(trades), "open_trades": len(trades) - len(closed),
-                "realized_pnl": str(account_realized(manager)),
+                "realized_pnl": str(self.realized()),
                 "rejected_ticks": sum(self.gate.rejected.values()),
                 "sim_now": self.state.sim_now.isoformat() if self.state.sim_now else None,
                 "last_price": {k: v for k, v in sorted(self.state.last_price.items())}}

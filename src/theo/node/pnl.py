@@ -9,13 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
-from weakref import WeakKeyDictionary
 
 from theo.model.trades import Trade
 from theo.trading.manager import TradeManager
 
 CENT = Decimal("0.01")
-_closed_before: WeakKeyDictionary[TradeManager, Decimal] = WeakKeyDictionary()
 
 
 def realized_pnl(trades: Iterable[Trade]) -> Decimal:
@@ -23,12 +21,18 @@ def realized_pnl(trades: Iterable[Trade]) -> Decimal:
     return sum((t.realised - t.charges for t in trades if not t.is_open), Decimal(0)).quantize(CENT)
 
 
-def account_realized(manager: TradeManager) -> Decimal:
-    """Net realized P&L of the account: the store's trades closed before this run plus those the run closed."""
-    held = manager.trades()
-    before = _closed_before.get(manager)
-    if before is None:
-        ids = {t.id for t in held}
-        stored = manager.store.load_trades() if manager.store is not None else []
-        before = _closed_before[manager] = realized_pnl(t for t in stored if t.id not in ids)
-    return (before + realized_pnl(held)).quantize(CENT)
+class AccountRealized:
+    """Net realized P&L of a run's account: the store's trades closed before the run (read once, on the first
+    call) plus those the run's trade manager holds closed."""
+
+    def __init__(self, manager: TradeManager) -> None:
+        self.manager = manager
+        self._before: Decimal | None = None
+
+    def __call__(self) -> Decimal:
+        held = self.manager.trades()
+        if self._before is None:
+            ids = {t.id for t in held}
+            stored = self.manager.store.load_trades() if self.manager.store is not None else []
+            self._before = realized_pnl(t for t in stored if t.id not in ids)
+        return (self._before + realized_pnl(held)).quantize(CENT)

@@ -9,7 +9,7 @@ from pathlib import Path
 from tests.unit.trading.rig import make_manager, make_trading_rig, signal
 from theo.model.enums import Side
 from theo.model.trades import TradeStatus
-from theo.node.pnl import account_realized, realized_pnl
+from theo.node.pnl import AccountRealized, realized_pnl
 from theo.persistence.repositories.trades import SqlTradeStore
 
 T = datetime(2019, 2, 11, 15, 0, tzinfo=UTC)  # 10:00 ET
@@ -24,10 +24,10 @@ def test_a_restarted_run_reports_the_closed_trades_of_the_store_as_theo_status_d
     r.manager.on_signal(signal(T + timedelta(seconds=1), 101.0, Side.SELL, exit=True))
     r.tick(T + timedelta(seconds=2), 101.0)
     assert t.status is TradeStatus.CLOSED
-    first = account_realized(r.manager)
+    first = AccountRealized(r.manager)()
     assert first == (t.realised - t.charges).quantize(Decimal("0.01"))
     assert first > 0
     restarted = make_manager(r.rig)  # a new process: recovery holds only open trades, none here
     assert restarted.trades() == []
     stored = SqlTradeStore(r.rig.engine).load_trades()
-    assert account_realized(restarted) == realized_pnl(stored) == first
+    assert AccountRealized(restarted)() == realized_pnl(stored) == first
