@@ -1,6 +1,16 @@
 """All tables of Theo's schema; importing this package registers every model on ``Base.metadata``."""
 
-from theo.persistence.models import corporate, engine, futures, indicators, marketdata, orders, signals, trades
+from theo.persistence.models import (
+    corporate,
+    engine,
+    futures,
+    indicators,
+    marketdata,
+    orders,
+    signals,
+    trades,
+    web,
+)
 from theo.persistence.models.base import Base
 from theo.persistence.models.core import (
     AuditLogRow,
@@ -27,4 +37,5 @@ __all__ = [
     "orders",
     "signals",
     "trades",
+    "web",
 ]

@@ -116,5 +116,8 @@ class AuditLogRow(Base):
     actor: Mapped[str] = mapped_column(String(100))
     action: Mapped[str] = mapped_column(String(100))
     detail: Mapped[Any] = mapped_column(JSON, default=dict)
+    origin: Mapped[str] = mapped_column(String(100), default="")  # where from: "web 10.0.0.5", "telegram 42", "cli"
+    before: Mapped[Any] = mapped_column(JSON, nullable=True)  # the value the action changed, as it was
+    after: Mapped[Any] = mapped_column(JSON, nullable=True)  # ... and as the action left it
 
     __table_args__ = (Index("ix_audit_log_ts", "ts"),)

@@ -1,0 +1,1 @@
+"""Users, passwords (argon2), login sessions, CSRF and login rate limiting."""

@@ -1,0 +1,7 @@
+"""Routes: deals."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["deals"])
