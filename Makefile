@@ -26,11 +26,20 @@ run: $(STAMP) ## Migrate the embedded SQLite store and start `theo run` (Ctrl-C 
 	$(BIN)/theo db upgrade --config $(CONFIG)
 	$(BIN)/theo run --config $(CONFIG)
 
-test: $(STAMP) ## Run the whole test suite (unit, integration with PostgreSQL/NATS, e2e)
+test: $(STAMP) browser ## Run the whole test suite (unit, integration with PostgreSQL/NATS, e2e, browser)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 test-unit: $(STAMP) ## Run only the fast unit tests
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
+
+# Debian's Chromium for the browser tests (Playwright drives it; no browser download). Installed when root;
+# otherwise the message says how, and the browser tests skip (or fail when CI=true).
+browser: ## Install Debian's chromium for the browser tests (apt-get, as root)
+	@if [ -n "$$THEO_CHROMIUM" ] || command -v chromium >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			chromium fonts-dejavu-core >/dev/null && echo "installed $$(chromium --version)"; \
+	else echo "chromium is absent: 'sudo apt-get install chromium' (or set THEO_CHROMIUM) for the browser tests"; fi
 
 lint: $(STAMP) ## ruff and mypy
 	$(BIN)/ruff check src tests benchmarks
@@ -54,4 +63,4 @@ lock: ## Re-resolve the dependencies and rewrite requirements.lock
 clean: ## Remove the virtualenv and caches (keeps var/)
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
 
-.PHONY: help install run test test-unit lint format bench bench-peers lock clean
+.PHONY: help install run test test-unit browser lint format bench bench-peers lock clean
