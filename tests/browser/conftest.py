@@ -142,10 +142,7 @@ def theo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     env.update({"THEO__APP__DATA_DIR": str(root / "var"), "THEO__API__PORT": str(port),
                 "THEO__API__HOST": "127.0.0.1", "COLUMNS": "200"})
     _theo(["db", "upgrade", "-c", str(config)], env)
-    for role in ("trader", "viewer"):
-        user = users[role]
-        _theo(["users", "create", user.username, "--role", role, "--password-stdin", "-c", str(config)], env,
-              stdin=user.password + "\n")
+    # The first admin comes from the environment (only while no user exists); the others from the command line.
     run_env = {**env, "THEO_ADMIN_USERNAME": users["admin"].username, "THEO_ADMIN_PASSWORD": users["admin"].password}
     log = root / "theo-run.log"
     with log.open("wb") as out:
@@ -154,6 +151,11 @@ def theo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     server = Server(f"http://127.0.0.1:{port}", config, root / "var", log, users, proc)
     try:
         _wait_healthy(server.url, proc, log)
+        server.token("admin")  # the environment's admin exists before anyone else does
+        for role in ("trader", "viewer"):
+            user = users[role]
+            _theo(["users", "create", user.username, "--role", role, "--password-stdin", "-c", str(config)], env,
+                  stdin=user.password + "\n")
         yield server
     finally:
         _stop(proc)
