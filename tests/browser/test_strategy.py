@@ -61,9 +61,12 @@ def test_a_trader_changes_the_correlation_threshold_and_the_audit_log_shows_befo
     expect(threshold).to_have_value(str(after))
     threshold.fill("1.5")  # a correlation is at most 1
     page.get_by_test_id("strategy-save").click()
-    error = page.get_by_test_id("form-error")
-    expect(error).to_be_visible()
-    expect(error).to_contain_text("threshold")
+    errors = page.get_by_test_id("form-error")
+    expect(errors.first).to_be_visible()
+    # The error sits under the threshold field (or names it) and gives the limit.
+    said = [(e.get_attribute("data-field") or "", e.inner_text()) for e in errors.all()]
+    assert any(field.endswith("threshold") or "threshold" in text for field, text in said), said
+    assert any("1" in text for _, text in said), said
     shot(page, "strategy-error")
     assert Decimal(str(_threshold_in_file(theo_server))) == after  # nothing written
     with theo_server.api("viewer") as api:

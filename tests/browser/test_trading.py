@@ -37,6 +37,8 @@ def test_a_trade_opens_on_the_synthetic_market_and_shows_in_the_overview_and_the
     wait_for("the overview's open-trades count to agree with the API", agrees, timeout=15)
     shot(page, "overview")
     go(page, "trades")
+    if trade["status"] != "open":  # the page opens on the running trades
+        page.get_by_test_id("tab-closed").click()
     row = page.get_by_test_id("trades-table").get_by_test_id(f"row-{trade['id']}")
     expect(row).to_be_visible()
     expect(row).to_contain_text(trade["symbol"])
