@@ -2,8 +2,8 @@
 
 The figures are those the pre-trade checks use (``theo.risk.checks`` through the trade manager's portfolio):
 equity is ``[market] capital`` plus the net P&L of every trade (closed and open, open ones at the latest mark),
-the day's P&L is the net P&L booked on the account's current day (its clock: the run's simulated time on a paper
-run, else the newest fill on a paper account, else today), exposure is the gross value of the open trades at
+the day's P&L is equity less the equity at the start of the account's current day (its clock: the run's simulated
+time on a paper run, else the newest fill on a paper account, else today), exposure is the gross value of the open trades at
 their marks, and day trades are counted by the direction-change method of ``theo.risk.pdt`` over the fills.
 """
 
@@ -112,17 +112,11 @@ def _day_trades(cfg: TheoConfig, fills: Sequence[Execution], day: date) -> int:
     return counter.count(day)
 
 
-def _day_pnl(trades: Sequence[Trade], marks: Mapping[str, Decimal], day: date) -> Decimal:
-    """Net P&L booked on ``day`` (ET): realised events of that day, less their charges, plus the open trades'
-    unrealised P&L at the marks."""
-    total = ZERO
-    for t in trades:
-        for ts, realised, charges in t.events:
-            if ts.astimezone(ET).date() == day:
-                total += realised - charges
-        if t.is_open:
-            total += t.unrealised(marks.get(t.symbol))
-    return total
+def _start_of_day(capital: Decimal, trades: Sequence[Trade], day: date) -> Decimal:
+    """Equity at the start of ``day`` (ET): capital plus the net P&L of the trades closed before it (a trade
+    still open counts from its entry, so its P&L of earlier days is in the day's figure)."""
+    return capital + sum((t.realised - t.charges for t in trades
+                          if not t.is_open and t.exit_ts is not None and t.exit_ts.astimezone(ET).date() < day), ZERO)
 
 
 def _peak_drawdown(capital: Decimal, trades: Sequence[Trade], equity: Decimal) -> Decimal:
@@ -154,7 +148,7 @@ def live_risk(ctx: ServiceContext, cfg: TheoConfig) -> LiveRisk:
     capital = cfg.market.capital
     equity = (capital + sum((_net(t, marks.get(t.symbol)) for t in trades), ZERO)).quantize(CENT)
     limits = cfg.risk.limits_for()
-    day_pnl = _day_pnl(trades, marks, day).quantize(CENT)
+    day_pnl = (equity - _start_of_day(capital, trades, day)).quantize(CENT)
     loss_limits = [v for v in (limits.daily_loss_limit,
                                None if limits.daily_loss_limit_pct is None else
                                (equity - day_pnl) * limits.daily_loss_limit_pct / 100) if v is not None]
