@@ -93,7 +93,7 @@ def test_risk_values_equal_the_engines_and_theo_risk_status(make_client: Callabl
     gross = sum(abs(q * pf.marks()[s]) for s, q in pf.positions().items())
     assert Decimal(cur["exposure"]["value"]) == (gross / pf.equity() * 100).quantize(Decimal("0.01"))
     assert cur["exposure"]["limit"] == "400"
-    state, rows = current_state(TradingStateRepository(rig.rig.engine), "")  # what `theo risk status` prints
+    state, _ = current_state(TradingStateRepository(rig.rig.engine), "")  # what `theo risk status` prints
     assert cur["state"] == state.value == "HALTED"
     denials = DecisionRepository(rig.rig.engine).denials(10)
     assert [(d["rule"], d["reason"]) for d in cur["denials"]] == [(d.rule, d.reason) for d in denials]

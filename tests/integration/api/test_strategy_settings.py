@@ -96,7 +96,7 @@ def test_a_viewer_reads_the_form_but_may_not_save(make_client: Callable[..., Tes
     body = listed.json()
     item = body["items"][0]
     assert (item["index"], item["name"], item["type"]) == (0, "corr-spy-qqq", "correlation")
-    assert item["values"]["primary"] == "SPY" and item["values"]["timeframe"] == "1m"
+    assert (item["values"]["primary"], item["values"]["timeframe"]) == ("SPY", "1m")
     props = body["schemas"]["correlation"]["properties"]
     for key in ("timeframe", "primary", "correlated", "correlation", "entry_rules", "exit_rules", "ss_type"):
         assert key in props

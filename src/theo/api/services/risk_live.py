@@ -2,9 +2,10 @@
 
 The figures are those the pre-trade checks use (``theo.risk.checks`` through the trade manager's portfolio):
 equity is ``[market] capital`` plus the net P&L of every trade (closed and open, open ones at the latest mark),
-the day's P&L is equity less the equity at the start of the account's current day (its clock: the run's simulated
-time on a paper run, else the newest fill on a paper account, else today), exposure is the gross value of the open trades at
-their marks, and day trades are counted by the direction-change method of ``theo.risk.pdt`` over the fills.
+the day's P&L is equity less the equity at the start of the account's current day (its clock: the run's
+simulated time on a paper run, else the newest fill on a paper account, else today), exposure is the gross value
+of the open trades at their marks, and day trades are counted over the fills by the direction-change method of
+``theo.risk.pdt``.
 """
 
 from __future__ import annotations
