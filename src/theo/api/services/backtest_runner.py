@@ -29,6 +29,7 @@ class BacktestRunner:
     """The backtest processes of one API process (kept in ``ServiceContext.extras``)."""
 
     def __init__(self, store: Store, events: EventSink, max_running: int = MAX_RUNNING) -> None:
+        self.store = store
         self.repo = BacktestRunRepository(store)
         self.events = events
         self.max_running = max_running
@@ -53,7 +54,9 @@ class BacktestRunner:
             self.repo.update(run_id, out_dir=str(out_dir), status="running")
             ctx = multiprocessing.get_context("spawn")
             receive, send = ctx.Pipe(duplex=False)
-            proc = ctx.Process(target=run_job, args=(config, params, str(out_dir), send), daemon=True,
+            # The store's URL (with its password) goes through the spawn pipe, never into the row or a log.
+            db_url = self.store.url.render_as_string(hide_password=False)
+            proc = ctx.Process(target=run_job, args=(config, params, str(out_dir), db_url, send), daemon=True,
                                name=f"theo-backtest-{run_id}")
             proc.start()
             send.close()  # the child holds the sending end; the pipe ends when the child does

@@ -24,8 +24,8 @@ from theo.node.synthetic_data import strategy_symbols
 MAX_POINTS = 2000
 
 
-def load_market(config: TheoConfig, source: str, start: date | None, end: date | None, timeframe: str
-                ) -> MarketData:
+def load_market(config: TheoConfig, source: str, start: date | None, end: date | None, timeframe: str,
+                db_url: str) -> MarketData:
     """The data of a backtest from ``source``: files, database or synthetic (see ``theo.api.services.backtests``)."""
     if source == "files":
         from theo.node.data import load_files
@@ -36,7 +36,7 @@ def load_market(config: TheoConfig, source: str, start: date | None, end: date |
         from theo.persistence.repositories import connect
         from theo.persistence.repositories.bars import BarRepository
 
-        store = connect(config.database_url())
+        store = connect(db_url)
         try:
             return load_database(BarRepository(store), strategy_symbols(config), timeframe, start, end)
         finally:
@@ -59,10 +59,10 @@ def equity_points(ts_us: Any, equity: Any, drawdown: Any) -> list[dict[str, Any]
              "drawdown": round(float(drawdown[i]), 6)} for i in idx]
 
 
-def run_job(config: TheoConfig, params: dict[str, Any], out_dir: str, conn: Connection) -> None:
-    """Entry point of the backtest process (see the module docstring)."""
+def run_job(config: TheoConfig, params: dict[str, Any], out_dir: str, db_url: str, conn: Connection) -> None:
+    """Entry point of the backtest process (see the module docstring); ``db_url`` is the API's store (bars)."""
     try:
-        conn.send(("done", _run(config, params, Path(out_dir), conn)))
+        conn.send(("done", _run(config, params, Path(out_dir), db_url, conn)))
     except TheoError as exc:
         conn.send(("error", str(exc)))
     except Exception as exc:  # the process must report every failure; the parent records it as the error text
@@ -71,7 +71,8 @@ def run_job(config: TheoConfig, params: dict[str, Any], out_dir: str, conn: Conn
         conn.close()
 
 
-def _run(config: TheoConfig, params: dict[str, Any], folder: Path, conn: Connection) -> dict[str, Any]:
+def _run(config: TheoConfig, params: dict[str, Any], folder: Path, db_url: str, conn: Connection
+         ) -> dict[str, Any]:
     from theo.analysis.outputs import write_outputs
     from theo.config.loader import redact
     from theo.node.backtest import run_backtest
@@ -79,7 +80,7 @@ def _run(config: TheoConfig, params: dict[str, Any], folder: Path, conn: Connect
     start = date.fromisoformat(params["from"]) if params.get("from") else None
     end = date.fromisoformat(params["to"]) if params.get("to") else None
     conn.send(("progress", 0.02))
-    market = load_market(config, params["source"], start, end, params.get("timeframe", "1m"))
+    market = load_market(config, params["source"], start, end, params.get("timeframe", "1m"), db_url)
     conn.send(("progress", 0.1))
     sent = [0.1]
 
