@@ -180,8 +180,11 @@ def _test_name(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def context(browser: Any, theo_server: Server, request: pytest.FixtureRequest) -> Iterator[Any]:
     """A fresh browser context (no cookies) at 1366x768; a failing test leaves a screenshot of where it was."""
-    ctx = browser.new_context(viewport=VIEWPORT, base_url=theo_server.url, accept_downloads=True)
+    ctx = browser.new_context(viewport=VIEWPORT, base_url=theo_server.url, accept_downloads=True,
+                              color_scheme="dark")
     ctx.set_default_timeout(15_000)
+    crashes: list[str] = []
+    ctx.on("page", lambda page: page.on("pageerror", lambda exc: crashes.append(f"{page.url}: {exc}")))
     yield ctx
     report = getattr(request.node, "rep_call", None)
     if report is not None and report.failed:
@@ -189,6 +192,8 @@ def context(browser: Any, theo_server: Server, request: pytest.FixtureRequest) -
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SCREENSHOTS / f"{_test_name(request)}-failure{i or ''}.png"))
     ctx.close()
+    # A page that throws is broken even when the test's checks passed.
+    assert not crashes, "uncaught errors in the dashboard:\n" + "\n".join(crashes)
 
 
 @pytest.fixture
