@@ -10,6 +10,8 @@ from typing import Any, TypeVar
 
 import pytest
 
+from tests.browser.conftest import Server
+
 T = TypeVar("T")
 _NUMBER = re.compile(r"[-−]?\d[\d,]*(?:\.\d+)?")
 
@@ -56,3 +58,10 @@ def csrf(page: Any) -> str:
     r = page.request.get("/api/v1/auth/me")
     assert r.ok, r.text()
     return str(r.json()["csrf_token"])
+
+
+def stored_bars(server: Server, symbol: str, timeframe: str) -> int:
+    """How many ``timeframe`` bars of ``symbol`` the running engine has stored (what the charts read)."""
+    with server.api("viewer") as api:
+        r = api.get("/charts/bars", params={"symbol": symbol, "timeframe": timeframe, "limit": 1000})
+    return len(r.json()["bars"]) if r.status_code == 200 else 0

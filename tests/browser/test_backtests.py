@@ -36,7 +36,7 @@ def test_a_small_backtest_runs_from_the_page_and_shows_its_metrics_and_deals(
         run = api.get(f"/backtests/{run_id}").json()
         deals = api.get(f"/backtests/{run_id}/deals", params={"limit": 1000}).json()
     assert run["status"] == "completed"
-    assert run["error"] is None
+    assert not run["error"]
     assert run["progress"] == pytest.approx(1.0)
     assert run["params"]["from"] == FROM
     metrics = page.get_by_test_id("backtest-metrics")

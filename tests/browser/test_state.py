@@ -53,8 +53,8 @@ def test_a_trader_halts_trading_after_confirming_resumes_it_and_the_audit_page_s
     shot(page, "overview-halted")
     with theo_server.api("viewer") as api:
         state = api.get("/state").json()
-    assert (state["state"], state["actor"], state["reason"]) == ("HALTED", trader.username,
-                                                                 "browser test: news at 10:00")
+    assert (state["state"], state["reason"]) == ("HALTED", "browser test: news at 10:00")
+    assert trader.username in state["actor"]
 
     _confirm(page, "btn-resume", "browser test: news digested")
     expect(badge).to_have_text("ACTIVE")
