@@ -163,8 +163,9 @@ def theo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
-    """One headless Chromium for the session."""
+    """One headless Chromium for the session; the screenshots of an earlier session are removed."""
     executable = chromium_path()
+    shutil.rmtree(SCREENSHOTS, ignore_errors=True)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
@@ -190,7 +191,7 @@ def context(browser: Any, theo_server: Server, request: pytest.FixtureRequest) -
     if report is not None and report.failed:
         for i, page in enumerate(ctx.pages):
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(SCREENSHOTS / f"{_test_name(request)}-failure{i or ''}.png"))
+            page.screenshot(path=str(SCREENSHOTS / f"{_test_name(request)}-failure{i or ''}.png"), full_page=True)
     ctx.close()
     # A page that throws is broken even when the test's checks passed.
     assert not crashes, "uncaught errors in the dashboard:\n" + "\n".join(crashes)
@@ -203,12 +204,12 @@ def page(context: Any) -> Any:
 
 @pytest.fixture
 def shot(request: pytest.FixtureRequest) -> Callable[[Any, str], Path]:
-    """``shot(page, "overview")`` saves ``test-artifacts/screenshots/<test>-overview.png``."""
+    """``shot(page, "overview")`` saves ``test-artifacts/screenshots/<test>-overview.png`` (the whole page)."""
 
     def save(page: Any, name: str) -> Path:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS / f"{_test_name(request)}-{name}.png"
-        page.screenshot(path=str(path))
+        page.screenshot(path=str(path), full_page=True)
         return path
 
     return save
