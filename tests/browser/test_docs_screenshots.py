@@ -21,13 +21,13 @@ IMAGES = REPO / "docs" / "images"
 
 def _backtest_done(server: Server) -> int:
     with server.api("trader") as api:
-        done = [b for b in api.get("/backtests").json()["items"] if b["status"] == "done"]
+        done = [b for b in api.get("/backtests").json()["items"] if b["status"] == "completed"]
         if done:
             return int(done[0]["id"])
-        started = api.post("/backtests", json={"name": "one session", "from": "2026-01-05", "to": "2026-01-06"})
+        started = api.post("/backtests", json={"name": "one session", "from": "2026-01-05", "to": "2026-01-05"})
         assert started.status_code == 202, started.text
         run_id = int(started.json()["id"])
-        wait_for("the backtest", lambda: api.get(f"/backtests/{run_id}").json()["status"] == "done", timeout=120)
+        wait_for("the backtest", lambda: api.get(f"/backtests/{run_id}").json()["status"] == "completed", timeout=120)
     return run_id
 
 
