@@ -42,19 +42,22 @@ def test_docs_screenshots_of_each_dashboard_page(page: Any, login: Any, theo_ser
 
     def save(name: str) -> None:
         page.wait_for_load_state("networkidle")
+        page.wait_for_timeout(800)  # charts paint on the next frames, bars and tooltips ease in
         page.screenshot(path=str(IMAGES / f"dashboard-{name}.png"))
 
     expect(page.get_by_test_id("equity-chart")).to_be_visible()
     save("overview")
-    go(page, "charts")
-    expect(page.get_by_test_id("price-chart")).to_be_visible()
+    with page.expect_response(lambda r: "/api/v1/charts/bars" in r.url and r.ok):
+        go(page, "charts")
+    expect(page.get_by_test_id("price-chart").locator("canvas").first).to_be_visible()
     save("charts")
     go(page, "correlation")
     page.get_by_test_id("heatmap-cell-SPY-QQQ").hover()
     expect(page.get_by_test_id("heatmap-tooltip")).to_be_visible()
     save("heatmap")
     go(page, "strategy")
-    expect(page.get_by_test_id("strategy-save")).to_be_visible()
+    threshold = page.locator('[data-testid^="strategy-field-"][data-testid$="threshold"]').first
+    threshold.scroll_into_view_if_needed()
     save("strategy")
     go(page, "backtests")
     page.get_by_test_id("backtests-table").get_by_test_id(f"row-{run_id}").click()
