@@ -49,6 +49,8 @@ def test_docs_screenshots_of_each_dashboard_page(page: Any, login: Any, theo_ser
     save("overview")
     with page.expect_response(lambda r: "/api/v1/charts/bars" in r.url and r.ok):
         go(page, "charts")
+    with page.expect_response(lambda r: "/api/v1/charts/bars" in r.url and "symbol=SPY" in r.url and r.ok):
+        page.get_by_test_id("symbol-select").select_option("SPY")  # the symbol the strategy trades: its entries
     expect(page.get_by_test_id("price-chart").locator("canvas").first).to_be_visible()
     save("charts")
     go(page, "correlation")
