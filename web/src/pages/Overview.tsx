@@ -9,7 +9,7 @@ import { useLive, useSession } from "../context";
 import { formatLatency, formatMoney } from "../lib/format";
 import { useInterval, useLoad, useThrottledEffect } from "../lib/hooks";
 import { href } from "../lib/route";
-import { toSeries } from "../lib/series";
+import { drawdownFromEquity, toSeries } from "../lib/series";
 
 function HealthLine({ label, status, detail, testId }: {
   label: string;
@@ -51,7 +51,8 @@ export function OverviewPage() {
 
   const series = useMemo(() => {
     const equity = toSeries(data?.equity ?? [], (p) => p.ts, (p) => p.equity);
-    const drawdown = toSeries(data?.equity ?? [], (p) => p.ts, (p) => p.drawdown);
+    const given = toSeries(data?.equity ?? [], (p) => p.ts, (p) => p.drawdown);
+    const drawdown = given.length ? given : drawdownFromEquity(equity);
     return [
       { name: "Equity", color: COLORS.equity, points: equity, kind: "area" as const },
       { name: "Drawdown", color: COLORS.drawdown, points: drawdown, pane: 1 },
@@ -89,7 +90,7 @@ export function OverviewPage() {
           </div>
         </Card>
       </div>
-      <div className="grid-2">
+      <div className="grid-3">
         <Card title="Trading state" className="state-card">
           <div className="state-row">
             <StateBadge state={state} />
@@ -117,13 +118,13 @@ export function OverviewPage() {
             {data?.run?.sim_now && (<><span>Market time</span><span><Time value={data.run.sim_now} /></span></>)}
           </div>
         </Card>
+        <Card title="Health">
+          <HealthLine label="Feed" testId="health-feed" status={feed?.status}
+            detail={feed ? `p50 ${formatLatency(feed.latency_p50_ms)} · p99 ${formatLatency(feed.latency_p99_ms)}` : ""} />
+          <HealthLine label="Broker" testId="health-broker" status={broker?.status} detail={broker?.detail ?? ""} />
+          {feed?.last_tick && <div className="muted small">Last tick <Time value={feed.last_tick} /></div>}
+        </Card>
       </div>
-      <Card title="Health">
-        <HealthLine label="Feed" testId="health-feed" status={feed?.status}
-          detail={feed ? `p50 ${formatLatency(feed.latency_p50_ms)} · p99 ${formatLatency(feed.latency_p99_ms)}` : ""} />
-        <HealthLine label="Broker" testId="health-broker" status={broker?.status} detail={broker?.detail ?? ""} />
-        {feed?.last_tick && <div className="muted small">Last tick <Time value={feed.last_tick} /></div>}
-      </Card>
       <Card title="Equity and drawdown">
         <TimeSeriesChart testId="equity-chart" theme={theme} height={300} series={series}
           empty="No equity recorded yet" />
