@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { JsonSchema } from "../api/types";
-import { describeApplies, fieldsFromSchema, fieldsFromValues, fromInput, inputsFrom, valuesFrom } from "./schemaForm";
+import { changedValues, describeApplies, fieldsFromSchema, fieldsFromValues, fromInput, inputsFrom, valuesFrom } from "./schemaForm";
 
 // The shape pydantic's model_json_schema() gives.
 const SCHEMA: JsonSchema = {
@@ -97,5 +97,68 @@ describe("describeApplies", () => {
     expect(describeApplies("restart")).toBe("Takes effect when Theo restarts.");
     expect(describeApplies("next_session")).toBe("Takes effect: next session.");
     expect(describeApplies(null)).toBe("");
+  });
+});
+
+describe("nested settings", () => {
+  // The shape of RiskConfig.model_json_schema(): tables by $ref, decimals as number|string, maps of tables.
+  const schema: JsonSchema = {
+    type: "object",
+    properties: {
+      limits: { $ref: "#/$defs/Limits" },
+      trade_by_strategy: { type: "object", additionalProperties: { $ref: "#/$defs/Trade" } },
+      accounts: { type: "object", additionalProperties: { type: "string" } },
+      rules: { type: "array", items: { $ref: "#/$defs/Trade" } },
+    },
+    $defs: {
+      Limits: {
+        type: "object",
+        properties: {
+          max_active_trades: { type: "integer", minimum: 0 },
+          daily_loss_limit_pct: { anyOf: [{ type: "number", exclusiveMinimum: 0 }, { type: "string" }, { type: "null" }] },
+        },
+      },
+      Trade: { type: "object", properties: { exit_time: { type: "string" } } },
+    },
+  };
+  const values = {
+    limits: { max_active_trades: 5, daily_loss_limit_pct: "3" },
+    trade_by_strategy: { corr: { exit_time: "15:55" } },
+    accounts: {},
+    rules: [{ exit_time: "15:00" }],
+  };
+  const fields = fieldsFromSchema(schema, values);
+
+  it("flattens tables into groups of dotted fields", () => {
+    expect(fields.map((f) => [f.name, f.kind, f.depth])).toEqual([
+      ["limits", "group", 0],
+      ["limits.max_active_trades", "integer", 1],
+      ["limits.daily_loss_limit_pct", "decimal", 1],
+      ["trade_by_strategy", "group", 0],
+      ["trade_by_strategy.corr", "group", 1],
+      ["trade_by_strategy.corr.exit_time", "text", 2],
+      ["accounts", "json", 0],
+      ["rules", "json", 0],
+    ]);
+    const pct = fields.find((f) => f.name === "limits.daily_loss_limit_pct");
+    expect([pct?.nullable, pct?.min]).toEqual([true, 0]);
+  });
+
+  it("sends only what changed, nested, with decimals as typed text", () => {
+    const initial = inputsFrom(fields, values);
+    const edited = { ...initial, "limits.daily_loss_limit_pct": "2.5", "trade_by_strategy.corr.exit_time": "15:45" };
+    expect(changedValues(fields, initial, edited)).toEqual({
+      limits: { daily_loss_limit_pct: "2.5" },
+      trade_by_strategy: { corr: { exit_time: "15:45" } },
+    });
+    expect(changedValues(fields, initial, initial)).toEqual({});
+  });
+
+  it("round-trips every value", () => {
+    expect(valuesFrom(fields, inputsFrom(fields, values))).toEqual(values);
+  });
+
+  it("nests inferred fields too", () => {
+    expect(fieldsFromValues({ a: { b: 1 } }).map((f) => [f.name, f.kind])).toEqual([["a", "group"], ["a.b", "integer"]]);
   });
 });

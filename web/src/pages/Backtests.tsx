@@ -8,11 +8,11 @@ import { TimeSeriesChart } from "../components/TimeSeriesChart";
 import { useCan, useLive, useSession } from "../context";
 import { useInterval, useLoad, useThrottledEffect } from "../lib/hooks";
 import { humanize } from "../lib/schemaForm";
-import { toSeries } from "../lib/series";
+import { fractionToPercent, toSeries } from "../lib/series";
 import { dealCell, DealsTable } from "./Trades";
 
 const LIMIT = 20;
-const RUNNING = /^(queued|pending|running|started)$/i;
+const RUNNING = /^(queued|running)$/i;
 
 /** Progress as a percentage 0..100 (the API may send 0..1 or 0..100). */
 export function progressPercent(progress: number | null | undefined): number {
@@ -68,8 +68,8 @@ function BacktestDetail({ id, liveProgress }: { id: string; liveProgress: { stat
   const series = useMemo(() => [
     { name: "Equity", color: COLORS.equity, kind: "area" as const,
       points: toSeries(equity.data?.points ?? [], (p) => p.t, (p) => p.equity) },
-    { name: "Drawdown", color: COLORS.drawdown, pane: 1,
-      points: toSeries(equity.data?.points ?? [], (p) => p.t, (p: Pick<EquityPoint, "drawdown">) => p.drawdown) },
+    { name: "Drawdown %", color: COLORS.drawdown, pane: 1,
+      points: fractionToPercent(toSeries(equity.data?.points ?? [], (p) => p.t, (p: Pick<EquityPoint, "drawdown">) => p.drawdown)) },
   ], [equity.data]);
   const b = run.data;
   const status = liveProgress?.status ?? b?.status ?? "";
