@@ -378,5 +378,5 @@ export interface AuditEntry {
   origin: string | null;
   before: unknown;
   after: unknown;
-  detail: string | null;
+  detail: unknown;
 }

@@ -58,17 +58,23 @@ export function GaugeTable({ gauges }: { gauges: [string, Gauge][] }) {
   );
 }
 
+const MAX_RECORDS = 10;
+
 function RecordsTable({ name, rows }: { name: string; rows: [string, Record<string, unknown>][] }) {
   const keys = [...new Set(rows.flatMap(([, r]) => Object.keys(r)))];
+  const shown = rows.slice(-MAX_RECORDS);
   return (
+    <div className="table-wrap">
+    {rows.length > shown.length && <div className="muted small">The last {shown.length} of {rows.length}</div>}
     <table className="table small-table" data-testid={`current-${name}`}>
       <thead><tr><th /> {keys.map((k) => <th key={k}>{humanize(k)}</th>)}</tr></thead>
       <tbody>
-        {rows.map(([id, r]) => (
+        {shown.map(([id, r]) => (
           <tr key={id}><td>{id}</td>{keys.map((k) => <td key={k}>{scalar(k, r[k])}</td>)}</tr>
         ))}
       </tbody>
     </table>
+    </div>
   );
 }
 

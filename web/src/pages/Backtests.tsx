@@ -46,12 +46,21 @@ function Metrics({ metrics }: { metrics: Record<string, unknown> | null }) {
   );
 }
 
-function BacktestDetail({ id, liveProgress }: { id: string; liveProgress: { status: string; progress: number | null } | undefined }) {
+function BacktestDetail({ id, liveProgress, onSettled }: {
+  id: string;
+  liveProgress: { status: string; progress: number | null } | undefined;
+  /** Called once the run has ended (completed, failed or cancelled). */
+  onSettled: () => void;
+}) {
   const { theme } = useSession();
   const run = useLoad(() => api.get<Backtest>(`/backtests/${id}`), id);
   const running = RUNNING.test(liveProgress?.status ?? run.data?.status ?? "");
   useInterval(run.reload, running ? 2000 : null);
-  const finished = run.data?.status && !RUNNING.test(run.data.status);
+  const settled = Boolean(run.data?.status) && !RUNNING.test(run.data?.status ?? "");
+  const finished = run.data?.status === "completed";
+  useEffect(() => {
+    if (settled) onSettled();
+  }, [settled, onSettled]);
   const equity = useLoad(
     () => (finished ? api.get<{ points: { t: string | number; equity: string; drawdown: string }[] }>(`/backtests/${id}/equity`)
       : Promise.resolve(null)),
@@ -201,7 +210,7 @@ export function BacktestsPage() {
         </form>
         <ErrorText error={error} />
       </Card>
-      {selected && <BacktestDetail id={selected} liveProgress={live.backtests[selected]} />}
+      {selected && <BacktestDetail key={selected} id={selected} liveProgress={live.backtests[selected]} onSettled={list.reload} />}
       {compare.length === 2 && <Compare a={compare[0]} b={compare[1]} />}
       <ErrorText error={list.error} />
       <Card title="Past runs" actions={<span className="muted small">Tick two runs to compare them</span>}>

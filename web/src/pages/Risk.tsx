@@ -54,7 +54,7 @@ export function RiskPage() {
   return (
     <div className="page">
       <PageTitle>Risk and closure</PageTitle>
-      <div className="grid-2 risk-grid">
+      <div className="stack">
         <SettingsCard title="Risk limits" path="/settings/risk" prefix="risk" />
         <SettingsCard title="Time-based closure" path="/settings/closure" prefix="closure" />
       </div>
