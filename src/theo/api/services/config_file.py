@@ -16,6 +16,7 @@ import tempfile
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -90,9 +91,21 @@ def _leaves(proposal: Mapping[str, Any], current: Any, path: Path_) -> dict[Path
               and all(isinstance(v, Mapping) and isinstance(o, Mapping) for v, o in zip(value, old, strict=True))):
             for i, (v, o) in enumerate(zip(value, old, strict=True)):
                 out.update(_leaves(v, o, (*here, i)))
-        elif value != old or (isinstance(current, Mapping) and key not in current):
+        elif not _same(value, old) or (isinstance(current, Mapping) and key not in current):
             out[here] = value
     return out
+
+
+def _same(new: Any, old: Any) -> bool:
+    """Equal values, a number and its decimal string included (a form may send 1 for the Decimal "1")."""
+    if new == old:
+        return True
+    if isinstance(new, bool) or isinstance(old, bool) or not {type(new), type(old)} & {str}:
+        return False
+    try:
+        return Decimal(str(new)) == Decimal(str(old))
+    except InvalidOperation:
+        return False
 
 
 def _env_overrides(path: Path_, env: Mapping[str, str]) -> str | None:

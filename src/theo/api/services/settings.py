@@ -3,7 +3,7 @@ JSON schema of their form (from the configuration models), live figures beside t
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any, Literal
 
@@ -55,6 +55,21 @@ def _scanner_view(ctx: ServiceContext, cfg: TheoConfig, changed: Mapping[str, An
                  "scanner", changed)
 
 
+View = Callable[[ServiceContext, TheoConfig, Mapping[str, Any] | None], SettingsView]
+
+
+def _save(ctx: ServiceContext, actor: Actor, form: str, values: Any, model: type, view: View) -> SettingsView:
+    """Save the ``[risk]`` or ``[scanner]`` keys of ``values`` (``form`` names the section and the audit action)."""
+    actor.require(Role.TRADER, f"changing the {form} settings")
+    table = config_file.check_table(values, form)
+    if form == "closure":
+        config_file.require_file(ctx)
+        _check_closure(table, config_file.file_config(ctx))
+    saved = config_file.save(ctx, ("scanner" if form == "scanner" else "risk",), table, model)
+    audited(ctx, actor, f"settings.{form}.update", saved, detail=f"{form} settings")
+    return view(ctx, saved.config, saved.after)
+
+
 def get_scanner(ctx: ServiceContext, actor: Actor) -> SettingsView:
     """``[scanner]``: its scanners (schedule, days, direction, instrument ...) and the strategies they bind to."""
     actor.require(Role.VIEWER, "reading the scanner settings")
@@ -62,10 +77,7 @@ def get_scanner(ctx: ServiceContext, actor: Actor) -> SettingsView:
 
 
 def update_scanner(ctx: ServiceContext, actor: Actor, values: dict[str, Any]) -> SettingsView:
-    actor.require(Role.TRADER, "changing the scanner settings")
-    saved = config_file.save(ctx, ("scanner",), config_file.check_table(values, "scanner"), ScannerConfig)
-    audited(ctx, actor, "settings.scanner.update", saved, detail="[scanner]")
-    return _scanner_view(ctx, saved.config, saved.after)
+    return _save(ctx, actor, "scanner", values, ScannerConfig, _scanner_view)
 
 
 # -- risk ------------------------------------------------------------------------------------------------------
@@ -84,10 +96,7 @@ def get_risk(ctx: ServiceContext, actor: Actor) -> SettingsView:
 
 
 def update_risk(ctx: ServiceContext, actor: Actor, values: dict[str, Any]) -> SettingsView:
-    actor.require(Role.TRADER, "changing the risk settings")
-    saved = config_file.save(ctx, ("risk",), config_file.check_table(values, "risk"), RiskConfig)
-    audited(ctx, actor, "settings.risk.update", saved, detail="[risk]")
-    return _risk_view(ctx, saved.config, saved.after)
+    return _save(ctx, actor, "risk", values, RiskConfig, _risk_view)
 
 
 # -- time-based closure ----------------------------------------------------------------------------------------
@@ -161,10 +170,4 @@ def _check_closure(values: Mapping[str, Any], cfg: TheoConfig) -> None:
 
 
 def update_closure(ctx: ServiceContext, actor: Actor, values: dict[str, Any]) -> SettingsView:
-    actor.require(Role.TRADER, "changing the closure settings")
-    table = config_file.check_table(values, "closure")
-    config_file.require_file(ctx)
-    _check_closure(table, config_file.file_config(ctx))
-    saved = config_file.save(ctx, ("risk",), table, RiskConfig)
-    audited(ctx, actor, "settings.closure.update", saved, detail="[risk.trade] time exit")
-    return _closure_view(ctx, saved.config, saved.after)
+    return _save(ctx, actor, "closure", values, RiskConfig, _closure_view)
