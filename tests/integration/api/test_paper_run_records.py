@@ -71,10 +71,12 @@ def test_the_paper_run_stores_its_minute_bars_once_and_links_signals_orders_and_
     first = _run_until(cfg, timedelta(minutes=50))
     stored = _bars(db)
     assert first.bars.written == len(stored) > 80
-    assert {s for s, *_ in stored} == {"SPY", "QQQ"} and {r[-1] for r in stored} == {"paper-synthetic"}
+    assert {s for s, *_ in stored} == {"SPY", "QQQ"}
+    assert {r[-1] for r in stored} == {"paper-synthetic"}
     again = _run_until(cfg, timedelta(minutes=75))  # its catch-up replays the first run's bars
     after = _bars(db)
-    assert set(stored) <= set(after) and len(after) > len(stored)
+    assert set(stored) <= set(after)
+    assert len(after) > len(stored)
     assert len({(s, t) for s, t, *_ in after}) == len(after)
     assert again.bars.written == len(after) - len(stored)
 
@@ -97,12 +99,16 @@ def test_the_paper_run_stores_its_minute_bars_once_and_links_signals_orders_and_
     sigs = signals.list_signals(ctx, VIEWER, limit=1000)
     assert sigs.total > 0
     executed = [s for s in sigs.items if s.status == "EXECUTED" and not s.exit]
-    assert executed and all(s.order_ids for s in executed)
+    assert executed
+    assert all(s.order_ids for s in executed)
     linked = [s for s in executed if s.trade_id is not None]
     assert linked
     first_signal = linked[-1]  # the oldest: its bars are closed and stored
     t = trades.get_trade(ctx, VIEWER, first_signal.trade_id)
-    assert t.signal_id == first_signal.id and t.signal is not None and t.signal.id == first_signal.id
-    assert t.orders[0].id in first_signal.order_ids and t.orders[0].signal_id == first_signal.id
+    assert t.signal_id == first_signal.id
+    assert t.signal is not None
+    assert t.signal.id == first_signal.id
+    assert t.orders[0].id in first_signal.order_ids
+    assert t.orders[0].signal_id == first_signal.id
     chart = charts.chart(ctx, VIEWER, symbol=t.symbol, timeframe="1m", limit=5000)
     assert any(m.kind == "entry" and m.trade_id == t.id for m in chart.markers)

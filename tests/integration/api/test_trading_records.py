@@ -33,8 +33,12 @@ def test_a_closed_trade_appears_with_its_net_pnl_and_orders(records: Records) ->
     assert page.total == 1
     t = page.items[0]
     assert (t.symbol, t.side, t.quantity, t.entry_price, t.exit_price) == ("SPY", "SELL", 1000, 100, 98)
-    assert t.gross_pnl == Decimal("2000") and t.charges == Decimal("10.33") and t.pnl == Decimal("1989.67")
-    assert t.pnl_pct == Decimal("1.99") and t.exit_reason == "profit_target" and t.status == "Closed"
+    assert t.gross_pnl == Decimal("2000")
+    assert t.charges == Decimal("10.33")
+    assert t.pnl == Decimal("1989.67")
+    assert t.pnl_pct == Decimal("1.99")
+    assert t.exit_reason == "profit_target"
+    assert t.status == "Closed"
     detail = trades.get_trade(records.ctx, VIEWER, t.id)
     assert [o.tag for o in detail.orders] == ["entry", "stop_loss", "take_profit"]
     assert {o.trade_id for o in detail.orders} == {t.id}
@@ -45,7 +49,8 @@ def test_a_closed_trade_appears_with_its_net_pnl_and_orders(records: Records) ->
 def test_trade_filters_pages_and_errors(records: Records) -> None:
     ctx = records.ctx
     everything = trades.list_trades(ctx, VIEWER)
-    assert everything.total == 3 and [t.id for t in everything.items] == [3, 2, 1]
+    assert everything.total == 3
+    assert [t.id for t in everything.items] == [3, 2, 1]
     assert [t.id for t in trades.list_trades(ctx, VIEWER, order="asc", limit=2).items] == [1, 2]
     assert [t.id for t in trades.list_trades(ctx, VIEWER, limit=1, offset=1).items] == [2]
     assert [t.id for t in trades.list_trades(ctx, VIEWER, status="open").items] == [3]
@@ -56,7 +61,8 @@ def test_trade_filters_pages_and_errors(records: Records) -> None:
     assert trades.list_trades(ctx, VIEWER, start="2019-02-11T14:30:01Z", end="2019-02-11T14:30:02Z").total == 2
     with pytest.raises(Invalid) as bad:
         trades.list_trades(ctx, VIEWER, status="shut")
-    assert bad.value.field == "status" and "'shut'" in str(bad.value)
+    assert bad.value.field == "status"
+    assert "'shut'" in str(bad.value)
     with pytest.raises(Invalid) as bad:
         trades.list_trades(ctx, VIEWER, start="yesterday")
     assert bad.value.field == "from"
@@ -84,11 +90,14 @@ def test_deals_pages_equal_the_report_and_the_csv_is_the_reports(records: Record
     assert filtered == _report_csv(records.config_path, "--strategy", "s2", "--from", "2019-02-11", "--to",
                                    "2019-02-11")
     shorts = deals.list_deals(ctx, VIEWER, side="short")
-    assert [r["trade_id"] for r in shorts.items] == ["2"] and shorts.summary.net_pnl == Decimal("1989.67")
+    assert [r["trade_id"] for r in shorts.items] == ["2"]
+    assert shorts.summary.net_pnl == Decimal("1989.67")
     second = deals.list_deals(ctx, VIEWER, limit=1, offset=1)
-    assert [r["trade_id"] for r in second.items] == ["2"] and second.total == 3
+    assert [r["trade_id"] for r in second.items] == ["2"]
+    assert second.total == 3
     empty = deals.list_deals(ctx, VIEWER, symbol="QQQ")
-    assert empty.total == 0 and empty.summary.win_rate is None
+    assert empty.total == 0
+    assert empty.summary.win_rate is None
     assert "".join(deals.deals_csv(ctx, VIEWER, symbol="QQQ")) == _report_csv(records.config_path, "--from",
                                                                                "2030-01-01")
     with pytest.raises(Invalid) as bad:
@@ -107,10 +116,12 @@ def test_orders_link_their_trade_and_list_events_and_fills(records: Records) -> 
     assert orders.list_orders(ctx, VIEWER, status="filled").total == 5
     tp = orders.get_order(ctx, VIEWER, "s2-20190211-0001-tp")
     assert (tp.status, tp.filled, tp.avg_price, tp.trade_id) == ("FILLED", 1000, 98, 2)
-    assert [e.status for e in tp.events][-1] == "FILLED" and "fill 1000 @ 98" in tp.events[-1].detail
+    assert [e.status for e in tp.events][-1] == "FILLED"
+    assert "fill 1000 @ 98" in tp.events[-1].detail
     assert [(f.quantity, f.price) for f in tp.fills] == [(1000, 98)]
     sl = orders.get_order(ctx, VIEWER, "s2-20190211-0001-sl")
-    assert sl.status == "CANCELLED" and sl.reason == "OCO: s2-20190211-0001-tp filled"
+    assert sl.status == "CANCELLED"
+    assert sl.reason == "OCO: s2-20190211-0001-tp filled"
     with pytest.raises(NotFound):
         orders.get_order(ctx, VIEWER, "nope")
     with pytest.raises(Invalid) as bad:
