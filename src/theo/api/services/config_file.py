@@ -153,15 +153,16 @@ def _set_whole(doc: Any, path: Path_, annotation_root: type, full: Any) -> None:
     node[path[-1]] = toml_value(annotation_root, path, get_at(full, path))
 
 
-def _merged(current: Any, proposal: Any) -> Any:
+def merged(current: Any, proposal: Any) -> Any:
+    """``proposal`` laid over ``current``: tables key by key, lists of tables item by item when as long."""
     if isinstance(current, Mapping) and isinstance(proposal, Mapping):
         out = dict(current)
         for k, v in proposal.items():
-            out[k] = _merged(current.get(k), v)
+            out[k] = merged(current.get(k), v)
         return out
     if (isinstance(current, list) and isinstance(proposal, list) and len(current) == len(proposal)
             and all(isinstance(p, Mapping) for p in proposal)):
-        return [_merged(c, p) for c, p in zip(current, proposal, strict=True)]
+        return [merged(c, p) for c, p in zip(current, proposal, strict=True)]
     return proposal
 
 
@@ -218,7 +219,7 @@ def save(ctx: ServiceContext, root: Path_, proposal: Mapping[str, Any], annotati
             if var is not None:
                 raise Conflict(f"{dotted((*root, *leaf))} is set by the environment variable {var}, which overrides "
                                f"the file; change or unset it there", field=dotted(leaf))
-        full = _merged(current, proposal)
+        full = merged(current, proposal)
         doc = tomlkit.parse(path.read_text(encoding="utf-8"))
         container: Any = doc
         for key in root:
