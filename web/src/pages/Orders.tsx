@@ -11,7 +11,9 @@ import { href, navigate, type Route } from "../lib/route";
 
 const LIMIT = 50;
 
-const STATUSES = ["", "working", "pending", "submitted", "partially_filled", "filled", "cancelled", "rejected", "expired"];
+/** "open" is every working order; the rest are the order state machine's states. */
+const STATUSES = ["", "open", "CREATED", "SUBMITTED", "ACCEPTED", "PARTIALLY_FILLED", "FILLED", "PENDING_CANCEL",
+  "CANCELLED", "REJECTED", "EXPIRED", "UNKNOWN"];
 
 function link(page: string, id: string | number | null) {
   return id === null || id === undefined ? "—" : <a href={href(page, { id })}>{id}</a>;
@@ -87,7 +89,7 @@ export function OrdersPage({ route }: { route: Route }) {
       <PageTitle>Orders</PageTitle>
       <FilterBar>
         <SelectFilter label="Status" value={status} onChange={(v) => { setStatus(v); setOffset(0); }}
-          testId="filter-status" options={STATUSES.map((s) => ({ value: s, label: s || "any" }))} />
+          testId="filter-status" options={STATUSES.map((s) => ({ value: s, label: s ? s.toLowerCase().replace(/_/g, " ") : "any" }))} />
         <TextFilter label="Symbol" value={symbol} onChange={(v) => { setSymbol(v); setOffset(0); }}
           testId="filter-symbol" placeholder="any" />
       </FilterBar>

@@ -9,7 +9,9 @@ import { useLoad, useThrottledEffect } from "../lib/hooks";
 import { href, type Route } from "../lib/route";
 
 const LIMIT = 50;
-const STATUSES = ["", "accepted", "refused", "pending", "filled", "expired"];
+/** The signal states, in the words the reasons use. */
+const STATUSES: [string, string][] = [["", "any"], ["PENDING", "waiting"], ["VALIDATED", "accepted"],
+  ["EXECUTED", "order sent"], ["FAILED", "refused"], ["CANCELLED", "ignored"]];
 
 const COLUMNS: ColumnDef<Signal>[] = [
   { key: "id", label: "ID" },
@@ -49,7 +51,7 @@ export function SignalsPage({ route }: { route: Route }) {
       <PageTitle>Signals</PageTitle>
       <FilterBar>
         <SelectFilter label="Status" value={status} onChange={(v) => { setStatus(v); setOffset(0); }}
-          testId="filter-status" options={STATUSES.map((s) => ({ value: s, label: s || "any" }))} />
+          testId="filter-status" options={STATUSES.map(([value, label]) => ({ value, label }))} />
         <TextFilter label="Symbol" value={symbol} onChange={(v) => { setSymbol(v); setOffset(0); }}
           testId="filter-symbol" placeholder="any" />
         <TextFilter label="Strategy" value={strategy} onChange={(v) => { setStrategy(v.toLowerCase()); setOffset(0); }}

@@ -38,7 +38,7 @@ export function dealCell(key: string, value: unknown): string {
   if (/(^|_)(ts|time|at)$|^(entry|exit|open|close)d?_(ts|time)$/.test(key) && typeof value === "string") {
     return formatExchangeTime(value);
   }
-  if (/pct|percent/.test(key)) return formatPercent(value as string);
+  if (/pct|percent|rate/.test(key)) return formatPercent(value as string);
   if (/(pnl|price|commission|fees?|amount|value|cost|proceeds|mae|mfe|stop|target)/.test(key) &&
     !Number.isNaN(Number(value))) {
     return formatMoney(value as string);
