@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from theo import __version__
 from theo.api.services.context import ServiceContext
-from theo.api.services.errors import ServiceError
+from theo.api.services.errors import RateLimited, ServiceError
 from theo.config.loader import redact
 
 API_PREFIX = "/api/v1"
@@ -32,6 +32,7 @@ def create_app(ctx: ServiceContext) -> FastAPI:
         body: dict[str, str] = {"detail": redact(str(exc))}
         if exc.field:
             body["field"] = exc.field
-        return JSONResponse(body, status_code=exc.status)
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+        return JSONResponse(body, status_code=exc.status, headers=headers)
 
     return app

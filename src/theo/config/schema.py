@@ -6,6 +6,7 @@ from urllib.parse import quote
 
 from pydantic import Field, model_validator
 
+from theo.config.api import ApiConfig
 from theo.config.app import AppConfig, DatabaseConfig, LoggingConfig
 from theo.config.base import Section
 from theo.config.market import MarketConfig
@@ -32,6 +33,7 @@ class TheoConfig(Section):
     execution: ExecutionConfig = ExecutionConfig()
     risk: RiskConfig = RiskConfig()
     engine: EngineConfig = EngineConfig()
+    api: ApiConfig = ApiConfig()
 
     @model_validator(mode="after")
     def _scanners_bound(self) -> TheoConfig:

@@ -1,7 +1,20 @@
-"""Routes: audit."""
+"""Routes: the audit log."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
-router = APIRouter(tags=["audit"])
+from fastapi import APIRouter, Query
+
+from theo.api.deps import Ctx, Viewer
+from theo.api.services import audit
+
+router = APIRouter(prefix="/audit", tags=["audit"])
+
+
+@router.get("", response_model=audit.AuditPage)
+def list_audit(actor: Viewer, ctx: Ctx, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+               offset: Annotated[int, Query(ge=0)] = 0, by: Annotated[str | None, Query(alias="actor")] = None,
+               action: Annotated[str | None, Query(description="exact, or a prefix ending in *")] = None
+               ) -> audit.AuditPage:
+    return audit.list_audit(ctx, actor, limit=limit, offset=offset, by=by, action=action)

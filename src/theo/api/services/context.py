@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
 
 from theo.api.services.errors import Forbidden
 from theo.config import TheoConfig
-from theo.persistence.repositories import Store
+from theo.persistence.repositories import Repositories, Store
 
 
 class Role(StrEnum):
@@ -65,3 +66,8 @@ class ServiceContext:
     config_path: Path | None = None  # the TOML file settings are saved to (None: built-in defaults, read-only)
     run: RunView | None = None  # None when the API runs without an engine (``theo api``)
     extras: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def repos(self) -> Repositories:
+        """The repositories of ``store`` (built once per context)."""
+        return Repositories(self.store)

@@ -42,3 +42,13 @@ class Unauthorized(ServiceError):
     """No valid session or token."""
 
     status = 401
+
+
+class RateLimited(ServiceError):
+    """Too many attempts; ``retry_after`` seconds until the next one is accepted (the API's Retry-After)."""
+
+    status = 429
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, TypeAlias
 from sqlalchemy import Engine
 
 if TYPE_CHECKING:
+    from theo.persistence.repositories.audit import AuditRepository
     from theo.persistence.repositories.corporate_actions import CorporateActionRepository
     from theo.persistence.repositories.decisions import DecisionRepository
     from theo.persistence.repositories.futures import RollEventRepository
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from theo.persistence.repositories.settings import SettingsRepository
     from theo.persistence.repositories.swings import SwingPointRepository
     from theo.persistence.repositories.trading_state import TradingStateRepository
+    from theo.persistence.repositories.users import UserRepository
 
 #: The handle of one database (an SQLAlchemy engine). Composition roots hold it and build repositories from
 #: it; nothing outside ``theo.persistence`` looks inside.
@@ -119,6 +121,18 @@ class Repositories:
         from theo.persistence.repositories.schema import SchemaRepository
 
         return SchemaRepository(self.store)
+
+    @cached_property
+    def users(self) -> UserRepository:
+        from theo.persistence.repositories.users import UserRepository
+
+        return UserRepository(self.store)
+
+    @cached_property
+    def audit(self) -> AuditRepository:
+        from theo.persistence.repositories.audit import AuditRepository
+
+        return AuditRepository(self.store)
 
     def close(self) -> None:
         """Close the store's pooled connections."""
