@@ -158,6 +158,8 @@ export interface Trade {
   status: string;
   exit_reason: string | null;
   signal_id: string | number | null;
+  charges?: Decimal;
+  comment?: string;
 }
 
 export interface Order {
@@ -199,6 +201,12 @@ export interface Signal {
   reason: string | null;
   order_ids: (string | number)[];
   trade_id: string | number | null;
+  /** The condition that fired (`SPY close 443.22 < SL; confirmed by QQQ`). */
+  why?: string;
+  /** The risk rule that refused it (empty otherwise). */
+  rule?: string;
+  price?: number | null;
+  exit?: boolean;
 }
 
 export interface TradeDetail extends Trade {

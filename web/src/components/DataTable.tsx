@@ -46,11 +46,11 @@ export function DataTable<T>({ testId, columns, rows, rowId, empty, onRowClick, 
               </td>
             </tr>
           )}
-          {rows.map((row) => {
+          {rows.map((row, i) => {
             const id = rowId(row);
             return (
               <tr
-                key={id}
+                key={`${id}:${i}`}
                 data-testid={`row-${id}`}
                 className={`${onRowClick ? "clickable" : ""} ${selected === id ? "selected" : ""}`}
                 onClick={onRowClick ? () => onRowClick(row) : undefined}

@@ -27,7 +27,7 @@ const TRADE_COLUMNS: ColumnDef<Trade>[] = [
   { key: "exit_price", label: "Exit", numeric: true, render: (t) => <Money value={t.exit_price} /> },
   { key: "pnl", label: "P&L", numeric: true, render: (t) => <Pnl value={t.pnl} /> },
   { key: "pnl_pct", label: "P&L %", numeric: true, render: (t) => formatPercent(t.pnl_pct) },
-  { key: "exit_reason", label: "Exit reason" },
+  { key: "exit_reason", label: "Exit reason", render: (t) => <span title={t.comment ?? undefined}>{t.exit_reason ?? "—"}</span> },
   { key: "status", label: "Status", render: (t) => <StatusPill value={t.status} /> },
   { key: "signal_id", label: "Signal", render: (t) => t.signal_id === null ? "—" : (
     <a href={href("signals", { id: t.signal_id })}>{t.signal_id}</a>) },
