@@ -130,3 +130,17 @@ def test_secrets_are_never_written(make_client: Callable[..., TestClient], confi
     assert answer.status_code == 422
     assert "hunter22" not in answer.text
     assert config_path.read_bytes() == original
+
+
+def test_saving_the_form_unchanged_writes_nothing(make_client: Callable[..., TestClient], config_path: Path) -> None:
+    original = config_path.read_bytes()
+    trader = make_client("trader")
+    values = trader.get(URL).json()["items"][0]["values"]
+    answer = trader.put(f"{URL}/0", json={"values": values})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["changed"] == {}
+    risk = trader.get("/api/v1/settings/risk").json()["values"]
+    assert trader.put("/api/v1/settings/risk", json={"values": risk}).json()["changed"] == {}
+    assert config_path.read_bytes() == original
+    for action in ("strategy.update", "settings.risk.update"):
+        assert trader.get("/api/v1/audit", params={"action": action}).json()["total"] == 0

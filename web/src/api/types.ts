@@ -35,6 +35,8 @@ export interface StateBody {
   reason: string | null;
   actor: string | null;
   since: string | null;
+  /** A kill request waits for the engine's next sweep. */
+  pending_kill?: boolean;
   history?: StateChange[];
 }
 
@@ -50,6 +52,7 @@ export interface RunInfo {
 export interface EquityPoint {
   ts: string;
   equity: Decimal;
+  /** The fraction below the running peak (0 or negative). */
   drawdown: Decimal;
 }
 
@@ -78,8 +81,37 @@ export interface Overview {
   buying_power: Decimal;
   run: RunInfo | null;
   health: { feed: FeedHealth; broker: BrokerHealth };
-  open_trades: number;
-  working_orders: number;
+  /** The running trades (a count in older servers). */
+  open_trades: OpenTrade[] | number;
+  working_orders: WorkingOrder[] | number;
+}
+
+export interface OpenTrade {
+  id: number | null;
+  strategy: string;
+  symbol: string;
+  side: string;
+  quantity: Decimal;
+  entry_price: Decimal | null;
+  last_price: Decimal | null;
+  unrealized_pnl: Decimal;
+}
+
+export interface WorkingOrder {
+  id: string;
+  symbol: string;
+  side: string;
+  type: string;
+  status: string;
+  quantity: Decimal;
+  filled: Decimal;
+  price: Decimal | null;
+}
+
+/** How many: a list's length, or the count itself. */
+export function countOf(value: unknown[] | number | null | undefined): number | null {
+  if (value === null || value === undefined) return null;
+  return Array.isArray(value) ? value.length : value;
 }
 
 export interface Check {
@@ -126,6 +158,8 @@ export interface Trade {
   status: string;
   exit_reason: string | null;
   signal_id: string | number | null;
+  charges?: Decimal;
+  comment?: string;
 }
 
 export interface Order {
@@ -167,6 +201,12 @@ export interface Signal {
   reason: string | null;
   order_ids: (string | number)[];
   trade_id: string | number | null;
+  /** The condition that fired (`SPY close 443.22 < SL; confirmed by QQQ`). */
+  why?: string;
+  /** The risk rule that refused it (empty otherwise). */
+  rule?: string;
+  price?: number | null;
+  exit?: boolean;
 }
 
 export interface TradeDetail extends Trade {
@@ -273,25 +313,42 @@ export interface JsonSchema {
   definitions?: Record<string, JsonSchema>;
   format?: string;
   const?: unknown;
+  additionalProperties?: boolean | JsonSchema;
 }
 
 export interface Strategies {
   items: StrategyItem[];
   schema: JsonSchema;
+  /** The JSON schema per strategy type. */
+  schemas?: Record<string, JsonSchema>;
   applies: string;
+  applies_note?: string;
   config_path: string | null;
+  restart_pending?: boolean;
 }
 
-export interface LimitValue {
-  value: unknown;
-  limit: unknown;
+export interface Saved {
+  applies?: string;
+  applies_note?: string;
+  changed?: Record<string, unknown>;
+}
+
+export interface Gauge {
+  value: string | number;
+  limit: string | number | null;
+  unit?: string;
+  breached?: boolean;
 }
 
 export interface Settings {
   values: Record<string, unknown>;
-  current?: Record<string, LimitValue>;
+  /** Live figures: gauges ({value, limit, unit, breached}) and what else the form shows beside the limits. */
+  current?: Record<string, unknown>;
   schema?: JsonSchema;
   applies?: string;
+  applies_note?: string;
+  config_path?: string | null;
+  restart_pending?: boolean;
 }
 
 export interface Backtest {
@@ -329,5 +386,5 @@ export interface AuditEntry {
   origin: string | null;
   before: unknown;
   after: unknown;
-  detail: string | null;
+  detail: unknown;
 }

@@ -27,7 +27,7 @@ const COLUMNS: ColumnDef<AuditEntry>[] = [
   { key: "origin", label: "From" },
   { key: "before", label: "Before", render: (a) => <span className="change">{describeChange(a.before)}</span> },
   { key: "after", label: "After", render: (a) => <span className="change">{describeChange(a.after)}</span> },
-  { key: "detail", label: "Detail" },
+  { key: "detail", label: "Detail", render: (a) => <span className="change">{describeChange(a.detail)}</span> },
 ];
 
 export function AuditPage() {

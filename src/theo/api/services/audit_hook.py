@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from theo.api.services.audit import record
 from theo.api.services.config_file import Saved
 from theo.api.services.context import Actor, ServiceContext
 
@@ -10,7 +11,5 @@ def audited(ctx: ServiceContext, actor: Actor, action: str, saved: Saved, detail
     """Record a save that changed something (a save that changed nothing leaves no row)."""
     if not saved.after:
         return
-    from theo.api.services import audit
-
-    audit.record(ctx, actor, action, before=saved.before, after=saved.after,
-                 detail=f"{detail}: {', '.join(sorted(saved.after))}")
+    record(ctx, actor, action, before=saved.before, after=saved.after,
+           detail=f"{detail}: {', '.join(sorted(saved.after))}")
