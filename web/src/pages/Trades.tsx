@@ -165,7 +165,7 @@ export function TradesPage({ route }: { route: Route }) {
         {tab === "deals" ? (
           <DealsTable deals={deals.data} />
         ) : (
-          <DataTable testId="trades-table" columns={TRADE_COLUMNS} rows={trades.data?.items ?? []}
+          <DataTable testId="trades-table" className="nowrap" columns={TRADE_COLUMNS} rows={trades.data?.items ?? []}
             rowId={(t) => t.id} selected={selected} empty={tab === "open" ? "No running trades" : "No closed trades"}
             onRowClick={(t) => navigate("trades", { tab, id: t.id })} />
         )}
