@@ -173,13 +173,13 @@ class SqlTradeStore:
             return [_to_trade(r) for r in s.scalars(q)]
 
     def page(self, f: TradeFilter, limit: int, offset: int, *, by_entry: bool = False,
-             newest_first: bool = True) -> tuple[list[Trade], int]:
-        """One page of the trades ``f`` selects and how many it selects in all.
+             newest_first: bool = True, count: bool = True) -> tuple[list[Trade], int]:
+        """One page of the trades ``f`` selects and how many it selects in all (-1 without ``count``).
 
         Ordered by id (creation), or with ``by_entry`` by entry time then id (the deals report's order).
         """
         with transaction(self.engine) as s:
-            total = int(s.scalar(_where(select(func.count()).select_from(TradeRow), f)) or 0)
+            total = int(s.scalar(_where(select(func.count()).select_from(TradeRow), f)) or 0) if count else -1
             keys = (TradeRow.entry_ts, TradeRow.id) if by_entry else (TradeRow.id,)
             q = _where(select(TradeRow), f).order_by(*(k.desc() if newest_first else k for k in keys))
             rows = s.scalars(q.limit(limit).offset(offset)).all() if limit else s.scalars(q).all()
