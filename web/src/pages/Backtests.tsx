@@ -9,7 +9,8 @@ import { useCan, useLive, useSession } from "../context";
 import { useInterval, useLoad, useThrottledEffect } from "../lib/hooks";
 import { humanize } from "../lib/schemaForm";
 import { fractionToPercent, toSeries } from "../lib/series";
-import { dealCell, DealsTable } from "./Trades";
+import { formatMetric } from "../lib/metrics";
+import { DealsTable } from "./Trades";
 
 const LIMIT = 20;
 const RUNNING = /^(queued|running)$/i;
@@ -39,7 +40,7 @@ function Metrics({ metrics }: { metrics: Record<string, unknown> | null }) {
       {Object.entries(metrics).map(([k, v]) => (
         <div key={k} className="metric">
           <div className="stat-label">{humanize(k)}</div>
-          <div className="num">{dealCell(k, v)}</div>
+          <div className="num">{formatMetric(k, v)}</div>
         </div>
       ))}
     </div>
@@ -118,8 +119,8 @@ function Compare({ a, b }: { a: string; b: string }) {
           {(cmp.data?.metrics ?? []).map((m) => (
             <tr key={m.key}>
               <td>{m.label}</td>
-              <td className="num">{dealCell(m.key, m.a)}</td>
-              <td className="num">{dealCell(m.key, m.b)}</td>
+              <td className="num">{formatMetric(m.key, m.a)}</td>
+              <td className="num">{formatMetric(m.key, m.b)}</td>
             </tr>
           ))}
         </tbody>
@@ -181,8 +182,8 @@ export function BacktestsPage() {
         ? <span>{status} {Math.round(progressPercent(lp?.progress ?? r.progress))}%</span>
         : <StatusPill value={status} />;
     } },
-    { key: "trades", label: "Trades", numeric: true, render: (r) => dealCell("trades", r.metrics?.trades ?? r.metrics?.total_trades) },
-    { key: "pnl", label: "Net P&L", numeric: true, render: (r) => dealCell("pnl", r.metrics?.net_pnl ?? r.metrics?.pnl ?? r.metrics?.total_pnl) },
+    { key: "trades", label: "Trades", numeric: true, render: (r) => formatMetric("trades", r.metrics?.trades ?? r.metrics?.closed_trades) },
+    { key: "pnl", label: "Net P&L", numeric: true, render: (r) => formatMetric("net_pnl", r.metrics?.net_pnl_closed ?? r.metrics?.net_pnl) },
   ];
 
   return (

@@ -20,7 +20,7 @@ function link(page: string, id: string | number | null) {
 }
 
 const COLUMNS: ColumnDef<Order>[] = [
-  { key: "id", label: "ID" },
+  { key: "id", label: "ID", render: (o) => <span className="id-cell" title={String(o.id)}>{o.id}</span> },
   { key: "created", label: "Created", render: (o) => <Time value={o.created} /> },
   { key: "symbol", label: "Symbol" },
   { key: "side", label: "Side" },
@@ -32,7 +32,7 @@ const COLUMNS: ColumnDef<Order>[] = [
   { key: "stop_price", label: "Stop", numeric: true, render: (o) => <Money value={o.stop_price} /> },
   { key: "avg_price", label: "Avg fill", numeric: true, render: (o) => <Money value={o.avg_price} /> },
   { key: "status", label: "Status", render: (o) => <StatusPill value={o.status} /> },
-  { key: "reason", label: "Reason", render: (o) => <span className="reason">{o.reason ?? "—"}</span> },
+  { key: "reason", label: "Reason", render: (o) => <span className="reason clamp" title={o.reason ?? undefined}>{o.reason || "—"}</span> },
   { key: "signal_id", label: "Signal", render: (o) => link("signals", o.signal_id) },
   { key: "trade_id", label: "Trade", render: (o) => link("trades", o.trade_id) },
   { key: "updated", label: "Updated", render: (o) => <Time value={o.updated} /> },

@@ -1,7 +1,7 @@
 import { useState } from "react";
 import { api } from "../api/client";
 import type { Page, Signal } from "../api/types";
-import { Card, ErrorText, PageTitle, StatusPill, Time } from "../components/common";
+import { Card, ErrorText, Money, PageTitle, StatusPill, Time } from "../components/common";
 import { DataTable, Pager, type ColumnDef } from "../components/DataTable";
 import { FilterBar, SelectFilter, TextFilter } from "../components/Filters";
 import { useLive } from "../context";
@@ -13,20 +13,29 @@ const LIMIT = 50;
 const STATUSES: [string, string][] = [["", "any"], ["PENDING", "waiting"], ["VALIDATED", "accepted"],
   ["EXECUTED", "order sent"], ["FAILED", "refused"], ["CANCELLED", "ignored"]];
 
+/** The distinguishing tail of a long order id (`...-entry-tp`). */
+function shortId(id: string | number): string {
+  const text = String(id);
+  const parts = text.split("-");
+  return parts.length > 2 ? parts.slice(2).join("-") || text : text;
+}
+
 const COLUMNS: ColumnDef<Signal>[] = [
-  { key: "id", label: "ID" },
+  { key: "id", label: "ID", render: (s) => <span className="id-cell" title={String(s.id)}>{s.id}</span> },
   { key: "ts", label: "Time", render: (s) => <Time value={s.ts} /> },
   { key: "strategy", label: "Strategy" },
   { key: "symbol", label: "Symbol" },
   { key: "side", label: "Side" },
   { key: "status", label: "Status", render: (s) => <StatusPill value={s.status} /> },
-  { key: "reason", label: "Why", render: (s) => <span className="reason">{s.reason ?? "—"}</span> },
+  { key: "why", label: "Condition", render: (s) => <span className="reason clamp" title={s.why ?? undefined}>{s.why || "—"}</span> },
+  { key: "price", label: "Price", numeric: true, render: (s) => <Money value={s.price} /> },
+  { key: "reason", label: "Outcome", render: (s) => <span className="reason clamp" title={s.reason ?? undefined}>{s.reason || "—"}</span> },
   {
     key: "order_ids",
     label: "Orders",
     render: (s) => s.order_ids.length === 0 ? "—" : (
       <span className="links">
-        {s.order_ids.map((id) => <a key={id} href={href("orders", { id })}>#{id}</a>)}
+        {s.order_ids.map((id) => <a key={id} href={href("orders", { id })} className="id-cell" title={String(id)}>{shortId(id)}</a>)}
       </span>
     ),
   },
