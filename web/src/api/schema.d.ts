@@ -137,6 +137,226 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/trades": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Trades
+         * @description Trades, newest first (``order=asc``: oldest first); ``status`` is open or closed.
+         */
+        get: operations["list_trades_api_v1_trades_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/trades/{trade_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Trade
+         * @description One trade with its orders, fills and signal.
+         */
+        get: operations["get_trade_api_v1_trades__trade_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/deals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Deals
+         * @description Deals (plan §7 columns) by entry time, oldest first, with a summary of all that match.
+         */
+        get: operations["list_deals_api_v1_deals_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/deals.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Deals Csv
+         * @description Every deal that matches, as ``theo report deals --format csv`` writes it.
+         */
+        get: operations["deals_csv_api_v1_deals_csv_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Orders
+         * @description Orders, newest first; ``status`` is an order status or ``open`` (every working order).
+         */
+        get: operations["list_orders_api_v1_orders_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orders/{order_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Order
+         * @description One order with its events and fills.
+         */
+        get: operations["get_order_api_v1_orders__order_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/signals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Signals
+         * @description Signals of the paper and live runs, newest first, with what the engine did and the orders and trade.
+         */
+        get: operations["list_signals_api_v1_signals_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/charts/bars": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Chart Bars
+         * @description Bars (t = UTC epoch seconds of the bar start), swing and Donchian overlays, trade markers.
+         */
+        get: operations["chart_bars_api_v1_charts_bars_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/symbols": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Symbols
+         * @description Symbols with stored bars, their chart timeframes and first and last bar.
+         */
+        get: operations["list_symbols_api_v1_symbols_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/correlation/matrix": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Corr Matrix
+         * @description Pairwise correlation of log returns over the last ``window`` common bars, with points per pair.
+         */
+        get: operations["corr_matrix_api_v1_correlation_matrix_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/correlation/rolling": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Corr Rolling
+         * @description Rolling correlation of a pair at each common bar start.
+         */
+        get: operations["corr_rolling_api_v1_correlation_rolling_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/strategies": {
         parameters: {
             query?: never;
@@ -466,12 +686,44 @@ export interface components {
              */
             timeframe: string;
         };
-        /** Column */
-        Column: {
-            /** Key */
-            key: string;
-            /** Label */
-            label: string;
+        /** Channel */
+        Channel: {
+            /** T */
+            t: number;
+            /** Upper */
+            upper: number;
+            /** Lower */
+            lower: number;
+        };
+        /** Chart */
+        Chart: {
+            /** Symbol */
+            symbol: string;
+            /** Timeframe */
+            timeframe: string;
+            /** Bars */
+            bars: components["schemas"]["ChartBar"][];
+            overlays: components["schemas"]["Overlays"];
+            /** Markers */
+            markers: components["schemas"]["Marker"][];
+        };
+        /**
+         * ChartBar
+         * @description One bar; ``t`` is its start in UTC epoch seconds.
+         */
+        ChartBar: {
+            /** T */
+            t: number;
+            /** Open */
+            open: number;
+            /** High */
+            high: number;
+            /** Low */
+            low: number;
+            /** Close */
+            close: number;
+            /** Volume */
+            volume: number;
         };
         /** Comparison */
         Comparison: {
@@ -481,22 +733,32 @@ export interface components {
             metrics: components["schemas"]["MetricRow"][];
         };
         /**
-         * DealsPage
-         * @description The shape of ``GET /deals``: the plan §7 columns, one row per trade, and totals.
+         * DealsSummary
+         * @description Totals over every deal the filters select. ``pnl``, ``charges`` and ``net_pnl`` add the stored realised
+         *     P&L and the running trades' unrealised P&L at the newest stored close; ``wins``/``losses`` count closed
+         *     deals with a positive/negative net P&L; ``win_rate`` is wins over closed deals (null when none).
          */
-        DealsPage: {
-            /** Columns */
-            columns: components["schemas"]["Column"][];
-            /** Items */
-            items: {
-                [key: string]: string;
-            }[];
-            /** Total */
-            total: number;
-            /** Summary */
-            summary: {
-                [key: string]: unknown;
-            };
+        DealsSummary: {
+            /** Count */
+            count: number;
+            /** Open */
+            open: number;
+            /** Closed */
+            closed: number;
+            /** Pnl */
+            pnl: string;
+            /** Unrealised */
+            unrealised: string;
+            /** Charges */
+            charges: string;
+            /** Net Pnl */
+            net_pnl: string;
+            /** Wins */
+            wins: number;
+            /** Losses */
+            losses: number;
+            /** Win Rate */
+            win_rate: string | null;
         };
         /** EquityCurveBody */
         EquityCurveBody: {
@@ -520,6 +782,33 @@ export interface components {
              * @description from the running peak, a fraction <= 0
              */
             drawdown: number;
+        };
+        /**
+         * FillItem
+         * @description One execution with its charges (USD).
+         */
+        FillItem: {
+            /** Exec Id */
+            exec_id: string;
+            /** Order Id */
+            order_id: string;
+            /** Symbol */
+            symbol: string;
+            /** Side */
+            side: string;
+            /** Quantity */
+            quantity: string;
+            /** Price */
+            price: string;
+            /**
+             * Ts
+             * Format: date-time
+             */
+            ts: string;
+            /** Charges */
+            charges: string;
+            /** Charges Source */
+            charges_source: string;
         };
         /** HTTPValidationError */
         HTTPValidationError: {
@@ -562,6 +851,48 @@ export interface components {
             /** Token */
             token: string;
         };
+        /**
+         * Marker
+         * @description An entry, exit, stop or target of a trade, at the start of the bar it falls in.
+         */
+        Marker: {
+            /** T */
+            t: number;
+            /** Kind */
+            kind: string;
+            /** Side */
+            side: string;
+            /** Price */
+            price: number;
+            /** Trade Id */
+            trade_id: number;
+            /** Text */
+            text: string;
+        };
+        /**
+         * Matrix
+         * @description ``values[i][j]``: the correlation of symbols i and j (null: too few common points, a constant series or a
+         *     stale pair, as ``status[i][j]`` says); ``points[i][j]``: the common points it used; ``as_of``: the newest bar
+         *     start of all series.
+         */
+        Matrix: {
+            /** Symbols */
+            symbols: string[];
+            /** Method */
+            method: string;
+            /** Window */
+            window: number;
+            /** Timeframe */
+            timeframe: string;
+            /** Values */
+            values: (number | null)[][];
+            /** Points */
+            points: number[][];
+            /** Status */
+            status: string[][];
+            /** As Of */
+            as_of: string | null;
+        };
         /** MetricRow */
         MetricRow: {
             /** Key */
@@ -582,6 +913,144 @@ export interface components {
             /** @default viewer */
             role: components["schemas"]["Role"];
         };
+        /** OrderDetail */
+        OrderDetail: {
+            /** Id */
+            id: string;
+            /** Signal Id */
+            signal_id: string | null;
+            /** Trade Id */
+            trade_id: number | null;
+            /** Symbol */
+            symbol: string;
+            /** Side */
+            side: string;
+            /** Type */
+            type: string;
+            /** Tif */
+            tif: string;
+            /** Quantity */
+            quantity: string;
+            /** Filled */
+            filled: string;
+            /** Limit Price */
+            limit_price: string | null;
+            /** Stop Price */
+            stop_price: string | null;
+            /** Avg Price */
+            avg_price: string | null;
+            /** Status */
+            status: string;
+            /** Reason */
+            reason: string;
+            /** Created */
+            created: string | null;
+            /** Updated */
+            updated: string | null;
+            /** Strategy */
+            strategy: string;
+            /** Tag */
+            tag: string;
+            /** Events */
+            events: components["schemas"]["OrderEvent"][];
+            /** Fills */
+            fills: components["schemas"]["FillItem"][];
+        };
+        /**
+         * OrderEvent
+         * @description A journal event of the order: when, the status it led to (empty when none changed) and what happened.
+         */
+        OrderEvent: {
+            /**
+             * Ts
+             * Format: date-time
+             */
+            ts: string;
+            /** Status */
+            status: string;
+            /** Detail */
+            detail: string;
+        };
+        /**
+         * OrderItem
+         * @description One order as the journal holds it now; ``id`` is the client order id, ``filled`` the filled quantity,
+         *     ``avg_price`` the average fill price, ``reason`` why it was rejected or cancelled (empty otherwise).
+         */
+        OrderItem: {
+            /** Id */
+            id: string;
+            /** Signal Id */
+            signal_id: string | null;
+            /** Trade Id */
+            trade_id: number | null;
+            /** Symbol */
+            symbol: string;
+            /** Side */
+            side: string;
+            /** Type */
+            type: string;
+            /** Tif */
+            tif: string;
+            /** Quantity */
+            quantity: string;
+            /** Filled */
+            filled: string;
+            /** Limit Price */
+            limit_price: string | null;
+            /** Stop Price */
+            stop_price: string | null;
+            /** Avg Price */
+            avg_price: string | null;
+            /** Status */
+            status: string;
+            /** Reason */
+            reason: string;
+            /** Created */
+            created: string | null;
+            /** Updated */
+            updated: string | null;
+            /** Strategy */
+            strategy: string;
+            /** Tag */
+            tag: string;
+        };
+        /** Overlays */
+        Overlays: {
+            /** Swing Highs */
+            swing_highs: components["schemas"]["Point"][];
+            /** Swing Lows */
+            swing_lows: components["schemas"]["Point"][];
+            /** Donchian */
+            donchian: components["schemas"]["Channel"][];
+        };
+        /** Page[OrderItem] */
+        Page_OrderItem_: {
+            /** Items */
+            items: components["schemas"]["OrderItem"][];
+            /** Total */
+            total: number;
+        };
+        /** Page[SignalItem] */
+        Page_SignalItem_: {
+            /** Items */
+            items: components["schemas"]["SignalItem"][];
+            /** Total */
+            total: number;
+        };
+        /** Page[TradeItem] */
+        Page_TradeItem_: {
+            /** Items */
+            items: components["schemas"]["TradeItem"][];
+            /** Total */
+            total: number;
+        };
+        /** Point */
+        Point: {
+            /** T */
+            t: number;
+            /** Price */
+            price: number;
+        };
         /**
          * Role
          * @description viewer reads; trader also halts, resumes, flattens and edits strategy and risk settings; admin also
@@ -589,6 +1058,28 @@ export interface components {
          * @enum {string}
          */
         Role: "viewer" | "trader" | "admin";
+        /** Rolling */
+        Rolling: {
+            /** A */
+            a: string;
+            /** B */
+            b: string;
+            /** Method */
+            method: string;
+            /** Window */
+            window: number;
+            /** Timeframe */
+            timeframe: string;
+            /** Points */
+            points: components["schemas"]["RollingPoint"][];
+        };
+        /** RollingPoint */
+        RollingPoint: {
+            /** T */
+            t: number;
+            /** Value */
+            value: number | null;
+        };
         /**
          * SessionInfo
          * @description The logged-in user and their session: send ``csrf_token`` as ``X-CSRF-Token`` with every change.
@@ -653,6 +1144,43 @@ export interface components {
             changed?: {
                 [key: string]: unknown;
             };
+        };
+        /**
+         * SignalItem
+         * @description A signal and its outcome. ``id`` is the signal's stable id (a string: it has 62 bits), the one its orders
+         *     and trade carry as ``signal_id``; ``reason`` says in plain words what the engine did and why; ``rule`` is
+         *     the risk rule that refused it (empty otherwise); ``exit`` marks a signal to close a position.
+         */
+        SignalItem: {
+            /** Id */
+            id: string;
+            /**
+             * Ts
+             * Format: date-time
+             */
+            ts: string;
+            /** Strategy */
+            strategy: string;
+            /** Symbol */
+            symbol: string;
+            /** Side */
+            side: string;
+            /** Status */
+            status: string;
+            /** Reason */
+            reason: string;
+            /** Order Ids */
+            order_ids: string[];
+            /** Trade Id */
+            trade_id: number | null;
+            /** Exit */
+            exit: boolean;
+            /** Price */
+            price: number | null;
+            /** Rule */
+            rule: string;
+            /** Why */
+            why: string;
         };
         /** Started */
         Started: {
@@ -761,6 +1289,130 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        /**
+         * SymbolItem
+         * @description A symbol with stored bars: the timeframes a chart can show it in and its first and last bar start.
+         */
+        SymbolItem: {
+            /** Symbol */
+            symbol: string;
+            /** Timeframes */
+            timeframes: string[];
+            /**
+             * First
+             * Format: date-time
+             */
+            first: string;
+            /**
+             * Last
+             * Format: date-time
+             */
+            last: string;
+        };
+        /** Symbols */
+        Symbols: {
+            /** Items */
+            items: components["schemas"]["SymbolItem"][];
+        };
+        /**
+         * TradeDetail
+         * @description A trade with the orders it sent, their fills and the signal that opened it.
+         */
+        TradeDetail: {
+            /** Id */
+            id: number;
+            /** Strategy */
+            strategy: string;
+            /** Symbol */
+            symbol: string;
+            /** Side */
+            side: string;
+            /** Quantity */
+            quantity: string;
+            /** Entry Ts */
+            entry_ts: string | null;
+            /** Entry Price */
+            entry_price: string | null;
+            /** Exit Ts */
+            exit_ts: string | null;
+            /** Exit Price */
+            exit_price: string | null;
+            /** Stop */
+            stop: string | null;
+            /** Target */
+            target: string | null;
+            /** Pnl */
+            pnl: string;
+            /** Pnl Pct */
+            pnl_pct: string | null;
+            /** Status */
+            status: string;
+            /** Exit Reason */
+            exit_reason: string | null;
+            /** Signal Id */
+            signal_id: string | null;
+            /** Exit Qty */
+            exit_qty: string;
+            /** Gross Pnl */
+            gross_pnl: string;
+            /** Charges */
+            charges: string;
+            /** Comment */
+            comment: string;
+            /** Orders */
+            orders: components["schemas"]["OrderItem"][];
+            /** Fills */
+            fills: components["schemas"]["FillItem"][];
+            signal: components["schemas"]["SignalItem"] | null;
+        };
+        /**
+         * TradeItem
+         * @description One trade. ``pnl`` is net of charges (open trades: realised + unrealised at the last stored close),
+         *     ``pnl_pct`` the net P&L as a percentage of the entry value; ``quantity`` the filled entry quantity (the
+         *     planned one while nothing is filled).
+         */
+        TradeItem: {
+            /** Id */
+            id: number;
+            /** Strategy */
+            strategy: string;
+            /** Symbol */
+            symbol: string;
+            /** Side */
+            side: string;
+            /** Quantity */
+            quantity: string;
+            /** Entry Ts */
+            entry_ts: string | null;
+            /** Entry Price */
+            entry_price: string | null;
+            /** Exit Ts */
+            exit_ts: string | null;
+            /** Exit Price */
+            exit_price: string | null;
+            /** Stop */
+            stop: string | null;
+            /** Target */
+            target: string | null;
+            /** Pnl */
+            pnl: string;
+            /** Pnl Pct */
+            pnl_pct: string | null;
+            /** Status */
+            status: string;
+            /** Exit Reason */
+            exit_reason: string | null;
+            /** Signal Id */
+            signal_id: string | null;
+            /** Exit Qty */
+            exit_qty: string;
+            /** Gross Pnl */
+            gross_pnl: string;
+            /** Charges */
+            charges: string;
+            /** Comment */
+            comment: string;
+        };
         /** UserChange */
         UserChange: {
             role?: components["schemas"]["Role"] | null;
@@ -803,6 +1455,56 @@ export interface components {
             input?: unknown;
             /** Context */
             ctx?: Record<string, never>;
+        };
+        /** Column */
+        theo__api__services__backtest_models__Column: {
+            /** Key */
+            key: string;
+            /** Label */
+            label: string;
+        };
+        /**
+         * DealsPage
+         * @description The shape of ``GET /deals``: the plan §7 columns, one row per trade, and totals.
+         */
+        theo__api__services__backtest_models__DealsPage: {
+            /** Columns */
+            columns: components["schemas"]["theo__api__services__backtest_models__Column"][];
+            /** Items */
+            items: {
+                [key: string]: string;
+            }[];
+            /** Total */
+            total: number;
+            /** Summary */
+            summary: {
+                [key: string]: unknown;
+            };
+        };
+        /**
+         * Column
+         * @description A column: ``key`` is the CSV header and the item's key, ``label`` the table heading.
+         */
+        theo__api__services__deals__Column: {
+            /** Key */
+            key: string;
+            /** Label */
+            label: string;
+        };
+        /**
+         * DealsPage
+         * @description One page of the deals report; each item maps every column key to its text, formatted as in the CSV.
+         */
+        theo__api__services__deals__DealsPage: {
+            /** Columns */
+            columns: components["schemas"]["theo__api__services__deals__Column"][];
+            /** Items */
+            items: {
+                [key: string]: string;
+            }[];
+            /** Total */
+            total: number;
+            summary: components["schemas"]["DealsSummary"];
         };
     };
     responses: never;
@@ -1078,6 +1780,384 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
+                };
+            };
+        };
+    };
+    list_trades_api_v1_trades_get: {
+        parameters: {
+            query?: {
+                status?: string | null;
+                symbol?: string | null;
+                strategy?: string | null;
+                /** @description Entry from: YYYY-MM-DD (ET) or ISO-8601 time. */
+                from?: string | null;
+                /** @description Entry up to: YYYY-MM-DD (ET, inclusive) or ISO-8601 time (exclusive). */
+                to?: string | null;
+                limit?: number;
+                offset?: number;
+                order?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_TradeItem_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_trade_api_v1_trades__trade_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trade_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TradeDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_deals_api_v1_deals_get: {
+        parameters: {
+            query?: {
+                symbol?: string | null;
+                strategy?: string | null;
+                /** @description Entry from: YYYY-MM-DD (ET) or ISO-8601 time. */
+                from?: string | null;
+                /** @description Entry up to: YYYY-MM-DD (ET, inclusive) or ISO-8601 time (exclusive). */
+                to?: string | null;
+                side?: string | null;
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["theo__api__services__deals__DealsPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    deals_csv_api_v1_deals_csv_get: {
+        parameters: {
+            query?: {
+                symbol?: string | null;
+                strategy?: string | null;
+                /** @description Entry from: YYYY-MM-DD (ET) or ISO-8601 time. */
+                from?: string | null;
+                /** @description Entry up to: YYYY-MM-DD (ET, inclusive) or ISO-8601 time (exclusive). */
+                to?: string | null;
+                side?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The deals as CSV. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_orders_api_v1_orders_get: {
+        parameters: {
+            query?: {
+                status?: string | null;
+                symbol?: string | null;
+                limit?: number;
+                offset?: number;
+                order?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_OrderItem_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_order_api_v1_orders__order_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                order_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_signals_api_v1_signals_get: {
+        parameters: {
+            query?: {
+                status?: string | null;
+                symbol?: string | null;
+                strategy?: string | null;
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_SignalItem_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    chart_bars_api_v1_charts_bars_get: {
+        parameters: {
+            query: {
+                symbol: string;
+                timeframe?: string;
+                /** @description Entry from: YYYY-MM-DD (ET) or ISO-8601 time. */
+                from?: string | null;
+                /** @description Entry up to: YYYY-MM-DD (ET, inclusive) or ISO-8601 time (exclusive). */
+                to?: string | null;
+                limit?: number;
+                swing_left?: number;
+                swing_right?: number;
+                donchian_period?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Chart"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_symbols_api_v1_symbols_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Symbols"];
+                };
+            };
+        };
+    };
+    corr_matrix_api_v1_correlation_matrix_get: {
+        parameters: {
+            query: {
+                symbols: string;
+                method?: string;
+                window?: number;
+                timeframe?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Matrix"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    corr_rolling_api_v1_correlation_rolling_get: {
+        parameters: {
+            query: {
+                a: string;
+                b: string;
+                method?: string;
+                window?: number;
+                timeframe?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Rolling"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -1475,7 +2555,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DealsPage"];
+                    "application/json": components["schemas"]["theo__api__services__backtest_models__DealsPage"];
                 };
             };
             /** @description Validation Error */

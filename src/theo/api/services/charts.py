@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from theo.api.services.context import Actor, Role, ServiceContext
 from theo.api.services.errors import Invalid
-from theo.api.services.query import choice, epoch, symbol_value, time_range
+from theo.api.services.query import choice, symbol_value, time_range
 from theo.core.calendar import MarketCalendar, get_calendar
 from theo.core.time import from_us
 from theo.data.bars.batch import rollup
@@ -199,5 +199,3 @@ def symbols(ctx: ServiceContext, actor: Actor) -> Symbols:
                                      timeframes=sorted(tfs, key=lambda x: (order.get(x, 99), x)))
                           for s, (tfs, lo, hi) in sorted(found.items())])
 
-
-__all__ = ["TIMEFRAMES", "Chart", "Symbols", "chart", "epoch", "load_bars", "symbols"]

@@ -71,7 +71,7 @@ def _marks(ctx: ServiceContext, f: TradeFilter) -> tuple[dict[str, Decimal], Dec
     """Marks of the running trades ``f`` selects, and their unrealised P&L at those marks."""
     store = SqlTradeStore(ctx.store)
     running, _ = store.page(TradeFilter(status="open", symbol=f.symbol, strategy=f.strategy, side=f.side,
-                                        start=f.start, end=f.end, filled=True), 0, 0)
+                                        start=f.start, end=f.end, filled=True), 0, 0, count=False)
     marks = last_close_marks(BarRepository(ctx.store), running)
     return marks, sum((t.unrealised(marks.get(t.symbol)) for t in running), ZERO)
 
@@ -84,7 +84,7 @@ def list_deals(ctx: ServiceContext, actor: Actor, *, symbol: str | None = None, 
     check_page(limit, offset)
     f = _filter(symbol, strategy, start, end, side)
     store = SqlTradeStore(ctx.store)
-    trades, total = store.page(f, limit, offset, by_entry=True, newest_first=False)
+    trades, _ = store.page(f, limit, offset, by_entry=True, newest_first=False, count=False)
     marks, unrealised = _marks(ctx, f)
     fills = OrderQueries(ctx.store).fills_of(trades)
     rows = [deal_row(d) for d in build_deals(trades, marks, fills)]
@@ -96,7 +96,7 @@ def list_deals(ctx: ServiceContext, actor: Actor, *, symbol: str | None = None, 
                            wins=sums.wins, losses=sums.losses,
                            win_rate=(Decimal(sums.wins) / closed * 100).quantize(CENT) if closed else None)
     return DealsPage(columns=[Column(key=c, label=LABELS.get(c, c)) for c in (*COLUMNS, *CHARGE_COLUMNS)],
-                     items=rows, total=total, summary=summary)
+                     items=rows, total=sums.count, summary=summary)
 
 
 def deals_csv(ctx: ServiceContext, actor: Actor, *, symbol: str | None = None, strategy: str | None = None,

@@ -75,7 +75,3 @@ def symbol_value(value: str | None, field: str = "symbol") -> str | None:
         raise Invalid(f"{field}={value!r} is not a symbol (letters, digits and . _ - / only)", field=field)
     return v
 
-
-def epoch(ts: datetime) -> int:
-    """UTC epoch seconds (what the charts use for ``t``)."""
-    return int(ts.timestamp())

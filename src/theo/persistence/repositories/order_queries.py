@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Table, func, or_, select
 from sqlalchemy.orm import Session
 
 from theo.model.events import Execution
@@ -114,12 +114,14 @@ class OrderQueries(Repository):
                      "payload": r.payload, "source": r.source} for r in rows]
 
     def fills_of(self, trades: Sequence[Trade]) -> dict[str, list[Execution]]:
-        """The executions of the trades' entry and exit orders, by client order id."""
+        """The executions of the trades' entry and exit orders, by client order id (Core rows: an export reads
+        one per order of every deal)."""
         ids = [cid for t in trades for cid in (t.entry_order_id, *t.exit_orders) if cid]
         out: dict[str, list[Execution]] = defaultdict(list)
-        with transaction(self.engine) as s:
+        fills = cast(Table, FillRow.__table__)
+        with self.engine.connect() as conn:
             for lo in range(0, len(ids), _CHUNK):
-                for f in s.scalars(select(FillRow).where(FillRow.client_order_id.in_(ids[lo:lo + _CHUNK]))
-                                   .order_by(FillRow.id)):
-                    out[f.client_order_id].append(fill_to_execution(f))
+                q = select(fills).where(fills.c.client_order_id.in_(ids[lo:lo + _CHUNK])).order_by(fills.c.id)
+                for row in conn.execute(q):
+                    out[row.client_order_id].append(fill_to_execution(cast(FillRow, row)))
         return dict(out)

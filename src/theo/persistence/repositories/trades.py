@@ -173,35 +173,33 @@ class SqlTradeStore:
             return [_to_trade(r) for r in s.scalars(q)]
 
     def page(self, f: TradeFilter, limit: int, offset: int, *, by_entry: bool = False,
-             newest_first: bool = True) -> tuple[list[Trade], int]:
-        """One page of the trades ``f`` selects and how many it selects in all.
+             newest_first: bool = True, count: bool = True) -> tuple[list[Trade], int]:
+        """One page of the trades ``f`` selects and how many it selects in all (-1 without ``count``).
 
         Ordered by id (creation), or with ``by_entry`` by entry time then id (the deals report's order).
         """
         with transaction(self.engine) as s:
-            total = int(s.scalar(_where(select(func.count()).select_from(TradeRow), f)) or 0)
+            total = int(s.scalar(_where(select(func.count()).select_from(TradeRow), f)) or 0) if count else -1
             keys = (TradeRow.entry_ts, TradeRow.id) if by_entry else (TradeRow.id,)
             q = _where(select(TradeRow), f).order_by(*(k.desc() if newest_first else k for k in keys))
             rows = s.scalars(q.limit(limit).offset(offset)).all() if limit else s.scalars(q).all()
             return [_to_trade(r) for r in rows], total
 
     def iter_trades(self, f: TradeFilter, chunk: int = 5000) -> Iterable[list[Trade]]:
-        """Every trade ``f`` selects, by entry time then id, in chunks (keyset pages: constant cost each)."""
+        """Every trade ``f`` selects, by entry time then id, in chunks (keyset pages: constant cost each; Core
+        rows, for exports of the whole store)."""
         after: tuple[datetime, int] | None = None
+        t = TRADES.c
         while True:
-            with transaction(self.engine) as s:
-                q = _where(select(TradeRow), f).where(TradeRow.entry_ts.is_not(None))
-                if after is not None:
-                    q = q.where((TradeRow.entry_ts > after[0])
-                                | ((TradeRow.entry_ts == after[0]) & (TradeRow.id > after[1])))
-                rows = s.scalars(q.order_by(TradeRow.entry_ts, TradeRow.id).limit(chunk)).all()
-                batch = [_to_trade(r) for r in rows]
-            if not batch:
+            q = _where(select(TRADES), f).where(t.entry_ts.is_not(None))
+            if after is not None:
+                q = q.where((t.entry_ts > after[0]) | ((t.entry_ts == after[0]) & (t.id > after[1])))
+            with self.engine.connect() as conn:
+                rows = conn.execute(q.order_by(t.entry_ts, t.id).limit(chunk)).all()
+            if not rows:
                 return
-            yield batch
-            last = rows[-1]
-            assert last.entry_ts is not None
-            after = (last.entry_ts, last.id)
+            yield [_to_trade(cast(TradeRow, r)) for r in rows]
+            after = (rows[-1].entry_ts, rows[-1].id)
 
     def totals(self, f: TradeFilter) -> TradeTotals:
         """Count, realised P&L, charges, net P&L, winners and losers of the trades ``f`` selects."""
