@@ -54,6 +54,8 @@ def test_a_trader_changes_the_correlation_threshold_and_the_audit_log_shows_befo
     row = page.get_by_test_id("audit-table").get_by_test_id(f"row-{entry['id']}")
     expect(row).to_contain_text("strategy.update")
     expect(row).to_contain_text(trader.username)
+    expect(row).to_contain_text(f"threshold: {before}")
+    expect(row).to_contain_text(f"threshold: {after}")
     shot(page, "audit")
 
     go(page, "strategy")
