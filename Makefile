@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 CONFIG ?= config/theo.example.toml
 PYTEST_ARGS ?=
+WEB_STAMP := web/node_modules/.installed-stamp
+WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/vite.config.ts web/tsconfig.json
 
 .DEFAULT_GOAL := help
 
@@ -20,21 +22,34 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-install: $(STAMP) ## Create the virtualenv and install Theo with its locked dependencies
+$(WEB_STAMP): web/package-lock.json web/package.json
+	cd web && npm ci --no-audit --no-fund
+	touch $(WEB_STAMP)
 
-run: $(STAMP) ## Migrate the embedded SQLite store and start `theo run` (Ctrl-C stops it)
+web/dist/index.html: $(WEB_STAMP) $(WEB_SOURCES)
+	cd web && npm run build
+
+web: web/dist/index.html ## Build the dashboard (npm ci when web/package-lock.json changed, then vite build into web/dist)
+
+install: $(STAMP) web ## Create the virtualenv and install Theo with its locked dependencies; build the dashboard
+
+run: $(STAMP) web ## Migrate the embedded SQLite store and start `theo run` (Ctrl-C stops it)
 	$(BIN)/theo db upgrade --config $(CONFIG)
 	$(BIN)/theo run --config $(CONFIG)
 
-test: $(STAMP) ## Run the whole test suite (unit, integration with PostgreSQL/NATS, e2e)
+test: $(STAMP) test-web ## Run the whole test suite (dashboard unit tests, then unit, integration with PostgreSQL/NATS, e2e)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+test-web: $(WEB_STAMP) ## Run the dashboard's unit tests (Vitest)
+	cd web && npm test
 
 test-unit: $(STAMP) ## Run only the fast unit tests
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
 
-lint: $(STAMP) ## ruff and mypy
+lint: $(STAMP) $(WEB_STAMP) ## ruff and mypy; eslint and tsc for the dashboard
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
+	cd web && npm run lint && npm run typecheck
 
 format: $(STAMP) ## Format the code with ruff
 	$(BIN)/ruff format src tests benchmarks
@@ -51,7 +66,11 @@ lock: ## Re-resolve the dependencies and rewrite requirements.lock
 	/tmp/theo-lock/bin/pip install --quiet ".[dev]"
 	/tmp/theo-lock/bin/pip freeze --exclude theo > requirements.lock
 
-clean: ## Remove the virtualenv and caches (keeps var/)
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+gen-api: $(STAMP) $(WEB_STAMP) ## Regenerate the dashboard's API types from the app's OpenAPI document
+	$(BIN)/python -m theo.api.openapi > web/openapi.json
+	cd web && npm run gen:api
 
-.PHONY: help install run test test-unit lint format bench bench-peers lock clean
+clean: ## Remove the virtualenv and caches (keeps var/)
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache web/node_modules web/dist
+
+.PHONY: help install web run test test-web test-unit lint gen-api format bench bench-peers lock clean

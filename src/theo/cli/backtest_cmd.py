@@ -26,6 +26,9 @@ OutOption = Annotated[Path | None, typer.Option("--out", "-o", help="output fold
                                                 show_default=False)]
 DbOption = Annotated[str | None, typer.Option(
     "--db", help="read TIMEFRAME bars (e.g. 1m) of the strategies' symbols from the database", show_default=False)]
+SyntheticOption = Annotated[bool, typer.Option(
+    "--synthetic", help="backtest on the seeded synthetic market of [marketdata.synthetic] (the prints theo run "
+    "trades; default range: the first session of [engine] synthetic_start)")]
 EveryItemOption = Annotated[bool, typer.Option(
     "--every-item", help="show the broker every item instead of only those that can fill an order (slower; "
     "the same results, a check of the skipping)")]
@@ -40,13 +43,18 @@ def _date(value: str | None, option: str) -> date | None:
         raise ConfigError(f"{option} {value!r} is not a date; write YYYY-MM-DD") from None
 
 
-def _load(config: TheoConfig, data: list[str] | None, start: str | None, end: str | None, db: str | None) -> Any:
+def _load(config: TheoConfig, data: list[str] | None, start: str | None, end: str | None, db: str | None,
+          synthetic: bool = False) -> Any:
     from theo.node.data import load_database, load_files, parse_data_arg
 
     d0 = _date(start, "--from") or config.engine.backtest.start
     d1 = _date(end, "--to") or config.engine.backtest.end
     if d0 and d1 and d1 < d0:
         raise ConfigError(f"--to {d1} is before --from {d0}")
+    if synthetic:
+        from theo.node.synthetic_data import load_synthetic, strategy_symbols, synthetic_range
+
+        return load_synthetic(config, strategy_symbols(config), *synthetic_range(config, d0, d1))
     if db is not None:
         from theo.persistence.repositories.bars import BarRepository
         from theo.strategy.registry import build_strategies
@@ -84,7 +92,7 @@ def _summary(metrics: dict[str, Any], folder: Path) -> Table:
 @friendly_errors
 def backtest(ctx: typer.Context, config: ConfigOption = None, data: DataOption = None, start: FromOption = None,
              end: ToOption = None, out: OutOption = None, db: DbOption = None,
-             every_item: EveryItemOption = False) -> None:
+             every_item: EveryItemOption = False, synthetic: SyntheticOption = False) -> None:
     """Backtest the config's strategies; write metrics, deals, orders, fills, signals and charts to --out."""
     if ctx.invoked_subcommand is not None:
         return
@@ -92,7 +100,7 @@ def backtest(ctx: typer.Context, config: ConfigOption = None, data: DataOption =
     from theo.node.backtest import run_backtest
 
     cfg = get_config(config)
-    market = _load(cfg, data, start, end, db)
+    market = _load(cfg, data, start, end, db, synthetic)
     folder = out or cfg.engine.backtest.out
     for note in market.notes:
         console.print(f"[yellow]note:[/] {note}")

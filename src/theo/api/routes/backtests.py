@@ -1,7 +1,49 @@
-"""Routes: backtests."""
+"""Routes: backtests started from the dashboard (run in a background process; results from its output folder)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
-router = APIRouter(tags=["backtests"])
+from fastapi import APIRouter, Query
+
+from theo.api.deps import Ctx, Trader, Viewer
+from theo.api.services import backtest_results, backtests
+from theo.api.services.backtest_models import BacktestItem, BacktestStart, Comparison, DealsPage, EquityCurveBody
+from theo.api.services.backtests import BacktestList, Started
+
+router = APIRouter(tags=["backtests"], prefix="/backtests")
+Limit = Annotated[int, Query(ge=1, le=1000)]
+Offset = Annotated[int, Query(ge=0)]
+
+
+@router.post("", response_model=Started, status_code=202)
+def start(body: BacktestStart, ctx: Ctx, actor: Trader) -> Started:
+    """Backtest the configuration's strategies (optionally other dates, symbols or strategy values) in the
+    background; progress comes as ``backtest`` events and in GET /backtests/{id}. 409 when two already run."""
+    return backtests.start_backtest(ctx, actor, body)
+
+
+@router.get("", response_model=BacktestList)
+def list_runs(ctx: Ctx, actor: Viewer, limit: Limit = 100, offset: Offset = 0) -> BacktestList:
+    return backtests.list_backtests(ctx, actor, limit, offset)
+
+
+@router.get("/compare", response_model=Comparison)
+def compare(a: int, b: int, ctx: Ctx, actor: Viewer) -> Comparison:
+    """Two completed runs' metrics side by side."""
+    return backtest_results.compare(ctx, actor, a, b)
+
+
+@router.get("/{run_id}", response_model=BacktestItem)
+def get_run(run_id: int, ctx: Ctx, actor: Viewer) -> BacktestItem:
+    return backtests.get_backtest(ctx, actor, run_id)
+
+
+@router.get("/{run_id}/equity", response_model=EquityCurveBody)
+def equity(run_id: int, ctx: Ctx, actor: Viewer) -> EquityCurveBody:
+    return backtest_results.equity(ctx, actor, run_id)
+
+
+@router.get("/{run_id}/deals", response_model=DealsPage)
+def deals(run_id: int, ctx: Ctx, actor: Viewer, limit: Limit = 100, offset: Offset = 0) -> DealsPage:
+    return backtest_results.deals(ctx, actor, run_id, limit, offset)

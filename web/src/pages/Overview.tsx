@@ -1,0 +1,133 @@
+import { useEffect, useMemo, useState } from "react";
+import { api } from "../api/client";
+import type { BrokerHealth, FeedHealth, Overview, StateBody } from "../api/types";
+import { Card, ErrorText, Money, PageTitle, Pnl, Stat, Time } from "../components/common";
+import { COLORS } from "../components/charting";
+import { StateBadge, StateControls } from "../components/StateControls";
+import { TimeSeriesChart } from "../components/TimeSeriesChart";
+import { useLive, useSession } from "../context";
+import { formatLatency, formatMoney } from "../lib/format";
+import { useInterval, useLoad, useThrottledEffect } from "../lib/hooks";
+import { href } from "../lib/route";
+import { toSeries } from "../lib/series";
+
+function HealthLine({ label, status, detail, testId }: {
+  label: string;
+  status: string | undefined;
+  detail: string;
+  testId: string;
+}) {
+  const ok = /^(ok|up|connected|live|healthy|running)$/i.test(status ?? "");
+  return (
+    <div className="health-line" data-testid={testId}>
+      <span className={`dot ${ok ? "ok" : "bad"}`} />
+      <strong>{label}</strong> <span className="pill">{status ?? "unknown"}</span>
+      <span className="muted">{detail}</span>
+    </div>
+  );
+}
+
+export function OverviewPage() {
+  const { theme } = useSession();
+  const { live } = useLive();
+  const overview = useLoad(() => api.get<Overview>("/overview"), "overview");
+  const [stateOverride, setStateOverride] = useState<StateBody | null>(null);
+  useInterval(overview.reload, 10_000);
+  // Trades, fills, state changes: refresh the figures (at most once a second).
+  useThrottledEffect(overview.reload, `${live.touched.trade}-${live.touched.fill}-${live.touched.state}`, 1000);
+
+  const data = overview.data;
+  // The newest word on the trading state wins: a fetched overview, a `state` event, or an action's answer.
+  useEffect(() => setStateOverride(null), [data]);
+  useEffect(() => {
+    if (live.state) {
+      const { state: s, reason, actor, ts } = live.state;
+      setStateOverride({ state: s as StateBody["state"], reason, actor, since: ts });
+    }
+  }, [live.state]);
+  const state = stateOverride?.state ?? data?.state.state ?? null;
+  const stateReason = stateOverride?.reason ?? data?.state.reason ?? null;
+  const totalPnl = live.pnl?.total || data?.total_pnl;
+
+  const series = useMemo(() => {
+    const equity = toSeries(data?.equity ?? [], (p) => p.ts, (p) => p.equity);
+    const drawdown = toSeries(data?.equity ?? [], (p) => p.ts, (p) => p.drawdown);
+    return [
+      { name: "Equity", color: COLORS.equity, points: equity, kind: "area" as const },
+      { name: "Drawdown", color: COLORS.drawdown, points: drawdown, pane: 1 },
+    ];
+  }, [data?.equity]);
+
+  const feed = (live.health?.feed as FeedHealth | undefined) ?? data?.health.feed;
+  const broker = (live.health?.broker as BrokerHealth | undefined) ?? data?.health.broker;
+
+  return (
+    <div className="page">
+      <PageTitle>Overview</PageTitle>
+      <ErrorText error={overview.error} />
+      <div className="grid-stats">
+        <Card>
+          <Stat label="Account value"><Money value={data?.account_value} testId="account-value" /></Stat>
+          <div className="sub muted">Cash {formatMoney(data?.cash)}</div>
+        </Card>
+        <Card>
+          <Stat label="Today's P&L"><Pnl value={data?.today_pnl} testId="today-pnl" /></Stat>
+          <div className="sub muted">
+            Realized {formatMoney(live.pnl?.realized || data?.realized_pnl)} · Unrealized{" "}
+            {formatMoney(live.pnl?.unrealized || data?.unrealized_pnl)}
+          </div>
+        </Card>
+        <Card>
+          <Stat label="Total P&L"><Pnl value={totalPnl} testId="total-pnl" /></Stat>
+        </Card>
+        <Card>
+          <Stat label="Open trades">
+            <a href={href("trades", { status: "open" })} data-testid="open-trades-count">{data?.open_trades ?? "—"}</a>
+          </Stat>
+          <div className="sub muted">
+            <a href={href("orders", { status: "working" })}>{data?.working_orders ?? "—"} working orders</a>
+          </div>
+        </Card>
+      </div>
+      <div className="grid-2">
+        <Card title="Trading state" className="state-card">
+          <div className="state-row">
+            <StateBadge state={state} />
+            <div className="state-meta">
+              {stateReason && <div>{stateReason}</div>}
+              <div className="muted">
+                {(stateOverride?.actor ?? data?.state.actor) && <>by {stateOverride?.actor ?? data?.state.actor} · </>}
+                since <Time value={stateOverride?.since ?? data?.state.since} />
+              </div>
+            </div>
+          </div>
+          <StateControls state={state} onChanged={setStateOverride} />
+        </Card>
+        <Card title="Account limits">
+          <div className="kv">
+            <span>Buying power</span><span className="num">{formatMoney(data?.buying_power)}</span>
+            <span>Day trades (5 days)</span>
+            <span className="num" data-testid="pdt-day-trades">
+              {data ? `${data.pdt.day_trades_5d} / ${data.pdt.limit}` : "—"}
+              {data?.pdt.flagged && <span className="pill pill-bad"> PDT flagged</span>}
+            </span>
+            <span>Day trades left</span><span className="num">{data?.pdt.remaining ?? "no limit"}</span>
+            <span>Run</span>
+            <span>{data?.run ? `${data.run.mode} · ${data.run.feed} · ${data.run.status}` : "not running"}</span>
+            {data?.run?.sim_now && (<><span>Market time</span><span><Time value={data.run.sim_now} /></span></>)}
+          </div>
+        </Card>
+      </div>
+      <Card title="Health">
+        <HealthLine label="Feed" testId="health-feed" status={feed?.status}
+          detail={feed ? `p50 ${formatLatency(feed.latency_p50_ms)} · p99 ${formatLatency(feed.latency_p99_ms)}` : ""} />
+        <HealthLine label="Broker" testId="health-broker" status={broker?.status} detail={broker?.detail ?? ""} />
+        {feed?.last_tick && <div className="muted small">Last tick <Time value={feed.last_tick} /></div>}
+      </Card>
+      <Card title="Equity and drawdown">
+        <TimeSeriesChart testId="equity-chart" theme={theme} height={300} series={series}
+          empty="No equity recorded yet" />
+      </Card>
+    </div>
+  );
+}
