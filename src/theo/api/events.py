@@ -43,18 +43,20 @@ def encode(kind: str, data: dict[str, Any], ts: datetime | None = None) -> str:
 class Subscriber:
     """One WebSocket client's queue; :meth:`next` (on the API's loop) waits for its next message."""
 
-    def __init__(self, hub: EventHub, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, hub: EventHub) -> None:
         self.hub = hub
-        self.loop = loop
         self.critical: deque[tuple[int, str]] = deque()
         self.droppable: deque[tuple[int, str]] = deque()
         self.dropped = 0
         self.overflowed = False
+        self.closed = False  # the client went away
         self._wake = asyncio.Event()
         self._lock = threading.Lock()
 
-    def put(self, seq: int, message: str, droppable: bool, on_loop: bool) -> None:
+    def put(self, seq: int, message: str, droppable: bool) -> bool:
+        """Queue ``message``; True when the sender may be waiting for it (the queue was empty)."""
         with self._lock:
+            was_empty = not self.critical and not self.droppable
             (self.droppable if droppable else self.critical).append((seq, message))
             if len(self.critical) + len(self.droppable) > QUEUE_LIMIT and self.droppable:
                 self.droppable.popleft()
@@ -62,10 +64,19 @@ class Subscriber:
                 self.hub.count_drop()
             if len(self.critical) > CRITICAL_LIMIT:
                 self.overflowed = True
-        if on_loop:
-            self._wake.set()
-        else:
-            self.loop.call_soon_threadsafe(self._wake.set)
+        return was_empty
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def close(self) -> None:
+        """The client disconnected: end a pending :meth:`next` (call on the API's loop)."""
+        self.closed = True
+        self._wake.set()
+
+    @property
+    def queued(self) -> int:
+        return len(self.critical) + len(self.droppable)
 
     def pop(self) -> str | None:
         """The oldest queued message (by publish order), or ``None``."""
@@ -113,7 +124,7 @@ class EventHub:
     def subscribe(self) -> Subscriber:
         """A new client's queue (call on the API's event loop)."""
         loop = asyncio.get_running_loop()
-        sub = Subscriber(self, loop)
+        sub = Subscriber(self)
         with self._lock:
             self._loop, self._loop_thread = loop, threading.get_ident()
             self._subscribers = (*self._subscribers, sub)
@@ -126,6 +137,10 @@ class EventHub:
     @property
     def clients(self) -> int:
         return len(self._subscribers)
+
+    def backlog(self) -> int:
+        """Events queued for the clients and not yet handed to their sockets."""
+        return sum(s.queued for s in self._subscribers)
 
     def count_drop(self) -> None:
         self.dropped += 1
@@ -177,9 +192,18 @@ class EventHub:
         seq = next(self._seq)
         self.published += 1
         droppable = kind in DROPPABLE
-        on_loop = threading.get_ident() == self._loop_thread
-        for sub in self._subscribers:
-            sub.put(seq, message, droppable, on_loop)
+        idle = [sub for sub in self._subscribers if sub.put(seq, message, droppable)]
+        if not idle:
+            return
+        if threading.get_ident() == self._loop_thread:
+            _wake(idle)
+        elif self._loop is not None:
+            self._loop.call_soon_threadsafe(_wake, idle)  # one hop to the API's loop for every idle client
+
+
+def _wake(subscribers: list[Subscriber]) -> None:
+    for sub in subscribers:
+        sub.wake()
 
 
 def _tick_data(symbol: str, data: dict[str, Any] | tuple[Any, Any]) -> dict[str, Any]:

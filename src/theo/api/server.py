@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import signal
 import socket
 import threading
 import time
@@ -61,6 +62,10 @@ def uvicorn_config(app: FastAPI, api: ApiConfig) -> uvicorn.Config:
                           server_header=False, **tls)  # type: ignore[arg-type]
 
 
+def _stopped(_signum: int, _frame: object) -> None:
+    return None
+
+
 class ApiServer:
     """The uvicorn server of one app on ``[api] host:port``."""
 
@@ -79,10 +84,16 @@ class ApiServer:
     def url(self) -> str:
         return url(self.api, self.port)
 
+    def listen(self) -> str:
+        """Bind the socket (once); return the URL it serves (with the real port when ``[api] port`` is 0)."""
+        if self.sock is None:
+            self.sock = bind(self.api)
+        return self.url
+
     def start(self) -> str:
         """Serve in a background thread with its own event loop (the engine's loop is never shared); return the
         URL once the server accepts connections."""
-        self.sock = bind(self.api)
+        self.listen()
         self.thread = threading.Thread(target=self._serve, name="theo-api", daemon=True)
         self.thread.start()
         deadline = time.monotonic() + START_TIMEOUT
@@ -112,8 +123,14 @@ class ApiServer:
 
     def serve_foreground(self) -> None:
         """Serve in this thread until Ctrl-C or SIGTERM (``theo api``)."""
-        self.sock = bind(self.api)
+        self.listen()
+        assert self.sock is not None
+        # uvicorn stops gracefully on the signal, then raises it again for the handler it found: make that one
+        # a no-op so Ctrl-C or SIGTERM ends `theo api` with status 0 (an operator's stop is not a failure).
+        previous = {sig: signal.signal(sig, _stopped) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
             self.server.run(sockets=[self.sock])
         finally:
             self.sock.close()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)

@@ -36,7 +36,7 @@ def api(config: ConfigOption = None,
     app = create_app(ctx)
     server = ApiServer(app, cfg.api)
     poller = StorePoller(ctx, hub)
-    console.print(f"dashboard: {server.url}  (no engine in this process; Ctrl-C stops)", soft_wrap=True)
+    console.print(f"dashboard: {server.listen()}  (no engine in this process; Ctrl-C stops)", soft_wrap=True)
     poller.start()
     try:
         server.serve_foreground()

@@ -112,3 +112,34 @@ def test_a_taken_port_is_named_and_nothing_runs(tmp_path: Path) -> None:
     status = subprocess.run([sys.executable, "-m", "theo.cli.main", "status", "-c", str(_config(tmp_path, port))],
                             cwd=REPO, env=_env(), capture_output=True, text=True, timeout=60, check=False)
     assert "no engine run recorded yet" in status.stderr
+
+
+@pytest.mark.slow
+def test_theo_api_serves_the_database_without_an_engine(tmp_path: Path) -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "theo.cli.main", "api", "-c", str(_config(tmp_path, 0))],
+                            cwd=REPO, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        found = re.search(r"dashboard: (http://127\.0\.0\.1:\d+)", proc.stdout.readline())
+        assert found is not None
+        url = found.group(1)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                health = httpx.get(f"{url}/api/v1/health", timeout=2)
+                break
+            except httpx.ConnectError:
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+        assert health.json()["status"] == "ok"
+        token = httpx.post(f"{url}/api/v1/auth/login", json={"username": "root", "password": "embedded admin pw"}
+                           ).json()["token"]
+        overview = httpx.get(f"{url}/api/v1/overview", headers={"Authorization": f"Bearer {token}"}).json()
+        assert overview["run"] is None
+        assert overview["account_value"] == "100000.00"
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0

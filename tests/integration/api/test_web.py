@@ -48,6 +48,7 @@ def test_before_make_web_the_root_says_how_to_build_it(tmp_path: Path, api_store
     assert "make web" in page.text
 
 
+@pytest.mark.slow
 def test_the_openapi_document_is_printed_for_the_client_generator() -> None:
     out = subprocess.run([sys.executable, "-m", "theo.api.openapi"], capture_output=True, text=True, check=True,
                          timeout=60).stdout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -9,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from theo.api.auth.current import authenticate, credentials
 from theo.api.auth.sessions import resolve
-from theo.api.events import EventHub, encode
+from theo.api.events import EventHub, Subscriber, encode
 from theo.api.services.context import ServiceContext
 from theo.api.services.errors import ServiceError
 
@@ -48,9 +49,12 @@ async def events(ws: WebSocket) -> None:
         return
     await ws.accept()
     sub = hub.subscribe()
+    watcher = asyncio.ensure_future(_watch_close(ws, sub))
     try:
-        while True:
+        while not sub.closed:
             message = await sub.next(PING_SECONDS)
+            if sub.closed:
+                return
             if sub.overflowed:
                 await ws.close(code=TOO_SLOW, reason="too far behind; reconnect")
                 return
@@ -65,4 +69,15 @@ async def events(ws: WebSocket) -> None:
     except (WebSocketDisconnect, RuntimeError):
         return
     finally:
+        watcher.cancel()
         hub.unsubscribe(sub)
+
+
+async def _watch_close(ws: WebSocket, sub: Subscriber) -> None:
+    """Read (and ignore) what the client sends until it disconnects; then end the sender's wait at once."""
+    try:
+        while (await ws.receive())["type"] != "websocket.disconnect":
+            pass
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    sub.close()
