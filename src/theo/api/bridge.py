@@ -29,7 +29,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from theo.api.events import EventHub
-from theo.api.services.overview import health
+from theo.api.services.overview import health, marks_of, pnl_event
 from theo.api.services.runinfo import RunInfo
 from theo.core.bus.base import MessageBus, Subscription
 from theo.model.enums import SignalStatus
@@ -202,14 +202,7 @@ class EngineBridge:
         counters["last_seen"] = dict(self._seen)
         self.snapshot.update(counters)
         realized = Decimal(str(counters.get("realized_pnl", "0")))
-        unrealized = Decimal(0)
-        for t in run.node.manager.trades(open_only=True):
-            if t.entry_price is not None:
-                price = prices.get(t.symbol)
-                unrealized += t.unrealised(Decimal(repr(price)) if price is not None else t.entry_price)
-        self.hub.publish("pnl", {"realized": str(realized.quantize(CENT)),
-                                 "unrealized": str(unrealized.quantize(CENT)),
-                                 "total": str((realized + unrealized).quantize(CENT))})
+        self.hub.publish("pnl", pnl_event(realized, run.node.manager.trades(open_only=True), marks_of(counters)))
         self.hub.publish("health", self._health(counters))
 
     def _health(self, counters: dict[str, Any]) -> dict[str, Any]:

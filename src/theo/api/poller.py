@@ -8,15 +8,13 @@ from decimal import Decimal
 from typing import Any
 
 from theo.api.services.context import ServiceContext
-from theo.api.services.overview import health
+from theo.api.services.overview import health, marks_of, pnl_event
 from theo.api.services.runinfo import latest_run
 from theo.api.services.state import state_now
 from theo.core.logging import get_logger
-from theo.model.money import ZERO
 
 log = get_logger(__name__)
 INTERVAL = 3.0
-CENT = Decimal("0.01")
 
 
 class StorePoller:
@@ -37,14 +35,9 @@ class StorePoller:
         now = state_now(self.ctx)
         self._changed("state", {"state": now.state.value, "reason": now.reason, "actor": now.actor})
         run, counters = latest_run(self.ctx)
-        marks = {s: Decimal(repr(p)) for s, p in counters.get("last_price", {}).items()}
-        unrealized = ZERO
-        for t in SqlTradeStore(self.ctx.store).load_trades(open_only=True):
-            if t.entry_price is not None:
-                unrealized += t.unrealised(marks.get(t.symbol, t.entry_price))
         realized = Decimal(str(counters.get("realized_pnl", "0")))
-        self._changed("pnl", {"realized": str(realized.quantize(CENT)), "unrealized": str(unrealized.quantize(CENT)),
-                              "total": str((realized + unrealized).quantize(CENT))})
+        self._changed("pnl", pnl_event(realized, SqlTradeStore(self.ctx.store).load_trades(open_only=True),
+                                       marks_of(counters)))
         self._changed("health", health(run, counters).model_dump(mode="json"))
 
     def _changed(self, kind: str, data: dict[str, Any]) -> None:

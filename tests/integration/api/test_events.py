@@ -143,3 +143,23 @@ def test_the_bridge_turns_bus_messages_into_stream_events(make_client: Callable[
     assert bridge.snapshot.counters()["last_price"] == {"SPY": 101.25}
     bridge.detach()
     assert not run.node.bus.has_subscribers("orders.filled")
+
+
+def test_theo_api_publishes_what_the_store_shows_when_it_changes(api_ctx: Any) -> None:
+    from tests.integration.api.conftest import RecordingSink
+    from tests.integration.api.seed import running, trade
+    from theo.api.poller import StorePoller
+
+    sink = RecordingSink()
+    now = datetime.now(UTC)
+    trade(api_ctx.store, "SPY", Side.BUY, "10", "100", now)
+    running(api_ctx.store, now, {"last_price": {"SPY": 102.5}, "realized_pnl": "7.00", "sim_now": now.isoformat()})
+    poller = StorePoller(api_ctx, sink)
+    poller.poll()
+    assert sink.kinds() == ["state", "pnl", "health"]
+    assert sink.published[1][1] == {"realized": "7.00", "unrealized": "25.00", "total": "32.00"}
+    poller.poll()
+    assert len(sink.published) == 3  # nothing changed, nothing published
+    api_ctx.repos.trading_state.append(StateChange(now, State.HALTED, State.ACTIVE, "from the cli", "cli:ann"))
+    poller.poll()
+    assert sink.published[-1] == ("state", {"state": "HALTED", "reason": "from the cli", "actor": "cli:ann"})

@@ -14,6 +14,7 @@ page works the same inside ``theo run`` and in ``theo api`` beside a separate en
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -105,8 +106,17 @@ class Overview(BaseModel):
     working_orders: list[WorkingOrder]
 
 
-def _marks(counters: dict[str, Any]) -> dict[str, Decimal]:
+def marks_of(counters: dict[str, Any]) -> dict[str, Decimal]:
+    """The run's last price per symbol (floats in the counters) as Decimals."""
     return {s: Decimal(repr(p)) for s, p in counters.get("last_price", {}).items() if p is not None}
+
+
+def pnl_event(realized: Decimal, open_trades: Iterable[Trade], marks: dict[str, Decimal]) -> dict[str, str]:
+    """The stream's ``pnl`` data: realized, unrealized (open trades at ``marks``, else at entry) and total."""
+    unrealized = sum((t.unrealised(marks.get(t.symbol, t.entry_price)) for t in open_trades
+                      if t.is_open and t.entry_price is not None), ZERO)
+    return {"realized": str(realized.quantize(CENT)), "unrealized": str(unrealized.quantize(CENT)),
+            "total": str((realized + unrealized).quantize(CENT))}
 
 
 def equity_curve(capital: Decimal, closed: list[Trade], now: datetime, unrealized: Decimal) -> list[EquityPoint]:
@@ -211,7 +221,7 @@ def get_overview(ctx: ServiceContext, actor: Actor) -> Overview:
     now = (run.sim_now if run is not None and run.sim_now is not None else None) or datetime.now(UTC)
     trades = SqlTradeStore(ctx.store).load_trades()
     journal = SqlOrderJournal(ctx.store)
-    marks = _marks(counters)
+    marks = marks_of(counters)
     closed = [t for t in trades if not t.is_open]
     realized = sum((t.realised - t.charges for t in closed), ZERO)
     open_rows, unrealized, positions = [], ZERO, dict[str, Decimal]()
