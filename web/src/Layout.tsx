@@ -1,6 +1,7 @@
-import type { ReactNode } from "react";
+import { useState, type ReactNode } from "react";
 import { roleAtLeast, useLive, useSession } from "./context";
 import type { Role } from "./api/types";
+import { formatExchangeClock } from "./lib/format";
 import { href } from "./lib/route";
 
 export const PAGES: { id: string; label: string; role?: Role }[] = [
@@ -26,6 +27,8 @@ export function Layout({ page, children, onLogout, onToggleTheme }: {
 }) {
   const { me, theme } = useSession();
   const { live, status } = useLive();
+  const [dismissed, setDismissed] = useState(0);
+  const alert = live.alerts.find((a) => a.seq > dismissed) ?? null;
   return (
     <div className="shell">
       <aside className="sidebar">
@@ -58,9 +61,12 @@ export function Layout({ page, children, onLogout, onToggleTheme }: {
         </div>
       </aside>
       <main className="content">
-        {live.alerts.length > 0 && (
-          <div className={`alert-bar alert-${live.alerts[0].level}`} role="status">
-            {live.alerts[0].text}
+        {alert && (
+          <div className={`alert-bar alert-${alert.level}`} role="status" data-testid="alert-bar">
+            <span>{alert.ts ? `${formatExchangeClock(alert.ts, true)} ` : ""}{alert.text}</span>
+            <button type="button" className="link" aria-label="Dismiss" onClick={() => setDismissed(live.alerts[0].seq)}>
+              ✕
+            </button>
           </div>
         )}
         {children}

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, Protocol
 
 from theo.core.calendar import ET
 from theo.model.events import Charges, Execution
@@ -97,6 +97,27 @@ def build_deals(trades: Iterable[Trade], marks: Mapping[str, Decimal] | None = N
                         exit_price=t.exit_price, pnl=gross, charges=t.charges, net_pnl=net,
                         net_pnl_pct=net / cost * 100 if cost else None, entry_date=t.entry_ts, exit_date=t.exit_ts,
                         status=STATUS_WORDS[t.status], comment=t.comment, charge_detail=detail))
+    return out
+
+
+class LastCloses(Protocol):
+    """Stored bars, asked for a symbol's newest close."""
+
+    def last_close(self, symbol: str, since: datetime | None = None) -> float | None: ...
+
+
+def last_close_marks(bars: LastCloses, running: Iterable[Trade]) -> dict[str, Decimal]:
+    """Marks for running trades: the newest stored bar close of their symbol, never a bar older than the trade
+    (imported history of the same symbol says nothing about a position opened later)."""
+    entered: dict[str, datetime] = {}
+    for t in running:
+        if t.is_open and t.entry_ts is not None:
+            entered[t.symbol] = min(t.entry_ts, entered.get(t.symbol, t.entry_ts))
+    out: dict[str, Decimal] = {}
+    for sym in sorted(entered):
+        close = bars.last_close(sym, since=entered[sym])
+        if close is not None:
+            out[sym] = Decimal(repr(close))
     return out
 
 

@@ -51,6 +51,8 @@ def _load(config: TheoConfig, data: list[str] | None, start: str | None, end: st
     d1 = _date(end, "--to") or config.engine.backtest.end
     if d0 and d1 and d1 < d0:
         raise ConfigError(f"--to {d1} is before --from {d0}")
+    if sum((bool(data), db is not None, synthetic)) > 1:
+        raise ConfigError("give one source of market data: --data FILE, --db TIMEFRAME or --synthetic")
     if synthetic:
         from theo.node.synthetic_data import load_synthetic, strategy_symbols, synthetic_range
 

@@ -18,8 +18,6 @@ from theo.core.time import exchange_time
 
 if TYPE_CHECKING:
     from theo.analysis.deals import Deal
-    from theo.model.trades import Trade
-    from theo.persistence.repositories.bars import BarRepository
 
 report_app = typer.Typer(help="Reports from the journal: deals.", no_args_is_help=True)
 
@@ -51,7 +49,7 @@ def deals_command(
     On a terminal it is a table fitted to the width (entry and exit in ET); piped or with --out it stays the
     full CSV (every column, for scripts), unless --format says otherwise.
     """
-    from theo.analysis.deals import build_deals, render_deals
+    from theo.analysis.deals import build_deals, last_close_marks, render_deals
     from theo.core.calendar import ET
     from theo.persistence.repositories.bars import BarRepository
     from theo.persistence.repositories.orders import SqlOrderJournal as OrderJournal
@@ -71,7 +69,7 @@ def deals_command(
     fills: dict[str, list] = {}  # type: ignore[type-arg]
     for ex in OrderJournal(engine).fills():
         fills.setdefault(ex.client_order_id, []).append(ex)
-    marks = _last_closes(BarRepository(engine), [t for t in trades if t.is_open])
+    marks = last_close_marks(BarRepository(engine), trades)
     deals = build_deals(trades, marks, fills)
     if fmt == "table":
         _print_table(deals, out, wide)
@@ -111,21 +109,6 @@ def _print_table(deals: Sequence[Deal], out: Path | None, wide: bool) -> None:
     if hidden:
         err_console.print(f"left out for width: {', '.join(hidden)} (--wide shows them, --format csv every "
                           f"column)", soft_wrap=True, highlight=False)
-
-
-def _last_closes(bars: BarRepository, running: Sequence[Trade]) -> dict[str, Decimal]:
-    """Running trades are marked at the newest stored bar close of their symbol, never at a bar older than
-    the trade (imported history of the same symbol says nothing about a position opened later)."""
-    entered: dict[str, datetime] = {}
-    for t in running:
-        if t.entry_ts is not None:
-            entered[t.symbol] = min(t.entry_ts, entered.get(t.symbol, t.entry_ts))
-    out: dict[str, Decimal] = {}
-    for sym in sorted(entered):
-        close = bars.last_close(sym, since=entered[sym])
-        if close is not None:
-            out[sym] = Decimal(repr(close))
-    return out
 
 
 def register(app: typer.Typer) -> None:

@@ -65,7 +65,12 @@ def signal_id(sig: Signal) -> int:
     """A stable 62-bit id of a signal (strategy, symbol, side, kind, time): its entry order id follows from it,
     so the same signal seen again after a restart finds its order instead of sending another, and a paper
     replay names its orders and trades as the backtest of the same data does."""
-    key = f"{sig.strategy}|{sig.symbol}|{sig.side.value}|{int(sig.exit)}|{sig.ts.isoformat()}"
+    return signal_key_id(sig.strategy, sig.symbol, sig.side.value, sig.exit, sig.ts.isoformat())
+
+
+def signal_key_id(strategy: str, symbol: str, side: str, exit: bool, ts_iso: str) -> int:
+    """:func:`signal_id` from a signal's recorded fields (the run journal keeps them, not the signal)."""
+    key = f"{strategy}|{symbol}|{side}|{int(exit)}|{ts_iso}"
     return int(hashlib.sha256(key.encode()).hexdigest()[:16], 16) >> 2
 
 

@@ -35,6 +35,7 @@ from theo.core.time import exchange_time, from_us, to_us
 from theo.model.enums import RunStatus, SignalStatus
 from theo.model.market import Bar, Tick
 from theo.model.signals import SignalOutcome
+from theo.node.bar_log import BarLog
 from theo.node.config import DataFile
 from theo.node.gate import EngineGate
 from theo.node.kernel import Mode, Node, Stores, build_node
@@ -42,6 +43,7 @@ from theo.node.pnl import AccountRealized
 from theo.node.runs import RunStore, wall_now
 from theo.node.stream import Item, StreamDriver
 from theo.persistence.repositories import Store
+from theo.persistence.repositories.bars import BarRepository
 
 log = get_logger("theo.node.paper")
 IDLE_GAP_US = 15 * 60 * 1_000_000  # a quiet stretch longer than this is skipped, not waited for
@@ -170,6 +172,7 @@ class PaperRun:
         self.stop = asyncio.Event()
         self._yielded = time.monotonic()
         self.gate = EngineGate(config, from_us(0))  # the gate clock follows the ticks (no skew rule)
+        self.bars = BarLog(BarRepository(db), self.node.calendar_of, f"paper-{self.feed_name}")  # for the charts
         self.on_item: Callable[[Item], None] | None = None  # observers (the dashboard's event bridge)
         self.on_bar: Callable[[Bar], None] | None = None
 
@@ -192,6 +195,7 @@ class PaperRun:
         return {**base, **self.node.checkpoint()}
 
     def flush(self, status: RunStatus = RunStatus.RUNNING, stopped: datetime | None = None) -> None:
+        self.bars.write()
         self.store.flush(wall_now(), self.counters(), self.checkpoint(), status, stopped)
 
     def recent_signals(self, n: int = 5) -> list[SignalOutcome]:
@@ -207,11 +211,13 @@ class PaperRun:
             items, sources = synthetic_items(self.config, self.gate, resume), {s: "tick" for s in self.node.symbols}
         self.driver = StreamDriver(self.node, sources)
         self.driver.on_bar = self.on_bar
+        self.bars.start(sources)
         return items
 
     def _feed(self, item: Item) -> None:
         assert self.driver is not None
         self.driver.on_item(*item)
+        self.bars.on_item(*item)
         self.state.items += 1
         self.state.last_price[item[0]] = item[6]
         self.state.sim_now = from_us(item[1])
@@ -299,6 +305,7 @@ class PaperRun:
                     await self._breathe()  # let signal handlers run while the feed is behind the wall clock
             if pending is None and self.driver is not None:
                 self.driver.finish()
+                self.bars.finish()
                 self.state.finished = True
                 status = RunStatus.COMPLETED
         except Exception:

@@ -127,3 +127,17 @@ def test_a_viewer_may_not_start_a_backtest(make_client: Callable[..., TestClient
     assert viewer.post(URL, json={}).status_code == 403
     assert viewer.get(URL).json() == {"items": [], "total": 0, "running": []}
     assert viewer.get(f"{URL}/99").status_code == 404
+
+
+def test_a_run_left_going_by_a_stopped_api_is_failed(make_client: Callable[..., TestClient],
+                                                     api_store: Engine) -> None:
+    from datetime import UTC, datetime
+
+    from theo.api.services.backtest_runner import ABANDONED
+    from theo.persistence.repositories.backtests import BacktestRunRepository
+
+    repo = BacktestRunRepository(api_store)
+    stale = repo.create(datetime.now(UTC), "alice", "before the restart", {})
+    repo.update(stale, status="running", progress=0.4)
+    run = make_client("viewer").get(f"{URL}/{stale}").json()
+    assert (run["status"], run["error"], run["progress"]) == ("failed", ABANDONED, 0.4)

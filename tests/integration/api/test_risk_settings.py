@@ -132,6 +132,17 @@ def test_closure_edits_the_time_exit_and_shows_when_it_falls(make_client: Callab
     other = trader.put("/api/v1/settings/closure", json={"values": {"trade": {"sweep_seconds": 2}}})
     assert other.status_code == 422
     assert other.json()["field"] == "trade.sweep_seconds"
+    held = trader.put("/api/v1/settings/closure", json={"values": {"strategies": {"corr-spy-qqq": {
+        "ss_type": "positional"}}}})
+    assert held.status_code == 200, held.text
+    assert held.json()["current"]["strategies"]["corr-spy-qqq"]["exit_at"] is None  # held overnight
+    assert load_config(config_path).strategies[0].ss_type == "positional"
+    bad = trader.put("/api/v1/settings/closure", json={"values": {"strategies": {"corr-spy-qqq": {"ss_type": "swing"}},
+                                                                  "trade": {"time_exit": "25:00"}}})
+    assert bad.status_code == 422
+    assert bad.json()["field"] in ("strategies.corr-spy-qqq.ss_type", "trade.time_exit")
+    audit = trader.get("/api/v1/audit", params={"action": "settings.closure.update"}).json()["items"]
+    assert [e["after"] for e in audit] == [{"strategies.0.ss_type": "positional"}, {"risk.trade.time_exit": "15:30:00"}]
 
 
 def test_scanner_settings_bind_to_configured_strategies(make_client: Callable[..., TestClient],

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ApiClient, ApiError, buildUrl, errorFromBody } from "./client";
+import type { Schemas } from "./typed";
 
 interface Call {
   url: string;
@@ -71,6 +72,16 @@ describe("ApiClient", () => {
   it("accepts an empty 204 body", async () => {
     const client = new ApiClient({ fetchImpl: fakeFetch(204, undefined, []) });
     await expect(client.post("/auth/logout")).resolves.toBeNull();
+  });
+});
+
+describe("typed reads", () => {
+  it("types a GET of a literal path by the OpenAPI schema (tsc checks the assignment)", async () => {
+    const calls: Call[] = [];
+    const client = new ApiClient({ fetchImpl: fakeFetch(200, { items: [], total: 0, running: [] }, calls) });
+    const list: Schemas["BacktestList"] = await client.get("/backtests", { limit: 10 });
+    expect(list.total).toBe(0);
+    expect(calls[0].url).toBe("/api/v1/backtests?limit=10");
   });
 });
 

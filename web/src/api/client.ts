@@ -3,6 +3,8 @@
  * ({detail, field} from the API), and a 401 on any call but login sends the browser to the login page.
  */
 
+import type { GetPath, GetQuery, GetResult } from "./typed";
+
 export const API_BASE = "/api/v1";
 const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
@@ -112,8 +114,11 @@ export class ApiClient {
     return body as T;
   }
 
-  get<T>(path: string, query?: Query): Promise<T> {
-    return this.request<T>("GET", path, { query });
+  /** A GET typed by the OpenAPI schema for a literal path; `get<T>(path)` for a path built at run time. */
+  get<P extends GetPath>(path: P, query?: GetQuery<P> & Query): Promise<GetResult<P>>;
+  get<T>(path: string, query?: Query): Promise<T>;
+  get(path: string, query?: Query): Promise<unknown> {
+    return this.request("GET", path, { query });
   }
 
   post<T>(path: string, body?: unknown): Promise<T> {

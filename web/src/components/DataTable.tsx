@@ -15,6 +15,7 @@ interface Props<T> {
   empty?: string;
   onRowClick?: (row: T) => void;
   selected?: string | number | null;
+  className?: string;
 }
 
 function cell(value: unknown): ReactNode {
@@ -24,10 +25,10 @@ function cell(value: unknown): ReactNode {
   return String(value);
 }
 
-export function DataTable<T>({ testId, columns, rows, rowId, empty, onRowClick, selected }: Props<T>) {
+export function DataTable<T>({ testId, columns, rows, rowId, empty, onRowClick, selected, className }: Props<T>) {
   return (
     <div className="table-wrap">
-      <table className="table" data-testid={testId}>
+      <table className={`table ${className ?? ""}`} data-testid={testId}>
         <thead>
           <tr>
             {columns.map((c) => (
@@ -45,11 +46,11 @@ export function DataTable<T>({ testId, columns, rows, rowId, empty, onRowClick, 
               </td>
             </tr>
           )}
-          {rows.map((row) => {
+          {rows.map((row, i) => {
             const id = rowId(row);
             return (
               <tr
-                key={id}
+                key={`${id}:${i}`}
                 data-testid={`row-${id}`}
                 className={`${onRowClick ? "clickable" : ""} ${selected === id ? "selected" : ""}`}
                 onClick={onRowClick ? () => onRowClick(row) : undefined}

@@ -1,9 +1,7 @@
-import { useEffect, useMemo, useState, type FormEvent } from "react";
+import { useEffect, useMemo, useState, type FormEvent, type ReactNode } from "react";
 import { useCan } from "../context";
 import { formErrorsFrom, NO_ERRORS, type FormErrors } from "../lib/formErrors";
-import { describeApplies, inputsFrom, valuesFrom, type FieldSpec } from "../lib/schemaForm";
-
-type Inputs = Record<string, string | boolean | string[]>;
+import { changedValues, describeApplies, inputsFrom, type FieldSpec, type InputValue, type Inputs } from "../lib/schemaForm";
 
 interface Props {
   /** data-testid prefix: `<prefix>-field-<name>`, `<prefix>-save`. */
@@ -11,18 +9,19 @@ interface Props {
   fields: FieldSpec[];
   values: Record<string, unknown>;
   applies?: string | null;
-  /** Saves the values; answers the `applies` of the change (or nothing). */
+  note?: string | null;
+  /** Saves the changed values (a partial table); answers when the change applies (or nothing). */
   onSave: (values: Record<string, unknown>) => Promise<string | null | undefined>;
   /** Extra text beside a field (e.g. the live value against its limit). */
-  aside?: (name: string) => React.ReactNode;
+  aside?: (name: string) => ReactNode;
 }
 
 function FieldInput({ spec, value, testId, disabled, onChange }: {
   spec: FieldSpec;
-  value: string | boolean | string[];
+  value: InputValue;
   testId: string;
   disabled: boolean;
-  onChange: (v: string | boolean | string[]) => void;
+  onChange: (v: InputValue) => void;
 }) {
   switch (spec.kind) {
     case "boolean":
@@ -31,7 +30,7 @@ function FieldInput({ spec, value, testId, disabled, onChange }: {
     case "select":
       return (
         <select data-testid={testId} value={String(value)} disabled={disabled} onChange={(e) => onChange(e.target.value)}>
-          {spec.nullable && <option value="">—</option>}
+          {(spec.nullable || !spec.options.includes(String(value))) && <option value="">—</option>}
           {spec.options.map((o) => <option key={o} value={o}>{o}</option>)}
         </select>
       );
@@ -50,18 +49,24 @@ function FieldInput({ spec, value, testId, disabled, onChange }: {
       );
     }
     case "json":
-      return <textarea data-testid={testId} value={String(value)} rows={4} disabled={disabled}
-        onChange={(e) => onChange(e.target.value)} />;
+      return <textarea data-testid={testId} value={String(value)} rows={Math.min(8, String(value).split("\n").length + 1)}
+        disabled={disabled} spellCheck={false} onChange={(e) => onChange(e.target.value)} />;
     default:
       return <input data-testid={testId} value={String(value)} disabled={disabled}
-        inputMode={spec.kind === "integer" || spec.kind === "number" ? "decimal" : undefined}
+        inputMode={spec.kind === "integer" || spec.kind === "number" || spec.kind === "decimal" ? "decimal" : undefined}
         placeholder={spec.kind === "list" ? "comma-separated" : spec.nullable ? "none" : undefined}
         onChange={(e) => onChange(e.target.value)} />;
   }
 }
 
-/** A settings form: one input per field, per-field errors from a 422, a save that says when it applies. */
-export function SchemaForm({ prefix, fields, values, applies, onSave, aside }: Props) {
+function bounds(f: FieldSpec): ReactNode {
+  if (f.min === null && f.max === null) return null;
+  return <span className="muted small"> ({f.min ?? "…"} – {f.max ?? "…"})</span>;
+}
+
+/** A settings form: one input per field (nested tables as groups), per-field errors from a 422, and a save
+ * that sends only the changed fields and says when the change applies. */
+export function SchemaForm({ prefix, fields, values, applies, note, onSave, aside }: Props) {
   const canSave = useCan("trader");
   const initial = useMemo(() => inputsFrom(fields, values), [fields, values]);
   const [inputs, setInputs] = useState<Inputs>(initial);
@@ -69,18 +74,24 @@ export function SchemaForm({ prefix, fields, values, applies, onSave, aside }: P
   const [saved, setSaved] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   useEffect(() => setInputs(initial), [initial]);
-  const dirty = JSON.stringify(inputs) !== JSON.stringify(initial);
+  const changes = useMemo(() => changedValues(fields, initial, inputs), [fields, initial, inputs]);
+  const dirty = Object.keys(changes).length > 0;
+  const names = useMemo(() => fields.filter((f) => f.kind !== "group").map((f) => f.name), [fields]);
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    setBusy(true);
     setErrors(NO_ERRORS);
+    if (!dirty) {
+      setSaved("Nothing to save: no field changed.");
+      return;
+    }
+    setBusy(true);
     setSaved(null);
     try {
-      const when = await onSave(valuesFrom(fields, inputs));
+      const when = await onSave(changes);
       setSaved(`Saved. ${describeApplies(when ?? applies)}`.trim());
     } catch (err) {
-      setErrors(formErrorsFrom(err, fields.map((f) => f.name)));
+      setErrors(formErrorsFrom(err, names));
     } finally {
       setBusy(false);
     }
@@ -89,13 +100,15 @@ export function SchemaForm({ prefix, fields, values, applies, onSave, aside }: P
   return (
     <form className="schema-form" onSubmit={(e) => void submit(e)}>
       <div className="form-grid">
-        {fields.map((f) => (
-          <div key={f.name} className={`form-row ${errors.fields[f.name] ? "has-error" : ""}`}>
+        {fields.map((f) => f.kind === "group" ? (
+          <div key={f.name} className={`form-group depth-${Math.min(f.depth, 3)}`} title={f.description ?? undefined}>
+            {f.label}
+          </div>
+        ) : (
+          <div key={f.name} className={`form-row depth-${Math.min(f.depth, 3)} ${errors.fields[f.name] ? "has-error" : ""}`}>
             <label htmlFor={`${prefix}-${f.name}`} title={f.description ?? undefined}>
               {f.label}
-              {f.min !== null || f.max !== null ? (
-                <span className="muted small"> ({f.min ?? "…"} – {f.max ?? "…"})</span>
-              ) : null}
+              {bounds(f)}
             </label>
             <div className="form-input" id={`${prefix}-${f.name}`}>
               <FieldInput spec={f} value={inputs[f.name] ?? ""} testId={`${prefix}-field-${f.name}`}
@@ -122,6 +135,7 @@ export function SchemaForm({ prefix, fields, values, applies, onSave, aside }: P
         {saved && !dirty && <span className="ok" data-testid="save-ok">{saved}</span>}
         {!saved && applies && <span className="muted">{describeApplies(applies)}</span>}
       </div>
+      {note && <div className="muted small note">{note}</div>}
     </form>
   );
 }

@@ -24,6 +24,8 @@ export interface LiveAlert {
   level: string;
   text: string;
   ts: string | null;
+  /** The event's sequence number (the page hides alerts up to a dismissed one). */
+  seq: number;
 }
 
 export interface LiveState {
@@ -96,7 +98,7 @@ export function reduceEvent(live: LiveState, event: ServerEvent): LiveState {
       next.health = { feed: data.feed, broker: data.broker };
       return next;
     case "alert":
-      next.alerts = [{ level: str(data.level) || "info", text: str(data.text), ts }, ...live.alerts].slice(
+      next.alerts = [{ level: str(data.level) || "info", text: str(data.text), ts, seq }, ...live.alerts].slice(
         0,
         MAX_ALERTS,
       );

@@ -27,6 +27,11 @@ export function toSeries<T>(points: T[], time: (p: T) => string | number | null 
   return [...byTime.entries()].sort((a, b) => a[0] - b[0]).map(([time, v]) => ({ time, value: v }));
 }
 
+/** A drawdown fraction (−0.05) as the percentage the chart shows (−5). */
+export function fractionToPercent(points: XY[]): XY[] {
+  return points.map(({ time, value }) => ({ time, value: value * 100 }));
+}
+
 /** Drawdown as a negative percentage below the running equity peak, when the API gives none. */
 export function drawdownFromEquity(equity: XY[]): XY[] {
   let peak = -Infinity;

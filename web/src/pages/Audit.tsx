@@ -5,20 +5,12 @@ import { Card, ErrorText, PageTitle, Time } from "../components/common";
 import { DataTable, Pager, type ColumnDef } from "../components/DataTable";
 import { FilterBar } from "../components/Filters";
 import { useLive } from "../context";
+import { describeChange } from "../lib/describe";
 import { useLoad, useThrottledEffect } from "../lib/hooks";
 
 const LIMIT = 50;
 
 /** A before/after value in one line: `threshold: 0.7`, or compact JSON. */
-export function describeChange(value: unknown): string {
-  if (value === null || value === undefined || value === "") return "—";
-  if (typeof value !== "object") return String(value);
-  const entries = Object.entries(value as Record<string, unknown>);
-  if (entries.length > 0 && entries.length <= 6 && entries.every(([, v]) => v === null || typeof v !== "object")) {
-    return entries.map(([k, v]) => `${k}: ${v === null ? "—" : String(v)}`).join(", ");
-  }
-  return JSON.stringify(value);
-}
 
 const COLUMNS: ColumnDef<AuditEntry>[] = [
   { key: "ts", label: "When", render: (a) => <Time value={a.ts} /> },
@@ -27,7 +19,7 @@ const COLUMNS: ColumnDef<AuditEntry>[] = [
   { key: "origin", label: "From" },
   { key: "before", label: "Before", render: (a) => <span className="change">{describeChange(a.before)}</span> },
   { key: "after", label: "After", render: (a) => <span className="change">{describeChange(a.after)}</span> },
-  { key: "detail", label: "Detail" },
+  { key: "detail", label: "Detail", render: (a) => <span className="change">{describeChange(a.detail)}</span> },
 ];
 
 export function AuditPage() {

@@ -8,11 +8,12 @@ import { TimeSeriesChart } from "../components/TimeSeriesChart";
 import { useCan, useLive, useSession } from "../context";
 import { useInterval, useLoad, useThrottledEffect } from "../lib/hooks";
 import { humanize } from "../lib/schemaForm";
-import { toSeries } from "../lib/series";
-import { dealCell, DealsTable } from "./Trades";
+import { fractionToPercent, toSeries } from "../lib/series";
+import { formatMetric } from "../lib/metrics";
+import { DealsTable } from "./Trades";
 
 const LIMIT = 20;
-const RUNNING = /^(queued|pending|running|started)$/i;
+const RUNNING = /^(queued|running)$/i;
 
 /** Progress as a percentage 0..100 (the API may send 0..1 or 0..100). */
 export function progressPercent(progress: number | null | undefined): number {
@@ -39,19 +40,28 @@ function Metrics({ metrics }: { metrics: Record<string, unknown> | null }) {
       {Object.entries(metrics).map(([k, v]) => (
         <div key={k} className="metric">
           <div className="stat-label">{humanize(k)}</div>
-          <div className="num">{dealCell(k, v)}</div>
+          <div className="num">{formatMetric(k, v)}</div>
         </div>
       ))}
     </div>
   );
 }
 
-function BacktestDetail({ id, liveProgress }: { id: string; liveProgress: { status: string; progress: number | null } | undefined }) {
+function BacktestDetail({ id, liveProgress, onSettled }: {
+  id: string;
+  liveProgress: { status: string; progress: number | null } | undefined;
+  /** Called once the run has ended (completed, failed or cancelled). */
+  onSettled: () => void;
+}) {
   const { theme } = useSession();
   const run = useLoad(() => api.get<Backtest>(`/backtests/${id}`), id);
   const running = RUNNING.test(liveProgress?.status ?? run.data?.status ?? "");
   useInterval(run.reload, running ? 2000 : null);
-  const finished = run.data?.status && !RUNNING.test(run.data.status);
+  const settled = Boolean(run.data?.status) && !RUNNING.test(run.data?.status ?? "");
+  const finished = run.data?.status === "completed";
+  useEffect(() => {
+    if (settled) onSettled();
+  }, [settled, onSettled]);
   const equity = useLoad(
     () => (finished ? api.get<{ points: { t: string | number; equity: string; drawdown: string }[] }>(`/backtests/${id}/equity`)
       : Promise.resolve(null)),
@@ -68,8 +78,8 @@ function BacktestDetail({ id, liveProgress }: { id: string; liveProgress: { stat
   const series = useMemo(() => [
     { name: "Equity", color: COLORS.equity, kind: "area" as const,
       points: toSeries(equity.data?.points ?? [], (p) => p.t, (p) => p.equity) },
-    { name: "Drawdown", color: COLORS.drawdown, pane: 1,
-      points: toSeries(equity.data?.points ?? [], (p) => p.t, (p: Pick<EquityPoint, "drawdown">) => p.drawdown) },
+    { name: "Drawdown %", color: COLORS.drawdown, pane: 1,
+      points: fractionToPercent(toSeries(equity.data?.points ?? [], (p) => p.t, (p: Pick<EquityPoint, "drawdown">) => p.drawdown)) },
   ], [equity.data]);
   const b = run.data;
   const status = liveProgress?.status ?? b?.status ?? "";
@@ -109,8 +119,8 @@ function Compare({ a, b }: { a: string; b: string }) {
           {(cmp.data?.metrics ?? []).map((m) => (
             <tr key={m.key}>
               <td>{m.label}</td>
-              <td className="num">{dealCell(m.key, m.a)}</td>
-              <td className="num">{dealCell(m.key, m.b)}</td>
+              <td className="num">{formatMetric(m.key, m.a)}</td>
+              <td className="num">{formatMetric(m.key, m.b)}</td>
             </tr>
           ))}
         </tbody>
@@ -172,8 +182,8 @@ export function BacktestsPage() {
         ? <span>{status} {Math.round(progressPercent(lp?.progress ?? r.progress))}%</span>
         : <StatusPill value={status} />;
     } },
-    { key: "trades", label: "Trades", numeric: true, render: (r) => dealCell("trades", r.metrics?.trades ?? r.metrics?.total_trades) },
-    { key: "pnl", label: "Net P&L", numeric: true, render: (r) => dealCell("pnl", r.metrics?.net_pnl ?? r.metrics?.pnl ?? r.metrics?.total_pnl) },
+    { key: "trades", label: "Trades", numeric: true, render: (r) => formatMetric("trades", r.metrics?.trades ?? r.metrics?.closed_trades) },
+    { key: "pnl", label: "Net P&L", numeric: true, render: (r) => formatMetric("net_pnl", r.metrics?.net_pnl_closed ?? r.metrics?.net_pnl) },
   ];
 
   return (
@@ -201,7 +211,7 @@ export function BacktestsPage() {
         </form>
         <ErrorText error={error} />
       </Card>
-      {selected && <BacktestDetail id={selected} liveProgress={live.backtests[selected]} />}
+      {selected && <BacktestDetail key={selected} id={selected} liveProgress={live.backtests[selected]} onSettled={list.reload} />}
       {compare.length === 2 && <Compare a={compare[0]} b={compare[1]} />}
       <ErrorText error={list.error} />
       <Card title="Past runs" actions={<span className="muted small">Tick two runs to compare them</span>}>

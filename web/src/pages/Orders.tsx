@@ -7,18 +7,21 @@ import { FilterBar, SelectFilter, TextFilter } from "../components/Filters";
 import { useLive } from "../context";
 import { formatExchangeTime, formatMoney } from "../lib/format";
 import { useLoad, useThrottledEffect } from "../lib/hooks";
+import { shortNumber, shortOrderId } from "../lib/ids";
 import { href, navigate, type Route } from "../lib/route";
 
 const LIMIT = 50;
 
-const STATUSES = ["", "working", "pending", "submitted", "partially_filled", "filled", "cancelled", "rejected", "expired"];
+/** "open" is every working order; the rest are the order state machine's states. */
+const STATUSES = ["", "open", "CREATED", "SUBMITTED", "ACCEPTED", "PARTIALLY_FILLED", "FILLED", "PENDING_CANCEL",
+  "CANCELLED", "REJECTED", "EXPIRED", "UNKNOWN"];
 
 function link(page: string, id: string | number | null) {
-  return id === null || id === undefined ? "—" : <a href={href(page, { id })}>{id}</a>;
+  return id === null || id === undefined ? "—" : <a href={href(page, { id })} title={String(id)}>{shortNumber(String(id))}</a>;
 }
 
 const COLUMNS: ColumnDef<Order>[] = [
-  { key: "id", label: "ID" },
+  { key: "id", label: "ID", render: (o) => <span className="id-cell" title={String(o.id)}>{shortOrderId(o.id)}</span> },
   { key: "created", label: "Created", render: (o) => <Time value={o.created} /> },
   { key: "symbol", label: "Symbol" },
   { key: "side", label: "Side" },
@@ -30,7 +33,7 @@ const COLUMNS: ColumnDef<Order>[] = [
   { key: "stop_price", label: "Stop", numeric: true, render: (o) => <Money value={o.stop_price} /> },
   { key: "avg_price", label: "Avg fill", numeric: true, render: (o) => <Money value={o.avg_price} /> },
   { key: "status", label: "Status", render: (o) => <StatusPill value={o.status} /> },
-  { key: "reason", label: "Reason", render: (o) => <span className="reason">{o.reason ?? "—"}</span> },
+  { key: "reason", label: "Reason", render: (o) => <span className="reason clamp" title={o.reason ?? undefined}>{o.reason || "—"}</span> },
   { key: "signal_id", label: "Signal", render: (o) => link("signals", o.signal_id) },
   { key: "trade_id", label: "Trade", render: (o) => link("trades", o.trade_id) },
   { key: "updated", label: "Updated", render: (o) => <Time value={o.updated} /> },
@@ -87,7 +90,7 @@ export function OrdersPage({ route }: { route: Route }) {
       <PageTitle>Orders</PageTitle>
       <FilterBar>
         <SelectFilter label="Status" value={status} onChange={(v) => { setStatus(v); setOffset(0); }}
-          testId="filter-status" options={STATUSES.map((s) => ({ value: s, label: s || "any" }))} />
+          testId="filter-status" options={STATUSES.map((s) => ({ value: s, label: s ? s.toLowerCase().replace(/_/g, " ") : "any" }))} />
         <TextFilter label="Symbol" value={symbol} onChange={(v) => { setSymbol(v); setOffset(0); }}
           testId="filter-symbol" placeholder="any" />
       </FilterBar>

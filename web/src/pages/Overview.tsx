@@ -1,7 +1,8 @@
 import { useEffect, useMemo, useState } from "react";
 import { api } from "../api/client";
-import type { BrokerHealth, FeedHealth, Overview, StateBody } from "../api/types";
+import { countOf, type BrokerHealth, type FeedHealth, type OpenTrade, type Overview, type StateBody } from "../api/types";
 import { Card, ErrorText, Money, PageTitle, Pnl, Stat, Time } from "../components/common";
+import { DataTable, type ColumnDef } from "../components/DataTable";
 import { COLORS } from "../components/charting";
 import { StateBadge, StateControls } from "../components/StateControls";
 import { TimeSeriesChart } from "../components/TimeSeriesChart";
@@ -9,7 +10,7 @@ import { useLive, useSession } from "../context";
 import { formatLatency, formatMoney } from "../lib/format";
 import { useInterval, useLoad, useThrottledEffect } from "../lib/hooks";
 import { href } from "../lib/route";
-import { toSeries } from "../lib/series";
+import { drawdownFromEquity, fractionToPercent, toSeries } from "../lib/series";
 
 function HealthLine({ label, status, detail, testId }: {
   label: string;
@@ -26,6 +27,17 @@ function HealthLine({ label, status, detail, testId }: {
     </div>
   );
 }
+
+const POSITION_COLUMNS: ColumnDef<OpenTrade>[] = [
+  { key: "id", label: "Trade", render: (t) => (t.id === null ? "—" : <a href={href("trades", { id: t.id })}>{t.id}</a>) },
+  { key: "symbol", label: "Symbol" },
+  { key: "side", label: "Side" },
+  { key: "strategy", label: "Strategy" },
+  { key: "quantity", label: "Qty", numeric: true },
+  { key: "entry_price", label: "Entry", numeric: true, render: (t) => <Money value={t.entry_price} /> },
+  { key: "last_price", label: "Last", numeric: true, render: (t) => <Money value={t.last_price} /> },
+  { key: "unrealized_pnl", label: "Unrealized P&L", numeric: true, render: (t) => <Pnl value={t.unrealized_pnl} /> },
+];
 
 export function OverviewPage() {
   const { theme } = useSession();
@@ -51,10 +63,11 @@ export function OverviewPage() {
 
   const series = useMemo(() => {
     const equity = toSeries(data?.equity ?? [], (p) => p.ts, (p) => p.equity);
-    const drawdown = toSeries(data?.equity ?? [], (p) => p.ts, (p) => p.drawdown);
+    const given = fractionToPercent(toSeries(data?.equity ?? [], (p) => p.ts, (p) => p.drawdown));
+    const drawdown = given.length ? given : drawdownFromEquity(equity);
     return [
       { name: "Equity", color: COLORS.equity, points: equity, kind: "area" as const },
-      { name: "Drawdown", color: COLORS.drawdown, points: drawdown, pane: 1 },
+      { name: "Drawdown %", color: COLORS.drawdown, points: drawdown, pane: 1 },
     ];
   }, [data?.equity]);
 
@@ -82,14 +95,14 @@ export function OverviewPage() {
         </Card>
         <Card>
           <Stat label="Open trades">
-            <a href={href("trades", { status: "open" })} data-testid="open-trades-count">{data?.open_trades ?? "—"}</a>
+            <a href={href("trades", { status: "open" })} data-testid="open-trades-count">{countOf(data?.open_trades) ?? "—"}</a>
           </Stat>
           <div className="sub muted">
-            <a href={href("orders", { status: "working" })}>{data?.working_orders ?? "—"} working orders</a>
+            <a href={href("orders", { status: "open" })}>{countOf(data?.working_orders) ?? "—"} working orders</a>
           </div>
         </Card>
       </div>
-      <div className="grid-2">
+      <div className="grid-3">
         <Card title="Trading state" className="state-card">
           <div className="state-row">
             <StateBadge state={state} />
@@ -101,6 +114,7 @@ export function OverviewPage() {
               </div>
             </div>
           </div>
+          {data?.state.pending_kill && <div className="banner small">Kill requested: the engine flattens at its next sweep.</div>}
           <StateControls state={state} onChanged={setStateOverride} />
         </Card>
         <Card title="Account limits">
@@ -117,17 +131,23 @@ export function OverviewPage() {
             {data?.run?.sim_now && (<><span>Market time</span><span><Time value={data.run.sim_now} /></span></>)}
           </div>
         </Card>
+        <Card title="Health">
+          <HealthLine label="Feed" testId="health-feed" status={feed?.status}
+            detail={feed ? `p50 ${formatLatency(feed.latency_p50_ms)} · p99 ${formatLatency(feed.latency_p99_ms)}` : ""} />
+          <HealthLine label="Broker" testId="health-broker" status={broker?.status} detail={broker?.detail ?? ""} />
+          {feed?.last_tick && <div className="muted small">Last tick <Time value={feed.last_tick} /></div>}
+        </Card>
       </div>
-      <Card title="Health">
-        <HealthLine label="Feed" testId="health-feed" status={feed?.status}
-          detail={feed ? `p50 ${formatLatency(feed.latency_p50_ms)} · p99 ${formatLatency(feed.latency_p99_ms)}` : ""} />
-        <HealthLine label="Broker" testId="health-broker" status={broker?.status} detail={broker?.detail ?? ""} />
-        {feed?.last_tick && <div className="muted small">Last tick <Time value={feed.last_tick} /></div>}
-      </Card>
       <Card title="Equity and drawdown">
         <TimeSeriesChart testId="equity-chart" theme={theme} height={300} series={series}
           empty="No equity recorded yet" />
       </Card>
+      {Array.isArray(data?.open_trades) && (
+        <Card title="Open positions">
+          <DataTable testId="open-positions" columns={POSITION_COLUMNS} rows={data.open_trades}
+            rowId={(t) => t.id ?? `${t.strategy}-${t.symbol}`} empty="No open positions" />
+        </Card>
+      )}
     </div>
   );
 }

@@ -1,76 +1,50 @@
 import { useMemo } from "react";
 import { api } from "../api/client";
-import type { LimitValue, Settings } from "../api/types";
+import type { Settings } from "../api/types";
 import { Card, ErrorText, PageTitle } from "../components/common";
+import { CurrentFigures, gaugeText, isGauge } from "../components/CurrentFigures";
 import { SchemaForm } from "../components/SchemaForm";
-import { formatDecimal } from "../lib/format";
 import { useLoad } from "../lib/hooks";
-import { fieldsFromSchema, fieldsFromValues, humanize } from "../lib/schemaForm";
+import { fieldsFromSchema, fieldsFromValues } from "../lib/schemaForm";
 
-function show(value: unknown): string {
-  if (value === null || value === undefined || value === "") return "—";
-  if (typeof value === "number" || (typeof value === "string" && /^-?\d+(\.\d+)?$/.test(value))) {
-    return Number.isInteger(Number(value)) && !String(value).includes(".") ? String(value) : formatDecimal(value as string);
+/** A gauge of `current` whose name fits a form field (`daily_loss` beside `daily_loss_limit`). */
+function gaugeFor(current: Record<string, unknown>, field: string): string | null {
+  const leaf = field.split(".").pop() ?? field;
+  for (const [key, g] of Object.entries(current)) {
+    if (isGauge(g) && (leaf === key || leaf.startsWith(`${key}_limit`) || leaf === `max_${key}`)) {
+      return `now ${gaugeText(g.value, g.unit)}`;
+    }
   }
-  return typeof value === "object" ? JSON.stringify(value) : String(value);
+  return null;
 }
 
-/** How close a value is to its limit (0..1), for the bar; null when either is not a number. */
-export function usage(value: unknown, limit: unknown): number | null {
-  const v = Math.abs(Number(value));
-  const l = Math.abs(Number(limit));
-  if (value === null || limit === null || !Number.isFinite(v) || !Number.isFinite(l) || l === 0) return null;
-  return Math.min(1, v / l);
-}
-
-function CurrentTable({ current }: { current: Record<string, LimitValue> }) {
-  return (
-    <table className="table limits" data-testid="risk-current">
-      <thead><tr><th>Limit</th><th className="num">Now</th><th className="num">Limit</th><th>Use</th></tr></thead>
-      <tbody>
-        {Object.entries(current).map(([key, { value, limit }]) => {
-          const u = usage(value, limit);
-          return (
-            <tr key={key} data-testid={`row-${key}`}>
-              <td>{humanize(key)}</td>
-              <td className="num">{show(value)}</td>
-              <td className="num">{show(limit)}</td>
-              <td>
-                {u !== null && (
-                  <div className="meter"><div className={u >= 1 ? "full" : u >= 0.8 ? "high" : ""}
-                    style={{ width: `${Math.round(u * 100)}%` }} /></div>
-                )}
-              </td>
-            </tr>
-          );
-        })}
-      </tbody>
-    </table>
-  );
-}
-
-function SettingsCard({ title, path, prefix }: { title: string; path: string; prefix: string }) {
+export function SettingsCard({ title, path, prefix }: { title: string; path: string; prefix: string }) {
   const settings = useLoad(() => api.get<Settings>(path), path);
+  const data = settings.data;
   const fields = useMemo(
-    () => (settings.data ? (settings.data.schema ? fieldsFromSchema(settings.data.schema) : fieldsFromValues(settings.data.values)) : []),
-    [settings.data],
+    () => (data ? (data.schema ? fieldsFromSchema(data.schema, data.values) : fieldsFromValues(data.values)) : []),
+    [data],
   );
-  const current = settings.data?.current ?? {};
+  const current = data?.current ?? {};
   const save = async (values: Record<string, unknown>) => {
-    const res = await api.put<{ applies?: string }>(path, { values });
+    const res = await api.put<Settings>(path, { values });
     settings.reload();
-    return res?.applies ?? settings.data?.applies ?? null;
+    return res?.applies ?? data?.applies ?? null;
   };
   return (
-    <Card title={title}>
+    <Card title={title} actions={data?.config_path ? <span className="muted small">{data.config_path}</span> : null}>
       <ErrorText error={settings.error} />
-      {Object.keys(current).length > 0 && <CurrentTable current={current} />}
-      {settings.data && (
-        <SchemaForm prefix={prefix} fields={fields} values={settings.data.values} applies={settings.data.applies}
+      {data?.restart_pending && (
+        <div className="banner" data-testid={`${prefix}-restart-pending`}>The file has saved changes that apply when Theo restarts.</div>
+      )}
+      {Object.keys(current).length > 0 && <CurrentFigures current={current} />}
+      {data && (
+        <SchemaForm prefix={prefix} fields={fields} values={data.values} applies={data.applies} note={data.applies_note}
           onSave={save}
-          aside={(name) => current[name] ? (
-            <span className="muted small aside">now {show(current[name].value)} of {show(current[name].limit)}</span>
-          ) : null} />
+          aside={(name) => {
+            const text = gaugeFor(current, name);
+            return text ? <span className="muted small aside">{text}</span> : null;
+          }} />
       )}
     </Card>
   );
@@ -80,7 +54,7 @@ export function RiskPage() {
   return (
     <div className="page">
       <PageTitle>Risk and closure</PageTitle>
-      <div className="grid-2">
+      <div className="stack">
         <SettingsCard title="Risk limits" path="/settings/risk" prefix="risk" />
         <SettingsCard title="Time-based closure" path="/settings/closure" prefix="closure" />
       </div>

@@ -1,30 +1,35 @@
 import { useState } from "react";
 import { api } from "../api/client";
 import type { Page, Signal } from "../api/types";
-import { Card, ErrorText, PageTitle, StatusPill, Time } from "../components/common";
+import { Card, ErrorText, Money, PageTitle, StatusPill, Time } from "../components/common";
 import { DataTable, Pager, type ColumnDef } from "../components/DataTable";
 import { FilterBar, SelectFilter, TextFilter } from "../components/Filters";
 import { useLive } from "../context";
 import { useLoad, useThrottledEffect } from "../lib/hooks";
+import { shortNumber, shortOrderId } from "../lib/ids";
 import { href, type Route } from "../lib/route";
 
 const LIMIT = 50;
-const STATUSES = ["", "accepted", "refused", "pending", "filled", "expired"];
+/** The signal states, in the words the reasons use. */
+const STATUSES: [string, string][] = [["", "any"], ["PENDING", "waiting"], ["VALIDATED", "accepted"],
+  ["EXECUTED", "order sent"], ["FAILED", "refused"], ["CANCELLED", "ignored"]];
 
 const COLUMNS: ColumnDef<Signal>[] = [
-  { key: "id", label: "ID" },
+  { key: "id", label: "ID", render: (s) => <span className="id-cell" title={String(s.id)}>{shortNumber(String(s.id))}</span> },
   { key: "ts", label: "Time", render: (s) => <Time value={s.ts} /> },
   { key: "strategy", label: "Strategy" },
   { key: "symbol", label: "Symbol" },
   { key: "side", label: "Side" },
   { key: "status", label: "Status", render: (s) => <StatusPill value={s.status} /> },
-  { key: "reason", label: "Why", render: (s) => <span className="reason">{s.reason ?? "—"}</span> },
+  { key: "why", label: "Condition", render: (s) => <span className="reason clamp" title={s.why ?? undefined}>{s.why || "—"}</span> },
+  { key: "price", label: "Price", numeric: true, render: (s) => <Money value={s.price} /> },
+  { key: "reason", label: "Outcome", render: (s) => <span className="reason clamp" title={s.reason ?? undefined}>{s.reason || "—"}</span> },
   {
     key: "order_ids",
     label: "Orders",
     render: (s) => s.order_ids.length === 0 ? "—" : (
       <span className="links">
-        {s.order_ids.map((id) => <a key={id} href={href("orders", { id })}>#{id}</a>)}
+        {s.order_ids.map((id) => <a key={id} href={href("orders", { id })} className="id-cell" title={String(id)}>{shortOrderId(id)}</a>)}
       </span>
     ),
   },
@@ -49,7 +54,7 @@ export function SignalsPage({ route }: { route: Route }) {
       <PageTitle>Signals</PageTitle>
       <FilterBar>
         <SelectFilter label="Status" value={status} onChange={(v) => { setStatus(v); setOffset(0); }}
-          testId="filter-status" options={STATUSES.map((s) => ({ value: s, label: s || "any" }))} />
+          testId="filter-status" options={STATUSES.map(([value, label]) => ({ value, label }))} />
         <TextFilter label="Symbol" value={symbol} onChange={(v) => { setSymbol(v); setOffset(0); }}
           testId="filter-symbol" placeholder="any" />
         <TextFilter label="Strategy" value={strategy} onChange={(v) => { setStrategy(v.toLowerCase()); setOffset(0); }}

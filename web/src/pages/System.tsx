@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { api } from "../api/client";
 import type { Freshness, LogLine, SystemInfo } from "../api/types";
 import { Card, ErrorText, PageTitle, Time } from "../components/common";
@@ -19,10 +19,17 @@ export function SystemPage() {
   const [lines, setLines] = useState("200");
   const system = useLoad(() => api.get<SystemInfo>("/system"), "system");
   const logs = useLoad(
-    () => api.get<{ lines: LogLine[] }>("/system/logs", { lines, level }),
+    () => api.get<{ file?: string | null; lines: LogLine[] }>("/system/logs", { lines, level }),
     `${lines}-${level}`,
   );
   useInterval(() => { system.reload(); logs.reload(); }, 5000);
+  // A tail reads from the bottom: keep the newest line in view unless the reader scrolled up.
+  const pre = useRef<HTMLPreElement>(null);
+  const pinned = useRef(true);
+  useEffect(() => {
+    const el = pre.current;
+    if (el && pinned.current) el.scrollTop = el.scrollHeight;
+  }, [logs.data]);
   const s = system.data;
   return (
     <div className="page">
@@ -59,7 +66,12 @@ export function SystemPage() {
         </div>
       }>
         <ErrorText error={logs.error} />
-        <pre className="logs" data-testid="logs">
+        {logs.data && "file" in logs.data && <div className="muted small">{String(logs.data.file ?? "no log file configured")}</div>}
+        <pre className="logs" data-testid="logs" ref={pre}
+          onScroll={(e) => {
+            const el = e.currentTarget;
+            pinned.current = el.scrollHeight - el.scrollTop - el.clientHeight < 30;
+          }}>
           {(logs.data?.lines ?? []).map((l, i) => (
             <div key={i} className={`log log-${l.level.toLowerCase()}`}>
               <span className="muted">{l.ts ? formatExchangeTime(l.ts, false) : ""}</span>{" "}

@@ -5,6 +5,8 @@ import { Card, ErrorText, Money, PageTitle, Pnl, StatusPill, Time } from "../com
 import { DataTable, Pager, type ColumnDef } from "../components/DataTable";
 import { dayEnd, dayStart, FilterBar, SelectFilter, TextFilter } from "../components/Filters";
 import { useLive } from "../context";
+import { dealCell } from "../lib/deals";
+import { shortNumber, shortOrderId } from "../lib/ids";
 import { formatExchangeTime, formatMoney, formatPercent } from "../lib/format";
 import { useLoad, useThrottledEffect } from "../lib/hooks";
 import { href, navigate, type Route } from "../lib/route";
@@ -26,26 +28,11 @@ const TRADE_COLUMNS: ColumnDef<Trade>[] = [
   { key: "exit_price", label: "Exit", numeric: true, render: (t) => <Money value={t.exit_price} /> },
   { key: "pnl", label: "P&L", numeric: true, render: (t) => <Pnl value={t.pnl} /> },
   { key: "pnl_pct", label: "P&L %", numeric: true, render: (t) => formatPercent(t.pnl_pct) },
-  { key: "exit_reason", label: "Exit reason" },
+  { key: "exit_reason", label: "Exit reason", render: (t) => <span title={t.comment ?? undefined}>{t.exit_reason ?? "—"}</span> },
   { key: "status", label: "Status", render: (t) => <StatusPill value={t.status} /> },
   { key: "signal_id", label: "Signal", render: (t) => t.signal_id === null ? "—" : (
-    <a href={href("signals", { id: t.signal_id })}>{t.signal_id}</a>) },
+    <a href={href("signals", { id: t.signal_id })} title={t.signal_id}>{shortNumber(t.signal_id)}</a>) },
 ];
-
-/** A deals-report cell: times in exchange time, money-looking keys with 2 decimals. */
-export function dealCell(key: string, value: unknown): string {
-  if (value === null || value === undefined || value === "") return "—";
-  if (/(^|_)(ts|time|at)$|^(entry|exit|open|close)d?_(ts|time)$/.test(key) && typeof value === "string") {
-    return formatExchangeTime(value);
-  }
-  if (/pct|percent/.test(key)) return formatPercent(value as string);
-  if (/(pnl|price|commission|fees?|amount|value|cost|proceeds|mae|mfe|stop|target)/.test(key) &&
-    !Number.isNaN(Number(value))) {
-    return formatMoney(value as string);
-  }
-  if (typeof value === "object") return JSON.stringify(value);
-  return String(value);
-}
 
 export function DealsTable({ deals, testId = "deals-table" }: { deals: Deals | null; testId?: string }) {
   const columns: ColumnDef<Record<string, unknown>>[] = (deals?.columns ?? []).map((c) => ({
@@ -57,7 +44,7 @@ export function DealsTable({ deals, testId = "deals-table" }: { deals: Deals | n
   const rows = deals?.items ?? [];
   return (
     <>
-      <DataTable testId={testId} columns={columns} rows={rows}
+      <DataTable testId={testId} className="nowrap" columns={columns} rows={rows}
         rowId={(row) => rowId(row, rows.indexOf(row))} empty="No deals" />
       {deals && Object.keys(deals.summary ?? {}).length > 0 && (
         <div className="summary">
@@ -95,7 +82,7 @@ function TradeDetailCard({ id }: { id: string }) {
             <ul className="plain">
               {t.orders.map((o) => (
                 <li key={o.id}>
-                  <a href={href("orders", { id: o.id })}>#{o.id}</a> {o.side} {o.type} {o.quantity} — {o.status}
+                  <a href={href("orders", { id: o.id })} title={String(o.id)}>{shortOrderId(o.id)}</a> {o.side} {o.type} {o.quantity} — {o.status}
                 </li>
               ))}
               {t.orders.length === 0 && <li className="muted">none</li>}
@@ -179,7 +166,7 @@ export function TradesPage({ route }: { route: Route }) {
         {tab === "deals" ? (
           <DealsTable deals={deals.data} />
         ) : (
-          <DataTable testId="trades-table" columns={TRADE_COLUMNS} rows={trades.data?.items ?? []}
+          <DataTable testId="trades-table" className="nowrap" columns={TRADE_COLUMNS} rows={trades.data?.items ?? []}
             rowId={(t) => t.id} selected={selected} empty={tab === "open" ? "No running trades" : "No closed trades"}
             onRowClick={(t) => navigate("trades", { tab, id: t.id })} />
         )}

@@ -52,7 +52,7 @@ def _with_overrides(base: TheoConfig, body: BacktestStart) -> TheoConfig:
                           field=f"strategies.{key}")
         if not isinstance(values, dict):
             raise Invalid(f"strategies.{key}: expected a table of values", field=f"strategies.{key}")
-        strategies[i] = _merge(strategies[i], values)
+        strategies[i] = config_file.merged(strategies[i], values)
     if body.symbols:
         wanted = set(body.symbols)
         for s in strategies:
@@ -79,13 +79,6 @@ def _symbols(s: dict[str, Any]) -> list[str]:
     if "symbols" in s:
         return list(s["symbols"])
     return [s["primary"], *(c["symbol"] for c in s.get("correlated", []))]
-
-
-def _merge(current: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
-    out = dict(current)
-    for k, v in values.items():
-        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
-    return out
 
 
 def resolve_source(cfg: TheoConfig, source: str) -> str:
@@ -138,6 +131,7 @@ def start_backtest(ctx: ServiceContext, actor: Actor, body: BacktestStart) -> St
 
 
 def _get(ctx: ServiceContext, run_id: int) -> BacktestRun:
+    runner_of(ctx.store, ctx.events, ctx.extras)  # made once: runs left going by a stopped process are failed
     run = BacktestRunRepository(ctx.store).get(run_id)
     if run is None:
         raise NotFound(f"no backtest {run_id}")
@@ -157,8 +151,8 @@ class BacktestList(BaseModel):
 
 def list_backtests(ctx: ServiceContext, actor: Actor, limit: int = 100, offset: int = 0) -> BacktestList:
     actor.require(Role.VIEWER, "reading backtests")
+    running = runner_of(ctx.store, ctx.events, ctx.extras).running()
     runs, total = BacktestRunRepository(ctx.store).page(limit, offset)
-    running = ctx.extras["backtests"].running() if "backtests" in ctx.extras else []
     return BacktestList(items=[item_of(r) for r in runs], total=total, running=running)
 
 

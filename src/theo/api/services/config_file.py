@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import tomlkit
-from tomlkit.items import AoT
+from tomlkit.items import AoT, Table
 
 from theo.api.services.config_types import toml_value
 from theo.api.services.context import ServiceContext
@@ -121,9 +121,10 @@ def _env_overrides(path: Path_, env: Mapping[str, str]) -> str | None:
     return None
 
 
-def _set(doc: Any, path: Path_, value: Any, annotation_root: type, full: Any) -> None:
-    """Write ``value`` at ``path`` in the TOML document, creating tables as needed; ``None`` removes the key.
-    A list element missing from the file makes the whole list (``full`` at its key) be written instead."""
+def _set(doc: Any, path: Path_, value: Any, annotation_root: type, full: Any, created: list[Any]) -> None:
+    """Write ``value`` at ``path`` in the TOML document, creating tables as needed (kept in ``created``);
+    ``None`` removes the key. A list element missing from the file makes the whole list (``full`` at its key)
+    be written instead."""
     node = doc
     for i, key in enumerate(path[:-1]):
         nxt = path[i + 1]
@@ -135,6 +136,7 @@ def _set(doc: Any, path: Path_, value: Any, annotation_root: type, full: Any) ->
                 node[key] = toml_value(annotation_root, path[: i + 1], get_at(full, path[: i + 1]))
                 return
             node[key] = tomlkit.table()
+            created.append(node[key])
         node = node[key]
         if isinstance(node, AoT | list) and isinstance(nxt, int) and nxt >= len(node):
             return _set_whole(doc, path[: i + 1], annotation_root, full)
@@ -144,6 +146,8 @@ def _set(doc: Any, path: Path_, value: Any, annotation_root: type, full: Any) ->
             del node[last]
         return
     node[last] = toml_value(annotation_root, path, value)
+    if isinstance(node[last], Table):
+        created.append(node[last])
 
 
 def _set_whole(doc: Any, path: Path_, annotation_root: type, full: Any) -> None:
@@ -153,15 +157,16 @@ def _set_whole(doc: Any, path: Path_, annotation_root: type, full: Any) -> None:
     node[path[-1]] = toml_value(annotation_root, path, get_at(full, path))
 
 
-def _merged(current: Any, proposal: Any) -> Any:
+def merged(current: Any, proposal: Any) -> Any:
+    """``proposal`` laid over ``current``: tables key by key, lists of tables item by item when as long."""
     if isinstance(current, Mapping) and isinstance(proposal, Mapping):
         out = dict(current)
         for k, v in proposal.items():
-            out[k] = _merged(current.get(k), v)
+            out[k] = merged(current.get(k), v)
         return out
     if (isinstance(current, list) and isinstance(proposal, list) and len(current) == len(proposal)
             and all(isinstance(p, Mapping) for p in proposal)):
-        return [_merged(c, p) for c, p in zip(current, proposal, strict=True)]
+        return [merged(c, p) for c, p in zip(current, proposal, strict=True)]
     return proposal
 
 
@@ -218,16 +223,26 @@ def save(ctx: ServiceContext, root: Path_, proposal: Mapping[str, Any], annotati
             if var is not None:
                 raise Conflict(f"{dotted((*root, *leaf))} is set by the environment variable {var}, which overrides "
                                f"the file; change or unset it there", field=dotted(leaf))
-        full = _merged(current, proposal)
-        doc = tomlkit.parse(path.read_text(encoding="utf-8"))
+        full = merged(current, proposal)
+        text = path.read_text(encoding="utf-8")
+        doc = tomlkit.parse(text)
         container: Any = doc
+        created: list[Any] = []
         for key in root:
             if isinstance(key, str) and key not in container:
                 container[key] = tomlkit.table()
+                created.append(container[key])
             container = container[key]
         for leaf, value in changes.items():
-            _set(container, leaf, value, annotation_root, full)
-        tmp = _write_atomically(path, tomlkit.dumps(doc))
+            _set(container, leaf, value, annotation_root, full, created)
+        for table in created:  # a new table ends with a blank line, as the file's own do
+            table.add(tomlkit.nl())
+        new_text = tomlkit.dumps(doc)
+        if "\n\n\n" not in text:  # tomlkit already spaced some of them: one blank line, the file's style
+            new_text = re.sub(r"\n{3,}", "\n\n", new_text)
+        if text.endswith("\n") and not text.endswith("\n\n"):
+            new_text = new_text.rstrip("\n") + "\n"
+        tmp = _write_atomically(path, new_text)
         try:
             new = load_config(tmp, env)
         except ConfigError as exc:
@@ -237,9 +252,9 @@ def save(ctx: ServiceContext, root: Path_, proposal: Mapping[str, Any], annotati
         os.replace(tmp, path)
         _fsync_dir(path.parent)
     after_all = get_at(new.model_dump(mode="json"), root)
-    before = {dotted(k): _value_at(current, k) for k in changes}
-    after = {dotted(k): _value_at(after_all, k) for k in changes}
-    return Saved(new, before, after)
+    moved = [k for k in changes if _value_at(current, k) != _value_at(after_all, k)]  # not a key reset to its value
+    return Saved(new, {dotted(k): _value_at(current, k) for k in moved},
+                 {dotted(k): _value_at(after_all, k) for k in moved})
 
 
 def _value_at(data: Any, path: Path_) -> Any:

@@ -59,7 +59,8 @@ class OrderRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     __table_args__ = (Index("ix_orders_status", "status"), Index("ix_orders_symbol", "symbol"),
-                      Index("ix_orders_strategy_signal_id", "strategy", "signal_id"))
+                      Index("ix_orders_strategy_signal_id", "strategy", "signal_id"),
+                      Index("ix_orders_created_at", "created_at"))
 
 
 class OrderEventRow(Base):

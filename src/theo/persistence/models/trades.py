@@ -57,7 +57,8 @@ class TradeRow(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
     __table_args__ = (Index("ix_trades_status", "status"), Index("ix_trades_strategy_symbol", "strategy", "symbol"),
-                      Index("ix_trades_entry_ts", "entry_ts"))
+                      Index("ix_trades_entry_ts", "entry_ts"), Index("ix_trades_symbol_entry_ts", "symbol", "entry_ts"),
+                      Index("ix_trades_signal_id", "signal_id"))
 
 
 class TradeEventRow(Base):

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import Select, literal, select, tuple_
+from sqlalchemy import Select, func, literal, select, tuple_
 
 from theo.core.time import to_us
 from theo.data.bars.stored import StoredBarColumns
@@ -63,6 +63,20 @@ class BarRepository(Repository):
             return [Bar(r.symbol, r.timeframe, r.start, r.end, r.open, r.high, r.low, r.close, r.volume, r.tick_count,
                         SessionKind(r.session), r.source, frozenset(f for f in r.flags.split(",") if f))
                     for r in conn.execute(q)]
+
+    def coverage(self) -> list[tuple[str, str, datetime, datetime]]:
+        """Each stored (symbol, timeframe) with the start of its first and last bar, by symbol then timeframe."""
+        q = (select(_T.symbol, _T.timeframe, func.min(_T.start), func.max(_T.start))
+             .group_by(_T.symbol, _T.timeframe).order_by(_T.symbol, _T.timeframe))
+        with self.engine.connect() as conn:
+            return [(sym, tf, lo, hi) for sym, tf, lo, hi in conn.execute(q)]
+
+    def last_start(self, symbol: str, timeframe: str) -> datetime | None:
+        """The start of ``symbol``'s newest stored bar of ``timeframe``, None when none is stored."""
+        q = select(func.max(_T.start)).where(_T.symbol == symbol, _T.timeframe == timeframe)
+        with self.engine.connect() as conn:
+            found: datetime | None = conn.execute(q).scalar()
+        return found
 
     def last_close(self, symbol: str, since: datetime | None = None) -> float | None:
         """The close of ``symbol``'s newest stored bar (by end, any timeframe) ending at or after ``since``;

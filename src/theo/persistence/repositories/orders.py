@@ -71,7 +71,7 @@ def _norm(value: Decimal | None) -> Decimal | None:
     return d.quantize(Decimal(1)) if d == d.to_integral_value() else d.normalize()
 
 
-def _row_to_order(row: OrderRow, fills: list[Execution]) -> Order:
+def row_to_order(row: OrderRow, fills: list[Execution]) -> Order:
     req = OrderRequest(symbol=row.symbol, side=Side(row.side), quantity=_norm(row.quantity) or ZERO,
                        order_type=OrderType(row.order_type), limit_price=_norm(row.limit_price),
                        stop_price=_norm(row.stop_price), trail_amount=_norm(row.trail_amount),
@@ -89,7 +89,7 @@ def _row_to_order(row: OrderRow, fills: list[Execution]) -> Order:
     return order
 
 
-def _fill_to_execution(row: FillRow) -> Execution:
+def fill_to_execution(row: FillRow) -> Execution:
     charges = Charges(commission=_norm(row.commission) or ZERO, exchange_fee=_norm(row.exchange_fee) or ZERO,
                       clearing_fee=_norm(row.clearing_fee) or ZERO, sec_fee=_norm(row.sec_fee) or ZERO,
                       finra_taf=_norm(row.finra_taf) or ZERO, cat_fee=_norm(row.cat_fee) or ZERO,
@@ -296,7 +296,7 @@ class SqlOrderJournal:
                 return None
             fills = s.scalars(select(FillRow).where(FillRow.client_order_id == client_order_id)
                               .order_by(FillRow.id)).all()
-            return _row_to_order(row, [_fill_to_execution(f) for f in fills])
+            return row_to_order(row, [fill_to_execution(f) for f in fills])
 
     def load_orders(self, *, open_only: bool = False, symbol: str | None = None) -> list[Order]:
         """Orders oldest first, each with its fills."""
@@ -312,15 +312,15 @@ class SqlOrderJournal:
             for chunk in range(0, len(ids), 500):
                 for f in s.scalars(select(FillRow).where(FillRow.client_order_id.in_(ids[chunk:chunk + 500]))
                                    .order_by(FillRow.id)):
-                    by_order[f.client_order_id].append(_fill_to_execution(f))
-            return [_row_to_order(r, by_order.get(r.client_order_id, [])) for r in rows]
+                    by_order[f.client_order_id].append(fill_to_execution(f))
+            return [row_to_order(r, by_order.get(r.client_order_id, [])) for r in rows]
 
     def fills(self, client_order_id: str | None = None) -> list[Execution]:
         with transaction(self.engine) as s:
             q = select(FillRow).order_by(FillRow.id)
             if client_order_id is not None:
                 q = q.where(FillRow.client_order_id == client_order_id)
-            return [_fill_to_execution(f) for f in s.scalars(q)]
+            return [fill_to_execution(f) for f in s.scalars(q)]
 
     def exec_ids(self) -> set[str]:
         with transaction(self.engine) as s:

@@ -82,3 +82,10 @@ class SqlRunStore:
                 q = q.order_by(EngineJournalRow.ts.desc(), EngineJournalRow.id.desc()).limit(limit)
                 return [json.loads(p) for p in reversed(list(s.scalars(q)))]
             return [json.loads(p) for p in s.scalars(q.order_by(EngineJournalRow.ts, EngineJournalRow.id))]
+
+    def journal_of_kind(self, kind: str) -> list[dict[str, Any]]:
+        """Payloads of every run's journal rows of ``kind``, newest first."""
+        with transaction(self.db) as s:
+            q = (select(EngineJournalRow.payload).where(EngineJournalRow.kind == kind)
+                 .order_by(EngineJournalRow.ts.desc(), EngineJournalRow.id.desc()))
+            return [json.loads(p) for p in s.scalars(q)]

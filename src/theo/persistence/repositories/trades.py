@@ -6,12 +6,13 @@ holds the intent, and :meth:`TradeStore.load_trades` with the journal rebuilds a
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Engine, Table, insert, select, update
+from sqlalchemy import Engine, Table, case, func, insert, select, update
 
 from theo.model.enums import Side
 from theo.model.ledger import PnL
@@ -40,6 +41,53 @@ def _fields(t: Trade, now: datetime) -> dict[str, Any]:
             "multiplier": t.multiplier, "entry_order_id": t.entry_order_id,
             "exit_order_ids": ",".join(t.exit_orders), "signal_id": t.signal_id, "entry_ts": t.entry_ts,
             "exit_ts": t.exit_ts, "updated_at": now}
+
+
+@dataclass(frozen=True, slots=True)
+class TradeFilter:
+    """Which trades a query selects: ``open`` (Waiting or Running) or ``closed``; an entry in ``[start, end)``;
+    ``filled`` keeps only trades with an entry fill (the deals report's rows)."""
+
+    status: str | None = None
+    symbol: str | None = None
+    strategy: str | None = None
+    side: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    filled: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TradeTotals:
+    """Sums over the trades a filter selects (stored realised P&L: open trades count what they realised)."""
+
+    count: int
+    open: int
+    realised: Decimal
+    charges: Decimal
+    net: Decimal
+    wins: int
+    losses: int
+
+
+def _where(q: Any, f: TradeFilter) -> Any:
+    if f.status == "open":
+        q = q.where(TradeRow.status != TradeStatus.CLOSED.value)
+    elif f.status == "closed":
+        q = q.where(TradeRow.status == TradeStatus.CLOSED.value)
+    if f.symbol:
+        q = q.where(TradeRow.symbol == f.symbol)
+    if f.strategy:
+        q = q.where(TradeRow.strategy == f.strategy)
+    if f.side:
+        q = q.where(TradeRow.side == f.side)
+    if f.start is not None:
+        q = q.where(TradeRow.entry_ts >= f.start)
+    if f.end is not None:
+        q = q.where(TradeRow.entry_ts < f.end)
+    if f.filled:
+        q = q.where(TradeRow.entry_qty > 0)
+    return q
 
 
 TRADES = cast(Table, TradeRow.__table__)
@@ -124,11 +172,82 @@ class SqlTradeStore:
                 q = q.where(TradeRow.status != TradeStatus.CLOSED.value)
             return [_to_trade(r) for r in s.scalars(q)]
 
+    def page(self, f: TradeFilter, limit: int, offset: int, *, by_entry: bool = False,
+             newest_first: bool = True, count: bool = True) -> tuple[list[Trade], int]:
+        """One page of the trades ``f`` selects and how many it selects in all (-1 without ``count``).
+
+        Ordered by id (creation), or with ``by_entry`` by entry time then id (the deals report's order).
+        """
+        with transaction(self.engine) as s:
+            total = int(s.scalar(_where(select(func.count()).select_from(TradeRow), f)) or 0) if count else -1
+            keys = (TradeRow.entry_ts, TradeRow.id) if by_entry else (TradeRow.id,)
+            q = _where(select(TradeRow), f).order_by(*(k.desc() if newest_first else k for k in keys))
+            rows = s.scalars(q.limit(limit).offset(offset)).all() if limit else s.scalars(q).all()
+            return [_to_trade(r) for r in rows], total
+
+    def iter_trades(self, f: TradeFilter, chunk: int = 5000) -> Iterable[list[Trade]]:
+        """Every trade ``f`` selects, by entry time then id, in chunks (keyset pages: constant cost each; Core
+        rows, for exports of the whole store)."""
+        after: tuple[datetime, int] | None = None
+        t = TRADES.c
+        while True:
+            q = _where(select(TRADES), f).where(t.entry_ts.is_not(None))
+            if after is not None:
+                q = q.where((t.entry_ts > after[0]) | ((t.entry_ts == after[0]) & (t.id > after[1])))
+            with self.engine.connect() as conn:
+                rows = conn.execute(q.order_by(t.entry_ts, t.id).limit(chunk)).all()
+            if not rows:
+                return
+            yield [_to_trade(cast(TradeRow, r)) for r in rows]
+            after = (rows[-1].entry_ts, rows[-1].id)
+
+    def totals(self, f: TradeFilter) -> TradeTotals:
+        """Count, realised P&L, charges, net P&L, winners and losers of the trades ``f`` selects."""
+        closed = TradeRow.status == TradeStatus.CLOSED.value
+        q = _where(select(func.count(), func.sum(case((closed, 0), else_=1)), func.sum(TradeRow.realised_pnl),
+                          func.sum(TradeRow.charges), func.sum(TradeRow.net_pnl),
+                          func.sum(case((closed & (TradeRow.net_pnl > 0), 1), else_=0)),
+                          func.sum(case((closed & (TradeRow.net_pnl < 0), 1), else_=0))).select_from(TradeRow), f)
+        with transaction(self.engine) as s:
+            n, n_open, realised, charges, net, wins, losses = s.execute(q).one()
+        return TradeTotals(int(n or 0), int(n_open or 0), _money(realised), _money(charges), _money(net),
+                           int(wins or 0), int(losses or 0))
+
+    def get(self, trade_id: int) -> Trade | None:
+        with transaction(self.engine) as s:
+            row = s.get(TradeRow, trade_id)
+            return None if row is None else _to_trade(row)
+
+    def ids_by_signal(self, signal_ids: Sequence[int]) -> dict[int, int]:
+        """The trade id of each signal id that opened one."""
+        out: dict[int, int] = {}
+        with transaction(self.engine) as s:
+            for lo in range(0, len(signal_ids), 500):
+                q = select(TradeRow.signal_id, TradeRow.id).where(TradeRow.signal_id.in_(signal_ids[lo:lo + 500]))
+                out.update({int(sid): int(tid) for sid, tid in s.execute(q) if sid is not None})
+        return out
+
+    def touching(self, symbol: str, start: datetime, end: datetime) -> list[Trade]:
+        """Trades of ``symbol`` entered before ``end`` and not closed before ``start`` (a chart's markers)."""
+        with transaction(self.engine) as s:
+            q = (select(TradeRow).where(TradeRow.symbol == symbol, TradeRow.entry_ts < end,
+                                        (TradeRow.exit_ts.is_(None)) | (TradeRow.exit_ts >= start))
+                 .order_by(TradeRow.entry_ts, TradeRow.id))
+            return [_to_trade(r) for r in s.scalars(q)]
+
     def events(self, trade_id: int) -> list[dict[str, Any]]:
         with transaction(self.engine) as s:
             rows = s.scalars(select(TradeEventRow).where(TradeEventRow.trade_id == trade_id)
                              .order_by(TradeEventRow.id))
             return [{"ts": r.ts, "kind": r.kind, "payload": r.payload, "actor": r.actor} for r in rows]
+
+
+def _money(v: Decimal | float | None) -> Decimal:
+    """A summed money column: SQLite sums Numeric as a float, so it is rounded back to the column's scale."""
+    if v is None:
+        return ZERO
+    d = v if isinstance(v, Decimal) else Decimal(str(v))
+    return d.quantize(Decimal("0.00000001")).normalize() + 0
 
 
 def _to_trade(r: TradeRow) -> Trade:
