@@ -110,7 +110,7 @@ export function OverviewPage() {
               {stateReason && <div>{stateReason}</div>}
               <div className="muted">
                 {(stateOverride?.actor ?? data?.state.actor) && <>by {stateOverride?.actor ?? data?.state.actor} · </>}
-                since <Time value={stateOverride?.since ?? data?.state.since} />
+                {(stateOverride?.since ?? data?.state.since) ? <>since <Time value={stateOverride?.since ?? data?.state.since} /></> : "since the run started"}
               </div>
             </div>
           </div>
