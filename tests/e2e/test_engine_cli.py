@@ -100,6 +100,7 @@ def _config(tmp_path: Path) -> Path:
     text = (REPO / "config" / "theo.example.toml").read_text()
     text = text.replace('data_dir = "var"', f'data_dir = "{tmp_path / "var"}"').replace("speed = 60", "speed = 600")
     text = text.replace("# heartbeat_seconds = 5.0", "heartbeat_seconds = 1.0")
+    text = text.replace("# enabled = true", "enabled = false")  # the dashboard is tested in tests/integration/api
     path = tmp_path / "theo.toml"
     path.write_text(text)
     return path

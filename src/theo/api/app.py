@@ -5,11 +5,13 @@ from __future__ import annotations
 from importlib import import_module
 
 from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from theo import __version__
 from theo.api.services.context import ServiceContext
 from theo.api.services.errors import RateLimited, ServiceError
+from theo.api.web import mount_dashboard
 from theo.config.loader import redact
 
 API_PREFIX = "/api/v1"
@@ -35,4 +37,8 @@ def create_app(ctx: ServiceContext) -> FastAPI:
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
         return JSONResponse(body, status_code=exc.status, headers=headers)
 
+    if ctx.config.api.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=list(ctx.config.api.cors_origins), allow_credentials=True,
+                           allow_methods=["*"], allow_headers=["*"])
+    mount_dashboard(app, ctx.config.api, API_PREFIX)  # last: its catch-all route must not shadow the API
     return app

@@ -7,6 +7,7 @@ from typer.core import TyperOption
 
 from theo import __version__
 from theo.cli import (
+    api_cmd,
     archive_cmd,
     backtest_cmd,
     calendar_cmd,
@@ -22,6 +23,7 @@ from theo.cli import (
     risk_cmd,
     run_cmd,
     scan_cmd,
+    users_cmd,
 )
 
 app = typer.Typer(
@@ -43,7 +45,7 @@ def _flag_without_type(self: TyperOption, ctx: typer.Context) -> str | None:
 TyperOption.display_type_rich = _flag_without_type  # type: ignore[method-assign,assignment]
 
 for module in (config_cmd, calendar_cmd, db_cmd, data_cmd, archive_cmd, futures_cmd, indicators_cmd, corr_cmd, scan_cmd,
-               orders_cmd, report_cmd, risk_cmd, run_cmd, backtest_cmd, ib_cmd):
+               orders_cmd, report_cmd, risk_cmd, run_cmd, backtest_cmd, ib_cmd, users_cmd, api_cmd):
     module.register(app)
 
 

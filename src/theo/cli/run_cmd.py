@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -26,6 +28,7 @@ from theo.core.errors import ConfigError, DataError
 from theo.core.time import exchange_time
 from theo.model.enums import RunStatus
 from theo.node.config import DataFile
+from theo.persistence.repositories import Store
 
 
 def run(config: ConfigOption = None,
@@ -60,7 +63,7 @@ def run(config: ConfigOption = None,
         if replay or speed is not None or unlimited:
             raise ConfigError("--replay, --speed and --unlimited drive the simulated market; with --broker ibkr "
                               "the market is IBKR's, in real time")
-        _run_ibkr(cfg, live, duration)
+        _run_ibkr(cfg, live, duration, config)
         return
     if unlimited and speed is not None:
         raise ConfigError("--speed and --unlimited exclude each other; pick one")
@@ -73,10 +76,10 @@ def run(config: ConfigOption = None,
     configure_logging(cfg.logging, data_dir=cfg.app.data_dir)
     db = open_store(cfg)
     pace = None if unlimited else (speed if speed is not None else cfg.engine.speed)
-    _drive(PaperRun(cfg, db, files, pace, duration), "items")
+    _drive(PaperRun(cfg, db, files, pace, duration), "items", db, config)
 
 
-def _run_ibkr(cfg: TheoConfig, live: bool, duration: float | None) -> None:
+def _run_ibkr(cfg: TheoConfig, live: bool, duration: float | None, path: Path | None) -> None:
     """``theo run --broker ibkr``: the node on TWS / IB Gateway."""
     from theo.core.logging import configure_logging
     from theo.node.live import LiveRun
@@ -84,37 +87,69 @@ def _run_ibkr(cfg: TheoConfig, live: bool, duration: float | None) -> None:
     if not cfg.strategies:
         raise ConfigError("the config has no [[strategies]], so there is nothing to trade")
     configure_logging(cfg.logging, data_dir=cfg.app.data_dir)
-    run = LiveRun(cfg, open_store(cfg), live=live, duration=duration)
+    db = open_store(cfg)
+    run = LiveRun(cfg, db, live=live, duration=duration)
     ib = cfg.execution.ibkr
     console.print(f"connecting to TWS / IB Gateway at {ib.host}:{ib.port} (client id {ib.client_id}); "
                   f"Ctrl-C stops", soft_wrap=True)
-    _drive(run, "ticks")
+    _drive(run, "ticks", db, path)
     if not run.connected:
         err_console.print(f"error: no connection to TWS / IB Gateway at {ib.host}:{ib.port} before the run ended: "
                           f"{run.session.last_error or 'no answer'}", soft_wrap=True)
         raise typer.Exit(code=1)
 
 
-def _drive(run: Any, unit: str) -> None:
+def _drive(run: Any, unit: str, db: Store, path: Path | None = None) -> None:
     """Run a :class:`~theo.node.paper.PaperRun` or :class:`~theo.node.live.LiveRun` with the status view in a
-    terminal (structured status lines otherwise) until it ends; print its summary."""
+    terminal (structured status lines otherwise) until it ends; print its summary. With ``[api] enabled`` the
+    dashboard serves beside it (its own thread) for as long as the run lasts."""
     from theo.core.logging import get_logger
     from theo.node.status import live_view, status_fields
 
     log = get_logger("theo.run")
+    api = _start_api(run, db, path)
+
+    def observed(show: Callable[[Any], None]) -> Callable[[Any], None]:
+        if api is None:
+            return show
+
+        def both(r: Any) -> None:
+            show(r)
+            api.on_status(r)
+
+        return both
 
     async def main() -> RunStatus:
         run.install_signal_handlers()
         if is_terminal():
             with Live(console=console, refresh_per_second=4, transient=False) as screen:
-                return await run.run(lambda r: screen.update(live_view(r)))  # type: ignore[no-any-return]
-        return await run.run(lambda r: log.info("engine.status", **status_fields(r)))  # type: ignore[no-any-return]
+                return await run.run(observed(  # type: ignore[no-any-return]
+                    lambda r: screen.update(live_view(r))))
+        return await run.run(observed(  # type: ignore[no-any-return]
+            lambda r: log.info("engine.status", **status_fields(r))))
 
-    status = asyncio.run(main())
+    try:
+        status = asyncio.run(main())
+    finally:
+        if api is not None:
+            api.stop()
     c = run.counters()
     console.print(f"run {run.state.run_id} {status}: {c['items']:,} {unit}, {c['signals']} signals, "
                   f"{c['orders']} orders, {c['trades']} trades ({c['open_trades']} open), realized P&L "
                   f"{c['realized_pnl']} USD", soft_wrap=True)
+
+
+def _start_api(run: Any, db: Store, path: Path | None) -> Any:
+    """The dashboard beside the run (``[api] enabled``), started before the run so a taken port stops
+    everything before the run is recorded; ``None`` when turned off."""
+    if not run.config.api.enabled:
+        return None
+    from theo.api.embed import EmbeddedApi
+
+    api = EmbeddedApi(run.config, db, run, path)
+    url = api.start()
+    err_console.print(f"dashboard: {url}", soft_wrap=True)
+    return api
 
 
 def _replay_files(args: list[str]) -> list[DataFile]:

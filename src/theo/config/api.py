@@ -18,7 +18,7 @@ class ApiConfig(Section):
 
     enabled: bool = Field(default=True, description="serve the dashboard and API inside `theo run`")
     host: str = Field(default="127.0.0.1", description="listen address; 0.0.0.0 only behind a reverse proxy")
-    port: int = Field(default=8000, ge=1, le=65535)
+    port: int = Field(default=8000, ge=0, le=65535, description="0: any free port (printed at start)")
     session_hours: float = Field(default=12.0, gt=0, le=24 * 90,
                                  description="a login session ends this long after its last request")
     login_max_failures: int = Field(default=5, ge=1, description="failed logins per user name and address ...")

@@ -173,6 +173,8 @@ class PaperRun:
         self._yielded = time.monotonic()
         self.gate = EngineGate(config, from_us(0))  # the gate clock follows the ticks (no skew rule)
         self.bars = BarLog(BarRepository(db), self.node.calendar_of, f"paper-{self.feed_name}")  # for the charts
+        self.on_item: Callable[[Item], None] | None = None  # observers (the dashboard's event bridge)
+        self.on_bar: Callable[[Bar], None] | None = None
 
     # --------------------------------------------------------------------------------------- snapshots
     def counters(self) -> dict[str, Any]:
@@ -208,6 +210,7 @@ class PaperRun:
             resume = from_us(resume_us) if resume_us is not None else None
             items, sources = synthetic_items(self.config, self.gate, resume), {s: "tick" for s in self.node.symbols}
         self.driver = StreamDriver(self.node, sources)
+        self.driver.on_bar = self.on_bar
         self.bars.start(sources)
         return items
 
@@ -218,6 +221,8 @@ class PaperRun:
         self.state.items += 1
         self.state.last_price[item[0]] = item[6]
         self.state.sim_now = from_us(item[1])
+        if self.on_item is not None:
+            self.on_item(item)
 
     async def run(self, on_status: Callable[[PaperRun], None] | None = None) -> RunStatus:
         """Run until stopped, the duration ends or the data ends; return the final status."""

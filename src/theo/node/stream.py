@@ -9,13 +9,14 @@ the orders, fills and deals of the backtest of the same data (``theo.node.backte
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 
 from theo.core.calendar import MarketCalendar
 from theo.core.clock import SimulatedClock
 from theo.core.time import from_us, to_us
 from theo.data.bars.timeframes import Segment, segment_at
 from theo.model.enums import SessionKind
+from theo.model.market import Bar
 from theo.model.series import BarSeries
 from theo.node.bars import StreamBars
 from theo.node.kernel import Node
@@ -53,6 +54,7 @@ class StreamDriver:
         self.now = -1
         self._last_end = -1  # end of the latest item: timers never fire past the data
         self._finished = False
+        self.on_bar: Callable[[Bar], None] | None = None  # an observer of every closed bar (the dashboard)
 
     # -- input ----------------------------------------------------------------------------------------------
     def on_item(self, symbol: str, ts_us: int, end_us: int, o: float, h: float, lo: float, c: float,
@@ -129,6 +131,8 @@ class StreamDriver:
         node.advance(from_us(min(t, self._last_end) if self._finished else t))
         collected: Collected = []
         for bar in self.bars.advance(t):
+            if self.on_bar is not None:
+                self.on_bar(bar)
             for idx in self._subscribers.get((bar.symbol, bar.timeframe), ()):
                 strategy = node.strategies[idx]
                 collected.extend((idx, sig) for sig in strategy.on_bar(bar))

@@ -14,6 +14,9 @@
   ``client.password``, ``client.csrf_token`` and ``client.token`` (the bearer token) are set. Clients are
   closed after the test.
 * ``anon_client``: a ``TestClient`` without a session.
+* ``add_user(ctx, role, username=None, password=PASSWORD)``: store a user directly; returns the name.
+
+argon2 runs with minimal cost parameters in these tests (autouse fixture ``_cheap_hashes``).
 
 URLs are full paths: ``client.get("/api/v1/trades")``.
 """
@@ -49,6 +52,16 @@ class RecordingSink:
 
     def kinds(self) -> list[str]:
         return [k for k, _ in self.published]
+
+
+@pytest.fixture(autouse=True)
+def _cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2 with minimal cost: the tests create many users (the real parameters cost ~50 ms a hash)."""
+    from argon2 import PasswordHasher
+
+    from theo.api.auth import passwords
+
+    monkeypatch.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 @pytest.fixture

@@ -48,7 +48,7 @@ def test_deploy_config_is_valid_and_has_a_strategy_to_run() -> None:
 def test_theo_run_starts_and_stops_on_the_deploy_config(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("THEO")}
     env |= {"THEO__APP__DATA_DIR": str(tmp_path / "state"), "THEO__LOGGING__FILE": str(tmp_path / "theo.log"),
-            "THEO__ENGINE__SPEED": "600"}
+            "THEO__ENGINE__SPEED": "600", "THEO__API__PORT": "0"}
     cmd = [sys.executable, "-m", "theo.cli.main", "run", "--config", str(DEPLOY / "theo.toml"), "--duration", "2"]
     result = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stderr

@@ -75,6 +75,8 @@ def live_config(tmp: Path, port: int, **ibkr: Any) -> tuple[Path, TheoConfig]:
     path.write_text(f"""
 [app]
 data_dir = "{tmp / 'var'}"
+[api]
+enabled = false
 [marketdata.bars]
 lateness_seconds = 0
 [engine]

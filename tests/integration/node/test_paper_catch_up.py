@@ -24,6 +24,9 @@ CONFIG = """
 [app]
 data_dir = "{data}"
 
+[api]
+enabled = false
+
 [engine]
 speed = 600
 status_interval = 0.05

@@ -14,6 +14,9 @@ PAPER_CONFIG = """
 [app]
 data_dir = "{data_dir}"
 
+[api]
+enabled = false
+
 [database]
 url = "{url}"
 

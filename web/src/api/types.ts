@@ -168,7 +168,7 @@ export type ChartMarker = Schemas["Marker"];
 
 export type ChartData = Schemas["Chart"];
 
-export type CorrelationMatrix = Schemas["Matrix"];
+export type CorrelationMatrix = Omit<Schemas["Matrix"], "status"> & { status?: string[][] };
 
 export type RollingCorrelation = Schemas["Rolling"];
 

@@ -8,6 +8,7 @@ interface Hover {
   b: string;
   value: number | null;
   points: number;
+  status: string;
   x: number;
   y: number;
 }
@@ -43,9 +44,8 @@ export function Heatmap({ matrix, theme, selected, onSelect }: {
                 style={{ background: bg, color: textColorOn(bg), height: size }}
                 aria-label={`${a} and ${b}: ${value === null ? "no value" : value.toFixed(2)}`}
                 onMouseEnter={(e) => {
-                  const host = (e.currentTarget.parentElement as HTMLElement).getBoundingClientRect();
                   const r = e.currentTarget.getBoundingClientRect();
-                  setHover({ a, b, value, points, x: r.left - host.left + r.width / 2, y: r.top - host.top });
+                  setHover({ a, b, value, points, status: matrix.status?.[i]?.[j] ?? "", x: r.right + 8, y: r.top });
                 }}
                 onClick={() => onSelect(a, b)}
               >
@@ -57,8 +57,8 @@ export function Heatmap({ matrix, theme, selected, onSelect }: {
         {hover && (
           <div className="hm-tooltip" data-testid="heatmap-tooltip" style={{ left: hover.x, top: hover.y }}>
             <strong>{hover.a} × {hover.b}</strong>
-            <div>{matrix.method}: {hover.value === null ? "not enough data" : hover.value.toFixed(3)}</div>
-            <div className="muted">{hover.points} points</div>
+            <div>{matrix.method}: {hover.value === null ? "no value" : hover.value.toFixed(3)}</div>
+            <div className="muted">{hover.points} points{hover.status && hover.status !== "ok" ? ` · ${hover.status}` : ""}</div>
           </div>
         )}
       </div>

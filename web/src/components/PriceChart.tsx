@@ -1,4 +1,4 @@
-import { useEffect, useRef } from "react";
+import { useEffect, useRef, useState } from "react";
 import {
   CandlestickSeries,
   createChart,
@@ -21,7 +21,7 @@ const MARKER: Record<string, { color: string; shape: SeriesMarker<Time>["shape"]
   entry: { color: "#58a6ff", shape: "arrowUp" },
   exit: { color: "#d2a8ff", shape: "arrowDown" },
   stop: { color: COLORS.down, shape: "square" },
-  target: { color: COLORS.up, shape: "circle" },
+  target: { color: COLORS.target, shape: "circle" },
 };
 
 function num(v: string | number): number {
@@ -41,14 +41,14 @@ export function chartMarkers(data: ChartData): SeriesMarker<Time>[] {
       price: num(m.price),
       shape,
       color: style.color,
-      text: m.text ?? m.kind,
+      text: m.kind === "entry" ? (short ? "Sell" : "Buy") : m.kind === "exit" ? "Exit" : "",
     });
   }
   for (const s of data.overlays.swing_highs) {
-    markers.push({ time: s.t as UTCTimestamp, position: "aboveBar", shape: "circle", color: COLORS.swingHigh, text: "SH", size: 0.5 });
+    markers.push({ time: s.t as UTCTimestamp, position: "aboveBar", shape: "circle", color: COLORS.swingHigh, size: 0.4 });
   }
   for (const s of data.overlays.swing_lows) {
-    markers.push({ time: s.t as UTCTimestamp, position: "belowBar", shape: "circle", color: COLORS.swingLow, text: "SL", size: 0.5 });
+    markers.push({ time: s.t as UTCTimestamp, position: "belowBar", shape: "circle", color: COLORS.swingLow, size: 0.4 });
   }
   return markers.sort((a, b) => (a.time as number) - (b.time as number));
 }
@@ -64,6 +64,7 @@ export function PriceChart({ data, theme, liveBar, height = 460 }: {
   const candles = useRef<ISeriesApi<"Candlestick"> | null>(null);
   const volume = useRef<ISeriesApi<"Histogram"> | null>(null);
   const lastTime = useRef(0);
+  const [note, setNote] = useState<string[]>([]);
 
   useEffect(() => {
     const el = host.current;
@@ -88,6 +89,10 @@ export function PriceChart({ data, theme, liveBar, height = 460 }: {
     upper.setData(data.overlays.donchian.map((d) => ({ time: d.t as UTCTimestamp, value: num(d.upper) })));
     lower.setData(data.overlays.donchian.map((d) => ({ time: d.t as UTCTimestamp, value: num(d.lower) })));
     createSeriesMarkers(cs, chartMarkers(data));
+    // The trade notes of the bar under the crosshair (markers carry only a short label).
+    const notes = new Map<number, string[]>();
+    for (const m of data.markers) notes.set(m.t, [...(notes.get(m.t) ?? []), m.text || m.kind]);
+    c.subscribeCrosshairMove((param) => setNote(typeof param.time === "number" ? notes.get(param.time) ?? [] : []));
     candles.current = cs;
     volume.current = vs;
     lastTime.current = data.bars.length ? data.bars[data.bars.length - 1].t : 0;
@@ -116,6 +121,11 @@ export function PriceChart({ data, theme, liveBar, height = 460 }: {
   return (
     <div className="chart-box" data-testid="price-chart">
       <div ref={host} className="chart-host" />
+      {note.length > 0 && (
+        <div className="chart-note" data-testid="chart-note">
+          {note.map((n, i) => <div key={i}>{n}</div>)}
+        </div>
+      )}
       {data && data.bars.length === 0 && <div className="chart-empty muted">No bars for this symbol and timeframe</div>}
     </div>
   );

@@ -52,4 +52,5 @@ export const COLORS = {
   swingHigh: "#d29922",
   swingLow: "#3fb950",
   second: "#d29922",
+  target: "#39c5cf",
 };

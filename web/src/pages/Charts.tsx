@@ -53,7 +53,8 @@ export function ChartsPage({ route }: { route: Route }) {
         {tick && <span className="last-price">Last {formatMoney(tick.price)}</span>}
         <span className="legend">
           <i style={{ background: COLORS.donchian }} /> Donchian <i style={{ background: COLORS.swingHigh }} /> SH
-          <i style={{ background: COLORS.swingLow }} /> SL <span className="muted">▲▼ entries/exits, ■ stop, ● target</span>
+          <i style={{ background: COLORS.swingLow }} /> SL <span className="muted">▲▼ entries/exits, <span style={{ color: "#f85149" }}>■</span> stop,{" "}
+            <span style={{ color: COLORS.target }}>●</span> target (hover a bar for the trade's note)</span>
         </span>
       </div>
       <ErrorText error={symbols.error ?? bars.error} />

@@ -17,8 +17,8 @@ const WINDOWS = ["20", "30", "50", "100", "200"];
 export function CorrelationPage() {
   const { theme } = useSession();
   const [method, setMethod] = useState("pearson");
-  const [window, setWindow] = useState("100");
-  const [timeframe, setTimeframe] = useState("15m");
+  const [window, setWindow] = useState("50");
+  const [timeframe, setTimeframe] = useState("5m");
   const [symbolsText, setSymbolsText] = useState("");
   const [pair, setPair] = useState<[string, string] | null>(null);
   const symbols = useLoad(() => api.get<{ items: SymbolInfo[] }>("/symbols"), "symbols");

@@ -7,6 +7,7 @@ import { FilterBar, SelectFilter, TextFilter } from "../components/Filters";
 import { useLive } from "../context";
 import { formatExchangeTime, formatMoney } from "../lib/format";
 import { useLoad, useThrottledEffect } from "../lib/hooks";
+import { shortNumber, shortOrderId } from "../lib/ids";
 import { href, navigate, type Route } from "../lib/route";
 
 const LIMIT = 50;
@@ -16,11 +17,11 @@ const STATUSES = ["", "open", "CREATED", "SUBMITTED", "ACCEPTED", "PARTIALLY_FIL
   "CANCELLED", "REJECTED", "EXPIRED", "UNKNOWN"];
 
 function link(page: string, id: string | number | null) {
-  return id === null || id === undefined ? "—" : <a href={href(page, { id })}>{id}</a>;
+  return id === null || id === undefined ? "—" : <a href={href(page, { id })} title={String(id)}>{shortNumber(String(id))}</a>;
 }
 
 const COLUMNS: ColumnDef<Order>[] = [
-  { key: "id", label: "ID", render: (o) => <span className="id-cell" title={String(o.id)}>{o.id}</span> },
+  { key: "id", label: "ID", render: (o) => <span className="id-cell" title={String(o.id)}>{shortOrderId(o.id)}</span> },
   { key: "created", label: "Created", render: (o) => <Time value={o.created} /> },
   { key: "symbol", label: "Symbol" },
   { key: "side", label: "Side" },

@@ -6,6 +6,7 @@ import { DataTable, Pager, type ColumnDef } from "../components/DataTable";
 import { FilterBar, SelectFilter, TextFilter } from "../components/Filters";
 import { useLive } from "../context";
 import { useLoad, useThrottledEffect } from "../lib/hooks";
+import { shortNumber, shortOrderId } from "../lib/ids";
 import { href, type Route } from "../lib/route";
 
 const LIMIT = 50;
@@ -13,15 +14,8 @@ const LIMIT = 50;
 const STATUSES: [string, string][] = [["", "any"], ["PENDING", "waiting"], ["VALIDATED", "accepted"],
   ["EXECUTED", "order sent"], ["FAILED", "refused"], ["CANCELLED", "ignored"]];
 
-/** The distinguishing tail of a long order id (`...-entry-tp`). */
-function shortId(id: string | number): string {
-  const text = String(id);
-  const parts = text.split("-");
-  return parts.length > 2 ? parts.slice(2).join("-") || text : text;
-}
-
 const COLUMNS: ColumnDef<Signal>[] = [
-  { key: "id", label: "ID", render: (s) => <span className="id-cell" title={String(s.id)}>{s.id}</span> },
+  { key: "id", label: "ID", render: (s) => <span className="id-cell" title={String(s.id)}>{shortNumber(String(s.id))}</span> },
   { key: "ts", label: "Time", render: (s) => <Time value={s.ts} /> },
   { key: "strategy", label: "Strategy" },
   { key: "symbol", label: "Symbol" },
@@ -35,7 +29,7 @@ const COLUMNS: ColumnDef<Signal>[] = [
     label: "Orders",
     render: (s) => s.order_ids.length === 0 ? "—" : (
       <span className="links">
-        {s.order_ids.map((id) => <a key={id} href={href("orders", { id })} className="id-cell" title={String(id)}>{shortId(id)}</a>)}
+        {s.order_ids.map((id) => <a key={id} href={href("orders", { id })} className="id-cell" title={String(id)}>{shortOrderId(id)}</a>)}
       </span>
     ),
   },

@@ -6,6 +6,7 @@ import { DataTable, Pager, type ColumnDef } from "../components/DataTable";
 import { dayEnd, dayStart, FilterBar, SelectFilter, TextFilter } from "../components/Filters";
 import { useLive } from "../context";
 import { dealCell } from "../lib/deals";
+import { shortNumber, shortOrderId } from "../lib/ids";
 import { formatExchangeTime, formatMoney, formatPercent } from "../lib/format";
 import { useLoad, useThrottledEffect } from "../lib/hooks";
 import { href, navigate, type Route } from "../lib/route";
@@ -30,7 +31,7 @@ const TRADE_COLUMNS: ColumnDef<Trade>[] = [
   { key: "exit_reason", label: "Exit reason", render: (t) => <span title={t.comment ?? undefined}>{t.exit_reason ?? "—"}</span> },
   { key: "status", label: "Status", render: (t) => <StatusPill value={t.status} /> },
   { key: "signal_id", label: "Signal", render: (t) => t.signal_id === null ? "—" : (
-    <a href={href("signals", { id: t.signal_id })}>{t.signal_id}</a>) },
+    <a href={href("signals", { id: t.signal_id })} title={t.signal_id}>{shortNumber(t.signal_id)}</a>) },
 ];
 
 export function DealsTable({ deals, testId = "deals-table" }: { deals: Deals | null; testId?: string }) {
@@ -81,7 +82,7 @@ function TradeDetailCard({ id }: { id: string }) {
             <ul className="plain">
               {t.orders.map((o) => (
                 <li key={o.id}>
-                  <a href={href("orders", { id: o.id })}>#{o.id}</a> {o.side} {o.type} {o.quantity} — {o.status}
+                  <a href={href("orders", { id: o.id })} title={String(o.id)}>{shortOrderId(o.id)}</a> {o.side} {o.type} {o.quantity} — {o.status}
                 </li>
               ))}
               {t.orders.length === 0 && <li className="muted">none</li>}

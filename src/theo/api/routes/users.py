@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter, Response
 
-from fastapi import APIRouter, Query, Response
-
-from theo.api.deps import Admin, Ctx
+from theo.api.deps import Admin, Ctx, Limit, Offset
 from theo.api.services import users
 
 router = APIRouter(prefix="/users", tags=["users"])
-Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0)]
 
 
 @router.get("", response_model=users.UserPage)

@@ -71,6 +71,7 @@ def login(ctx: ServiceContext, username: str, password: str, *, address: str) ->
     limits.succeeded(name, address)
     if needs_rehash(user.password_hash):
         users.update(user.username, password_hash=hash_password(password))
+    users.purge_expired(now)  # sessions nobody used again until they expired
     token, session = sessions.open_session(ctx, user, origin)
     users.logged_in(user.id, now)
     record(ctx, Actor(user.username, Role(user.role), origin), "auth.login")

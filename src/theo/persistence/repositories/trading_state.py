@@ -21,16 +21,20 @@ def _record(row: TradingStateRow) -> StateRecord:
 class TradingStateRepository(Repository):
     """Implements :class:`theo.risk.state.StateStore`: append-only history, newest row per account wins."""
 
-    def append(self, change: StateChange, *, kill: bool = False, flatten: bool = False) -> int:
-        """Append a ``trading_state`` row and its ``audit_log`` row in one transaction; return the row id."""
+    def append(self, change: StateChange, *, kill: bool = False, flatten: bool = False, audit: bool = True) -> int:
+        """Append a ``trading_state`` row and its ``audit_log`` row in one transaction; return the row id.
+
+        ``audit=False`` leaves the audit row to the caller (the API's operator commands write their own, with
+        the state before and after)."""
         with transaction(self.engine) as s:
             row = TradingStateRow(ts=change.ts, account=change.account, state=change.state.value,
                                   previous=change.previous.value, reason=change.reason, actor=change.actor,
                                   kill=kill, flatten=flatten)
             s.add(row)
-            s.add(AuditLogRow(ts=change.ts, actor=change.actor or "engine", action="kill" if kill else "risk.state",
-                              detail={"account": change.account, "from": change.previous.value,
-                                      "to": change.state.value, "reason": change.reason, "flatten": flatten}))
+            if audit:
+                s.add(AuditLogRow(ts=change.ts, actor=change.actor or "engine", action="kill" if kill else "risk.state",
+                                  detail={"account": change.account, "from": change.previous.value,
+                                          "to": change.state.value, "reason": change.reason, "flatten": flatten}))
             s.flush()
             return row.id
 
