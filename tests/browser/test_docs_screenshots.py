@@ -54,6 +54,9 @@ def test_docs_screenshots_of_each_dashboard_page(page: Any, login: Any, theo_ser
     expect(page.get_by_test_id("price-chart").locator("canvas").first).to_be_visible()
     save("charts")
     go(page, "correlation")
+    page.get_by_test_id("corr-timeframe").select_option("1m")  # an hour into the session: 1-minute bars
+    with page.expect_response(lambda r: "/api/v1/correlation/matrix" in r.url and "window=20" in r.url and r.ok):
+        page.get_by_test_id("corr-window").select_option("20")
     page.get_by_test_id("heatmap-cell-SPY-QQQ").hover()
     expect(page.get_by_test_id("heatmap-tooltip")).to_be_visible()
     save("heatmap")
