@@ -4,6 +4,23 @@
  */
 
 export interface paths {
+    "/api/v1/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Audit */
+        get: operations["list_audit_api_v1_audit_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/login": {
         parameters: {
             query?: never;
@@ -57,413 +74,6 @@ export interface paths {
          */
         get: operations["me_api_v1_auth_me_get"];
         put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/users": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** List Users */
-        get: operations["list_users_api_v1_users_get"];
-        put?: never;
-        /** Create User */
-        post: operations["create_user_api_v1_users_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/users/{username}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post?: never;
-        /** Delete User */
-        delete: operations["delete_user_api_v1_users__username__delete"];
-        options?: never;
-        head?: never;
-        /** Update User */
-        patch: operations["update_user_api_v1_users__username__patch"];
-        trace?: never;
-    };
-    "/api/v1/audit": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** List Audit */
-        get: operations["list_audit_api_v1_audit_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/health": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Health
-         * @description Liveness for load balancers and monitors: answers without a session.
-         */
-        get: operations["health_api_v1_health_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/trades": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * List Trades
-         * @description Trades, newest first (``order=asc``: oldest first); ``status`` is open or closed.
-         */
-        get: operations["list_trades_api_v1_trades_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/trades/{trade_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Get Trade
-         * @description One trade with its orders, fills and signal.
-         */
-        get: operations["get_trade_api_v1_trades__trade_id__get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/deals": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * List Deals
-         * @description Deals (plan §7 columns) by entry time, oldest first, with a summary of all that match.
-         */
-        get: operations["list_deals_api_v1_deals_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/deals.csv": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Deals Csv
-         * @description Every deal that matches, as ``theo report deals --format csv`` writes it.
-         */
-        get: operations["deals_csv_api_v1_deals_csv_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/orders": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * List Orders
-         * @description Orders, newest first; ``status`` is an order status or ``open`` (every working order).
-         */
-        get: operations["list_orders_api_v1_orders_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/orders/{order_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Get Order
-         * @description One order with its events and fills.
-         */
-        get: operations["get_order_api_v1_orders__order_id__get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/signals": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * List Signals
-         * @description Signals of the paper and live runs, newest first, with what the engine did and the orders and trade.
-         */
-        get: operations["list_signals_api_v1_signals_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/charts/bars": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Chart Bars
-         * @description Bars (t = UTC epoch seconds of the bar start), swing and Donchian overlays, trade markers.
-         */
-        get: operations["chart_bars_api_v1_charts_bars_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/symbols": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * List Symbols
-         * @description Symbols with stored bars, their chart timeframes and first and last bar.
-         */
-        get: operations["list_symbols_api_v1_symbols_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/correlation/matrix": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Corr Matrix
-         * @description Pairwise correlation of log returns over the last ``window`` common bars, with points per pair.
-         */
-        get: operations["corr_matrix_api_v1_correlation_matrix_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/correlation/rolling": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Corr Rolling
-         * @description Rolling correlation of a pair at each common bar start.
-         */
-        get: operations["corr_rolling_api_v1_correlation_rolling_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/strategies": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * List Strategies
-         * @description Every strategy of the configuration file with its editable values, the form's JSON schema, and when a
-         *     change applies.
-         */
-        get: operations["list_strategies_api_v1_strategies_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/strategies/{index}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        /**
-         * Update Strategy
-         * @description Change fields of strategy ``index``: validated as the file is (422 {detail, field}), saved atomically
-         *     with comments kept, audited as ``strategy.update``.
-         */
-        put: operations["update_strategy_api_v1_strategies__index__put"];
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/settings/scanner": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Get Scanner
-         * @description ``[scanner]``: the scanners, their schedules, days and filters.
-         */
-        get: operations["get_scanner_api_v1_settings_scanner_get"];
-        /**
-         * Put Scanner
-         * @description Change ``[scanner]`` keys (audited as ``settings.scanner.update``).
-         */
-        put: operations["put_scanner_api_v1_settings_scanner_put"];
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/settings/risk": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Get Risk
-         * @description ``[risk]`` and the account's live values beside their limits (daily loss, positions, exposure, PDT).
-         */
-        get: operations["get_risk_api_v1_settings_risk_get"];
-        /**
-         * Put Risk
-         * @description Change ``[risk]`` keys (audited as ``settings.risk.update``).
-         */
-        put: operations["put_risk_api_v1_settings_risk_put"];
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/settings/closure": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Get Closure
-         * @description The time exit of intraday trades and when it falls next, per strategy.
-         */
-        get: operations["get_closure_api_v1_settings_closure_get"];
-        /**
-         * Put Closure
-         * @description Change the time exit (audited as ``settings.closure.update``).
-         */
-        put: operations["put_closure_api_v1_settings_closure_put"];
         post?: never;
         delete?: never;
         options?: never;
@@ -530,23 +140,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/backtests/{run_id}/equity": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Equity */
-        get: operations["equity_api_v1_backtests__run_id__equity_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/backtests/{run_id}/deals": {
         parameters: {
             query?: never;
@@ -564,31 +157,572 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/backtests/{run_id}/equity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Equity */
+        get: operations["equity_api_v1_backtests__run_id__equity_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/charts/bars": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Chart Bars
+         * @description Bars (t = UTC epoch seconds of the bar start), swing and Donchian overlays, trade markers.
+         */
+        get: operations["chart_bars_api_v1_charts_bars_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/correlation/matrix": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Corr Matrix
+         * @description Pairwise correlation of log returns over the last ``window`` common bars, with points per pair.
+         */
+        get: operations["corr_matrix_api_v1_correlation_matrix_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/correlation/rolling": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Corr Rolling
+         * @description Rolling correlation of a pair at each common bar start.
+         */
+        get: operations["corr_rolling_api_v1_correlation_rolling_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/deals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Deals
+         * @description Deals (plan §7 columns) by entry time, oldest first, with a summary of all that match.
+         */
+        get: operations["list_deals_api_v1_deals_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/deals.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Deals Csv
+         * @description Every deal that matches, as ``theo report deals --format csv`` writes it.
+         */
+        get: operations["deals_csv_api_v1_deals_csv_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Health
+         * @description Liveness for load balancers and monitors: answers without a session.
+         */
+        get: operations["health_api_v1_health_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Orders
+         * @description Orders, newest first; ``status`` is an order status or ``open`` (every working order).
+         */
+        get: operations["list_orders_api_v1_orders_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orders/{order_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Order
+         * @description One order with its events and fills.
+         */
+        get: operations["get_order_api_v1_orders__order_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Overview */
+        get: operations["get_overview_api_v1_overview_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/settings/closure": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Closure
+         * @description The time exit of intraday trades and when it falls next, per strategy.
+         */
+        get: operations["get_closure_api_v1_settings_closure_get"];
+        /**
+         * Put Closure
+         * @description Change the time exit (audited as ``settings.closure.update``).
+         */
+        put: operations["put_closure_api_v1_settings_closure_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/settings/risk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Risk
+         * @description ``[risk]`` and the account's live values beside their limits (daily loss, positions, exposure, PDT).
+         */
+        get: operations["get_risk_api_v1_settings_risk_get"];
+        /**
+         * Put Risk
+         * @description Change ``[risk]`` keys (audited as ``settings.risk.update``).
+         */
+        put: operations["put_risk_api_v1_settings_risk_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/settings/scanner": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Scanner
+         * @description ``[scanner]``: the scanners, their schedules, days and filters.
+         */
+        get: operations["get_scanner_api_v1_settings_scanner_get"];
+        /**
+         * Put Scanner
+         * @description Change ``[scanner]`` keys (audited as ``settings.scanner.update``).
+         */
+        put: operations["put_scanner_api_v1_settings_scanner_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/signals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Signals
+         * @description Signals of the paper and live runs, newest first, with what the engine did and the orders and trade.
+         */
+        get: operations["list_signals_api_v1_signals_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/state": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get State */
+        get: operations["get_state_api_v1_state_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/state/halt": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Halt
+         * @description HALT trading: nothing but cancels leaves; the engine adopts it at its next sweep.
+         */
+        post: operations["halt_api_v1_state_halt_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/state/kill": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Kill
+         * @description Kill switch: cancel working entries (stops and targets stay), optionally flatten, then HALT.
+         */
+        post: operations["kill_api_v1_state_kill_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/state/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resume
+         * @description Back to ACTIVE.
+         */
+        post: operations["resume_api_v1_state_resume_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/strategies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Strategies
+         * @description Every strategy of the configuration file with its editable values, the form's JSON schema, and when a
+         *     change applies.
+         */
+        get: operations["list_strategies_api_v1_strategies_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/strategies/{index}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Update Strategy
+         * @description Change fields of strategy ``index``: validated as the file is (422 {detail, field}), saved atomically
+         *     with comments kept, audited as ``strategy.update``.
+         */
+        put: operations["update_strategy_api_v1_strategies__index__put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/symbols": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Symbols
+         * @description Symbols with stored bars, their chart timeframes and first and last bar.
+         */
+        get: operations["list_symbols_api_v1_symbols_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/system": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get System
+         * @description Version, health checks (database, engine heartbeat, disk, log file) and data freshness per symbol.
+         */
+        get: operations["get_system_api_v1_system_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/system/logs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Logs
+         * @description The newest entries of the JSON log file ([logging] file), secrets redacted.
+         */
+        get: operations["get_logs_api_v1_system_logs_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/trades": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Trades
+         * @description Trades, newest first (``order=asc``: oldest first); ``status`` is open or closed.
+         */
+        get: operations["list_trades_api_v1_trades_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/trades/{trade_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Trade
+         * @description One trade with its orders, fills and signal.
+         */
+        get: operations["get_trade_api_v1_trades__trade_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Users */
+        get: operations["list_users_api_v1_users_get"];
+        put?: never;
+        /** Create User */
+        post: operations["create_user_api_v1_users_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{username}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete User */
+        delete: operations["delete_user_api_v1_users__username__delete"];
+        options?: never;
+        head?: never;
+        /** Update User */
+        patch: operations["update_user_api_v1_users__username__patch"];
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /** AuditItem */
         AuditItem: {
+            /** Action */
+            action: string;
+            /** Actor */
+            actor: string;
+            /** After */
+            after?: unknown;
+            /** Before */
+            before?: unknown;
+            /** Detail */
+            detail?: unknown;
             /** Id */
             id: number;
+            /** Origin */
+            origin: string;
             /**
              * Ts
              * Format: date-time
              */
             ts: string;
-            /** Actor */
-            actor: string;
-            /** Action */
-            action: string;
-            /** Origin */
-            origin: string;
-            /** Before */
-            before?: unknown;
-            /** After */
-            after?: unknown;
-            /** Detail */
-            detail?: unknown;
         };
         /** AuditPage */
         AuditPage: {
@@ -599,17 +733,6 @@ export interface components {
         };
         /** BacktestItem */
         BacktestItem: {
-            /** Id */
-            id: number;
-            /** Name */
-            name: string;
-            /**
-             * Status
-             * @enum {string}
-             */
-            status: "queued" | "running" | "completed" | "failed" | "cancelled";
-            /** Progress */
-            progress: number;
             /**
              * Created At
              * Format: date-time
@@ -617,53 +740,60 @@ export interface components {
             created_at: string;
             /** Created By */
             created_by: string;
+            /** Error */
+            error: string;
             /** Finished At */
             finished_at: string | null;
-            /** Params */
-            params: {
-                [key: string]: unknown;
-            };
+            /** Id */
+            id: number;
             /** Metrics */
             metrics: {
                 [key: string]: unknown;
             } | null;
-            /** Error */
-            error: string;
+            /** Name */
+            name: string;
+            /** Params */
+            params: {
+                [key: string]: unknown;
+            };
+            /** Progress */
+            progress: number;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "running" | "completed" | "failed" | "cancelled";
         };
         /** BacktestList */
         BacktestList: {
             /** Items */
             items: components["schemas"]["BacktestItem"][];
-            /** Total */
-            total: number;
             /**
              * Running
              * @description ids of the runs this process is running now
              */
             running: number[];
+            /** Total */
+            total: number;
         };
         /**
          * BacktestStart
          * @description A backtest of the configuration file's strategies; every field is optional.
          */
         BacktestStart: {
-            /** Name */
-            name?: string | null;
             /**
              * From
              * @description first session date YYYY-MM-DD
              */
             from?: string | null;
+            /** Name */
+            name?: string | null;
             /**
-             * To
-             * @description last session date YYYY-MM-DD
+             * Source
+             * @default auto
+             * @enum {string}
              */
-            to?: string | null;
-            /**
-             * Symbols
-             * @description only the strategies trading these symbols
-             */
-            symbols?: string[] | null;
+            source: "auto" | "files" | "database" | "synthetic";
             /**
              * Strategies
              * @description overrides by strategy name (or index): {name: {field: value}}
@@ -674,56 +804,79 @@ export interface components {
                 };
             } | null;
             /**
-             * Source
-             * @default auto
-             * @enum {string}
+             * Symbols
+             * @description only the strategies trading these symbols
              */
-            source: "auto" | "files" | "database" | "synthetic";
+            symbols?: string[] | null;
             /**
              * Timeframe
              * @description bars read from the database (source database)
              * @default 1m
              */
             timeframe: string;
+            /**
+             * To
+             * @description last session date YYYY-MM-DD
+             */
+            to?: string | null;
+        };
+        /** BrokerHealth */
+        BrokerHealth: {
+            /** Detail */
+            detail: string;
+            /**
+             * Status
+             * @description ok | degraded | down
+             */
+            status: string;
         };
         /** Channel */
         Channel: {
+            /** Lower */
+            lower: number;
             /** T */
             t: number;
             /** Upper */
             upper: number;
-            /** Lower */
-            lower: number;
         };
         /** Chart */
         Chart: {
+            /** Bars */
+            bars: components["schemas"]["ChartBar"][];
+            /** Markers */
+            markers: components["schemas"]["Marker"][];
+            overlays: components["schemas"]["Overlays"];
             /** Symbol */
             symbol: string;
             /** Timeframe */
             timeframe: string;
-            /** Bars */
-            bars: components["schemas"]["ChartBar"][];
-            overlays: components["schemas"]["Overlays"];
-            /** Markers */
-            markers: components["schemas"]["Marker"][];
         };
         /**
          * ChartBar
          * @description One bar; ``t`` is its start in UTC epoch seconds.
          */
         ChartBar: {
-            /** T */
-            t: number;
-            /** Open */
-            open: number;
+            /** Close */
+            close: number;
             /** High */
             high: number;
             /** Low */
             low: number;
-            /** Close */
-            close: number;
+            /** Open */
+            open: number;
+            /** T */
+            t: number;
             /** Volume */
             volume: number;
+        };
+        /** Check */
+        Check: {
+            /** Detail */
+            detail: string;
+            /** Name */
+            name: string;
+            /** Ok */
+            ok: boolean;
         };
         /** Comparison */
         Comparison: {
@@ -739,108 +892,136 @@ export interface components {
          *     deals with a positive/negative net P&L; ``win_rate`` is wins over closed deals (null when none).
          */
         DealsSummary: {
-            /** Count */
-            count: number;
-            /** Open */
-            open: number;
+            /** Charges */
+            charges: string;
             /** Closed */
             closed: number;
+            /** Count */
+            count: number;
+            /** Losses */
+            losses: number;
+            /** Net Pnl */
+            net_pnl: string;
+            /** Open */
+            open: number;
             /** Pnl */
             pnl: string;
             /** Unrealised */
             unrealised: string;
-            /** Charges */
-            charges: string;
-            /** Net Pnl */
-            net_pnl: string;
-            /** Wins */
-            wins: number;
-            /** Losses */
-            losses: number;
             /** Win Rate */
             win_rate: string | null;
+            /** Wins */
+            wins: number;
         };
         /** EquityCurveBody */
         EquityCurveBody: {
             /** Points */
-            points: components["schemas"]["EquityPoint"][];
+            points: components["schemas"]["theo__api__services__backtest_models__EquityPoint"][];
         };
-        /** EquityPoint */
-        EquityPoint: {
+        /** FeedHealth */
+        FeedHealth: {
+            /** Last Tick */
+            last_tick: string | null;
+            /** Latency P50 Ms */
+            latency_p50_ms: number | null;
+            /** Latency P99 Ms */
+            latency_p99_ms: number | null;
             /**
-             * T
-             * @description UTC epoch seconds
+             * Status
+             * @description ok | stale | down
              */
-            t: number;
-            /**
-             * Equity
-             * @description USD
-             */
-            equity: string;
-            /**
-             * Drawdown
-             * @description from the running peak, a fraction <= 0
-             */
-            drawdown: number;
+            status: string;
         };
         /**
          * FillItem
          * @description One execution with its charges (USD).
          */
         FillItem: {
+            /** Charges */
+            charges: string;
+            /** Charges Source */
+            charges_source: string;
             /** Exec Id */
             exec_id: string;
             /** Order Id */
             order_id: string;
-            /** Symbol */
-            symbol: string;
-            /** Side */
-            side: string;
-            /** Quantity */
-            quantity: string;
             /** Price */
             price: string;
+            /** Quantity */
+            quantity: string;
+            /** Side */
+            side: string;
+            /** Symbol */
+            symbol: string;
             /**
              * Ts
              * Format: date-time
              */
             ts: string;
-            /** Charges */
-            charges: string;
-            /** Charges Source */
-            charges_source: string;
+        };
+        /** Freshness */
+        Freshness: {
+            /** Age Seconds */
+            age_seconds: number | null;
+            /** Fresh */
+            fresh: boolean;
+            /** Last Tick */
+            last_tick: string | null;
+            /** Symbol */
+            symbol: string;
         };
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
         };
-        /** Health */
-        Health: {
+        /** KillBody */
+        KillBody: {
             /**
-             * Status
-             * @default ok
-             * @constant
+             * Flatten
+             * @description also close every position at market
+             * @default false
              */
-            status: "ok";
-            /** Version */
-            version: string;
+            flatten: boolean;
+            /**
+             * Reason
+             * @default kill switch
+             */
+            reason: string;
+        };
+        /** LogLine */
+        LogLine: {
+            /** Event */
+            event: string;
+            /** Level */
+            level: string;
+            /** Text */
+            text: string;
+            /** Ts */
+            ts: string;
+        };
+        /** LogTail */
+        LogTail: {
+            /**
+             * File
+             * @description the log file read ([logging] file); None when none is configured
+             */
+            file: string | null;
+            /** Lines */
+            lines: components["schemas"]["LogLine"][];
         };
         /** LoginBody */
         LoginBody: {
-            /** Username */
-            username: string;
             /** Password */
             password: string;
+            /** Username */
+            username: string;
         };
         /**
          * LoginResult
          * @description Also the session ``token``, for scripts (``Authorization: Bearer <token>``); shown only here.
          */
         LoginResult: {
-            /** Username */
-            username: string;
-            role: components["schemas"]["Role"];
             /** Csrf Token */
             csrf_token: string;
             /**
@@ -848,26 +1029,29 @@ export interface components {
              * Format: date-time
              */
             expires_at: string;
+            role: components["schemas"]["Role"];
             /** Token */
             token: string;
+            /** Username */
+            username: string;
         };
         /**
          * Marker
          * @description An entry, exit, stop or target of a trade, at the start of the bar it falls in.
          */
         Marker: {
-            /** T */
-            t: number;
             /** Kind */
             kind: string;
-            /** Side */
-            side: string;
             /** Price */
             price: number;
-            /** Trade Id */
-            trade_id: number;
+            /** Side */
+            side: string;
+            /** T */
+            t: number;
             /** Text */
             text: string;
+            /** Trade Id */
+            trade_id: number;
         };
         /**
          * Matrix
@@ -876,100 +1060,118 @@ export interface components {
          *     start of all series.
          */
         Matrix: {
-            /** Symbols */
-            symbols: string[];
+            /** As Of */
+            as_of: string | null;
             /** Method */
             method: string;
-            /** Window */
-            window: number;
-            /** Timeframe */
-            timeframe: string;
-            /** Values */
-            values: (number | null)[][];
             /** Points */
             points: number[][];
             /** Status */
             status: string[][];
-            /** As Of */
-            as_of: string | null;
+            /** Symbols */
+            symbols: string[];
+            /** Timeframe */
+            timeframe: string;
+            /** Values */
+            values: (number | null)[][];
+            /** Window */
+            window: number;
         };
         /** MetricRow */
         MetricRow: {
-            /** Key */
-            key: string;
-            /** Label */
-            label: string;
             /** A */
             a: number | string | null;
             /** B */
             b: number | string | null;
+            /** Key */
+            key: string;
+            /** Label */
+            label: string;
         };
         /** NewUser */
         NewUser: {
-            /** Username */
-            username: string;
             /** Password */
             password: string;
             /** @default viewer */
             role: components["schemas"]["Role"];
+            /** Username */
+            username: string;
+        };
+        /** OpenTrade */
+        OpenTrade: {
+            /** Entry Price */
+            entry_price: string | null;
+            /** Id */
+            id: number | null;
+            /** Last Price */
+            last_price: string | null;
+            /** Quantity */
+            quantity: string;
+            side: components["schemas"]["Side"];
+            /** Strategy */
+            strategy: string;
+            /** Symbol */
+            symbol: string;
+            /** Unrealized Pnl */
+            unrealized_pnl: string;
         };
         /** OrderDetail */
         OrderDetail: {
-            /** Id */
-            id: string;
-            /** Signal Id */
-            signal_id: string | null;
-            /** Trade Id */
-            trade_id: number | null;
-            /** Symbol */
-            symbol: string;
-            /** Side */
-            side: string;
-            /** Type */
-            type: string;
-            /** Tif */
-            tif: string;
-            /** Quantity */
-            quantity: string;
-            /** Filled */
-            filled: string;
-            /** Limit Price */
-            limit_price: string | null;
-            /** Stop Price */
-            stop_price: string | null;
             /** Avg Price */
             avg_price: string | null;
-            /** Status */
-            status: string;
-            /** Reason */
-            reason: string;
             /** Created */
             created: string | null;
-            /** Updated */
-            updated: string | null;
-            /** Strategy */
-            strategy: string;
-            /** Tag */
-            tag: string;
             /** Events */
             events: components["schemas"]["OrderEvent"][];
+            /** Filled */
+            filled: string;
             /** Fills */
             fills: components["schemas"]["FillItem"][];
+            /** Id */
+            id: string;
+            /** Limit Price */
+            limit_price: string | null;
+            /** Quantity */
+            quantity: string;
+            /** Reason */
+            reason: string;
+            /** Side */
+            side: string;
+            /** Signal Id */
+            signal_id: string | null;
+            /** Status */
+            status: string;
+            /** Stop Price */
+            stop_price: string | null;
+            /** Strategy */
+            strategy: string;
+            /** Symbol */
+            symbol: string;
+            /** Tag */
+            tag: string;
+            /** Tif */
+            tif: string;
+            /** Trade Id */
+            trade_id: number | null;
+            /** Type */
+            type: string;
+            /** Updated */
+            updated: string | null;
         };
         /**
          * OrderEvent
          * @description A journal event of the order: when, the status it led to (empty when none changed) and what happened.
          */
         OrderEvent: {
+            /** Detail */
+            detail: string;
+            /** Status */
+            status: string;
             /**
              * Ts
              * Format: date-time
              */
             ts: string;
-            /** Status */
-            status: string;
-            /** Detail */
-            detail: string;
         };
         /**
          * OrderItem
@@ -977,51 +1179,78 @@ export interface components {
          *     ``avg_price`` the average fill price, ``reason`` why it was rejected or cancelled (empty otherwise).
          */
         OrderItem: {
-            /** Id */
-            id: string;
-            /** Signal Id */
-            signal_id: string | null;
-            /** Trade Id */
-            trade_id: number | null;
-            /** Symbol */
-            symbol: string;
-            /** Side */
-            side: string;
-            /** Type */
-            type: string;
-            /** Tif */
-            tif: string;
-            /** Quantity */
-            quantity: string;
-            /** Filled */
-            filled: string;
-            /** Limit Price */
-            limit_price: string | null;
-            /** Stop Price */
-            stop_price: string | null;
             /** Avg Price */
             avg_price: string | null;
-            /** Status */
-            status: string;
-            /** Reason */
-            reason: string;
             /** Created */
             created: string | null;
-            /** Updated */
-            updated: string | null;
+            /** Filled */
+            filled: string;
+            /** Id */
+            id: string;
+            /** Limit Price */
+            limit_price: string | null;
+            /** Quantity */
+            quantity: string;
+            /** Reason */
+            reason: string;
+            /** Side */
+            side: string;
+            /** Signal Id */
+            signal_id: string | null;
+            /** Status */
+            status: string;
+            /** Stop Price */
+            stop_price: string | null;
             /** Strategy */
             strategy: string;
+            /** Symbol */
+            symbol: string;
             /** Tag */
             tag: string;
+            /** Tif */
+            tif: string;
+            /** Trade Id */
+            trade_id: number | null;
+            /** Type */
+            type: string;
+            /** Updated */
+            updated: string | null;
         };
         /** Overlays */
         Overlays: {
+            /** Donchian */
+            donchian: components["schemas"]["Channel"][];
             /** Swing Highs */
             swing_highs: components["schemas"]["Point"][];
             /** Swing Lows */
             swing_lows: components["schemas"]["Point"][];
-            /** Donchian */
-            donchian: components["schemas"]["Channel"][];
+        };
+        /** Overview */
+        Overview: {
+            /** Account Value */
+            account_value: string;
+            /** Buying Power */
+            buying_power: string;
+            /** Cash */
+            cash: string;
+            /** Equity */
+            equity: components["schemas"]["theo__api__services__overview__EquityPoint"][];
+            health: components["schemas"]["theo__api__services__overview__Health"];
+            /** Open Trades */
+            open_trades: components["schemas"]["OpenTrade"][];
+            pdt: components["schemas"]["Pdt"];
+            /** Realized Pnl */
+            realized_pnl: string;
+            run: components["schemas"]["RunInfo"] | null;
+            state: components["schemas"]["StateNow"];
+            /** Today Pnl */
+            today_pnl: string;
+            /** Total Pnl */
+            total_pnl: string;
+            /** Unrealized Pnl */
+            unrealized_pnl: string;
+            /** Working Orders */
+            working_orders: components["schemas"]["WorkingOrder"][];
         };
         /** Page[OrderItem] */
         Page_OrderItem_: {
@@ -1044,12 +1273,37 @@ export interface components {
             /** Total */
             total: number;
         };
+        /** Pdt */
+        Pdt: {
+            /** Day Trades 5D */
+            day_trades_5d: number;
+            /**
+             * Flagged
+             * @description more day trades in the window than the limit allows
+             */
+            flagged: boolean;
+            /** Limit */
+            limit: number;
+            /**
+             * Remaining
+             * @description day trades left before the limit; None: not limited
+             */
+            remaining: number | null;
+        };
         /** Point */
         Point: {
-            /** T */
-            t: number;
             /** Price */
             price: number;
+            /** T */
+            t: number;
+        };
+        /** ReasonBody */
+        ReasonBody: {
+            /**
+             * Reason
+             * @description why (kept in the audit log)
+             */
+            reason: string;
         };
         /**
          * Role
@@ -1066,12 +1320,12 @@ export interface components {
             b: string;
             /** Method */
             method: string;
-            /** Window */
-            window: number;
-            /** Timeframe */
-            timeframe: string;
             /** Points */
             points: components["schemas"]["RollingPoint"][];
+            /** Timeframe */
+            timeframe: string;
+            /** Window */
+            window: number;
         };
         /** RollingPoint */
         RollingPoint: {
@@ -1080,14 +1334,35 @@ export interface components {
             /** Value */
             value: number | null;
         };
+        /** RunInfo */
+        RunInfo: {
+            /** Feed */
+            feed: string;
+            /**
+             * Heartbeat
+             * Format: date-time
+             */
+            heartbeat: string;
+            /** Id */
+            id: number;
+            /** Mode */
+            mode: string;
+            /**
+             * Sim Now
+             * @description the engine's clock: simulated time of a paper run, else wall
+             */
+            sim_now: string | null;
+            /**
+             * Status
+             * @description running | stale (no heartbeat lately) | stopped | completed | crashed
+             */
+            status: string;
+        };
         /**
          * SessionInfo
          * @description The logged-in user and their session: send ``csrf_token`` as ``X-CSRF-Token`` with every change.
          */
         SessionInfo: {
-            /** Username */
-            username: string;
-            role: components["schemas"]["Role"];
             /** Csrf Token */
             csrf_token: string;
             /**
@@ -1095,6 +1370,9 @@ export interface components {
              * Format: date-time
              */
             expires_at: string;
+            role: components["schemas"]["Role"];
+            /** Username */
+            username: string;
         };
         /** SettingsUpdate */
         SettingsUpdate: {
@@ -1108,24 +1386,6 @@ export interface components {
         };
         /** SettingsView */
         SettingsView: {
-            /** Values */
-            values: {
-                [key: string]: unknown;
-            };
-            /**
-             * Schema
-             * @description JSON schema of `values` (from the configuration models)
-             */
-            schema: {
-                [key: string]: unknown;
-            };
-            /**
-             * Current
-             * @description live values beside their limits, and what the form needs
-             */
-            current: {
-                [key: string]: unknown;
-            };
             /**
              * Applies
              * @enum {string}
@@ -1133,10 +1393,6 @@ export interface components {
             applies: "restart" | "next_bar";
             /** Applies Note */
             applies_note: string;
-            /** Config Path */
-            config_path: string | null;
-            /** Restart Pending */
-            restart_pending: boolean;
             /**
              * Changed
              * @description after a save: each changed key's new value
@@ -1144,7 +1400,34 @@ export interface components {
             changed?: {
                 [key: string]: unknown;
             };
+            /** Config Path */
+            config_path: string | null;
+            /**
+             * Current
+             * @description live values beside their limits, and what the form needs
+             */
+            current: {
+                [key: string]: unknown;
+            };
+            /** Restart Pending */
+            restart_pending: boolean;
+            /**
+             * Schema
+             * @description JSON schema of `values` (from the configuration models)
+             */
+            schema: {
+                [key: string]: unknown;
+            };
+            /** Values */
+            values: {
+                [key: string]: unknown;
+            };
         };
+        /**
+         * Side
+         * @enum {string}
+         */
+        Side: "BUY" | "SELL";
         /**
          * SignalItem
          * @description A signal and its outcome. ``id`` is the signal's stable id (a string: it has 62 bits), the one its orders
@@ -1152,33 +1435,33 @@ export interface components {
          *     the risk rule that refused it (empty otherwise); ``exit`` marks a signal to close a position.
          */
         SignalItem: {
+            /** Exit */
+            exit: boolean;
             /** Id */
             id: string;
+            /** Order Ids */
+            order_ids: string[];
+            /** Price */
+            price: number | null;
+            /** Reason */
+            reason: string;
+            /** Rule */
+            rule: string;
+            /** Side */
+            side: string;
+            /** Status */
+            status: string;
+            /** Strategy */
+            strategy: string;
+            /** Symbol */
+            symbol: string;
+            /** Trade Id */
+            trade_id: number | null;
             /**
              * Ts
              * Format: date-time
              */
             ts: string;
-            /** Strategy */
-            strategy: string;
-            /** Symbol */
-            symbol: string;
-            /** Side */
-            side: string;
-            /** Status */
-            status: string;
-            /** Reason */
-            reason: string;
-            /** Order Ids */
-            order_ids: string[];
-            /** Trade Id */
-            trade_id: number | null;
-            /** Exit */
-            exit: boolean;
-            /** Price */
-            price: number | null;
-            /** Rule */
-            rule: string;
             /** Why */
             why: string;
         };
@@ -1191,6 +1474,62 @@ export interface components {
              * @default running
              */
             status: string;
+        };
+        /**
+         * State
+         * @enum {string}
+         */
+        State: "ACTIVE" | "REDUCING" | "HALTED";
+        /** StateEntry */
+        StateEntry: {
+            /** Actor */
+            actor: string;
+            /** Reason */
+            reason: string;
+            state: components["schemas"]["State"];
+            /**
+             * Ts
+             * Format: date-time
+             */
+            ts: string;
+        };
+        /**
+         * StateNow
+         * @description The trading state as it stands (``since``: when it was set; ``None`` when never changed).
+         */
+        StateNow: {
+            /** Actor */
+            actor: string;
+            /**
+             * Pending Kill
+             * @description a kill request waits for the engine's next sweep
+             */
+            pending_kill: boolean;
+            /** Reason */
+            reason: string;
+            /** Since */
+            since: string | null;
+            state: components["schemas"]["State"];
+        };
+        /** StateView */
+        StateView: {
+            /** Actor */
+            actor: string;
+            /**
+             * History
+             * @description the latest 50 changes, newest first
+             */
+            history: components["schemas"]["StateEntry"][];
+            /**
+             * Pending Kill
+             * @description a kill request waits for the engine's next sweep
+             */
+            pending_kill: boolean;
+            /** Reason */
+            reason: string;
+            /** Since */
+            since: string | null;
+            state: components["schemas"]["State"];
         };
         /** StrategyItem */
         StrategyItem: {
@@ -1213,8 +1552,22 @@ export interface components {
         };
         /** StrategyList */
         StrategyList: {
+            /**
+             * Applies
+             * @enum {string}
+             */
+            applies: "restart" | "next_bar";
+            /** Applies Note */
+            applies_note: string;
+            /** Config Path */
+            config_path: string | null;
             /** Items */
             items: components["schemas"]["StrategyItem"][];
+            /**
+             * Restart Pending
+             * @description the file differs from the configuration the process runs with
+             */
+            restart_pending: boolean;
             /**
              * Schema
              * @description JSON schema of one strategy (a union chosen by `type`)
@@ -1231,6 +1584,9 @@ export interface components {
                     [key: string]: unknown;
                 };
             };
+        };
+        /** StrategySaved */
+        StrategySaved: {
             /**
              * Applies
              * @enum {string}
@@ -1238,16 +1594,13 @@ export interface components {
             applies: "restart" | "next_bar";
             /** Applies Note */
             applies_note: string;
-            /** Config Path */
-            config_path: string | null;
             /**
-             * Restart Pending
-             * @description the file differs from the configuration the process runs with
+             * Changed
+             * @description each changed key's new value
              */
-            restart_pending: boolean;
-        };
-        /** StrategySaved */
-        StrategySaved: {
+            changed?: {
+                [key: string]: unknown;
+            };
             /**
              * Index
              * @description position in the file's [[strategies]] list (what PUT /strategies/{index} takes)
@@ -1262,20 +1615,6 @@ export interface components {
              * @description every field of the strategy, as the schema describes it
              */
             values: {
-                [key: string]: unknown;
-            };
-            /**
-             * Applies
-             * @enum {string}
-             */
-            applies: "restart" | "next_bar";
-            /** Applies Note */
-            applies_note: string;
-            /**
-             * Changed
-             * @description each changed key's new value
-             */
-            changed?: {
                 [key: string]: unknown;
             };
         };
@@ -1294,10 +1633,6 @@ export interface components {
          * @description A symbol with stored bars: the timeframes a chart can show it in and its first and last bar start.
          */
         SymbolItem: {
-            /** Symbol */
-            symbol: string;
-            /** Timeframes */
-            timeframes: string[];
             /**
              * First
              * Format: date-time
@@ -1308,62 +1643,76 @@ export interface components {
              * Format: date-time
              */
             last: string;
+            /** Symbol */
+            symbol: string;
+            /** Timeframes */
+            timeframes: string[];
         };
         /** Symbols */
         Symbols: {
             /** Items */
             items: components["schemas"]["SymbolItem"][];
         };
+        /** SystemView */
+        SystemView: {
+            /** Checks */
+            checks: components["schemas"]["Check"][];
+            /** Freshness */
+            freshness: components["schemas"]["Freshness"][];
+            run: components["schemas"]["RunInfo"] | null;
+            /** Version */
+            version: string;
+        };
         /**
          * TradeDetail
          * @description A trade with the orders it sent, their fills and the signal that opened it.
          */
         TradeDetail: {
-            /** Id */
-            id: number;
-            /** Strategy */
-            strategy: string;
-            /** Symbol */
-            symbol: string;
-            /** Side */
-            side: string;
-            /** Quantity */
-            quantity: string;
-            /** Entry Ts */
-            entry_ts: string | null;
-            /** Entry Price */
-            entry_price: string | null;
-            /** Exit Ts */
-            exit_ts: string | null;
-            /** Exit Price */
-            exit_price: string | null;
-            /** Stop */
-            stop: string | null;
-            /** Target */
-            target: string | null;
-            /** Pnl */
-            pnl: string;
-            /** Pnl Pct */
-            pnl_pct: string | null;
-            /** Status */
-            status: string;
-            /** Exit Reason */
-            exit_reason: string | null;
-            /** Signal Id */
-            signal_id: string | null;
-            /** Exit Qty */
-            exit_qty: string;
-            /** Gross Pnl */
-            gross_pnl: string;
             /** Charges */
             charges: string;
             /** Comment */
             comment: string;
-            /** Orders */
-            orders: components["schemas"]["OrderItem"][];
+            /** Entry Price */
+            entry_price: string | null;
+            /** Entry Ts */
+            entry_ts: string | null;
+            /** Exit Price */
+            exit_price: string | null;
+            /** Exit Qty */
+            exit_qty: string;
+            /** Exit Reason */
+            exit_reason: string | null;
+            /** Exit Ts */
+            exit_ts: string | null;
             /** Fills */
             fills: components["schemas"]["FillItem"][];
+            /** Gross Pnl */
+            gross_pnl: string;
+            /** Id */
+            id: number;
+            /** Orders */
+            orders: components["schemas"]["OrderItem"][];
+            /** Pnl */
+            pnl: string;
+            /** Pnl Pct */
+            pnl_pct: string | null;
+            /** Quantity */
+            quantity: string;
+            /** Side */
+            side: string;
             signal: components["schemas"]["SignalItem"] | null;
+            /** Signal Id */
+            signal_id: string | null;
+            /** Status */
+            status: string;
+            /** Stop */
+            stop: string | null;
+            /** Strategy */
+            strategy: string;
+            /** Symbol */
+            symbol: string;
+            /** Target */
+            target: string | null;
         };
         /**
          * TradeItem
@@ -1372,69 +1721,69 @@ export interface components {
          *     planned one while nothing is filled).
          */
         TradeItem: {
-            /** Id */
-            id: number;
-            /** Strategy */
-            strategy: string;
-            /** Symbol */
-            symbol: string;
-            /** Side */
-            side: string;
-            /** Quantity */
-            quantity: string;
-            /** Entry Ts */
-            entry_ts: string | null;
-            /** Entry Price */
-            entry_price: string | null;
-            /** Exit Ts */
-            exit_ts: string | null;
-            /** Exit Price */
-            exit_price: string | null;
-            /** Stop */
-            stop: string | null;
-            /** Target */
-            target: string | null;
-            /** Pnl */
-            pnl: string;
-            /** Pnl Pct */
-            pnl_pct: string | null;
-            /** Status */
-            status: string;
-            /** Exit Reason */
-            exit_reason: string | null;
-            /** Signal Id */
-            signal_id: string | null;
-            /** Exit Qty */
-            exit_qty: string;
-            /** Gross Pnl */
-            gross_pnl: string;
             /** Charges */
             charges: string;
             /** Comment */
             comment: string;
+            /** Entry Price */
+            entry_price: string | null;
+            /** Entry Ts */
+            entry_ts: string | null;
+            /** Exit Price */
+            exit_price: string | null;
+            /** Exit Qty */
+            exit_qty: string;
+            /** Exit Reason */
+            exit_reason: string | null;
+            /** Exit Ts */
+            exit_ts: string | null;
+            /** Gross Pnl */
+            gross_pnl: string;
+            /** Id */
+            id: number;
+            /** Pnl */
+            pnl: string;
+            /** Pnl Pct */
+            pnl_pct: string | null;
+            /** Quantity */
+            quantity: string;
+            /** Side */
+            side: string;
+            /** Signal Id */
+            signal_id: string | null;
+            /** Status */
+            status: string;
+            /** Stop */
+            stop: string | null;
+            /** Strategy */
+            strategy: string;
+            /** Symbol */
+            symbol: string;
+            /** Target */
+            target: string | null;
         };
         /** UserChange */
         UserChange: {
-            role?: components["schemas"]["Role"] | null;
             /** Disabled */
             disabled?: boolean | null;
             /** Password */
             password?: string | null;
+            role?: components["schemas"]["Role"] | null;
         };
         /** UserItem */
         UserItem: {
-            /** Username */
-            username: string;
-            role: components["schemas"]["Role"];
-            /** Disabled */
-            disabled: boolean;
             /**
              * Created At
              * Format: date-time
              */
             created_at: string;
+            /** Disabled */
+            disabled: boolean;
             /** Last Login */
             last_login: string | null;
+            role: components["schemas"]["Role"];
+            /** Username */
+            username: string;
         };
         /** UserPage */
         UserPage: {
@@ -1445,16 +1794,34 @@ export interface components {
         };
         /** ValidationError */
         ValidationError: {
+            /** Context */
+            ctx?: Record<string, never>;
+            /** Input */
+            input?: unknown;
             /** Location */
             loc: (string | number)[];
             /** Message */
             msg: string;
             /** Error Type */
             type: string;
-            /** Input */
-            input?: unknown;
-            /** Context */
-            ctx?: Record<string, never>;
+        };
+        /** WorkingOrder */
+        WorkingOrder: {
+            /** Filled */
+            filled: string;
+            /** Id */
+            id: string;
+            /** Price */
+            price: string | null;
+            /** Quantity */
+            quantity: string;
+            side: components["schemas"]["Side"];
+            /** Status */
+            status: string;
+            /** Symbol */
+            symbol: string;
+            /** Type */
+            type: string;
         };
         /** Column */
         theo__api__services__backtest_models__Column: {
@@ -1474,12 +1841,30 @@ export interface components {
             items: {
                 [key: string]: string;
             }[];
-            /** Total */
-            total: number;
             /** Summary */
             summary: {
                 [key: string]: unknown;
             };
+            /** Total */
+            total: number;
+        };
+        /** EquityPoint */
+        theo__api__services__backtest_models__EquityPoint: {
+            /**
+             * Drawdown
+             * @description from the running peak, a fraction <= 0
+             */
+            drawdown: number;
+            /**
+             * Equity
+             * @description USD
+             */
+            equity: string;
+            /**
+             * T
+             * @description UTC epoch seconds
+             */
+            t: number;
         };
         /**
          * Column
@@ -1502,9 +1887,40 @@ export interface components {
             items: {
                 [key: string]: string;
             }[];
+            summary: components["schemas"]["DealsSummary"];
             /** Total */
             total: number;
-            summary: components["schemas"]["DealsSummary"];
+        };
+        /** EquityPoint */
+        theo__api__services__overview__EquityPoint: {
+            /**
+             * Drawdown
+             * @description fraction below the running peak (0 or negative)
+             */
+            drawdown: string;
+            /** Equity */
+            equity: string;
+            /**
+             * Ts
+             * Format: date-time
+             */
+            ts: string;
+        };
+        /** Health */
+        theo__api__services__overview__Health: {
+            broker: components["schemas"]["BrokerHealth"];
+            feed: components["schemas"]["FeedHealth"];
+        };
+        /** Health */
+        theo__api__services__system__Health: {
+            /**
+             * Status
+             * @default ok
+             * @constant
+             */
+            status: "ok";
+            /** Version */
+            version: string;
         };
     };
     responses: never;
@@ -1515,6 +1931,43 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    list_audit_api_v1_audit_get: {
+        parameters: {
+            query?: {
+                /** @description rows per page */
+                limit?: number;
+                /** @description rows to skip */
+                offset?: number;
+                actor?: string | null;
+                /** @description exact, or a prefix ending in * */
+                action?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     login_api_v1_auth_login_post: {
         parameters: {
             query?: never;
@@ -1596,782 +2049,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SessionInfo"];
-                };
-            };
-        };
-    };
-    list_users_api_v1_users_get: {
-        parameters: {
-            query?: {
-                limit?: number;
-                offset?: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UserPage"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
-    create_user_api_v1_users_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["NewUser"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UserItem"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
-    delete_user_api_v1_users__username__delete: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                username: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
-    update_user_api_v1_users__username__patch: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                username: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["UserChange"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UserItem"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
-    list_audit_api_v1_audit_get: {
-        parameters: {
-            query?: {
-                limit?: number;
-                offset?: number;
-                actor?: string | null;
-                /** @description exact, or a prefix ending in * */
-                action?: string | null;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["AuditPage"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
-    health_api_v1_health_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Health"];
-                };
-            };
-        };
-    };
-    list_trades_api_v1_trades_get: {
-        parameters: {
-            query?: {
-                status?: string | null;
-                symbol?: string | null;
-                strategy?: string | null;
-                /** @description Entry from: YYYY-MM-DD (ET) or ISO-8601 time. */
-                from?: string | null;
-                /** @description Entry up to: YYYY-MM-DD (ET, inclusive) or ISO-8601 time (exclusive). */
-                to?: string | null;
-                limit?: number;
-                offset?: number;
-                order?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Page_TradeItem_"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
-    get_trade_api_v1_trades__trade_id__get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                trade_id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TradeDetail"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
-    list_deals_api_v1_deals_get: {
-        parameters: {
-            query?: {
-                symbol?: string | null;
-                strategy?: string | null;
-                /** @description Entry from: YYYY-MM-DD (ET) or ISO-8601 time. */
-                from?: string | null;
-                /** @description Entry up to: YYYY-MM-DD (ET, inclusive) or ISO-8601 time (exclusive). */
-                to?: string | null;
-                side?: string | null;
-                limit?: number;
-                offset?: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["theo__api__services__deals__DealsPage"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
-    deals_csv_api_v1_deals_csv_get: {
-        parameters: {
-            query?: {
-                symbol?: string | null;
-                strategy?: string | null;
-                /** @description Entry from: YYYY-MM-DD (ET) or ISO-8601 time. */
-                from?: string | null;
-                /** @description Entry up to: YYYY-MM-DD (ET, inclusive) or ISO-8601 time (exclusive). */
-                to?: string | null;
-                side?: string | null;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The deals as CSV. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "text/csv": unknown;
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
-    list_orders_api_v1_orders_get: {
-        parameters: {
-            query?: {
-                status?: string | null;
-                symbol?: string | null;
-                limit?: number;
-                offset?: number;
-                order?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Page_OrderItem_"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
-    get_order_api_v1_orders__order_id__get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                order_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["OrderDetail"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
-    list_signals_api_v1_signals_get: {
-        parameters: {
-            query?: {
-                status?: string | null;
-                symbol?: string | null;
-                strategy?: string | null;
-                limit?: number;
-                offset?: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Page_SignalItem_"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
-    chart_bars_api_v1_charts_bars_get: {
-        parameters: {
-            query: {
-                symbol: string;
-                timeframe?: string;
-                /** @description Entry from: YYYY-MM-DD (ET) or ISO-8601 time. */
-                from?: string | null;
-                /** @description Entry up to: YYYY-MM-DD (ET, inclusive) or ISO-8601 time (exclusive). */
-                to?: string | null;
-                limit?: number;
-                swing_left?: number;
-                swing_right?: number;
-                donchian_period?: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Chart"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
-    list_symbols_api_v1_symbols_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Symbols"];
-                };
-            };
-        };
-    };
-    corr_matrix_api_v1_correlation_matrix_get: {
-        parameters: {
-            query: {
-                symbols: string;
-                method?: string;
-                window?: number;
-                timeframe?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Matrix"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
-    corr_rolling_api_v1_correlation_rolling_get: {
-        parameters: {
-            query: {
-                a: string;
-                b: string;
-                method?: string;
-                window?: number;
-                timeframe?: string;
-                limit?: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Rolling"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
-    list_strategies_api_v1_strategies_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["StrategyList"];
-                };
-            };
-        };
-    };
-    update_strategy_api_v1_strategies__index__put: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                index: number;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["StrategyUpdate"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["StrategySaved"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
-    get_scanner_api_v1_settings_scanner_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["SettingsView"];
-                };
-            };
-        };
-    };
-    put_scanner_api_v1_settings_scanner_put: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["SettingsUpdate"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["SettingsView"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
-    get_risk_api_v1_settings_risk_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["SettingsView"];
-                };
-            };
-        };
-    };
-    put_risk_api_v1_settings_risk_put: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["SettingsUpdate"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["SettingsView"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
-    get_closure_api_v1_settings_closure_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["SettingsView"];
-                };
-            };
-        };
-    };
-    put_closure_api_v1_settings_closure_put: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["SettingsUpdate"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["SettingsView"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -2504,6 +2181,40 @@ export interface operations {
             };
         };
     };
+    deals_api_v1_backtests__run_id__deals_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                run_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["theo__api__services__backtest_models__DealsPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     equity_api_v1_backtests__run_id__equity_get: {
         parameters: {
             query?: never;
@@ -2535,15 +2246,253 @@ export interface operations {
             };
         };
     };
-    deals_api_v1_backtests__run_id__deals_get: {
+    chart_bars_api_v1_charts_bars_get: {
+        parameters: {
+            query: {
+                symbol: string;
+                timeframe?: string;
+                /** @description Entry from: YYYY-MM-DD (ET) or ISO-8601 time. */
+                from?: string | null;
+                /** @description Entry up to: YYYY-MM-DD (ET, inclusive) or ISO-8601 time (exclusive). */
+                to?: string | null;
+                limit?: number;
+                swing_left?: number;
+                swing_right?: number;
+                donchian_period?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Chart"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    corr_matrix_api_v1_correlation_matrix_get: {
+        parameters: {
+            query: {
+                symbols: string;
+                method?: string;
+                window?: number;
+                timeframe?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Matrix"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    corr_rolling_api_v1_correlation_rolling_get: {
+        parameters: {
+            query: {
+                a: string;
+                b: string;
+                method?: string;
+                window?: number;
+                timeframe?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Rolling"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_deals_api_v1_deals_get: {
         parameters: {
             query?: {
+                symbol?: string | null;
+                strategy?: string | null;
+                /** @description Entry from: YYYY-MM-DD (ET) or ISO-8601 time. */
+                from?: string | null;
+                /** @description Entry up to: YYYY-MM-DD (ET, inclusive) or ISO-8601 time (exclusive). */
+                to?: string | null;
+                side?: string | null;
                 limit?: number;
                 offset?: number;
             };
             header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["theo__api__services__deals__DealsPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    deals_csv_api_v1_deals_csv_get: {
+        parameters: {
+            query?: {
+                symbol?: string | null;
+                strategy?: string | null;
+                /** @description Entry from: YYYY-MM-DD (ET) or ISO-8601 time. */
+                from?: string | null;
+                /** @description Entry up to: YYYY-MM-DD (ET, inclusive) or ISO-8601 time (exclusive). */
+                to?: string | null;
+                side?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The deals as CSV. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    health_api_v1_health_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["theo__api__services__system__Health"];
+                };
+            };
+        };
+    };
+    list_orders_api_v1_orders_get: {
+        parameters: {
+            query?: {
+                status?: string | null;
+                symbol?: string | null;
+                limit?: number;
+                offset?: number;
+                order?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_OrderItem_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_order_api_v1_orders__order_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
             path: {
-                run_id: number;
+                order_id: string;
             };
             cookie?: never;
         };
@@ -2555,7 +2504,684 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["theo__api__services__backtest_models__DealsPage"];
+                    "application/json": components["schemas"]["OrderDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_overview_api_v1_overview_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Overview"];
+                };
+            };
+        };
+    };
+    get_closure_api_v1_settings_closure_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SettingsView"];
+                };
+            };
+        };
+    };
+    put_closure_api_v1_settings_closure_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SettingsUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SettingsView"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_risk_api_v1_settings_risk_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SettingsView"];
+                };
+            };
+        };
+    };
+    put_risk_api_v1_settings_risk_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SettingsUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SettingsView"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_scanner_api_v1_settings_scanner_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SettingsView"];
+                };
+            };
+        };
+    };
+    put_scanner_api_v1_settings_scanner_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SettingsUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SettingsView"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_signals_api_v1_signals_get: {
+        parameters: {
+            query?: {
+                status?: string | null;
+                symbol?: string | null;
+                strategy?: string | null;
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_SignalItem_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_state_api_v1_state_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StateView"];
+                };
+            };
+        };
+    };
+    halt_api_v1_state_halt_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReasonBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StateView"];
+                };
+            };
+            /** @description already in that state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    kill_api_v1_state_kill_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["KillBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StateView"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    resume_api_v1_state_resume_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReasonBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StateView"];
+                };
+            };
+            /** @description already in that state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_strategies_api_v1_strategies_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StrategyList"];
+                };
+            };
+        };
+    };
+    update_strategy_api_v1_strategies__index__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                index: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StrategyUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StrategySaved"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_symbols_api_v1_symbols_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Symbols"];
+                };
+            };
+        };
+    };
+    get_system_api_v1_system_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SystemView"];
+                };
+            };
+        };
+    };
+    get_logs_api_v1_system_logs_get: {
+        parameters: {
+            query?: {
+                lines?: number;
+                /** @description DEBUG | INFO | WARNING | ERROR | CRITICAL: this level and above */
+                level?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LogTail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_trades_api_v1_trades_get: {
+        parameters: {
+            query?: {
+                status?: string | null;
+                symbol?: string | null;
+                strategy?: string | null;
+                /** @description Entry from: YYYY-MM-DD (ET) or ISO-8601 time. */
+                from?: string | null;
+                /** @description Entry up to: YYYY-MM-DD (ET, inclusive) or ISO-8601 time (exclusive). */
+                to?: string | null;
+                limit?: number;
+                offset?: number;
+                order?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_TradeItem_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_trade_api_v1_trades__trade_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trade_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TradeDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_users_api_v1_users_get: {
+        parameters: {
+            query?: {
+                /** @description rows per page */
+                limit?: number;
+                /** @description rows to skip */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_user_api_v1_users_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewUser"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserItem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_user_api_v1_users__username__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_user_api_v1_users__username__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserChange"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserItem"];
                 };
             };
             /** @description Validation Error */

@@ -8,7 +8,7 @@
 import type { Schemas } from "./typed";
 
 export type Role = Schemas["Role"];
-export type TradingState = "ACTIVE" | "REDUCING" | "HALTED";
+export type TradingState = Schemas["State"];
 export type Decimal = string;
 
 export interface Page<T> {
@@ -20,90 +20,25 @@ export type Me = Schemas["SessionInfo"];
 
 export type LoginResponse = Schemas["LoginResult"];
 
-export interface StateChange {
-  ts: string;
-  state: TradingState;
-  reason: string | null;
-  actor: string | null;
-}
+export type StateChange = Schemas["StateEntry"];
 
-export interface StateBody {
-  state: TradingState;
-  reason: string | null;
-  actor: string | null;
-  since: string | null;
-  /** A kill request waits for the engine's next sweep. */
-  pending_kill?: boolean;
-  history?: StateChange[];
-}
+/** The trading state as /state answers it (the overview's has no history). */
+export type StateBody = Schemas["StateNow"] & { history?: StateChange[] };
 
-export interface RunInfo {
-  id: string | number;
-  mode: string;
-  feed: string;
-  status: string;
-  heartbeat: string | null;
-  sim_now?: string | null;
-}
+export type RunInfo = Schemas["RunInfo"];
 
-export interface EquityPoint {
-  ts: string;
-  equity: Decimal;
-  /** The fraction below the running peak (0 or negative). */
-  drawdown: Decimal;
-}
+/** A point of the account's equity curve; `drawdown` is the fraction below the running peak (0 or negative). */
+export type EquityPoint = Schemas["theo__api__services__overview__EquityPoint"];
 
-export interface FeedHealth {
-  status: string;
-  latency_p50_ms: number | null;
-  latency_p99_ms: number | null;
-  last_tick: string | null;
-}
+export type FeedHealth = Schemas["FeedHealth"];
 
-export interface BrokerHealth {
-  status: string;
-  detail: string | null;
-}
+export type BrokerHealth = Schemas["BrokerHealth"];
 
-export interface Overview {
-  account_value: Decimal;
-  cash: Decimal;
-  today_pnl: Decimal;
-  total_pnl: Decimal;
-  realized_pnl: Decimal;
-  unrealized_pnl: Decimal;
-  equity: EquityPoint[];
-  state: StateBody;
-  pdt: { day_trades_5d: number; limit: number; flagged: boolean; remaining: number | null };
-  buying_power: Decimal;
-  run: RunInfo | null;
-  health: { feed: FeedHealth; broker: BrokerHealth };
-  /** The running trades (a count in older servers). */
-  open_trades: OpenTrade[] | number;
-  working_orders: WorkingOrder[] | number;
-}
+export type Overview = Schemas["Overview"];
 
-export interface OpenTrade {
-  id: number | null;
-  strategy: string;
-  symbol: string;
-  side: string;
-  quantity: Decimal;
-  entry_price: Decimal | null;
-  last_price: Decimal | null;
-  unrealized_pnl: Decimal;
-}
+export type OpenTrade = Schemas["OpenTrade"];
 
-export interface WorkingOrder {
-  id: string;
-  symbol: string;
-  side: string;
-  type: string;
-  status: string;
-  quantity: Decimal;
-  filled: Decimal;
-  price: Decimal | null;
-}
+export type WorkingOrder = Schemas["WorkingOrder"];
 
 /** How many: a list's length, or the count itself. */
 export function countOf(value: unknown[] | number | null | undefined): number | null {
@@ -111,32 +46,14 @@ export function countOf(value: unknown[] | number | null | undefined): number | 
   return Array.isArray(value) ? value.length : value;
 }
 
-export interface Check {
-  name: string;
-  ok: boolean;
-  detail: string | null;
-}
+export type Check = Schemas["Check"];
 
-export interface Freshness {
-  symbol: string;
-  last_tick: string | null;
-  age_seconds: number | null;
-  fresh: boolean;
-}
+export type Freshness = Schemas["Freshness"];
 
-export interface SystemInfo {
-  version: string;
-  checks: Check[];
-  freshness: Freshness[];
-  run: RunInfo | null;
-}
+export type SystemInfo = Schemas["SystemView"];
 
-export interface LogLine {
-  ts: string | null;
-  level: string;
-  event: string;
-  text: string;
-}
+export type LogLine = Schemas["LogLine"];
+export type LogTail = Schemas["LogTail"];
 
 export type Trade = Schemas["TradeItem"];
 

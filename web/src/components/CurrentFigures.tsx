@@ -82,7 +82,8 @@ function RecordsTable({ name, rows }: { name: string; rows: [string, Record<stri
 export function CurrentFigures({ current }: { current: Record<string, unknown> }) {
   const entries = Object.entries(current);
   const gauges = entries.filter((e): e is [string, Gauge] => isGauge(e[1]));
-  const scalars = entries.filter(([, v]) => v === null || typeof v !== "object" || (Array.isArray(v) && v.every((x) => typeof x !== "object")));
+  const scalars = entries.filter(([, v]) => v === null || typeof v !== "object"
+    || (Array.isArray(v) && v.length > 0 && v.every((x) => x === null || typeof x !== "object")));
   const tables = entries.filter(([, v]) => v !== null && typeof v === "object" && !isGauge(v) && !scalars.some(([, s]) => s === v));
   return (
     <div className="current">

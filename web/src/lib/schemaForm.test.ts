@@ -162,3 +162,17 @@ describe("nested settings", () => {
     expect(fieldsFromValues({ a: { b: 1 } }).map((f) => [f.name, f.kind])).toEqual([["a", "group"], ["a.b", "integer"]]);
   });
 });
+
+describe("labels", () => {
+  it("names a table by its key, not its class, and keeps titles that say more", () => {
+    const fields = fieldsFromSchema({
+      type: "object",
+      properties: {
+        account: { $ref: "#/$defs/AccountRisk" },
+        trade_by_strategy: { type: "object", title: "Per strategy ([risk.trade_by_strategy.NAME])" },
+      },
+      $defs: { AccountRisk: { title: "AccountRisk", type: "object", properties: { pdt_min_equity: { type: "string", title: "Pdt Min Equity" } } } },
+    });
+    expect(fields.map((f) => f.label)).toEqual(["Account", "Pdt min equity", "Per strategy ([risk.trade_by_strategy.NAME])"]);
+  });
+});

@@ -127,8 +127,11 @@ function leafKind(s: JsonSchema, root: JsonSchema): { kind: FieldKind; options: 
   }
 }
 
+/** The schema's title when it says more than the key (pydantic titles a table by its class name: not shown). */
 function label(name: string, s: JsonSchema): string {
-  return s.title && s.title.toLowerCase() !== name.replace(/_/g, " ").toLowerCase() ? s.title : humanize(name);
+  const title = s.title?.trim();
+  if (!title || !/\s/.test(title) || title.toLowerCase() === name.replace(/_/g, " ").toLowerCase()) return humanize(name);
+  return title;
 }
 
 function walk(path: string[], raw: JsonSchema, root: JsonSchema, required: boolean, value: unknown,

@@ -54,7 +54,7 @@ export function OverviewPage() {
   useEffect(() => {
     if (live.state) {
       const { state: s, reason, actor, ts } = live.state;
-      setStateOverride({ state: s as StateBody["state"], reason, actor, since: ts });
+      setStateOverride({ state: s as StateBody["state"], reason: reason ?? "", actor: actor ?? "", since: ts, pending_kill: false });
     }
   }, [live.state]);
   const state = stateOverride?.state ?? data?.state.state ?? null;
@@ -110,11 +110,11 @@ export function OverviewPage() {
               {stateReason && <div>{stateReason}</div>}
               <div className="muted">
                 {(stateOverride?.actor ?? data?.state.actor) && <>by {stateOverride?.actor ?? data?.state.actor} · </>}
-                since <Time value={stateOverride?.since ?? data?.state.since} />
+                {(stateOverride?.since ?? data?.state.since) ? <>since <Time value={stateOverride?.since ?? data?.state.since} /></> : "since the run started"}
               </div>
             </div>
           </div>
-          {data?.state.pending_kill && <div className="banner small">Kill requested: the engine flattens at its next sweep.</div>}
+          {(stateOverride ?? data?.state)?.pending_kill && <div className="banner small">Kill requested: the engine flattens at its next sweep.</div>}
           <StateControls state={state} onChanged={setStateOverride} />
         </Card>
         <Card title="Account limits">
