@@ -37,7 +37,7 @@ run: $(STAMP) web ## Migrate the embedded SQLite store and start `theo run` (Ctr
 	$(BIN)/theo db upgrade --config $(CONFIG)
 	$(BIN)/theo run --config $(CONFIG)
 
-test: $(STAMP) test-web ## Run the whole test suite (dashboard unit tests, then unit, integration with PostgreSQL/NATS, e2e)
+test: $(STAMP) web browser test-web ## Run the whole test suite (dashboard unit tests, then unit, integration with PostgreSQL/NATS, e2e, browser)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 test-web: $(WEB_STAMP) ## Run the dashboard's unit tests (Vitest)
@@ -45,6 +45,15 @@ test-web: $(WEB_STAMP) ## Run the dashboard's unit tests (Vitest)
 
 test-unit: $(STAMP) ## Run only the fast unit tests
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
+
+# Debian's Chromium for the browser tests (Playwright drives it; no browser download). Installed when root;
+# otherwise the message says how, and the browser tests skip (or fail when CI=true).
+browser: ## Install Debian's chromium for the browser tests (apt-get, as root)
+	@if [ -n "$$THEO_CHROMIUM" ] || command -v chromium >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			chromium fonts-dejavu-core >/dev/null && echo "installed $$(chromium --version)"; \
+	else echo "chromium is absent: 'sudo apt-get install chromium' (or set THEO_CHROMIUM) for the browser tests"; fi
 
 lint: $(STAMP) $(WEB_STAMP) ## ruff and mypy; eslint and tsc for the dashboard
 	$(BIN)/ruff check src tests benchmarks
@@ -70,7 +79,4 @@ gen-api: $(STAMP) $(WEB_STAMP) ## Regenerate the dashboard's API types from the 
 	$(BIN)/python -m theo.api.openapi > web/openapi.json
 	cd web && npm run gen:api
 
-clean: ## Remove the virtualenv and caches (keeps var/)
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache web/node_modules web/dist
-
-.PHONY: help install web run test test-web test-unit lint gen-api format bench bench-peers lock clean
+.PHONY: help install web run test test-web test-unit browser lint gen-api format bench bench-peers lock clean

@@ -37,6 +37,9 @@ export function ConfirmDialog({ title, message, confirmLabel, danger, requireRea
         aria-label={title}
         data-testid="confirm-dialog"
         onClick={(e) => e.stopPropagation()}
+        onKeyDown={(e) => {
+          if (e.key === "Escape" && !busy) onCancel();
+        }}
       >
         <h2>{title}</h2>
         <div className="modal-body">{message}</div>
