@@ -79,4 +79,7 @@ gen-api: $(STAMP) $(WEB_STAMP) ## Regenerate the dashboard's API types from the 
 	$(BIN)/python -m theo.api.openapi > web/openapi.json
 	cd web && npm run gen:api
 
+clean: ## Remove the virtualenv, the dashboard's node_modules and build, and caches (keeps var/)
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache web/node_modules web/dist
+
 .PHONY: help install web run test test-web test-unit browser lint gen-api format bench bench-peers lock clean
