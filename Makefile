@@ -35,6 +35,7 @@ install: $(STAMP) web ## Create the virtualenv and install Theo with its locked 
 
 run: $(STAMP) web ## Migrate the embedded SQLite store and start `theo run` (Ctrl-C stops it)
 	$(BIN)/theo db upgrade --config $(CONFIG)
+	$(BIN)/theo users first-admin --config $(CONFIG)
 	$(BIN)/theo run --config $(CONFIG)
 
 test: $(STAMP) web browser test-web ## Run the whole test suite (dashboard unit tests, then unit, integration with PostgreSQL/NATS, e2e, browser)
