@@ -35,6 +35,7 @@ install: $(STAMP) web ## Create the virtualenv and install Theo with its locked 
 
 run: $(STAMP) web ## Migrate the embedded SQLite store and start `theo run` (Ctrl-C stops it)
 	$(BIN)/theo db upgrade --config $(CONFIG)
+	$(BIN)/theo users first-admin --config $(CONFIG)
 	$(BIN)/theo run --config $(CONFIG)
 
 test: $(STAMP) web browser test-web ## Run the whole test suite (dashboard unit tests, then unit, integration with PostgreSQL/NATS, e2e, browser)
@@ -78,5 +79,8 @@ lock: ## Re-resolve the dependencies and rewrite requirements.lock
 gen-api: $(STAMP) $(WEB_STAMP) ## Regenerate the dashboard's API types from the app's OpenAPI document
 	$(BIN)/python -m theo.api.openapi > web/openapi.json
 	cd web && npm run gen:api
+
+clean: ## Remove the virtualenv, the dashboard's node_modules and build, and caches (keeps var/)
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache web/node_modules web/dist
 
 .PHONY: help install web run test test-web test-unit browser lint gen-api format bench bench-peers lock clean

@@ -90,15 +90,20 @@ class Subscriber:
             return None
 
     async def next(self, timeout: float) -> str | None:
-        """The next message, or ``None`` when none came within ``timeout`` seconds."""
-        message = self.pop()
-        if message is not None:
-            return message
-        try:
-            await asyncio.wait_for(self._wake.wait(), timeout)
-        except TimeoutError:
-            return None
-        return self.pop()
+        """The next message, or ``None`` when none came within ``timeout`` seconds (or the client went away)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            message = self.pop()  # clears the wake-up when the queue is empty, so a late one is not mistaken
+            if message is not None or self.closed:
+                return message
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return None
+            try:
+                await asyncio.wait_for(self._wake.wait(), remaining)
+            except TimeoutError:
+                return None
 
 
 class EventHub:

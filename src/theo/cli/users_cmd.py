@@ -150,6 +150,31 @@ def delete_command(username: Annotated[str, typer.Argument(show_default=False)],
     console.print(f"user {username} deleted")
 
 
+@users_app.command("first-admin")
+@friendly_errors
+def first_admin_command(config: ConfigOption = None) -> None:
+    """Make sure the dashboard has a user: when none exists, create the admin from THEO_ADMIN_USERNAME /
+    THEO_ADMIN_PASSWORD, or ask for a name and password at the terminal (``make run`` calls this)."""
+    from theo.api.services.users import NewUser, create_user, ensure_first_admin
+
+    ctx, actor = _session(config)
+    if ctx.repos.users.count() > 0:
+        return
+    created = ensure_first_admin(ctx)
+    if created is not None:
+        console.print(f"dashboard admin {created} created from THEO_ADMIN_USERNAME / THEO_ADMIN_PASSWORD")
+        return
+    if not sys.stdin.isatty():
+        console.print("the dashboard has no user yet: create one with theo users create NAME --role admin "
+                      "(or set THEO_ADMIN_USERNAME and THEO_ADMIN_PASSWORD)", soft_wrap=True)
+        return
+    console.print("The dashboard has no user yet: create its first admin (the password is asked twice and stored "
+                  "only as an argon2 hash).", soft_wrap=True)
+    name = input("admin user name [admin]: ").strip() or "admin"
+    user = create_user(ctx, actor, NewUser(username=name, password=read_password(False), role=_role("admin")))
+    console.print(f"user {user.username} created (admin); log in at the dashboard with it")
+
+
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
     app.add_typer(users_app, name="users")

@@ -88,3 +88,24 @@ def test_the_first_admin_comes_from_the_environment_once(cfg: Path) -> None:
     assert ensure_first_admin(ctx, {**env, "THEO_ADMIN_USERNAME": "other"}) is None  # users exist: untouched
     page = repos.users.list()
     assert [(u.username, u.role) for u in page[0]] == [("root", "admin")]
+
+
+def test_make_run_gets_a_first_admin_from_the_environment_or_a_hint(cfg: Path) -> None:
+    """`theo users first-admin` (called by `make run`): no terminal and no variables → a hint and no user; with
+    the variables → the admin, once; afterwards it does nothing."""
+    runner = CliRunner()
+    up = runner.invoke(app, ["db", "upgrade", "--config", str(cfg)])
+    assert up.exit_code == 0, up.output
+    hint = runner.invoke(app, ["users", "first-admin", "--config", str(cfg)])
+    assert hint.exit_code == 0, hint.output
+    assert "theo users create NAME --role admin" in hint.output
+    assert _repos(cfg).users.count() == 0
+    env = {"THEO_ADMIN_USERNAME": "ann", "THEO_ADMIN_PASSWORD": "a long secret phrase"}
+    made = runner.invoke(app, ["users", "first-admin", "--config", str(cfg)], env=env)
+    assert made.exit_code == 0, made.output
+    assert "dashboard admin ann created" in made.output
+    assert "a long secret phrase" not in made.output
+    again = runner.invoke(app, ["users", "first-admin", "--config", str(cfg)], env={**env, "THEO_ADMIN_USERNAME": "bo"})
+    assert again.exit_code == 0
+    assert again.output == ""
+    assert [u.username for u in _repos(cfg).users.list()[0]] == ["ann"]

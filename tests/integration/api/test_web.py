@@ -56,3 +56,13 @@ def test_the_openapi_document_is_printed_for_the_client_generator() -> None:
     assert doc["info"]["title"] == "Theo"
     assert {"/api/v1/auth/login", "/api/v1/state/halt", "/api/v1/overview", "/api/v1/system/logs"} <= set(doc["paths"])
     assert doc["components"]["schemas"]["Overview"]["properties"]["account_value"]["type"] == "string"
+
+
+@pytest.mark.slow
+def test_the_dashboard_client_is_generated_from_the_api_as_it_is() -> None:
+    """web/openapi.json (the frontend's typed client is generated from it) is what the API serves today: a route
+    or model changed without `make gen-api` fails here instead of in a trader's browser."""
+    out = subprocess.run([sys.executable, "-m", "theo.api.openapi"], capture_output=True, text=True, check=True,
+                         timeout=60).stdout
+    committed = json.loads((Path(__file__).resolve().parents[3] / "web" / "openapi.json").read_text(encoding="utf-8"))
+    assert json.loads(out) == committed, "web/openapi.json is stale: run `make gen-api` and commit the result"

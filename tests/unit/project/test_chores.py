@@ -57,7 +57,8 @@ def test_ci_installs_lints_and_runs_the_readme_test_command() -> None:
     assert "make lint" in steps
     assert any(step.startswith("make test") for step in steps)
     assert 'export CI="${CI:-true}"' in ci  # an unreachable PostgreSQL fails CI instead of skipping
-    assert _recipe("lint") == ["$(BIN)/ruff check src tests benchmarks", "$(BIN)/mypy"]
+    assert _recipe("lint") == ["$(BIN)/ruff check src tests benchmarks", "$(BIN)/mypy",
+                               "cd web && npm run lint && npm run typecheck"]
     assert any("-r requirements.lock" in step for step in _recipe("$(STAMP)"))
 
 
