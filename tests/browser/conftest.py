@@ -161,11 +161,24 @@ def theo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         _stop(proc)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
+def screenshots(request: pytest.FixtureRequest) -> Path:
+    """The screenshot folder, without this test's pictures of an earlier run. (Tests of one session may run in
+    several xdist workers at once, so no test empties the whole folder.)"""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for old in SCREENSHOTS.glob(f"{_test_name(request)}-*.png"):
+        old.unlink(missing_ok=True)
+    return SCREENSHOTS
+
+
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """One headless Chromium for the session; the screenshots of an earlier session are removed."""
+    """A headless Chromium for the test module.
+
+    Per module, not per session: Playwright's sync API keeps an asyncio loop running in the thread while it is
+    open, and the xdist worker that runs the browser tests runs other tests after them (``asyncio.run`` there
+    would fail)."""
     executable = chromium_path()
-    shutil.rmtree(SCREENSHOTS, ignore_errors=True)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
@@ -179,7 +192,7 @@ def _test_name(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def context(browser: Any, theo_server: Server, request: pytest.FixtureRequest) -> Iterator[Any]:
+def context(browser: Any, theo_server: Server, screenshots: Path, request: pytest.FixtureRequest) -> Iterator[Any]:
     """A fresh browser context (no cookies) at 1366x768; a failing test leaves a screenshot of where it was."""
     ctx = browser.new_context(viewport=VIEWPORT, base_url=theo_server.url, accept_downloads=True,
                               color_scheme="dark")
@@ -190,8 +203,7 @@ def context(browser: Any, theo_server: Server, request: pytest.FixtureRequest) -
     report = getattr(request.node, "rep_call", None)
     if report is not None and report.failed:
         for i, page in enumerate(ctx.pages):
-            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(SCREENSHOTS / f"{_test_name(request)}-failure{i or ''}.png"), full_page=True)
+            page.screenshot(path=str(screenshots / f"{_test_name(request)}-failure{i or ''}.png"), full_page=True)
     ctx.close()
     # A page that throws is broken even when the test's checks passed.
     assert not crashes, "uncaught errors in the dashboard:\n" + "\n".join(crashes)
@@ -203,12 +215,11 @@ def page(context: Any) -> Any:
 
 
 @pytest.fixture
-def shot(request: pytest.FixtureRequest) -> Callable[[Any, str], Path]:
+def shot(request: pytest.FixtureRequest, screenshots: Path) -> Callable[[Any, str], Path]:
     """``shot(page, "overview")`` saves ``test-artifacts/screenshots/<test>-overview.png`` (the whole page)."""
 
     def save(page: Any, name: str) -> Path:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        path = SCREENSHOTS / f"{_test_name(request)}-{name}.png"
+        path = screenshots / f"{_test_name(request)}-{name}.png"
         page.screenshot(path=str(path), full_page=True)
         return path
 
