@@ -40,6 +40,7 @@ run: $(STAMP) web ## Migrate the embedded SQLite store and start `theo run` (Ctr
 
 test: $(STAMP) web browser test-web ## Run the whole test suite (dashboard unit tests, then unit, integration with PostgreSQL/NATS, e2e, browser)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m browser $(PYTEST_ARGS)
 
 test-web: $(WEB_STAMP) ## Run the dashboard's unit tests (Vitest)
 	cd web && npm test

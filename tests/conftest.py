@@ -95,12 +95,24 @@ def pg_engine(pg_database_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+_browser_set_aside = 0
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    global _browser_set_aside
     for item in items:
         if "pg_engine" in getattr(item, "fixturenames", ()) or "pg_database_url" in getattr(
             item, "fixturenames", ()
         ):
             item.add_marker(pytest.mark.postgres)
+    # Playwright's sync API keeps an event loop running in the process for as long as its browser is open, and
+    # every later asyncio.run() in that process fails. So browser tests get a pytest process of their own:
+    # collected beside other tests, they are set aside (`make test` runs them next with `pytest -m browser`).
+    browser = [i for i in items if "browser" in i.keywords]
+    if browser and len(browser) < len(items) and not config.getoption("markexpr"):
+        config.hook.pytest_deselected(items=browser)
+        items[:] = [i for i in items if "browser" not in i.keywords]
+        _browser_set_aside = len(browser)
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
@@ -111,6 +123,9 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 def pytest_terminal_summary(terminalreporter: object) -> None:
     tr = terminalreporter
     write = getattr(tr, "write_line", print)
+    if _browser_set_aside:
+        write(f"browser tests: {_browser_set_aside} set aside for their own process; run them with "
+              f"`pytest -m browser` (make test does)")
     if any(_pg_counts.values()):
         write(
             f"PostgreSQL tests: {_pg_counts['passed']} passed, {_pg_counts['failed']} failed, "

@@ -42,8 +42,9 @@ def test_every_make_target_documents_itself_and_help_lists_it() -> None:
     assert listed == set(targets)
 
 
-def test_make_run_migrates_then_starts_theo_run() -> None:
-    assert _recipe("run") == ["$(BIN)/theo db upgrade --config $(CONFIG)", "$(BIN)/theo run --config $(CONFIG)"]
+def test_make_run_migrates_makes_sure_of_a_dashboard_user_then_starts_theo_run() -> None:
+    assert _recipe("run") == ["$(BIN)/theo db upgrade --config $(CONFIG)",
+                              "$(BIN)/theo users first-admin --config $(CONFIG)", "$(BIN)/theo run --config $(CONFIG)"]
 
 
 def test_ci_installs_lints_and_runs_the_readme_test_command() -> None:
