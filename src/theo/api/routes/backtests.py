@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path
 
-from theo.api.deps import Ctx, Trader, Viewer
+from theo.api.deps import Ctx, Limit, Offset, Trader, Viewer
 from theo.api.services import backtest_results, backtests
 from theo.api.services.backtest_models import BacktestItem, BacktestStart, Comparison, DealsPage, EquityCurveBody
 from theo.api.services.backtests import BacktestList, Started
 
 router = APIRouter(tags=["backtests"], prefix="/backtests")
-Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0)]
+#: A run id fits the database's 64-bit integer (a larger one is a 422, not a server error).
+RunId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 @router.post("", response_model=Started, status_code=202)
@@ -35,15 +35,15 @@ def compare(a: int, b: int, ctx: Ctx, actor: Viewer) -> Comparison:
 
 
 @router.get("/{run_id}", response_model=BacktestItem)
-def get_run(run_id: int, ctx: Ctx, actor: Viewer) -> BacktestItem:
+def get_run(run_id: RunId, ctx: Ctx, actor: Viewer) -> BacktestItem:
     return backtests.get_backtest(ctx, actor, run_id)
 
 
 @router.get("/{run_id}/equity", response_model=EquityCurveBody)
-def equity(run_id: int, ctx: Ctx, actor: Viewer) -> EquityCurveBody:
+def equity(run_id: RunId, ctx: Ctx, actor: Viewer) -> EquityCurveBody:
     return backtest_results.equity(ctx, actor, run_id)
 
 
 @router.get("/{run_id}/deals", response_model=DealsPage)
-def deals(run_id: int, ctx: Ctx, actor: Viewer, limit: Limit = 100, offset: Offset = 0) -> DealsPage:
+def deals(run_id: RunId, ctx: Ctx, actor: Viewer, limit: Limit = 100, offset: Offset = 0) -> DealsPage:
     return backtest_results.deals(ctx, actor, run_id, limit, offset)
