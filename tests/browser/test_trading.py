@@ -18,7 +18,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("br
 def _first_trade(server: Server) -> dict[str, Any] | None:
     with server.api("viewer") as api:
         items = api.get("/trades", params={"limit": 1000}).json()["items"]
-    return min(items, key=lambda t: t["entry_ts"]) if items else None
+    filled = [t for t in items if t["status"] in ("Running", "Closed")]  # not an entry still "Waiting"
+    return min(filled, key=lambda t: t["entry_ts"]) if filled else None
 
 
 def test_a_trade_opens_on_the_synthetic_market_and_shows_in_the_overview_and_the_trades_table(
@@ -37,7 +38,7 @@ def test_a_trade_opens_on_the_synthetic_market_and_shows_in_the_overview_and_the
     wait_for("the overview's open-trades count to agree with the API", agrees, timeout=15)
     shot(page, "overview")
     go(page, "trades")
-    if trade["status"] != "open":  # the page opens on the running trades
+    if trade["status"] == "Closed":  # the page opens on the running trades
         page.get_by_test_id("tab-closed").click()
     row = page.get_by_test_id("trades-table").get_by_test_id(f"row-{trade['id']}")
     expect(row).to_be_visible()
@@ -63,7 +64,7 @@ def test_the_price_chart_draws_the_candles_of_the_stored_bars_and_switches_timef
         go(page, "charts")
     bars = first.value.json()
     assert bars["timeframe"] in {"1m", "5m", "15m", "30m", "60m"}
-    assert len(bars["bars"]) >= 10
+    assert len(bars["bars"]) >= 2  # ten minutes or more of the session, whatever the default timeframe
     for bar in bars["bars"]:
         assert Decimal(bar["low"]) <= min(Decimal(bar["open"]), Decimal(bar["close"]))
         assert max(Decimal(bar["open"]), Decimal(bar["close"])) <= Decimal(bar["high"])
