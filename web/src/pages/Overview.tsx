@@ -45,8 +45,11 @@ export function OverviewPage() {
   const overview = useLoad(() => api.get<Overview>("/overview"), "overview");
   const [stateOverride, setStateOverride] = useState<StateBody | null>(null);
   useInterval(overview.reload, 10_000);
-  // Trades, fills, state changes: refresh the figures (at most once a second).
+  // Trades, fills, state changes: refresh the figures (at most once a second); P&L moves with every price, so
+  // its events refresh them at most every 3 s. Every figure on the cards comes from one fetched overview, so
+  // account value, today's and total P&L always agree with each other.
   useThrottledEffect(overview.reload, `${live.touched.trade}-${live.touched.fill}-${live.touched.state}`, 1000);
+  useThrottledEffect(overview.reload, `${live.touched.pnl}`, 3000);
 
   const data = overview.data;
   // The newest word on the trading state wins: a fetched overview, a `state` event, or an action's answer.
@@ -59,7 +62,7 @@ export function OverviewPage() {
   }, [live.state]);
   const state = stateOverride?.state ?? data?.state.state ?? null;
   const stateReason = stateOverride?.reason ?? data?.state.reason ?? null;
-  const totalPnl = live.pnl?.total || data?.total_pnl;
+  const totalPnl = data?.total_pnl;
 
   const series = useMemo(() => {
     const equity = toSeries(data?.equity ?? [], (p) => p.ts, (p) => p.equity);
@@ -86,8 +89,7 @@ export function OverviewPage() {
         <Card>
           <Stat label="Today's P&L"><Pnl value={data?.today_pnl} testId="today-pnl" /></Stat>
           <div className="sub muted">
-            Realized {formatMoney(live.pnl?.realized || data?.realized_pnl)} · Unrealized{" "}
-            {formatMoney(live.pnl?.unrealized || data?.unrealized_pnl)}
+            Realized {formatMoney(data?.realized_pnl)} · Unrealized {formatMoney(data?.unrealized_pnl)}
           </div>
         </Card>
         <Card>
@@ -123,7 +125,12 @@ export function OverviewPage() {
             <span>Day trades (5 days)</span>
             <span className="num" data-testid="pdt-day-trades">
               {data ? `${data.pdt.day_trades_5d} / ${data.pdt.limit}` : "—"}
-              {data?.pdt.flagged && <span className="pill pill-bad"> PDT flagged</span>}
+              {/* A pattern day trader above the equity minimum may go on day trading: flagged, not blocked. */}
+              {data?.pdt.flagged && (
+                <span className={`pill ${data.pdt.remaining === null ? "" : "pill-bad"}`}
+                  title={data.pdt.remaining === null ? "pattern day trader; the account's equity allows day trading"
+                    : "pattern day trader below the equity minimum"}> PDT flagged</span>
+              )}
             </span>
             <span>Day trades left</span><span className="num">{data?.pdt.remaining ?? "no limit"}</span>
             <span>Run</span>
