@@ -2056,7 +2056,9 @@ export interface operations {
     list_runs_api_v1_backtests_get: {
         parameters: {
             query?: {
+                /** @description rows per page */
                 limit?: number;
+                /** @description rows to skip */
                 offset?: number;
             };
             header?: never;
@@ -2121,7 +2123,9 @@ export interface operations {
     compare_api_v1_backtests_compare_get: {
         parameters: {
             query: {
+                /** @description a backtest run's id */
                 a: number;
+                /** @description a backtest run's id */
                 b: number;
             };
             header?: never;
@@ -2184,7 +2188,9 @@ export interface operations {
     deals_api_v1_backtests__run_id__deals_get: {
         parameters: {
             query?: {
+                /** @description rows per page */
                 limit?: number;
+                /** @description rows to skip */
                 offset?: number;
             };
             header?: never;

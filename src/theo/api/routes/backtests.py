@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 
 from theo.api.deps import Ctx, Limit, Offset, Trader, Viewer
 from theo.api.services import backtest_results, backtests
@@ -14,6 +14,7 @@ from theo.api.services.backtests import BacktestList, Started
 router = APIRouter(tags=["backtests"], prefix="/backtests")
 #: A run id fits the database's 64-bit integer (a larger one is a 422, not a server error).
 RunId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+RunIdQuery = Annotated[int, Query(ge=1, le=2**63 - 1, description="a backtest run's id")]
 
 
 @router.post("", response_model=Started, status_code=202)
@@ -29,7 +30,7 @@ def list_runs(ctx: Ctx, actor: Viewer, limit: Limit = 100, offset: Offset = 0) -
 
 
 @router.get("/compare", response_model=Comparison)
-def compare(a: int, b: int, ctx: Ctx, actor: Viewer) -> Comparison:
+def compare(a: RunIdQuery, b: RunIdQuery, ctx: Ctx, actor: Viewer) -> Comparison:
     """Two completed runs' metrics side by side."""
     return backtest_results.compare(ctx, actor, a, b)
 
