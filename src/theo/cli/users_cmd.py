@@ -7,6 +7,7 @@ given on the command line, where ``ps`` and the shell history would keep them.
 from __future__ import annotations
 
 import getpass
+import os
 import sys
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -155,14 +156,14 @@ def delete_command(username: Annotated[str, typer.Argument(show_default=False)],
 def first_admin_command(config: ConfigOption = None) -> None:
     """Make sure the dashboard has a user: when none exists, create the admin from THEO_ADMIN_USERNAME /
     THEO_ADMIN_PASSWORD, or ask for a name and password at the terminal (``make run`` calls this)."""
-    from theo.api.services.users import NewUser, create_user, ensure_first_admin
+    from theo.api.services.users import ADMIN_ENV, NewUser, create_user, ensure_first_admin
 
     ctx, actor = _session(config)
     if ctx.repos.users.count() > 0:
         return
-    created = ensure_first_admin(ctx)
-    if created is not None:
-        console.print(f"dashboard admin {created} created from THEO_ADMIN_USERNAME / THEO_ADMIN_PASSWORD")
+    if all(os.environ.get(name) for name in ADMIN_ENV):
+        console.print(f"dashboard admin {ensure_first_admin(ctx)} created from THEO_ADMIN_USERNAME / "
+                      f"THEO_ADMIN_PASSWORD")
         return
     if not sys.stdin.isatty():
         console.print("the dashboard has no user yet: create one with theo users create NAME --role admin "
