@@ -161,13 +161,17 @@ def backup(config: TheoConfig, out: Path | None = None, *, now: datetime | None 
             counts = _counts(f"sqlite:///{target}")
         else:
             args, env = _pg_args(url)
+            tool = _pg_tool("pg_dump")
             tmp = target.with_name(target.name + ".part")
-            _run([_pg_tool("pg_dump"), "--format=custom", "--file", str(tmp), *args], env, "pg_dump")
+            # The dump reads the snapshot the counts were taken in: the manifest matches it row for row.
+            with BackupRepository(repos.store).pg_snapshot() as (snapshot, counts):
+                _run([tool, "--format=custom", f"--snapshot={snapshot}", "--file", str(tmp), *args], env,
+                     "pg_dump")
             tmp.rename(target)
             fmt = "pg_dump-custom"
-            counts = BackupRepository(repos.store).row_counts()
     except BaseException:
         target.unlink(missing_ok=True)
+        target.with_name(target.name + ".part").unlink(missing_ok=True)
         raise
     finally:
         repos.close()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import func, inspect, select, table
+from sqlalchemy import Connection, func, inspect, select, table, text
 
 from theo.execution.lock import Lease
 from theo.persistence.db import transaction
@@ -42,13 +44,25 @@ class BackupRepository(Repository):
 
     def row_counts(self, names: tuple[str, ...] = KEY_TABLES) -> dict[str, int]:
         """``{table: rows}`` for each of ``names`` the store has (missing tables are left out)."""
-        present = self.tables()
-        counts: dict[str, int] = {}
         with self.engine.connect() as conn:
-            for name in names:
-                if name in present:
-                    counts[name] = int(conn.scalar(select(func.count()).select_from(table(name))) or 0)
-        return counts
+            return self._count(conn, names)
+
+    def _count(self, conn: Connection, names: tuple[str, ...]) -> dict[str, int]:
+        present = self.tables()
+        return {name: int(conn.scalar(select(func.count()).select_from(table(name))) or 0)
+                for name in names if name in present}
+
+    @contextmanager
+    def pg_snapshot(self, names: tuple[str, ...] = KEY_TABLES) -> Iterator[tuple[str, dict[str, int]]]:
+        """PostgreSQL: an exported snapshot id and the row counts seen in it, valid while the block runs.
+
+        ``pg_dump --snapshot=<id>`` inside the block dumps exactly the rows counted, however much others write.
+        """
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                snapshot = str(conn.scalar(text("SELECT pg_export_snapshot()")))
+                yield snapshot, self._count(conn, names)
 
     def engine_lease(self, name: str = "engine") -> Lease | None:
         """The lease ``name`` of the single-writer lock, or None when nobody holds it (or the table is absent)."""
