@@ -243,6 +243,7 @@ class LiveRun:
         self.driver.on_item(tick.symbol, us, us, tick.price, tick.price, tick.price, tick.price, tick.size)
         st = self.state
         st.items += 1
+        st.ticks[tick.symbol] = st.ticks.get(tick.symbol, 0) + 1
         st.last_price[tick.symbol] = tick.price
         st.sim_now = tick.ts
 
@@ -259,7 +260,8 @@ class LiveRun:
                 "open_trades": len(trades) - len(closed),
                 "realized_pnl": str(self.realized()), "rejected_ticks": len(self.pipeline.rejected),
                 "ibkr": self.session.health(), "latency": latency, "alerts": len(self.alerts),
-                "sim_now": wall_now().isoformat(), "last_price": dict(sorted(self.state.last_price.items()))}
+                "sim_now": wall_now().isoformat(), "last_price": dict(sorted(self.state.last_price.items())),
+                "ticks": dict(sorted(self.state.ticks.items()))}
 
     def recent_signals(self, n: int = 5) -> list[SignalOutcome]:
         return self.node.signals.last(n)

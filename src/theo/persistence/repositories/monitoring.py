@@ -27,3 +27,15 @@ class MonitoringRepository(Repository):
                 if ts is not None:
                     out[symbol] = ts
         return out
+
+    def status_counts(self) -> dict[str, dict[str, int]]:
+        """Rows per status of ``signals`` and ``orders``, and rows of ``fills``."""
+        from theo.persistence.models.orders import FillRow, OrderRow
+        from theo.persistence.models.signals import SignalRow
+
+        out: dict[str, dict[str, int]] = {}
+        with transaction(self.engine) as s:
+            for name, col in (("signals", SignalRow.status), ("orders", OrderRow.status)):
+                out[name] = {str(k): int(n) for k, n in s.execute(select(col, func.count()).group_by(col)).all()}
+            out["fills"] = {"all": int(s.scalar(select(func.count()).select_from(FillRow)) or 0)}
+        return out
