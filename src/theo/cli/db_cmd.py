@@ -1,6 +1,9 @@
-"""`theo db` commands: migrate the store and show its schema revision."""
+"""`theo db` commands: migrate the store, show its schema revision, back it up and restore it."""
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -42,6 +45,47 @@ def current(config: ConfigOption = None) -> None:
             typer.echo(f"revision: {rev} (behind head {head}); run `theo db upgrade`")
     finally:
         repos.close()
+
+
+@db_app.command("backup")
+@friendly_errors
+def backup(
+    out: Annotated[Path | None, typer.Option("--out", help="backup file (default <data_dir>/backups/theo-<UTC>.*)")]
+    = None,
+    config: ConfigOption = None,
+) -> None:
+    """Back up the store into one file (SQLite online backup / pg_dump) with a manifest beside it."""
+    from theo.persistence.backup import backup as take_backup
+    from theo.persistence.backup import manifest_path
+
+    cfg = get_config(config)
+    path, manifest = take_backup(cfg, out)
+    typer.echo(f"backup: {path} ({manifest.size} bytes, sha256 {manifest.sha256})")
+    typer.echo(f"manifest: {manifest_path(path)}")
+    typer.echo(f"source: {manifest.source} (revision {manifest.schema_revision})")
+    _echo_counts(manifest.row_counts)
+
+
+@db_app.command("restore")
+@friendly_errors
+def restore(
+    file: Annotated[Path, typer.Argument(help="a backup written by `theo db backup`")],
+    yes: Annotated[bool, typer.Option("--yes", help="overwrite a store that is not empty")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Check a backup against its manifest and restore it into the configured store; verify the row counts."""
+    from theo.persistence.backup import restore as do_restore
+
+    cfg = get_config(config)
+    manifest, counts = do_restore(cfg, file, yes=yes)
+    typer.echo(f"restored: {file} (taken {manifest.created_at}, revision {manifest.schema_revision})")
+    _echo_counts(counts)
+    typer.echo("row counts match the manifest; next: `theo db upgrade`, then reconcile (docs/operations.md)")
+
+
+def _echo_counts(counts: dict[str, int]) -> None:
+    for name, rows in counts.items():
+        typer.echo(f"  {name:<14} {rows:>10}")
 
 
 def register(app: typer.Typer) -> None:

@@ -1,0 +1,61 @@
+"""What backup and restore read from a store: row counts of the key tables, the engine lease, SQLite copies."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from sqlalchemy import func, inspect, select, table
+
+from theo.execution.lock import Lease
+from theo.persistence.db import transaction
+from theo.persistence.models.orders import EngineLockRow
+from theo.persistence.repositories.base import Repository
+
+#: The tables whose row counts a backup manifest records and a restore verifies.
+KEY_TABLES = ("orders", "fills", "trades", "trading_state", "settings", "ticks", "bars")
+
+
+def sqlite_copy(source: Path, target: Path, *, pages: int = 1024) -> None:
+    """Copy the SQLite database ``source`` into ``target`` with the online backup API.
+
+    The copy is a consistent snapshot even while another connection writes ``source`` (WAL): SQLite restarts
+    the copy when a writer changes pages it already copied, and the last step runs under a read lock.
+    """
+    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    try:
+        dst = sqlite3.connect(target)
+        try:
+            src.backup(dst, pages=pages)
+        finally:
+            dst.close()
+    finally:
+        src.close()
+
+
+class BackupRepository(Repository):
+    """Row counts and the single-writer lease of one store, read for ``theo db backup`` / ``restore``."""
+
+    def tables(self) -> set[str]:
+        """The names of the tables the store has (none for an empty store)."""
+        return set(inspect(self.engine).get_table_names())
+
+    def row_counts(self, names: tuple[str, ...] = KEY_TABLES) -> dict[str, int]:
+        """``{table: rows}`` for each of ``names`` the store has (missing tables are left out)."""
+        present = self.tables()
+        counts: dict[str, int] = {}
+        with self.engine.connect() as conn:
+            for name in names:
+                if name in present:
+                    counts[name] = int(conn.scalar(select(func.count()).select_from(table(name))) or 0)
+        return counts
+
+    def engine_lease(self, name: str = "engine") -> Lease | None:
+        """The lease ``name`` of the single-writer lock, or None when nobody holds it (or the table is absent)."""
+        if EngineLockRow.__tablename__ not in self.tables():
+            return None
+        with transaction(self.engine) as s:
+            row = s.get(EngineLockRow, name)
+            if row is None:
+                return None
+            return Lease(row.name, row.owner, row.pid, row.host, row.acquired_at, row.heartbeat)
