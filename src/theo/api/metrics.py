@@ -22,11 +22,11 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from theo.api.events import EventHub
-from theo.config.loader import redact
-from theo.core.logging import get_logger
 from theo.api.services.context import Actor, Role, ServiceContext
 from theo.api.services.overview import get_overview
 from theo.api.services.runinfo import latest_run
+from theo.config.loader import redact
+from theo.core.logging import get_logger
 from theo.risk.state import State
 
 #: The trading state as a number (``theo_trading_state``).

@@ -42,7 +42,8 @@ def test_ready_with_a_running_engine_exits_0(tmp_path: Path) -> None:
     assert [c["name"] for c in body["checks"]] == ["database", "broker", "data SPY", "disk space", "memory"]
     table = CliRunner().invoke(app, ["health", "-c", str(cfg)])
     assert table.exit_code == 0
-    assert "theo health: ready" in table.stdout and "simulated broker (paper)" in table.stdout
+    assert "theo health: ready" in table.stdout
+    assert "simulated broker (paper)" in table.stdout
 
 
 def test_a_failed_check_exits_1_and_hides_the_password(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -52,7 +53,8 @@ def test_a_failed_check_exits_1_and_hides_the_password(tmp_path: Path, monkeypat
     assert r.exit_code == 1, r.output
     body = json.loads(r.stdout)
     assert body["ready"] is False
-    assert body["checks"][0]["name"] == "database" and body["checks"][0]["ok"] is False
+    assert body["checks"][0]["name"] == "database"
+    assert body["checks"][0]["ok"] is False
     table = CliRunner().invoke(app, ["health", "-c", str(cfg)])
     assert table.exit_code == 1
     assert "NOT ready" in table.stdout

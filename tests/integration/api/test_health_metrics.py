@@ -107,7 +107,8 @@ def test_readyz_503_when_the_database_is_down_and_no_secret_leaks(tmp_path: Path
         metrics = client.get("/metrics")
     assert ready.status_code == 503
     db = ready.json()["checks"][0]
-    assert db["name"] == "database" and db["ok"] is False
+    assert db["name"] == "database"
+    assert db["ok"] is False
     assert "127.0.0.1:1" in db["detail"]
     assert metrics.status_code == 200
     values = samples(metrics.text)
@@ -130,7 +131,8 @@ def test_freshness_stale_for_a_symbol_in_session_with_old_ticks(sqlite_engine: E
     assert checks["data IWM"].ok is False
     assert checks["data IWM"].detail == "session open, no tick seen"
     closed = {c.name: c for c in readiness(ctx, now=WEEKEND).checks}
-    assert closed["data SPY"].ok is True and closed["data SPY"].detail == "session closed"
+    assert closed["data SPY"].ok is True
+    assert closed["data SPY"].detail == "session closed"
 
 
 def filled_order(store: Engine, at: datetime) -> None:
