@@ -2,11 +2,11 @@
 scrape time from what the process already keeps, so no hot path writes a metric:
 
 * the engine run's counters snapshot (``ServiceContext.run``, or the latest ``engine_runs`` row): ticks in total
-  and per symbol, gate rejections of the run, tick latency quantiles per feed and symbol (the pipeline's
-  ``LatencyMonitor`` keeps quantiles, not buckets, so they are gauges rather than a histogram), the engine
-  clock's lag behind the wall clock;
-* the database: signals per status, orders per state, fills, quarantined input per reason, realized and
-  unrealized P&L (the overview's figures) and the trading state;
+  and per symbol, gate rejections of the run, the tick latency histogram per feed and symbol (cumulative
+  buckets the pipeline's ``LatencyMonitor`` keeps since the start) and its rolling p50/p99, the engine clock's
+  lag behind the wall clock;
+* the database: signals per status (the engine journal, as the signals page lists them), orders per state,
+  fills, quarantined input per reason, realized and unrealized P&L (the overview's figures), the trading state;
 * the event stream (:class:`theo.api.events.EventHub`): clients, queued events, published, throttled and dropped.
 
 Rates (ticks per second) are Prometheus's job: ``rate(theo_ticks_total[1m])``.
@@ -14,11 +14,13 @@ Rates (ticks per second) are Prometheus's job: ``rate(theo_ticks_total[1m])``.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from theo.api.events import EventHub
@@ -27,6 +29,7 @@ from theo.api.services.overview import get_overview
 from theo.api.services.runinfo import latest_run
 from theo.config.loader import redact
 from theo.core.logging import get_logger
+from theo.data.latency import BUCKETS_MS
 from theo.risk.state import State
 
 #: The trading state as a number (``theo_trading_state``).
@@ -69,8 +72,9 @@ class TheoCollector(Collector):
         rejected = CounterMetricFamily("theo_run_rejected_ticks", "ticks the run's quality gate refused")
         rejected.add_metric([], float(counters.get("rejected_ticks", 0)))
         yield rejected
-        latency = GaugeMetricFamily("theo_tick_latency_milliseconds", "tick latency (exchange time to receipt) "
-                                    "quantiles of the live pipeline", labels=["feed", "symbol", "quantile"])
+        yield _histogram(counters.get("latency_histogram", {}))
+        latency = GaugeMetricFamily("theo_tick_latency_quantile_milliseconds", "tick latency quantiles over the "
+                                    "live pipeline's rolling window", labels=["feed", "symbol", "quantile"])
         samples = CounterMetricFamily("theo_tick_latency_samples", "ticks measured for the latency quantiles",
                                       labels=["feed", "symbol"])
         for key, stats in sorted(counters.get("latency", {}).items()):
@@ -90,10 +94,13 @@ class TheoCollector(Collector):
     def _store(self) -> Iterator[Metric]:
         from theo.persistence.repositories.monitoring import MonitoringRepository
         from theo.persistence.repositories.quarantine import QuarantineRepository
+        from theo.persistence.repositories.runs import SqlRunStore
 
         counts = MonitoringRepository(self.ctx.store).status_counts()
-        signals = GaugeMetricFamily("theo_signals", "signals per status", labels=["status"])
-        for status, n in sorted(counts["signals"].items()):
+        signals = GaugeMetricFamily("theo_signals", "the engine's signals per status (every run's journal)",
+                                    labels=["status"])
+        journaled = Counter(str(p.get("status")) for p in SqlRunStore(self.ctx.store).journal_of_kind("signal"))
+        for status, n in sorted(journaled.items()):
             signals.add_metric([status], float(n))
         yield signals
         orders = GaugeMetricFamily("theo_orders", "orders per state", labels=["state"])
@@ -135,6 +142,21 @@ class TheoCollector(Collector):
             c = CounterMetricFamily(f"theo_event_stream_{name}", doc)
             c.add_metric([], float(value))
             yield c
+
+
+def _histogram(runs: dict[str, Any]) -> Metric:
+    """``theo_tick_latency_milliseconds``: every tick's exchange-to-receipt latency since the run started."""
+    family = HistogramMetricFamily("theo_tick_latency_milliseconds", "tick latency, exchange time to receipt, "
+                                   "of the live pipeline", labels=["feed", "symbol"])
+    bounds = [*(f"{b:g}" for b in BUCKETS_MS), "+Inf"]
+    for key, h in sorted(runs.items()):
+        counts = h.get("buckets") if isinstance(h, dict) else None
+        if not isinstance(counts, list) or len(counts) != len(bounds):
+            continue
+        feed, _, symbol = str(key).partition(":")
+        family.add_metric([feed, symbol], buckets=[(b, float(n)) for b, n in zip(bounds, counts, strict=True)],
+                          sum_value=float(h.get("sum", 0.0)))
+    return family
 
 
 def registry_for(ctx: ServiceContext) -> CollectorRegistry:

@@ -135,6 +135,18 @@ def test_freshness_stale_for_a_symbol_in_session_with_old_ticks(sqlite_engine: E
     assert closed["data SPY"].detail == "session closed"
 
 
+def journal_signals(store: Engine, run_id: int, at: datetime, counters: dict[str, Any], statuses: list[str]
+                    ) -> None:
+    """Journal signal outcomes of ``statuses`` as the run's flush does (keeping its ``counters``)."""
+    import json
+
+    from theo.persistence.repositories.runs import SqlRunStore
+
+    rows = [{"kind": "signal", "key": f"s{i}", "ts": at, "payload": json.dumps({"status": st, "symbol": "SPY"})}
+            for i, st in enumerate(statuses)]
+    SqlRunStore(store).write(run_id, rows, at, counters, {}, "running", None)
+
+
 def filled_order(store: Engine, at: datetime) -> None:
     from theo.model.enums import OrderStatus, OrderType
     from theo.model.events import Charges, Execution
@@ -151,6 +163,10 @@ def filled_order(store: Engine, at: datetime) -> None:
     journal.record_fill(order, ex, OrderStatus.ACCEPTED, at)
 
 
+def key(name: str, **labels: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    return name, tuple(sorted(labels.items()))
+
+
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     return {(s.name, tuple(sorted(s.labels.items()))): s.value
             for family in text_string_to_metric_families(text) for s in family.samples}
@@ -162,15 +178,19 @@ def test_metrics_counters_after_events(sqlite_engine: Engine, tmp_path: Path) ->
     from theo.persistence.repositories.quarantine import QuarantineRepository
 
     now = datetime.now(UTC)
-    running(sqlite_engine, now, {"items": 42, "ticks": {"SPY": 30, "QQQ": 12}, "rejected_ticks": 3,
-                                 "latency": {"ibkr:SPY": {"p50_ms": 1.5, "p99_ms": 9.25, "n": 100}},
-                                 "last_price": {"SPY": 110.0, "QQQ": 400.0},
-                                 "sim_now": (now - timedelta(seconds=30)).isoformat()})
+    counters: dict[str, Any] = {
+        "items": 42, "ticks": {"SPY": 30, "QQQ": 12}, "rejected_ticks": 3,
+        "latency": {"ibkr:SPY": {"p50_ms": 1.5, "p99_ms": 9.25, "n": 100}},
+        "latency_histogram": {"ibkr:SPY": {"buckets": [10, 40, 60, 90, 97, 98, 99, 99, 99, 99, 99, 100, 100, 100],
+                                           "sum": 321.5}},
+        "last_price": {"SPY": 110.0, "QQQ": 400.0}, "sim_now": (now - timedelta(seconds=30)).isoformat()}
+    run_id = running(sqlite_engine, now, counters)
     trade(sqlite_engine, "SPY", Side.BUY, "10", "100", now - timedelta(hours=2))  # open: +100 at 110
     trade(sqlite_engine, "QQQ", Side.BUY, "5", "400", now - timedelta(hours=3), exit_price="410",
           exit_ts=now - timedelta(hours=1))  # closed: +50 less 1.00 charges
     working_order(sqlite_engine, "w1", "SPY", "99", now)
     filled_order(sqlite_engine, now)
+    journal_signals(sqlite_engine, run_id, now, counters, ["EXECUTED", "REJECTED", "EXECUTED"])
     QuarantineRepository(sqlite_engine).write_quarantine(
         [QuarantineItem("tick", "ibkr", "price_jump", "SPY", detail="x"),
          QuarantineItem("tick", "ibkr", "price_jump", "SPY", detail="y"),
@@ -190,12 +210,20 @@ def test_metrics_counters_after_events(sqlite_engine: Engine, tmp_path: Path) ->
     assert v[("theo_run_rejected_ticks_total", ())] == 3.0
     assert v[("theo_gate_rejections_total", (("reason", "price_jump"),))] == 2.0
     assert v[("theo_gate_rejections_total", (("reason", "stale"),))] == 1.0
-    assert v[("theo_tick_latency_milliseconds", (("feed", "ibkr"), ("quantile", "0.99"), ("symbol", "SPY")))] == 9.25
+    spy = {"feed": "ibkr", "symbol": "SPY"}
+    assert v[key("theo_tick_latency_quantile_milliseconds", quantile="0.99", **spy)] == 9.25
+    assert v[key("theo_tick_latency_milliseconds_bucket", le="1", **spy)] == 10.0
+    assert v[key("theo_tick_latency_milliseconds_bucket", le="10", **spy)] == 90.0
+    assert v[key("theo_tick_latency_milliseconds_bucket", le="+Inf", **spy)] == 100.0
+    assert v[key("theo_tick_latency_milliseconds_count", **spy)] == 100.0
+    assert v[key("theo_tick_latency_milliseconds_sum", **spy)] == 321.5
     assert v[("theo_tick_latency_samples_total", (("feed", "ibkr"), ("symbol", "SPY")))] == 100.0
     assert 29 < v[("theo_engine_clock_lag_seconds", ())] < 120
     assert v[("theo_orders", (("state", "CREATED"),))] == 1.0
     assert v[("theo_orders", (("state", "FILLED"),))] == 1.0
     assert v[("theo_fills_total", ())] == 1.0
+    assert v[key("theo_signals", status="EXECUTED")] == 2.0
+    assert v[key("theo_signals", status="REJECTED")] == 1.0
     assert v[("theo_pnl_usd", (("kind", "realized"),))] == 49.0
     assert v[("theo_pnl_usd", (("kind", "unrealized"),))] == 100.0
     assert v[("theo_open_trades", ())] == 1.0

@@ -29,13 +29,12 @@ class MonitoringRepository(Repository):
         return out
 
     def status_counts(self) -> dict[str, dict[str, int]]:
-        """Rows per status of ``signals`` and ``orders``, and rows of ``fills``."""
+        """Orders per status and the number of fills."""
         from theo.persistence.models.orders import FillRow, OrderRow
-        from theo.persistence.models.signals import SignalRow
 
         out: dict[str, dict[str, int]] = {}
         with transaction(self.engine) as s:
-            for name, col in (("signals", SignalRow.status), ("orders", OrderRow.status)):
-                out[name] = {str(k): int(n) for k, n in s.execute(select(col, func.count()).group_by(col)).all()}
+            status = OrderRow.status
+            out["orders"] = {str(k): int(n) for k, n in s.execute(select(status, func.count()).group_by(status))}
             out["fills"] = {"all": int(s.scalar(select(func.count()).select_from(FillRow)) or 0)}
         return out
