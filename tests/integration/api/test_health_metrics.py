@@ -172,7 +172,14 @@ def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
             for family in text_string_to_metric_families(text) for s in family.samples}
 
 
-def test_metrics_counters_after_events(sqlite_engine: Engine, tmp_path: Path) -> None:
+@pytest.fixture(params=["sqlite_engine", pytest.param("pg_engine", marks=[pytest.mark.slow, pytest.mark.postgres])])
+def any_store(request: pytest.FixtureRequest) -> Engine:
+    """The migrated store on SQLite, then on PostgreSQL."""
+    engine: Engine = request.getfixturevalue(request.param)
+    return engine
+
+
+def test_metrics_counters_after_events(any_store: Engine, tmp_path: Path) -> None:
     from theo.api.services.state import halt
     from theo.data.quarantine import QuarantineItem
     from theo.persistence.repositories.quarantine import QuarantineRepository
@@ -184,18 +191,18 @@ def test_metrics_counters_after_events(sqlite_engine: Engine, tmp_path: Path) ->
         "latency_histogram": {"ibkr:SPY": {"buckets": [10, 40, 60, 90, 97, 98, 99, 99, 99, 99, 99, 100, 100, 100],
                                            "sum": 321.5}},
         "last_price": {"SPY": 110.0, "QQQ": 400.0}, "sim_now": (now - timedelta(seconds=30)).isoformat()}
-    run_id = running(sqlite_engine, now, counters)
-    trade(sqlite_engine, "SPY", Side.BUY, "10", "100", now - timedelta(hours=2))  # open: +100 at 110
-    trade(sqlite_engine, "QQQ", Side.BUY, "5", "400", now - timedelta(hours=3), exit_price="410",
+    run_id = running(any_store, now, counters)
+    trade(any_store, "SPY", Side.BUY, "10", "100", now - timedelta(hours=2))  # open: +100 at 110
+    trade(any_store, "QQQ", Side.BUY, "5", "400", now - timedelta(hours=3), exit_price="410",
           exit_ts=now - timedelta(hours=1))  # closed: +50 less 1.00 charges
-    working_order(sqlite_engine, "w1", "SPY", "99", now)
-    filled_order(sqlite_engine, now)
-    journal_signals(sqlite_engine, run_id, now, counters, ["EXECUTED", "REJECTED", "EXECUTED"])
-    QuarantineRepository(sqlite_engine).write_quarantine(
+    working_order(any_store, "w1", "SPY", "99", now)
+    filled_order(any_store, now)
+    journal_signals(any_store, run_id, now, counters, ["EXECUTED", "REJECTED", "EXECUTED"])
+    QuarantineRepository(any_store).write_quarantine(
         [QuarantineItem("tick", "ibkr", "price_jump", "SPY", detail="x"),
          QuarantineItem("tick", "ibkr", "price_jump", "SPY", detail="y"),
          QuarantineItem("tick", "ibkr", "stale", "QQQ")])
-    ctx = ctx_of(sqlite_engine, config(tmp_path))
+    ctx = ctx_of(any_store, config(tmp_path))
     halt(ctx, Actor("ann", Role.TRADER, "web"), "test")
     with TestClient(create_app(ctx)) as client:
         r = client.get("/metrics")
