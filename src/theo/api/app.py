@@ -9,6 +9,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from theo import __version__
+from theo.api.metrics import registry_for
 from theo.api.services.context import ServiceContext
 from theo.api.services.errors import RateLimited, ServiceError
 from theo.api.web import mount_dashboard
@@ -26,8 +27,10 @@ def create_app(ctx: ServiceContext) -> FastAPI:
     app = FastAPI(title="Theo", version=__version__, description="Theo's HTTP API: reads, operator commands and "
                   "the live event stream. Every endpoint but /api/v1/health and /api/v1/auth/login needs a session.")
     app.state.ctx = ctx
+    app.state.metrics = registry_for(ctx)
     for name in ROUTE_MODULES:
         app.include_router(import_module(f"theo.api.routes.{name}").router, prefix=API_PREFIX)
+    app.include_router(import_module("theo.api.routes.health").router)  # /healthz, /readyz, /metrics at the root
 
     @app.exception_handler(ServiceError)
     async def service_error(request: Request, exc: ServiceError) -> JSONResponse:

@@ -16,6 +16,7 @@ from theo.cli import (
     data_cmd,
     db_cmd,
     futures_cmd,
+    health_cmd,
     ib_cmd,
     indicators_cmd,
     orders_cmd,
@@ -45,7 +46,8 @@ def _flag_without_type(self: TyperOption, ctx: typer.Context) -> str | None:
 TyperOption.display_type_rich = _flag_without_type  # type: ignore[method-assign,assignment]
 
 for module in (config_cmd, calendar_cmd, db_cmd, data_cmd, archive_cmd, futures_cmd, indicators_cmd, corr_cmd, scan_cmd,
-               orders_cmd, report_cmd, risk_cmd, run_cmd, backtest_cmd, ib_cmd, users_cmd, api_cmd):
+               orders_cmd, report_cmd, risk_cmd, run_cmd, backtest_cmd, ib_cmd, users_cmd, api_cmd,
+               health_cmd):
     module.register(app)
 
 

@@ -27,6 +27,14 @@ class ApiConfig(Section):
     tls_key: Path | None = Field(default=None, description="PEM private key of tls_cert")
     cors_origins: list[str] = Field(default_factory=list, description="browser origins allowed cross-site")
     web_dir: Path | None = Field(default=None, description="the built dashboard (default: web/dist of the repo)")
+    metrics_public: bool = Field(default=True, description="serve /metrics without a session (Prometheus "
+                                 "scrapers have none); false: it needs a viewer session or bearer token")
+    ready_stale_seconds: float = Field(default=120.0, gt=0, description="/readyz: a symbol whose session is open "
+                                       "and that had no tick for this long is stale")
+    ready_min_free_mb: int = Field(default=1000, ge=0, description="/readyz: free space under [app] data_dir "
+                                   "below this many MB fails the disk check")
+    ready_max_rss_mb: int = Field(default=4096, ge=1, description="/readyz: the process's resident memory above "
+                                  "this many MB fails the memory check")
 
     @model_validator(mode="after")
     def _tls_pair(self) -> ApiConfig:

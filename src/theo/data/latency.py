@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,6 +15,9 @@ from theo.core.clock import Clock
 from theo.core.time import to_us
 
 log = structlog.get_logger(__name__)
+
+#: Upper bounds (milliseconds) of the cumulative latency histogram (:meth:`LatencyMonitor.histogram`).
+BUCKETS_MS = (1.0, 2.5, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2500.0, 5000.0, 10000.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,13 +43,22 @@ class LatencyMonitor:
         self.max_samples = max_samples
         self._samples: dict[tuple[str, str], deque[tuple[int, float]]] = {}
         self._timer: int | None = None
+        # since the start, never evicted: per key the samples per bucket (the last one above every bound), sum
+        self._counts: dict[tuple[str, str], list[int]] = {}
+        self._sums: dict[tuple[str, str], float] = {}
 
     def record(self, feed: str, symbol: str, exchange_ts: datetime, received: datetime) -> None:
         recv_us = to_us(received)
         buf = self._samples.get((feed, symbol))
         if buf is None:
             buf = self._samples[(feed, symbol)] = deque(maxlen=self.max_samples)
-        buf.append((recv_us, (recv_us - to_us(exchange_ts)) / 1000.0))
+        ms = (recv_us - to_us(exchange_ts)) / 1000.0
+        buf.append((recv_us, ms))
+        counts = self._counts.get((feed, symbol))
+        if counts is None:
+            counts = self._counts[(feed, symbol)] = [0] * (len(BUCKETS_MS) + 1)
+        counts[bisect_left(BUCKETS_MS, ms)] += 1
+        self._sums[(feed, symbol)] = self._sums.get((feed, symbol), 0.0) + ms
         cut = recv_us - self.window_us
         while buf[0][0] < cut:
             buf.popleft()
@@ -62,6 +75,18 @@ class LatencyMonitor:
                 continue
             p50, p95, p99 = np.percentile(vals, [50, 95, 99])
             out[key] = LatencyStats(float(p50), float(p95), float(p99), float(vals.max()), len(vals))
+        return out
+
+    def histogram(self) -> dict[tuple[str, str], tuple[list[int], float]]:
+        """Per (feed, symbol) since the start: cumulative counts at or below each of :data:`BUCKETS_MS` then the
+        total (Prometheus's ``+Inf``), and the sum of the latencies in milliseconds."""
+        out = {}
+        for key, counts in self._counts.items():
+            cumulative, running = [], 0
+            for n in counts:
+                running += n
+                cumulative.append(running)
+            out[key] = (cumulative, self._sums[key])
         return out
 
     def log_snapshot(self, now: datetime | None = None) -> None:

@@ -243,6 +243,7 @@ class LiveRun:
         self.driver.on_item(tick.symbol, us, us, tick.price, tick.price, tick.price, tick.price, tick.size)
         st = self.state
         st.items += 1
+        st.ticks[tick.symbol] = st.ticks.get(tick.symbol, 0) + 1
         st.last_price[tick.symbol] = tick.price
         st.sim_now = tick.ts
 
@@ -253,13 +254,17 @@ class LiveRun:
         closed = [t for t in trades if not t.is_open]
         latency = {f"{feed}:{sym}": {"p50_ms": round(s.p50, 2), "p99_ms": round(s.p99, 2), "n": s.count}
                    for (feed, sym), s in self.pipeline.latency.snapshot().items()}
+        histogram = {f"{feed}:{sym}": {"buckets": counts, "sum": round(total, 3)}
+                     for (feed, sym), (counts, total) in self.pipeline.latency.histogram().items()}
         return {"items": self.state.items, "late_ticks": self.late, "signals": len(self.node.signals),
                 "signals_executed": self.node.signals.counts.get(SignalStatus.EXECUTED, 0),
                 "orders": len(self.node.service.orders), "trades": len(trades),
                 "open_trades": len(trades) - len(closed),
                 "realized_pnl": str(self.realized()), "rejected_ticks": len(self.pipeline.rejected),
-                "ibkr": self.session.health(), "latency": latency, "alerts": len(self.alerts),
-                "sim_now": wall_now().isoformat(), "last_price": dict(sorted(self.state.last_price.items()))}
+                "ibkr": self.session.health(), "latency": latency,
+                "latency_histogram": histogram, "alerts": len(self.alerts),
+                "sim_now": wall_now().isoformat(), "last_price": dict(sorted(self.state.last_price.items())),
+                "ticks": dict(sorted(self.state.ticks.items()))}
 
     def recent_signals(self, n: int = 5) -> list[SignalOutcome]:
         return self.node.signals.last(n)

@@ -135,6 +135,7 @@ class RunState:
     sim_now: datetime | None = None
     items: int = 0
     last_price: dict[str, float] = field(default_factory=dict)
+    ticks: dict[str, int] = field(default_factory=dict)  # items processed per symbol
     resumed_to: datetime | None = None
     finished: bool = False
 
@@ -188,7 +189,8 @@ class PaperRun:
                 "realized_pnl": str(self.realized()),
                 "rejected_ticks": sum(self.gate.rejected.values()),
                 "sim_now": self.state.sim_now.isoformat() if self.state.sim_now else None,
-                "last_price": {k: v for k, v in sorted(self.state.last_price.items())}}
+                "last_price": {k: v for k, v in sorted(self.state.last_price.items())},
+                "ticks": dict(sorted(self.state.ticks.items()))}
 
     def checkpoint(self) -> dict[str, Any]:
         base = {"sim_now_us": to_us(self.state.sim_now) if self.state.sim_now else None, "feed": self.feed_name}
@@ -219,6 +221,7 @@ class PaperRun:
         self.driver.on_item(*item)
         self.bars.on_item(*item)
         self.state.items += 1
+        self.state.ticks[item[0]] = self.state.ticks.get(item[0], 0) + 1
         self.state.last_price[item[0]] = item[6]
         self.state.sim_now = from_us(item[1])
         if self.on_item is not None:

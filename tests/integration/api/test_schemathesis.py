@@ -15,6 +15,8 @@ from hypothesis import HealthCheck, given, settings
 #: Responses the schema need not list: auth, role and validation refusals, missing rows, conflicts, limits.
 EXPECTED_REFUSALS = {400, 401, 403, 404, 409, 422, 429}
 EXAMPLES = 10
+#: Documented 5xx answers: /readyz says 503 while a readiness check fails (here: no engine runs).
+DOCUMENTED_UNAVAILABLE = {"GET /readyz"}
 
 
 def _probe(operation: Any, auth: dict[str, str]) -> None:
@@ -26,6 +28,8 @@ def _probe(operation: Any, auth: dict[str, str]) -> None:
     def no_server_error(case: schemathesis.Case) -> None:
         response = case.call(headers=auth)
         where = f"{case.method} {case.formatted_path}"
+        if where in DOCUMENTED_UNAVAILABLE and response.status_code == 503:
+            return
         assert response.status_code < 500, f"{where}: {response.status_code} {response.text}"
         assert response.status_code < 300 or response.status_code in EXPECTED_REFUSALS, \
             f"{where}: {response.status_code} {response.text}"

@@ -42,3 +42,19 @@ def test_periodic_logging_runs_on_the_clock() -> None:
     mon.stop_logging(clock)
     clock.advance_to(T0 + timedelta(minutes=10))
     assert len(calls) == 3
+
+
+def test_histogram_counts_every_sample_since_the_start_cumulatively() -> None:
+    from theo.data.latency import BUCKETS_MS
+
+    mon = LatencyMonitor(window=timedelta(seconds=10))
+    for ms in (0.5, 1.0, 3.0, 40.0, 20000.0):
+        mon.record("ibkr", "SPY", T0, T0 + timedelta(milliseconds=ms))
+    later = T0 + timedelta(minutes=5)  # evicts the window's samples, not the histogram's
+    mon.record("ibkr", "SPY", later, later + timedelta(milliseconds=7))
+    counts, total = mon.histogram()[("ibkr", "SPY")]
+    by_bound = dict(zip((*BUCKETS_MS, float("inf")), counts, strict=True))
+    assert (by_bound[1.0], by_bound[2.5], by_bound[5.0], by_bound[10.0], by_bound[50.0]) == (2, 2, 3, 4, 5)
+    assert by_bound[10000.0] == 5
+    assert by_bound[float("inf")] == 6
+    assert total == 0.5 + 1.0 + 3.0 + 40.0 + 20000.0 + 7.0

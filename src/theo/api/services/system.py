@@ -65,7 +65,7 @@ def log_path(ctx: ServiceContext) -> Path | None:
     return file if file.is_absolute() else ctx.config.app.data_dir / file
 
 
-def _database(ctx: ServiceContext) -> Check:
+def database_check(ctx: ServiceContext) -> Check:
     from theo.persistence.repositories.monitoring import MonitoringRepository
 
     repo = MonitoringRepository(ctx.store)
@@ -88,13 +88,16 @@ def _heartbeat(ctx: ServiceContext, run: RunInfo | None) -> Check:
     return Check(name="engine heartbeat", ok=False, detail=f"run {run.id} is {run.status}; no engine is running")
 
 
-def _disk(ctx: ServiceContext) -> Check:
+def disk_check(ctx: ServiceContext, min_free_bytes: int = MIN_FREE_BYTES,
+               min_free_fraction: float = MIN_FREE_FRACTION) -> Check:
+    """Free space where ``[app] data_dir`` lives (the working directory before it exists)."""
     where = ctx.config.app.data_dir
     probe = where if where.exists() else Path(".")
     usage = shutil.disk_usage(probe)
-    ok = usage.free >= MIN_FREE_BYTES and usage.free >= usage.total * MIN_FREE_FRACTION
+    ok = usage.free >= min_free_bytes and usage.free >= usage.total * min_free_fraction
     return Check(name="disk space", ok=ok, detail=f"{usage.free / 1e9:.1f} GB free of {usage.total / 1e9:.1f} GB "
-                 f"at {probe}" + ("" if ok else f" (keep at least {MIN_FREE_BYTES / 1e9:.0f} GB and 5 % free)"))
+                 f"at {probe}" + ("" if ok else f" (keep at least {min_free_bytes / 1e9:.1f} GB and "
+                                                f"{min_free_fraction:.0%} free)"))
 
 
 def _log_file(ctx: ServiceContext) -> Check:
@@ -133,7 +136,7 @@ def freshness(ctx: ServiceContext, run: RunInfo | None, counters: dict[str, Any]
 def get_system(ctx: ServiceContext, actor: Actor) -> SystemView:
     actor.require(Role.VIEWER, "reading the system page")
     run, counters = latest_run(ctx)
-    checks = [_database(ctx), _heartbeat(ctx, run), _disk(ctx), _log_file(ctx)]
+    checks = [database_check(ctx), _heartbeat(ctx, run), disk_check(ctx), _log_file(ctx)]
     return SystemView(version=__version__, checks=checks, freshness=freshness(ctx, run, counters), run=run)
 
 

@@ -27,3 +27,14 @@ class MonitoringRepository(Repository):
                 if ts is not None:
                     out[symbol] = ts
         return out
+
+    def status_counts(self) -> dict[str, dict[str, int]]:
+        """Orders per status and the number of fills."""
+        from theo.persistence.models.orders import FillRow, OrderRow
+
+        out: dict[str, dict[str, int]] = {}
+        with transaction(self.engine) as s:
+            status = OrderRow.status
+            out["orders"] = {str(k): int(n) for k, n in s.execute(select(status, func.count()).group_by(status))}
+            out["fills"] = {"all": int(s.scalar(select(func.count()).select_from(FillRow)) or 0)}
+        return out
