@@ -179,7 +179,7 @@ def test_a_backup_taken_while_another_connection_writes_is_consistent(theo: Invo
 def test_the_runbook_backup_destroy_restore_upgrade_keeps_the_trading_state(theo: Invoke, tmp_path: Path) -> None:
     config, db, _ = _seeded_sqlite(tmp_path)
     assert "HALTED" in theo("risk", "status", "--config", str(config)).output
-    out = tmp_path / "nightly.sqlite"
+    out = tmp_path / "nightly #1?.sqlite"  # a path SQLite URIs would misread unquoted
     assert theo("db", "backup", "--out", str(out), "--config", str(config)).exit_code == 0
     _destroy(db)
     assert theo("db", "restore", str(out), "--config", str(config)).exit_code == 0

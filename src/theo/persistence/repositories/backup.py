@@ -24,7 +24,7 @@ def sqlite_copy(source: Path, target: Path, *, pages: int = 1024) -> None:
     The copy is a consistent snapshot even while another connection writes ``source`` (WAL): SQLite restarts
     the copy when a writer changes pages it already copied, and the last step runs under a read lock.
     """
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
     try:
         dst = sqlite3.connect(target)
         try:
