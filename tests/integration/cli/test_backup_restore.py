@@ -266,6 +266,14 @@ def test_postgres_backup_drop_restore_gives_the_same_records(theo: Invoke, tmp_p
     result = theo("db", "restore", str(dump), "--config", str(config))
     assert result.exit_code == 2
     assert "not empty" in result.output
+    engine = make_engine(pg_url)
+    with engine.begin() as conn:  # a store gone wrong: restoring over it with --yes puts the backup back
+        conn.execute(text("DELETE FROM fills"))
+        conn.execute(text("UPDATE settings SET value = '\"0\"' WHERE key = 'capital'"))
+    result = theo("db", "restore", str(dump), "--yes", "--config", str(config))
+    assert result.exit_code == 0, result.output
+    assert snapshot(engine) == before
+    engine.dispose()
 
 
 def test_a_missing_pg_dump_names_the_debian_package(theo: Invoke, tmp_path: Path, pg_url: str,
