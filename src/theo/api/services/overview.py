@@ -30,6 +30,7 @@ from theo.model.instruments import equity as stock
 from theo.model.money import ZERO
 from theo.model.orders import Order
 from theo.model.trades import Trade
+from theo.node.pnl import realized_pnl
 from theo.risk.margin import MarginModel
 from theo.risk.pdt import DayTradeCounter, DayTradeFill
 
@@ -223,7 +224,7 @@ def get_overview(ctx: ServiceContext, actor: Actor) -> Overview:
     journal = SqlOrderJournal(ctx.store)
     marks = marks_of(counters)
     closed = [t for t in trades if not t.is_open]
-    realized = sum((t.realised - t.charges for t in closed), ZERO)
+    realized = realized_pnl(closed)
     open_rows, unrealized, positions = [], ZERO, dict[str, Decimal]()
     for t in trades:
         if t.is_open and t.entry_price is not None:
@@ -238,8 +239,8 @@ def get_overview(ctx: ServiceContext, actor: Actor) -> Overview:
     value = capital + realized + unrealized
     net_positions = sum((q * marks.get(s, ZERO) for s, q in positions.items()), ZERO)
     today = now.astimezone(ET).date()
-    today_realized = sum((t.realised - t.charges for t in closed
-                          if t.exit_ts is not None and t.exit_ts.astimezone(ET).date() == today), ZERO)
+    today_realized = realized_pnl(t for t in closed
+                                  if t.exit_ts is not None and t.exit_ts.astimezone(ET).date() == today)
     fills = journal.fills() if ctx.config.risk.account.pdt_policy != "none" else []
     return Overview(
         account_value=value.quantize(CENT), cash=(value - net_positions).quantize(CENT),

@@ -24,6 +24,7 @@ from theo.model.enums import InstrumentKind
 from theo.model.events import Execution
 from theo.model.money import ZERO
 from theo.model.trades import Trade
+from theo.node.pnl import realized_pnl
 
 CENT = Decimal("0.01")
 
@@ -116,8 +117,7 @@ def _day_trades(cfg: TheoConfig, fills: Sequence[Execution], day: date) -> int:
 def _start_of_day(capital: Decimal, trades: Sequence[Trade], day: date) -> Decimal:
     """Equity at the start of ``day`` (ET): capital plus the net P&L of the trades closed before it (a trade
     still open counts from its entry, so its P&L of earlier days is in the day's figure)."""
-    return capital + sum((t.realised - t.charges for t in trades
-                          if not t.is_open and t.exit_ts is not None and t.exit_ts.astimezone(ET).date() < day), ZERO)
+    return capital + realized_pnl(t for t in trades if t.exit_ts is not None and t.exit_ts.astimezone(ET).date() < day)
 
 
 def _peak_drawdown(capital: Decimal, trades: Sequence[Trade], equity: Decimal) -> Decimal:
