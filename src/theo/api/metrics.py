@@ -81,10 +81,13 @@ class TheoCollector(Collector):
             feed, _, symbol = str(key).partition(":")
             if isinstance(stats, dict):
                 latency.add_metric([feed, symbol, "0.5"], float(stats.get("p50_ms", 0.0)))
+                if "p95_ms" in stats:
+                    latency.add_metric([feed, symbol, "0.95"], float(stats["p95_ms"]))
                 latency.add_metric([feed, symbol, "0.99"], float(stats.get("p99_ms", 0.0)))
                 samples.add_metric([feed, symbol], float(stats.get("n", 0)))
         yield latency
         yield samples
+        yield from _feeds(counters.get("feeds"))
         lag = GaugeMetricFamily("theo_engine_clock_lag_seconds", "wall clock minus the engine's clock (the time of "
                                 "the newest data it processed): how far bars and signals trail real time")
         if run is not None and run.sim_now is not None:
@@ -142,6 +145,25 @@ class TheoCollector(Collector):
             c = CounterMetricFamily(f"theo_event_stream_{name}", doc)
             c.add_metric([], float(value))
             yield c
+
+
+def _feeds(status: Any) -> Iterator[Metric]:
+    """The fail-over supervisor's routes and switches (``[feeds] secondary``), when the run has one."""
+    if not isinstance(status, dict):
+        return
+    active = GaugeMetricFamily("theo_feed_active", "1 for the feed each symbol is taken from now",
+                               labels=["symbol", "feed"])
+    for symbol, feed in sorted(status.get("active", {}).items()):
+        active.add_metric([symbol, str(feed)], 1.0)
+    yield active
+    switches = CounterMetricFamily("theo_feed_switches", "symbols moved between feeds since the run started",
+                                   labels=["kind"])
+    for kind in ("failover", "failback"):
+        switches.add_metric([kind], float(status.get(f"{kind}s", 0)))
+    yield switches
+    dark = GaugeMetricFamily("theo_feed_unavailable_symbols", "subscribed symbols no feed is fresh for (in session)")
+    dark.add_metric([], float(len(status.get("unavailable", []))))
+    yield dark
 
 
 def _histogram(runs: dict[str, Any]) -> Metric:

@@ -60,6 +60,9 @@ def run(config: ConfigOption = None,
         raise ConfigError(f"--broker {broker}: unknown broker; use simulated or ibkr")
     check_broker(cfg, venue, live)  # before anything is created or recorded
     if venue == "ibkr":
+        if cfg.feeds.secondary and cfg.feeds.primary != "ibkr":
+            raise ConfigError(f'[feeds] primary = "{cfg.feeds.primary}": with --broker ibkr the primary feed is '
+                              f'IBKR\'s; set primary = "ibkr" (the fail-over feed is [feeds] secondary)')
         if replay or speed is not None or unlimited:
             raise ConfigError("--replay, --speed and --unlimited drive the simulated market; with --broker ibkr "
                               "the market is IBKR's, in real time")
@@ -201,9 +204,16 @@ def status(config: ConfigOption = None,
         table.add_row("IBKR", f"{link.get('link')} ({link.get('status')}) since {exchange_time(link.get('since'))}, "
                               f"account {link.get('account') or '-'}, {link.get('reconnects', 0)} reconnect(s)"
                               + (f"; {link['error']}" if link.get("error") else ""))
-        for name, lat in sorted(c.get("latency", {}).items()):
-            table.add_row(f"latency {name}", f"p50 {lat['p50_ms']} ms, p99 {lat['p99_ms']} ms ({lat['n']} ticks)")
         table.add_row("alerts", str(c.get("alerts", 0)))
+    feeds = c.get("feeds")
+    if isinstance(feeds, dict):  # a run with a fail-over feed: where each symbol comes from
+        dark = f"; no fresh feed: {', '.join(feeds['unavailable'])}" if feeds["unavailable"] else ""
+        table.add_row("feeds", f"primary {feeds['primary']}, secondary {feeds['secondary']}: "
+                               f"{feeds['failovers']} fail-over(s), {feeds['failbacks']} fail-back(s){dark}")
+        table.add_row("feed per symbol", ", ".join(f"{sym} {src}" for sym, src in feeds["active"].items()))
+    for name, lat in sorted(c.get("latency", {}).items()):
+        p95 = f", p95 {lat['p95_ms']} ms" if "p95_ms" in lat else ""
+        table.add_row(f"latency {name}", f"p50 {lat['p50_ms']} ms{p95}, p99 {lat['p99_ms']} ms ({lat['n']} ticks)")
     console.print(table)
     if info["open_trades"]:
         t = Table(title="open trades")

@@ -11,6 +11,7 @@ from theo.config.app import AppConfig, DatabaseConfig, LoggingConfig
 from theo.config.base import Section
 from theo.config.market import MarketConfig
 from theo.data.config import MarketDataConfig
+from theo.data.failover.config import FeedsConfig
 from theo.execution.config import ExecutionConfig
 from theo.node.config import EngineConfig
 from theo.persistence.archive.config import ArchiveConfig
@@ -27,6 +28,7 @@ class TheoConfig(Section):
     logging: LoggingConfig = LoggingConfig()
     market: MarketConfig = MarketConfig()
     marketdata: MarketDataConfig = MarketDataConfig()
+    feeds: FeedsConfig = FeedsConfig()
     archive: ArchiveConfig = ArchiveConfig()
     strategies: list[StrategyConfig] = Field(default_factory=list)
     scanner: ScannerConfig = ScannerConfig()

@@ -31,34 +31,42 @@ class LatencyStats:
     count: int
 
 
+class _Series:
+    """One (feed, symbol): the window's samples, and since the start the count per bucket and the sum."""
+
+    __slots__ = ("buf", "counts", "total")
+
+    def __init__(self, max_samples: int) -> None:
+        self.buf: deque[tuple[int, float]] = deque(maxlen=max_samples)
+        self.counts = [0] * (len(BUCKETS_MS) + 1)  # the last one above every bound
+        self.total = 0.0
+
+
 class LatencyMonitor:
     """Record ``received - exchange_ts`` per (feed, symbol); :meth:`snapshot` gives rolling percentiles.
 
-    ``record`` is O(1) amortised (samples older than the window are evicted as new ones arrive), so it
-    can sit on the tick path. :meth:`start_logging` logs a snapshot every interval on the given clock.
+    ``record`` is O(1) amortised (samples older than the window are evicted as new ones arrive) and costs one
+    dictionary lookup, so it can sit on the tick path. :meth:`start_logging` logs a snapshot every interval on
+    the given clock.
     """
 
     def __init__(self, window: timedelta = timedelta(minutes=5), max_samples: int = 100_000) -> None:
         self.window_us = int(window.total_seconds() * 1_000_000)
         self.max_samples = max_samples
-        self._samples: dict[tuple[str, str], deque[tuple[int, float]]] = {}
+        self._series: dict[tuple[str, str], _Series] = {}
         self._timer: int | None = None
-        # since the start, never evicted: per key the samples per bucket (the last one above every bound), sum
-        self._counts: dict[tuple[str, str], list[int]] = {}
-        self._sums: dict[tuple[str, str], float] = {}
 
     def record(self, feed: str, symbol: str, exchange_ts: datetime, received: datetime) -> None:
+        series = self._series.get((feed, symbol))
+        if series is None:
+            series = self._series[(feed, symbol)] = _Series(self.max_samples)
+        d = received - exchange_ts
+        ms = (d.days * 86_400_000_000 + d.seconds * 1_000_000 + d.microseconds) / 1000.0
         recv_us = to_us(received)
-        buf = self._samples.get((feed, symbol))
-        if buf is None:
-            buf = self._samples[(feed, symbol)] = deque(maxlen=self.max_samples)
-        ms = (recv_us - to_us(exchange_ts)) / 1000.0
+        buf = series.buf
         buf.append((recv_us, ms))
-        counts = self._counts.get((feed, symbol))
-        if counts is None:
-            counts = self._counts[(feed, symbol)] = [0] * (len(BUCKETS_MS) + 1)
-        counts[bisect_left(BUCKETS_MS, ms)] += 1
-        self._sums[(feed, symbol)] = self._sums.get((feed, symbol), 0.0) + ms
+        series.counts[bisect_left(BUCKETS_MS, ms)] += 1
+        series.total += ms
         cut = recv_us - self.window_us
         while buf[0][0] < cut:
             buf.popleft()
@@ -66,7 +74,8 @@ class LatencyMonitor:
     def snapshot(self, now: datetime | None = None) -> dict[tuple[str, str], LatencyStats]:
         """Percentiles per (feed, symbol) over the window ending at ``now`` (default: the newest sample)."""
         out: dict[tuple[str, str], LatencyStats] = {}
-        for key, buf in self._samples.items():
+        for key, series in self._series.items():
+            buf = series.buf
             if not buf:
                 continue
             cut = (to_us(now) if now is not None else buf[-1][0]) - self.window_us
@@ -81,12 +90,12 @@ class LatencyMonitor:
         """Per (feed, symbol) since the start: cumulative counts at or below each of :data:`BUCKETS_MS` then the
         total (Prometheus's ``+Inf``), and the sum of the latencies in milliseconds."""
         out = {}
-        for key, counts in self._counts.items():
+        for key, series in self._series.items():
             cumulative, running = [], 0
-            for n in counts:
+            for n in series.counts:
                 running += n
                 cumulative.append(running)
-            out[key] = (cumulative, self._sums[key])
+            out[key] = (cumulative, series.total)
         return out
 
     def log_snapshot(self, now: datetime | None = None) -> None:

@@ -16,6 +16,7 @@ import numpy as np
 
 from theo.core.bus import MessageBus, Subscription
 from theo.core.time import to_us
+from theo.data.failover.events import FeedEventKind, FeedsAvailable, FeedsUnavailable, FeedSwitched
 from theo.data.files import TickColumns
 from theo.data.gate import FeedResumed, FeedStale
 from theo.data.quarantine import QuarantineItem
@@ -40,7 +41,7 @@ class RecordingStore(Protocol):
 
     def write_feed_event(self, ts: datetime, kind: str, symbol: str, source: str, since: datetime | None,
                          detail: str) -> None:
-        """Keep one feed event (``stale`` or ``resumed``)."""
+        """Keep one feed event (a :class:`~theo.data.failover.events.FeedEventKind`)."""
         ...
 
 
@@ -91,10 +92,19 @@ class Recorder:
             self._write_quarantine()
 
     def on_feed_event(self, topic: str, event: Any) -> None:
-        if not isinstance(event, FeedStale | FeedResumed):
+        """Keep a feed event: the gate's stale/resumed, the supervisor's switches and outages (with why)."""
+        if isinstance(event, FeedSwitched):
+            kind, detail = event.kind, f"{topic}: from {event.previous}; {event.reason}"
+        elif isinstance(event, FeedsUnavailable):
+            kind, detail = FeedEventKind.UNAVAILABLE, f"{topic}: {event.reason}"
+        elif isinstance(event, FeedsAvailable):
+            kind, detail = FeedEventKind.AVAILABLE, topic
+        elif isinstance(event, FeedStale | FeedResumed):
+            kind = FeedEventKind.STALE if isinstance(event, FeedStale) else FeedEventKind.RESUMED
+            detail = topic
+        else:
             return
-        kind = "stale" if isinstance(event, FeedStale) else "resumed"
-        self.store.write_feed_event(event.at, kind, event.symbol, event.source, event.since, topic)
+        self.store.write_feed_event(event.at, kind.value, event.symbol, event.source, event.since, detail)
         self.written["feed_events"] += 1
 
     def flush(self) -> None:

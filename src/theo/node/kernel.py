@@ -50,6 +50,7 @@ from theo.strategy.scanner.scanner import Scanner
 from theo.trading.manager import StrategyTerms, TradeManager, TradeStore
 
 if TYPE_CHECKING:
+    from theo.node.feed_guard import FeedGuard
     from theo.persistence.checkpoint import Checkpointer
 
 log = get_logger("theo.node")
@@ -115,6 +116,7 @@ class Node:
     _calendars: dict[str, MarketCalendar] = field(default_factory=dict)
     on_signal: Callable[[SignalOutcome], None] | None = None
     reconciled: Any = None  # the start-up reconciliation report
+    feed_guard: FeedGuard | None = None  # paper and live: REDUCING while a symbol has no fresh market data
 
     # -- signals --------------------------------------------------------------------------------------------
     def route(self, strategy_index: int, sig: Signal) -> SignalOutcome | None:
@@ -224,6 +226,8 @@ class Node:
         return found
 
     def stop(self) -> None:
+        if self.feed_guard is not None:
+            self.feed_guard.close()
         self.manager.stop()
         self.service.stop()
         if self.mode is not Mode.BACKTEST:
@@ -313,6 +317,10 @@ def build_node(config: TheoConfig, mode: Mode, *, start: datetime | None = None,
     service.listener = on_order
     if mode is Mode.BACKTEST:
         node.start(fresh=True)
+    else:
+        from theo.node.feed_guard import FeedGuard
+
+        node.feed_guard = FeedGuard(bus, manager.state)
     return node
 
 

@@ -15,7 +15,10 @@ Life of a run:
    that cannot be explained (a fill or an order of an unknown ``orderRef``, a position the journal does not
    have) halts trading (HALTED: nothing new is sent, protective orders keep working) with an alert;
 5. the market data is subscribed; ticks go through the quality gate, the latency monitor, the bar
-   aggregator and the recorder (:class:`~theo.data.pipeline.MarketDataPipeline`) and then to the node;
+   aggregator and the recorder (:class:`~theo.data.pipeline.MarketDataPipeline`) and then to the node. With
+   ``[feeds] secondary`` set, IBKR's feed is the primary of a :class:`~theo.data.supervisor.FeedSupervisor`
+   that moves a symbol to the secondary feed while IBKR's is stale or down; while no feed is fresh the
+   node's feed guard holds trading at REDUCING (:mod:`theo.node.feed_guard`);
 6. on every reconnect steps 2 and 4 run again before an order can go out; 1101 and restarts resubscribe the data.
 """
 
@@ -29,19 +32,25 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from theo.adapters.ibkr.connection import IbkrSession
+from theo.adapters.ibkr.data import IbkrMarketData
 from theo.adapters.ibkr.errors import IbkrError
 from theo.adapters.ibkr.execution import IbkrBroker
 from theo.config import TheoConfig
 from theo.core.clock import Clock, LiveClock
 from theo.core.logging import get_logger
 from theo.core.time import to_us
+from theo.data.failover.backfill import Backfill
+from theo.data.feeds.base import Feed
+from theo.data.feeds.pushed import FeedTask, PushedFeed
 from theo.data.pipeline import MarketDataPipeline
+from theo.data.supervisor import FeedSupervisor
 from theo.execution.broker import Broker
 from theo.execution.reconciliation import ReconcileReport
 from theo.model.enums import RunStatus, SignalStatus
 from theo.model.instruments import Instrument
 from theo.model.market import Bar, Quote, Tick
 from theo.model.signals import SignalOutcome
+from theo.node.feeds import fail_over_feed
 from theo.node.kernel import Mode, Node, build_node
 from theo.node.paper import RunState, account_stores
 from theo.node.pnl import AccountRealized
@@ -69,9 +78,11 @@ class LiveRun:
     def __init__(self, config: TheoConfig, db: Store, *, live: bool = False, duration: float | None = None,
                  clock: LiveClock | None = None, strategies: Sequence[Strategy] | None = None,
                  feed: Callable[[IbkrSession], LiveFeed] | None = None,
-                 on_alert: Callable[[str, str], None] | None = None) -> None:
+                 on_alert: Callable[[str, str], None] | None = None, secondary: Feed | None = None,
+                 backfill: Backfill | None = None) -> None:
         """``clock``: the wall clock (a test shifts it into a session); ``strategies`` replace the config's
-        objects (their names must still be configured); ``feed`` builds the market data (default: IBKR's)."""
+        objects (their names must still be configured); ``feed`` builds the market data (default: IBKR's);
+        ``secondary`` is the fail-over feed (default: ``[feeds] secondary``) and ``backfill`` its history."""
         self.config = config
         self.db = db
         self.duration = duration
@@ -97,7 +108,11 @@ class LiveRun:
 
         self.pipeline = MarketDataPipeline(config.marketdata, self.clock, self.node.bus, self.node.calendar_of,
                                            MarketDataRepository(db))
-        self.feed = feed(self.session) if feed is not None else self._ibkr_feed()
+        self.market_data: IbkrMarketData | None = None
+        self.supervisor: FeedSupervisor | None = None
+        self.feed = feed(self.session) if feed is not None else self._market_feed(secondary, backfill)
+        if self.node.feed_guard is not None:
+            self.node.feed_guard.alert = lambda level, text: self.alert(level, text, "marketdata")
         self.driver = StreamDriver(self.node, {s: "tick" for s in self.node.symbols})
         self.node.bus.subscribe("ticks.*", lambda _t, tick: self._to_node(tick))
         self.stop = asyncio.Event()
@@ -111,10 +126,10 @@ class LiveRun:
         self._tasks: set[asyncio.Future[None]] = set()
 
     # -- alerts and reconciliation -------------------------------------------------------------------------
-    def alert(self, level: str, text: str) -> None:
+    def alert(self, level: str, text: str, source: str = "ibkr") -> None:
         """An operator alert: logged, kept, published on the bus (``alerts``) for Telegram and the dashboard."""
         self.alerts.append((wall_now(), level, text))
-        self.node.bus.publish("alerts", {"level": level, "text": text, "source": "ibkr"})
+        self.node.bus.publish("alerts", {"level": level, "text": text, "source": source})
         if self._on_alert is not None:
             self._on_alert(level, text)
 
@@ -180,11 +195,9 @@ class LiveRun:
     async def _warm_up(self) -> int:
         """Feed ``warmup_days`` of IBKR's 1-minute bars to the strategies (the node is still recovering, so
         nothing is routed); return the bars fed. A symbol without history starts cold, with a warning."""
-        from theo.adapters.ibkr.data import IbkrMarketData
-
         days = self.config.execution.ibkr.warmup_days
-        feed = self.feed
-        if not days or not isinstance(feed, IbkrMarketData):
+        feed = self.market_data
+        if not days or feed is None:
             return 0
         now = self.clock.now()
         items: list[tuple[int, int, Bar]] = []
@@ -208,10 +221,8 @@ class LiveRun:
 
     async def _option_chains(self) -> None:
         """Scanners that trade options pick their strikes on IBKR's listed chain, loaded once at start."""
-        from theo.adapters.ibkr.data import IbkrMarketData
-
-        feed = self.feed
-        if not isinstance(feed, IbkrMarketData):
+        feed = self.market_data
+        if feed is None:
             return
         for scanners in self.node.scanners.values():
             for scanner in scanners:
@@ -224,14 +235,25 @@ class LiveRun:
                     except IbkrError as exc:  # the scanner falls back to the assumed strike spacing
                         log.warning("ibkr.option_chain_unavailable", symbol=symbol, error=str(exc))
 
-    def _ibkr_feed(self) -> LiveFeed:
+    def _market_feed(self, secondary: Feed | None, backfill: Backfill | None) -> LiveFeed:
+        """IBKR's market data, alone or as the primary of a fail-over supervisor (``[feeds] secondary``)."""
         from theo.adapters.ibkr.data import IbkrMarketData
         from theo.core.calendar import get_calendar
         from theo.persistence.repositories.corporate_actions import CorporateActionRepository
 
         market = self.config.market
-        return IbkrMarketData(self.session, calendar=get_calendar(market.calendar, market),
-                              corporate_actions=CorporateActionRepository(self.db), now=self.clock.now)
+        ibkr = self.market_data = IbkrMarketData(self.session, calendar=get_calendar(market.calendar, market),
+                                                 corporate_actions=CorporateActionRepository(self.db),
+                                                 now=self.clock.now)
+        feeds = self.config.feeds
+        if secondary is None and feeds.secondary:
+            secondary, backfill = fail_over_feed(self.config, feeds.secondary, now=self.clock.now)
+        if secondary is None:
+            return ibkr
+        self.supervisor = FeedSupervisor(PushedFeed("ibkr", ibkr, lambda: self.session.ready), secondary, feeds,
+                                         self.node.calendar_of, bus=self.node.bus, backfill=backfill,
+                                         latency=self.pipeline.latency, now=self.clock.now)
+        return FeedTask(self.supervisor)
 
     def _to_node(self, tick: Tick) -> None:
         if not self.started:
@@ -252,7 +274,8 @@ class LiveRun:
         manager = self.node.manager
         trades = manager.trades()
         closed = [t for t in trades if not t.is_open]
-        latency = {f"{feed}:{sym}": {"p50_ms": round(s.p50, 2), "p99_ms": round(s.p99, 2), "n": s.count}
+        latency = {f"{feed}:{sym}": {"p50_ms": round(s.p50, 2), "p95_ms": round(s.p95, 2), "p99_ms": round(s.p99, 2),
+                                     "n": s.count}
                    for (feed, sym), s in self.pipeline.latency.snapshot().items()}
         histogram = {f"{feed}:{sym}": {"buckets": counts, "sum": round(total, 3)}
                      for (feed, sym), (counts, total) in self.pipeline.latency.histogram().items()}
@@ -263,6 +286,7 @@ class LiveRun:
                 "realized_pnl": str(self.realized()), "rejected_ticks": len(self.pipeline.rejected),
                 "ibkr": self.session.health(), "latency": latency,
                 "latency_histogram": histogram, "alerts": len(self.alerts),
+                "feeds": self.supervisor.status() if self.supervisor is not None else None,
                 "sim_now": wall_now().isoformat(), "last_price": dict(sorted(self.state.last_price.items())),
                 "ticks": dict(sorted(self.state.ticks.items()))}
 

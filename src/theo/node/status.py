@@ -46,6 +46,11 @@ def live_view(run: ViewedRun) -> Group:
         text += (f"\nIBKR {link['link']} ({link['status']})  account {link['account'] or '-'}  "
                  f"reconnects {link['reconnects']}  alerts {c.get('alerts', 0)}"
                  + (f"  {link['error']}" if link.get("error") else ""))
+    feeds = c.get("feeds")
+    if isinstance(feeds, dict):
+        text += ("\nfeeds  " + "  ".join(f"{sym} {src}" for sym, src in feeds["active"].items())
+                 + f"  fail-overs {feeds['failovers']}  fail-backs {feeds['failbacks']}"
+                 + (f"  NO FRESH FEED: {', '.join(feeds['unavailable'])}" if feeds["unavailable"] else ""))
     head = Text(text)
     prices = Table(title="prices", show_edge=False)
     for sym in sorted(st.last_price):

@@ -187,7 +187,8 @@ def _bar_dicts(bars: BarColumns | Sequence[Bar], source: str) -> list[dict[str, 
 
 
 def write_bars(engine: Engine, bars: BarColumns | Sequence[Bar], source: str) -> WriteStats:
-    """Store bars idempotently (a bar already stored for its symbol, timeframe and start is kept)."""
+    """Store bars idempotently: a bar already stored for its symbol, timeframe and start is kept, unless it
+    is empty (closed by the clock without a trade) and the new one has trades, as a backfilled minute does."""
     rows = _bar_dicts(bars, source)
     if not rows:
         return WriteStats(0, 0)
@@ -195,7 +196,12 @@ def write_bars(engine: Engine, bars: BarColumns | Sequence[Bar], source: str) ->
         if r["start"].tzinfo is None:
             raise DataError(f"bar {r['symbol']} {r['timeframe']} has a naive start {r['start']}")
     insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
-    stmt = insert(BarRow).on_conflict_do_nothing(index_elements=["symbol", "timeframe", "start"])
+    stmt = insert(BarRow)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["symbol", "timeframe", "start"],
+        set_={c: stmt.excluded[c] for c in ("end", "open", "high", "low", "close", "volume", "tick_count", "session",
+                                            "source", "flags")},
+        where=(BarRow.tick_count == 0) & (BarRow.volume == 0) & (stmt.excluded.tick_count > 0))
     count = select(func.count()).select_from(BarRow)
     with engine.begin() as conn:
         before = conn.execute(count).scalar_one()
