@@ -31,12 +31,11 @@ def upgrade(config: ConfigOption = None) -> None:
 
 def _timescale_line(store: Store, mode: str) -> None:
     """On PostgreSQL: whether TimescaleDB is used, a warning when it is installed but unusable."""
-    from theo.persistence.timescale import decide, probe
+    from theo.persistence.timescale import decide, store_probe
 
-    if store.dialect.name != "postgresql":
+    found = store_probe(store)
+    if found is None:
         return
-    with store.connect() as conn:
-        found = probe(conn)
     decision = decide(found, mode)
     typer.echo(f"timescaledb: {decision.reason}")
     if decision.warning:

@@ -20,18 +20,17 @@ def _yes(flag: bool) -> str:
 @friendly_errors
 def status(config: ConfigOption = None) -> None:
     """Print what the server offers (available, preloaded, installed) and what the store uses."""
-    from theo.persistence.db import mask_url
-    from theo.persistence.timescale import decide, probe
+    from theo.persistence.repositories import Repositories
+    from theo.persistence.timescale import decide, store_probe
 
     cfg = get_config(config)
     store = open_store(cfg, migrate=False)
     try:
-        typer.echo(f"database: {mask_url(cfg.database_url())}")
-        if store.dialect.name != "postgresql":
+        typer.echo(f"database: {Repositories(store).schema.location}")
+        found = store_probe(store)
+        if found is None:
             typer.echo("timescaledb: not applicable (SQLite store)")
             return
-        with store.connect() as conn:
-            found = probe(conn)
         preloaded = found.preloaded
         typer.echo(f"available on the server: {found.available or 'no'}")
         typer.echo("preloaded: " + ("unknown (this user may not read shared_preload_libraries)"
@@ -58,13 +57,13 @@ def enable(
     config: ConfigOption = None,
 ) -> None:
     """Make `ticks` a hypertable with its rows, add the continuous aggregates and policies (safe to repeat)."""
-    from theo.persistence.db import timescale_options
     from theo.persistence.timescale import enable as do_enable
+    from theo.persistence.timescale import options_for
 
     cfg = get_config(config)
     store = open_store(cfg, migrate=True)
     try:
-        opts = timescale_options(cfg.database, cfg.marketdata.conditions.ohlc_conditions)
+        opts = options_for(cfg.database, cfg.marketdata.conditions.ohlc_conditions)
         report = do_enable(store, opts, refresh=not no_refresh)
         after = report.after
         was = "already a hypertable" if report.before.hypertable else "converted to a hypertable"

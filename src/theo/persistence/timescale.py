@@ -238,3 +238,18 @@ def enable(engine: Any, opts: TimescaleOptions, *, refresh: bool = True) -> Enab
     with engine.connect() as conn:
         after = probe(conn)
     return EnableReport(before, after, ticks_before, _count_ticks(engine), stmts, refreshed)
+
+
+def store_probe(engine: Any) -> Probe | None:
+    """The probe of a store (``None`` for SQLite): what the commands show."""
+    if engine.dialect.name != "postgresql":
+        return None
+    with engine.connect() as conn:
+        return probe(conn)
+
+
+def options_for(database: Any, ohlc_conditions: Any) -> TimescaleOptions:
+    """The options of ``[database]`` and ``[marketdata.conditions]`` (see :func:`theo.persistence.db.upgrade`)."""
+    from theo.persistence.db import timescale_options
+
+    return timescale_options(database, ohlc_conditions)
