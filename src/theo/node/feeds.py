@@ -2,27 +2,33 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from datetime import datetime
 
 from theo.config import TheoConfig
+from theo.core.calendar import get_calendar
 from theo.core.errors import ConfigError
 from theo.data.failover.backfill import Backfill
 from theo.data.feeds.base import Feed
 
 
 def fail_over_feed(config: TheoConfig, name: str, *, now: Callable[[], datetime]) -> tuple[Feed, Backfill | None]:
-    """The secondary feed called ``name`` and its REST history for backfills."""
+    """The secondary feed called ``name`` and its REST history for backfills.
+
+    The key is looked up now, so a missing one stops the run before it starts instead of leaving it without
+    a fail-over feed."""
     if name == "polygon":
+        from theo.adapters.polygon.data import PolygonFeed
+        from theo.adapters.polygon.errors import PolygonAuthError
+        from theo.adapters.polygon.history import PolygonHistory
+
         try:
-            data = importlib.import_module("theo.adapters.polygon.data")
-            history = importlib.import_module("theo.adapters.polygon.history")
-        except ImportError as exc:
-            raise ConfigError(f'[feeds] secondary = "polygon": the Polygon adapter is not available in this '
-                              f'installation ({exc}); set secondary = "" to run on IBKR alone') from exc
-        feed: Feed = data.PolygonFeed.from_config(config, now=now)
-        backfill: Backfill = history.PolygonHistory.from_config(config)
-        return feed, backfill
+            config.polygon.api_key()
+        except PolygonAuthError as exc:
+            raise ConfigError(f'[feeds] secondary = "polygon": {exc}; or set secondary = "" to run on IBKR '
+                              f'alone') from None
+        calendar = get_calendar(config.market.calendar, config.market)
+        return (PolygonFeed(config.polygon, calendar=calendar, now=now),
+                PolygonHistory(config.polygon, calendar=calendar))
     raise ConfigError(f'[feeds] secondary = "{name}" cannot be the fail-over feed of this run (its primary is IBKR); '
                       f'use "polygon", or "" for none')
