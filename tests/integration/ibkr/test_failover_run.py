@@ -1,35 +1,43 @@
-"""``theo run --broker ibkr`` with a fail-over feed: IBKR (the fake TWS, real ib_async) as the primary.
+"""``theo run --broker ibkr`` with ``[feeds] secondary = "polygon"``: IBKR (the fake TWS) as the primary and
+Polygon (the fake Polygon server) as the secondary, both through their real clients (ib_async, massive).
 
-The secondary is a scripted in-test feed delivering the same prints (millisecond times, its own trade ids):
-the primary goes silent -> the symbol moves to the secondary within stale_after -> IBKR returns -> it moves
-back after failback_after; the ticks stored are every print once, each with the feed that delivered it. Then
-both go silent -> REDUCING with an alert -> data again -> ACTIVE; and an operator's HALT stays.
+Both fakes print the same trades (IBKR stamps whole seconds, Polygon milliseconds, each with its own ids):
+the primary goes silent -> the symbol moves to Polygon within stale_after -> IBKR returns -> it moves back
+after failback_after; then both go silent -> REDUCING with an alert, minutes pass -> data again -> ACTIVE,
+and the whole minutes nobody delivered are backfilled from Polygon's REST aggregates. The store then holds
+every print once with the feed that delivered it, the switches in feed_events and the backfilled bars. An
+operator's HALT outlives an outage.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from tests.fakes.polygon.payloads import rest_agg, trade
+from tests.fakes.polygon.server import FakePolygon
 from tests.fakes.tws import FakeTws
 from tests.integration.ibkr.live import ShiftedClock, live_config, shifted
-from tests.unit.data.failover.scripted import ScriptedFeed
 from theo.cli.common import open_store
-from theo.config import TheoConfig
-from theo.model.market import Bar, Tick
+from theo.config import TheoConfig, load_config
+from theo.data.failover.backfill import whole_minutes
+from theo.model.market import Bar
 from theo.model.signals import Signal
 from theo.node.live import LiveRun
-from theo.persistence.models.core import TickRow
+from theo.persistence.models.core import BarRow, TickRow
 from theo.persistence.models.marketdata import FeedEventRow
 from theo.risk.state import State
 from theo.strategy.base import Strategy
 
 pytestmark = pytest.mark.slow
+KEY_ENV = "THEO_TEST_FAILOVER_POLYGON_KEY"
+KEY = "pk-failover-5d2e"
 
 
 class Watch(Strategy):
@@ -56,113 +64,144 @@ async def until(check: Callable[[], bool], timeout: float, what: str) -> None:
         await asyncio.sleep(0.02)
 
 
-def failover_config(tmp: Path, port: int) -> TheoConfig:
-    path, _ = live_config(tmp, port)
-    path.write_text(path.read_text(encoding="utf-8") + """
+def failover_config(tmp: Path, tws_port: int, polygon: FakePolygon) -> TheoConfig:
+    path, _ = live_config(tmp, tws_port)
+    path.write_text(path.read_text(encoding="utf-8") + f"""
 [feeds]
+secondary = "polygon"
 stale_after_seconds = 1.0
 failback_after_seconds = 1.0
 check_every_seconds = 0.05
+[polygon]
+api_key_env = "{KEY_ENV}"
+ws_url = "{polygon.ws_url}"
+rest_url = "{polygon.rest_url}"
+channels = ["T"]
+connect_timeout_seconds = 2.0
+reconnect_initial_seconds = 0.05
+reconnect_max_seconds = 0.2
+rest_retries = 1
+rest_backoff_seconds = 0.01
 """, encoding="utf-8")
-    from theo.config import load_config
-
     return load_config(path)
 
 
 class Tape:
-    """Prints of AAPL with unique prices, sent to the fake TWS and/or the secondary feed."""
+    """Prints of AAPL with unique prices, sent by the fake TWS and/or the fake Polygon at the clock's time."""
 
-    def __init__(self, fake: FakeTws, secondary: ScriptedFeed, clock: ShiftedClock) -> None:
-        self.fake, self.secondary, self.clock = fake, secondary, clock
+    def __init__(self, tws: FakeTws, polygon: FakePolygon, clock: ShiftedClock) -> None:
+        self.tws, self.polygon, self.clock = tws, polygon, clock
         self.prices: list[float] = []
+        self.times: list[datetime] = []
 
     async def play(self, seconds: float, *, primary: bool, secondary: bool) -> None:
         end = asyncio.get_running_loop().time() + seconds
         while asyncio.get_running_loop().time() < end:
             price = round(100 + len(self.prices) * 0.01, 2)
-            now: datetime = self.clock.now()
+            now = self.clock.now()
             if primary:
-                self.fake.push_trade("AAPL", price, 100, ts=now)
+                self.tws.push_trade("AAPL", price, 100, ts=now)
             if secondary:
-                self.secondary.push(Tick("AAPL", now, price, 100, "polygon", "", "", self.clock.now(),
-                                         f"p{len(self.prices)}"))
-            if primary or secondary:
-                self.prices.append(price)
+                await self.polygon.push([trade("AAPL", now, price, 100, seq=len(self.prices) + 1)])
+            self.prices.append(price)
+            self.times.append(now)
             await asyncio.sleep(0.05)
 
 
 def test_primary_silent_fails_over_and_back_and_the_store_holds_every_print_once(tmp_path: Path) -> None:
+    os.environ[KEY_ENV] = KEY
+
     async def go() -> None:
-        fake = await FakeTws().start()
-        clock = shifted(fake)
-        cfg = failover_config(tmp_path, fake.port)
-        db = open_store(cfg)
-        secondary = ScriptedFeed("polygon")
-        run = LiveRun(cfg, db, clock=clock, strategies=[Watch()], secondary=secondary)
-        assert run.supervisor is not None
-        task = asyncio.ensure_future(run.run())
-        tape = Tape(fake, secondary, clock)
-        try:
-            await until(lambda: bool(fake.subscriptions("tbt")), 8, "the tick-by-tick subscription")
-            await tape.play(1.0, primary=True, secondary=True)
-            await tape.play(2.0, primary=False, secondary=True)
-            assert run.supervisor.status()["active"] == {"AAPL": "polygon"}
-            await tape.play(2.5, primary=True, secondary=True)
-            assert run.supervisor.status()["active"] == {"AAPL": "ibkr"}
-            assert run.supervisor.status()["failovers"] == 1
-            assert run.supervisor.status()["failbacks"] == 1
+        tws = await FakeTws().start()
+        clock = shifted(tws)
+        async with FakePolygon(keys={KEY}) as polygon:
+            cfg = failover_config(tmp_path, tws.port, polygon)
+            polygon.rest.aggs[("AAPL", 1, "minute", False)] = [
+                rest_agg(clock.now().replace(second=0, microsecond=0) + timedelta(minutes=m), 101, 102, 100, 101.5,
+                         5000, 40) for m in range(-2, 8)]
+            db = open_store(cfg)
+            run = LiveRun(cfg, db, clock=clock, strategies=[Watch()])
+            assert run.supervisor is not None
+            sup = run.supervisor
+            task = asyncio.ensure_future(run.run())
+            tape = Tape(tws, polygon, clock)
             state = run.node.manager.state
-            assert state.state is State.ACTIVE
-            await asyncio.sleep(1.5)  # both silent
-            await until(lambda: state.state is State.REDUCING, 2, "REDUCING")
-            assert any("REDUCING" in text for _, _, text in run.alerts)
-            await tape.play(0.3, primary=True, secondary=True)
-            await until(lambda: state.state is State.ACTIVE, 2, "ACTIVE again")
-        finally:
-            run.stop.set()
-            await asyncio.wait_for(task, 15)
-            await fake.stop()
+            try:
+                await until(lambda: bool(tws.subscriptions("tbt")) and "T.AAPL" in polygon.subscriptions, 8,
+                            "both subscriptions")
+                await tape.play(1.0, primary=True, secondary=True)
+                await tape.play(2.0, primary=False, secondary=True)
+                assert sup.status()["active"] == {"AAPL": "polygon"}
+                await tape.play(2.5, primary=True, secondary=True)
+                assert sup.status()["active"] == {"AAPL": "ibkr"}
+                assert (sup.status()["failovers"], sup.status()["failbacks"]) == (1, 1)
+                assert state.state is State.ACTIVE
+                resumed = len(tape.times)  # the first print after the outage
+                await until(lambda: state.state is State.REDUCING, 3, "REDUCING")  # both silent
+                assert any("REDUCING" in text for _, _, text in run.alerts)
+                clock.offset += timedelta(seconds=200)  # minutes pass with nothing from either feed
+                tws.advance(200)
+                await tape.play(0.5, primary=True, secondary=True)
+                await until(lambda: state.state is State.ACTIVE, 2, "ACTIVE again")
+                await until(lambda: sup.backfilled > 0, 5, "the backfill")
+            finally:
+                run.stop.set()
+                await asyncio.wait_for(task, 15)
+                await tws.stop()
+            # IBKR (active at both ends) stamps whole seconds: the gap runs between those stamps
+            last_before = tape.times[resumed - 1].replace(microsecond=0)
+            first_after = tape.times[resumed].replace(microsecond=0)
         with db.engine.connect() as conn:
             rows = conn.execute(select(TickRow.price, TickRow.source).where(TickRow.symbol == "AAPL")).all()
             events = conn.execute(select(FeedEventRow.kind, FeedEventRow.ts, FeedEventRow.since, FeedEventRow.source)
                                   .order_by(FeedEventRow.id)).all()
+            filled = conn.execute(select(BarRow.start, BarRow.source, BarRow.flags, BarRow.volume).where(
+                BarRow.symbol == "AAPL", BarRow.timeframe == "1m", BarRow.flags.contains("backfill"))).all()
         assert sorted(p for p, _ in rows) == tape.prices  # the union of both feeds, every print once
         assert {s for _, s in rows} == {"ibkr", "polygon"}
         kinds = [e.kind for e in events]
         assert kinds[:2] == ["failover", "failback"]
-        assert "unavailable" in kinds
-        assert "available" in kinds
+        assert kinds[2:] == ["unavailable", "available"]
         failover = events[0]
         assert failover.source == "polygon"
         lag = (failover.ts - failover.since).total_seconds()
         assert 1.0 <= lag < 2.5  # stale after 1 s of silence (the primary's time is whole seconds)
+        span = whole_minutes(last_before, first_after)
+        assert span is not None
+        expected = int((span[1] - span[0]) / timedelta(minutes=1))
+        assert expected >= 2
+        assert len(filled) == expected  # every whole minute of the gap, stored from Polygon's REST
+        assert all(b.source == "polygon" and b.volume == 5000 for b in filled)
+        assert all(span[0] <= b.start.replace(tzinfo=span[0].tzinfo) < span[1] for b in filled)
 
     asyncio.run(go())
 
 
 def test_an_operators_halt_outlives_a_data_outage(tmp_path: Path) -> None:
+    os.environ[KEY_ENV] = KEY
+
     async def go() -> None:
-        fake = await FakeTws().start()
-        clock = shifted(fake)
-        cfg = failover_config(tmp_path, fake.port)
-        secondary = ScriptedFeed("polygon")
-        run = LiveRun(cfg, open_store(cfg), clock=clock, strategies=[Watch()], secondary=secondary)
-        task = asyncio.ensure_future(run.run())
-        tape = Tape(fake, secondary, clock)
-        try:
-            await until(lambda: bool(fake.subscriptions("tbt")), 8, "the tick-by-tick subscription")
-            await tape.play(0.5, primary=True, secondary=True)
-            state = run.node.manager.state
-            state.halt("checking the account", "ann")
-            await asyncio.sleep(1.5)
-            await until(lambda: any("stays HALTED" in t for _, _, t in run.alerts), 2, "the outage alert")
-            await tape.play(0.5, primary=True, secondary=False)
-            await asyncio.sleep(0.3)
-            assert state.state is State.HALTED
-            assert state.history[-1].actor == "ann"
-        finally:
-            run.stop.set()
-            await asyncio.wait_for(task, 15)
-            await fake.stop()
+        tws = await FakeTws().start()
+        clock = shifted(tws)
+        async with FakePolygon(keys={KEY}) as polygon:
+            cfg = failover_config(tmp_path, tws.port, polygon)
+            run = LiveRun(cfg, open_store(cfg), clock=clock, strategies=[Watch()])
+            task = asyncio.ensure_future(run.run())
+            tape = Tape(tws, polygon, clock)
+            try:
+                await until(lambda: bool(tws.subscriptions("tbt")) and "T.AAPL" in polygon.subscriptions, 8,
+                            "both subscriptions")
+                await tape.play(0.5, primary=True, secondary=True)
+                state = run.node.manager.state
+                state.halt("checking the account", "ann")
+                await until(lambda: any("stays HALTED" in t for _, _, t in run.alerts), 3, "the outage alert")
+                await tape.play(0.5, primary=True, secondary=False)
+                await until(lambda: any("fresh again" in t for _, _, t in run.alerts), 2, "the recovery alert")
+                assert state.state is State.HALTED
+                assert state.history[-1].actor == "ann"
+            finally:
+                run.stop.set()
+                await asyncio.wait_for(task, 15)
+                await tws.stop()
 
     asyncio.run(go())
