@@ -17,8 +17,8 @@ from theo.core.errors import ConfigError
 from theo.core.time import exchange_time
 
 FeedOption = Annotated[str | None, typer.Option(
-    "--feed", help="synthetic (seeded market), replay (files; --replay) ; default [collector] feed, else "
-    "[marketdata] feed", show_default=False)]
+    "--feed", help="synthetic (seeded market), replay (files; --replay), polygon (real time, key from the "
+    "environment, needs --symbols); default [collector] feed, else [marketdata] feed", show_default=False)]
 
 
 def parse_until(value: str, today: datetime) -> datetime:

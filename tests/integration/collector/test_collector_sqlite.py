@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from tests.integration.collector.conftest import OPEN, collector_config, stored_prints, write_ticks
 from theo.adapters.sim.replay import ReplayFeed
+from theo.config import TheoConfig
 from theo.cli.main import app
 from theo.core.bus.memory import InMemoryBus
 from theo.core.clock import SimulatedClock
@@ -106,3 +107,19 @@ def test_a_user_mistake_is_one_clear_line(monkeypatch: pytest.MonkeyPatch, tmp_p
     result = CliRunner().invoke(app, ["collect", "--symbols", "TSLA"], env=env)
     assert result.exit_code == 2
     assert "--symbols TSLA: the synthetic market has only SPY, QQQ" in result.output
+
+
+def test_the_summary_is_reported_when_the_trading_day_ends(sqlite_engine: Engine, tmp_path: Path) -> None:
+    cfg = TheoConfig.model_validate({"app": {"data_dir": str(tmp_path / "var")},
+                                     "marketdata": {"synthetic": {"ticks_per_minute": 5}}})
+    built = build_feed(cfg, "synthetic", speed=None, symbols=["SPY"])
+    reported: list[tuple[int, datetime | None]] = []
+    until = OPEN + timedelta(days=1, minutes=10)  # 09:40 the next day
+    summary = asyncio.run(Collector(cfg, sqlite_engine, built.feed, InMemoryBus(), clock=built.clock, until=until,
+                                    on_session_end=lambda s: reported.append((s.symbols["SPY"].accepted,
+                                                                              s.symbols["SPY"].last)))
+                          .run(asyncio.Event()))
+    [(accepted, last)] = reported  # once, at the first tick after 20:00 New York (the post-market's end)
+    assert last is not None
+    assert last < datetime(2026, 1, 5, 21, 0, tzinfo=UTC)  # the day's last print, before its 16:00 close
+    assert 1500 < accepted < summary.symbols["SPY"].accepted

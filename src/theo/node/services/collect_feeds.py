@@ -1,7 +1,8 @@
 """The feeds ``theo collect`` can record, built from the configuration and the command line.
 
 The synthetic market and file replays run on simulated time (the collector's clock follows their data);
-their pace is ``speed`` simulated seconds per wall second, or flat out with ``None``.
+their pace is ``speed`` simulated seconds per wall second, or flat out with ``None``. Polygon runs in real time
+on the wall clock (its key from the environment, ``[polygon]``).
 """
 
 from __future__ import annotations
@@ -11,14 +12,14 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from theo.config import TheoConfig
-from theo.core.clock import Clock, SimulatedClock
+from theo.core.clock import Clock, LiveClock, SimulatedClock
 from theo.core.errors import ConfigError
 from theo.core.time import from_us
 from theo.data.feeds.base import EventHandler, Feed, MarketEvent
 from theo.data.feeds.pacing import paced
 from theo.node.config import DataFile
 
-FEEDS = ("synthetic", "replay")
+FEEDS = ("synthetic", "replay", "polygon")
 
 
 class PacedFeed(Feed):
@@ -63,8 +64,8 @@ class CollectFeed:
 
 def build_feed(config: TheoConfig, kind: str, *, replay: Sequence[DataFile] = (), speed: float | None = None,
                symbols: Sequence[str] = ()) -> CollectFeed:
-    """The feed ``kind`` (``synthetic`` or ``replay``) for ``theo collect``; a :class:`ConfigError` names what
-    is missing (replay files, a symbol the synthetic market does not have)."""
+    """The feed ``kind`` (``synthetic``, ``replay`` or ``polygon``) for ``theo collect``; a :class:`ConfigError`
+    names what is missing (replay files, symbols, a symbol the synthetic market does not have)."""
     if kind == "synthetic":
         from theo.adapters.sim.synthetic import SyntheticMarket
 
@@ -88,5 +89,14 @@ def build_feed(config: TheoConfig, kind: str, *, replay: Sequence[DataFile] = ()
         feed = ReplayFeed([(f.path, f.symbol or symbol_of(f.path)) for f in files], speed=speed)
         offered = sorted({(f.symbol or symbol_of(f.path)).upper() for f in files})
         return CollectFeed(feed, SimulatedClock(from_us(0)), offered)
+    if kind == "polygon":
+        from theo.adapters.polygon.data import PolygonFeed
+        from theo.core.calendar import get_calendar
+
+        if not symbols:
+            raise ConfigError("--feed polygon streams only the symbols it is asked for: give --symbols SPY,QQQ "
+                              "(or [collector] symbols)")
+        feed = PolygonFeed(config.polygon, calendar=get_calendar(config.market.calendar, config.market))
+        return CollectFeed(feed, LiveClock(), list(symbols))
     raise ConfigError(f"--feed {kind}: not a feed theo collect can record; use one of {', '.join(FEEDS)}")
 

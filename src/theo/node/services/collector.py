@@ -98,7 +98,7 @@ class Collector:
         self._halt = asyncio.Event()
         self._session_end: datetime | None = None
         self._reported_end: datetime | None = None
-        self._timers_started = False
+        self._second = -1
 
     # -- event path -------------------------------------------------------------------------------------------
     def on_event(self, event: MarketEvent) -> None:
@@ -113,13 +113,15 @@ class Collector:
             return
         clock = self.clock
         if isinstance(clock, SimulatedClock):
-            if not self._timers_started:  # the data's own time starts with its first event
-                clock.move_to(when)
-                pipeline.start()
-                self._timers_started = True
-            elif when > clock.now():
+            # The data's own time: bars close on the aggregator's timers as the clock follows the events, and the
+            # gate's gap check runs once per second of data (a one-second timer would fire through every night).
+            if when > clock.now():
                 clock.advance_to(when)
-            self._check_session_end(when)
+            second = int(when.timestamp())
+            if second > self._second:
+                self._second = second
+                pipeline.on_time(when)
+                self._check_session_end(when)
         if isinstance(event, Tick):
             s = self.summary.symbol(event.symbol)
             s.received += 1
@@ -149,7 +151,8 @@ class Collector:
                 s.last = message.ts
         elif isinstance(message, Bar) and topic.startswith("bars."):
             self.summary.symbol(message.symbol).bars += 1
-        self.bus.publish(topic, message)
+        if self.bus.has_subscribers(topic):
+            self.bus.publish(topic, message)
 
     # -- run --------------------------------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> CollectSummary:
@@ -176,8 +179,7 @@ class Collector:
             if self.symbols:
                 self.feed.subscribe(self.symbols)
             if not isinstance(self.clock, SimulatedClock):
-                pipeline.start()
-                self._timers_started = True
+                pipeline.start()  # gap checks and bar closing every second of the wall clock
             feed_task = asyncio.ensure_future(self.feed.serve(self.on_event, self._halt))
             log.info("collector.started", feed=self.feed.name,
                      symbols=self.symbols or sorted(self.feed.subscribed), spool=str(self.spool.path))
