@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 
 from tests.integration.collector.conftest import OPEN, collector_config, stored_prints, write_ticks
 from theo.adapters.sim.replay import ReplayFeed
-from theo.config import TheoConfig
 from theo.cli.main import app
+from theo.config import TheoConfig
 from theo.core.bus.memory import InMemoryBus
 from theo.core.clock import SimulatedClock
 from theo.core.time import from_us

@@ -96,7 +96,7 @@ def build_feed(config: TheoConfig, kind: str, *, replay: Sequence[DataFile] = ()
         if not symbols:
             raise ConfigError("--feed polygon streams only the symbols it is asked for: give --symbols SPY,QQQ "
                               "(or [collector] symbols)")
-        feed = PolygonFeed(config.polygon, calendar=get_calendar(config.market.calendar, config.market))
-        return CollectFeed(feed, LiveClock(), list(symbols))
+        live = PolygonFeed(config.polygon, calendar=get_calendar(config.market.calendar, config.market))
+        return CollectFeed(live, LiveClock(), list(symbols))
     raise ConfigError(f"--feed {kind}: not a feed theo collect can record; use one of {', '.join(FEEDS)}")
 
