@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 from theo.config.api import ApiConfig
 from theo.config.app import AppConfig, DatabaseConfig, LoggingConfig
 from theo.config.base import Section
+from theo.config.bus import BusConfig, ServicesConfig
 from theo.config.market import MarketConfig
 from theo.data.config import MarketDataConfig
 from theo.execution.config import ExecutionConfig
@@ -34,6 +35,8 @@ class TheoConfig(Section):
     risk: RiskConfig = RiskConfig()
     engine: EngineConfig = EngineConfig()
     api: ApiConfig = ApiConfig()
+    bus: BusConfig = BusConfig()
+    services: ServicesConfig = ServicesConfig()
 
     @model_validator(mode="after")
     def _scanners_bound(self) -> TheoConfig:
