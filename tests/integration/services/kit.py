@@ -123,6 +123,16 @@ def fresh_database() -> Iterator[str]:
         admin.dispose()
 
 
+def migrate(db_url: str) -> None:
+    """`theo db upgrade` on the store (in this process: the services refuse a store that is not migrated)."""
+    from theo.persistence.repositories import connect
+    from theo.persistence.repositories.schema import SchemaRepository
+
+    store = connect(db_url)
+    SchemaRepository(store).upgrade()
+    store.dispose()
+
+
 def theo(*args: str, cwd: Path, log: Path) -> subprocess.Popen[bytes]:
     """Start ``theo ARGS`` as its own process (output to ``log``)."""
     env = {**os.environ, "NO_PROXY": "127.0.0.1,localhost", "PYTHONUNBUFFERED": "1"}
@@ -137,7 +147,7 @@ def wait(proc: subprocess.Popen[bytes], timeout: float, log: Path) -> int:
         return proc.wait(timeout)
     except subprocess.TimeoutExpired:
         proc.kill()
-        raise AssertionError(f"{proc.args} still runs after {timeout} s; its log:\n{log.read_text()[-4000:]}"
+        raise AssertionError(f"{proc.args!r} still runs after {timeout} s; its log:\n{log.read_text()[-4000:]}"
                              ) from None
 
 

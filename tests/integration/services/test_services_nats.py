@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import time
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +34,8 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Path], dict[
         assert asyncio.run(PaperRun(cfg, store, speed=None).run()) == "completed"
         store.dispose()
         reference = kit.rows(url)
-    assert len(reference["orders"]) > 30 and len(reference["deals"]) > 10
+    assert len(reference["orders"]) > 30
+    assert len(reference["deals"]) > 10
     return files, reference
 
 
@@ -93,8 +93,7 @@ def test_services_on_nats_give_the_single_process_orders_and_deals(tmp_path: Pat
     files, reference = session
     with kit.fresh_database() as url:
         config = kit.write_config(tmp_path, url, nats_prefix, files)
-        assert kit.wait(kit.theo("db", "upgrade", "--config", str(config), cwd=tmp_path, log=tmp_path / "db.log"),
-                        60, tmp_path / "db.log") == 0
+        kit.migrate(url)
         aggregator, trader = (_start(tmp_path, config, n) for n in ("aggregator", "trader"))
         collector = _start(tmp_path, config, "collector", "--unlimited")
         assert kit.wait(collector, 60, tmp_path / "collector.log") == 0
@@ -139,8 +138,7 @@ def test_a_service_killed_mid_session_and_restarted_loses_and_duplicates_nothing
     lines = sum(len(f.read_text().splitlines()) - 1 for f in files)
     with kit.fresh_database() as url:
         config = kit.write_config(tmp_path, url, nats_prefix, files)
-        assert kit.wait(kit.theo("db", "upgrade", "--config", str(config), cwd=tmp_path, log=tmp_path / "db.log"),
-                        60, tmp_path / "db.log") == 0
+        kit.migrate(url)
         procs = {n: _start(tmp_path, config, n) for n in ("aggregator", "trader")}
         procs["collector"] = _start(tmp_path, config, "collector", "--speed", "2000")  # ~12 s of session
         # each one is killed once it has done part of the work: the collector a fifth of the ticks in, the

@@ -118,14 +118,14 @@ def decode(data: bytes) -> Any:
 
 
 def _enc(v: Any) -> Any:
-    if v is None or isinstance(v, bool | str):
+    if v is None:
         return v
-    if isinstance(v, Enum):
+    if isinstance(v, Enum):  # before str and int: a StrEnum member is a str too
         cls = type(v)
         if _name(cls) not in _ENUMS:
             _ENUMS[_name(cls)] = cls  # an enum met on the way out is known on the way back in this process
         return {"$e": [_name(cls), v.name]}
-    if isinstance(v, int):
+    if isinstance(v, bool | str | int):
         return v
     if isinstance(v, float):
         return v if math.isfinite(v) else {"$f": repr(v)}

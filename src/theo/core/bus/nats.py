@@ -104,10 +104,12 @@ class NatsBus(MessageBus):
             log.warning("bus.nats_error", url=self.url, error=str(exc) or type(exc).__name__)
 
         try:
-            self._nc = await nats.connect(self.url, name=self.name, connect_timeout=self.connect_timeout,
-                                          max_reconnect_attempts=-1, reconnect_time_wait=0.5,
-                                          allow_reconnect=True, error_cb=quiet, token=self._token)
-        except Exception as exc:
+            # reconnects forever once connected; the first connection gets connect_timeout (then a clear error)
+            self._nc = await asyncio.wait_for(nats.connect(
+                self.url, name=self.name, connect_timeout=self.connect_timeout, max_reconnect_attempts=-1,
+                reconnect_time_wait=0.5, allow_reconnect=True, error_cb=quiet, token=self._token),
+                self.connect_timeout)
+        except (Exception, TimeoutError) as exc:
             raise BusError(f"cannot reach the NATS server at {self.url} ({exc or type(exc).__name__}): start it "
                            f"(Debian: apt-get install nats-server; nats-server -js) or fix [bus] url") from exc
         self._js = self._nc.jetstream(timeout=self.ack_timeout)
