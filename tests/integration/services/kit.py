@@ -46,7 +46,7 @@ quantity = 50
 """
 
 
-def write_ticks(folder: Path, hours: float = 6.5, per_minute: float = 20.0) -> list[Path]:
+def write_ticks(folder: Path, hours: float = 6.5, per_minute: float = 10.0) -> list[Path]:
     """SPY and QQQ tick files of the seeded synthetic market over one session (``ts,price,size``)."""
     from theo.adapters.sim.synthetic import SyntheticMarket
     from theo.core.time import to_us
