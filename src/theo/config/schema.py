@@ -6,6 +6,7 @@ from urllib.parse import quote
 
 from pydantic import Field, model_validator
 
+from theo.adapters.polygon.config import PolygonConfig
 from theo.config.api import ApiConfig
 from theo.config.app import AppConfig, DatabaseConfig, LoggingConfig
 from theo.config.base import Section
@@ -14,6 +15,7 @@ from theo.config.market import MarketConfig
 from theo.data.config import MarketDataConfig
 from theo.execution.config import ExecutionConfig
 from theo.node.config import EngineConfig
+from theo.node.services.collector_config import CollectorConfig
 from theo.persistence.archive.config import ArchiveConfig
 from theo.risk.config import RiskConfig
 from theo.strategy.config import StrategyConfig
@@ -35,6 +37,8 @@ class TheoConfig(Section):
     risk: RiskConfig = RiskConfig()
     engine: EngineConfig = EngineConfig()
     api: ApiConfig = ApiConfig()
+    collector: CollectorConfig = CollectorConfig()
+    polygon: PolygonConfig = PolygonConfig()
     bus: BusConfig = BusConfig()
     services: ServicesConfig = ServicesConfig()
 

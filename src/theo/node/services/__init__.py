@@ -1,4 +1,5 @@
-"""The engine's components as separate processes, connected through NATS (docs/services.md).
+"""Long-running services: the market-data collector (``theo collect``) and the engine's components as separate
+processes connected through NATS (docs/services.md).
 
 ``theo run`` keeps everything in one process on the in-process bus (the default). ``theo service run NAME``
 runs one component; ``theo service install`` writes a systemd unit per service and a target that starts them.
