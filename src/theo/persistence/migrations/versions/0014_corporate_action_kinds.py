@@ -1,8 +1,8 @@
 """Corporate actions of every kind: a ``new_symbol`` column for symbol changes; cash dividends are named
 ``cash_dividend`` (beside ``stock_dividend``), so rows written as ``dividend`` are renamed.
 
-Revision ID: 0013_corporate_action_kinds
-Revises: 0012_api_indexes
+Revision ID: 0014_corporate_action_kinds
+Revises: 0013_cagg_tick_order
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013_corporate_action_kinds"
-down_revision = "0012_api_indexes"
+revision = "0014_corporate_action_kinds"
+down_revision = "0013_cagg_tick_order"
 branch_labels = None
 depends_on = None
 
