@@ -7,7 +7,6 @@ from __future__ import annotations
 import gzip
 import json
 import math
-import os
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -16,10 +15,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from sqlalchemy import Engine
-from typer.testing import CliRunner
 
 from tests.conftest import shared_file
-from theo.cli.main import app
+from tests.integration.indicators.test_cli import run  # noqa: F401  (the fixture: the CLI on a temporary store)
 from theo.core.calendar import ET
 from theo.data.config import BarLimits
 from theo.indicators import batch as vec
@@ -50,23 +48,10 @@ def _raw_copy(rel: str, tmp_path: Path) -> Path:
     return out
 
 
-@pytest.fixture
-def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    for name in list(os.environ):
-        if name.startswith("THEO_"):
-            monkeypatch.delenv(name)
-    url = f"sqlite:///{tmp_path / 'theo.db'}"
-
-    def invoke(*args: str):  # type: ignore[no-untyped-def]
-        return CliRunner().invoke(app, list(args), env={"THEO__DATABASE__URL": url}, catch_exceptions=False)
-
-    return invoke
-
-
-def _imported(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def _imported(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     csv = tmp_path / "actions.csv"
     csv.write_text(ACTIONS_CSV, encoding="utf-8")
-    r = run("data", "actions", "import", str(csv))
+    r = invoke("data", "actions", "import", str(csv))
     assert r.exit_code == 0, r.output
     assert "7 actions of 3 symbol(s) (IWM, QQQ, VXX); 7 new or changed" in " ".join(r.output.split())
 
@@ -83,7 +68,7 @@ def _atr(bars: LoadedBars) -> np.ndarray:
 
 @pytest.mark.parametrize(("rel", "symbol", "ex"), [(QQQ, "QQQ", date(2000, 3, 20)), (IWM, "IWM", date(2005, 6, 9))])
 def test_daily_two_for_one_splits_adjusted_from_the_table_equal_the_vendors_and_atr_does_not_jump(
-        run, tmp_path: Path, rel: str, symbol: str, ex: date) -> None:  # type: ignore[no-untyped-def]
+        run, tmp_path: Path, rel: str, symbol: str, ex: date) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     _imported(run, tmp_path)
     actions = CorporateActionRepository(_engine(tmp_path)).actions(symbol)
     raw_file = _raw_copy(rel, tmp_path)
@@ -103,7 +88,7 @@ def test_daily_two_for_one_splits_adjusted_from_the_table_equal_the_vendors_and_
     assert f"{symbol}: adjusted for splits: split {ex}" in adjusted.adjustment
 
 
-def test_vxx_reverse_splits_in_the_hourly_series(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_vxx_reverse_splits_in_the_hourly_series(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     _imported(run, tmp_path)
     actions = CorporateActionRepository(_engine(tmp_path)).actions("VXX")
     assert [(a.kind, a.ratio) for a in actions] == [(CorporateActionKind.REVERSE_SPLIT, Decimal("0.25"))] * 5
@@ -205,7 +190,7 @@ def test_a_minute_bar_seven_times_its_low_is_left_out_of_indicators_and_named(sq
     assert float(np.nanmax(vec.atr(loaded.bars.high, loaded.bars.low, loaded.bars.close, 14))) < 5
 
 
-def test_cli_names_the_mode_and_unadjusted_mode_differs(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_cli_names_the_mode_and_unadjusted_mode_differs(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     _imported(run, tmp_path)
     raw_file = _raw_copy(QQQ, tmp_path)
     out_adj, out_raw = tmp_path / "adj.csv", tmp_path / "raw.csv"
