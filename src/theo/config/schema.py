@@ -14,6 +14,7 @@ from theo.config.market import MarketConfig
 from theo.data.config import MarketDataConfig
 from theo.execution.config import ExecutionConfig
 from theo.node.config import EngineConfig
+from theo.node.services.collector_config import CollectorConfig
 from theo.persistence.archive.config import ArchiveConfig
 from theo.risk.config import RiskConfig
 from theo.strategy.config import StrategyConfig
@@ -35,6 +36,7 @@ class TheoConfig(Section):
     risk: RiskConfig = RiskConfig()
     engine: EngineConfig = EngineConfig()
     api: ApiConfig = ApiConfig()
+    collector: CollectorConfig = CollectorConfig()
     polygon: PolygonConfig = PolygonConfig()
 
     @model_validator(mode="after")
