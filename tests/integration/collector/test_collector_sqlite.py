@@ -96,6 +96,16 @@ def test_theo_collect_runs_on_a_fresh_folder_and_prints_its_summary(monkeypatch:
     assert spy["bars"] == 5 + 1  # five 1-minute bars and one 5-minute bar
     assert datetime.fromisoformat(spy["first_tick"]).astimezone(UTC) >= OPEN
     assert (tmp_path / "var" / "theo.db").is_file()
+    again = CliRunner().invoke(app, ["collect", "--unlimited", "--until", "09:35", "--symbols", "SPY"],
+                               catch_exceptions=False, env={"THEO__APP__DATA_DIR": str(tmp_path / "var"),
+                                                            "COLUMNS": "160"})
+    assert again.exit_code == 0, again.output
+    assert "collected from synthetic on 2026-01-05, times in New York" in again.stdout
+    [row] = [line for line in again.stdout.splitlines() if "│ SPY" in line]
+    cells = [c.strip() for c in row.strip("│ ").split("│")]
+    n = f"{spy['received']:,}"
+    assert cells[:7] == ["SPY", n, n, "-", "0", n, "0"]  # the same prints again: already stored, none twice
+    assert cells[-3:] == ["09:30:00 EST", "09:34:59 EST", "synthetic"]
 
 
 def test_a_user_mistake_is_one_clear_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -104,9 +114,16 @@ def test_a_user_mistake_is_one_clear_line(monkeypatch: pytest.MonkeyPatch, tmp_p
     result = CliRunner().invoke(app, ["collect", "--until", "25:99"], env=env)
     assert result.exit_code == 2
     assert "--until '25:99': give a New York time HH:MM" in result.output
+    result = CliRunner().invoke(app, ["collect", "--until", "09:00"], env=env)
+    assert result.exit_code == 2
+    assert "--until 09:00: 2026-01-05 09:00:00 EST is not after the feed's time 2026-01-05 09:30:00 EST" in \
+        " ".join(result.output.split())
     result = CliRunner().invoke(app, ["collect", "--symbols", "TSLA"], env=env)
     assert result.exit_code == 2
     assert "--symbols TSLA: the synthetic market has only SPY, QQQ" in result.output
+    result = CliRunner().invoke(app, ["collect", "--feed", "polygon"], env=env)
+    assert result.exit_code == 2
+    assert "--feed polygon streams only the symbols it is asked for" in result.output
 
 
 def test_the_summary_is_reported_when_the_trading_day_ends(sqlite_engine: Engine, tmp_path: Path) -> None:
