@@ -96,16 +96,26 @@ def test_theo_collect_runs_on_a_fresh_folder_and_prints_its_summary(monkeypatch:
     assert spy["bars"] == 5 + 1  # five 1-minute bars and one 5-minute bar
     assert datetime.fromisoformat(spy["first_tick"]).astimezone(UTC) >= OPEN
     assert (tmp_path / "var" / "theo.db").is_file()
-    again = CliRunner().invoke(app, ["collect", "--unlimited", "--until", "09:35", "--symbols", "SPY"],
-                               catch_exceptions=False, env={"THEO__APP__DATA_DIR": str(tmp_path / "var"),
-                                                            "COLUMNS": "160"})
+    again = CliRunner().invoke(app, ["collect", "--unlimited", "--until", "09:35", "--symbols", "SPY", "--json"],
+                               catch_exceptions=False, env={"THEO__APP__DATA_DIR": str(tmp_path / "var")})
     assert again.exit_code == 0, again.output
-    assert "collected from synthetic on 2026-01-05, times in New York" in again.stdout
-    [row] = [line for line in again.stdout.splitlines() if "│ SPY" in line]
-    cells = [c.strip() for c in row.strip("│ ").split("│")]
-    n = f"{spy['received']:,}"
-    assert cells[:7] == ["SPY", n, n, "-", "0", n, "0"]  # the same prints again: already stored, none twice
-    assert cells[-3:] == ["09:30:00 EST", "09:34:59 EST", "synthetic"]
+    [twice] = json.loads(again.stdout[again.stdout.index("{"):])["symbols"]
+    assert (twice["accepted"], twice["stored"], twice["already_stored"]) == (spy["accepted"], 0, spy["accepted"])
+
+
+def test_the_summary_table_names_every_count() -> None:
+    from theo.node.services.collect_summary import CollectSummary
+
+    summary = CollectSummary("replay", OPEN)
+    s = summary.symbol("SPY")
+    s.received, s.accepted, s.stored, s.known, s.spooled, s.replayed, s.bars = 12, 10, 7, 3, 4, 4, 2
+    s.rejected.update({"duplicate": 1, "outside_session": 1})
+    s.late_for_bars = 1
+    s.first, s.last = OPEN, OPEN + timedelta(minutes=5, seconds=1)
+    s.sources["replay"] = 12
+    assert summary.rows() == [["SPY", "12", "10", "duplicate 1, outside_session 1 (late for bars 1)", "7", "3", "4",
+                               "4", "2", "09:30:00 EST", "09:35:01 EST", "replay"]]
+    assert summary.days() == ["2026-01-05"]
 
 
 def test_a_user_mistake_is_one_clear_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
