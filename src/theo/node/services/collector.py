@@ -173,6 +173,14 @@ class Collector:
             assert recorder is not None
             recorder.batch = cc.batch
             recorder.hold = timedelta(seconds=self.config.marketdata.gate.out_of_order_tolerance_seconds)
+            if not isinstance(self.clock, SimulatedClock):
+                # In real time the first bar of each timeframe began before the collector did: it is published,
+                # but not stored as if it were whole (its ticks are stored).
+                started = self.clock.now()
+                recorder.detach(self.local)
+                self.local.subscribe("bars.>", lambda _t, bar: recorder.on_bar(bar) if bar.start >= started
+                                     else self._partial_bar(bar))
+                self.local.subscribe("feed.*", recorder.on_feed_event)
             self.local.subscribe(">", self._on_local)
             if self.symbols:
                 self.feed.subscribe(self.symbols)
@@ -262,6 +270,10 @@ class Collector:
                 s.spooled, s.replayed = durable.spooled[symbol], durable.replayed[symbol]
             self.summary.outages = durable.outages
         return self.summary
+
+    def _partial_bar(self, bar: Bar) -> None:
+        log.info("collector.partial_bar_not_stored", symbol=bar.symbol, timeframe=bar.timeframe,
+                 start=bar.start.isoformat(), note="it began before the collector started")
 
     def _reach_until(self) -> None:
         """Stop at ``until``: no tick before it can come any more, so every bar that ends by then is complete."""
