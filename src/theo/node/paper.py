@@ -127,6 +127,15 @@ def paper_stores(config: TheoConfig, db: Store, clock: SimulatedClock) -> Stores
     return replace(account_stores(config, db, clock, "sim", broker_state), broker_state=broker_state)
 
 
+def timing_counters(journal: object) -> dict[str, Any]:
+    """The order journal's write-latency histogram for the run's counters (``GET /metrics`` exports it as
+    ``theo_journal_write_seconds``); a journal that keeps none (a backtest's) adds nothing."""
+    from theo.core.histogram import Histogram
+
+    hist = getattr(journal, "write_seconds", None)
+    return {"journal_write_seconds": hist.snapshot()} if isinstance(hist, Histogram) else {}
+
+
 @dataclass
 class RunState:
     """What the status display shows."""
@@ -194,7 +203,7 @@ class PaperRun:
                 "rejected_ticks": sum(self.gate.rejected.values()),
                 "sim_now": self.state.sim_now.isoformat() if self.state.sim_now else None,
                 "last_price": {k: v for k, v in sorted(self.state.last_price.items())},
-                "ticks": dict(sorted(self.state.ticks.items()))}
+                "ticks": dict(sorted(self.state.ticks.items())), **timing_counters(self.node.service.journal)}
 
     def checkpoint(self) -> dict[str, Any]:
         base = {"sim_now_us": to_us(self.state.sim_now) if self.state.sim_now else None, "feed": self.feed_name}
