@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import Annotated
 
 import typer
@@ -83,8 +83,14 @@ def collect(config: ConfigOption = None,
     files = _replay_files(replay) if replay else []
     built = build_feed(cfg, kind, replay=files, speed=None if unlimited else (speed or cfg.engine.speed),
                        symbols=wanted)
-    stop_at = parse_until(until, built.clock.now() if kind != "replay" else _first_day(built.feed)) \
-        if until else None
+    stop_at = None
+    if until:
+        start = built.clock.now() if kind != "replay" else _first_day(built.feed)
+        stop_at = parse_until(until, start)
+        if stop_at <= start:
+            raise ConfigError(f"--until {until}: {exchange_time(stop_at)} is not after the feed's time "
+                              f"{exchange_time(start)}; give a later time, or a date-time such as "
+                              f"{(start + timedelta(days=1)).date().isoformat()}T{until}")
     db = open_store(cfg)
 
     def session_end(summary: CollectSummary) -> None:
@@ -137,7 +143,10 @@ def _print(summary: object, as_json: bool, *, title: str) -> None:
         table.add_column(h, justify="left" if h in ("symbol", "rejected", "source") else "right")
     for row in summary.rows():
         table.add_row(*row)
-    console.print(table)
+    if summary.symbols:
+        console.print(table)
+    else:
+        console.print(f"nothing collected from {summary.feed} ({title})", highlight=False)
     notes = []
     if summary.outages:
         notes.append(f"database outages: {summary.outages}")
