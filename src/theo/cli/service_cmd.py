@@ -40,6 +40,10 @@ def run(name: Annotated[str, typer.Argument(help="collector, aggregator, trader 
     if unlimited and speed is not None:
         raise ConfigError("--speed and --unlimited exclude each other; pick one")
     cfg = get_config(config)
+    if name == "trader":
+        from theo.node.services.trader import check
+
+        check(cfg)
     from theo.core.logging import configure_logging
 
     configure_logging(cfg.logging, data_dir=cfg.app.data_dir)  # every event to the journal, as `theo run`
