@@ -10,6 +10,7 @@ from theo.config.api import ApiConfig
 from theo.config.app import AppConfig, DatabaseConfig, LoggingConfig
 from theo.config.base import Section
 from theo.config.market import MarketConfig
+from theo.config.telegram import TelegramConfig
 from theo.data.config import MarketDataConfig
 from theo.execution.config import ExecutionConfig
 from theo.node.config import EngineConfig
@@ -34,6 +35,7 @@ class TheoConfig(Section):
     risk: RiskConfig = RiskConfig()
     engine: EngineConfig = EngineConfig()
     api: ApiConfig = ApiConfig()
+    telegram: TelegramConfig = TelegramConfig()
 
     @model_validator(mode="after")
     def _scanners_bound(self) -> TheoConfig:
