@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from theo.cli.common import ConfigOption, friendly_errors, get_config, open_repositories
+from theo.persistence.repositories import Store
 
 db_app = typer.Typer(help="Create and migrate the database.", no_args_is_help=True)
 
@@ -22,9 +23,25 @@ def upgrade(config: ConfigOption = None) -> None:
         repos.settings.save(cfg.market)
         typer.echo(f"database: {repos.schema.location}")
         typer.echo(f"revision: {repos.schema.revision()} (head)")
+        _timescale_line(repos.store, cfg.database.timescale)
         typer.echo(f"settings: saved (capital {cfg.market.capital} USD, calendar {cfg.market.calendar})")
     finally:
         repos.close()
+
+
+def _timescale_line(store: Store, mode: str) -> None:
+    """On PostgreSQL: whether TimescaleDB is used, a warning when it is installed but unusable."""
+    from theo.persistence.timescale import decide, store_probe
+
+    found = store_probe(store)
+    if found is None:
+        return
+    decision = decide(found, mode)
+    typer.echo(f"timescaledb: {decision.reason}")
+    if decision.warning:
+        typer.echo(f"warning: {decision.warning}", err=True)
+    elif decision.use and not found.hypertable:
+        typer.echo("timescaledb: ticks is not a hypertable yet; `theo db timescale enable` converts it (data kept)")
 
 
 @db_app.command("current")
@@ -90,4 +107,7 @@ def _echo_counts(counts: dict[str, int]) -> None:
 
 def register(app: typer.Typer) -> None:
     """Add `theo db ...` to the root app."""
+    from theo.cli.db_timescale_cmd import timescale_app
+
+    db_app.add_typer(timescale_app, name="timescale")
     app.add_typer(db_app, name="db")

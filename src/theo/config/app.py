@@ -31,6 +31,9 @@ class DatabaseConfig(Section):
     password: SecretStr | None = None
     echo: bool = False
     pool_size: int = Field(default=5, ge=1, le=100)
+    #: auto: TimescaleDB when the server has it preloaded (a warning if installed but not preloaded);
+    #: require: stop with a clear message when it cannot be used; off: plain tables even where it exists.
+    timescale: Literal["auto", "require", "off"] = "auto"
     timescale_compress_after_days: int = Field(default=7, ge=1)
     #: Opt-in: TimescaleDB counts retention from now, so a default would drop imported historical ticks.
     timescale_retention_days: int | None = Field(default=None, ge=1, description="drop ticks older than this")

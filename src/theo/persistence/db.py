@@ -135,7 +135,7 @@ def alembic_config(engine: Engine, timescale: TimescaleOptions | None = None) ->
 def timescale_options(database: DatabaseConfig, ohlc_conditions: Sequence[str] | None = None) -> TimescaleOptions:
     """TimescaleDB policy intervals from ``[database]``; OHLC sale conditions from ``[marketdata.conditions]``."""
     conditions = tuple(ohlc_conditions) if ohlc_conditions is not None else DEFAULT_OHLC_CONDITIONS
-    return TimescaleOptions(compress_after_days=database.timescale_compress_after_days,
+    return TimescaleOptions(mode=database.timescale, compress_after_days=database.timescale_compress_after_days,
                             retention_days=database.timescale_retention_days, ohlc_conditions=conditions)
 
 
@@ -189,15 +189,3 @@ def head_revision() -> str:
 
 def table_names(engine: Engine) -> set[str]:
     return set(inspect(engine).get_table_names())
-
-
-def has_timescaledb(engine: Engine) -> bool:
-    """True on PostgreSQL when the ``timescaledb`` extension is available to this database."""
-    if engine.dialect.name != "postgresql":
-        return False
-    from sqlalchemy import text
-
-    with engine.connect() as conn:
-        return bool(
-            conn.execute(text("SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'")).first()
-        )

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from theo.persistence.postgres import AGGREGATES, TimescaleOptions, aggregate_sql, timescale_statements
+from theo.persistence.postgres import AGGREGATES, ORDER_KEY, TimescaleOptions, aggregate_sql, timescale_statements
 
 
 def test_ticks_become_a_hypertable_keeping_existing_rows() -> None:
     stmts = timescale_statements(TimescaleOptions())
     assert stmts[0] == "CREATE EXTENSION IF NOT EXISTS timescaledb"
-    assert stmts[1].startswith("SELECT create_hypertable('ticks', 'ts'")
-    assert "migrate_data => true" in stmts[1]
+    assert stmts[1] == ("SELECT create_hypertable('ticks', by_range('ts', INTERVAL '1 days'), "
+                        "create_default_indexes => false, if_not_exists => true, migrate_data => true)")
 
 
 def test_four_ohlcv_aggregates_each_with_a_refresh_policy() -> None:
@@ -23,10 +23,10 @@ def test_four_ohlcv_aggregates_each_with_a_refresh_policy() -> None:
         assert f"CREATE MATERIALIZED VIEW IF NOT EXISTS {name} WITH (timescaledb.continuous)" in create
         assert f"time_bucket(INTERVAL '{minutes} minutes', ts, origin => TIMESTAMPTZ" in create
         counts = "FILTER (WHERE condition IN ('', '1', '20000001'))"
-        for part in (f"coalesce(first(price, ts) {counts}, first(price, ts)) AS open",
+        for part in (f"coalesce(first(price, {ORDER_KEY}) {counts}, first(price, {ORDER_KEY})) AS open",
                      f"coalesce(max(price) {counts}, max(price)) AS high",
                      f"coalesce(min(price) {counts}, min(price)) AS low",
-                     f"coalesce(last(price, ts) {counts}, last(price, ts)) AS close",
+                     f"coalesce(last(price, {ORDER_KEY}) {counts}, last(price, {ORDER_KEY})) AS close",
                      "sum(size) AS volume", "count(*) AS tick_count", f"count(*) {counts} AS regular_count",
                      "FROM ticks GROUP BY symbol, bucket WITH NO DATA"):
             assert part in create
@@ -50,13 +50,16 @@ def test_hourly_buckets_start_at_half_past_so_the_first_regular_bar_is_0930_et()
 
 
 def test_hourly_aggregate_sql_text() -> None:
+    key = ("(extract(epoch FROM ts - TIMESTAMPTZ '2000-01-01 00:00:00+00') * 1000000 * 4294967296 "
+           "+ (seq + 2147483648))")
+    assert key == ORDER_KEY
     assert aggregate_sql("ticks_60m", 60, ("1",)) == (
         "CREATE MATERIALIZED VIEW IF NOT EXISTS ticks_60m WITH (timescaledb.continuous) AS SELECT symbol, "
         "time_bucket(INTERVAL '60 minutes', ts, origin => TIMESTAMPTZ '2000-01-03 14:30:00+00') AS bucket, "
-        "coalesce(first(price, ts) FILTER (WHERE condition IN ('1')), first(price, ts)) AS open, "
+        f"coalesce(first(price, {key}) FILTER (WHERE condition IN ('1')), first(price, {key})) AS open, "
         "coalesce(max(price) FILTER (WHERE condition IN ('1')), max(price)) AS high, "
         "coalesce(min(price) FILTER (WHERE condition IN ('1')), min(price)) AS low, "
-        "coalesce(last(price, ts) FILTER (WHERE condition IN ('1')), last(price, ts)) AS close, "
+        f"coalesce(last(price, {key}) FILTER (WHERE condition IN ('1')), last(price, {key})) AS close, "
         "sum(size) AS volume, count(*) AS tick_count, count(*) FILTER (WHERE condition IN ('1')) AS regular_count "
         "FROM ticks GROUP BY symbol, bucket WITH NO DATA"
     )
