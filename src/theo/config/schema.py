@@ -6,6 +6,7 @@ from urllib.parse import quote
 
 from pydantic import Field, model_validator
 
+from theo.adapters.polygon.config import PolygonConfig
 from theo.config.api import ApiConfig
 from theo.config.app import AppConfig, DatabaseConfig, LoggingConfig
 from theo.config.base import Section
@@ -36,6 +37,7 @@ class TheoConfig(Section):
     engine: EngineConfig = EngineConfig()
     api: ApiConfig = ApiConfig()
     telegram: TelegramConfig = TelegramConfig()
+    polygon: PolygonConfig = PolygonConfig()
 
     @model_validator(mode="after")
     def _scanners_bound(self) -> TheoConfig:
