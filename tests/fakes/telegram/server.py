@@ -50,7 +50,7 @@ class Recorded:
 class Failure:
     """What the next matching call gets instead of its answer."""
 
-    status: int = 429
+    status: int = 429  # 200: answer normally after ``delay``
     retry_after: int = 1
     description: str = ""
     drop: bool = False  # close the connection without answering
@@ -263,10 +263,12 @@ class FakeBotApi:
                 return HttpResponse(0, b"", drop=True)
             if failure.html:
                 return HttpResponse(failure.status, b"<html><body>502 Bad Gateway</body></html>", "text/html")
-            if failure.status == 429:
+            if failure.status == 200:  # only the delay: then answer as usual
+                pass
+            elif failure.status == 429:
                 return _error(429, f"Too Many Requests: retry after {failure.retry_after}",
                               {"retry_after": failure.retry_after})
-            if failure.status:
+            elif failure.status:
                 return _error(failure.status, failure.description or "Internal Server Error")
         handler = getattr(self, f"_m_{method.lower()}", None)
         if handler is None:

@@ -110,7 +110,7 @@ def test_the_fakes_flood_limits_are_never_hit(make: Any, fake: FakeBotApi) -> No
     from tests.fakes.telegram import Limits
 
     fake.limits = Limits(chat_rate=20.0, chat_burst=2, global_rate=100.0)  # Telegram's, scaled up 20 times
-    service, _bus = make(recipients=[{"chat_id": TRADER}], chat_per_second=18.0, chat_burst=2)
+    service, _bus = make(recipients=[{"chat_id": TRADER}], chat_per_second=12.0, chat_burst=2)  # network jitter
     for i in range(12):
         service.notifier.publish(_alert(i))
     assert fake.wait_for(lambda: len(fake.messages(TRADER)) >= 12)
@@ -207,3 +207,20 @@ def test_the_token_is_never_in_a_log_line_or_an_error(make: Any, fake: FakeBotAp
         assert "WRONG-secret-token" not in str(info.value)
 
     asyncio.run(refused())
+
+
+def test_an_alert_sent_before_a_restart_is_not_sent_again(fake: FakeBotApi, tmp_path: Path,
+                                                         sqlite_engine: Engine) -> None:
+    cfg = telegram_config(fake, tmp_path, [{"chat_id": TRADER}], commands=False)
+    change = StateChange(T0, State.HALTED, State.ACTIVE, "spread too wide", "api:alice")
+    for run in range(2):
+        service = NotifierService(cfg, sqlite_engine)  # a fresh process's notifier on the same store
+        bus = InMemoryBus(raise_errors=True)
+        service.notifier.attach(bus)
+        service.start()
+        bus.publish("risk.state", change)  # the engine (or a redelivering bus) publishes it again
+        bus.publish("alerts", {"level": "error", "text": f"run {run}"})
+        assert fake.wait_for(lambda n=run: len(fake.messages(TRADER)) == 2 + n)
+        service.stop(drain_seconds=0.5)
+    assert [t.splitlines()[0] for t in texts(fake, TRADER)] == [
+        "Trading HALTED (was ACTIVE)", "ERROR: run 0", "ERROR: run 1"]

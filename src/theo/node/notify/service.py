@@ -26,6 +26,7 @@ from theo.node.notify.commands import CommandDesk
 from theo.node.notify.events import start_alert, stop_alert_text
 from theo.node.notify.notifier import Notifier
 from theo.node.notify.outbox import SentLog
+from theo.node.notify.sentlog import StoredSentLog
 from theo.node.notify.swings import SwingWatch
 from theo.node.notify.worker import TelegramWorker
 from theo.persistence.repositories import Store
@@ -55,6 +56,7 @@ class NotifierService:
         token = bot_token(tg)
         self.ctx = ServiceContext(config=config, store=store, events=events or _NoEvents(), run=run)
         calendar = get_calendar(config.market.calendar, config.market)
+        sent = sent if sent is not None else StoredSentLog(store)
         self.notifier = Notifier(tg, calendar, clock=clock, sent=sent, summary=self._summary)
         self.desk = CommandDesk(tg, self.ctx)
         handlers = command_handlers(self.desk.on_command, self.desk.on_button) if tg.commands else []

@@ -13,10 +13,14 @@ from typing import Any
 
 from theo.config import TheoConfig
 from theo.core.bus.base import MessageBus, Subscription
+from theo.core.errors import DataError
+from theo.core.logging import get_logger
 from theo.indicators.journal import StoredSwingJournal, SwingJournal
 from theo.indicators.registry import IndicatorSet
 from theo.indicators.swings import Swings
 from theo.model.market import Bar
+
+log = get_logger(__name__)
 
 
 def swing_series(config: TheoConfig) -> dict[tuple[str, str], tuple[int, int]]:
@@ -50,9 +54,15 @@ class SwingWatch:
         return cls(config, bus, StoredSwingJournal(SwingPointRepository(store)))
 
     def on_bar(self, bar: Bar) -> None:
+        """Update the series of ``bar``; a bar not after the series' last one (a replay) is skipped."""
         s = self.sets.get((bar.symbol, bar.timeframe))
-        if s is not None:
+        if s is None or (s.last_bar is not None and bar.start <= s.last_bar.start):
+            return
+        try:
             s.update(bar)
+        except DataError:  # a malformed bar: the swings of this series wait for the next good one
+            log.warning("notify.swing_bar_skipped", symbol=bar.symbol, timeframe=bar.timeframe,
+                        start=bar.start.isoformat())
 
     def attach(self) -> None:
         if self.sets:
