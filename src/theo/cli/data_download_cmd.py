@@ -1,8 +1,10 @@
-"""`theo data download`: historical bars from Interactive Brokers into the bar store (paced, resumable)."""
+"""`theo data download`: historical bars from Interactive Brokers or Polygon into the bar store (resumable)."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
 
@@ -17,7 +19,8 @@ from theo.core.errors import ConfigError
 from theo.model.symbols import parse_symbol
 
 if TYPE_CHECKING:
-    from theo.adapters.ibkr.download import BarStore, DownloadResult
+    from theo.adapters.download import BarStore, DownloadResult
+    from theo.adapters.download import Progress as DownloadProgress
     from theo.config import TheoConfig
 
 
@@ -37,20 +40,36 @@ def download(
                                                                    "30m or 1d")] = "1m",
     what_to_show: Annotated[str, typer.Option("--what-to-show", help="TRADES, MIDPOINT, BID, ASK ...")] = "TRADES",
     rth: Annotated[bool, typer.Option("--rth/--all-hours", help="regular hours only, or pre/post-market too")] = False,
+    source: Annotated[str, typer.Option("--source", help="ibkr (TWS / IB Gateway) or polygon (REST aggregates, "
+                                                         "key in $POLYGON_API_KEY)")] = "ibkr",
     config: ConfigOption = None,
 ) -> None:
-    """Download historical bars from TWS / IB Gateway into the store; chunks already stored are skipped."""
+    """Download historical bars from TWS / IB Gateway or Polygon into the store; chunks already stored are
+    skipped."""
     from theo.adapters.ibkr.history import bar_size as check_bar_size
+    from theo.adapters.polygon.download import timespan_of
 
     cfg = get_config(config)
-    check_bar_size(bar_size)
+    source = source.strip().lower()
+    if source not in ("ibkr", "polygon"):
+        raise ConfigError(f"--source {source!r}: use ibkr or polygon")
+    if source == "polygon":
+        timespan_of(bar_size)
+        if what_to_show.upper() != "TRADES":
+            raise ConfigError(f"--what-to-show {what_to_show!r}: Polygon aggregates are built from trades only")
+        cfg.polygon.api_key()  # a missing key is named before anything is opened
+    else:
+        check_bar_size(bar_size)
     first = _instant(start, "--from", end=False)
     last = _instant(end, "--to", end=True) if end else datetime.now(UTC)
     if last <= first:
         raise ConfigError(f"--to {end!r} must be after --from {start!r}")
     names = [parse_symbol(s) for s in symbols if s.strip()]
     repos = open_repositories(cfg)
-    code = asyncio.run(_run(cfg, repos.market_data, names, bar_size, first, last, what_to_show.upper(), rth))
+    if source == "polygon":
+        code = asyncio.run(_run_polygon(cfg, repos.market_data, names, bar_size, first, last, rth))
+    else:
+        code = asyncio.run(_run(cfg, repos.market_data, names, bar_size, first, last, what_to_show.upper(), rth))
     raise typer.Exit(code)
 
 
@@ -70,27 +89,50 @@ async def _run(cfg: TheoConfig, store: BarStore, symbols: list[str], bar_size: s
             err_console.print(f"[bold red]error:[/] cannot reach TWS / IB Gateway: {escape(str(exc))}",
                               soft_wrap=True)
             return 2
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=console, transient=True) as bar:
-            tasks: dict[str, TaskID] = {}
-
-            def progress(symbol: str, done: int, total: int) -> None:
-                if symbol not in tasks:
-                    tasks[symbol] = bar.add_task(f"{symbol} {bar_size}", total=total)
-                bar.update(tasks[symbol], completed=done)
-
+        with _progress(bar_size) as progress:
             results = await run_download(md, store, symbols, bar_size, start, end, what_to_show=what_to_show,
                                          use_rth=rth, progress=progress)
-        _summary(results, md.history.violations, md.pacer.waited)
+        _summary(results)
+        console.print(f"pacing: waited {md.pacer.waited:.1f} s for IBKR's limits, {md.history.violations} pacing "
+                      f"violation(s) backed off")
         return 0
     finally:
         await session.close()
 
 
-def _summary(results: list[DownloadResult], violations: int, waited: float) -> None:
+async def _run_polygon(cfg: TheoConfig, store: BarStore, symbols: list[str], bar_size: str, start: datetime,
+                       end: datetime, rth: bool) -> int:
+    from theo.adapters.polygon.download import download as run_download
+    from theo.adapters.polygon.history import PolygonHistory
+    from theo.core.calendar import get_calendar
+
+    history = PolygonHistory(cfg.polygon, calendar=get_calendar(cfg.market.calendar, cfg.market))
+    with _progress(bar_size) as progress:
+        results = await run_download(history, store, symbols, bar_size, start, end, regular_only=rth,
+                                     progress=progress)
+    _summary(results)
+    console.print(f"polygon: {history.requests} request(s) to {cfg.polygon.rest_url}")
+    return 0
+
+
+@contextmanager
+def _progress(bar_size: str) -> Iterator[DownloadProgress]:
+    """A progress bar per symbol while the download runs."""
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, transient=True) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def progress(symbol: str, done: int, total: int) -> None:
+            if symbol not in tasks:
+                tasks[symbol] = bar.add_task(f"{symbol} {bar_size}", total=total)
+            bar.update(tasks[symbol], completed=done)
+
+        yield progress
+
+
+def _summary(results: list[DownloadResult]) -> None:
     table = Table("symbol", "chunks", "asked", "already stored", "market closed", "bars received", "bars new")
     for r in results:
         table.add_row(r.symbol, str(r.chunks), str(r.requested), str(r.skipped_stored), str(r.skipped_closed),
                       str(r.received), str(r.written))
     console.print(table)
-    console.print(f"pacing: waited {waited:.1f} s for IBKR's limits, {violations} pacing violation(s) backed off")

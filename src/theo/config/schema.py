@@ -15,6 +15,7 @@ from theo.config.telegram import TelegramConfig
 from theo.data.config import MarketDataConfig
 from theo.execution.config import ExecutionConfig
 from theo.node.config import EngineConfig
+from theo.node.services.collector_config import CollectorConfig
 from theo.persistence.archive.config import ArchiveConfig
 from theo.risk.config import RiskConfig
 from theo.strategy.config import StrategyConfig
@@ -37,6 +38,7 @@ class TheoConfig(Section):
     engine: EngineConfig = EngineConfig()
     api: ApiConfig = ApiConfig()
     telegram: TelegramConfig = TelegramConfig()
+    collector: CollectorConfig = CollectorConfig()
     polygon: PolygonConfig = PolygonConfig()
 
     @model_validator(mode="after")

@@ -27,8 +27,11 @@ class MarketDataPipeline:
     """Gate, publish, measure, aggregate and (with a store) record every tick."""
 
     def __init__(self, config: MarketDataConfig, clock: Clock, bus: MessageBus,
-                 calendar_for: Callable[[str], MarketCalendar], store: RecordingStore | None = None) -> None:
+                 calendar_for: Callable[[str], MarketCalendar], store: RecordingStore | None = None, *,
+                 on_reject: Callable[[Rejection], None] | None = None) -> None:
+        """``on_reject`` observes every rejected or quarantined tick (the collector counts them by reason)."""
         self.config = config
+        self.on_reject = on_reject
         self.clock = clock
         self.bus = bus
         self.recorder = Recorder(store, store_bars=config.bars.store) if store is not None else None
@@ -48,13 +51,17 @@ class MarketDataPipeline:
         self._timer = self.clock.call_later(timedelta(seconds=1), self._tick_timer)
         self.latency.start_logging(self.clock, timedelta(seconds=self.config.latency.log_every_seconds))
 
-    def stop(self) -> None:
-        """Cancel the timers, close open bars and write what is buffered."""
+    def stop(self, *, flush_bars: bool = True) -> None:
+        """Cancel the timers, close open bars and write what is buffered.
+
+        ``flush_bars=False`` leaves bars that are not complete yet unpublished (a collector stopped mid-bar must
+        not store a partial bar under the key a later, complete one would need)."""
         if self._timer is not None:
             self.clock.cancel(self._timer)
             self._timer = None
         self.latency.stop_logging(self.clock)
-        self.bars.flush()
+        if flush_bars:
+            self.bars.flush()
         if self.recorder is not None:
             self.recorder.flush()
 
@@ -87,6 +94,8 @@ class MarketDataPipeline:
         self._timer = self.clock.call_at(when + timedelta(seconds=1), self._tick_timer)
 
     def _on_reject(self, rejection: Rejection) -> None:
+        if self.on_reject is not None:
+            self.on_reject(rejection)
         if len(self.rejected) < 10_000:  # recent ones for inspection; all of them go to the recorder
             self.rejected.append(rejection)
         if self.recorder is not None:

@@ -97,6 +97,20 @@ class Recorder:
         self.store.write_feed_event(event.at, kind, event.symbol, event.source, event.since, topic)
         self.written["feed_events"] += 1
 
+    def flush_ready(self) -> None:
+        """Write what can be written now: every buffered tick but those of the last ``hold`` of their stream
+        (a later tick may still join their timestamp), and the buffered bars and quarantine. A long-running
+        recorder calls this every second or so, which bounds what a crash can take with it."""
+        for symbol, source in list(self._ticks):
+            self._write_ticks(symbol, source, final=False)
+            self._limit[(symbol, source)] = len(self._ticks[(symbol, source)]) + self.batch
+        self._write_bars()
+        self._write_quarantine()
+
+    def pending_ticks(self) -> int:
+        """Ticks buffered and not yet handed to the store."""
+        return sum(len(buf) for buf in self._ticks.values())
+
     def flush(self) -> None:
         """Write everything buffered."""
         for symbol, source in list(self._ticks):
@@ -106,6 +120,8 @@ class Recorder:
 
     def _write_ticks(self, symbol: str, source: str, *, final: bool) -> None:
         buf = self._ticks.get((symbol, source), [])
+        if not buf:
+            return
         if not final:
             buf.sort(key=lambda t: t.ts)  # stable: arrival order kept within a timestamp
             keep_from = buf[-1].ts - self.hold

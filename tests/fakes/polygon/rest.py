@@ -168,7 +168,8 @@ class RestSide:
         self.state = state
         self._server = _Server(state)
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-polygon-rest", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="fake-polygon-rest",
+                                        daemon=True)
 
     def start(self) -> None:
         self._thread.start()

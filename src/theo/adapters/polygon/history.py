@@ -4,7 +4,7 @@ The interface the feed supervisor's gap backfill calls (keep it stable)::
 
     history = PolygonHistory(config.polygon)
     bars = history.aggregates("SPY", start, end)                 # 1-minute bars starting in [start, end)
-    bars = history.aggregates("SPY", start, end, timespan="hour", multiplier=1, adjusted=False)
+    bars = history.aggregates("SPY", start, end, timespan="minute", multiplier=5, adjusted=False)
     bars = await history.aggregates_async("SPY", start, end)     # the same on a worker thread
     ticks = history.trades("SPY", start, end)                   # every print in [start, end)
 
@@ -39,6 +39,7 @@ from theo.adapters.polygon.config import PolygonConfig
 from theo.adapters.polygon.errors import PolygonAuthError, PolygonRestError, redact
 from theo.adapters.polygon.parsing import bar_of, bar_span, epoch_utc, tick_of, timeframe_of
 from theo.core.calendar import MarketCalendar, get_calendar
+from theo.core.errors import ConfigError
 from theo.core.logging import get_logger
 from theo.model.market import Bar, Tick, ensure_utc
 
@@ -88,9 +89,13 @@ class PolygonHistory:
     # -- aggregates ----------------------------------------------------------------------------------------
     def aggregates(self, symbol: str, start: datetime, end: datetime, timespan: str = "minute",
                    multiplier: int = 1, *, adjusted: bool = False) -> list[Bar]:
-        """Bars of ``symbol`` starting in ``[start, end)``: ``multiplier`` × ``timespan`` (second, minute, hour,
-        day), raw unless ``adjusted``."""
-        timeframe = timeframe_of(timespan, multiplier)
+        """Bars of ``symbol`` starting in ``[start, end)``: ``multiplier`` × ``timespan`` (``second`` with a
+        divisor of 60, ``minute`` with a divisor of 30: the sizes whose buckets are Theo's), raw unless
+        ``adjusted``. Other sizes raise a :class:`ConfigError`."""
+        try:
+            timeframe = timeframe_of(timespan, multiplier)
+        except ValueError as exc:
+            raise ConfigError(f"Polygon aggregates of {symbol}: {exc}") from None
         a, b = ensure_utc(start, "start"), ensure_utc(end, "end")
         if b <= a:
             return []
@@ -105,8 +110,8 @@ class PolygonHistory:
             if agg.timestamp is None or None in (agg.open, agg.high, agg.low, agg.close):
                 log.warning("polygon.incomplete_aggregate", symbol=key, t=agg.timestamp)
                 continue
-            span = bar_span(epoch_utc(agg.timestamp), timeframe, self.calendar)
-            if span is None or not a <= span[0] < b:
+            span = bar_span(epoch_utc(agg.timestamp), timeframe)
+            if not a <= span[0] < b:
                 continue
             bar = bar_of(key, timeframe, span[0], span[1], agg.open, agg.high, agg.low, agg.close,
                          float(agg.volume or 0), int(agg.transactions or 0), self.calendar, otc=bool(agg.otc),

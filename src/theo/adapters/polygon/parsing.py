@@ -35,7 +35,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from theo.core.calendar import ET, MarketCalendar
+from theo.core.calendar import MarketCalendar
 from theo.model.market import Bar, Quote, Tick
 
 FEED = "polygon"
@@ -84,8 +84,11 @@ EXCHANGES: dict[int, str] = {
     10: "NYSE", 11: "ARCA", 12: "NASDAQ", 13: "CTS", 14: "LTSE", 15: "IEX", 16: "CBSX", 17: "PSX", 18: "BYX",
     19: "BATS", 20: "PEARL", 21: "MEMX", 62: "OTC",
 }
-#: Aggregate timespans of the REST API -> Theo's timeframe unit.
-TIMESPANS: dict[str, str] = {"second": "s", "minute": "m", "hour": "h", "day": "d"}
+#: Aggregate timespans of the REST API -> (Theo's timeframe unit, the length its multiplier must divide).
+#: Polygon's buckets start on the clock; Theo's are counted from each session segment's start (04:00, 09:30,
+#: 16:00 ET), so only lengths dividing 30 minutes give the same bars. Polygon's hour bars (09:00-10:00) and
+#: daily bars do not match Theo's (09:30-10:30; the regular session): download minutes and roll them up.
+TIMESPANS: dict[str, tuple[str, int]] = {"second": ("s", 60), "minute": ("m", 30)}
 
 
 def condition_of(codes: Iterable[int] | None) -> str | None:
@@ -167,20 +170,19 @@ def bar_of(symbol: str, timeframe: str, start: datetime, end: datetime, o: float
 
 
 def timeframe_of(timespan: str, multiplier: int) -> str:
-    """Theo's timeframe label of a REST aggregate size (``minute``, 5 -> ``5m``; ``day``, 1 -> ``1d``)."""
-    unit = TIMESPANS.get(timespan)
-    if unit is None:
-        raise ValueError(f"timespan {timespan!r}: use one of {', '.join(TIMESPANS)}")
-    if multiplier < 1 or (unit == "d" and multiplier != 1):
-        raise ValueError(f"multiplier {multiplier} with timespan {timespan!r}: use 1 or more (1 for day)")
+    """Theo's timeframe label of a REST aggregate size (``minute``, 5 -> ``5m``); a ``ValueError`` for sizes whose
+    buckets would not be Theo's (see :data:`TIMESPANS`)."""
+    found = TIMESPANS.get(timespan)
+    if found is None:
+        raise ValueError(f"timespan {timespan!r}: use second or minute (Polygon's hour and day buckets are not "
+                         f"Theo's; roll minutes up with `theo data bars`)")
+    unit, divides = found
+    if multiplier < 1 or divides % multiplier:
+        raise ValueError(f"multiplier {multiplier} with timespan {timespan!r}: use a divisor of {divides}")
     return f"{multiplier}{unit}"
 
 
-def bar_span(start: datetime, timeframe: str, calendar: MarketCalendar) -> tuple[datetime, datetime] | None:
-    """``(start, end)`` of an aggregate starting at ``start``: a daily bar spans its regular session (``None``
-    when the exchange had none that day), others their length."""
-    if timeframe.endswith("d"):
-        session = calendar.session(start.astimezone(ET).date())
-        return None if session is None else (session.open, session.close)
+def bar_span(start: datetime, timeframe: str) -> tuple[datetime, datetime]:
+    """``(start, end)`` of an aggregate of ``timeframe`` (``Ns`` / ``Nm``) starting at ``start``."""
     n, unit = int(timeframe[:-1]), timeframe[-1]
-    return start, start + timedelta(seconds=n * {"s": 1, "m": 60, "h": 3600}[unit])
+    return start, start + timedelta(seconds=n * (60 if unit == "m" else 1))
