@@ -49,7 +49,7 @@ def _run(cfg: TheoConfig, minutes: int) -> tuple[PaperRun, EmbeddedNotifier]:
 
 def test_a_paper_runs_signals_orders_fills_and_ticks_reach_both_chats_once(fake: FakeBotApi,
                                                                             tmp_path: Path) -> None:
-    cfg = _config(fake, tmp_path, global_per_second=500.0)
+    cfg = _config(fake, tmp_path, global_per_second=1000.0, chat_per_second=500.0)
     run, notifier = _run(cfg, 30)
     got = texts(fake, TRADER)
     assert got[0].startswith("Theo started: synthetic run, SPY, QQQ")

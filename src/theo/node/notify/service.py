@@ -123,7 +123,8 @@ class EmbeddedNotifier:
     def on_status(self, run: Any) -> None:
         self.notifier.on_counters(run.counters())
 
-    def stop(self, status: str = "stopped") -> None:
+    def stop(self, status: str = "stopped", drain_seconds: float = 5.0) -> None:
+        """Say the run stopped, unsubscribe, and give the queue ``drain_seconds`` to go out."""
         try:
             c = self.run.counters()
             self.notifier.publish(stop_alert_text(
@@ -132,7 +133,7 @@ class EmbeddedNotifier:
         finally:
             self.notifier.detach()
             self.swings.detach()
-            self.service.stop()
+            self.service.stop(drain_seconds)
 
 
 def run_notifier(config: TheoConfig, store: Store, bus: MessageBus, stop: threading.Event) -> NotifierService:
