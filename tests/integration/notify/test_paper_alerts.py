@@ -4,6 +4,7 @@ Bot API, each once, and trading does not wait for Telegram."""
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,10 @@ def test_a_paper_runs_signals_orders_fills_and_ticks_reach_both_chats_once(fake:
     assert all(" @ " in t for t in fills)
     firsts = [t for t in got if t.startswith("First tick of the day")]
     assert sorted(t.split(":")[1].split("@")[0].strip() for t in firsts) == ["QQQ", "SPY"]
+    closed = [t for t in got if t.startswith("Trade closed: ")]
+    assert len(closed) == c["trades"] - c["open_trades"] > 0
+    assert all(re.search(r"\nP&L [+-]?[\d,]+\.\d\d USD \([+-]\d+\.\d\d%\)", t) for t in closed)
+    assert all(re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d ET", t) for t in got)  # New York times
     assert len(got) == len(set(got))  # nothing twice
     assert texts(fake, VIEWER) == got  # every kind goes to both by default
     assert notifier.notifier.outbox.dropped.total() == 0

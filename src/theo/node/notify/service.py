@@ -97,6 +97,8 @@ class EmbeddedNotifier:
         self.notifier.attach(self.run.node.bus, ticks=not self.paper)
         if self.paper:
             self._chain_observers()
+        elif getattr(self.run, "driver", None) is not None and hasattr(self.run.driver, "on_bar"):
+            self._chain_driver_bars(self.run.driver)
         else:
             self.swings.attach()
         symbols = ", ".join(self.run.node.symbols)
@@ -120,13 +122,27 @@ class EmbeddedNotifier:
 
         self.run.on_item, self.run.on_bar = item, bar
 
+    def _chain_driver_bars(self, driver: Any) -> None:
+        """A live run's strategy bars come from its stream driver (the bus carries the feed's bars)."""
+        prev, on_bar = driver.on_bar, self.swings.on_bar
+
+        def bar(b: Any) -> None:
+            if prev is not None:
+                prev(b)
+            on_bar(b)
+
+        driver.on_bar = bar
+
     def on_status(self, run: Any) -> None:
         self.notifier.on_counters(run.counters())
 
     def stop(self, status: str = "stopped", drain_seconds: float = 5.0) -> None:
         """Say the run stopped, unsubscribe, and give the queue ``drain_seconds`` to go out."""
         try:
-            c = self.run.counters()
+            try:
+                c = self.run.counters()
+            except Exception:  # a run that failed half-built: still say it stopped
+                c = {}
             self.notifier.publish(stop_alert_text(
                 f"{self.run.feed_name} run {status}: {c.get('signals', 0)} signals, {c.get('orders', 0)} orders, "
                 f"{c.get('trades', 0)} trades, realized P&L {money(c.get('realized_pnl'))} USD", _wall()))
