@@ -10,6 +10,7 @@ from theo.adapters.polygon.config import PolygonConfig
 from theo.config.api import ApiConfig
 from theo.config.app import AppConfig, DatabaseConfig, LoggingConfig
 from theo.config.base import Section
+from theo.config.bus import BusConfig, ServicesConfig
 from theo.config.market import MarketConfig
 from theo.config.telegram import TelegramConfig
 from theo.data.config import MarketDataConfig
@@ -40,6 +41,8 @@ class TheoConfig(Section):
     telegram: TelegramConfig = TelegramConfig()
     collector: CollectorConfig = CollectorConfig()
     polygon: PolygonConfig = PolygonConfig()
+    bus: BusConfig = BusConfig()
+    services: ServicesConfig = ServicesConfig()
 
     @model_validator(mode="after")
     def _scanners_bound(self) -> TheoConfig:

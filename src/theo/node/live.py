@@ -33,6 +33,7 @@ from theo.adapters.ibkr.errors import IbkrError
 from theo.adapters.ibkr.execution import IbkrBroker
 from theo.config import TheoConfig
 from theo.core.clock import Clock, LiveClock
+from theo.core.histogram import LAG_SECONDS, Histogram
 from theo.core.logging import get_logger
 from theo.core.time import to_us
 from theo.data.pipeline import MarketDataPipeline
@@ -43,7 +44,7 @@ from theo.model.instruments import Instrument
 from theo.model.market import Bar, Quote, Tick
 from theo.model.signals import SignalOutcome
 from theo.node.kernel import Mode, Node, build_node
-from theo.node.paper import RunState, account_stores
+from theo.node.paper import RunState, account_stores, timing_counters
 from theo.node.pnl import AccountRealized
 from theo.node.runs import RunStore, wall_now
 from theo.node.stream import StreamDriver
@@ -100,6 +101,9 @@ class LiveRun:
         self.feed = feed(self.session) if feed is not None else self._ibkr_feed()
         self.driver = StreamDriver(self.node, {s: "tick" for s in self.node.symbols})
         self.node.bus.subscribe("ticks.*", lambda _t, tick: self._to_node(tick))
+        #: Seconds from each bar's end to its publication on the bus, per timeframe (``theo_bar_lag_seconds``).
+        self.bar_lag: dict[str, Histogram] = {}
+        self.node.bus.subscribe("bars.>", self._bar_published)
         self.stop = asyncio.Event()
         self.state = RunState()  # what the status view shows
         self.feed_name = "ibkr"
@@ -233,6 +237,16 @@ class LiveRun:
         return IbkrMarketData(self.session, calendar=get_calendar(market.calendar, market),
                               corporate_actions=CorporateActionRepository(self.db), now=self.clock.now)
 
+    def _bar_published(self, _topic: str, bar: object) -> None:
+        """Time a published bar against the run's clock (the wall clock in a live run, where bar ends are
+        wall-clock times): how long after its end the strategies and the recorder see it (the aggregator
+        waits ``lateness_seconds`` for late prints). One clock read per bar."""
+        if isinstance(bar, Bar):
+            lag = self.bar_lag.get(bar.timeframe)
+            if lag is None:
+                lag = self.bar_lag[bar.timeframe] = Histogram(LAG_SECONDS)
+            lag.observe((self.clock.now() - bar.end).total_seconds())
+
     def _to_node(self, tick: Tick) -> None:
         if not self.started:
             return
@@ -264,7 +278,8 @@ class LiveRun:
                 "ibkr": self.session.health(), "latency": latency,
                 "latency_histogram": histogram, "alerts": len(self.alerts),
                 "sim_now": wall_now().isoformat(), "last_price": dict(sorted(self.state.last_price.items())),
-                "ticks": dict(sorted(self.state.ticks.items()))}
+                "ticks": dict(sorted(self.state.ticks.items())), **timing_counters(self.node.service.journal),
+                "bar_lag_seconds": {tf: h.snapshot() for tf, h in sorted(self.bar_lag.items())}}
 
     def recent_signals(self, n: int = 5) -> list[SignalOutcome]:
         return self.node.signals.last(n)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -159,6 +160,11 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, state: RestState) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.state = state
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that gave up (its read timeout) leaves a broken pipe: expected, not worth a traceback."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class RestSide:

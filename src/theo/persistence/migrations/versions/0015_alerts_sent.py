@@ -1,7 +1,7 @@
 """Telegram notifications: the alerts each chat has received (deduplication across restarts).
 
-Revision ID: 0014_alerts_sent
-Revises: 0013_cagg_tick_order
+Revision ID: 0015_alerts_sent
+Revises: 0014_corporate_action_kinds
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from alembic import op
 
 from theo.persistence.types import UTCDateTime
 
-revision = "0014_alerts_sent"
-down_revision = "0013_cagg_tick_order"
+revision = "0015_alerts_sent"
+down_revision = "0014_corporate_action_kinds"
 branch_labels = None
 depends_on = None
 
