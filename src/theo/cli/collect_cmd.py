@@ -17,8 +17,9 @@ from theo.core.errors import ConfigError
 from theo.core.time import exchange_time
 
 FeedOption = Annotated[str | None, typer.Option(
-    "--feed", help="synthetic (seeded market), replay (files; --replay), polygon (real time, key from the "
-    "environment, needs --symbols); default [collector] feed, else [marketdata] feed", show_default=False)]
+    "--feed", help="synthetic (seeded market), replay (files; --replay), ibkr (TWS / IB Gateway) or polygon "
+    "(key from the environment); ibkr and polygon are real time and need --symbols; default [collector] feed, "
+    "else [marketdata] feed", show_default=False)]
 
 
 def parse_until(value: str, today: datetime) -> datetime:
