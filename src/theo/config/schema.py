@@ -10,6 +10,7 @@ from theo.adapters.polygon.config import PolygonConfig
 from theo.config.api import ApiConfig
 from theo.config.app import AppConfig, DatabaseConfig, LoggingConfig
 from theo.config.base import Section
+from theo.config.bus import BusConfig, ServicesConfig
 from theo.config.market import MarketConfig
 from theo.data.config import MarketDataConfig
 from theo.execution.config import ExecutionConfig
@@ -38,6 +39,8 @@ class TheoConfig(Section):
     api: ApiConfig = ApiConfig()
     collector: CollectorConfig = CollectorConfig()
     polygon: PolygonConfig = PolygonConfig()
+    bus: BusConfig = BusConfig()
+    services: ServicesConfig = ServicesConfig()
 
     @model_validator(mode="after")
     def _scanners_bound(self) -> TheoConfig:
