@@ -145,8 +145,9 @@ def detect(
 @friendly_errors
 def fetch(
     symbols: Annotated[list[str], typer.Argument(help="symbols, e.g. AAPL VXX", show_default=False)],
-    source: Annotated[str, typer.Option("--source", help="ibkr: the next announced dividend (TWS / IB "
-                                        "Gateway)")] = "ibkr",
+    source: Annotated[str, typer.Option("--source", help="polygon: splits and dividends (key from the "
+                                        "environment, [polygon]); ibkr: the next announced dividend (TWS / IB "
+                                        "Gateway)")] = "polygon",
     since: Annotated[str | None, typer.Option("--from", help="first ex-date YYYY-MM-DD (where the source "
                                               "keeps history)", show_default=False)] = None,
     config: ConfigOption = None,
@@ -198,6 +199,13 @@ def _fetch_ibkr(cfg: TheoConfig, symbols: list[str], _since: date | None) -> dic
     return asyncio.run(run())
 
 
+def _fetch_polygon(cfg: TheoConfig, symbols: list[str], since: date | None) -> dict[str, list[CorporateAction]]:
+    """Polygon's splits and dividends (the key from the environment variable ``[polygon] api_key_env`` names)."""
+    from theo.adapters.polygon.reference import PolygonReference
+
+    return PolygonReference(cfg.polygon).actions(symbols, since)
+
+
 Fetcher = Callable[[TheoConfig, list[str], date | None], dict[str, list[CorporateAction]]]
 #: Providers of ``theo data actions fetch --source``.
-SOURCES: dict[str, Fetcher] = {"ibkr": _fetch_ibkr}
+SOURCES: dict[str, Fetcher] = {"polygon": _fetch_polygon, "ibkr": _fetch_ibkr}

@@ -93,6 +93,10 @@ class LiveRun:
         self.broker.on_ack_timeout = self._ack_timed_out
         self.realized = AccountRealized(self.node.manager)
         self.node.signals.listener = self.store.on_signal
+        from theo.node.raw_splits import use_stored_splits
+        from theo.persistence.repositories.corporate_actions import CorporateActionRepository
+
+        use_stored_splits(self.node, CorporateActionRepository(db))  # the feed's bars are raw
         self.session.on_ready.append(self._after_connect)  # after the broker's own resync
         from theo.persistence.repositories.market_data import MarketDataRepository
 

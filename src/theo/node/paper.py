@@ -176,6 +176,10 @@ class PaperRun:
                                      clock=clock)
         self.node.signals.listener = self.store.on_signal
         self.realized = AccountRealized(self.node.manager)
+        from theo.node.raw_splits import use_stored_splits
+        from theo.persistence.repositories.corporate_actions import CorporateActionRepository
+
+        use_stored_splits(self.node, CorporateActionRepository(db))  # the feed's bars are raw
         if self.feed_name == "synthetic":
             offered = [i.symbol.upper() for i in config.marketdata.synthetic.instruments]
             missing = [s for s in self.node.symbols if s not in offered]

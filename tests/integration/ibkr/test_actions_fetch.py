@@ -34,4 +34,4 @@ def test_fetch_saves_ibkr_dividends_once_and_lists_them(tmp_path: Path) -> None:
 def test_an_unknown_source_is_named(tmp_path: Path) -> None:
     r = theo(tmp_path, 1, "data", "actions", "fetch", "AAPL", "--source", "yahoo")
     assert r.exit_code == 2
-    assert "--source 'yahoo' is unknown; use ibkr" in r.output
+    assert "--source 'yahoo' is unknown; use polygon or ibkr" in r.output
