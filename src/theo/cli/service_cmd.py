@@ -17,7 +17,7 @@ service_app = typer.Typer(help="The engine's components as separate services on 
                           no_args_is_help=True)
 
 
-def run(name: Annotated[str, typer.Argument(help="collector, aggregator, trader or api (theo service list)")],
+def run(name: Annotated[str, typer.Argument(help="collector, aggregator, trader, api or notifier (theo service list)")],
         config: ConfigOption = None,
         replay: Annotated[list[str] | None, typer.Option(
             "--replay", help="collector: replay this tick file (PATH or SYMBOL=PATH) instead of the synthetic "
