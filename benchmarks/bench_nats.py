@@ -63,6 +63,53 @@ def _consumer(prefix: str, n: int, out: Any) -> None:
     bus.close()
 
 
+def _receiver(prefix: str, n: int, out: Any) -> None:
+    from theo.core.bus.nats import NatsBus
+
+    bus = NatsBus(NATS_URL, prefix=prefix).start()
+    c = bus.consume("hop", deliver="all")
+    out.send("ready")
+    lags: list[float] = []
+    while len(lags) < n:
+        d = c.next(30)
+        if d is None:
+            break
+        lags.append(time.time() - d.message["sent"])
+        c.ack(d)
+    out.send(lags)
+    bus.close()
+
+
+def _hop(section: Section, n: int = 2000) -> None:
+    """One message every 2 ms, publish() call to decoded in the other process (same machine clock)."""
+    from theo.core.bus.nats import NatsBus
+
+    prefix = f"bench{uuid.uuid4().hex[:8]}"
+    bus = NatsBus(NATS_URL, prefix=prefix).start()
+    mine, theirs = mp.Pipe()
+    proc = mp.get_context("spawn").Process(target=_receiver, args=(prefix, n, theirs))
+    proc.start()
+    try:
+        assert mine.poll(60)
+        assert mine.recv() == "ready"
+        for i in range(n):
+            bus.publish("hop", {"i": i, "sent": time.time()}, msg_id=f"h{i}")
+            time.sleep(0.002)
+        bus.flush(30)
+        assert mine.poll(60)
+        lags: list[float] = mine.recv()
+        assert len(lags) == n
+        section.results += [
+            Result("one hop: publish() → decoded in another process, p50", _pct(lags, 0.5) * 1e3, "ms",
+                   note=f"{n:,} messages, one every 2 ms"),
+            Result("one hop, p99", _pct(lags, 0.99) * 1e3, "ms"),
+        ]
+    finally:
+        proc.join(30)
+        bus._call(bus._js.delete_stream(bus.stream), 5)
+        bus.close()
+
+
 def _throughput(section: Section) -> None:
     from theo.core.bus.nats import NatsBus
     from theo.model.market import Tick
@@ -204,9 +251,7 @@ def _across(folder: Path, url: str, files: list[Path]) -> tuple[list[float], int
             us = to_us(tick.ts)
             bus.publish(f"ticks.{tick.symbol}", tick, msg_id=f"{i}")
             sent.append((us, time.perf_counter()))
-            deadline = time.perf_counter() + GAP_S
-            while time.perf_counter() < deadline:
-                pass
+            time.sleep(GAP_S)  # not a busy wait: on 2 cores it would take the trader's CPU
         bus.publish(ENDED, {"feed": "bench"})
         bus.flush(60)
         trader.wait(120)
@@ -263,13 +308,18 @@ def run() -> Section:
     except OSError:
         section.notes.append(f"no NATS server at {NATS_URL} (nats-server -js); nothing measured")
         return section
+    load = os.getloadavg()[0]
     _throughput(section)
+    _hop(section)
     with tempfile.TemporaryDirectory() as tmp:
         _latency(section, Path(tmp))
     section.notes += [
         f"{MESSAGES:,} ticks of ~230 bytes on one subject; NATS server and both processes on this machine "
         "(loopback), JetStream file storage",
         "latency across processes includes two JetStream hops (the tick to the trader, its order event back), "
-        "decoding, the trader's work and the acknowledgements; in one process only the engine's work",
+        "decoding, the trader's work and the acknowledgements; in one process only the engine's work (both "
+        "include the order journal's PostgreSQL commit before an order goes out)",
+        f"1-minute load average when the run started: {load:.1f} on {os.cpu_count()} cores (other jobs on the "
+        "machine share it; the figures scale with it)",
     ]
     return section

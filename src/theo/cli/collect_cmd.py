@@ -18,8 +18,8 @@ from theo.core.time import exchange_time
 
 FeedOption = Annotated[str | None, typer.Option(
     "--feed", help="synthetic (seeded market), replay (files; --replay), ibkr (TWS / IB Gateway) or polygon "
-    "(key from the environment); ibkr and polygon are real time and need --symbols; default [collector] feed, "
-    "else [marketdata] feed", show_default=False)]
+    "(key from the environment); ibkr and polygon are real time and need --symbols; default \\[collector] feed, "
+    "else \\[marketdata] feed", show_default=False)]
 
 
 def parse_until(value: str, today: datetime) -> datetime:
@@ -49,14 +49,14 @@ def _symbols(arg: str | None, config: TheoConfig) -> list[str]:
 
 def collect(config: ConfigOption = None,
             symbols: Annotated[str | None, typer.Option(
-                "--symbols", help="comma-separated symbols (default [collector] symbols, else every symbol the "
+                "--symbols", help="comma-separated symbols (default \\[collector] symbols, else every symbol the "
                 "feed offers)", show_default=False)] = None,
             feed: FeedOption = None,
             replay: Annotated[list[str] | None, typer.Option(
                 "--replay", help="with --feed replay: a tick/bar file, PATH or SYMBOL=PATH; repeat per file",
                 show_default=False)] = None,
             speed: Annotated[float | None, typer.Option(
-                "--speed", help="synthetic/replay: simulated seconds per wall second (default [engine] speed)",
+                "--speed", help="synthetic/replay: simulated seconds per wall second (default \\[engine] speed)",
                 min=0.001, show_default=False)] = None,
             unlimited: Annotated[bool, typer.Option(
                 "--unlimited", help="synthetic/replay: as fast as possible")] = False,

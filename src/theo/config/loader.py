@@ -45,9 +45,12 @@ def _remember_secret(value: str) -> None:
 
 
 def remember_environment_secrets(env: Mapping[str, str]) -> None:
-    """Mask in every :func:`redact` the values of environment variables named like secrets (any prefix)."""
+    """Mask in every :func:`redact` the values of environment variables named like secrets (any prefix).
+
+    Values under 8 characters are left out here (``TOKEN_TTL=3600`` would mask every 3600 in the logs); the
+    ``THEO__…`` secrets are remembered from 4 characters when the configuration is loaded."""
     for name, value in env.items():
-        if any(word in name.upper() for word in _SECRET_ENV_WORDS):
+        if len(value) >= 8 and any(word in name.upper() for word in _SECRET_ENV_WORDS):
             _remember_secret(value)
 
 

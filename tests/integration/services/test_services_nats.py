@@ -142,7 +142,7 @@ def test_a_service_killed_mid_session_and_restarted_loses_and_duplicates_nothing
         config = kit.write_config(tmp_path, url, nats_prefix, files)
         kit.migrate(url)
         procs = {n: _start(tmp_path, config, n) for n in ("aggregator", "trader")}
-        procs["collector"] = _start(tmp_path, config, "collector", "--speed", "2000")  # ~12 s of session
+        procs["collector"] = _start(tmp_path, config, "collector", "--speed", "3000")  # ~8 s of session
         # each one is killed once it has done part of the work: the collector a fifth of the ticks in, the
         # trader and the aggregator once they have acknowledged two fifths and three fifths of the stream
         for name, share in (("collector", 0.2), ("trader", 0.4), ("aggregator", 0.6)):
@@ -150,7 +150,7 @@ def test_a_service_killed_mid_session_and_restarted_loses_and_duplicates_nothing
             assert procs[name].poll() is None, f"{name} ended before it was killed"
             procs[name].send_signal(signal.SIGKILL)
             procs[name].wait(10)
-            extra = ("--speed", "2000") if name == "collector" else ()
+            extra = ("--speed", "3000") if name == "collector" else ()
             procs[name] = _start(tmp_path, config, name, *extra)
         assert kit.wait(procs["collector"], 90, tmp_path / "collector.log") == 0
         assert kit.wait(procs["trader"], 90, tmp_path / "trader.log") == 0

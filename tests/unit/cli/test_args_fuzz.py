@@ -24,7 +24,8 @@ from typer.testing import CliRunner
 from theo.cli.main import app
 
 ROOT = typer.main.get_command(app)
-PARSE_ONLY = {"run", "api", "ib check", "data download", "backtest", "backtest sweep", "scan", "archive run"}
+PARSE_ONLY = {"run", "api", "ib check", "data download", "backtest", "backtest sweep", "scan", "archive run",
+              "collect"}
 
 
 def _commands(cmd: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:

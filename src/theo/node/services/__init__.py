@@ -30,8 +30,9 @@ class ServiceSpec:
 
 
 SERVICES: dict[str, ServiceSpec] = {s.name: s for s in (
-    ServiceSpec("collector", "feed -> quality gate -> recorder; publishes the ticks", "theo.node.services.ingest",
-                "the synthetic market or --replay files", "ticks.<SYM>, feed.ended"),
+    ServiceSpec("collector", "theo collect (feed -> quality gate -> recorder with spool); publishes the ticks",
+                "theo.node.services.ingest", "the synthetic market, --replay files or Polygon ([collector])",
+                "ticks.<SYM>, feed.*, quotes.<SYM>"),
     ServiceSpec("aggregator", "session-aligned bars and indicators; stores the bars",
                 "theo.node.services.aggregator", "ticks.>", "bars.<tf>.<SYM>, indicators.swing.<SYM>"),
     ServiceSpec("trader", "scanner/strategies -> risk -> orders -> trade manager on the paper broker",
