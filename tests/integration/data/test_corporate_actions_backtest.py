@@ -47,3 +47,24 @@ def test_a_backtest_names_its_adjustment_and_raw_prices_short_the_split(tmp_path
         assert "note: prices: QQQ: unadjusted (raw prices)" in said
         assert split_day.side.tolist() == ["SELL"]  # the halving read as a breakdown
         assert signals.price.max() > 200
+
+
+def test_the_scanner_reads_adjusted_bars_and_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith("THEO_"):
+            monkeypatch.delenv(name)
+    env = {"THEO__DATABASE__URL": f"sqlite:///{tmp_path / 'theo.db'}"}
+    (tmp_path / "a.csv").write_text("symbol,kind,ex_date,ratio\nQQQ,split,2000-03-20,2:1\n", encoding="utf-8")
+    cfg = tmp_path / "scan.toml"
+    cfg.write_text(STRATEGY, encoding="utf-8")
+    runner = CliRunner()
+    assert runner.invoke(app, ["data", "actions", "import", str(tmp_path / "a.csv")], env=env).exit_code == 0
+    r = runner.invoke(app, ["scan", "-c", str(cfg), "--data", f"QQQ={_raw_copy(QQQ, tmp_path)}", "--from",
+                            "2000-01-03", "--to", "2000-05-31", "--no-store", "--format", "csv"], env=env,
+                      catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    assert "prices: QQQ: adjusted for splits: split 2000-03-20 (2:1, factor 0.5, csv)" in " ".join(r.output.split())
+    rows = [line.split(",") for line in r.output.splitlines() if line.startswith("2000-")]
+    assert len(rows) >= 10
+    assert all(float(row[6]) < 120 for row in rows)  # entry prices on the post-split basis
+    assert not [row for row in rows if row[0].startswith("2000-03-21")]  # raw prices break down that day
