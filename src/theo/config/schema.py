@@ -12,6 +12,7 @@ from theo.config.app import AppConfig, DatabaseConfig, LoggingConfig
 from theo.config.base import Section
 from theo.config.bus import BusConfig, ServicesConfig
 from theo.config.market import MarketConfig
+from theo.config.telegram import TelegramConfig
 from theo.data.config import MarketDataConfig
 from theo.execution.config import ExecutionConfig
 from theo.node.config import EngineConfig
@@ -37,6 +38,7 @@ class TheoConfig(Section):
     risk: RiskConfig = RiskConfig()
     engine: EngineConfig = EngineConfig()
     api: ApiConfig = ApiConfig()
+    telegram: TelegramConfig = TelegramConfig()
     collector: CollectorConfig = CollectorConfig()
     polygon: PolygonConfig = PolygonConfig()
     bus: BusConfig = BusConfig()
