@@ -144,6 +144,8 @@ class FakeBotApi:
         self._conns.add(writer)
         try:
             await serve_connection(reader, writer, self._handle)
+        except asyncio.CancelledError:  # the fake is stopping: end the connection quietly
+            writer.close()
         finally:
             self._conns.discard(writer)
 

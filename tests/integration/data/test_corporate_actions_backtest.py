@@ -18,18 +18,24 @@ STRATEGY = ('[market]\ncapital = 100000\n[[strategies]]\ntype = "donchian_breako
             'symbols = ["QQQ"]\ntimeframe = "1d"\nentry_period = 20\nexit_period = 10\nquantity = 100\n')
 
 
-@pytest.mark.parametrize("mode", ["splits", "none"])
-def test_a_backtest_names_its_adjustment_and_raw_prices_short_the_split(tmp_path: Path, mode: str,
-                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def _store_with_the_split(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """A temporary store holding QQQ's 2:1 split of 2000-03-20 (imported from a CSV); the CLI's environment."""
     for name in list(os.environ):
         if name.startswith("THEO_"):
             monkeypatch.delenv(name)
     env = {"THEO__DATABASE__URL": f"sqlite:///{tmp_path / 'theo.db'}"}
     (tmp_path / "a.csv").write_text("symbol,kind,ex_date,ratio\nQQQ,split,2000-03-20,2:1\n", encoding="utf-8")
+    assert CliRunner().invoke(app, ["data", "actions", "import", str(tmp_path / "a.csv")], env=env).exit_code == 0
+    return env
+
+
+@pytest.mark.parametrize("mode", ["splits", "none"])
+def test_a_backtest_names_its_adjustment_and_raw_prices_short_the_split(tmp_path: Path, mode: str,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    env = _store_with_the_split(tmp_path, monkeypatch)
     cfg = tmp_path / "bt.toml"
     cfg.write_text(STRATEGY + f'[marketdata]\nadjust = "{mode}"\n', encoding="utf-8")
     runner = CliRunner()
-    assert runner.invoke(app, ["data", "actions", "import", str(tmp_path / "a.csv")], env=env).exit_code == 0
     out = tmp_path / "out"
     r = runner.invoke(app, ["backtest", "-c", str(cfg), "-d", str(_raw_copy(QQQ, tmp_path)), "--from",
                             "2000-01-03", "--to", "2000-05-31", "-o", str(out)], env=env, catch_exceptions=False)
@@ -50,15 +56,10 @@ def test_a_backtest_names_its_adjustment_and_raw_prices_short_the_split(tmp_path
 
 
 def test_the_scanner_reads_adjusted_bars_and_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if name.startswith("THEO_"):
-            monkeypatch.delenv(name)
-    env = {"THEO__DATABASE__URL": f"sqlite:///{tmp_path / 'theo.db'}"}
-    (tmp_path / "a.csv").write_text("symbol,kind,ex_date,ratio\nQQQ,split,2000-03-20,2:1\n", encoding="utf-8")
+    env = _store_with_the_split(tmp_path, monkeypatch)
     cfg = tmp_path / "scan.toml"
     cfg.write_text(STRATEGY, encoding="utf-8")
     runner = CliRunner()
-    assert runner.invoke(app, ["data", "actions", "import", str(tmp_path / "a.csv")], env=env).exit_code == 0
     r = runner.invoke(app, ["scan", "-c", str(cfg), "--data", f"QQQ={_raw_copy(QQQ, tmp_path)}", "--from",
                             "2000-01-03", "--to", "2000-05-31", "--no-store", "--format", "csv"], env=env,
                       catch_exceptions=False)
