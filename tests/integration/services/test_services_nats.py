@@ -13,7 +13,7 @@ import pytest
 from tests.integration.services import kit
 from tests.integration.services.conftest import NATS_URL
 
-pytestmark = [pytest.mark.nats, pytest.mark.slow]
+pytestmark = [pytest.mark.nats, pytest.mark.slow, pytest.mark.xdist_group("services-nats")]  # one reference run
 
 
 @pytest.fixture(scope="module")
