@@ -17,7 +17,7 @@ service_app = typer.Typer(help="The engine's components as separate services on 
                           no_args_is_help=True)
 
 
-def run(name: Annotated[str, typer.Argument(help="collector, aggregator, trader or api (theo service list)")],
+def run(name: Annotated[str, typer.Argument(help="collector, aggregator, trader, api or notifier (theo service list)")],
         config: ConfigOption = None,
         replay: Annotated[list[str] | None, typer.Option(
             "--replay", help="collector: replay this tick file (PATH or SYMBOL=PATH) instead of the synthetic "
@@ -40,6 +40,10 @@ def run(name: Annotated[str, typer.Argument(help="collector, aggregator, trader 
     if unlimited and speed is not None:
         raise ConfigError("--speed and --unlimited exclude each other; pick one")
     cfg = get_config(config)
+    if name == "trader":
+        from theo.node.services.trader import check
+
+        check(cfg)
     from theo.core.logging import configure_logging
 
     configure_logging(cfg.logging, data_dir=cfg.app.data_dir)  # every event to the journal, as `theo run`

@@ -41,6 +41,7 @@ class CodecError(TheoError):
 _CLASSES: dict[str, type[Any]] = {}
 _ENUMS: dict[str, type[Enum]] = {}
 _FIELDS: dict[type[Any], tuple[tuple[str, ...], tuple[str, ...]]] = {}  # class -> (init fields, other fields)
+_CLASS_NAMES: dict[type[Any], str] = {}
 
 
 def _name(cls: type[Any]) -> str:
@@ -58,10 +59,10 @@ def register(*classes: type[Any]) -> None:
         if not dataclasses.is_dataclass(cls):
             if not _slotted(cls):
                 raise CodecError(f"{_name(cls)} is neither a dataclass, an enum nor a class with __slots__")
-            _CLASSES[_name(cls)] = cls
+            _CLASSES[_CLASS_NAMES.setdefault(cls, _name(cls))] = cls
             _FIELDS[cls] = ((), _slots(cls))
             continue
-        _CLASSES[_name(cls)] = cls
+        _CLASSES[_CLASS_NAMES.setdefault(cls, _name(cls))] = cls
         fields = dataclasses.fields(cls)
         _FIELDS[cls] = (tuple(f.name for f in fields if f.init), tuple(f.name for f in fields if not f.init))
         try:
@@ -118,8 +119,22 @@ def decode(data: bytes) -> Any:
 
 
 def _enc(v: Any) -> Any:
-    if v is None:
+    t = type(v)  # the exact types first: the hot path (a tick's fields) takes a few identity checks
+    if t is str or t is int or t is bool or v is None:
         return v
+    if t is float:
+        return v if math.isfinite(v) else {"$f": repr(v)}
+    if t is datetime:
+        return {"$t": v.isoformat()}
+    if t is Decimal:
+        return {"$d": str(v)}
+    known = _FIELDS.get(t)
+    if known is not None:
+        return {"$c": [_CLASS_NAMES[t], {n: _enc(getattr(v, n)) for n in (*known[0], *known[1])}]}
+    return _enc_other(v)
+
+
+def _enc_other(v: Any) -> Any:
     if isinstance(v, Enum):  # before str and int: a StrEnum member is a str too
         cls = type(v)
         if _name(cls) not in _ENUMS:

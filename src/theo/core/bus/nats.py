@@ -11,7 +11,8 @@ messages are not yet stored by the server: back-pressure, never a dropped messag
 loop sends them in order on one connection, so the per-subject order (and the global order of one publisher)
 is kept. Each message carries a ``Nats-Msg-Id``: the server stores a message id once within the stream's
 duplicate window, so a publish retried after a lost acknowledgement, or a restarted publisher that sends the
-same ids again, stores nothing twice.
+same ids again, stores nothing twice. (A message the server never acknowledged is sent again; in the rare
+case that it was lost while the ones after it were stored, it is stored after them: still once.)
 
 Delivery is at least once: consumers are pull consumers with explicit acknowledgement. A durable consumer
 (``durable="name"``) keeps its place on the server; what a crashed process received but had not acknowledged

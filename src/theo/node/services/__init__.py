@@ -40,6 +40,8 @@ SERVICES: dict[str, ServiceSpec] = {s.name: s for s in (
                 "signals.new, orders.*, trades.*, risk.state, alerts"),
     ServiceSpec("api", "the dashboard and HTTP API, live events from the bus", "theo.node.services.web",
                 "ticks, bars, signals, orders, trades, risk.state, alerts, feed.*", "-"),
+    ServiceSpec("notifier", "Telegram alerts and commands ([telegram])", "theo.node.services.alerting",
+                "signals, orders, trades.closed, risk.state, alerts, feed.*, indicators.swing.*, ticks", "-"),
 )}
 
 

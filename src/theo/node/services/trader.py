@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
+from theo.config import TheoConfig
 from theo.core.logging import get_logger
 from theo.core.time import to_us
 from theo.model.market import Tick
@@ -85,10 +86,24 @@ class ServiceTrader(PaperRun):
         self.stop.set()  # SIGTERM: the run stops (it is not the end of the data)
 
 
+def check(config: TheoConfig) -> None:
+    """Refuse what the trader service cannot do before it connects: it trades the paper account."""
+    from theo.core.errors import ConfigError
+    from theo.node.kernel import check_broker
+
+    if config.execution.broker != "simulated":
+        raise ConfigError(f'[execution] broker = "{config.execution.broker}": the trader service trades the paper '
+                          f"account on the simulated broker; trade at IBKR with `theo run --broker ibkr`")
+    check_broker(config, "simulated", False)  # a live [app] mode is refused, as by `theo run`
+    if not config.strategies:
+        raise ConfigError("the config has no [[strategies]], so the trader has nothing to trade")
+
+
 def run(rt: ServiceRuntime) -> int:
     """``theo service run trader``: until stopped, or the collector's ``feed.ended`` (a finished replay)."""
     import asyncio
 
+    check(rt.config)
     trader = ServiceTrader(rt)
     status = asyncio.run(trader.run(lambda _run: rt.systemd.beat()))
     log.info("trader.ended", status=str(status), replayed=trader.replayed,

@@ -81,10 +81,15 @@ def test_service_run_says_what_is_wrong(tmp_path: Path) -> None:
     config = tmp_path / "theo.toml"
     config.write_text(f'[app]\ndata_dir = "{tmp_path}"\n')
     runner.invoke(app, ["db", "upgrade", "--config", str(config)])
-    result = runner.invoke(app, ["service", "run", "trader", "--config", str(config)])
+    result = runner.invoke(app, ["service", "run", "aggregator", "--config", str(config)])
     assert result.exit_code == 2
     assert '[bus] kind = "nats"' in result.output
     assert "theo run" in result.output
+    config.write_text(f'[app]\ndata_dir = "{tmp_path}"\n[bus]\nkind = "nats"\n[execution]\nbroker = "ibkr"\n')
+    result = runner.invoke(app, ["service", "run", "trader", "--config", str(config)])
+    assert result.exit_code == 2
+    assert "trades the paper account" in result.output
+    assert "theo run --broker ibkr" in result.output
     (tmp_path / "new").mkdir()
     config.write_text(f'[app]\ndata_dir = "{tmp_path / "new"}"\n[bus]\nkind = "nats"\n')
     result = runner.invoke(app, ["service", "run", "api", "--config", str(config)])
