@@ -116,6 +116,7 @@ def build_report(result: BacktestResult) -> Report:
     metrics["signals"] = result.signal_count
     metrics["orders"] = len(result.journal.orders)
     metrics["fills"] = len(fills)
+    metrics["adjustment"] = result.data.mode.value  # how the prices the run traded on were adjusted
     return Report(metrics, curve)
 
 

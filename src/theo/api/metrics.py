@@ -4,7 +4,8 @@ scrape time from what the process already keeps, so no hot path writes a metric:
 * the engine run's counters snapshot (``ServiceContext.run``, or the latest ``engine_runs`` row): ticks in total
   and per symbol, gate rejections of the run, the tick latency histogram per feed and symbol (cumulative
   buckets the pipeline's ``LatencyMonitor`` keeps since the start) and its rolling p50/p99, the engine clock's
-  lag behind the wall clock;
+  lag behind the wall clock; the order journal's write latency (every write transaction, begin to commit) and,
+  in a live run, each timeframe's bar lag (bar end to its publication), as histograms the run keeps;
 * the database: signals per status (the engine journal, as the signals page lists them), orders per state,
   fills, quarantined input per reason, realized and unrealized P&L (the overview's figures), the trading state;
 * the event stream (:class:`theo.api.events.EventHub`): clients, queued events, published, throttled and dropped.
@@ -93,6 +94,16 @@ class TheoCollector(Collector):
         if run is not None and run.sim_now is not None:
             lag.add_metric([], (datetime.now(UTC) - run.sim_now).total_seconds())
         yield lag
+        journal = HistogramMetricFamily("theo_journal_write_seconds", "order journal write transactions, begin "
+                                        "to commit, since the run started", labels=[])
+        _add_histogram(journal, [], counters.get("journal_write_seconds"))
+        yield journal
+        bars = HistogramMetricFamily("theo_bar_lag_seconds", "wall-clock time from a bar's end to its publication "
+                                     "(live runs), per timeframe", labels=["timeframe"])
+        per_tf = counters.get("bar_lag_seconds")
+        for timeframe, snapshot in sorted(per_tf.items() if isinstance(per_tf, dict) else []):
+            _add_histogram(bars, [str(timeframe)], snapshot)
+        yield bars
 
     def _store(self) -> Iterator[Metric]:
         from theo.persistence.repositories.monitoring import MonitoringRepository
@@ -179,6 +190,19 @@ def _histogram(runs: dict[str, Any]) -> Metric:
         family.add_metric([feed, symbol], buckets=[(b, float(n)) for b, n in zip(bounds, counts, strict=True)],
                           sum_value=float(h.get("sum", 0.0)))
     return family
+
+
+def _add_histogram(family: HistogramMetricFamily, labels: list[str], snapshot: Any) -> None:
+    """Add a :meth:`theo.core.histogram.Histogram.snapshot` (bounds, cumulative buckets, sum); skip a malformed
+    one (an older run's counters) rather than fail the scrape."""
+    if not isinstance(snapshot, dict):
+        return
+    bounds, counts = snapshot.get("bounds"), snapshot.get("buckets")
+    if not isinstance(bounds, list) or not isinstance(counts, list) or len(counts) != len(bounds) + 1:
+        return
+    edges = [*(f"{float(b):g}" for b in bounds), "+Inf"]
+    family.add_metric(labels, buckets=[(e, float(n)) for e, n in zip(edges, counts, strict=True)],
+                      sum_value=float(snapshot.get("sum", 0.0)))
 
 
 def registry_for(ctx: ServiceContext) -> CollectorRegistry:

@@ -45,7 +45,9 @@ def _date(value: str | None, option: str) -> date | None:
 
 def _load(config: TheoConfig, data: list[str] | None, start: str | None, end: str | None, db: str | None,
           synthetic: bool = False) -> Any:
-    from theo.node.data import load_database, load_files, parse_data_arg
+    from theo.cli.adjust_opts import stored_actions
+    from theo.node.data import load_database, load_files, parse_data_arg, symbol_of
+    from theo.persistence.repositories import Repositories
 
     d0 = _date(start, "--from") or config.engine.backtest.start
     d1 = _date(end, "--to") or config.engine.backtest.end
@@ -64,9 +66,12 @@ def _load(config: TheoConfig, data: list[str] | None, start: str | None, end: st
         symbols: list[str] = []
         for s in build_strategies(config.strategies):
             symbols += [sym for sym, _ in s.subscriptions if sym not in symbols]
-        return load_database(BarRepository(open_store(config)), symbols, db, d0, d1)
+        repos = Repositories(open_store(config))
+        return load_database(BarRepository(repos.store), symbols, db, d0, d1, config,
+                             stored_actions(config, symbols, config.marketdata.adjustment, repos))
     files = [parse_data_arg(a) for a in data] if data else list(config.engine.backtest.data)
-    return load_files(files, d0, d1, config)
+    named = [f.symbol or symbol_of(f.path) for f in files]
+    return load_files(files, d0, d1, config, stored_actions(config, named, config.marketdata.adjustment))
 
 
 def print_signal_summary(outcomes: Any, strategies: list[str]) -> None:
@@ -84,7 +89,7 @@ def _summary(metrics: dict[str, Any], folder: Path) -> Table:
     table.add_column("value", justify="right")
     for key in ("final_equity", "total_return", "annual_return", "sharpe", "sortino", "max_drawdown",
                 "max_drawdown_duration_days", "calmar", "trades", "win_rate", "profit_factor", "expectancy",
-                "charges", "exposure", "path", "items"):
+                "charges", "exposure", "path", "items", "adjustment"):
         v = metrics.get(key, "")
         table.add_row(key, _shown(key, v) if isinstance(v, float) else f"{v:,}" if isinstance(v, int) else str(v))
     return table

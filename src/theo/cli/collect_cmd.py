@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import Annotated
 
 import typer
@@ -17,8 +17,9 @@ from theo.core.errors import ConfigError
 from theo.core.time import exchange_time
 
 FeedOption = Annotated[str | None, typer.Option(
-    "--feed", help="synthetic (seeded market), replay (files; --replay), polygon (real time, key from the "
-    "environment, needs --symbols); default [collector] feed, else [marketdata] feed", show_default=False)]
+    "--feed", help="synthetic (seeded market), replay (files; --replay), ibkr (TWS / IB Gateway) or polygon "
+    "(key from the environment); ibkr and polygon are real time and need --symbols; default \\[collector] feed, "
+    "else \\[marketdata] feed", show_default=False)]
 
 
 def parse_until(value: str, today: datetime) -> datetime:
@@ -48,14 +49,14 @@ def _symbols(arg: str | None, config: TheoConfig) -> list[str]:
 
 def collect(config: ConfigOption = None,
             symbols: Annotated[str | None, typer.Option(
-                "--symbols", help="comma-separated symbols (default [collector] symbols, else every symbol the "
+                "--symbols", help="comma-separated symbols (default \\[collector] symbols, else every symbol the "
                 "feed offers)", show_default=False)] = None,
             feed: FeedOption = None,
             replay: Annotated[list[str] | None, typer.Option(
                 "--replay", help="with --feed replay: a tick/bar file, PATH or SYMBOL=PATH; repeat per file",
                 show_default=False)] = None,
             speed: Annotated[float | None, typer.Option(
-                "--speed", help="synthetic/replay: simulated seconds per wall second (default [engine] speed)",
+                "--speed", help="synthetic/replay: simulated seconds per wall second (default \\[engine] speed)",
                 min=0.001, show_default=False)] = None,
             unlimited: Annotated[bool, typer.Option(
                 "--unlimited", help="synthetic/replay: as fast as possible")] = False,
@@ -82,8 +83,14 @@ def collect(config: ConfigOption = None,
     files = _replay_files(replay) if replay else []
     built = build_feed(cfg, kind, replay=files, speed=None if unlimited else (speed or cfg.engine.speed),
                        symbols=wanted)
-    stop_at = parse_until(until, built.clock.now() if kind != "replay" else _first_day(built.feed)) \
-        if until else None
+    stop_at = None
+    if until:
+        start = built.clock.now() if kind != "replay" else _first_day(built.feed)
+        stop_at = parse_until(until, start)
+        if stop_at <= start:
+            raise ConfigError(f"--until {until}: {exchange_time(stop_at)} is not after the feed's time "
+                              f"{exchange_time(start)}; give a later time, or a date-time such as "
+                              f"{(start + timedelta(days=1)).date().isoformat()}T{until}")
     db = open_store(cfg)
 
     def session_end(summary: CollectSummary) -> None:
@@ -136,7 +143,10 @@ def _print(summary: object, as_json: bool, *, title: str) -> None:
         table.add_column(h, justify="left" if h in ("symbol", "rejected", "source") else "right")
     for row in summary.rows():
         table.add_row(*row)
-    console.print(table)
+    if summary.symbols:
+        console.print(table)
+    else:
+        console.print(f"nothing collected from {summary.feed} ({title})", highlight=False)
     notes = []
     if summary.outages:
         notes.append(f"database outages: {summary.outages}")

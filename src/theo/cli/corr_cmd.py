@@ -10,6 +10,7 @@ import numpy as np
 import typer
 from rich.table import Table
 
+from theo.cli.adjust_opts import AdjustOption, adjust_mode, stored_actions
 from theo.cli.common import ConfigOption, console, err_console, friendly_errors, get_config, open_repositories
 from theo.core.errors import ConfigError
 from theo.core.time import EXCHANGE_ZONE
@@ -29,25 +30,35 @@ FormatOpt = Annotated[str, typer.Option("--format", help="table, csv or json.")]
 
 
 def _series(files: list[str] | None, symbols: str | None, timeframe: str | None,
-            config: Path | None) -> dict[str, Any]:
-    """Load each symbol's bars (files first, else the store); all must share one timeframe."""
+            config: Path | None, adjust: str | None = None) -> dict[str, Any]:
+    """Load each symbol's bars (files first, else the store), adjusted as ``--adjust`` or the config says;
+    all must share one timeframe."""
     from theo.indicators.source import bars_from_file, bars_from_store
 
+    cfg = get_config(config)
+    mode = adjust_mode(cfg, adjust)
+    limits = cfg.marketdata.bar_limits
     wanted = [parse_symbol(s, what="--symbols") for s in symbols.split(",") if s.strip()] if symbols else []
     loaded: dict[str, Any] = {}
+    paths: dict[str, str] = {}
     for item in files or []:
         if "=" not in item:
             raise ConfigError(f"--file {item!r}: write it as SYM=PATH, e.g. SPY=data/SPY_15min.csv.gz")
         sym, path = item.split("=", 1)
-        sym = parse_symbol(sym, what=f"--file {item!r}: symbol")
-        loaded[sym] = bars_from_file(path.strip(), sym, timeframe)
-    missing = [s for s in wanted if s not in loaded]
+        paths[parse_symbol(sym, what=f"--file {item!r}: symbol")] = path.strip()
+    missing = [s for s in wanted if s not in paths]
+    if missing and timeframe is None:
+        raise ConfigError(f"reading {', '.join(missing)} from the store needs --timeframe")
+    repos = open_repositories(cfg) if missing else None
+    actions = stored_actions(cfg, [*paths, *missing], mode, repos)
+    for sym, path in paths.items():
+        loaded[sym] = bars_from_file(path, sym, timeframe, adjust=mode, actions=actions[sym], limits=limits)
     if missing:
-        if timeframe is None:
-            raise ConfigError(f"reading {', '.join(missing)} from the store needs --timeframe")
-        bars = open_repositories(get_config(config)).market_data
+        assert repos is not None
+        assert timeframe is not None
         for sym in missing:
-            loaded[sym] = bars_from_store(bars, sym, timeframe)
+            loaded[sym] = bars_from_store(repos.market_data, sym, timeframe, adjust=mode, actions=actions[sym],
+                                          limits=limits)
     order = wanted or list(loaded)
     tfs = {loaded[s].bars.timeframe for s in order}
     if len(tfs) > 1:
@@ -59,6 +70,12 @@ def _series(files: list[str] | None, symbols: str | None, timeframe: str | None,
         if len(loaded[s].rejected) > 5:
             err_console.print(f"... {len(loaded[s].rejected) - 5} more rejected rows of {s}", highlight=False)
     return {s: loaded[s] for s in order}
+
+
+def _say_prices(data: dict[str, Any]) -> None:
+    """How each series' prices were adjusted (table output; json carries it as ``adjustment``)."""
+    for lb in data.values():
+        console.print(f"prices: {lb.adjustment}", highlight=False)
 
 
 def _fmt(v: float) -> str:
@@ -76,12 +93,12 @@ def register(app: typer.Typer) -> None:
                on: OnOpt = "returns", fmt: FormatOpt = "table",
                max_staleness: Annotated[int, typer.Option("--max-staleness", help="Bars a pair's last common "
                                                           "bar may lag the newest bar before it is stale.")] = 5,
-               config: ConfigOption = None) -> None:
+               adjust: AdjustOption = None, config: ConfigOption = None) -> None:
         """Correlation matrix of N symbols over their last --window common points."""
         from theo.data.bars.timeframes import parse_timeframe
         from theo.indicators.correlation import correlation_matrix
 
-        data = _series(files, symbols, timeframe, config)
+        data = _series(files, symbols, timeframe, config, adjust)
         if len(data) < 2:
             raise ConfigError("a correlation matrix needs at least two symbols (--symbols or --file)")
         tf = next(iter(data.values())).bars.timeframe
@@ -93,13 +110,15 @@ def register(app: typer.Typer) -> None:
             console.print_json(json.dumps({
                 "symbols": syms, "method": method, "window": window, "on": on, "timeframe": tf,
                 "values": [[None if not np.isfinite(v) else float(v) for v in row] for row in m.values],
-                "n_points": m.n_points.tolist(), "status": m.status.tolist()}))
+                "n_points": m.n_points.tolist(), "status": m.status.tolist(),
+                "adjustment": {s: lb.adjustment for s, lb in data.items()}}))
         elif fmt == "csv":
             typer.echo("symbol," + ",".join(syms))
             for s, row in zip(syms, m.values, strict=True):
                 typer.echo(s + "," + ",".join("" if not np.isfinite(v) else repr(float(v)) for v in row))
         elif fmt == "table":
             console.print(f"{method} correlation of {on}, {tf}, last {window} common points", highlight=False)
+            _say_prices(data)
             t = Table()
             t.add_column("")
             for s in syms:
@@ -120,7 +139,7 @@ def register(app: typer.Typer) -> None:
                 = None,
                 tail: Annotated[int | None, typer.Option("--tail", help="Print only the last N rows (table: "
                                                          "20 unless given; csv/json: all unless given).")] = None,
-                config: ConfigOption = None) -> None:
+                adjust: AdjustOption = None, config: ConfigOption = None) -> None:
         """Rolling correlation series of one pair, stamped at each common bar start."""
         import pandas as pd
 
@@ -130,7 +149,7 @@ def register(app: typer.Typer) -> None:
             raise ConfigError(f"--format {fmt!r} is unknown; use table, csv or json")
         if tail is not None and tail < 1:
             raise ConfigError(f"--tail {tail}: give a number of rows of at least 1")
-        data = _series(files, symbols, timeframe, config)
+        data = _series(files, symbols, timeframe, config, adjust)
         if len(data) != 2:
             raise ConfigError(f"rolling correlation needs exactly two symbols, got {len(data)}: "
                               f"{', '.join(data) or 'none'}")
@@ -143,6 +162,7 @@ def register(app: typer.Typer) -> None:
         if out is not None:
             frame.to_csv(out, index=False, na_rep="")
             console.print(f"wrote {len(frame)} rows to {out}", highlight=False)
+            _say_prices(data)
         elif fmt == "csv":
             shown = frame if tail is None else frame.tail(tail)
             typer.echo(shown.to_csv(index=False, na_rep=""), nl=False)
@@ -154,6 +174,7 @@ def register(app: typer.Typer) -> None:
             n = 20 if tail is None else tail
             console.print(f"{method} {sa}/{sb} {on}, window {window} (last {min(n, len(frame))} of {len(frame)})",
                           highlight=False)
+            _say_prices(data)
             t = Table()
             t.add_column("time (ET)", no_wrap=True)
             t.add_column("value", justify="right")

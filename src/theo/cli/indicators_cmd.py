@@ -10,6 +10,7 @@ import numpy as np
 import typer
 from rich.table import Table
 
+from theo.cli.adjust_opts import AdjustOption, adjust_mode, stored_actions
 from theo.cli.common import ConfigOption, console, err_console, friendly_errors, get_config, open_repositories
 from theo.core.errors import ConfigError
 from theo.core.time import exchange_time, to_us
@@ -88,14 +89,15 @@ def register(app: typer.Typer) -> None:
                                                    "regular-session ones.")] = False,
         calendar: Annotated[str, typer.Option("--calendar", help="Session calendar for pivots: XNYS or "
                                               "CME_EQUITY.")] = "XNYS",
-        raw: Annotated[bool, typer.Option("--raw", help="Do not apply a file's split_factor column.")] = False,
+        raw: Annotated[bool, typer.Option("--raw", help="Raw prices: the same as --adjust none.")] = False,
+        adjust: AdjustOption = None,
         config: ConfigOption = None,
     ) -> None:
         """Compute indicator values per bar and print, export (--out) or store (--save) them."""
         from theo.core.calendar import get_calendar
         from theo.indicators.pivots import Pivots
         from theo.indicators.registry import parse_spec
-        from theo.indicators.source import bars_from_file, bars_from_store
+        from theo.indicators.source import bars_from_file, bars_from_store, symbol_from_path
         from theo.indicators.store import IndicatorWriter
 
         if file is None and symbol is None:
@@ -108,15 +110,22 @@ def register(app: typer.Typer) -> None:
                 if isinstance(ind, Pivots):
                     ind.regular_only = False
         repos = None
+        cfg = get_config(config)
+        mode = adjust_mode(cfg, adjust, raw=raw)
+        limits = cfg.marketdata.bar_limits
         if file is not None:
-            loaded = bars_from_file(file, symbol, timeframe, adjust_splits=not raw)
+            sym = symbol or symbol_from_path(file)
+            loaded = bars_from_file(file, sym, timeframe, adjust=mode, limits=limits,
+                                    actions=stored_actions(cfg, [sym], mode)[sym])
         else:
             if symbol is None or timeframe is None:
                 raise ConfigError("reading stored bars needs both --symbol and --timeframe")
-            repos = open_repositories(get_config(config))
+            repos = open_repositories(cfg)
             # Every stored bar is read so values from --since on have their full warm-up (the same values
             # as without --since); only the display and --save start at --since.
-            loaded = bars_from_store(repos.market_data, symbol, timeframe)
+            loaded = bars_from_store(repos.market_data, symbol, timeframe, adjust=mode, limits=limits,
+                                     actions=stored_actions(cfg, [symbol], mode, repos)[symbol])
+        err_console.print(f"prices: {loaded.adjustment}", highlight=False)
         for line in loaded.rejected[:20]:
             err_console.print(f"rejected row {line}", highlight=False)
         if len(loaded.rejected) > 20:
@@ -137,8 +146,8 @@ def register(app: typer.Typer) -> None:
             console.print(f"wrote {len(frame)} rows × {len(columns)} indicator columns to {out}", highlight=False)
         else:
             shown = frame.tail(tail)
-            table = Table(title=f"{bars.symbol} {bars.timeframe} ({loaded.source}), last {len(shown)} bars "
-                                "(columns: bar start, New York time)")
+            table = Table(title=f"{bars.symbol} {bars.timeframe} ({loaded.source}, {mode.value}), last "
+                                f"{len(shown)} bars (columns: bar start, New York time)")
             table.add_column("output", no_wrap=True)
             for ts in shown["ts"]:
                 table.add_column(_header(str(ts)), justify="right")
@@ -147,7 +156,7 @@ def register(app: typer.Typer) -> None:
             console.print(table)
         if save:
             if repos is None:
-                repos = open_repositories(get_config(config))
+                repos = open_repositories(cfg)
             writer = IndicatorWriter(repos.indicators)
             by_output = {(ind.name, o): arr[first:] for ind in inds for o, arr in ind.batch(bars).items()}
             writer.add_columns(bars.symbol, bars.timeframe, bars.start_us[first:], by_output)

@@ -20,11 +20,13 @@ from theo.cli import (
     health_cmd,
     ib_cmd,
     indicators_cmd,
+    notify_cmd,
     orders_cmd,
     report_cmd,
     risk_cmd,
     run_cmd,
     scan_cmd,
+    service_cmd,
     users_cmd,
 )
 
@@ -48,7 +50,7 @@ TyperOption.display_type_rich = _flag_without_type  # type: ignore[method-assign
 
 for module in (config_cmd, calendar_cmd, db_cmd, data_cmd, archive_cmd, futures_cmd, indicators_cmd, corr_cmd, scan_cmd,
                orders_cmd, report_cmd, risk_cmd, run_cmd, backtest_cmd, ib_cmd, users_cmd, api_cmd,
-               health_cmd, collect_cmd):
+               health_cmd, notify_cmd, collect_cmd, service_cmd):
     module.register(app)
 
 

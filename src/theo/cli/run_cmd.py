@@ -111,16 +111,24 @@ def _drive(run: Any, unit: str, db: Store, path: Path | None = None) -> None:
 
     log = get_logger("theo.run")
     api = _start_api(run, db, path)
+    try:
+        notifier = _start_notifier(run, db, api)
+    except BaseException:
+        if api is not None:
+            api.stop()
+        raise
+    watchers = [w for w in (api, notifier) if w is not None]
 
     def observed(show: Callable[[Any], None]) -> Callable[[Any], None]:
-        if api is None:
+        if not watchers:
             return show
 
-        def both(r: Any) -> None:
+        def each(r: Any) -> None:
             show(r)
-            api.on_status(r)
+            for w in watchers:
+                w.on_status(r)
 
-        return both
+        return each
 
     async def main() -> RunStatus:
         run.install_signal_handlers()
@@ -131,9 +139,12 @@ def _drive(run: Any, unit: str, db: Store, path: Path | None = None) -> None:
         return await run.run(observed(  # type: ignore[no-any-return]
             lambda r: log.info("engine.status", **status_fields(r))))
 
+    status: Any = "failed"
     try:
         status = asyncio.run(main())
     finally:
+        if notifier is not None:
+            notifier.stop(str(status))
         if api is not None:
             api.stop()
     c = run.counters()
@@ -153,6 +164,22 @@ def _start_api(run: Any, db: Store, path: Path | None) -> Any:
     url = api.start()
     err_console.print(f"dashboard: {url}", soft_wrap=True)
     return api
+
+
+def _start_notifier(run: Any, db: Store, api: Any) -> Any:
+    """Telegram alerts and commands beside the run (``[telegram] enabled``), on their own thread; ``None`` when
+    turned off. A missing or refused token stops here, before the run starts."""
+    if not run.config.telegram.enabled:
+        return None
+    from theo.node.notify.service import EmbeddedNotifier
+
+    notifier = EmbeddedNotifier(run, db, events=api.hub if api is not None else None,
+                                view=api.bridge.snapshot if api is not None else None)
+    notifier.start()
+    names = ", ".join(r.label for r in run.config.telegram.recipients) or "no recipients"
+    err_console.print(f"telegram: alerts to {names}" + (", commands on" if run.config.telegram.commands else ""),
+                      soft_wrap=True)
+    return notifier
 
 
 def _replay_files(args: list[str]) -> list[DataFile]:

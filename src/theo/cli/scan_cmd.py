@@ -144,6 +144,7 @@ def scan(
     """Run the configured strategies and scanners over history bar by bar; print and store signals."""
     if ctx.invoked_subcommand is not None:
         return
+    from theo.cli.adjust_opts import stored_actions
     from theo.persistence.signals import SignalStore
     from theo.strategy.scanner.run import run_scan
 
@@ -158,8 +159,14 @@ def scan(
     start = datetime.combine(first, datetime.min.time(), tzinfo=ET).astimezone(UTC) if first else None
     end = datetime.combine(last + timedelta(days=1), datetime.min.time(), tzinfo=ET).astimezone(UTC) if last else None
     sink = SignalStore(open_store(cfg), cfg.scanner.user) if store else None
-    result = run_scan(cfg, _parse_data(data), start=start, end=end, store=sink)
+    files = _parse_data(data)
+    result = run_scan(cfg, files, start=start, end=end, store=sink,
+                      actions=stored_actions(cfg, files, cfg.marketdata.adjustment))
     _print(result.records, fmt, f"{len(result.records)} signals")
+    for done in result.prepared.values():
+        err_console.print(f"prices: {done.describe()}", markup=False, highlight=False)
+        for note in done.notes:
+            err_console.print(f"note: {note}", markup=False, highlight=False)
     notes = [f"{result.bars} bars", f"{len(result.records)} signals", f"{result.duplicates} duplicates suppressed"]
     if store:
         notes.append(f"{result.stored} stored")

@@ -58,3 +58,11 @@ class LoggingConfig(Section):
     file: Path | None = Field(default=None, description="log file; relative paths are under data_dir")
     max_bytes: int = Field(default=10_000_000, ge=10_000)
     backup_count: int = Field(default=5, ge=0)
+    #: Ship to the systemd journal through its native socket (PRIORITY and SYSLOG_IDENTIFIER fields).
+    journald: bool = False
+    journald_socket: Path = Path("/run/systemd/journal/socket")
+    #: Ship to syslog: a Unix socket path ("/dev/log") or "host:port" (UDP); empty: off.
+    syslog_address: str = ""
+    syslog_facility: str = "user"
+    #: The journal's SYSLOG_IDENTIFIER and the syslog tag.
+    identifier: str = Field(default="theo", pattern=r"^[A-Za-z0-9_.-]{1,32}$")

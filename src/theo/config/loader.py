@@ -6,6 +6,7 @@ value given and what is expected.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tomllib
@@ -30,9 +31,27 @@ _SECRETS: set[str] = set()
 _MIN_MASKED = 4
 
 
+#: A Telegram bot token (``123456789:AA…``), alone or in a Bot API URL (``/bot<token>/getMe``).
+_BOT_TOKEN = re.compile(r"(?<![0-9])\d{5,}:[A-Za-z0-9_-]{30,}")
+#: Environment variables whose values are secrets whatever their prefix (THEO_ADMIN_PASSWORD, a bot token ...).
+_SECRET_ENV_WORDS = ("PASSWORD", "PASSWD", "TOKEN", "SECRET", "API_KEY", "APIKEY", "ACCESS_KEY", "PRIVATE_KEY",
+                     "CREDENTIAL")
+
+
 def _remember_secret(value: str) -> None:
     if len(value) >= _MIN_MASKED:
-        _SECRETS.update({value, quote(value, safe=""), quote(value)})
+        # as given, URL-quoted, and as it appears inside a JSON string (a quote or backslash escaped)
+        _SECRETS.update({value, quote(value, safe=""), quote(value), json.dumps(value)[1:-1]})
+
+
+def remember_environment_secrets(env: Mapping[str, str]) -> None:
+    """Mask in every :func:`redact` the values of environment variables named like secrets (any prefix).
+
+    Values under 8 characters are left out here (``TOKEN_TTL=3600`` would mask every 3600 in the logs); the
+    ``THEO__…`` secrets are remembered from 4 characters when the configuration is loaded."""
+    for name, value in env.items():
+        if len(value) >= 8 and any(word in name.upper() for word in _SECRET_ENV_WORDS):
+            _remember_secret(value)
 
 
 def redact(text: str) -> str:
@@ -41,6 +60,7 @@ def redact(text: str) -> str:
     Apply it to every message a user or a log may see that can quote a URL or a value from the config.
     """
     text = _URL_PASSWORD.sub(r"\g<head>***", text)
+    text = _BOT_TOKEN.sub("***", text)
     for secret in sorted(_SECRETS, key=len, reverse=True):
         text = text.replace(secret, "***")
     return text

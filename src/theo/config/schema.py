@@ -10,7 +10,9 @@ from theo.adapters.polygon.config import PolygonConfig
 from theo.config.api import ApiConfig
 from theo.config.app import AppConfig, DatabaseConfig, LoggingConfig
 from theo.config.base import Section
+from theo.config.bus import BusConfig, ServicesConfig
 from theo.config.market import MarketConfig
+from theo.config.telegram import TelegramConfig
 from theo.data.config import MarketDataConfig
 from theo.data.failover.config import FeedsConfig
 from theo.execution.config import ExecutionConfig
@@ -38,8 +40,11 @@ class TheoConfig(Section):
     risk: RiskConfig = RiskConfig()
     engine: EngineConfig = EngineConfig()
     api: ApiConfig = ApiConfig()
+    telegram: TelegramConfig = TelegramConfig()
     collector: CollectorConfig = CollectorConfig()
     polygon: PolygonConfig = PolygonConfig()
+    bus: BusConfig = BusConfig()
+    services: ServicesConfig = ServicesConfig()
 
     @model_validator(mode="after")
     def _scanners_bound(self) -> TheoConfig:

@@ -1,9 +1,16 @@
-"""structlog set-up: readable lines on a terminal, JSON lines otherwise, optional rotated file."""
+"""structlog set-up: readable lines on a terminal, JSON lines otherwise, optional rotated file, journald, syslog.
+
+No secret reaches any destination: values under secret-looking keys are masked by key (:func:`_mask_secrets`),
+and every rendered line, whatever logged it (our events, a library's stdlib records, an exception's traceback),
+goes through :func:`theo.config.loader.redact` last (:class:`_Redacting`): URL passwords, Telegram bot tokens,
+and the values of secret environment variables (``THEO__DATABASE__PASSWORD``, ``*_TOKEN``, ``*_API_KEY`` ...).
+"""
 
 from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -11,6 +18,7 @@ from typing import Any
 import structlog
 
 from theo.config.app import LoggingConfig
+from theo.config.loader import redact, remember_environment_secrets
 
 _SECRET_WORDS = ("password", "token", "secret", "api_key")
 
@@ -30,6 +38,36 @@ def _mask_secrets(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, 
     for key in list(event):
         event[key] = "***" if _is_secret(key) else _masked(event[key])
     return event
+
+
+class _Redacting(structlog.stdlib.ProcessorFormatter):
+    """The last word before a line is written: redact the whole rendered line (module docstring)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
+def _formatter(shared: list[Any], renderer: Any) -> logging.Formatter:
+    """``renderer`` behind the shared chain; a JSON line carries an exception as its traceback text (``exception``),
+    not as the repr of the exc_info tuple (the console renderer prints tracebacks itself)."""
+    exceptions = [structlog.processors.format_exc_info] if isinstance(renderer, structlog.processors.JSONRenderer) \
+        else []
+    return _Redacting(
+        foreign_pre_chain=[structlog.stdlib.ExtraAdder(), *shared],  # stdlib `extra=` become fields
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *exceptions, renderer],
+    )
+
+
+def _shipping(config: LoggingConfig) -> list[logging.Handler]:
+    """journald and syslog handlers as ``[logging]`` asks (:mod:`theo.core.log_sinks`)."""
+    from theo.core.log_sinks import JournaldHandler, syslog_handler
+
+    handlers: list[logging.Handler] = []
+    if config.journald:
+        handlers.append(JournaldHandler(config.journald_socket, config.identifier))
+    if config.syslog_address:
+        handlers.append(syslog_handler(config.syslog_address, config.syslog_facility, config.identifier))
+    return handlers
 
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -65,6 +103,7 @@ def configure_logging(config: LoggingConfig | None = None, *, data_dir: Path | N
     command's report is not interleaved with its progress events.
     """
     config = config or LoggingConfig()
+    remember_environment_secrets(os.environ)
     console_handler: logging.Handler = _StderrHandler() if stream is None else logging.StreamHandler(stream)
     if console_level is not None:
         console_handler.setLevel(max(logging.getLevelName(console_level), logging.getLevelName(config.level)))
@@ -80,14 +119,14 @@ def configure_logging(config: LoggingConfig | None = None, *, data_dir: Path | N
     renderer: Any = (
         structlog.processors.JSONRenderer() if use_json else structlog.dev.ConsoleRenderer(colors=stream.isatty())
     )
-    formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=[structlog.stdlib.ExtraAdder(), *shared],  # stdlib `extra=` become fields
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
-    )
+    formatter = _formatter(shared, renderer)
+    json_lines = _formatter(shared, structlog.processors.JSONRenderer())
+    shipping = _shipping(config)  # may refuse the config: before the current handlers are taken down
     root = logging.getLogger()
     for handler in list(root.handlers):
         if getattr(handler, "_theo", False):
             root.removeHandler(handler)
+            handler.close()
     handlers: list[logging.Handler] = [console_handler]
     if config.file is not None:
         path = config.file if config.file.is_absolute() else (data_dir or Path(".")) / config.file
@@ -95,14 +134,11 @@ def configure_logging(config: LoggingConfig | None = None, *, data_dir: Path | N
         file_handler = logging.handlers.RotatingFileHandler(
             path, maxBytes=config.max_bytes, backupCount=config.backup_count, encoding="utf-8"
         )
-        file_handler.setFormatter(
-            structlog.stdlib.ProcessorFormatter(
-                foreign_pre_chain=[structlog.stdlib.ExtraAdder(), *shared],  # stdlib `extra=` become fields
-                processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                            structlog.processors.JSONRenderer()],
-            )
-        )
+        file_handler.setFormatter(json_lines)
         handlers.append(file_handler)
+    for shipped in shipping:
+        shipped.setFormatter(json_lines)
+        handlers.append(shipped)
     for handler in handlers:
         handler._theo = True  # type: ignore[attr-defined]
         if handler.formatter is None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from theo.config.base import Section
+from theo.model.enums import Adjustment
 from theo.model.symbols import Symbol
 
 
@@ -153,6 +155,25 @@ class LatencyConfig(Section):
     log_every_seconds: float = Field(default=60.0, gt=0)
 
 
+class BarLimits(Section):
+    """The widest high/low range a bar can have, per instrument class and bar length.
+
+    A wider bar cannot be real (a stock does not trade at 7x its own low within one minute: a print that far
+    off would have been busted, and limit-up/limit-down halts it long before): it is flagged with the reason,
+    counted, logged and kept out of indicators, correlation and backtests. Intraday means bars shorter than a
+    day. The defaults leave room for the largest real moves (VIX more than doubled on 2018-02-05).
+    """
+
+    equity_intraday: float = Field(default=4.0, gt=1, description="high/low of an intraday stock or ETF bar")
+    equity_daily: float = Field(default=20.0, gt=1)
+    index_intraday: float = Field(default=2.5, gt=1)
+    index_daily: float = Field(default=4.0, gt=1)
+    future_intraday: float = Field(default=2.0, gt=1)
+    future_daily: float = Field(default=2.5, gt=1)
+    #: Symbols read as indexes (the others are stocks/ETFs, or futures when they parse as a contract).
+    index_symbols: list[Symbol] = Field(default_factory=lambda: ["VIX", "SPX", "NDX", "RUT", "DJI", "VXN"])
+
+
 class MarketDataConfig(Section):
     """Market data: feeds, quality gate, latency, bar aggregation, futures and archive."""
 
@@ -164,3 +185,13 @@ class MarketDataConfig(Section):
     synthetic: SyntheticConfig = SyntheticConfig()
     replay: ReplayConfig = ReplayConfig()
     latency: LatencyConfig = LatencyConfig()
+    #: Prices on read (indicators, correlation, quality gates, backtests): stored prices always stay raw.
+    #: ``"none"`` is a mode here (raw prices), not an unset key.
+    adjust: Literal["none", "splits", "splits+dividends"] = Field(
+        default="splits", description="none | splits | splits+dividends (backward, from corporate_actions)")
+    bar_limits: BarLimits = BarLimits()
+
+    @property
+    def adjustment(self) -> Adjustment:
+        """``adjust`` as the enum the readers take."""
+        return Adjustment(self.adjust)

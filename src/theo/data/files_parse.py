@@ -204,7 +204,7 @@ class RowChecks:
         offset = ~missing & ~naive  # an explicit offset, or garbage that fails to parse below
         if daily_ok and date_only[~missing].all() and (~missing).any():
             self.daily = True
-            zone = ZoneInfo(tz) if tz else ET  # session dates are exchange-local
+            zone = self._zone(tz, col, ~missing, "no UTC offset") if tz else ET  # session dates are exchange-local
             dates = pd.to_datetime(pd.Series(filled.to_numpy(zero_copy_only=False)), format="%Y-%m-%d",
                                    errors="coerce")
             return self._store(*_series_us(dates.dt.tz_localize(zone)), missing)

@@ -144,14 +144,19 @@ class Spool:
 
     # -- writing ---------------------------------------------------------------------------------------------------
     def append(self, kind: int, payload: bytes) -> int:
-        """Append one record durably (``fsync``); return the file's new size."""
+        """Append one record durably (``fsync``); return the file's new size. A full disk or a failing write
+        raises :class:`StorageError`: with the database out too, nothing can keep the data, so the collector stops."""
         fd = self._require()
         data = encode_record(kind, payload)
-        written = os.write(fd, data)
-        while written < len(data):  # a regular file takes it all, but never assume
-            written += os.write(fd, data[written:])
-        os.fsync(fd)
-        return os.fstat(fd).st_size
+        try:
+            written = os.write(fd, data)
+            while written < len(data):  # a regular file takes it all, but never assume
+                written += os.write(fd, data[written:])
+            os.fsync(fd)
+            return os.fstat(fd).st_size
+        except OSError as exc:  # not an OSError any more: a feed would take that for a dropped connection
+            raise StorageError(f"cannot write the spool {self.path} while the database is out: {exc.strerror}; "
+                               "free disk space (or fix the folder's permissions) and start again") from None
 
     # -- replay --------------------------------------------------------------------------------------------------
     def size(self) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -10,9 +11,12 @@ from typing import Protocol
 import numpy as np
 
 from theo.core.errors import DataError
+from theo.data.adjusted import PreparedBars, prepare_bars
 from theo.data.bars.stored import StoredBarColumns
-from theo.indicators.base import BarArrays, BoolArray, IntArray
-from theo.model.enums import SessionKind
+from theo.data.config import BarLimits
+from theo.indicators.base import BarArrays, BoolArray, FloatArray, IntArray
+from theo.model.enums import Adjustment, SessionKind
+from theo.model.reference import CorporateAction
 
 
 class BarStore(Protocol):
@@ -26,12 +30,17 @@ class BarStore(Protocol):
 
 @dataclass
 class LoadedBars:
-    """A bar series plus what was left out on the way (shown to the user, never dropped silently)."""
+    """A bar series plus what was left out on the way (shown to the user, never dropped silently) and how its
+    prices were adjusted (``prepared.describe()``)."""
 
     bars: BarArrays
     source: str
     rejected: list[str] = field(default_factory=list)
-    split_adjusted: bool = False
+    prepared: PreparedBars | None = None
+
+    @property
+    def adjustment(self) -> str:
+        return self.prepared.describe() if self.prepared is not None else f"{self.bars.symbol}: unadjusted"
 
 
 def symbol_from_path(path: Path) -> str:
@@ -40,11 +49,13 @@ def symbol_from_path(path: Path) -> str:
 
 
 def bars_from_file(path: str | Path, symbol: str | None = None, timeframe: str | None = None, *,
-                   adjust_splits: bool = True) -> LoadedBars:
+                   adjust: Adjustment = Adjustment.SPLITS, actions: Sequence[CorporateAction] = (),
+                   limits: BarLimits | None = None) -> LoadedBars:
     """Read a bar file (CSV, gzip CSV, Parquet; columns ts, open, high, low, close[, volume][, split_factor]).
 
-    With ``adjust_splits`` and a ``split_factor`` column, prices are multiplied by it (the data README's
-    rule), so a split is not a fake return or a fake ATR spike.
+    Prices are adjusted for ``actions`` in mode ``adjust`` (see :func:`theo.data.adjusted.prepare_bars`); a
+    ``split_factor`` column is the file's own split adjustment (the data README's rule) and replaces the split
+    actions. Either way a split is not a fake return or a fake ATR spike.
     """
     from theo.data.files import read_market_file
 
@@ -57,13 +68,25 @@ def bars_from_file(path: str | Path, symbol: str | None = None, timeframe: str |
     rejected = [f"{p}:{r.line} {r.column}={r.value!r}: {r.reason}" for r in result.rejections]
     if len(cols) == 0:
         raise DataError(f"{p}: no usable bars ({len(rejected)} rows rejected)")
-    factor = cols.split_factor if adjust_splits and cols.split_factor is not None else None
-    f = factor if factor is not None else np.ones(len(cols))
     bars = BarArrays(
         symbol=sym, timeframe=cols.timeframe, start_us=cols.start_us.astype(np.int64),
-        open=cols.open * f, high=cols.high * f, low=cols.low * f, close=cols.close * f,
-        volume=cols.volume / f, regular=_overlaps_regular(cols.start_us, cols.end_us(), cols.timeframe))
-    return LoadedBars(bars, str(p), rejected, factor is not None)
+        open=cols.open.astype(np.float64), high=cols.high.astype(np.float64), low=cols.low.astype(np.float64),
+        close=cols.close.astype(np.float64), volume=cols.volume.astype(np.float64),
+        regular=_overlaps_regular(cols.start_us, cols.end_us(), cols.timeframe))
+    factor = None if cols.split_factor is None else cols.split_factor.astype(np.float64)
+    return _prepared(bars, str(p), rejected, actions, adjust, limits, factor)
+
+
+def _prepared(bars: BarArrays, source: str, rejected: list[str], actions: Sequence[CorporateAction],
+              adjust: Adjustment, limits: BarLimits | None, file_factor: FloatArray | None = None) -> LoadedBars:
+    from theo.data.bars.timeframes import parse_timeframe
+
+    out, prepared = prepare_bars(bars, actions, adjust, limits or BarLimits(),
+                                 bar_us=parse_timeframe(bars.timeframe).length_us, file_factor=file_factor)
+    if len(out) == 0:
+        raise DataError(f"{source}: no usable bars ({prepared.check.count} impossible, {len(rejected)} rows "
+                        "rejected)")
+    return LoadedBars(out, source, rejected + prepared.check.reasons, prepared)
 
 
 def _overlaps_regular(start_us: IntArray, end_us: IntArray, timeframe: str) -> BoolArray:
@@ -76,12 +99,13 @@ def _overlaps_regular(start_us: IntArray, end_us: IntArray, timeframe: str) -> B
 
 
 def bars_from_store(store: BarStore, symbol: str, timeframe: str, since: datetime | None = None,
-                    until: datetime | None = None) -> LoadedBars:
-    """Read ``symbol``'s bars of ``timeframe`` from the store, oldest first."""
+                    until: datetime | None = None, *, adjust: Adjustment = Adjustment.SPLITS,
+                    actions: Sequence[CorporateAction] = (), limits: BarLimits | None = None) -> LoadedBars:
+    """Read ``symbol``'s bars of ``timeframe`` from the store, oldest first, adjusted for ``actions``."""
     cols = store.bar_columns(symbol, timeframe, since, until)
     if len(cols) == 0:
         raise DataError(f"no {timeframe} bars of {symbol} in the store; import some with `theo data import` "
                         "or check the symbol and timeframe")
     bars = BarArrays(symbol=symbol, timeframe=timeframe, start_us=cols.start_us, open=cols.open, high=cols.high,
                      low=cols.low, close=cols.close, volume=cols.volume, regular=cols.regular)
-    return LoadedBars(bars, f"store {symbol} {timeframe}")
+    return _prepared(bars, f"store {symbol} {timeframe}", [], actions, adjust, limits)

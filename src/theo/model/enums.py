@@ -123,3 +123,29 @@ class SessionKind(StrEnum):
     REGULAR = "REGULAR"
     POST = "POST"
     CLOSED = "CLOSED"
+
+
+class CorporateActionKind(StrEnum):
+    """What a company did to its shares; each kind says how ``ratio``/``amount``/``new_symbol`` read."""
+
+    SPLIT = "split"  # ratio: new shares per old share, > 1 (7 for a 7-for-1)
+    REVERSE_SPLIT = "reverse_split"  # ratio: new shares per old share, < 1 (0.25 for a 1-for-4)
+    CASH_DIVIDEND = "cash_dividend"  # amount: cash per share
+    STOCK_DIVIDEND = "stock_dividend"  # ratio: extra shares per share held (0.05 for 5 %)
+    SYMBOL_CHANGE = "symbol_change"  # new_symbol: the ticker from ex_date on
+
+
+class Adjustment(StrEnum):
+    """How stored (raw) prices are adjusted on read for indicators, correlation, gates and backtests."""
+
+    NONE = "none"
+    SPLITS = "splits"
+    SPLITS_DIVIDENDS = "splits+dividends"
+
+    @property
+    def splits(self) -> bool:
+        return self is not Adjustment.NONE
+
+    @property
+    def dividends(self) -> bool:
+        return self is Adjustment.SPLITS_DIVIDENDS

@@ -92,6 +92,8 @@ def run_backtest(config: TheoConfig, data: MarketData, *, visit_all: bool = Fals
     if missing:
         raise ConfigError(f"the strategies trade {', '.join(missing)} but the data has only "
                           f"{', '.join(data.series)}; add --data files for them")
+    for strategy in node.strategies:  # raw bars (unadjusted mode): a split day is not a crash to the gates
+        strategy.use_raw_splits(data.raw_splits)
     result = BacktestResult(config, data, node, notes=list(data.notes))
     driver = Driver(node, data.series, signal_stream(node, data.series), visit_all=visit_all, progress=progress)
     # The run allocates many small objects that live to its end (orders, fills, trades) and makes no

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -16,6 +16,10 @@ from theo.core.calendar import ET
 from theo.core.errors import DataError
 from theo.core.time import from_us, to_us
 from theo.data.bars.stored import StoredBarColumns
+from theo.data.config import BarLimits
+from theo.model.columns import F64
+from theo.model.enums import Adjustment
+from theo.model.reference import CorporateAction
 from theo.model.series import BarSeries
 from theo.model.symbols import parse_symbol
 from theo.node.config import DataFile
@@ -25,12 +29,45 @@ _SYMBOL = re.compile(r"^([A-Za-z][A-Za-z0-9.]*)_")
 
 @dataclass
 class MarketData:
-    """Execution series per symbol (bars, or ticks as zero-length bars), in the order the files were given."""
+    """Execution series per symbol (bars, or ticks as zero-length bars), in the order the files were given.
+
+    ``adjustment`` says how each series' prices were adjusted; ``raw_splits`` are the splits still inside the
+    raw prices (unadjusted mode), which the strategies' quality gates must not read as crashes.
+    """
 
     series: dict[str, BarSeries]
     kind: str  # "bars" | "ticks"
     rejected: int = 0
     notes: list[str] = field(default_factory=list)
+    mode: Adjustment = Adjustment.NONE
+    adjustment: dict[str, str] = field(default_factory=dict)
+    raw_splits: dict[str, list[tuple[date, float]]] = field(default_factory=dict)
+
+    def prepare(self, actions: Mapping[str, Sequence[CorporateAction]], mode: Adjustment, limits: BarLimits,
+                file_factors: Mapping[str, F64] | None = None) -> MarketData:
+        """Leave out impossible bars and adjust every series for ``actions`` in ``mode`` (in place)."""
+        from theo.data.adjust import effective, split_factor
+        from theo.data.adjusted import prepare_bars
+
+        self.mode = mode
+        for symbol, s in list(self.series.items()):
+            mine = actions.get(symbol, ())
+            bar_us = int(np.max(s.end_us - s.start_us)) if len(s) else 0
+            out, prepared = prepare_bars(s, mine, mode, limits, bar_us=bar_us,
+                                         file_factor=(file_factors or {}).get(symbol))
+            if len(out) == 0:
+                raise DataError(f"{symbol}: every bar is impossible ({prepared.notes[0]}); check the data")
+            self.series[symbol] = out
+            self.rejected += prepared.check.count
+            self.notes += prepared.notes
+            self.adjustment[symbol] = prepared.describe()
+            if not mode.splits:
+                steps = [(a.ex_date, float(f)) for a in effective(mine, Adjustment.SPLITS)
+                         if (f := split_factor(a)) is not None]
+                if steps:
+                    self.raw_splits[symbol] = steps
+        self.notes.append("prices: " + " | ".join(self.adjustment.values()))
+        return self
 
     @property
     def symbols(self) -> list[str]:
@@ -67,10 +104,13 @@ def _window(start: date | None, end: date | None) -> tuple[int, int]:
 
 
 def load_files(files: Sequence[DataFile], start: date | None = None, end: date | None = None,
-               config: TheoConfig | None = None) -> MarketData:
+               config: TheoConfig | None = None,
+               actions: Mapping[str, Sequence[CorporateAction]] | None = None) -> MarketData:
     """Read every file (ticks or bars, never mixed), keep items whose New York date is in [start, end].
 
-    Trade ticks also pass the quality gate of ``config`` (the rules ``theo run`` applies tick by tick).
+    Trade ticks also pass the quality gate of ``config`` (the rules ``theo run`` applies tick by tick). Prices
+    are adjusted as ``config`` says (``[marketdata] adjust``) for ``actions`` (or a file's ``split_factor``
+    column); impossible bars are left out with a note.
     """
     from theo.data.files import read_market_file
 
@@ -78,6 +118,7 @@ def load_files(files: Sequence[DataFile], start: date | None = None, end: date |
         raise DataError("no market data: give --data FILE (or [engine.backtest] data in the config)")
     lo, hi = _window(start, end)
     series: dict[str, BarSeries] = {}
+    factors: dict[str, F64] = {}
     kinds: set[str] = set()
     rejected = 0
     notes: list[str] = []
@@ -115,6 +156,8 @@ def load_files(files: Sequence[DataFile], start: date | None = None, end: date |
                           b.open[keep].astype(np.float64), b.high[keep].astype(np.float64),
                           b.low[keep].astype(np.float64), b.close[keep].astype(np.float64),
                           b.volume[keep].astype(np.float64))
+            if b.split_factor is not None:
+                factors[symbol] = b.split_factor[keep].astype(np.float64)
             kinds.add("bars")
         else:
             raise DataError(f"{f.path}: holds quotes; a backtest needs trade ticks or bars")
@@ -124,7 +167,16 @@ def load_files(files: Sequence[DataFile], start: date | None = None, end: date |
         series[symbol] = s
     if len(kinds) > 1:
         raise DataError("the files mix ticks and bars; backtest one kind at a time")
-    return MarketData(series, kinds.pop(), rejected, notes)
+    data = MarketData(series, kinds.pop(), rejected, notes)
+    return data.prepare(actions or {}, _mode(config), _limits(config), factors)
+
+
+def _mode(config: TheoConfig | None) -> Adjustment:
+    return config.marketdata.adjustment if config is not None else Adjustment.SPLITS
+
+
+def _limits(config: TheoConfig | None) -> BarLimits:
+    return config.marketdata.bar_limits if config is not None else BarLimits()
 
 
 @runtime_checkable
@@ -138,8 +190,10 @@ class BarStore(Protocol):
 
 
 def load_database(bars: BarStore, symbols: Sequence[str], timeframe: str,
-                  start: date | None = None, end: date | None = None) -> MarketData:
-    """Bars of ``symbols`` in ``timeframe`` from the store (New York dates ``start``..``end``, both included)."""
+                  start: date | None = None, end: date | None = None, config: TheoConfig | None = None,
+                  actions: Mapping[str, Sequence[CorporateAction]] | None = None) -> MarketData:
+    """Bars of ``symbols`` in ``timeframe`` from the store (New York dates ``start``..``end``, both included),
+    adjusted for ``actions`` as ``config`` says."""
     lo = datetime.combine(start, time(0), tzinfo=ET) if start else None  # the New York dates of _window
     hi = datetime.combine(date.fromordinal(end.toordinal() + 1), time(0), tzinfo=ET) if end else None
     series: dict[str, BarSeries] = {}
@@ -150,4 +204,4 @@ def load_database(bars: BarStore, symbols: Sequence[str], timeframe: str,
                             f"(theo data import) or check --from/--to")
         series[symbol] = BarSeries(symbol, timeframe, cols.start_us, cols.end_us, cols.open, cols.high, cols.low,
                                    cols.close, cols.volume)
-    return MarketData(series, "bars")
+    return MarketData(series, "bars").prepare(actions or {}, _mode(config), _limits(config))

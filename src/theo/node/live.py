@@ -37,6 +37,7 @@ from theo.adapters.ibkr.errors import IbkrError
 from theo.adapters.ibkr.execution import IbkrBroker
 from theo.config import TheoConfig
 from theo.core.clock import Clock, LiveClock
+from theo.core.histogram import LAG_SECONDS, Histogram
 from theo.core.logging import get_logger
 from theo.core.time import to_us
 from theo.data.failover.backfill import Backfill
@@ -52,7 +53,7 @@ from theo.model.market import Bar, Quote, Tick
 from theo.model.signals import SignalOutcome
 from theo.node.feeds import fail_over_feed
 from theo.node.kernel import Mode, Node, build_node
-from theo.node.paper import RunState, account_stores
+from theo.node.paper import RunState, account_stores, timing_counters
 from theo.node.pnl import AccountRealized
 from theo.node.runs import RunStore, wall_now
 from theo.node.stream import StreamDriver
@@ -103,6 +104,10 @@ class LiveRun:
         self.broker.on_ack_timeout = self._ack_timed_out
         self.realized = AccountRealized(self.node.manager)
         self.node.signals.listener = self.store.on_signal
+        from theo.node.raw_splits import use_stored_splits
+        from theo.persistence.repositories.corporate_actions import CorporateActionRepository
+
+        use_stored_splits(self.node, CorporateActionRepository(db))  # the feed's bars are raw
         self.session.on_ready.append(self._after_connect)  # after the broker's own resync
         from theo.persistence.repositories.market_data import MarketDataRepository
 
@@ -115,6 +120,9 @@ class LiveRun:
             self.node.feed_guard.alert = lambda level, text: self.alert(level, text, "marketdata")
         self.driver = StreamDriver(self.node, {s: "tick" for s in self.node.symbols})
         self.node.bus.subscribe("ticks.*", lambda _t, tick: self._to_node(tick))
+        #: Seconds from each bar's end to its publication on the bus, per timeframe (``theo_bar_lag_seconds``).
+        self.bar_lag: dict[str, Histogram] = {}
+        self.node.bus.subscribe("bars.>", self._bar_published)
         self.stop = asyncio.Event()
         self.state = RunState()  # what the status view shows
         self.feed_name = "ibkr"
@@ -255,6 +263,16 @@ class LiveRun:
                                          latency=self.pipeline.latency, now=self.clock.now)
         return FeedTask(self.supervisor)
 
+    def _bar_published(self, _topic: str, bar: object) -> None:
+        """Time a published bar against the run's clock (the wall clock in a live run, where bar ends are
+        wall-clock times): how long after its end the strategies and the recorder see it (the aggregator
+        waits ``lateness_seconds`` for late prints). One clock read per bar."""
+        if isinstance(bar, Bar):
+            lag = self.bar_lag.get(bar.timeframe)
+            if lag is None:
+                lag = self.bar_lag[bar.timeframe] = Histogram(LAG_SECONDS)
+            lag.observe((self.clock.now() - bar.end).total_seconds())
+
     def _to_node(self, tick: Tick) -> None:
         if not self.started:
             return
@@ -288,7 +306,8 @@ class LiveRun:
                 "latency_histogram": histogram, "alerts": len(self.alerts),
                 "feeds": self.supervisor.status() if self.supervisor is not None else None,
                 "sim_now": wall_now().isoformat(), "last_price": dict(sorted(self.state.last_price.items())),
-                "ticks": dict(sorted(self.state.ticks.items()))}
+                "ticks": dict(sorted(self.state.ticks.items())), **timing_counters(self.node.service.journal),
+                "bar_lag_seconds": {tf: h.snapshot() for tf, h in sorted(self.bar_lag.items())}}
 
     def recent_signals(self, n: int = 5) -> list[SignalOutcome]:
         return self.node.signals.last(n)

@@ -64,6 +64,13 @@ def synthetic_items(config: TheoConfig, gate: EngineGate, resume: datetime | Non
     """Ticks of the seeded synthetic market, through the quality gate: from ``engine.synthetic_start`` on, or,
     to resume at ``resume``, from ``engine.catch_up_days`` before it (the path up to there is computed, not
     replayed, so a restart costs the same however old the paper account is)."""
+    for tick in synthetic_ticks(config, gate, resume):
+        us = to_us(tick.ts)
+        yield (tick.symbol, us, us, tick.price, tick.price, tick.price, tick.price, tick.size)
+
+
+def synthetic_ticks(config: TheoConfig, gate: EngineGate, resume: datetime | None = None) -> Iterator[Tick]:
+    """The ticks of :func:`synthetic_items` (the collector service publishes them as they are)."""
     from theo.adapters.sim.synthetic import SyntheticMarket
 
     start = config.engine.synthetic_start
@@ -75,8 +82,7 @@ def synthetic_items(config: TheoConfig, gate: EngineGate, resume: datetime | Non
     market.connect()
     for ev in market.events():
         if isinstance(ev, Tick) and gate.check(ev) is not None:
-            us = to_us(ev.ts)
-            yield (ev.symbol, us, us, ev.price, ev.price, ev.price, ev.price, ev.size)
+            yield ev
 
 
 def replay_items(files: list[DataFile], gate: EngineGate) -> tuple[Iterator[Item], dict[str, str]]:
@@ -127,6 +133,15 @@ def paper_stores(config: TheoConfig, db: Store, clock: SimulatedClock) -> Stores
     return replace(account_stores(config, db, clock, "sim", broker_state), broker_state=broker_state)
 
 
+def timing_counters(journal: object) -> dict[str, Any]:
+    """The order journal's write-latency histogram for the run's counters (``GET /metrics`` exports it as
+    ``theo_journal_write_seconds``); a journal that keeps none (a backtest's) adds nothing."""
+    from theo.core.histogram import Histogram
+
+    hist = getattr(journal, "write_seconds", None)
+    return {"journal_write_seconds": hist.snapshot()} if isinstance(hist, Histogram) else {}
+
+
 @dataclass
 class RunState:
     """What the status display shows."""
@@ -161,6 +176,10 @@ class PaperRun:
                                      clock=clock)
         self.node.signals.listener = self.store.on_signal
         self.realized = AccountRealized(self.node.manager)
+        from theo.node.raw_splits import use_stored_splits
+        from theo.persistence.repositories.corporate_actions import CorporateActionRepository
+
+        use_stored_splits(self.node, CorporateActionRepository(db))  # the feed's bars are raw
         if self.feed_name == "synthetic":
             offered = [i.symbol.upper() for i in config.marketdata.synthetic.instruments]
             missing = [s for s in self.node.symbols if s not in offered]
@@ -190,7 +209,7 @@ class PaperRun:
                 "rejected_ticks": sum(self.gate.rejected.values()),
                 "sim_now": self.state.sim_now.isoformat() if self.state.sim_now else None,
                 "last_price": {k: v for k, v in sorted(self.state.last_price.items())},
-                "ticks": dict(sorted(self.state.ticks.items()))}
+                "ticks": dict(sorted(self.state.ticks.items())), **timing_counters(self.node.service.journal)}
 
     def checkpoint(self) -> dict[str, Any]:
         base = {"sim_now_us": to_us(self.state.sim_now) if self.state.sim_now else None, "feed": self.feed_name}
@@ -306,7 +325,7 @@ class PaperRun:
                     break
                 if self.state.items % SLICE == 0:
                     await self._breathe()  # let signal handlers run while the feed is behind the wall clock
-            if pending is None and self.driver is not None:
+            if pending is None and self.driver is not None and not self.stop.is_set():
                 self.driver.finish()
                 self.bars.finish()
                 self.state.finished = True

@@ -84,10 +84,10 @@ def upgrade_core(op: Any) -> None:
             op.execute(stmt)
     else:
         op.execute(BRIN_INDEX)
-    if decision.warning:
+    if decision.warning:  # `theo db upgrade` and `theo db timescale status` print it as a warning every time
         from theo.core.logging import get_logger
 
-        get_logger(__name__).warning("timescale.not_used", detail=decision.warning)
+        get_logger(__name__).info("timescale.not_used", detail=decision.warning)
 
 
 BRIN_INDEX = "CREATE INDEX IF NOT EXISTS ix_ticks_ts_brin ON ticks USING brin (ts)"

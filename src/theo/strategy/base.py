@@ -7,7 +7,8 @@ risk checks and the order service; the same strategy code therefore runs in back
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import date
 
 from theo.model.market import Bar, Tick
 from theo.model.signals import InputValue, Signal
@@ -37,6 +38,12 @@ class Strategy(ABC):
     def on_tick(self, tick: Tick) -> Sequence[Signal]:
         """Handle one trade tick (most strategies act on bars only)."""
         return ()
+
+    def use_raw_splits(self, splits: Mapping[str, Sequence[tuple[date, float]]]) -> None:
+        """Learn the splits still inside the raw bars this strategy will see: per symbol, each ex-date and the
+        price factor bars before it would need. A strategy with data-quality gates uses them so that a split
+        day is not read as a crash; the others ignore them (the default)."""
+        return None
 
     @abstractmethod
     def reset(self) -> None:

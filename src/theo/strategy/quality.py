@@ -9,7 +9,8 @@ may *act* on the bars it has:
   mean of the previous ``zscore_window`` returns;
 * settlement — the close is more than ``max_settlement_deviation_pct`` away from the previous session's
   last close (the settlement proxy known from bars; sessions by the settings' calendar, so a CME day
-  starts at 18:00 New York the evening before);
+  starts at 18:00 New York the evening before). A split is not a crash: on adjusted bars there is no jump,
+  and on raw bars the previous close is put on the new basis with the split's factor (``use_raw_splits``);
 * market hours — the bar lies outside the allowed part of the session (calendar of the settings);
 * flagged — the bar carries a flag in ``reject_flags`` (set upstream by the feed's gate or the aggregator).
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -46,11 +48,12 @@ class SymbolQuality:
     """Quality state of one symbol's bar series; feed every closed bar to :meth:`update`."""
 
     def __init__(self, symbol: str, settings: QualitySettings, interval: timedelta,
-                 calendar: MarketCalendar | None = None) -> None:
+                 calendar: MarketCalendar | None = None, splits: Sequence[tuple[date, float]] = ()) -> None:
         self.symbol = symbol
         self.settings = settings
         self.interval = interval
         self.calendar = calendar
+        self.splits = sorted(splits)  # (ex-date, price factor) of splits left in the raw bars
         self.last: Bar | None = None
         self.gap = 0
         self.zscore: float | None = None
@@ -62,7 +65,14 @@ class SymbolQuality:
         self._day_close: float | None = None
 
     def reset(self) -> None:
-        self.__init__(self.symbol, self.settings, self.interval, self.calendar)  # type: ignore[misc]
+        self.__init__(self.symbol, self.settings, self.interval, self.calendar, self.splits)  # type: ignore[misc]
+
+    def _rebased(self, close: float, old: date, new: date) -> float:
+        """``close`` of session ``old`` on the basis of session ``new``: the factors of splits between them."""
+        for ex, factor in self.splits:
+            if old < ex <= new:
+                close *= factor
+        return close
 
     def _session_day(self, start: datetime) -> date:
         """The trading day of a bar: CME's evening bars belong to the next day's session."""
@@ -90,7 +100,8 @@ class SymbolQuality:
         if day != self._day:
             # A new session: the last close of the previous one is the settlement proxy.
             if self._day_close is not None:
-                self.previous_close = self._day_close
+                self.previous_close = (self._day_close if self._day is None
+                                       else self._rebased(self._day_close, self._day, day))
         elif prev is not None and prev.close > 0 and bar.close > 0:
             r = math.log(bar.close / prev.close)
             self.zscore = self._z(r)
@@ -109,10 +120,17 @@ class SymbolQuality:
 class QualityGate:
     """The gates for a set of symbols evaluated together."""
 
-    def __init__(self, symbols: tuple[str, ...], settings: QualitySettings, interval: timedelta) -> None:
+    def __init__(self, symbols: tuple[str, ...], settings: QualitySettings, interval: timedelta,
+                 splits: Mapping[str, Sequence[tuple[date, float]]] | None = None) -> None:
         self.settings = settings
         self._calendar: MarketCalendar | None = None
-        self.symbols = {s: SymbolQuality(s, settings, interval, self.calendar) for s in symbols}
+        self.symbols = {s: SymbolQuality(s, settings, interval, self.calendar, (splits or {}).get(s, ()))
+                        for s in symbols}
+
+    def use_raw_splits(self, splits: Mapping[str, Sequence[tuple[date, float]]]) -> None:
+        """The splits still inside the raw bars (ex-date, price factor) per symbol."""
+        for s, q in self.symbols.items():
+            q.splits = sorted(splits.get(s, ()))
 
     @property
     def calendar(self) -> MarketCalendar:

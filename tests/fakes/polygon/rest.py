@@ -1,4 +1,5 @@
-"""The fake's REST side: ``/v2/aggs`` and ``/v3/trades`` with pagination, rate limits and errors (§2.5).
+"""The fake's REST side: ``/v2/aggs``, ``/v3/trades`` and the reference endpoints ``/v3/reference/splits`` and
+``/v3/reference/dividends``, with pagination, rate limits and errors (§2.5).
 
 It runs a ``ThreadingHTTPServer`` on its own thread, because the ``massive`` REST client is synchronous
 (urllib3): a test can call it from plain code or from a worker thread of its event loop alike.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -37,6 +39,9 @@ class RestState:
     keys: set[str]
     aggs: dict[tuple[str, int, str, bool], list[dict[str, Any]]] = field(default_factory=dict)
     trades: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: Reference records as the API returns them (``ticker``, ``execution_date``/``ex_dividend_date``, ...).
+    splits: list[dict[str, Any]] = field(default_factory=list)
+    dividends: list[dict[str, Any]] = field(default_factory=list)
     page_size: int = 50_000
     delay: float = 0.0
     #: (status, Retry-After or "", body) answers served before any real one, first first.
@@ -109,6 +114,10 @@ class _Handler(BaseHTTPRequestHandler):
             return self._aggs(seg[3], int(seg[5]), seg[6], seg[7], seg[8], query)
         if len(seg) == 3 and seg[:2] == ["v3", "trades"]:
             return self._trades(seg[2], query)
+        if seg == ["v3", "reference", "splits"]:
+            return self._reference(self.server.state.splits, "execution_date", query, path)
+        if seg == ["v3", "reference", "dividends"]:
+            return self._reference(self.server.state.dividends, "ex_dividend_date", query, path)
         return 404, {"status": "NOT_FOUND", "request_id": "fake", "message": f"no route {path}"}, {}
 
     def _page(self, rows: list[dict[str, Any]], query: dict[str, str], path: str) -> tuple[list[dict[str, Any]], str]:
@@ -140,6 +149,19 @@ class _Handler(BaseHTTPRequestHandler):
             body["next_url"] = next_url
         return 200, body, {}
 
+    def _reference(self, rows: list[dict[str, Any]], day: str, query: dict[str, str],
+                   path: str) -> tuple[int, dict[str, Any], dict[str, str]]:
+        """Records filtered by ``ticker`` and ``<day>.gte``/``.lte`` (YYYY-MM-DD), sorted by ``day``."""
+        ticker = query.get("ticker")
+        lo, hi = query.get(f"{day}.gte", ""), query.get(f"{day}.lte", "9999-12-31")
+        picked = sorted((r for r in rows if (ticker is None or r.get("ticker") == ticker) and lo <= r[day] <= hi),
+                        key=lambda r: str(r[day]), reverse=query.get("order") == "desc")
+        page, next_url = self._page(picked, query, path)
+        body: dict[str, Any] = {"status": "OK", "request_id": "fake", "results": page}
+        if next_url:
+            body["next_url"] = next_url
+        return 200, body, {}
+
     def _trades(self, ticker: str, query: dict[str, str]) -> tuple[int, dict[str, Any], dict[str, str]]:
         rows = self.server.state.trades.get(ticker, [])
         lo = int(query.get("timestamp.gte", 0))
@@ -159,6 +181,11 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, state: RestState) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.state = state
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that gave up (its read timeout) leaves a broken pipe: expected, not worth a traceback."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class RestSide:

@@ -69,6 +69,9 @@ def test_the_paper_run_stores_its_minute_bars_once_and_links_signals_orders_and_
     cfg = TheoConfig.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
     db = tmp_path / "var" / "theo.db"
     first = _run_until(cfg, timedelta(minutes=50))
+    journal = first.counters()["journal_write_seconds"]  # exported as theo_journal_write_seconds
+    assert journal["buckets"][-1] == first.node.service.journal.write_seconds.count  # type: ignore[attr-defined]
+    assert journal["buckets"][-1] >= 2 * len(first.node.service.orders) > 0  # at least the intent and the fill
     stored = _bars(db)
     assert first.bars.written == len(stored) > 80
     assert {s for s, *_ in stored} == {"SPY", "QQQ"}

@@ -11,9 +11,11 @@ from sqlalchemy import Engine, select
 
 from tests.integration.cli.conftest import Invoke
 from theo.config.market import MarketConfig
-from theo.persistence.db import make_engine, transaction
+from theo.persistence.db import head_revision, make_engine, transaction
 from theo.persistence.models.core import SettingRow
 from theo.persistence.repositories.settings import SettingsRepository
+
+HEAD = head_revision()
 
 MARKET = MarketConfig(capital=Decimal("250000.12345678"), extra_holidays=[date(2026, 12, 31)])
 
@@ -61,7 +63,7 @@ def test_upgrade_migrates_prints_masked_url_and_saves_settings(theo: Invoke, tmp
     assert result.exit_code == 0
     assert result.stdout.splitlines() == [
         f"database: sqlite:///{tmp_path / 'var' / 'theo.db'}",
-        "revision: 0012_api_indexes (head)",
+        f"revision: {HEAD} (head)",
         "settings: saved (capital 42000 USD, calendar XNYS)",
     ]
     engine = make_engine(f"sqlite:///{tmp_path / 'var' / 'theo.db'}")
@@ -70,7 +72,7 @@ def test_upgrade_migrates_prints_masked_url_and_saves_settings(theo: Invoke, tmp
     assert stored is not None
     assert stored.market.capital == Decimal("42000")
     after = theo("db", "current", "--config", str(cfg))
-    assert "revision: 0012_api_indexes (head)" in after.stdout
+    assert f"revision: {HEAD} (head)" in after.stdout
 
 
 def test_upgrade_on_postgresql_masks_the_password(theo: Invoke, pg_database_url: str) -> None:
@@ -79,7 +81,7 @@ def test_upgrade_on_postgresql_masks_the_password(theo: Invoke, pg_database_url:
     assert result.exit_code == 0, result.stderr
     assert "not-needed-but-secret" not in result.stdout
     assert ":***@" in result.stdout.splitlines()[0]
-    assert result.stdout.splitlines()[1] == "revision: 0012_api_indexes (head)"
+    assert result.stdout.splitlines()[1] == f"revision: {HEAD} (head)"
 
 
 def test_unreachable_server_is_an_error_message(theo: Invoke) -> None:

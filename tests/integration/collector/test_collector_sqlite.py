@@ -96,6 +96,26 @@ def test_theo_collect_runs_on_a_fresh_folder_and_prints_its_summary(monkeypatch:
     assert spy["bars"] == 5 + 1  # five 1-minute bars and one 5-minute bar
     assert datetime.fromisoformat(spy["first_tick"]).astimezone(UTC) >= OPEN
     assert (tmp_path / "var" / "theo.db").is_file()
+    again = CliRunner().invoke(app, ["collect", "--unlimited", "--until", "09:35", "--symbols", "SPY", "--json"],
+                               catch_exceptions=False, env={"THEO__APP__DATA_DIR": str(tmp_path / "var")})
+    assert again.exit_code == 0, again.output
+    [twice] = json.loads(again.stdout[again.stdout.index("{"):])["symbols"]
+    assert (twice["accepted"], twice["stored"], twice["already_stored"]) == (spy["accepted"], 0, spy["accepted"])
+
+
+def test_the_summary_table_names_every_count() -> None:
+    from theo.node.services.collect_summary import CollectSummary
+
+    summary = CollectSummary("replay", OPEN)
+    s = summary.symbol("SPY")
+    s.received, s.accepted, s.stored, s.known, s.spooled, s.replayed, s.bars = 12, 10, 7, 3, 4, 4, 2
+    s.rejected.update({"duplicate": 1, "outside_session": 1})
+    s.late_for_bars = 1
+    s.first, s.last = OPEN, OPEN + timedelta(minutes=5, seconds=1)
+    s.sources["replay"] = 12
+    assert summary.rows() == [["SPY", "12", "10", "duplicate 1, outside_session 1 (late for bars 1)", "7", "3", "4",
+                               "4", "2", "09:30:00 EST", "09:35:01 EST", "replay"]]
+    assert summary.days() == ["2026-01-05"]
 
 
 def test_a_user_mistake_is_one_clear_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -104,9 +124,16 @@ def test_a_user_mistake_is_one_clear_line(monkeypatch: pytest.MonkeyPatch, tmp_p
     result = CliRunner().invoke(app, ["collect", "--until", "25:99"], env=env)
     assert result.exit_code == 2
     assert "--until '25:99': give a New York time HH:MM" in result.output
+    result = CliRunner().invoke(app, ["collect", "--until", "09:00"], env=env)
+    assert result.exit_code == 2
+    assert "--until 09:00: 2026-01-05 09:00:00 EST is not after the feed's time 2026-01-05 09:30:00 EST" in \
+        " ".join(result.output.split())
     result = CliRunner().invoke(app, ["collect", "--symbols", "TSLA"], env=env)
     assert result.exit_code == 2
     assert "--symbols TSLA: the synthetic market has only SPY, QQQ" in result.output
+    result = CliRunner().invoke(app, ["collect", "--feed", "polygon"], env=env)
+    assert result.exit_code == 2
+    assert "--feed polygon streams only the symbols it is asked for" in result.output
 
 
 def test_the_summary_is_reported_when_the_trading_day_ends(sqlite_engine: Engine, tmp_path: Path) -> None:

@@ -136,7 +136,7 @@ def test_fundamentals_and_dividends_into_the_corporate_actions_store(tmp_path: P
             with pytest.raises(IbkrError, match="is not one of ReportSnapshot"):
                 await r.md.get_fundamental_data("AAPL", "Everything")
             [div] = await r.md.get_corporate_actions("AAPL")
-            assert (div.kind, div.ex_date, div.amount, div.source) == ("dividend", date(2026, 11, 9),
+            assert (div.kind, div.ex_date, div.amount, div.source) == ("cash_dividend", date(2026, 11, 9),
                                                                        Decimal("0.26"), "ibkr")
             assert await r.md.get_corporate_actions("MSFT", wait=0.2) == []
 

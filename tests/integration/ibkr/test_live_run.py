@@ -71,6 +71,13 @@ def test_a_full_paper_session_from_ticks_to_the_deals_report(tmp_path: Path, mon
             counters = run.counters()
             assert counters["ibkr"]["link"] == "ready"
             assert counters["latency"]["ibkr:AAPL"]["n"] == 3  # exchange time vs arrival, per tick
+            journal = counters["journal_write_seconds"]  # intents, acks, fills, the modification, the OCA cancel
+            assert journal["buckets"][-1] == run.node.service.journal.write_seconds.count >= 8
+            assert 0 < journal["sum"] < journal["buckets"][-1] * 2.5
+            lag = counters["bar_lag_seconds"]["1m"]  # the bracket waited for the first 1-minute bar
+            assert lag["buckets"][-1] >= 1
+            lateness = run.config.marketdata.bars.lateness_seconds
+            assert lateness <= lag["sum"] / lag["buckets"][-1] < lateness + 5
         finally:
             run.stop.set()
             await asyncio.wait_for(task, 10)

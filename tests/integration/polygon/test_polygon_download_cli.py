@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -35,10 +36,10 @@ def theo(tmp_path: Path, rest_url: str, *args: str, key: str | None = KEY) -> Re
 
 
 @pytest.fixture
-def rest() -> RestSide:
+def rest() -> Iterator[RestSide]:
     side = RestSide(RestState({KEY}))
     side.start()
-    yield side  # type: ignore[misc]
+    yield side
     side.stop()
 
 

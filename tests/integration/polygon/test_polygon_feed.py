@@ -161,3 +161,46 @@ def test_subscribing_and_unsubscribing_while_connected() -> None:
             assert r.feed.subscribed == frozenset({"QQQ"})
 
     run(go())
+
+
+def test_a_silent_server_keeps_the_session_and_the_last_event_time_tells_the_supervisor() -> None:
+    async def go() -> None:
+        async with rig(("SPY",), channels=["T"]) as r:
+            await r.subscribed("T.SPY")
+            await r.fake.push([pl.trade("SPY", T0, 510.0, 10, seq=1)])
+            await r.until(lambda: len(r.events) == 1, "the first trade")
+            r.fake.silent = True
+            assert await r.fake.push([pl.trade("SPY", T0 + timedelta(seconds=1), 510.1, 10, seq=2)]) == 0
+            await asyncio.sleep(0.3)
+            health = r.feed.health()
+            assert health.connected
+            assert health.reconnects == 0
+            assert health.last_event_at == T0
+            assert health.events == 1
+
+    run(go())
+
+
+def test_events_iterates_a_served_feed_without_an_event_loop() -> None:
+    """``events()`` serves the feed on a thread of its own; stopping the iteration closes the session."""
+    async def go() -> None:
+        async with FakePolygon(keys={KEY}) as fake:
+            os.environ[KEY_ENV] = KEY
+            feed = PolygonFeed(config(fake, channels=["T"]))
+            feed.subscribe(["SPY"])
+            got: list[object] = []
+
+            def consume() -> None:
+                for event in feed.events():
+                    got.append(event)
+                    if len(got) == 2:
+                        break
+
+            worker = asyncio.get_running_loop().run_in_executor(None, consume)
+            await fake.until(lambda: "T.SPY" in fake.subscriptions, 5, "the thread's subscription")
+            await fake.push([pl.trade("SPY", T0, 510.0, 10, seq=1), pl.trade("SPY", T0, 510.5, 5, seq=2)])
+            await asyncio.wait_for(worker, 5)
+            await fake.until(lambda: not fake.sessions, 5, "the session closed")
+        assert [(t.price, t.trade_id) for t in got] == [(510.0, "1:12:1"), (510.5, "2:12:2")]  # type: ignore[attr-defined]
+
+    run(go())

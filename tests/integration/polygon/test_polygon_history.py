@@ -125,3 +125,20 @@ def test_empty_windows_and_trades_of_a_window_with_their_socket_ids() -> None:
         assert all(t.source == "polygon" and t.exchange == "ARCA" and t.condition == "" for t in ticks)
 
     asyncio.run(go())
+
+
+def test_a_5xx_is_retried_and_a_server_slower_than_the_timeout_is_a_clear_error() -> None:
+    async def go() -> None:
+        async with FakePolygon(keys={KEY}) as fake:
+            fake.rest.aggs[("SPY", 1, "minute", False)] = minutes(T0, 2)
+            fake.rest.faults = [(503, "", {"status": "ERROR", "error": "upstream"})]
+            bars = await history(fake).aggregates_async("SPY", T0, T0 + timedelta(minutes=2))
+            assert [r.status for r in fake.rest.requests] == [503, 200]
+            assert len(bars) == 2
+            fake.rest.delay = 0.4
+            with pytest.raises(PolygonRestError, match="Read timed out"):
+                await history(fake, rest_timeout_seconds=0.1, rest_retries=1).aggregates_async(
+                    "SPY", T0, T0 + timedelta(minutes=2))
+            fake.rest.delay = 0.0
+
+    asyncio.run(go())

@@ -24,7 +24,8 @@ from typer.testing import CliRunner
 from theo.cli.main import app
 
 ROOT = typer.main.get_command(app)
-PARSE_ONLY = {"run", "api", "ib check", "data download", "backtest", "backtest sweep", "scan", "archive run"}
+PARSE_ONLY = {"run", "api", "ib check", "data download", "backtest", "backtest sweep", "scan", "archive run",
+              "collect"}
 
 
 def _commands(cmd: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
@@ -79,7 +80,8 @@ def test_parsing_any_arguments_of_any_command_raises_only_usage_errors(workdir: 
 def _run(path: tuple[str, ...], args: list[str], root: Path) -> None:
     cmd = COMMANDS[path]
     config = ["-c", str(root / "theo.toml")] if any("--config" in getattr(p, "opts", []) for p in cmd.params) else []
-    res = CliRunner().invoke(app, [*path, *args, *config], env={"THEO__APP__DATA_DIR": str(root)})
+    with contextlib.chdir(root):  # a hostile value taken as a relative output path must land in the temp dir
+        res = CliRunner().invoke(app, [*path, *args, *config], env={"THEO__APP__DATA_DIR": str(root)})
     assert "Traceback" not in res.output, (path, args, res.output)
     assert res.exit_code in (0, 1, 2), (path, args, res.exit_code, res.output)
     assert res.exception is None or isinstance(res.exception, SystemExit), (path, args, repr(res.exception))

@@ -19,7 +19,8 @@ from theo.config.schema import TheoConfig
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "config" / "theo.example.toml"
 EXAMPLES = ("risk.account.margin.futures.", "risk.strategies.", "risk.users.", "risk.trade_by_strategy.",
-            "marketdata.synthetic.instruments", "strategies", "scanner", "risk.accounts.")
+            "marketdata.synthetic.instruments", "strategies", "scanner", "risk.accounts.",
+            "telegram.recipients")
 _SECTION = re.compile(r"^#?\s*\[\[?([a-z_.A-Z0-9]+)\]\]?")
 _KEY = re.compile(r"^# ([a-z_]+) = (.+?)(\s+#.*)?$")
 

@@ -150,7 +150,7 @@ def test_a_spool_left_by_an_earlier_run_goes_in_before_new_writes(tmp_path: Path
     again.close()
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(st.lists(st.tuples(st.booleans(), st.lists(st.integers(0, 5), min_size=1, max_size=5)), min_size=1,
                 max_size=12))
 def test_whatever_the_outages_every_tick_is_stored_once(tmp_path_factory: pytest.TempPathFactory,

@@ -139,3 +139,20 @@ def test_damage_in_the_middle_stops_the_open_naming_file_and_offset(tmp_path: Pa
     with pytest.raises(SpoolCorrupt, match=r"c\.spool: record at byte 0 fails its checksum"):
         Spool(path).open()
     assert path.read_bytes() == bytes(damaged)  # kept as it was for inspection
+
+
+def test_a_full_disk_is_a_storage_error_naming_the_spool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+    import os
+
+    spool = Spool(tmp_path / "c.spool")
+    spool.open()
+
+    def full(_fd: int, _data: bytes) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "write", full)
+    with pytest.raises(StorageError, match=r"cannot write the spool .*c\.spool while the database is out: No space"):
+        spool.append(1, b"ticks")
+    monkeypatch.undo()
+    spool.close()

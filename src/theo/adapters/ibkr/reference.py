@@ -19,7 +19,7 @@ from theo.adapters.ibkr.parsing import dec
 from theo.adapters.ibkr.requests import RequestErrors, fresh, refused
 from theo.data.futures.contracts import MONTH_CODES, SPECS, roll_date
 from theo.data.futures.contracts import Contract as FuturesMonth
-from theo.model.enums import InstrumentKind
+from theo.model.enums import CorporateActionKind, InstrumentKind
 from theo.model.reference import CorporateAction, FutureExpiry, OptionChain, SymbolInfo
 
 #: Indexes Theo reads (data only) and the exchange IBKR lists them on.
@@ -228,7 +228,7 @@ class Reference:
         if divs.nextDate is None or divs.nextAmount is None:
             return []
         ex = divs.nextDate.date() if isinstance(divs.nextDate, datetime) else divs.nextDate
-        return [CorporateAction(symbol=symbol.strip().upper(), kind="dividend", ex_date=ex,
+        return [CorporateAction(symbol=symbol.strip().upper(), kind=CorporateActionKind.CASH_DIVIDEND, ex_date=ex,
                                 amount=dec(divs.nextAmount), source="ibkr",
                                 note=f"past 12 months {dec(divs.past12Months)}, "
                                      f"next 12 months {dec(divs.next12Months)}")]

@@ -69,7 +69,6 @@ class PolygonSocket:
         self.client = WebSocketClient(api_key=key, feed=config.ws_host, market=config.market, raw=True,
                                       subscriptions=sorted(topics), max_reconnects=0, secure=config.ws_secure)
         self._task: asyncio.Task[None] | None = None
-        self._closing = False
 
     # -- lifecycle -----------------------------------------------------------------------------------------
     async def open(self) -> None:
@@ -105,7 +104,6 @@ class PolygonSocket:
 
     async def close(self) -> None:
         """Close the socket (normal closure) and end the client's task. Idempotent."""
-        self._closing = True
         task = self._task
         if self.client.websocket is not None:
             with contextlib.suppress(Exception):  # the socket may already be gone; closing is best effort

@@ -12,8 +12,9 @@ the CTA and UTP SIP specifications). A print is:
   counts for OHLC by default (:mod:`theo.data.conditions`);
 * **volume only** when some code stops it from setting last or high/low (odd lots 37, Form T / extended hours
   12, average price 2, out-of-sequence 32/33, contingent 52/53 ...): its condition is ``p`` + those codes (e.g.
-  ``p12,37``), which no OHLC list contains, so the bar aggregator adds its volume and nothing else, as it does
-  with late and out-of-sequence prints of other feeds. Theo's bars have one switch per print, so the few
+  ``p12,37``; cut to 16 characters with a ``+`` in the rare print with more), which no OHLC list contains, so
+  the bar aggregator adds its volume and nothing else, as it does with late and out-of-sequence prints of
+  other feeds. Theo's bars have one switch per print, so the few
   codes the SIP lets move high/low but not last (5, 10, 22, 29, 32, 33) are volume only here;
 * **not a trade** when some code says it adds no volume (official open/close 15/16, corrected close 38,
   cancels, corrections, errors, non-eligible 42/43): :func:`condition_of` returns ``None`` and the feed counts
@@ -39,6 +40,7 @@ from theo.core.calendar import MarketCalendar
 from theo.model.market import Bar, Quote, Tick
 
 FEED = "polygon"
+CONDITION_WIDTH = 16  # ticks.condition is VARCHAR(16)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +103,12 @@ def condition_of(codes: Iterable[int] | None) -> str | None:
             return None
         if rule is None or not (rule.high_low and rule.last):
             limiting.append(code)
-    return "p" + ",".join(map(str, limiting)) if limiting else ""
+    if not limiting:
+        return ""
+    text = "p" + ",".join(map(str, limiting))
+    if len(text) > CONDITION_WIDTH:  # the store keeps 16 characters: keep the first codes, mark the cut
+        text = text[:CONDITION_WIDTH - 1].rsplit(",", 1)[0] + "+"
+    return text
 
 
 def unknown_codes(codes: Iterable[int] | None) -> list[int]:

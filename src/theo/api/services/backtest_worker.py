@@ -17,7 +17,7 @@ from typing import Any
 
 from theo.config import TheoConfig
 from theo.core.errors import TheoError
-from theo.node.data import MarketData
+from theo.node.data import MarketData, symbol_of
 from theo.node.synthetic_data import strategy_symbols
 
 #: Most points ``equity.json`` keeps (the curve is thinned evenly, its last point kept).
@@ -27,18 +27,21 @@ MAX_POINTS = 2000
 def load_market(config: TheoConfig, source: str, start: date | None, end: date | None, timeframe: str,
                 db_url: str) -> MarketData:
     """The data of a backtest from ``source``: files, database or synthetic (see ``theo.api.services.backtests``)."""
-    if source == "files":
-        from theo.node.data import load_files
-
-        return load_files(list(config.engine.backtest.data), start, end, config)
-    if source == "database":
-        from theo.node.data import load_database
+    if source in ("files", "database"):
+        from theo.node.data import load_database, load_files
         from theo.persistence.repositories import connect
         from theo.persistence.repositories.bars import BarRepository
+        from theo.persistence.repositories.corporate_actions import CorporateActionRepository
 
         store = connect(db_url)
         try:
-            return load_database(BarRepository(store), strategy_symbols(config), timeframe, start, end)
+            files = list(config.engine.backtest.data)
+            symbols = [f.symbol or symbol_of(f.path) for f in files] if source == "files" else strategy_symbols(config)
+            repo = CorporateActionRepository(store)
+            actions = {s: repo.actions(s) for s in symbols}  # prices are adjusted as [marketdata] adjust says
+            if source == "files":
+                return load_files(files, start, end, config, actions)
+            return load_database(BarRepository(store), symbols, timeframe, start, end, config, actions)
         finally:
             store.dispose()
     from theo.node.synthetic_data import load_synthetic

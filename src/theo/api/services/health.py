@@ -22,6 +22,7 @@ from theo.api.services.context import ServiceContext
 from theo.api.services.overview import health as run_health
 from theo.api.services.runinfo import RunInfo, latest_run
 from theo.api.services.system import Check, database_check, disk_check, freshness
+from theo.config.loader import redact
 
 #: The database must answer ``SELECT 1`` within this many seconds.
 DB_TIMEOUT_SECONDS = 3.0
@@ -93,7 +94,12 @@ def readiness(ctx: ServiceContext, *, now: datetime | None = None) -> Readiness:
     run: RunInfo | None = None
     counters: dict[str, Any] = {}
     if db.ok:
-        run, counters = latest_run(ctx)
+        try:
+            run, counters = latest_run(ctx)
+        except Exception as exc:  # the server answers but the store has no schema (never migrated) or an old one
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            db = checks[0] = Check(name="database", ok=False, detail=redact(
+                f"{db.detail}, but reading the engine runs failed ({reason}): run `theo db upgrade`"))
     checks.append(_broker(run, counters))
     if db.ok:
         checks.extend(_freshness(ctx, run, counters, when))

@@ -1,8 +1,9 @@
 """The feeds ``theo collect`` can record, built from the configuration and the command line.
 
 The synthetic market and file replays run on simulated time (the collector's clock follows their data);
-their pace is ``speed`` simulated seconds per wall second, or flat out with ``None``. Polygon runs in real time
-on the wall clock (its key from the environment, ``[polygon]``).
+their pace is ``speed`` simulated seconds per wall second, or flat out with ``None``. IBKR (``[execution.ibkr]``,
+a look-only session) and Polygon (``[polygon]``, its key from the environment) run in real time on the wall
+clock.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from theo.data.feeds.base import EventHandler, Feed, MarketEvent
 from theo.data.feeds.pacing import paced
 from theo.node.config import DataFile
 
-FEEDS = ("synthetic", "replay", "polygon")
+FEEDS = ("synthetic", "replay", "ibkr", "polygon")
 
 
 class PacedFeed(Feed):
@@ -64,8 +65,8 @@ class CollectFeed:
 
 def build_feed(config: TheoConfig, kind: str, *, replay: Sequence[DataFile] = (), speed: float | None = None,
                symbols: Sequence[str] = ()) -> CollectFeed:
-    """The feed ``kind`` (``synthetic``, ``replay`` or ``polygon``) for ``theo collect``; a :class:`ConfigError`
-    names what is missing (replay files, symbols, a symbol the synthetic market does not have)."""
+    """The feed ``kind`` (``synthetic``, ``replay``, ``ibkr`` or ``polygon``) for ``theo collect``; a
+    :class:`ConfigError` names what is missing (replay files, symbols, a symbol the synthetic market lacks)."""
     if kind == "synthetic":
         from theo.adapters.sim.synthetic import SyntheticMarket
 
@@ -89,13 +90,17 @@ def build_feed(config: TheoConfig, kind: str, *, replay: Sequence[DataFile] = ()
         feed = ReplayFeed([(f.path, f.symbol or symbol_of(f.path)) for f in files], speed=speed)
         offered = sorted({(f.symbol or symbol_of(f.path)).upper() for f in files})
         return CollectFeed(feed, SimulatedClock(from_us(0)), offered)
+    if kind in ("ibkr", "polygon") and not symbols:
+        raise ConfigError(f"--feed {kind} streams only the symbols it is asked for: give --symbols SPY,QQQ "
+                          "(or [collector] symbols)")
+    if kind == "ibkr":
+        from theo.node.services.ibkr_feed import IbkrFeed
+
+        return CollectFeed(IbkrFeed(config), LiveClock(), list(symbols))
     if kind == "polygon":
         from theo.adapters.polygon.data import PolygonFeed
         from theo.core.calendar import get_calendar
 
-        if not symbols:
-            raise ConfigError("--feed polygon streams only the symbols it is asked for: give --symbols SPY,QQQ "
-                              "(or [collector] symbols)")
         live = PolygonFeed(config.polygon, calendar=get_calendar(config.market.calendar, config.market))
         return CollectFeed(live, LiveClock(), list(symbols))
     raise ConfigError(f"--feed {kind}: not a feed theo collect can record; use one of {', '.join(FEEDS)}")

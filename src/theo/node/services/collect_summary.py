@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from theo.core.time import exchange_time
+from theo.core.calendar import ET, MarketCalendar
+from theo.core.time import exchange_time, from_us
+from theo.data.bars.timeframes import session_segments
 
 
 @dataclass
@@ -72,8 +74,6 @@ class CollectSummary:
 
     def days(self) -> list[str]:
         """The New York dates the collected ticks fall on (the table shows times of day only)."""
-        from theo.core.calendar import ET
-
         stamps = [t for s in self.symbols.values() for t in (s.first, s.last) if t is not None]
         return sorted({t.astimezone(ET).date().isoformat() for t in stamps})
 
@@ -92,3 +92,30 @@ class CollectSummary:
 
     HEADERS = ("symbol", "received", "accepted", "rejected", "stored", "already stored", "spooled", "replayed",
                "bars", "first", "last", "source")
+
+
+class DayEnds:
+    """When a trading day is over: the end of its last session segment (the post-market's, 20:00 New York)."""
+
+    def __init__(self, calendar: MarketCalendar) -> None:
+        self.calendar = calendar
+        self._next: datetime | None = None
+
+    def passed(self, now: datetime) -> bool:
+        """True once per trading day, at the first ``now`` past its end (time moves forward only)."""
+        if self._next is None:
+            self._next = self._end_after(now)
+        if now < self._next:
+            return False
+        self._next = self._end_after(now)
+        return True
+
+    def _end_after(self, now: datetime) -> datetime:
+        cal = self.calendar
+        day = now.astimezone(ET).date()
+        if not cal.is_session(day):
+            day = cal.next_session(day)
+        end = from_us(session_segments(cal, day)[-1].end_us)
+        if end <= now:
+            end = from_us(session_segments(cal, cal.next_session(day))[-1].end_us)
+        return end

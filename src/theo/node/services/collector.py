@@ -31,7 +31,6 @@ from theo.core.bus.memory import InMemoryBus
 from theo.core.calendar import get_calendar
 from theo.core.clock import Clock, LiveClock, SimulatedClock
 from theo.core.logging import get_logger
-from theo.data.bars.timeframes import session_segments
 from theo.data.durable import SpoolingStore
 from theo.data.feeds.base import Feed, MarketEvent, event_time
 from theo.data.pipeline import MarketDataPipeline
@@ -40,7 +39,7 @@ from theo.data.rejection import Rejection
 from theo.data.spool import Spool
 from theo.model.market import Bar, Tick
 from theo.node.services.collect_feeds import PacedFeed
-from theo.node.services.collect_summary import CollectSummary
+from theo.node.services.collect_summary import CollectSummary, DayEnds
 from theo.persistence.repositories import Store
 
 log = get_logger("theo.collector")
@@ -96,8 +95,7 @@ class Collector:
         if getattr(feed, "on_reject", False) is None:  # a replay's suspicious prints: counted, never dropped silently
             feed.on_reject = self.on_reject  # type: ignore[attr-defined]
         self._halt = asyncio.Event()
-        self._session_end: datetime | None = None
-        self._reported_end: datetime | None = None
+        self._day_ends = DayEnds(calendar)
         self._second = -1
 
     # -- event path -------------------------------------------------------------------------------------------
@@ -175,6 +173,14 @@ class Collector:
             assert recorder is not None
             recorder.batch = cc.batch
             recorder.hold = timedelta(seconds=self.config.marketdata.gate.out_of_order_tolerance_seconds)
+            if not isinstance(self.clock, SimulatedClock):
+                # In real time the first bar of each timeframe began before the collector did: it is published,
+                # but not stored as if it were whole (its ticks are stored).
+                started = self.clock.now()
+                recorder.detach(self.local)
+                self.local.subscribe("bars.>", lambda _t, bar: recorder.on_bar(bar) if bar.start >= started
+                                     else self._partial_bar(bar))
+                self.local.subscribe("feed.*", recorder.on_feed_event)
             self.local.subscribe(">", self._on_local)
             if self.symbols:
                 self.feed.subscribe(self.symbols)
@@ -251,28 +257,8 @@ class Collector:
 
     # -- session ends and the summary ---------------------------------------------------------------------------
     def _check_session_end(self, now: datetime) -> None:
-        if self._session_end is None:
-            self._session_end = self._next_session_end(now)
-        if now < self._session_end:
-            return
-        ended = self._session_end
-        self._session_end = self._next_session_end(now)
-        if self.on_session_end is not None and ended != self._reported_end:
-            self._reported_end = ended
+        if self._day_ends.passed(now) and self.on_session_end is not None:
             self.on_session_end(self.snapshot())
-
-    def _next_session_end(self, now: datetime) -> datetime:
-        """The end of the last session segment (post-market included) of the trading day at or after ``now``."""
-        from theo.core.calendar import ET
-        from theo.core.time import from_us
-
-        day = now.astimezone(ET).date()
-        if not self.calendar.is_session(day):
-            day = self.calendar.next_session(day)
-        end = from_us(session_segments(self.calendar, day)[-1].end_us)
-        if end <= now:
-            end = from_us(session_segments(self.calendar, self.calendar.next_session(day))[-1].end_us)
-        return end
 
     def snapshot(self) -> CollectSummary:
         """The summary so far, with the store's counts filled in."""
@@ -284,6 +270,10 @@ class Collector:
                 s.spooled, s.replayed = durable.spooled[symbol], durable.replayed[symbol]
             self.summary.outages = durable.outages
         return self.summary
+
+    def _partial_bar(self, bar: Bar) -> None:
+        log.info("collector.partial_bar_not_stored", symbol=bar.symbol, timeframe=bar.timeframe,
+                 start=bar.start.isoformat(), note="it began before the collector started")
 
     def _reach_until(self) -> None:
         """Stop at ``until``: no tick before it can come any more, so every bar that ends by then is complete."""

@@ -13,8 +13,8 @@ from theo.model.symbols import Symbol
 class CollectorConfig(Section):
     """The market-data collector: which feed and symbols it records, where it spools during a database outage."""
 
-    feed: str = Field(default="", pattern="^(|synthetic|replay|polygon)$",
-                      description="synthetic, replay or polygon; empty = [marketdata] feed")
+    feed: str = Field(default="", pattern="^(|synthetic|replay|ibkr|polygon)$",
+                      description="synthetic, replay, ibkr or polygon; empty = [marketdata] feed")
     symbols: list[Symbol] = Field(default_factory=list, description=(
         "symbols to collect; empty = every symbol the feed offers (the synthetic instruments, the replay files)"))
     spool_dir: Path = Field(default=Path("spool"), description=(

@@ -1,4 +1,4 @@
-"""Corporate actions: dividends and splits per symbol."""
+"""Corporate actions: splits, reverse splits, cash and stock dividends, symbol changes per symbol."""
 
 from __future__ import annotations
 
@@ -16,17 +16,18 @@ Amount = Numeric(20, 8)
 
 
 class CorporateActionRow(Base):
-    """One dividend or split; one row per (symbol, kind, ex-date, source)."""
+    """One corporate action; one row per (symbol, kind, ex-date, source)."""
 
     __tablename__ = "corporate_actions"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     symbol: Mapped[str] = mapped_column(String(32))
-    kind: Mapped[str] = mapped_column(String(16))  # dividend | split
+    kind: Mapped[str] = mapped_column(String(16))  # a theo.model.enums.CorporateActionKind value
     ex_date: Mapped[dt.date] = mapped_column(Date)
     amount: Mapped[Decimal | None] = mapped_column(Amount, nullable=True)
     ratio: Mapped[Decimal | None] = mapped_column(Amount, nullable=True)
     pay_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    new_symbol: Mapped[str | None] = mapped_column(String(32), nullable=True)
     source: Mapped[str] = mapped_column(String(32))
     note: Mapped[str] = mapped_column(String(200), default="")
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

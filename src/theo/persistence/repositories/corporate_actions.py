@@ -1,12 +1,13 @@
-"""The ``corporate_actions`` table: dividends and splits; saving the same action again changes nothing."""
+"""The ``corporate_actions`` table: splits, dividends, symbol changes; saving the same action again changes nothing."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from theo.model.enums import CorporateActionKind
 from theo.model.reference import CorporateAction
 from theo.persistence.db import transaction
 from theo.persistence.models.corporate import CorporateActionRow
@@ -23,12 +24,13 @@ class CorporateActionRepository(Repository):
         with transaction(self.engine) as session:
             for a in actions:
                 row = session.scalars(select(CorporateActionRow).where(
-                    CorporateActionRow.symbol == a.symbol, CorporateActionRow.kind == a.kind,
+                    CorporateActionRow.symbol == a.symbol, CorporateActionRow.kind == a.kind.value,
                     CorporateActionRow.ex_date == a.ex_date, CorporateActionRow.source == a.source)).first()
-                values = {"amount": a.amount, "ratio": a.ratio, "pay_date": a.pay_date, "note": a.note[:200]}
+                values: dict[str, object] = {"amount": a.amount, "ratio": a.ratio, "pay_date": a.pay_date,
+                                             "new_symbol": a.new_symbol, "note": a.note[:200]}
                 if row is None:
-                    session.add(CorporateActionRow(symbol=a.symbol, kind=a.kind, ex_date=a.ex_date, source=a.source,
-                                                   updated_at=stamp, **values))
+                    session.add(CorporateActionRow(symbol=a.symbol, kind=a.kind.value, ex_date=a.ex_date,
+                                                   source=a.source, updated_at=stamp, **values))
                     written += 1
                 elif any(getattr(row, k) != v for k, v in values.items()):
                     for k, v in values.items():
@@ -46,5 +48,15 @@ class CorporateActionRepository(Repository):
             query = query.where(CorporateActionRow.ex_date <= end)
         with transaction(self.engine) as session:
             rows = session.scalars(query.order_by(CorporateActionRow.ex_date, CorporateActionRow.kind)).all()
-            return [CorporateAction(r.symbol, r.kind, r.ex_date, r.amount, r.ratio, r.pay_date, r.source, r.note)
-                    for r in rows]
+            return [_action(r) for r in rows]
+
+    def symbols(self) -> dict[str, int]:
+        """Every symbol with stored actions and how many it has."""
+        query = select(CorporateActionRow.symbol, func.count()).group_by(CorporateActionRow.symbol)
+        with transaction(self.engine) as session:
+            return {s: int(n) for s, n in session.execute(query.order_by(CorporateActionRow.symbol))}
+
+
+def _action(r: CorporateActionRow) -> CorporateAction:
+    return CorporateAction(r.symbol, CorporateActionKind(r.kind), r.ex_date, r.amount, r.ratio, r.pay_date,
+                           r.source, r.note, r.new_symbol)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from theo.data.bars.timeframes import parse_timeframe
@@ -79,6 +79,7 @@ class CorrelationStrategy(Strategy):
     def __init__(self, config: CorrelationStrategyConfig, extra_rules: Sequence[Rule] = ()) -> None:
         self.config = config
         self.name = config.name
+        self.raw_splits: dict[str, list[tuple[date, float]]] = {}
         self.timeframe = config.timeframe
         self.indicator_timeframe = config.indicator_timeframe or config.timeframe
         self.interval = parse_timeframe(config.timeframe).length
@@ -111,12 +112,16 @@ class CorrelationStrategy(Strategy):
             self._state[s] = st
         g = cfg.correlation
         self._corr = {c.symbol: RollingCorrelation(g.method, g.window, g.min_points, on=g.on) for c in cfg.correlated}
-        self._quality = QualityGate(cfg.symbols, cfg.quality, self.interval)
+        self._quality = QualityGate(cfg.symbols, cfg.quality, self.interval, self.raw_splits)
         self._pending: dict[datetime, dict[str, Bar]] = {}
         self._last_signal: dict[Side, datetime] = {}
         self._position: Side | None = None
         self.values = {}
         self.last_evaluated: datetime | None = None
+
+    def use_raw_splits(self, splits: Mapping[str, Sequence[tuple[date, float]]]) -> None:
+        self.raw_splits = {s: list(v) for s, v in splits.items()}
+        self._quality.use_raw_splits(self.raw_splits)
 
     # -- events ----------------------------------------------------------------------------------------------
     def on_bar(self, bar: Bar) -> Sequence[Signal]:

@@ -19,9 +19,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 from theo.config.schema import TheoConfig
 from theo.core.calendar import MarketCalendar, get_calendar
 from theo.core.errors import ConfigError, DataError, OrderValidationError
+from theo.data.adjust import effective, split_factor
+from theo.data.adjusted import PreparedBars
 from theo.data.bars.batch import rollup
 from theo.data.bars.timeframes import check_rollup, parse_timeframe
+from theo.data.config import BarLimits
+from theo.model.enums import Adjustment
 from theo.model.market import Bar
+from theo.model.reference import CorporateAction
 from theo.model.signals import Signal
 from theo.strategy.base import Strategy
 from theo.strategy.library.correlation import CorrelationStrategy
@@ -66,15 +71,21 @@ class ScanResult:
     strategies: list[str] = field(default_factory=list)  # the strategies run, in config order
     found: Counter[str] = field(default_factory=Counter)  # signals each strategy found (before the scanners)
     rules: dict[str, dict[str, tuple[int, int]]] = field(default_factory=dict)  # scanner -> rule -> (held, tried)
+    prepared: dict[str, PreparedBars] = field(default_factory=dict)  # how each symbol's prices were adjusted
 
 
-def load_bars(data: Mapping[str, Path], needs: set[tuple[str, str]], calendar: MarketCalendar | None = None
+def load_bars(data: Mapping[str, Path], needs: set[tuple[str, str]], calendar: MarketCalendar | None = None,
+              prepared: dict[str, PreparedBars] | None = None, *, adjust: Adjustment = Adjustment.SPLITS,
+              actions: Mapping[str, Sequence[CorporateAction]] | None = None, limits: BarLimits | None = None,
               ) -> tuple[dict[tuple[str, str], list[Bar]], dict[str, int]]:
     """Read each symbol's file once and build the ``(symbol, timeframe)`` series ``needs`` asks for.
 
-    A coarser timeframe than the file's is rolled up session-aligned (:func:`theo.data.bars.batch.rollup`);
-    one that cannot be built from the file's bars is refused by :func:`check_rollup`.
+    Impossible bars are left out and prices adjusted for ``actions`` in mode ``adjust`` (as every reader
+    does, :func:`theo.data.adjusted.prepare_bars`); what was done per symbol goes to ``prepared``. A coarser
+    timeframe than the file's is rolled up session-aligned (:func:`theo.data.bars.batch.rollup`); one that
+    cannot be built from the file's bars is refused by :func:`check_rollup`.
     """
+    from theo.data.adjusted import prepare_bars
     from theo.data.files import read_market_file
 
     cal = calendar or get_calendar()
@@ -88,8 +99,13 @@ def load_bars(data: Mapping[str, Path], needs: set[tuple[str, str]], calendar: M
             result = read_market_file(data[symbol], symbol)
             if result.bars is None:
                 raise DataError(f"{data[symbol]}: holds {result.kind}, not bars; pass a bar file for {symbol}")
-            base[symbol] = (result.bars, result.bars.to_bars(source=str(data[symbol])))
-            rejections[symbol] = len(result.rejections)
+            raw = result.bars
+            cols, done = prepare_bars(raw, (actions or {}).get(symbol, ()), adjust, limits or BarLimits(),
+                                      bar_us=parse_timeframe(raw.timeframe).length_us, file_factor=raw.split_factor)
+            if prepared is not None:
+                prepared[symbol] = done
+            base[symbol] = (cols, cols.to_bars(source=str(data[symbol])))
+            rejections[symbol] = len(result.rejections) + done.check.count
         cols, bars = base[symbol]
         have = parse_timeframe(cols.timeframe)
         if have.step_us == parse_timeframe(tf).step_us:
@@ -111,8 +127,10 @@ def build_strategy(cfg: Any, extra_rules: Sequence[Any] = ()) -> Strategy:
 
 
 def run_scan(config: TheoConfig, data: Mapping[str, Path], *, start: datetime | None = None,
-             end: datetime | None = None, store: SignalSink | None = None) -> ScanResult:
-    """Run every enabled strategy and its scanners over ``data`` (symbol → bar file)."""
+             end: datetime | None = None, store: SignalSink | None = None,
+             actions: Mapping[str, Sequence[CorporateAction]] | None = None) -> ScanResult:
+    """Run every enabled strategy and its scanners over ``data`` (symbol → bar file), prices adjusted for
+    ``actions`` as ``[marketdata] adjust`` says."""
     result = ScanResult()
     calendar = get_calendar(config.market.calendar, config.market)
     scanners: dict[str, list[Scanner]] = {}
@@ -127,7 +145,14 @@ def run_scan(config: TheoConfig, data: Mapping[str, Path], *, start: datetime | 
     if not strategies:
         raise ConfigError("no enabled strategy to scan; add a [[strategies]] block to the config")
     needs = {sub for s in strategies for sub in s.subscriptions}
-    series, result.file_rejections = load_bars(data, needs, calendar)
+    mode = config.marketdata.adjustment
+    series, result.file_rejections = load_bars(data, needs, calendar, result.prepared, adjust=mode,
+                                               actions=actions, limits=config.marketdata.bar_limits)
+    if not mode.splits:  # raw prices: the gates must not read a split as a crash
+        splits = {sym: [(a.ex_date, float(f)) for a in effective(acts, Adjustment.SPLITS)
+                        if (f := split_factor(a)) is not None] for sym, acts in (actions or {}).items()}
+        for strategy in strategies:
+            strategy.use_raw_splits({k: v for k, v in splits.items() if v})
     result.unused = sorted(set(data) - {symbol for symbol, _ in needs})
     events: list[tuple[datetime, float, int, int, Bar]] = []
     order = {sym: i for i, sym in enumerate(sorted({s for s, _ in needs}))}

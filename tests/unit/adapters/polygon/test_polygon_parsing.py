@@ -36,6 +36,7 @@ T0 = datetime(2024, 3, 4, 15, 0, tzinfo=UTC)  # 10:00 ET, regular session
     ([2], "p2"), ([53], "p53"), ([33], "p33"), ([10], "p10"),  # average price, QCT, out of sequence
     ([15], None), ([16], None), ([14, 16], None), ([38], None), ([44], None),  # official open/close, cancel
     ([99], "p99"),  # a code Theo does not know: volume only, never OHLC
+    ([2, 7, 12, 13, 20, 21, 37], "p2,7,12,13,20+"),  # more than the store's 16 characters
 ])
 def test_conditions_map_to_regular_volume_only_or_not_a_trade(codes: list[int] | None, expected: str | None) -> None:
     assert condition_of(codes) == expected
@@ -140,3 +141,22 @@ def test_config_refuses_unknown_channels_and_urls() -> None:
     cfg = PolygonConfig(ws_url="ws://127.0.0.1:9000/", channels=["t", "am"])
     assert (cfg.ws_host, cfg.ws_secure, cfg.channels) == ("127.0.0.1:9000", False, ["T", "AM"])
     assert PolygonConfig().ws_secure
+
+
+@given(st.lists(st.integers(min_value=0, max_value=70) | st.sampled_from([2, 7, 12, 13, 20, 21, 37, 47, 52, 53]),
+                max_size=8))
+def test_a_print_is_as_restricted_as_its_most_restrictive_code(codes: list[int]) -> None:
+    """Order and repeats do not matter; one no-volume code makes it no trade; one limiting code takes OHLC away;
+    a regular code never changes the verdict."""
+    got = condition_of(codes)
+    assert condition_of(list(reversed(codes)) + codes) == got
+    rules = [TRADE_CONDITIONS.get(c) for c in codes]
+    if any(r is not None and not r.volume for r in rules):
+        assert got is None
+    elif all(r is not None and r.high_low and r.last for r in rules):
+        assert got == ""
+    else:
+        assert got is not None
+        assert got.startswith("p")
+        assert len(got) <= 16  # fits the store's condition column
+    assert condition_of([*codes, 0, 14]) == got
