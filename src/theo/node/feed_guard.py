@@ -37,6 +37,12 @@ class FeedGuard:
         self.reduced = False  # the guard moved ACTIVE -> REDUCING and has not given it back yet
         self._subs: list[Subscription] = [bus.subscribe(t, self._on_event) for t in (
             "feed.stale", "feed.resumed", "feed.unavailable", "feed.available")]
+        last = state.history[-1] if state.history else None
+        if state.state is State.REDUCING and last is not None and last.actor == ACTOR:
+            # A previous run stopped during an outage: this run watches the feeds afresh and reduces again
+            # as soon as a symbol is without data; left as it was, nothing would ever lift it.
+            state.resume("a new run watches the market data again (the previous run reduced for missing data)",
+                         ACTOR)
 
     def close(self) -> None:
         for sub in self._subs:

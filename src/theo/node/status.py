@@ -79,7 +79,8 @@ def live_view(run: ViewedRun) -> Group:
 def status_fields(run: ViewedRun) -> dict[str, Any]:
     """Structured-log form of the status (when stdout is not a terminal)."""
     c = run.counters()
-    return {"run": run.state.run_id, **c}
+    # histograms (journal write time, tick latency) go to /metrics; a log line a second carries no bucket lists
+    return {"run": run.state.run_id, **{k: v for k, v in c.items() if not (isinstance(v, dict) and "buckets" in v)}}
 
 
 def _trade_json(t: Trade) -> dict[str, Any]:

@@ -69,3 +69,15 @@ def test_a_halt_during_the_outage_survives_the_recovery() -> None:
     assert state.state is State.HALTED
     assert "stays HALTED" in alerts[-1]["text"]
     assert "ann" in alerts[-1]["text"]
+
+
+def test_a_reduction_left_by_a_previous_run_is_lifted_but_an_operators_is_not() -> None:
+    bus = InMemoryBus(raise_errors=True)
+    state = TradingState(SimulatedClock(T0))
+    state.reduce("no fresh market data for SPY: silent", "feed-guard")  # the run stopped during the outage
+    FeedGuard(bus, state)
+    assert state.state is State.ACTIVE
+    assert state.history[-1].actor == "feed-guard"
+    state.reduce("end of quarter", "ann")
+    FeedGuard(InMemoryBus(), state)
+    assert state.state is State.REDUCING
