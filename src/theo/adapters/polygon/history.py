@@ -32,7 +32,7 @@ from typing import Any
 
 from massive import RESTClient
 from massive.exceptions import BadResponse
-from urllib3.exceptions import HTTPError, MaxRetryError
+from urllib3.exceptions import HTTPError, MaxRetryError, ResponseError
 from urllib3.util.retry import Retry
 
 from theo.adapters.polygon.config import PolygonConfig
@@ -158,8 +158,7 @@ class PolygonHistory:
         try:
             return list(call(client))
         except MaxRetryError as exc:
-            reason = exc.reason
-            status = "rate limited (429)" if "429" in str(reason) else redact(str(reason), self._key)
+            status = "rate limited (429)" if _rate_limited(exc) else redact(str(exc.reason), self._key)
             raise PolygonRestError(f"{what}: {status} after {self.config.rest_retries} retries; try again later "
                                    f"or raise [polygon] rest_retries") from None
         except BadResponse as exc:
@@ -170,6 +169,13 @@ class PolygonHistory:
             raise PolygonRestError(f"{what}: the server answered {body[:300]}") from None
         except (HTTPError, OSError) as exc:
             raise PolygonRestError(f"{what}: {redact(str(exc), self._key)}") from None
+
+
+def _rate_limited(exc: MaxRetryError) -> bool:
+    """Whether the retries ran out on 429 answers: urllib3's own ``ResponseError`` for that status, not any
+    reason whose text holds "429" (a read timeout names the host and port, and port 42913 is as likely as any)."""
+    return isinstance(exc.reason, ResponseError) and \
+        str(exc.reason) == ResponseError.SPECIFIC_ERROR.format(status_code=429)
 
 
 def _status_of(body: str) -> str:

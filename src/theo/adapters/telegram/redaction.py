@@ -18,6 +18,7 @@ from theo.adapters.telegram.errors import redact
 _lock = threading.Lock()
 _tokens: dict[str, int] = {}  # token -> number of active redactions (several bots in one test process)
 _previous: Any = None
+_httpx_level: int | None = None  # the httpx logger's own level before the first install, put back by the last remove
 
 
 def _factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
@@ -52,20 +53,23 @@ class TokenRedaction:
         self.active = False
 
     def install(self) -> None:
-        global _previous
+        global _previous, _httpx_level
         with _lock:
             if self.active:
                 return
+            httpx = logging.getLogger("httpx")
             if not _tokens:
                 _previous = logging.getLogRecordFactory()
                 logging.setLogRecordFactory(_factory)
+                _httpx_level = httpx.level
             _tokens[self.token] = _tokens.get(self.token, 0) + 1
             self.active = True
-        # httpx logs every request line (with the token in the URL) at INFO: keep only its warnings.
-        logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger("httpx").level))
+            # httpx logs every request line (with the token in the URL) at INFO: keep only its warnings while a
+            # bot runs; the level is the process's, so the last remove puts the old one back.
+            httpx.setLevel(max(logging.WARNING, httpx.level))
 
     def remove(self) -> None:
-        global _previous
+        global _previous, _httpx_level
         with _lock:
             if not self.active:
                 return
@@ -78,3 +82,6 @@ class TokenRedaction:
             if not _tokens and _previous is not None:
                 logging.setLogRecordFactory(_previous)
                 _previous = None
+            if not _tokens and _httpx_level is not None:
+                logging.getLogger("httpx").setLevel(_httpx_level)
+                _httpx_level = None

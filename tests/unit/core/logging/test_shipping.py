@@ -183,6 +183,19 @@ def test_an_unknown_facility_is_named() -> None:
                           stream=io.StringIO())
 
 
+@pytest.fixture
+def httpx_at_info() -> Iterator[None]:
+    """httpx's INFO request line must reach the handlers whatever an earlier test in this worker left on that
+    logger (a Telegram bot quiets httpx while it runs); setLevel, not an attribute patch, so the level cache
+    is cleared both ways."""
+    httpx_logger = logging.getLogger("httpx")
+    before = httpx_logger.level
+    httpx_logger.setLevel(logging.NOTSET)
+    yield
+    httpx_logger.setLevel(before)
+
+
+@pytest.mark.usefixtures("httpx_at_info")
 def test_no_secret_reaches_the_terminal_the_file_the_journal_or_syslog(
         tmp_path: Path, journal: tuple[Path, socket.socket], monkeypatch: pytest.MonkeyPatch) -> None:
     path, server = journal
