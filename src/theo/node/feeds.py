@@ -1,4 +1,5 @@
-"""The fail-over feed of a run, built from ``[feeds] secondary`` (the composition root of the market data)."""
+"""The fail-over feed of a run or a collector, built from ``[feeds] secondary`` (the composition root of the
+market data)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,13 @@ from collections.abc import Callable
 from datetime import datetime
 
 from theo.config import TheoConfig
-from theo.core.calendar import get_calendar
+from theo.core.bus import MessageBus
+from theo.core.calendar import MarketCalendar, get_calendar
 from theo.core.errors import ConfigError
 from theo.data.failover.backfill import Backfill
 from theo.data.feeds.base import Feed
+from theo.data.latency import LatencyMonitor
+from theo.data.supervisor import FeedSupervisor
 
 
 def fail_over_feed(config: TheoConfig, name: str, *, now: Callable[[], datetime]) -> tuple[Feed, Backfill | None]:
@@ -32,3 +36,18 @@ def fail_over_feed(config: TheoConfig, name: str, *, now: Callable[[], datetime]
                 PolygonHistory(config.polygon, calendar=calendar))
     raise ConfigError(f'[feeds] secondary = "{name}" cannot be the fail-over feed of this run (its primary is IBKR); '
                       f'use "polygon", or "" for none')
+
+
+def supervised(config: TheoConfig, primary: Feed, calendar_for: Callable[[str], MarketCalendar], *,
+               now: Callable[[], datetime], secondary: Feed | None = None, backfill: Backfill | None = None,
+               bus: MessageBus | None = None, latency: LatencyMonitor | None = None) -> Feed:
+    """``primary`` alone, or behind a :class:`FeedSupervisor` with ``secondary`` (default: ``[feeds] secondary``,
+    built by :func:`fail_over_feed`): the one construction ``theo run`` and ``theo collect`` share.
+
+    ``bus`` and ``latency`` may be given later (the collector's pipeline exists only once it runs)."""
+    if secondary is None and config.feeds.secondary:
+        secondary, backfill = fail_over_feed(config, config.feeds.secondary, now=now)
+    if secondary is None:
+        return primary
+    return FeedSupervisor(primary, secondary, config.feeds, calendar_for, bus=bus, backfill=backfill,
+                          latency=latency, now=now)

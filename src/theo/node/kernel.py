@@ -23,7 +23,8 @@ import gc
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from datetime import time as dtime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from theo.adapters.sim.execution import SimulatedBroker
 from theo.config import TheoConfig
 from theo.core.bus.memory import InMemoryBus
-from theo.core.calendar import MarketCalendar, get_calendar
+from theo.core.calendar import ET, MarketCalendar, et_date, get_calendar
 from theo.core.clock import Clock, SimulatedClock
 from theo.core.errors import ConfigError, OrderValidationError
 from theo.core.logging import get_logger
@@ -117,6 +118,7 @@ class Node:
     on_signal: Callable[[SignalOutcome], None] | None = None
     reconciled: Any = None  # the start-up reconciliation report
     feed_guard: FeedGuard | None = None  # paper and live: REDUCING while a symbol has no fresh market data
+    _next_day: datetime | None = None  # the ET midnight after the session the market data is in
 
     # -- signals --------------------------------------------------------------------------------------------
     def route(self, strategy_index: int, sig: Signal) -> SignalOutcome | None:
@@ -189,7 +191,16 @@ class Node:
         self.manager.portfolio.mark(symbol, price)
 
     def advance(self, now: datetime) -> None:
-        """Time reaches ``now``: due timers fire (time exits, DAY expiries), in time order."""
+        """Time reaches ``now``: due timers fire (time exits, DAY expiries), in time order.
+
+        The first instant of an ET day, catching up or not, fixes the marks the day's start is valued at (the
+        previous closes: the instant's own items are marked later), so a rebuilt account's start-of-day
+        figures are the uninterrupted run's.
+        """
+        if self._next_day is None or now >= self._next_day:
+            day = et_date(now)
+            self.manager.portfolio.open_day(day)
+            self._next_day = datetime.combine(day + timedelta(days=1), dtime(), ET)
         clock = self.clock
         if isinstance(clock, SimulatedClock) and not self.recovering:
             clock.advance_to(now)

@@ -51,7 +51,7 @@ from theo.model.enums import RunStatus, SignalStatus
 from theo.model.instruments import Instrument
 from theo.model.market import Bar, Quote, Tick
 from theo.model.signals import SignalOutcome
-from theo.node.feeds import fail_over_feed
+from theo.node.feeds import supervised
 from theo.node.kernel import Mode, Node, build_node
 from theo.node.paper import RunState, account_stores, timing_counters
 from theo.node.pnl import AccountRealized
@@ -253,14 +253,12 @@ class LiveRun:
         ibkr = self.market_data = IbkrMarketData(self.session, calendar=get_calendar(market.calendar, market),
                                                  corporate_actions=CorporateActionRepository(self.db),
                                                  now=self.clock.now)
-        feeds = self.config.feeds
-        if secondary is None and feeds.secondary:
-            secondary, backfill = fail_over_feed(self.config, feeds.secondary, now=self.clock.now)
-        if secondary is None:
+        feed = supervised(self.config, PushedFeed("ibkr", ibkr, lambda: self.session.ready), self.node.calendar_of,
+                          now=self.clock.now, secondary=secondary, backfill=backfill, bus=self.node.bus,
+                          latency=self.pipeline.latency)
+        if not isinstance(feed, FeedSupervisor):
             return ibkr
-        self.supervisor = FeedSupervisor(PushedFeed("ibkr", ibkr, lambda: self.session.ready), secondary, feeds,
-                                         self.node.calendar_of, bus=self.node.bus, backfill=backfill,
-                                         latency=self.pipeline.latency, now=self.clock.now)
+        self.supervisor = feed
         return FeedTask(self.supervisor)
 
     def _bar_published(self, _topic: str, bar: object) -> None:

@@ -497,10 +497,7 @@ class TradeManager:
     def _book(self, ex: Execution) -> None:
         self._seen.add(ex.exec_id)
         inst = self._inst(ex.symbol)
-        self.portfolio.ledger.add_fill(ex.symbol, ex.side, ex.quantity, ex.price, ex.charges.total, ex.ts,
-                                       inst.multiplier)
-        self.portfolio.booked()
-        self.portfolio.roll_day(et_date(ex.ts))
+        self.portfolio.book(ex.symbol, ex.side, ex.quantity, ex.price, ex.charges.total, ex.ts, inst.multiplier)
         if self._count_day_trades and inst.kind is not InstrumentKind.FUTURE:
             self.portfolio.counter.record(DayTradeFill(ex.symbol, ex.side, ex.quantity, ex.ts))
 

@@ -7,10 +7,10 @@ its trades. Nothing here touches the database, so a check on the exit path costs
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
-from theo.core.calendar import ET
+from theo.core.calendar import ET, et_date
 from theo.core.clock import Clock
 from theo.model.enums import Side
 from theo.model.ledger import FillLedger
@@ -41,6 +41,8 @@ class TradingPortfolio:
         self._working: dict[tuple[str, Side], Decimal] = {}
         self._sod: dict[date, Decimal] = {}
         self._sod_positions: dict[date, dict[str, tuple[Decimal, Decimal]]] = {}
+        self._day: date | None = None  # the session whose first event the market data last reached
+        self._day_marks: dict[str, float] = {}  # the marks at that first event: the previous closes
         self._equity: Decimal | None = None  # cached until a mark moves or a fill is booked
         self.version = 0  # moves with every change the risk checks can see (their snapshot is keyed on it)
         self.peak = capital
@@ -55,8 +57,12 @@ class TradingPortfolio:
             if self._equity is not None and self.ledger.position(symbol):
                 self._equity = None
 
-    def booked(self) -> None:
-        """A fill was booked into :attr:`ledger`: the equity changes."""
+    def book(self, symbol: str, side: Side, qty: Decimal, price: Decimal, charges: Decimal, ts: datetime,
+             multiplier: Decimal) -> None:
+        """Book one fill into :attr:`ledger`. The day of the fill is rolled first (:meth:`roll_day`): its start
+        holds the fills before it only, in a live run and in one rebuilt from the journal alike."""
+        self.roll_day(et_date(ts))
+        self.ledger.add_fill(symbol, side, qty, price, charges, ts, multiplier)
         self._equity = None
         self.version += 1
 
@@ -98,13 +104,29 @@ class TradingPortfolio:
             self.roll_day(day)
         return self._sod_positions[day]
 
+    def open_day(self, day: date) -> None:
+        """The market data reached the first event of ``day``'s session: keep the marks as they stand then (the
+        previous closes), the prices the start of ``day`` is valued at (:meth:`roll_day`)."""
+        if day != self._day:
+            self._day = day
+            self._day_marks = dict(self._mark_f)
+
     def roll_day(self, day: date) -> None:
-        """Fix the start-of-day equity and positions of ``day`` (call at the first event of a session)."""
-        if day not in self._sod:
-            self._sod[day] = self.equity()
-            marks = self.marks()
-            self._sod_positions[day] = {s: (p.quantity, marks[s]) for s, p in self.ledger.positions.items()
-                                        if p.quantity and s in marks}
+        """Fix the start-of-day equity and positions of ``day``: the fills booked before it (:meth:`book`
+        rolls before it books one), valued at the marks of the session's first event (:meth:`open_day`).
+
+        Both are what the journal and the replayed market data give, so a run rebuilt after a restart fixes the
+        same figures as the run that lived through the day, whenever its first decision or fill comes. Without
+        the day's opening marks (the market data has not reached it) the current marks stand in.
+        """
+        if day in self._sod:
+            return
+        marks = {s: Decimal(repr(p)) for s, p in self._day_marks.items()} if day == self._day else self.marks()
+        bv = self.broker_values() if self.use_broker_equity else None
+        broker = bv.net_liquidation if bv is not None else None
+        self._sod[day] = broker if broker is not None else self.capital + self.ledger.pnl(marks).net
+        self._sod_positions[day] = {s: (p.quantity, marks[s]) for s, p in self.ledger.positions.items()
+                                    if p.quantity and s in marks}
 
     def position(self, symbol: str) -> Decimal:
         return self.ledger.position(symbol)

@@ -16,8 +16,8 @@ from typing import Any
 
 from tests.conftest import PG_ADMIN_URL
 
-# Fixed quantities: with risk-percent sizing, `theo run` itself sizes some entries differently after a restart
-# than in an uninterrupted run (the same happens with PaperRun alone), which is not what these tests measure.
+# No quantity: the strategies' default sizing, risk percent of the account's equity, capped by the limits (the
+# day-trading buying power among them); a killed and restarted service sizes every entry as the single process.
 STRATEGIES = """
 [risk.account.limits]
 max_active_trades = 50
@@ -30,7 +30,6 @@ name = "z"
 symbols = ["SPY"]
 timeframe = "1m"
 lookback = 30
-quantity = 100
 
 [[strategies]]
 type = "donchian_breakout"
@@ -42,7 +41,6 @@ exit_period = 6
 stop_loss_pct = 0.3
 take_profit_pct = 0.6
 trail_pct = 0.2
-quantity = 50
 """
 
 

@@ -2,8 +2,8 @@
 
 The synthetic market and file replays run on simulated time (the collector's clock follows their data);
 their pace is ``speed`` simulated seconds per wall second, or flat out with ``None``. IBKR (``[execution.ibkr]``,
-a look-only session) and Polygon (``[polygon]``, its key from the environment) run in real time on the wall
-clock.
+a look-only session, with ``[feeds] secondary`` as its fail-over feed) and Polygon (``[polygon]``, its key from
+the environment) run in real time on the wall clock.
 """
 
 from __future__ import annotations
@@ -64,9 +64,12 @@ class CollectFeed:
 
 
 def build_feed(config: TheoConfig, kind: str, *, replay: Sequence[DataFile] = (), speed: float | None = None,
-               symbols: Sequence[str] = ()) -> CollectFeed:
+               symbols: Sequence[str] = (), clock: LiveClock | None = None) -> CollectFeed:
     """The feed ``kind`` (``synthetic``, ``replay``, ``ibkr`` or ``polygon``) for ``theo collect``; a
-    :class:`ConfigError` names what is missing (replay files, symbols, a symbol the synthetic market lacks)."""
+    :class:`ConfigError` names what is missing (replay files, symbols, a symbol the synthetic market lacks).
+
+    ``ibkr`` with ``[feeds] secondary`` set is the fail-over supervisor ``theo run`` builds (IBKR primary);
+    ``clock`` is the wall clock of the real-time feeds (a test shifts it into a session)."""
     if kind == "synthetic":
         from theo.adapters.sim.synthetic import SyntheticMarket
 
@@ -93,15 +96,20 @@ def build_feed(config: TheoConfig, kind: str, *, replay: Sequence[DataFile] = ()
     if kind in ("ibkr", "polygon") and not symbols:
         raise ConfigError(f"--feed {kind} streams only the symbols it is asked for: give --symbols SPY,QQQ "
                           "(or [collector] symbols)")
+    wall = clock or LiveClock()
     if kind == "ibkr":
+        from theo.core.calendar import get_calendar
+        from theo.node.feeds import supervised
         from theo.node.services.ibkr_feed import IbkrFeed
 
-        return CollectFeed(IbkrFeed(config), LiveClock(), list(symbols))
+        calendar = get_calendar(config.market.calendar, config.market)
+        ibkr = supervised(config, IbkrFeed(config, now=wall.now), lambda _s: calendar, now=wall.now)
+        return CollectFeed(ibkr, wall, list(symbols))
     if kind == "polygon":
         from theo.adapters.polygon.data import PolygonFeed
         from theo.core.calendar import get_calendar
 
-        live = PolygonFeed(config.polygon, calendar=get_calendar(config.market.calendar, config.market))
-        return CollectFeed(live, LiveClock(), list(symbols))
+        live = PolygonFeed(config.polygon, calendar=get_calendar(config.market.calendar, config.market), now=wall.now)
+        return CollectFeed(live, wall, list(symbols))
     raise ConfigError(f"--feed {kind}: not a feed theo collect can record; use one of {', '.join(FEEDS)}")
 

@@ -37,6 +37,7 @@ from theo.data.pipeline import MarketDataPipeline
 from theo.data.recorder import RecordingStore
 from theo.data.rejection import Rejection
 from theo.data.spool import Spool
+from theo.data.supervisor import FeedSupervisor
 from theo.model.market import Bar, Tick
 from theo.node.services.collect_feeds import PacedFeed
 from theo.node.services.collect_summary import CollectSummary, DayEnds
@@ -171,6 +172,9 @@ class Collector:
                 on_reject=self.on_reject)
             recorder = pipeline.recorder
             assert recorder is not None
+            if isinstance(self.feed, FeedSupervisor):  # its switches go to the recorder and the bus given
+                self.feed.bus = self.feed.bus or self.local
+                self.feed.latency = self.feed.latency or pipeline.latency
             recorder.batch = cc.batch
             recorder.hold = timedelta(seconds=self.config.marketdata.gate.out_of_order_tolerance_seconds)
             if not isinstance(self.clock, SimulatedClock):
