@@ -98,7 +98,7 @@ def collect(config: ConfigOption = None,
 
     collector = Collector(cfg, db, built.feed, InMemoryBus(), clock=built.clock, symbols=wanted, until=stop_at,
                           on_session_end=session_end)
-    err_console.print(f"collecting {', '.join(wanted or built.offered)} from {kind} into "
+    err_console.print(f"collecting {', '.join(wanted or built.offered)} from {built.feed.name} into "
                   f"{_where(cfg)}; Ctrl-C stops", soft_wrap=True, highlight=False)
 
     async def main() -> CollectSummary:
