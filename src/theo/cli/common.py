@@ -41,6 +41,14 @@ def friendly_errors(func: F) -> F:
             err_console.print(f"[bold red]error:[/] {escape(redact(str(exc)))}", highlight=False, markup=True,
                               soft_wrap=True)
             raise typer.Exit(code=2) from None
+        except (IsADirectoryError, NotADirectoryError, PermissionError, FileNotFoundError) as exc:
+            if exc.filename is None:
+                raise
+            # a path the user gave (--out '', a directory, a read-only place): say which and why, no traceback
+            err_console.print(f"[bold red]error:[/] cannot use {escape(repr(str(exc.filename)))}: "
+                              f"{escape(exc.strerror or type(exc).__name__)}; give a file path you can write",
+                              highlight=False, markup=True, soft_wrap=True)
+            raise typer.Exit(code=2) from None
         except KeyboardInterrupt:
             err_console.print("interrupted")
             raise typer.Exit(code=130) from None
