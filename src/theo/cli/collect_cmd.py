@@ -9,9 +9,19 @@ from datetime import datetime, time, timedelta
 from typing import Annotated
 
 import typer
+from rich.console import Console
 from rich.table import Table
 
-from theo.cli.common import ConfigOption, console, err_console, friendly_errors, get_config, open_store
+from theo.cli.common import (
+    ConfigOption,
+    console,
+    err_console,
+    friendly_errors,
+    get_config,
+    is_terminal,
+    open_store,
+)
+from theo.cli.tables import WIDE
 from theo.config import TheoConfig
 from theo.core.errors import ConfigError
 from theo.core.time import exchange_time
@@ -144,7 +154,8 @@ def _print(summary: object, as_json: bool, *, title: str) -> None:
     for row in summary.rows():
         table.add_row(*row)
     if summary.symbols:
-        console.print(table)
+        # a pipe or a journal has no width: print the whole table rather than 80 columns of ellipses
+        (console if is_terminal() else Console(width=WIDE)).print(table)
     else:
         console.print(f"nothing collected from {summary.feed} ({title})", highlight=False)
     notes = []
