@@ -12,11 +12,13 @@ from urllib.parse import quote
 
 import pytest
 
+from tests.secrets_kit import bot_token
+
 THEO = [sys.executable, "-m", "theo.cli.main"]
 SECRETS = {
     "THEO__DATABASE__PASSWORD": "db-Pa55word-7d1c",
     "THEO_ADMIN_PASSWORD": "admin-Secret-48af",
-    "TELEGRAM_BOT_TOKEN": "987654321:AAGq1v8sMz0RkT3yb_Fw2cXhJ9LdPe5UnIo",
+    "TELEGRAM_BOT_TOKEN": bot_token(987654321, "no-secret"),
     "POLYGON_API_KEY": "pk_7YkQ2mZr4TbW9",
 }
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import logging
 
+from tests.secrets_kit import bot_token
 from theo.adapters.telegram.redaction import TokenRedaction
 
-TOKEN_A = "123456789:AAEhBOweik6ad9r_QXMENQjcrGbqCr4K-ra"
-TOKEN_B = "987654321:BBFhCOweik6ad9r_QXMENQjcrGbqCr4K-rb"
+TOKEN_A = bot_token(123456789, "a")
+TOKEN_B = bot_token(987654321, "b")
 
 
 def test_httpx_is_quiet_while_any_redaction_is_active_and_restored_after_the_last() -> None:

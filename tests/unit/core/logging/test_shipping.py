@@ -16,13 +16,14 @@ from pathlib import Path
 import pytest
 import structlog
 
+from tests.secrets_kit import bot_token
 from theo.config.app import LoggingConfig
 from theo.config.loader import load_config
 from theo.core.errors import ConfigError
 from theo.core.log_sinks import JournaldHandler, encode_fields, priority
 from theo.core.logging import configure_logging, get_logger
 
-TOKEN = "123456789:AAEhBOweik6ad9r_QXMENQjcrGbqCr4K-ra"
+TOKEN = bot_token(123456789, "shipping")
 DB_PASSWORD = 'pa"ss\\word-9f3e'  # a quote and a backslash: escaped inside JSON strings
 API_KEY = "ak_live_5b7c0d2e"
 
