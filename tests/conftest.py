@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -58,24 +59,31 @@ def _pg_admin() -> Engine | None:
         return None
 
 
-@pytest.fixture(scope="session")
-def pg_database_url() -> Iterator[str]:
-    """URL of a fresh PostgreSQL database, created for this test session and dropped after it."""
+@contextmanager
+def pg_database(prefix: str = "theo_test") -> Iterator[str]:
+    """A new, empty PostgreSQL database on the test server (dropped afterwards); skips when the server is
+    unreachable, fails instead with CI=true."""
     from sqlalchemy import text
 
     admin = _pg_admin()
     if admin is None:
         pytest.skip(f"PostgreSQL at {PG_ADMIN_URL} is unreachable (set CI=true to make this a failure)")
-    name = f"theo_test_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    base = PG_ADMIN_URL.rsplit("/", 1)[0]
     try:
-        yield f"{base}/{name}"
+        yield f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_database_url() -> Iterator[str]:
+    """URL of a fresh PostgreSQL database, created for this test session and dropped after it."""
+    with pg_database() as url:
+        yield url
 
 
 @pytest.fixture

@@ -23,8 +23,8 @@ from theo.node.paper import PaperRun
 
 pytestmark = pytest.mark.slow
 
-# No quantity: the strategies' default sizing, risk percent of the account's equity, capped by the limits (the
-# day-trading buying power among them).
+# The services' reference config: no quantity, so the strategies size by risk percent of the account's equity,
+# capped by the limits (the day-trading buying power among them).
 CONFIG = """
 [app]
 data_dir = "{folder}/var"
@@ -39,30 +39,7 @@ feed = "replay"
 status_interval = 0.001
 heartbeat_seconds = 0.2
 replay = [{replay}]
-
-[risk.account.limits]
-max_active_trades = 50
-max_trades_per_day = 500
-max_total_risk_pct = 100
-
-[[strategies]]
-type = "zscore_reversion"
-name = "z"
-symbols = ["SPY"]
-timeframe = "1m"
-lookback = 30
-
-[[strategies]]
-type = "donchian_breakout"
-name = "don"
-symbols = ["SPY", "QQQ"]
-timeframe = "5m"
-entry_period = 12
-exit_period = 6
-stop_loss_pct = 0.3
-take_profit_pct = 0.6
-trail_pct = 0.2
-"""
+""" + kit.STRATEGIES
 
 
 def _config(folder: Path, files: list[Path]) -> tuple[Path, TheoConfig]:

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, inspect, text
 from typer.testing import CliRunner
 
-from tests.conftest import PG_ADMIN_URL, _pg_admin
+from tests.conftest import _pg_admin, pg_database
 from theo.cli.main import app
 from theo.persistence.db import make_engine
 from theo.persistence.timescale import decide, probe
@@ -29,18 +29,8 @@ SHADOW = "?options=-csearch_path%3Dpublic%2Cpg_catalog"
 
 @pytest.fixture
 def fresh_db() -> Iterator[str]:
-    admin = _pg_admin()
-    if admin is None:
-        pytest.skip(f"PostgreSQL at {PG_ADMIN_URL} is unreachable")
-    name = f"theo_tsdb_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with pg_database("theo_tsdb") as url:
+        yield url
 
 
 def _run(tmp_path: Path, url: str, *args: str, **env: str) -> tuple[int, str, str]:

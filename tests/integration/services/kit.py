@@ -7,14 +7,12 @@ import os
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import PG_ADMIN_URL
+from tests.conftest import pg_database
 
 # No quantity: the strategies' default sizing, risk percent of the account's equity, capped by the limits (the
 # day-trading buying power among them); a killed and restarted service sizes every entry as the single process.
@@ -95,30 +93,9 @@ replay = [{replay}]
     return path
 
 
-@contextmanager
-def fresh_database() -> Iterator[str]:
+def fresh_database() -> AbstractContextManager[str]:
     """A new, empty PostgreSQL database (dropped afterwards)."""
-    import pytest
-    from sqlalchemy import create_engine, text
-
-    try:
-        admin = create_engine(PG_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://"),
-                              isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception as exc:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"PostgreSQL at {PG_ADMIN_URL} is unreachable and CI=true: {exc}")
-        pytest.skip(f"PostgreSQL at {PG_ADMIN_URL} is unreachable")
-    name = f"theo_svc_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    return pg_database("theo_svc")
 
 
 def migrate(db_url: str) -> None:
