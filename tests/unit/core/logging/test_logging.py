@@ -5,11 +5,9 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import structlog
 
 from theo.config.app import LoggingConfig
 from theo.core.logging import configure_logging, get_logger
@@ -18,19 +16,6 @@ from theo.core.logging import configure_logging, get_logger
 class FakeTTY(io.StringIO):
     def isatty(self) -> bool:
         return True
-
-
-@pytest.fixture(autouse=True)
-def _restore_root_logger() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    for h in list(root.handlers):
-        if h not in handlers:
-            root.removeHandler(h)
-            h.close()
-    root.setLevel(level)
-    structlog.reset_defaults()
 
 
 def test_json_lines_when_not_a_terminal() -> None:

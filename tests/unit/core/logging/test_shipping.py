@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import structlog
 
 from tests.secrets_kit import bot_token
 from theo.config.app import LoggingConfig
@@ -26,19 +25,6 @@ from theo.core.logging import configure_logging, get_logger
 TOKEN = bot_token(123456789, "shipping")
 DB_PASSWORD = 'pa"ss\\word-9f3e'  # a quote and a backslash: escaped inside JSON strings
 API_KEY = "ak_live_5b7c0d2e"
-
-
-@pytest.fixture(autouse=True)
-def _restore_root_logger() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    for h in list(root.handlers):
-        if h not in handlers:
-            root.removeHandler(h)
-            h.close()
-    root.setLevel(level)
-    structlog.reset_defaults()
 
 
 def parse_journal(data: bytes) -> dict[str, str]:
