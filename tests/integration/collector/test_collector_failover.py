@@ -93,9 +93,13 @@ def test_collector_fails_over_to_polygon_and_back_and_stores_every_print_once(tm
     by_source = {s: sum(1 for _, src in rows if src == s) for s in ("ibkr", "polygon")}
     assert by_source["polygon"] >= 20  # ~2.5 s of prints every 50 ms came only from Polygon
     assert by_source["ibkr"] >= 20
-    assert kinds[0] == "failover"
-    assert "failback" in kinds
-    assert kinds[-2:] == ["unavailable", "available"]
+    # the quality gate's own stale/resumed rows interleave by timing; the supervisor's switches keep their order
+    switches = [k for k in kinds if k not in ("stale", "resumed")]
+    assert switches[0] == "failover"
+    assert "failback" in switches
+    assert switches[-2:] == ["unavailable", "available"]
+    gate = [k for k in kinds if k in ("stale", "resumed")]
+    assert gate[:1] in ([], ["stale"]) and all(a != b for a, b in zip(gate, gate[1:]))  # stale, resumed, ...
     assert gap is not None
     assert len(filled) == int((gap[1] - gap[0]) / timedelta(minutes=1)) >= 2  # every whole minute nobody delivered
     assert all(b.source == "polygon" and b.volume == 5000 for b in filled)

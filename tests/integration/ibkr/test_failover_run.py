@@ -105,12 +105,12 @@ def test_primary_silent_fails_over_and_back_and_the_store_holds_every_print_once
                 BarRow.symbol == "AAPL", BarRow.timeframe == "1m", BarRow.flags.contains("backfill"))).all()
         assert sorted(p for p, _ in rows) == tape.prices  # the union of both feeds, every print once
         assert {s for _, s in rows} == {"ibkr", "polygon"}
-        kinds = [e.kind for e in events]
+        kinds = [e.kind for e in events if e.kind not in ("stale", "resumed")]  # the gate's rows interleave by timing
         # in this order (a loaded machine that stalls the loop for seconds may add a flap in between)
         assert kinds[0] == "failover"
         assert kinds[-2:] == ["unavailable", "available"]
         assert "failback" in kinds
-        failover = events[0]
+        failover = next(e for e in events if e.kind == "failover")
         assert failover.source == "polygon"
         lag = (failover.ts - failover.since).total_seconds()
         assert 1.5 <= lag < 4.0  # stale after 1.5 s of silence (the primary's time is whole seconds)
