@@ -7,7 +7,7 @@ its trades. Nothing here touches the database, so a check on the exit path costs
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from theo.core.calendar import ET, et_date
@@ -167,8 +167,41 @@ class TradingPortfolio:
     def broker_values(self) -> BrokerRiskValues | None:
         return self._broker_values() if self._broker_values is not None else None
 
+    def seed_peak(self, closed: Iterable[Trade]) -> None:
+        """Start the equity peak where the account's closed trades took it (a restarted run): a restart must
+        not forgive a drawdown the account is already in."""
+        self.peak = max(self.peak, closed_equity_peak(self.capital, closed))
+
     def drawdown_pct(self) -> Decimal:
         """Drawdown from the equity peak, in % (RM-Max-sp of plan §5.5)."""
         eq = self.equity()
         self.peak = max(self.peak, eq)
         return (self.peak - eq) / self.peak * 100 if self.peak > 0 else ZERO
+
+
+def closed_in_order(trades: Iterable[Trade]) -> list[Trade]:
+    """The closed trades among ``trades``, in the order they closed."""
+    return sorted((t for t in trades if not t.is_open and t.exit_ts is not None),
+                  key=lambda t: t.exit_ts or datetime.min.replace(tzinfo=UTC))
+
+
+def closed_equity_peak(capital: Decimal, trades: Iterable[Trade]) -> Decimal:
+    """The highest equity the closed trades among ``trades`` took ``capital`` to (net of charges), at least
+    ``capital``: the peak the drawdown of RM-Max-sp (plan §5.5) is measured from, as far as the store knows."""
+    running = peak = capital
+    for t in closed_in_order(trades):
+        running += t.realised - t.charges
+        peak = max(peak, running)
+    return peak
+
+
+def losses_in_row(trades: Iterable[Trade]) -> int:
+    """How many of the last closed trades among ``trades`` lost money in a row (the consecutive-losses breaker)."""
+    n = 0
+    for t in reversed(closed_in_order(trades)):
+        if not t.entry_qty:
+            continue
+        if t.net() >= 0:
+            break
+        n += 1
+    return n

@@ -20,6 +20,7 @@ from theo.model.enums import OrderStatus, OrderType
 from theo.model.money import ZERO, round_to_tick
 from theo.model.orders import PROTECTIVE, Order, OrderTag
 from theo.model.trades import REASON_OF_TAG, ExitReason, Trade
+from theo.trading.portfolio import losses_in_row
 
 if TYPE_CHECKING:
     from theo.trading.manager import TradeManager
@@ -72,6 +73,8 @@ def recover(mgr: TradeManager) -> RecoveryReport:
             legs.setdefault(owner, []).append(o)
     stored = mgr.store.load_trades() if mgr.store is not None else []
     trades = [t for t in stored if t.is_open]
+    mgr.portfolio.seed_peak(stored)  # the breakers go on from where the account stands, not from a fresh start
+    mgr.losses_in_row = losses_in_row(stored)
     # Every order a trade has claimed, open or closed: a closed trade's orders belong to it, not to a trade
     # recovered now; and an entry is rebuilt only when no trade row at all claims it.
     claimed = {cid: t.entry_order_id for t in stored for cid in (t.entry_order_id, *t.exit_orders)}

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from theo.model.enums import Side
 from theo.model.ledger import FillLedger, PnL, by_day, by_strategy, trade_pnl
-from theo.model.trades import Trade
+from theo.model.trades import ExitReason, Trade
+from theo.trading.portfolio import closed_equity_peak, losses_in_row
 
 D = Decimal
 EPS = D("1e-18")
@@ -70,3 +71,27 @@ def test_pnl_adds_up() -> None:
     assert PnL(D(1), D(2), D(3)) + PnL(D(1), D(1), D(1)) == PnL(D(2), D(3), D(4))
     assert PnL(D(10), D(5), D(3)).net == D(12)
     assert PnL(D(10), D(5), D(3)).gross == D(15)
+
+
+@given(st.lists(st.tuples(st.integers(-500, 500), st.integers(0, 5)), max_size=30))
+def test_the_closed_equity_peak_and_the_losing_streak_follow_the_closing_order(results: list[tuple[int, int]]) -> None:
+    t0 = datetime(2024, 3, 1, 15, tzinfo=UTC)
+    trades = []
+    for i, (pnl, fee) in enumerate(results):
+        t = Trade(strategy="s", symbol="SPY", side=Side.BUY, planned_qty=Decimal(1), entry_order_id=f"e{i}")
+        t.add_entry_fill(Decimal(1), Decimal(100), Decimal(0), t0)
+        t.add_exit_fill(Decimal(1), Decimal(100 + pnl), Decimal(fee), t0 + timedelta(minutes=len(results) - i))
+        t.close(ExitReason.EXIT_RULE, t0 + timedelta(minutes=len(results) - i))
+        trades.append(t)
+    closing = list(reversed(results))  # the last trade made closed first
+    running, peak = Decimal(1000), Decimal(1000)
+    for pnl, fee in closing:
+        running += pnl - fee
+        peak = max(peak, running)
+    assert closed_equity_peak(Decimal(1000), trades) == peak
+    streak = 0
+    for pnl, fee in reversed(closing):
+        if pnl - fee >= 0:
+            break
+        streak += 1
+    assert losses_in_row(trades) == streak

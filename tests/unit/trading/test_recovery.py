@@ -159,3 +159,35 @@ def test_recovery_reads_the_trade_store_once_and_leaves_closed_trades_their_own_
     assert set(t2.exit_orders) == {f"{live.entry_order_id}-sl", f"{live.entry_order_id}-tp"}
     for t in closed:
         assert r2.manager.trade_of(f"{t.entry_order_id}-tp") is None
+
+
+def test_a_restart_keeps_the_drawdown_and_the_losing_streak_the_breakers_measure(tmp_path: Path) -> None:
+    config = RiskConfig.model_validate({"breakers": {"max_drawdown_pct": 50, "max_consecutive_losses": 5}})
+    r = make_trading_rig(tmp_path, config, state_file="sim.db")
+    r.tick(sec(0), 100.0)
+    win, _ = r.manager.open_trade(signal(sec(0), 100.0, stop=99.0, target=103.0))
+    for n, px in enumerate((100.0, 103.0, 103.0), start=1):
+        r.tick(sec(n), px)
+    assert win is not None
+    assert (win.status, win.net() > 0) == (TradeStatus.CLOSED, True)
+    for k in range(2):
+        base = sec(10 + 10 * k)
+        r.tick(base, 103.0)
+        t, _ = r.manager.open_trade(signal(base, 103.0, stop=102.0, target=106.0))
+        r.tick(base + timedelta(seconds=1), 103.0)
+        r.tick(base + timedelta(seconds=2), 101.0)
+        r.tick(base + timedelta(seconds=3), 101.0)
+        assert t is not None
+        assert (t.status, t.net() < 0) == (TradeStatus.CLOSED, True)
+    before = r.manager.portfolio.drawdown_pct()
+    peak = r.manager.portfolio.peak
+    assert peak == r.manager.portfolio.capital + win.net()  # the peak the first run saw: after the win
+    assert before > 0
+    assert r.manager.losses_in_row == 2
+
+    r2 = _restart(tmp_path, r, config)
+    r2.manager.recover()
+    assert r2.manager.portfolio.peak == peak  # not the configured capital: the drawdown is not forgiven
+    assert r2.manager.losses_in_row == 2
+    r2.tick(sec(40), 101.0)
+    assert r2.manager.portfolio.drawdown_pct() == before

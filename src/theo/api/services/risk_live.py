@@ -25,6 +25,7 @@ from theo.model.events import Execution
 from theo.model.money import ZERO
 from theo.model.trades import Trade
 from theo.node.pnl import realized_pnl
+from theo.trading.portfolio import closed_equity_peak
 
 CENT = Decimal("0.01")
 
@@ -122,12 +123,7 @@ def _start_of_day(capital: Decimal, trades: Sequence[Trade], day: date) -> Decim
 
 def _peak_drawdown(capital: Decimal, trades: Sequence[Trade], equity: Decimal) -> Decimal:
     """Drawdown (%) of ``equity`` from the highest equity the closed trades reached."""
-    running, peak = capital, capital
-    for t in sorted((t for t in trades if not t.is_open and t.exit_ts is not None),
-                    key=lambda t: t.exit_ts or datetime.min.replace(tzinfo=UTC)):
-        running += t.realised - t.charges
-        peak = max(peak, running)
-    peak = max(peak, equity)
+    peak = max(closed_equity_peak(capital, trades), equity)
     return ((peak - equity) / peak * 100).quantize(CENT) if peak > 0 else ZERO
 
 
