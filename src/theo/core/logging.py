@@ -19,6 +19,7 @@ import structlog
 
 from theo.config.app import LoggingConfig
 from theo.config.loader import redact, remember_environment_secrets
+from theo.core.errors import StoreConnectionLost
 
 _SECRET_WORDS = ("password", "token", "secret", "api_key")
 
@@ -31,6 +32,20 @@ def _masked(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: "***" if isinstance(k, str) and _is_secret(k) else _masked(v) for k, v in value.items()}
     return value
+
+
+def _operational_errors(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
+    """A lost database connection is an operational event with its own remedy in its message (the command stops
+    with it, a restart resumes): log that message as ``error``, not a library traceback a user cannot act on."""
+    exc = event.get("exc_info")
+    if exc is True:
+        exc = sys.exc_info()
+    if isinstance(exc, tuple):
+        exc = exc[1]
+    if isinstance(exc, StoreConnectionLost):
+        event.pop("exc_info")
+        event["error"] = str(exc)
+    return event
 
 
 def _mask_secrets(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
@@ -114,6 +129,7 @@ def configure_logging(config: LoggingConfig | None = None, *, data_dir: Path | N
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _operational_errors,
         _mask_secrets,
     ]
     renderer: Any = (

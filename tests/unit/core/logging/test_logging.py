@@ -114,3 +114,27 @@ def test_get_config_keeps_info_events_off_the_terminal(tmp_path: Path, monkeypat
     err = capsys.readouterr().err
     assert "ibkr.refused" in err
     assert "ibkr.connected" not in err
+
+
+@pytest.mark.parametrize("structured", [True, False])
+def test_a_lost_database_connection_logs_its_message_not_a_traceback(structured: bool) -> None:
+    from theo.core.errors import StoreConnectionLost
+
+    buf = io.StringIO()
+    configure_logging(LoggingConfig(format="json"), stream=buf)
+    lost = StoreConnectionLost("lost the connection to the database postgresql://db/theo: terminating connection; "
+                               "start the command again")
+    for exc in (lost, ValueError("a bug")):
+        try:
+            raise exc
+        except Exception:
+            if structured:
+                get_logger("theo.test").exception("handler.failed")
+            else:
+                logging.getLogger("theo.test").exception("handler failed")
+    quiet, loud = (json.loads(line) for line in buf.getvalue().splitlines())
+    assert "exception" not in quiet
+    assert quiet["error"].startswith("lost the connection to the database postgresql://db/theo")
+    assert quiet["level"] == "error"
+    assert loud["exception"].startswith("Traceback (most recent call last)")  # a bug keeps its traceback
+    assert "ValueError: a bug" in loud["exception"]
