@@ -22,7 +22,7 @@ from theo.data.gate import FeedResumed, FeedStale
 from theo.risk.state import State, TradingState
 
 log = get_logger("theo.node.feed_guard")
-ACTOR = "feed-guard"
+ACTOR = "feed-guard"  # one of theo.risk.state.AUTOMATIC_ACTORS: its resume is not a person's
 Alert = Callable[[str, str], None]
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -24,6 +25,11 @@ from theo.core.errors import RiskDenied
 from theo.risk.config import RateLimit
 
 log = logging.getLogger(__name__)
+
+
+#: Who changes the state on their own: the circuit breakers, the market-data guard and the broker link. Any other
+#: actor (a CLI user, a dashboard user, a Telegram chat) is a person.
+AUTOMATIC_ACTORS = frozenset({"circuit_breaker", "feed-guard", "ibkr"})
 
 
 class State(StrEnum):
@@ -42,6 +48,12 @@ class StateChange:
     reason: str
     actor: str
     account: str = ""
+
+
+    @property
+    def resumed_by_a_person(self) -> bool:
+        """A person set ACTIVE (not a guard that reduced and lifted its own reduction)."""
+        return self.state is State.ACTIVE and self.actor not in AUTOMATIC_ACTORS
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +115,7 @@ class TradingState:
         self.history: list[StateChange] = []
         self.state = State.ACTIVE
         self._last_row = 0
+        self.listeners: list[Callable[[StateChange], None]] = []  # told of every change, adopted ones included
         if self.store is not None:
             self.refresh(adopt_only=True)
 
@@ -145,9 +158,21 @@ class TradingState:
         log.warning("trading state %s -> %s by %s: %s", change.previous, to, actor, reason)
         if self.store is not None:
             self._last_row = self.store.append(change)
+        self._tell(change)
         if self.bus is not None:
             self.bus.publish("risk.state", change)
         return True
+
+    def _tell(self, change: StateChange) -> None:
+        for listener in self.listeners:
+            listener(change)
+
+    def last_resume(self) -> datetime | None:
+        """When a person last set ACTIVE, as far as the stored history (or this process) knows."""
+        rows = self.store.history(self.account, limit=200) if self.store is not None else []
+        stored = next((r.ts for r in rows if r.state is State.ACTIVE and r.actor not in AUTOMATIC_ACTORS), None)
+        mine = next((c.ts for c in reversed(self.history) if c.resumed_by_a_person), None)
+        return max((t for t in (stored, mine) if t is not None), default=None)
 
     def halt(self, reason: str, actor: str) -> bool:
         return self.set(State.HALTED, reason, actor)
@@ -171,6 +196,7 @@ class TradingState:
                 change = StateChange(row.ts, row.state, self.state, row.reason, row.actor, self.account)
                 self.state = row.state
                 self.history.append(change)
+                self._tell(change)
                 if self.bus is not None and not adopt_only:
                     self.bus.publish("risk.state", change)
         return self.store.pending_kill(self.account)

@@ -49,7 +49,7 @@ from theo.risk.decisions import DecisionLog
 from theo.risk.margin import BrokerRiskValues
 from theo.risk.pdt import DayTradeCounter, DayTradeFill
 from theo.risk.sizing import TradePlan
-from theo.risk.state import State, TradingState
+from theo.risk.state import State, StateChange, TradingState
 from theo.strategy.settings import FixedQuantity, RiskPercent
 from theo.trading import exits, safety
 from theo.trading.portfolio import TradingPortfolio
@@ -120,6 +120,7 @@ class TradeManager:
         self.store = store
         acct = config.for_account(account)
         self.state = state or TradingState(clock, bus=bus, account=account, rate=config.rate_limit)
+        self.state.listeners.append(self._state_changed)
         cal = self.calendar_for(self.market.calendar)
         self.portfolio = TradingPortfolio(self.market.capital, clock, DayTradeCounter(cal, acct.pdt_window_days),
                                           trades=lambda: self._open.values(), opened_on=self._opened_on,
@@ -145,6 +146,12 @@ class TradeManager:
         self._next_id = 0
         self.losses_in_row = 0
         self._count_day_trades = acct.pdt_policy != "none"  # the day-trade counter serves the PDT check only
+
+    def _state_changed(self, change: StateChange) -> None:
+        """A person resuming trading acknowledges the losing streak: the consecutive-losses breaker counts
+        afresh (otherwise it would halt again before the first new trade)."""
+        if change.resumed_by_a_person:
+            self.losses_in_row = 0
 
     def recover(self) -> RecoveryReport:
         """Rebuild positions, P&L and open trades from the journal and the store (start-up, after a crash)."""

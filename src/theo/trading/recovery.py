@@ -74,7 +74,8 @@ def recover(mgr: TradeManager) -> RecoveryReport:
     stored = mgr.store.load_trades() if mgr.store is not None else []
     trades = [t for t in stored if t.is_open]
     mgr.portfolio.seed_peak(stored)  # the breakers go on from where the account stands, not from a fresh start
-    mgr.losses_in_row = losses_in_row(stored)
+    resumed = mgr.state.last_resume()  # a person's resume ended the streak before it
+    mgr.losses_in_row = losses_in_row(t for t in stored if resumed is None or (t.exit_ts or resumed) > resumed)
     # Every order a trade has claimed, open or closed: a closed trade's orders belong to it, not to a trade
     # recovered now; and an entry is rebuilt only when no trade row at all claims it.
     claimed = {cid: t.entry_order_id for t in stored for cid in (t.entry_order_id, *t.exit_orders)}

@@ -15,6 +15,7 @@ from theo.model.enums import OrderStatus, OrderType, Side
 from theo.model.orders import OrderRequest, OrderTag
 from theo.model.trades import ExitReason, TradeStatus
 from theo.risk.config import RiskConfig
+from theo.risk.state import State
 from theo.trading.recovery import entry_of
 
 D = Decimal
@@ -161,6 +162,17 @@ def test_recovery_reads_the_trade_store_once_and_leaves_closed_trades_their_own_
         assert r2.manager.trade_of(f"{t.entry_order_id}-tp") is None
 
 
+def _lose(r: TradingRig, at: datetime) -> None:
+    """One trade bought at 103 and stopped out below 102."""
+    r.tick(at, 103.0)
+    t, _ = r.manager.open_trade(signal(at, 103.0, stop=102.0, target=106.0))
+    assert t is not None, "the entry was refused"
+    r.tick(at + timedelta(seconds=1), 103.0)
+    r.tick(at + timedelta(seconds=2), 101.0)
+    r.tick(at + timedelta(seconds=3), 101.0)
+    assert (t.status, t.net() < 0) == (TradeStatus.CLOSED, True)
+
+
 def test_a_restart_keeps_the_drawdown_and_the_losing_streak_the_breakers_measure(tmp_path: Path) -> None:
     config = RiskConfig.model_validate({"breakers": {"max_drawdown_pct": 50, "max_consecutive_losses": 5}})
     r = make_trading_rig(tmp_path, config, state_file="sim.db")
@@ -171,14 +183,7 @@ def test_a_restart_keeps_the_drawdown_and_the_losing_streak_the_breakers_measure
     assert win is not None
     assert (win.status, win.net() > 0) == (TradeStatus.CLOSED, True)
     for k in range(2):
-        base = sec(10 + 10 * k)
-        r.tick(base, 103.0)
-        t, _ = r.manager.open_trade(signal(base, 103.0, stop=102.0, target=106.0))
-        r.tick(base + timedelta(seconds=1), 103.0)
-        r.tick(base + timedelta(seconds=2), 101.0)
-        r.tick(base + timedelta(seconds=3), 101.0)
-        assert t is not None
-        assert (t.status, t.net() < 0) == (TradeStatus.CLOSED, True)
+        _lose(r, sec(10 + 10 * k))
     before = r.manager.portfolio.drawdown_pct()
     peak = r.manager.portfolio.peak
     assert peak == r.manager.portfolio.capital + win.net()  # the peak the first run saw: after the win
@@ -191,3 +196,33 @@ def test_a_restart_keeps_the_drawdown_and_the_losing_streak_the_breakers_measure
     assert r2.manager.losses_in_row == 2
     r2.tick(sec(40), 101.0)
     assert r2.manager.portfolio.drawdown_pct() == before
+
+
+def test_a_persons_resume_ends_the_losing_streak_in_the_run_and_after_a_restart(tmp_path: Path) -> None:
+    streak = {"max_consecutive_losses": 2, "consecutive_losses_action": "halted"}
+    config = RiskConfig.model_validate({"breakers": streak, "account": {"limits": {"daily_loss_limit_pct": None}}})
+    r = make_trading_rig(tmp_path, config, state_file="sim.db")
+    _lose(r, sec(0))
+    assert r.manager.state.state is State.ACTIVE
+    _lose(r, sec(10))
+    assert (r.manager.state.state, r.manager.losses_in_row) == (State.HALTED, 2)
+    r.rig.clock.advance_to(sec(20))
+    r.manager.state.resume("looked at the two losses", "cli:ops")
+    assert r.manager.losses_in_row == 0
+    _lose(r, sec(30))  # the entry is not halted again by the streak the person acknowledged
+    assert (r.manager.state.state, r.manager.losses_in_row) == (State.ACTIVE, 1)
+
+    r2 = _restart(tmp_path, r, config)
+    r2.manager.recover()
+    assert r2.manager.losses_in_row == 1  # the loss after the resume, not the three in the store
+    _lose(r2, sec(40))
+    assert (r2.manager.state.state, r2.manager.losses_in_row) == (State.HALTED, 2)
+
+
+def test_a_guard_lifting_its_own_reduction_does_not_end_a_streak(tmp_path: Path) -> None:
+    config = RiskConfig.model_validate({"breakers": {"max_consecutive_losses": 3}})
+    r = make_trading_rig(tmp_path, config)
+    _lose(r, sec(0))
+    r.manager.state.reduce("no fresh market data for SPY", "feed-guard")
+    r.manager.state.resume("market data is fresh again", "feed-guard")
+    assert r.manager.losses_in_row == 1
