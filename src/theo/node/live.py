@@ -61,6 +61,8 @@ from theo.persistence.repositories import Store
 from theo.strategy.base import Strategy
 
 log = get_logger("theo.node.live")
+#: The resolution of the exchange times IBKR gives trade prints (tick-by-tick "AllLast": Unix seconds).
+IBKR_STAMP_RESOLUTION = timedelta(seconds=1)
 
 MarketHandler = Callable[[Tick | Bar | Quote], None]
 
@@ -371,7 +373,9 @@ class LiveRun:
     async def _loop(self, on_status: Callable[[LiveRun], None] | None) -> None:
         cfg = self.config
         t0 = asyncio.get_running_loop().time()
-        lateness = timedelta(seconds=cfg.marketdata.bars.lateness_seconds)
+        # IBKR stamps tick-by-tick prints in whole seconds (a print at :10.7 says :10): the node's time lags
+        # the wall clock by that second on top of the lateness, or a small lateness would drop most prints.
+        lateness = timedelta(seconds=cfg.marketdata.bars.lateness_seconds) + IBKR_STAMP_RESOLUTION
         last_beat = last_sweep = last_status = t0
         while not self.stop.is_set():
             with contextlib.suppress(TimeoutError):

@@ -48,6 +48,9 @@ def test_a_full_paper_session_from_ticks_to_the_deals_report(tmp_path: Path, mon
         try:
             await until(lambda: run.started, 8, "the run to start")
             await until(lambda: bool(fake.subscriptions("tbt")), 5, "the tick-by-tick subscription")
+            # late in a second: IBKR stamps the prints with the whole second, which the node's time has passed
+            # unless it allows for that resolution (lateness_seconds is 0 here)
+            await until(lambda: fake.now().microsecond >= 600_000, 2, "the second's last part")
             fake.push_trade("AAPL", 100.0, 300)
             fake.push_trade("AAPL", 100.2, 200)
             service = run.node.service
@@ -69,6 +72,7 @@ def test_a_full_paper_session_from_ticks_to_the_deals_report(tmp_path: Path, mon
             await until(lambda: stop.status is OrderStatus.CANCELLED, 5, "the stop to be cancelled (OCA)")
             await until(lambda: not run.node.manager.open_trade_list(), 5, "the trade to close")
             counters = run.counters()
+            assert counters["late_ticks"] == 0
             assert counters["ibkr"]["link"] == "ready"
             assert counters["latency"]["ibkr:AAPL"]["n"] == 3  # exchange time vs arrival, per tick
             journal = counters["journal_write_seconds"]  # intents, acks, fills, the modification, the OCA cancel
