@@ -4,6 +4,14 @@ Ticks are buffered and written in batches (``COPY`` on PostgreSQL through the st
 numbers same-timestamp prints (``seq``) within one call, so a timestamp group split over two calls would
 collide on the primary key. Each batch therefore holds back the ticks of the last ``hold`` (the gate's
 out-of-order tolerance): a later tick, even out of order, can only join a group still in the buffer.
+
+Backfilled minutes (1-minute bars flagged ``backfill``, forwarded by the fail-over supervisor and published on
+``bars.1m.<SYM>`` like any bar) reach :meth:`Recorder.on_bar` and are written with the other bars. The
+database store's ``write_bars`` then rebuilds, in the same transaction, every stored higher-timeframe bar
+that holds a backfilled minute, including those written later (the 5m bar or the day still open when the
+backfill came), see :func:`theo.persistence.writer.correct_backfilled`. Doing it in the store rather than
+here keeps it right through the collector's spool: a backfill spooled during an outage corrects the bars
+when it is replayed, after the bars written before it.
 """
 
 from __future__ import annotations
@@ -32,7 +40,8 @@ class RecordingStore(Protocol):
         ...
 
     def write_bars(self, bars: Sequence[Bar], source: str) -> int:
-        """Store bars (one already stored is kept); return how many were new."""
+        """Store bars (one already stored is kept, an empty one replaced by one with trades) and rebuild the
+        stored higher-timeframe bars holding a backfilled minute; return how many bars were new."""
         ...
 
     def write_quarantine(self, items: Sequence[QuarantineItem]) -> int:

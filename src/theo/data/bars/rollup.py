@@ -17,19 +17,25 @@ Contract (:func:`theo.data.bars.batch.rollup` is the batch twin and gives the sa
   a target equal to its source passes the bars through unchanged, with their session kind (``1d``
   source bars, labelled by date, are matched to the session of their New York date).
 * The bars of one ``advance`` come ordered by end time, then by the order of ``targets``.
+
+:func:`roll_minutes` rebuilds one stored higher-timeframe bar from its stored 1-minute bars with the live
+aggregator's rules (empty minutes, ``no_regular_prints``); the store uses it when backfilled minutes arrive
+after the bar was built (:func:`theo.persistence.writer.correct_backfilled`).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
-from datetime import date
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date, datetime
 from enum import StrEnum
 
 from theo.core.calendar import ET, MarketCalendar
-from theo.core.errors import DataError
+from theo.core.errors import DataError, TimeframeError
+from theo.core.time import to_us
 from theo.data.bars.accumulators import DAILY_STEP, PASS_STEP, BarAccumulator, TargetSet, bar_time
 from theo.data.bars.timeframes import (
+    MINUTE_US,
     Segment,
     SegmentCursor,
     Timeframe,
@@ -37,6 +43,7 @@ from theo.data.bars.timeframes import (
     parse_timeframe,
     session_segments,
 )
+from theo.data.conditions import NO_REGULAR_PRINTS, NO_TICKS
 from theo.model.enums import SessionKind
 from theo.model.market import Bar
 
@@ -194,3 +201,52 @@ class BarRollup:
             out.append(Bar(symbol, tf.label, bar_time(acc.start_us), bar_time(acc.end_us), ohlc[0], ohlc[1],
                            ohlc[2], ohlc[3], acc.volume, acc.count, acc.segment.kind, self.source, _NO_FLAGS))
         return out
+
+
+def rolls_from_minutes(label: str) -> bool:
+    """Whether the live aggregator builds ``label`` bars from its 1-minute bars (``1d`` or whole minutes above
+    one); a label that is not a timeframe is not."""
+    try:
+        tf = parse_timeframe(label)
+    except TimeframeError:
+        return False
+    return tf.step_us is None or (tf.step_us > MINUTE_US and tf.step_us % MINUTE_US == 0)
+
+
+def roll_minutes(symbol: str, minutes: Iterable[Bar], timeframe: str, start: datetime, end: datetime,
+                 session: SessionKind, *, carry: frozenset[str] = _NO_FLAGS) -> Bar | None:
+    """The ``symbol`` ``timeframe`` bar ``[start, end)`` the live aggregator builds from these 1-minute bars.
+
+    ``[start, end)`` is the bar's bucket (session-aligned, as the aggregator cut it) and ``minutes`` its
+    1-minute bars in time order (:class:`DataError` for one outside it). The aggregator's rules: a minute with
+    no trades (``tick_count == 0``) adds nothing but its close; OHLC come from the minutes with regular prints,
+    else from the others (flag ``no_regular_prints``); a bucket with no trades repeats the last close (flag
+    ``no_ticks``); ``None`` when there is no minute at all. Volume and ``tick_count`` are sums. The flags in
+    ``carry`` found on a minute are kept (``backfill``). ``source`` is the source of most minutes with trades
+    (the earliest of them on a tie; the last minute's without trades), as a bar of several feeds has no
+    single one.
+    """
+    a, b = to_us(start), to_us(end)
+    acc = BarAccumulator(a, b, Segment(a, b, session, start.date()))
+    traded: Counter[str] = Counter()
+    kept: set[str] = set()
+    last_source = ""
+    for m in minutes:
+        m_start, m_end = to_us(m.start), to_us(m.end)
+        if not a <= m_start < b or m_end > b:
+            raise DataError(f"{symbol} 1-minute bar {m.start.isoformat()} is not inside the {timeframe} bar "
+                            f"{start.isoformat()} to {end.isoformat()}")
+        acc.add(m.open, m.high, m.low, m.close, m.volume, m.tick_count, NO_REGULAR_PRINTS not in m.flags, m.source)
+        if m.tick_count:
+            traded[m.source] += 1
+        kept |= m.flags & carry
+        last_source = m.source
+    ohlc, flags = (acc.e, _NO_FLAGS) if acc.e is not None else (acc.a, frozenset({NO_REGULAR_PRINTS}))
+    if ohlc is None:
+        if acc.last_close is None:
+            return None
+        c = acc.last_close
+        ohlc, flags = [c, c, c, c], frozenset({NO_TICKS})
+    source = traded.most_common(1)[0][0] if traded else last_source
+    return Bar(symbol, timeframe, start, end, ohlc[0], ohlc[1], ohlc[2], ohlc[3],
+               acc.volume, acc.count, session, source, flags | kept)

@@ -5,7 +5,8 @@ new feed forwards its first print, the gap's end. Prints inside the gap are lost
 minutes lying wholly inside ``[start, end)`` are asked of the new feed's history (any :class:`Backfill`,
 e.g. Polygon's aggregates endpoint) and forwarded as 1-minute bars flagged ``backfill``. The minutes at the
 gap's edges keep the bars built from the prints that did arrive: a partial vendor bar would collide with
-them.
+them. When the recorder stores them, the store also rebuilds the stored higher-timeframe bars that hold one
+(:func:`theo.persistence.writer.correct_backfilled`); a running engine's strategies are not re-fed.
 """
 
 from __future__ import annotations
