@@ -68,7 +68,8 @@ def _load(config: TheoConfig, data: list[str] | None, start: str | None, end: st
             symbols += [sym for sym, _ in s.subscriptions if sym not in symbols]
         repos = Repositories(open_store(config))
         return load_database(BarRepository(repos.store), symbols, db, d0, d1, config,
-                             stored_actions(config, symbols, config.marketdata.adjustment, repos))
+                             stored_actions(config, symbols, config.marketdata.adjustment, repos),
+                             history=repos.corporate_actions)
     files = [parse_data_arg(a) for a in data] if data else list(config.engine.backtest.data)
     named = [f.symbol or symbol_of(f.path) for f in files]
     return load_files(files, d0, d1, config, stored_actions(config, named, config.marketdata.adjustment))

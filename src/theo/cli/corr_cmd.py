@@ -33,6 +33,7 @@ def _series(files: list[str] | None, symbols: str | None, timeframe: str | None,
             config: Path | None, adjust: str | None = None) -> dict[str, Any]:
     """Load each symbol's bars (files first, else the store), adjusted as ``--adjust`` or the config says;
     all must share one timeframe."""
+    from theo.data.corporate_actions_join import JoinedHistory
     from theo.indicators.source import bars_from_file, bars_from_store
 
     cfg = get_config(config)
@@ -50,15 +51,16 @@ def _series(files: list[str] | None, symbols: str | None, timeframe: str | None,
     if missing and timeframe is None:
         raise ConfigError(f"reading {', '.join(missing)} from the store needs --timeframe")
     repos = open_repositories(cfg) if missing else None
-    actions = stored_actions(cfg, [*paths, *missing], mode, repos)
+    actions = stored_actions(cfg, list(paths), mode, repos)
     for sym, path in paths.items():
         loaded[sym] = bars_from_file(path, sym, timeframe, adjust=mode, actions=actions[sym], limits=limits)
     if missing:
         assert repos is not None
         assert timeframe is not None
+        history = JoinedHistory(repos.market_data, repos.corporate_actions, mode)  # symbol changes join
         for sym in missing:
-            loaded[sym] = bars_from_store(repos.market_data, sym, timeframe, adjust=mode, actions=actions[sym],
-                                          limits=limits)
+            loaded[sym] = bars_from_store(history, sym, timeframe, adjust=mode, limits=limits,
+                                          actions=history.adjusting([sym])[sym])
     order = wanted or list(loaded)
     tfs = {loaded[s].bars.timeframe for s in order}
     if len(tfs) > 1:

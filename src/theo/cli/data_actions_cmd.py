@@ -66,7 +66,9 @@ def list_actions(
             typer.echo(f"{s}\t{n}")
         return
     sym = parse_symbol(symbol, what="symbol")
-    actions = repo.actions(sym)
+    # a symbol change is stored under the old ticker; the new one's listing shows it too (it joins the history)
+    actions = sorted([*repo.actions(sym), *(c for c in repo.changes_into(sym) if c.symbol != sym)],
+                     key=lambda a: (a.ex_date, a.kind.value, a.symbol))
     if fmt == "csv":
         typer.echo(actions_csv(actions), nl=False)
         return
@@ -82,7 +84,8 @@ def list_actions(
         table.add_column(col, no_wrap=True)
     table.add_column("note")
     for a in actions:
-        table.add_row(str(a.ex_date), a.kind.value, a.figure, str(a.pay_date or ""), a.source, a.note)
+        figure = a.figure if a.symbol == sym else f"{a.symbol} {a.figure}"  # a change into SYMBOL: from where
+        table.add_row(str(a.ex_date), a.kind.value, figure, str(a.pay_date or ""), a.source, a.note)
     console.print(table)
 
 

@@ -95,6 +95,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Compute indicator values per bar and print, export (--out) or store (--save) them."""
         from theo.core.calendar import get_calendar
+        from theo.data.corporate_actions_join import JoinedHistory
         from theo.indicators.pivots import Pivots
         from theo.indicators.registry import parse_spec
         from theo.indicators.source import bars_from_file, bars_from_store, symbol_from_path
@@ -123,8 +124,10 @@ def register(app: typer.Typer) -> None:
             repos = open_repositories(cfg)
             # Every stored bar is read so values from --since on have their full warm-up (the same values
             # as without --since); only the display and --save start at --since.
-            loaded = bars_from_store(repos.market_data, symbol, timeframe, adjust=mode, limits=limits,
-                                     actions=stored_actions(cfg, [symbol], mode, repos)[symbol])
+            # A symbol change joins the old ticker's bars before it (unless unadjusted).
+            history = JoinedHistory(repos.market_data, repos.corporate_actions, mode)
+            loaded = bars_from_store(history, symbol, timeframe, adjust=mode, limits=limits,
+                                     actions=history.adjusting([symbol])[symbol])
         err_console.print(f"prices: {loaded.adjustment}", highlight=False)
         for line in loaded.rejected[:20]:
             err_console.print(f"rejected row {line}", highlight=False)

@@ -87,7 +87,8 @@ def boundary_us(ex_date: date) -> int:
     return to_us(datetime.combine(ex_date, time(0), tzinfo=ET))
 
 
-def _rank(source: str) -> int:
+def source_rank(source: str) -> int:
+    """Where ``source`` stands in :data:`SOURCE_PRIORITY` (lower wins; unknown sources last)."""
     head = source.split(":", 1)[0].lower()
     return SOURCE_PRIORITY.index(head) if head in SOURCE_PRIORITY else len(SOURCE_PRIORITY)
 
@@ -108,7 +109,7 @@ def effective(actions: Iterable[CorporateAction], mode: Adjustment) -> list[Corp
         if a.kind not in kinds:
             continue
         key = (a.kind, a.ex_date)
-        if key not in best or _rank(a.source) < _rank(best[key].source):
+        if key not in best or source_rank(a.source) < source_rank(best[key].source):
             best[key] = a
     return sorted(best.values(), key=lambda a: (a.ex_date, a.kind.value))
 

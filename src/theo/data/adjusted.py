@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import structlog
 
-from theo.data.adjust import AdjustmentPlan, plan
+from theo.data.adjust import AdjustmentPlan, boundary_us, plan
 from theo.data.bar_check import BarCheck, check_bars
 from theo.data.config import BarLimits
 from theo.model.enums import Adjustment, CorporateActionKind
@@ -37,6 +37,7 @@ class PreparedBars:
     check: BarCheck
     file_factors: bool = False  # splits came from the file's own split_factor column
     notes: list[str] = field(default_factory=list)
+    joined: tuple[CorporateAction, ...] = ()  # symbol changes whose older ticker's bars start the series, newest first
 
     def describe(self) -> str:
         """The adjustment in one line, for output headers, logs and reports."""
@@ -44,6 +45,8 @@ class PreparedBars:
         if self.file_factors:
             text = f"adjusted for {self.mode.value}: splits from the file's split_factor column" + (
                 f"; {'; '.join(s.describe() for s in self.plan.steps)}" if self.plan.steps else "")
+        if self.joined:
+            text += "; joined " + ", ".join(f"{a.symbol} before {a.ex_date}" for a in self.joined)
         return f"{self.symbol}: {text}"
 
 
@@ -62,6 +65,7 @@ def prepare_bars(bars: T, actions: Sequence[CorporateAction], mode: Adjustment, 
         log.warning("bars.impossible", symbol=b.symbol, timeframe=b.timeframe, count=check.count,
                     by_reason=check.by_reason, first=check.reasons[0])
         b = _take(b, keep)
+    joined = _joined(b.symbol, b.start_us, actions, mode)
     use_file = file_factor is not None and mode.splits
     if use_file:
         actions = [a for a in actions if a.kind is CorporateActionKind.CASH_DIVIDEND]
@@ -73,7 +77,7 @@ def prepare_bars(bars: T, actions: Sequence[CorporateAction], mode: Adjustment, 
     if mode is not Adjustment.NONE and len(b):
         b = dataclasses.replace(b, **{k: getattr(b, k) * factors for k in PRICE_FIELDS},
                                 volume=b.volume / factors)
-    prepared = PreparedBars(b.symbol, mode, p, check, use_file)
+    prepared = PreparedBars(b.symbol, mode, p, check, use_file, joined=joined)
     if check.count:
         prepared.notes.append(f"{b.symbol}: {check.count} impossible bar(s) left out "
                               f"({', '.join(f'{k} {v}' for k, v in check.by_reason.items())}; first: "
@@ -82,6 +86,17 @@ def prepare_bars(bars: T, actions: Sequence[CorporateAction], mode: Adjustment, 
     if p.steps or use_file:
         log.info("bars.adjusted", symbol=b.symbol, mode=mode.value, steps=len(p.steps), file_factors=use_file)
     return b, prepared
+
+
+def _joined(symbol: str, start_us: npt.NDArray[np.int64], actions: Sequence[CorporateAction],
+            mode: Adjustment) -> tuple[CorporateAction, ...]:
+    """The symbol changes into this series (see :mod:`theo.data.corporate_actions_join`) whose older ticker
+    has bars in it, newest first."""
+    if mode is Adjustment.NONE or len(start_us) == 0:
+        return ()
+    first = int(start_us[0])
+    return tuple(sorted((a for a in actions if a.kind is CorporateActionKind.SYMBOL_CHANGE and a.symbol != symbol
+                         and first < boundary_us(a.ex_date)), key=lambda a: a.ex_date, reverse=True))
 
 
 def _take(bars: Any, keep: npt.NDArray[np.bool_]) -> Any:

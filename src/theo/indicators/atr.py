@@ -43,6 +43,13 @@ class ATR(Indicator[float]):
         else:
             self._atr = (self._atr * (self.period - 1) + tr) / self.period
 
+    def _rescale(self, factor: float) -> None:
+        if self._prev_close is not None:
+            self._prev_close *= factor
+        self._sum *= factor
+        if self._atr is not None:
+            self._atr *= factor
+
     @property
     def value(self) -> float | None:
         return self._atr

@@ -97,6 +97,18 @@ class Indicator(ABC, Generic[V]):
         self._last_start = None
         self._reset()
 
+    def rescale(self, factor: float) -> None:
+        """Put every price held on a new basis: multiply by ``factor`` (a split's price factor, 0.5 for 2-for-1).
+
+        A running session calls it on a split's ex-date so its windows hold what a start on adjusted history
+        would hold. Volumes are not held by any indicator here. Each indicator implements :meth:`_rescale`.
+        """
+        self._rescale(factor)
+
+    def _rescale(self, factor: float) -> None:
+        raise TypeError(f"{self.name}: this indicator cannot put the prices it holds on a split's new basis; "
+                        "implement _rescale, or restart the run after the split")
+
     @abstractmethod
     def _update(self, bar: Bar) -> None: ...
 

@@ -57,6 +57,13 @@ class Donchian(RecordIndicator[DonchianValue]):
             up, lo = highs[0][1], lows[0][1]
             self._value = DonchianValue(up, (up + lo) / 2.0, lo)
 
+    def _rescale(self, factor: float) -> None:
+        self._highs = deque((i, v * factor) for i, v in self._highs)
+        self._lows = deque((i, v * factor) for i, v in self._lows)
+        if self._value is not None:
+            up, lo = self._highs[0][1], self._lows[0][1]
+            self._value = DonchianValue(up, (up + lo) / 2.0, lo)
+
     def batch(self, bars: BarArrays) -> dict[str, FloatArray]:
         d = vec.donchian(bars.high, bars.low, self.period)
         return {"upper": d.upper, "middle": d.middle, "lower": d.lower}

@@ -74,6 +74,16 @@ class PointTracker:
             self.low, self.low_ts, self.new_low = lo, ts[c], True
 
 
+    def rescale(self, factor: float) -> None:
+        """Every price held times ``factor`` (a split's new basis); which bars are points does not change."""
+        self._highs = [v * factor for v in self._highs]
+        self._lows = [v * factor for v in self._lows]
+        if self.high is not None:
+            self.high *= factor
+        if self.low is not None:
+            self.low *= factor
+
+
 class PointIndicator(Indicator[V]):
     """A :class:`PointTracker` behind the indicator interface: the common body of fractals and swings."""
 
@@ -91,6 +101,9 @@ class PointIndicator(Indicator[V]):
 
     def _update(self, bar: Bar) -> None:
         self._t.update(bar)
+
+    def _rescale(self, factor: float) -> None:
+        self._t.rescale(factor)
 
     @abstractmethod
     def _make_value(self, t: PointTracker) -> V:

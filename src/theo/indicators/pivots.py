@@ -82,6 +82,14 @@ class Pivots(RecordIndicator[PivotValue]):
             h, lo, _ = self._hlc
             self._hlc = (max(h, bar.high), min(lo, bar.low), bar.close)
 
+    def _rescale(self, factor: float) -> None:
+        if self._hlc is not None:
+            h, lo, c = self._hlc
+            self._hlc = (h * factor, lo * factor, c * factor)
+        v = self._value
+        if v is not None:
+            self._value = PivotValue(*(getattr(v, name) * factor for name in self.outputs))
+
     def batch(self, bars: BarArrays) -> dict[str, FloatArray]:
         n = len(bars)
         keys = np.arange(n, dtype=np.int64) if parse_timeframe(bars.timeframe).daily else session_keys(bars.start_us,

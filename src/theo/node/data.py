@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -23,6 +23,9 @@ from theo.model.reference import CorporateAction
 from theo.model.series import BarSeries
 from theo.model.symbols import parse_symbol
 from theo.node.config import DataFile
+
+if TYPE_CHECKING:
+    from theo.data.corporate_actions_join import ActionSource
 
 _SYMBOL = re.compile(r"^([A-Za-z][A-Za-z0-9.]*)_")
 
@@ -191,9 +194,20 @@ class BarStore(Protocol):
 
 def load_database(bars: BarStore, symbols: Sequence[str], timeframe: str,
                   start: date | None = None, end: date | None = None, config: TheoConfig | None = None,
-                  actions: Mapping[str, Sequence[CorporateAction]] | None = None) -> MarketData:
+                  actions: Mapping[str, Sequence[CorporateAction]] | None = None, *,
+                  history: ActionSource | None = None) -> MarketData:
     """Bars of ``symbols`` in ``timeframe`` from the store (New York dates ``start``..``end``, both included),
-    adjusted for ``actions`` as ``config`` says."""
+    adjusted for ``actions`` as ``config`` says.
+
+    With ``history`` (the corporate action store) and an adjusting mode, each series continues the stored
+    bars of the tickers it had before a symbol change and is adjusted for the actions of all of them
+    (:mod:`theo.data.corporate_actions_join`); ``actions`` is then read from it. Unadjusted reads join nothing.
+    """
+    if history is not None and _mode(config) is not Adjustment.NONE:
+        from theo.data.corporate_actions_join import JoinedHistory
+
+        joined = JoinedHistory(bars, history, _mode(config))
+        bars, actions = joined, joined.adjusting(symbols)
     lo = datetime.combine(start, time(0), tzinfo=ET) if start else None  # the New York dates of _window
     hi = datetime.combine(date.fromordinal(end.toordinal() + 1), time(0), tzinfo=ET) if end else None
     series: dict[str, BarSeries] = {}

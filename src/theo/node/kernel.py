@@ -23,7 +23,7 @@ import gc
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from datetime import time as dtime
 from enum import StrEnum
 from pathlib import Path
@@ -119,6 +119,7 @@ class Node:
     reconciled: Any = None  # the start-up reconciliation report
     feed_guard: FeedGuard | None = None  # paper and live: REDUCING while a symbol has no fresh market data
     _next_day: datetime | None = None  # the ET midnight after the session the market data is in
+    on_day: Callable[[date], None] | None = None  # paper and live: a new ET day begins (stored splits)
 
     # -- signals --------------------------------------------------------------------------------------------
     def route(self, strategy_index: int, sig: Signal) -> SignalOutcome | None:
@@ -195,12 +196,15 @@ class Node:
 
         The first instant of an ET day, catching up or not, fixes the marks the day's start is valued at (the
         previous closes: the instant's own items are marked later), so a rebuilt account's start-of-day
-        figures are the uninterrupted run's.
+        figures are the uninterrupted run's; then ``on_day`` runs, before any of the day's bars reach the
+        strategies (a running session puts their windows on a split's new basis there).
         """
         if self._next_day is None or now >= self._next_day:
             day = et_date(now)
             self.manager.portfolio.open_day(day)
             self._next_day = datetime.combine(day + timedelta(days=1), dtime(), ET)
+            if self.on_day is not None:
+                self.on_day(day)
         clock = self.clock
         if isinstance(clock, SimulatedClock) and not self.recovering:
             clock.advance_to(now)

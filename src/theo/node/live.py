@@ -106,10 +106,13 @@ class LiveRun:
         self.broker.on_ack_timeout = self._ack_timed_out
         self.realized = AccountRealized(self.node.manager)
         self.node.signals.listener = self.store.on_signal
-        from theo.node.raw_splits import use_stored_splits
+        from theo.core.calendar import et_date
+        from theo.node.raw_splits import watch_splits
         from theo.persistence.repositories.corporate_actions import CorporateActionRepository
 
-        use_stored_splits(self.node, CorporateActionRepository(db))  # the feed's bars are raw
+        # The feed's bars are raw, the warm-up history (IBKR's) adjusted up to today: a later ex-date puts the
+        # strategies' windows on the split's new basis.
+        self.splits = watch_splits(self.node, CorporateActionRepository(db), since=et_date(self.clock.now()))
         self.session.on_ready.append(self._after_connect)  # after the broker's own resync
         from theo.persistence.repositories.market_data import MarketDataRepository
 
@@ -307,6 +310,7 @@ class LiveRun:
                 "feeds": self.supervisor.status() if self.supervisor is not None else None,
                 "sim_now": wall_now().isoformat(), "last_price": dict(sorted(self.state.last_price.items())),
                 "ticks": dict(sorted(self.state.ticks.items())), **timing_counters(self.node.service.journal),
+                "splits_applied": list(self.splits.applied),
                 "bar_lag_seconds": {tf: h.snapshot() for tf, h in sorted(self.bar_lag.items())}}
 
     def recent_signals(self, n: int = 5) -> list[SignalOutcome]:

@@ -176,10 +176,11 @@ class PaperRun:
                                      clock=clock)
         self.node.signals.listener = self.store.on_signal
         self.realized = AccountRealized(self.node.manager)
-        from theo.node.raw_splits import use_stored_splits
+        from theo.node.raw_splits import watch_splits
         from theo.persistence.repositories.corporate_actions import CorporateActionRepository
 
-        use_stored_splits(self.node, CorporateActionRepository(db))  # the feed's bars are raw
+        # The feed's bars are raw: an ex-date puts the strategies' windows on the split's new basis.
+        self.splits = watch_splits(self.node, CorporateActionRepository(db))
         if self.feed_name == "synthetic":
             offered = [i.symbol.upper() for i in config.marketdata.synthetic.instruments]
             missing = [s for s in self.node.symbols if s not in offered]
@@ -209,7 +210,8 @@ class PaperRun:
                 "rejected_ticks": sum(self.gate.rejected.values()),
                 "sim_now": self.state.sim_now.isoformat() if self.state.sim_now else None,
                 "last_price": {k: v for k, v in sorted(self.state.last_price.items())},
-                "ticks": dict(sorted(self.state.ticks.items())), **timing_counters(self.node.service.journal)}
+                "ticks": dict(sorted(self.state.ticks.items())), "splits_applied": list(self.splits.applied),
+                **timing_counters(self.node.service.journal)}
 
     def checkpoint(self) -> dict[str, Any]:
         base = {"sim_now_us": to_us(self.state.sim_now) if self.state.sim_now else None, "feed": self.feed_name}

@@ -51,6 +51,8 @@ def live_view(run: ViewedRun) -> Group:
         text += ("\nfeeds  " + "  ".join(f"{sym} {src}" for sym, src in feeds["active"].items())
                  + f"  fail-overs {feeds['failovers']}  fail-backs {feeds['failbacks']}"
                  + (f"  NO FRESH FEED: {', '.join(feeds['unavailable'])}" if feeds["unavailable"] else ""))
+    if c.get("splits_applied"):  # ex-dates this session crossed: its windows were put on the new basis
+        text += "\nsplits applied  " + "  ".join(c["splits_applied"])
     head = Text(text)
     prices = Table(title="prices", show_edge=False)
     for sym in sorted(st.last_price):

@@ -8,12 +8,19 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import date
 
 from theo.model.market import Bar, Tick
 from theo.model.signals import InputValue, Signal
 
-__all__ = ["InputValue", "Signal", "Strategy"]
+__all__ = ["InputValue", "Signal", "Strategy", "split_bar"]
+
+
+def split_bar(bar: Bar, factor: float) -> Bar:
+    """``bar`` on a split's new basis, as backward adjustment gives it: prices times ``factor``, volume divided."""
+    return replace(bar, open=bar.open * factor, high=bar.high * factor, low=bar.low * factor,
+                   close=bar.close * factor, volume=bar.volume / factor)
 
 
 class Strategy(ABC):
@@ -44,6 +51,13 @@ class Strategy(ABC):
         price factor bars before it would need. A strategy with data-quality gates uses them so that a split
         day is not read as a crash; the others ignore them (the default)."""
         return None
+
+    def apply_split(self, symbol: str, ex_date: date, factor: float) -> bool:
+        """A running session reached ``ex_date``, the ex-date of a split of ``symbol``: put every earlier price
+        this strategy holds for it on the new basis (prices times ``factor``, volumes divided by it), so its
+        windows hold what a start on adjusted history would. Return False when the strategy cannot (the
+        default: the running session then warns that its windows mix bases until they pass the ex-date)."""
+        return False
 
     @abstractmethod
     def reset(self) -> None:

@@ -27,6 +27,7 @@ from theo.core.calendar import get_calendar
 from theo.core.calendar.sessions import ET, MarketCalendar
 from theo.model.enums import SessionKind
 from theo.model.market import Bar
+from theo.strategy.base import split_bar
 from theo.strategy.library.correlation_config import QualitySettings
 
 
@@ -73,6 +74,18 @@ class SymbolQuality:
             if old < ex <= new:
                 close *= factor
         return close
+
+    def rescale(self, ex_date: date, factor: float) -> None:
+        """A running session reached the split's ex-date: the closes held go onto the new basis, and the split
+        is no longer inside the bars still to come (its factor must not be applied a second time). The log
+        returns of the outlier window do not change with the basis."""
+        self.splits = [(ex, f) for ex, f in self.splits if ex != ex_date]
+        if self._day_close is not None:
+            self._day_close *= factor
+        if self.previous_close is not None:
+            self.previous_close *= factor
+        if self.last is not None:
+            self.last = split_bar(self.last, factor)
 
     def _session_day(self, start: datetime) -> date:
         """The trading day of a bar: CME's evening bars belong to the next day's session."""
@@ -131,6 +144,12 @@ class QualityGate:
         """The splits still inside the raw bars (ex-date, price factor) per symbol."""
         for s, q in self.symbols.items():
             q.splits = sorted(splits.get(s, ()))
+
+    def apply_split(self, symbol: str, ex_date: date, factor: float) -> None:
+        """See :meth:`SymbolQuality.rescale` (nothing for a symbol the gate does not watch)."""
+        q = self.symbols.get(symbol)
+        if q is not None:
+            q.rescale(ex_date, factor)
 
     @property
     def calendar(self) -> MarketCalendar:

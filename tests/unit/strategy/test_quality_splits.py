@@ -68,3 +68,17 @@ def test_a_running_node_gives_its_strategies_the_stored_splits_once() -> None:
     [strategy] = node.strategies
     assert isinstance(strategy, CorrelationStrategy)
     assert strategy.raw_splits == {"AAPL": [SPLIT]}
+
+
+def test_a_gate_rescaled_on_the_ex_date_does_not_apply_the_split_twice() -> None:
+    crossing = QualityGate(("AAPL",), QualitySettings(), MIN, {"AAPL": [SPLIT]})
+    crossing.update(bar("AAPL", FRI, 645.57))
+    crossing.apply_split("AAPL", SPLIT[0], SPLIT[1])  # a running session reached the ex-date
+    assert crossing.symbols["AAPL"].splits == []
+    crossing.update(bar("AAPL", MON, 60.0))
+    adjusted = QualityGate(("AAPL",), QualitySettings(), MIN)
+    adjusted.update(bar("AAPL", FRI, 645.57 * SPLIT[1]))
+    adjusted.update(bar("AAPL", MON, 60.0))
+    assert crossing.symbols["AAPL"].previous_close == adjusted.symbols["AAPL"].previous_close == 645.57 * SPLIT[1]
+    assert crossing.check(MON + MIN, {"AAPL"}).describe() == adjusted.check(MON + MIN, {"AAPL"}).describe() \
+        == "settlement:AAPL:34.9% from previous close 92.22428571428571"

@@ -41,7 +41,8 @@ def load_market(config: TheoConfig, source: str, start: date | None, end: date |
             actions = {s: repo.actions(s) for s in symbols}  # prices are adjusted as [marketdata] adjust says
             if source == "files":
                 return load_files(files, start, end, config, actions)
-            return load_database(BarRepository(store), symbols, timeframe, start, end, config, actions)
+            return load_database(BarRepository(store), symbols, timeframe, start, end, config, actions,
+                                 history=repo)
         finally:
             store.dispose()
     from theo.node.synthetic_data import load_synthetic

@@ -90,6 +90,22 @@ class RollingCorrelation:
         self._add(x, y)
         self._value = self._compute() if len(self._xs) >= self.min_points else None
 
+    def rescale(self, x_factor: float = 1.0, y_factor: float = 1.0) -> None:
+        """Put the prices held on a split's new basis (``x_factor`` for the first series, ``y_factor`` for the
+        second). Log returns do not change; with ``on="prices"`` the window and its moments are rescaled, and
+        the correlation (scale-free) stays what it was."""
+        if self._prev is not None:
+            self._prev = (self._prev[0] * x_factor, self._prev[1] * y_factor)
+        if self.on != "prices":
+            return
+        self._xs = deque(v * x_factor for v in self._xs)
+        self._ys = deque(v * y_factor for v in self._ys)
+        self._mx *= x_factor
+        self._my *= y_factor
+        self._cxx *= x_factor * x_factor
+        self._cyy *= y_factor * y_factor
+        self._cxy *= x_factor * y_factor
+
     # -- window maintenance ---------------------------------------------------------------------------
     def _add(self, x: float, y: float) -> None:
         if self.method == "kendall" and self._xs:

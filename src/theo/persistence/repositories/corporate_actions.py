@@ -50,6 +50,14 @@ class CorporateActionRepository(Repository):
             rows = session.scalars(query.order_by(CorporateActionRow.ex_date, CorporateActionRow.kind)).all()
             return [_action(r) for r in rows]
 
+    def changes_into(self, symbol: str) -> list[CorporateAction]:
+        """The symbol changes whose new ticker is ``symbol`` (stored under the old ticker), oldest first."""
+        query = select(CorporateActionRow).where(
+            CorporateActionRow.kind == CorporateActionKind.SYMBOL_CHANGE.value, CorporateActionRow.new_symbol == symbol)
+        with transaction(self.engine) as session:
+            rows = session.scalars(query.order_by(CorporateActionRow.ex_date, CorporateActionRow.symbol)).all()
+            return [_action(r) for r in rows]
+
     def symbols(self) -> dict[str, int]:
         """Every symbol with stored actions and how many it has."""
         query = select(CorporateActionRow.symbol, func.count()).group_by(CorporateActionRow.symbol)

@@ -25,7 +25,7 @@ from theo.indicators.swings import Swings
 from theo.model.enums import Side
 from theo.model.market import Bar
 from theo.model.signals import InputValue, Signal
-from theo.strategy.base import Strategy
+from theo.strategy.base import Strategy, split_bar
 from theo.strategy.library.correlation_config import CorrelatedSymbol, CorrelationStrategyConfig
 from theo.strategy.quality import QualityGate, QualityReport
 from theo.strategy.rules import Requirement, Rule
@@ -122,6 +122,30 @@ class CorrelationStrategy(Strategy):
     def use_raw_splits(self, splits: Mapping[str, Sequence[tuple[date, float]]]) -> None:
         self.raw_splits = {s: list(v) for s, v in splits.items()}
         self._quality.use_raw_splits(self.raw_splits)
+
+    def apply_split(self, symbol: str, ex_date: date, factor: float) -> bool:
+        """Swings, indicators, correlation inputs, quality gate and waiting bar sets of ``symbol`` on the new
+        basis (``values`` is rebuilt at the next evaluation, before anything reads it)."""
+        state = self._state.get(symbol)
+        if state is None:
+            return True
+        state.swings.rescale(factor)
+        for ind in state.indicators.values():
+            ind.rescale(factor)
+        if state.last is not None:
+            state.last = split_bar(state.last, factor)
+        for other, rc in self._corr.items():
+            if symbol == self.config.primary:
+                rc.rescale(x_factor=factor)
+            elif symbol == other:
+                rc.rescale(y_factor=factor)
+        self._quality.apply_split(symbol, ex_date, factor)
+        if symbol in self.raw_splits:
+            self.raw_splits[symbol] = [(ex, f) for ex, f in self.raw_splits[symbol] if ex != ex_date]
+        for bar_set in self._pending.values():
+            if symbol in bar_set:
+                bar_set[symbol] = split_bar(bar_set[symbol], factor)
+        return True
 
     # -- events ----------------------------------------------------------------------------------------------
     def on_bar(self, bar: Bar) -> Sequence[Signal]:

@@ -15,7 +15,7 @@ and :meth:`signal_tables` (NumPy over a whole series, used by ``theo backtest``)
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -59,6 +59,13 @@ class DonchianBreakout(CrossingStrategy[DonchianBreakoutConfig]):
 
     def reset(self) -> None:
         self._state.clear()
+
+    def apply_split(self, symbol: str, ex_date: date, factor: float) -> bool:
+        st = self._state.get(symbol)
+        if st is not None:  # the crossing states compare prices of one basis: they stay as they are
+            st.highs = [v * factor for v in st.highs]
+            st.lows = [v * factor for v in st.lows]
+        return True
 
     def _make(self, symbol: str, ts: datetime, close: float, kind: int, upper: float, lower: float) -> Signal:
         return self._signal(symbol, ts, close, kind, REASONS[kind], {"close": close, "upper": upper, "lower": lower})

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 import numpy as np
 
@@ -72,6 +72,12 @@ class ZScoreReversion(CrossingStrategy[ZScoreReversionConfig]):
     def reset(self) -> None:
         self._closes.clear()
         self._prev.clear()
+
+    def apply_split(self, symbol: str, ex_date: date, factor: float) -> bool:
+        closes = self._closes.get(symbol)
+        if closes is not None:  # z is scale-free: the crossing states stay as they are
+            self._closes[symbol] = [v * factor for v in closes]
+        return True
 
     def _conditions(self, z: float) -> list[bool]:
         c = self.config
