@@ -57,6 +57,7 @@ class Failure:
     html: bool = False  # a non-JSON body
     delay: float = 0.0
     method: str = "sendMessage"
+    containing: str = ""  # only a call whose text contains this marker
 
 
 @dataclass
@@ -255,7 +256,9 @@ class FakeBotApi:
         now = time.monotonic()
         with self._lock:
             self.requests.append(Recorded(method, dict(req.params), now, time.time(), token))
-            failure = next((f for f in self._failures if f.method.lower() == method.lower()), None)
+            text = str(req.params.get("text", ""))
+            failure = next((f for f in self._failures if f.method.lower() == method.lower()
+                            and f.containing in text), None)
             if failure is not None:
                 self._failures.remove(failure)
         if failure is not None:

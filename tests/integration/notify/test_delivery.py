@@ -106,6 +106,18 @@ def test_a_429_is_honoured_no_send_before_retry_after(make: Any, fake: FakeBotAp
     assert service.worker.rate_limited == 1
 
 
+def test_a_long_alert_cut_short_by_a_failure_resumes_at_the_part_telegram_did_not_take(make: Any,
+                                                                                     fake: FakeBotApi) -> None:
+    service, _bus = make(recipients=[{"chat_id": TRADER}], retry_max_seconds=0.2)
+    first, second = "x" * 4090, "part two: the rest of the daily summary"  # 4,096 characters at most a message
+    fake.fail_next(1, status=502, containing="part two")
+    service.notifier.publish(Alert(AlertKind.SUMMARY, "summary:long", f"{first}\n{second}", Priority.NORMAL, T0))
+    fake.wait_for(lambda: len(fake.messages(TRADER)) >= 3, timeout=5)
+    time.sleep(0.3)
+    assert texts(fake, TRADER) == [first, second, second]  # the refused part again, never the first one twice
+    assert service.notifier.outbox.delivered == 1
+
+
 def test_the_fakes_flood_limits_are_never_hit(make: Any, fake: FakeBotApi) -> None:
     from tests.fakes.telegram import Limits
 

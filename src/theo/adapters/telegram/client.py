@@ -103,11 +103,17 @@ class TelegramClient:
         finally:
             self.redaction.remove()
 
-    async def send(self, chat_id: int, text: str, *, silent: bool = False, buttons: Buttons | None = None) -> int:
-        """Send ``text`` (split at 4096 characters) to ``chat_id``; the last message's id."""
+    async def send(self, chat_id: int, text: str, *, silent: bool = False, buttons: Buttons | None = None,
+                   skip: int = 0, on_part: Callable[[int], None] | None = None) -> int:
+        """Send ``text`` (split at 4096 characters) to ``chat_id``; the last message's id.
+
+        A retry after a failure part-way passes ``skip``, the parts already taken (``on_part`` is told how many
+        after each one), so a long text is never sent twice in part."""
         message_id = 0
         parts = split_text(text)
         for i, part in enumerate(parts):
+            if i < skip:
+                continue
             try:
                 msg = await self.bot.send_message(
                     chat_id, part, disable_notification=silent,
@@ -116,6 +122,8 @@ class TelegramClient:
             except Exception as exc:
                 raise translate(exc, self.token) from None
             message_id = msg.message_id
+            if on_part is not None:
+                on_part(i + 1)
         return message_id
 
     async def edit(self, chat_id: int, message_id: int, text: str) -> None:

@@ -59,6 +59,7 @@ class Delivery:
     seq: int
     silent: bool = False
     in_flight: bool = False
+    parts_sent: int = 0  # a text over 4096 characters goes as several messages: those Telegram has taken
 
 
 class Outbox:
@@ -191,7 +192,7 @@ class Outbox:
             target = self._chats.setdefault(new_chat_id, deque())
             for d in q:
                 self._queued.discard((d.alert.key, chat_id))
-                d.chat_id, d.in_flight = new_chat_id, False
+                d.chat_id, d.in_flight, d.parts_sent = new_chat_id, False, 0  # a new chat gets the whole text
                 self._queued.add((d.alert.key, new_chat_id))
                 target.append(d)
             self._chats[new_chat_id] = deque(sorted(target, key=lambda d: d.seq))

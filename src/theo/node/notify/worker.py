@@ -198,7 +198,8 @@ class TelegramWorker:
 
     async def _deliver(self, d: Delivery) -> None:
         try:
-            await self.client.send(d.chat_id, d.alert.text, silent=d.silent)
+            await self.client.send(d.chat_id, d.alert.text, silent=d.silent, skip=d.parts_sent,
+                                   on_part=lambda n: setattr(d, "parts_sent", n))
         except TelegramRateLimited as exc:
             self.rate_limited += 1
             self.outbox.release(d)
