@@ -135,6 +135,11 @@ class IndicatorSet:
             ind.reset()
         self.last_bar = None
 
+    def rescale(self, factor: float) -> None:
+        """Put every price the indicators hold on a split's new basis (see :meth:`Indicator.rescale`)."""
+        for ind in self.indicators:
+            ind.rescale(factor)
+
     def get(self, name: str) -> Indicator[Any]:
         for ind in self.indicators:
             if ind.name == name:

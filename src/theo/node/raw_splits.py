@@ -11,7 +11,8 @@ ex-date the previous session's close is on the old basis. Two things follow here
   ex-date on, the indicators, windows and signals are then those of a start on adjusted history.
 
 The store's actions are read again at the start of every ET day, so a split imported while the run is
-live (``theo data actions import``) is picked up by the next session.
+live (``theo data actions import``) is picked up by the next session. :class:`SeriesSplits` does the same for
+indicator sets fed raw bars outside the node: the aggregator service's and the notifier's swing alerts'.
 """
 
 from __future__ import annotations
@@ -19,10 +20,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from theo.core.calendar import et_date
 from theo.core.logging import get_logger
 from theo.data.adjust import effective, split_factor
 from theo.data.corporate_actions import CorporateActionStore
+from theo.indicators.registry import IndicatorSet
 from theo.model.enums import Adjustment
+from theo.model.market import Bar
 from theo.node.kernel import Node
 
 log = get_logger("theo.node.splits")
@@ -107,6 +111,45 @@ class SplitWatch:
             log.warning("split.not_applied", symbol=symbol, ex_date=ex.isoformat(), strategies=unable,
                         note="these strategies cannot rescale what they hold: their windows mix old and new "
                              "prices until they pass the ex-date")
+
+
+@dataclass
+class SeriesSplits:
+    """Puts indicator sets fed raw bars on a split's new basis at their first bar on or after its ex-date.
+
+    Call :meth:`before` with each bar before the set is updated with it. A set's first bar of a new ET day
+    rescales it by the factor of every stored split whose ex-date lies after the day of its previous bar and
+    not after the new one (as :class:`SplitWatch` does for strategies); a set that has seen no bar holds
+    nothing to rescale. The store is read once per symbol and ET day, so a split imported while the process
+    runs is applied if it was stored before the ex-date's first bar.
+    """
+
+    actions: CorporateActionStore
+    applied: list[str] = field(default_factory=list)  # "SYMBOL TF EX-DATE xFACTOR"
+    _day: date | None = None
+    _splits: Splits = field(default_factory=dict)  # the stored splits read on ``_day``
+    _seen: dict[tuple[str, str], date] = field(default_factory=dict)  # per series, the last day checked
+
+    def before(self, indicators: IndicatorSet, bar: Bar) -> None:
+        key, day = (indicators.symbol, indicators.timeframe), et_date(bar.start)
+        if indicators.last_bar is None:  # nothing held yet
+            self._seen[key] = day
+            return
+        last = self._seen.get(key, et_date(indicators.last_bar.start))
+        if day <= last:
+            return
+        self._seen[key] = day  # once per day, even when the bar itself is then refused
+        if self._day is None or day > self._day:
+            self._day, self._splits = day, {}
+        steps = self._splits.get(bar.symbol)
+        if steps is None:
+            steps = self._splits[bar.symbol] = stored_splits([bar.symbol], self.actions).get(bar.symbol, [])
+        for ex, factor in steps:
+            if last < ex <= day:
+                indicators.rescale(factor)
+                self.applied.append(f"{bar.symbol} {bar.timeframe} {ex.isoformat()} x{factor:g}")
+                log.info("split.applied", symbol=bar.symbol, timeframe=bar.timeframe, factor=factor,
+                         ex_date=ex.isoformat())
 
 
 def watch_splits(node: Node, actions: CorporateActionStore, since: date | None = None) -> SplitWatch:

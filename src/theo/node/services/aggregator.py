@@ -6,7 +6,9 @@ configured timeframes (``[marketdata.bars] timeframes``); the tick time drives i
 so a replay and real time give the same bars. Each closed bar goes out on ``bars.<tf>.<SYM>`` with the id
 ``bar:<tf>:<SYM>:<start µs>`` and, with ``[marketdata.bars] store``, into the ``bars`` table (idempotent: a
 stored bar is kept). ``[services] indicators`` are updated on the bars of ``[services] indicator_timeframes``;
-a new swing high or low goes out on ``indicators.swing.<SYM>`` (``SwingEvent``).
+a new swing high or low goes out on ``indicators.swing.<SYM>`` (``SwingEvent``). The ticks are raw, so at a
+series' first bar on or after a stored split's ex-date its indicators are put on the split's new basis
+(:class:`~theo.node.raw_splits.SeriesSplits`).
 
 The trader does not wait for these bars: it builds its strategies' bars from the same ticks itself (same
 code, so the same bars), which keeps a signal a pure function of the tick stream, as in ``theo run``.
@@ -32,6 +34,7 @@ from theo.data.conditions import ConditionFilter
 from theo.data.rejection import Rejection
 from theo.indicators.registry import IndicatorSet, parse_spec
 from theo.model.market import Bar, Tick
+from theo.node.raw_splits import SeriesSplits
 from theo.node.services.ingest import ENDED
 from theo.node.services.runtime import ServiceRuntime, follow, forward
 
@@ -42,6 +45,7 @@ class Aggregator:
     """One aggregator process (see the module docstring)."""
 
     def __init__(self, rt: ServiceRuntime) -> None:
+        from theo.persistence.repositories.corporate_actions import CorporateActionRepository
         from theo.persistence.repositories.market_data import MarketDataRepository
 
         self.rt = rt
@@ -58,6 +62,7 @@ class Aggregator:
         self.spec = cfg.services.indicators
         self.indicator_tfs = set(cfg.services.indicator_timeframes)
         self.indicators: dict[tuple[str, str], IndicatorSet] = {}
+        self.splits = SeriesSplits(CorporateActionRepository(rt.store))
         forward(self.local, rt.bus, ("indicators.>",))
         self.replaying = False
         self.pending: list[Bar] = []
@@ -79,6 +84,7 @@ class Aggregator:
                 ind = self.indicators[key] = IndicatorSet(bar.symbol, bar.timeframe, parse_spec(
                     self.spec, self.calendar_for(bar.symbol)), None if self.replaying else self.local)
             ind.bus = None if self.replaying else self.local  # a rebuild announces nothing again
+            self.splits.before(ind, bar)
             ind.update(bar)
         if self.repo is not None:  # also while rebuilding: bars a killed process had not written yet
             self.pending.append(bar)
