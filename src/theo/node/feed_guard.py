@@ -19,10 +19,10 @@ from theo.core.bus import MessageBus, Subscription
 from theo.core.logging import get_logger
 from theo.data.failover.events import FeedsAvailable, FeedsUnavailable
 from theo.data.gate import FeedResumed, FeedStale
-from theo.risk.state import State, TradingState
+from theo.risk.state import FEED_GUARD, State, TradingState
 
 log = get_logger("theo.node.feed_guard")
-ACTOR = "feed-guard"  # one of theo.risk.state.AUTOMATIC_ACTORS: its resume is not a person's
+ACTOR = FEED_GUARD  # an automatic actor: its resume is not a person's
 Alert = Callable[[str, str], None]
 
 

@@ -58,6 +58,7 @@ from theo.node.pnl import AccountRealized
 from theo.node.runs import RunStore, wall_now
 from theo.node.stream import StreamDriver
 from theo.persistence.repositories import Store
+from theo.risk.state import BROKER_LINK
 from theo.strategy.base import Strategy
 
 log = get_logger("theo.node.live")
@@ -167,7 +168,7 @@ class LiveRun:
         if report.orphan_fills:
             parts.append(f"fills at IBKR of unknown orders: {', '.join(report.orphan_fills)}")
         why = f"reconciliation with IBKR after {when} failed: " + "; ".join(parts)
-        self.node.manager.state.halt(why, "ibkr")
+        self.node.manager.state.halt(why, BROKER_LINK)
         self.alert("critical", why + ". Trading is HALTED (protective orders keep working); check the account in "
                                "TWS, then `theo risk resume`")
 

@@ -45,14 +45,6 @@ def stored_splits(symbols: list[str], actions: CorporateActionStore) -> Splits:
     return splits
 
 
-def use_stored_splits(node: Node, actions: CorporateActionStore) -> Splits:
-    """Give every strategy of ``node`` the splits stored for its symbols; return them (for the log)."""
-    splits = stored_splits(node.symbols, actions)
-    for strategy in node.strategies:
-        strategy.use_raw_splits(splits)
-    return splits
-
-
 @dataclass
 class SplitWatch:
     """Puts a running node's strategies on a split's new basis when a session day is its ex-date.

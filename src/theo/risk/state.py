@@ -29,7 +29,8 @@ log = logging.getLogger(__name__)
 
 #: Who changes the state on their own: the circuit breakers, the market-data guard and the broker link. Any other
 #: actor (a CLI user, a dashboard user, a Telegram chat) is a person.
-AUTOMATIC_ACTORS = frozenset({"circuit_breaker", "feed-guard", "ibkr"})
+CIRCUIT_BREAKER, FEED_GUARD, BROKER_LINK = "circuit_breaker", "feed-guard", "ibkr"
+AUTOMATIC_ACTORS = frozenset({CIRCUIT_BREAKER, FEED_GUARD, BROKER_LINK})
 
 
 class State(StrEnum):

@@ -12,7 +12,7 @@ from theo.model.enums import OrderType, Side, TimeInForce
 from theo.model.ledger import account_pnl, by_strategy
 from theo.model.orders import OrderRequest, OrderTag
 from theo.model.trades import ExitReason, Trade, TradeStatus
-from theo.risk.state import State
+from theo.risk.state import CIRCUIT_BREAKER, State
 
 if TYPE_CHECKING:
     from theo.trading.manager import TradeManager
@@ -92,7 +92,7 @@ def breakers(mgr: TradeManager, now: datetime) -> None:
 def _escalate(mgr: TradeManager, action: str, reason: str) -> None:
     to = State.HALTED if action == "halted" else State.REDUCING
     if _ORDER.index(to) > _ORDER.index(mgr.state.state):
-        mgr.state.set(to, reason, "circuit_breaker")
+        mgr.state.set(to, reason, CIRCUIT_BREAKER)
 
 
 def save_daily(mgr: TradeManager, now: datetime) -> None:

@@ -11,7 +11,7 @@ from theo.config import TheoConfig
 from theo.model.enums import CorporateActionKind
 from theo.model.reference import CorporateAction
 from theo.node.kernel import Mode, build_node
-from theo.node.raw_splits import use_stored_splits
+from theo.node.raw_splits import watch_splits
 from theo.strategy.library.correlation import CorrelationStrategy
 from theo.strategy.library.correlation_config import CorrelationStrategyConfig, QualitySettings
 from theo.strategy.quality import QualityGate
@@ -64,7 +64,7 @@ def test_a_running_node_gives_its_strategies_the_stored_splits_once() -> None:
     cfg = TheoConfig.model_validate({"strategies": [{"type": "correlation", "name": "c", "primary": "AAPL",
                                                      "correlated": [{"symbol": "MSFT"}], "timeframe": "1m"}]})
     node = build_node(cfg, Mode.BACKTEST, start=FRI - timedelta(days=1))
-    assert use_stored_splits(node, _Store()) == {"AAPL": [(date(2014, 6, 9), 1 / 7)]}
+    assert watch_splits(node, _Store()).splits == {"AAPL": [(date(2014, 6, 9), 1 / 7)]}
     [strategy] = node.strategies
     assert isinstance(strategy, CorrelationStrategy)
     assert strategy.raw_splits == {"AAPL": [SPLIT]}
