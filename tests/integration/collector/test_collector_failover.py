@@ -17,10 +17,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from tests.fakes.polygon.payloads import rest_agg
 from tests.fakes.polygon.server import FakePolygon
 from tests.fakes.tws import FakeTws
-from tests.integration.ibkr.failover_support import KEY, KEY_ENV, Tape, failover_config, until
+from tests.integration.ibkr.failover_support import (
+    KEY,
+    KEY_ENV,
+    Tape,
+    both_subscribed,
+    failover_config,
+    serve_minutes,
+    until,
+)
 from tests.integration.ibkr.live import shifted
 from theo.cli.common import open_store
 from theo.core.bus.memory import InMemoryBus
@@ -44,9 +51,7 @@ def test_collector_fails_over_to_polygon_and_back_and_stores_every_print_once(tm
         clock = shifted(tws)
         async with FakePolygon(keys={KEY}) as polygon:
             cfg = failover_config(tmp_path, tws.port, polygon)
-            polygon.rest.aggs[("AAPL", 1, "minute", False)] = [
-                rest_agg(clock.now().replace(second=0, microsecond=0) + timedelta(minutes=m), 101, 102, 100, 101.5,
-                         5000, 40) for m in range(-2, 8)]
+            serve_minutes(polygon, clock.now())
             built = build_feed(cfg, "ibkr", symbols=["AAPL"], clock=clock)
             sup = built.feed
             assert isinstance(sup, FeedSupervisor)
@@ -58,8 +63,7 @@ def test_collector_fails_over_to_polygon_and_back_and_stores_every_print_once(tm
             tape = Tape(tws, polygon, clock)
             active: list[str] = []
             try:
-                await until(lambda: bool(tws.subscriptions("tbt")) and "T.AAPL" in polygon.subscriptions, 8,
-                            "both subscriptions")
+                await both_subscribed(tws, polygon)
                 await tape.play(1.0, primary=True, secondary=True)
                 active.append(sup.status()["active"]["AAPL"])
                 await tape.play(2.5, primary=False, secondary=True)  # IBKR silent in session

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from tests.fakes.polygon.payloads import trade
+from tests.fakes.polygon.payloads import rest_agg, trade
 from tests.fakes.polygon.server import FakePolygon
 from tests.fakes.tws import FakeTws
 from tests.integration.ibkr.live import ShiftedClock, live_config
@@ -25,6 +25,19 @@ async def until(check: Callable[[], bool], timeout: float, what: str) -> None:
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await asyncio.sleep(0.02)
+
+
+async def both_subscribed(tws: FakeTws, polygon: FakePolygon) -> None:
+    """Wait until AAPL's prints are subscribed at both feeds."""
+    await until(lambda: bool(tws.subscriptions("tbt")) and "T.AAPL" in polygon.subscriptions, 8, "both subscriptions")
+
+
+def serve_minutes(polygon: FakePolygon, now: datetime) -> None:
+    """Polygon's REST aggregates answer every AAPL minute from two before ``now`` to seven after it (the
+    backfill's source): open 101, high 102, low 100, close 101.5, volume 5000, 40 trades."""
+    start = now.replace(second=0, microsecond=0)
+    polygon.rest.aggs[("AAPL", 1, "minute", False)] = [
+        rest_agg(start + timedelta(minutes=m), 101, 102, 100, 101.5, 5000, 40) for m in range(-2, 8)]
 
 
 def failover_config(tmp: Path, tws_port: int, polygon: FakePolygon) -> TheoConfig:

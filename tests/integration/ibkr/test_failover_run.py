@@ -20,10 +20,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from tests.fakes.polygon.payloads import rest_agg
 from tests.fakes.polygon.server import FakePolygon
 from tests.fakes.tws import FakeTws
-from tests.integration.ibkr.failover_support import KEY, KEY_ENV, Tape, failover_config, until
+from tests.integration.ibkr.failover_support import (
+    KEY,
+    KEY_ENV,
+    Tape,
+    both_subscribed,
+    failover_config,
+    serve_minutes,
+    until,
+)
 from tests.integration.ibkr.live import shifted
 from theo.cli.common import open_store
 from theo.data.failover.backfill import whole_minutes
@@ -62,9 +69,7 @@ def test_primary_silent_fails_over_and_back_and_the_store_holds_every_print_once
         clock = shifted(tws)
         async with FakePolygon(keys={KEY}) as polygon:
             cfg = failover_config(tmp_path, tws.port, polygon)
-            polygon.rest.aggs[("AAPL", 1, "minute", False)] = [
-                rest_agg(clock.now().replace(second=0, microsecond=0) + timedelta(minutes=m), 101, 102, 100, 101.5,
-                         5000, 40) for m in range(-2, 8)]
+            serve_minutes(polygon, clock.now())
             db = open_store(cfg)
             run = LiveRun(cfg, db, clock=clock, strategies=[Watch()])
             assert run.supervisor is not None
@@ -73,8 +78,7 @@ def test_primary_silent_fails_over_and_back_and_the_store_holds_every_print_once
             tape = Tape(tws, polygon, clock)
             state = run.node.manager.state
             try:
-                await until(lambda: bool(tws.subscriptions("tbt")) and "T.AAPL" in polygon.subscriptions, 8,
-                            "both subscriptions")
+                await both_subscribed(tws, polygon)
                 await tape.play(1.0, primary=True, secondary=True)
                 await tape.play(2.5, primary=False, secondary=True)
                 assert sup.status()["active"] == {"AAPL": "polygon"}
@@ -137,8 +141,7 @@ def test_an_operators_halt_outlives_a_data_outage(tmp_path: Path) -> None:
             task = asyncio.ensure_future(run.run())
             tape = Tape(tws, polygon, clock)
             try:
-                await until(lambda: bool(tws.subscriptions("tbt")) and "T.AAPL" in polygon.subscriptions, 8,
-                            "both subscriptions")
+                await both_subscribed(tws, polygon)
                 await tape.play(0.5, primary=True, secondary=True)
                 state = run.node.manager.state
                 state.halt("checking the account", "ann")
