@@ -22,11 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.common import Result, Section
+from benchmarks.scratch_pg import PG_URL, ScratchDatabases
 
 DEALS = int(os.environ.get("THEO_BENCH_DEALS", "100000"))
 REQUESTS = 200
 SYMBOLS = ("SPY", "QQQ", "IWM", "AAPL", "MSFT", "NVDA", "AMZN", "META", "TSLA", "AMD")
-PG_URL = os.environ.get("THEO_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 def _rows(n: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
@@ -176,29 +176,17 @@ class _NoEvents:
 
 
 def _pg_engine() -> tuple[Any, Callable[[], None]] | None:
-    import uuid
-
-    from sqlalchemy import create_engine, text
-
     from theo.persistence.db import make_engine
 
-    try:
-        admin = create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception as exc:
-        print(f"PostgreSQL at {PG_URL} unreachable ({exc}); SQLite only")
+    dbs = ScratchDatabases()
+    if dbs.unreachable:
+        print(f"PostgreSQL at {PG_URL} unreachable ({dbs.error}); SQLite only")
         return None
-    name = f"theo_bench_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(f"{PG_URL.rsplit('/', 1)[0]}/{name}")
+    engine = make_engine(dbs.create())
 
     def drop() -> None:
         engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        dbs.close()
 
     return engine, drop
 

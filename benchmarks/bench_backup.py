@@ -11,14 +11,14 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import insert
 
 from benchmarks.common import Result, Section
+from benchmarks.scratch_pg import scratch_databases
 from theo.config import TheoConfig
 from theo.persistence.backup import backup, restore
 from theo.persistence.db import make_engine, upgrade
@@ -26,7 +26,6 @@ from theo.persistence.models.core import TickRow
 
 TICKS = int(os.environ.get("THEO_BENCH_BACKUP_TICKS", "10000000"))
 CHUNK = 50_000
-PG_URL = os.environ.get("THEO_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 SYMBOLS = ("SPY", "QQQ", "IWM", "AAPL", "MSFT")
 
 
@@ -77,31 +76,14 @@ def _sqlite(section: Section, tmp: Path) -> None:
 
 
 def _postgres(section: Section, tmp: Path) -> None:
-    try:
-        admin = create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception as exc:
-        section.notes.append(f"PostgreSQL at {PG_URL} unreachable ({type(exc).__name__}); not measured")
-        return
-    name = f"theo_bench_{uuid.uuid4().hex[:8]}"
-    url = f"{PG_URL.rsplit('/', 1)[0]}/{name}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
+    with scratch_databases() as dbs:
+        if dbs.unreachable:
+            section.notes.append(f"{dbs.unreachable}; not measured")
+            return
+        url = dbs.create()
         _fill(url, TICKS)
         config = TheoConfig.model_validate({"app": {"data_dir": str(tmp / "pg")}, "database": {"url": url}})
-
-        def reset() -> None:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-        _measure(section, "PostgreSQL", config, tmp / "b.dump", reset)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        _measure(section, "PostgreSQL", config, tmp / "b.dump", lambda: dbs.recreate(url))
 
 
 def run() -> Section:

@@ -23,7 +23,6 @@ import asyncio
 import os
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from itertools import islice
@@ -31,9 +30,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, text
 
 from benchmarks.common import Result, Section
+from benchmarks.scratch_pg import scratch_databases
 from theo.adapters.sim.synthetic import SyntheticMarket
 from theo.config import TheoConfig
 from theo.core.bus.memory import InMemoryBus
@@ -52,7 +52,6 @@ from theo.persistence.db import make_engine, upgrade
 from theo.persistence.repositories.market_data import MarketDataRepository
 
 TICKS = int(os.environ.get("THEO_BENCH_COLLECTOR_TICKS", "300000"))
-PG_URL = os.environ.get("THEO_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 class ListFeed(Feed):
@@ -125,31 +124,17 @@ def _sqlite(section: Section, tmp: Path, config: TheoConfig, ticks: list[Tick]) 
 
 
 def _postgres(section: Section, config: TheoConfig, ticks: list[Tick]) -> None:
-    try:
-        admin = create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception as exc:
-        section.notes.append(f"PostgreSQL at {PG_URL} unreachable ({type(exc).__name__}); not measured")
-        return
-    names: list[str] = []
+    with scratch_databases() as dbs:
+        if dbs.unreachable:
+            section.notes.append(f"{dbs.unreachable}; not measured")
+            return
 
-    def fresh(_name: str) -> Engine:
-        name = f"theo_bench_{uuid.uuid4().hex[:8]}"
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        names.append(name)
-        engine = make_engine(f"{PG_URL.rsplit('/', 1)[0]}/{name}")
-        upgrade(engine)
-        return engine
+        def fresh(_name: str) -> Engine:
+            engine = make_engine(dbs.create())
+            upgrade(engine)
+            return engine
 
-    try:
         _measure(section, "PostgreSQL", fresh, config, ticks)
-    finally:
-        with admin.connect() as conn:
-            for name in names:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _spool(section: Section, tmp: Path, ticks: list[Tick]) -> None:

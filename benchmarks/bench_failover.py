@@ -25,11 +25,12 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from tests.integration.ibkr.live import ShiftedClock
+
 from benchmarks.common import Result, Section
 from theo.config import TheoConfig
 from theo.core.bus.memory import InMemoryBus
 from theo.core.calendar import get_calendar
-from theo.core.clock import LiveClock
 from theo.data.failover.config import FeedsConfig
 from theo.data.feeds.base import EventHandler, Feed, MarketEvent
 from theo.data.latency import LatencyMonitor
@@ -43,15 +44,6 @@ SYMBOLS = [f"S{k:03d}" for k in range(100)]
 PERIOD = 0.05  # seconds between two prints of a symbol from a feed
 #: Thursday 2026-12-03 10:00 ET: the clock is shifted into a session whatever the time the benchmark runs.
 SESSION = datetime(2026, 12, 3, 15, 0, tzinfo=UTC)
-
-
-class ShiftedClock(LiveClock):
-    def __init__(self, offset: timedelta) -> None:
-        super().__init__()
-        self.offset = offset
-
-    def now(self) -> datetime:
-        return datetime.now(UTC) + self.offset
 
 
 class PushFeed(Feed):

@@ -30,16 +30,14 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from benchmarks.common import ROOT, Result, Section
+from benchmarks.scratch_pg import scratch_databases
 
 NATS_URL = os.environ.get("THEO_TEST_NATS_URL", "nats://127.0.0.1:4222")
-PG_URL = os.environ.get("THEO_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 MESSAGES = int(os.environ.get("THEO_BENCH_NATS_MESSAGES", "50000"))
 GAP_S = float(os.environ.get("THEO_BENCH_NATS_GAP_MS", "1.0")) / 1000
 T0 = datetime(2026, 1, 6, 14, 30, tzinfo=UTC)
@@ -145,28 +143,6 @@ def _throughput(section: Section) -> None:
         proc.join(30)
         bus._call(bus._js.delete_stream(bus.stream), 5)
         bus.close()
-
-
-@contextmanager
-def _database() -> Iterator[str | None]:
-    from sqlalchemy import create_engine, text
-
-    try:
-        admin = create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception:
-        yield None
-        return
-    name = f"theo_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"{PG_URL.rsplit('/', 1)[0]}/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -275,10 +251,11 @@ def _across(folder: Path, url: str, files: list[Path]) -> tuple[list[float], int
 def _latency(section: Section, tmp: Path) -> None:
     from tests.integration.services import kit
 
-    with _database() as url_a, _database() as url_b:
-        if url_a is None or url_b is None:
-            section.notes.append(f"PostgreSQL at {PG_URL} unreachable; tick → order latency not measured")
+    with scratch_databases() as dbs:
+        if dbs.unreachable:
+            section.notes.append(f"{dbs.unreachable}; tick → order latency not measured")
             return
+        url_a, url_b = dbs.create(), dbs.create()
         files = kit.write_ticks(tmp)
         one = tmp / "one"
         one.mkdir()
